@@ -1,0 +1,90 @@
+import type { VmRecord } from '../join.ts';
+import type { MeshView } from '../mesh-view.ts';
+import type { Finding, FindingStatus, Severity, SubjectKind } from '../report.ts';
+import type { Evidence } from '../result.ts';
+import type { VmSnapshot } from '../vm-snapshot.ts';
+
+/** Configurable thresholds; the defaults are CONTROLS.md's. */
+export interface Thresholds {
+  /** HEALTH-04: restarts at or above this count are a loop. */
+  maxRestarts: number;
+}
+
+export const DEFAULT_THRESHOLDS: Thresholds = { maxRestarts: 3 };
+
+/** Everything a control may read. `now` comes from the evidence, never from the machine that analyzes. */
+export interface AuditContext {
+  now: Date;
+  vms: VmRecord[];
+  mesh: MeshView;
+  thresholds: Thresholds;
+}
+
+/** A control of the catalogue (CONTROLS.md): a stable id, a default severity and its rule. */
+export interface Control {
+  id: string;
+  severity: Severity;
+  title: string;
+  subject: SubjectKind;
+  remediation: string;
+  evaluate(ctx: AuditContext): Finding[];
+}
+
+/** The outcome of a control for one subject, before the control's fixed fields are added. */
+export interface Outcome {
+  status: FindingStatus;
+  message: string;
+  evidence?: Record<string, unknown>;
+}
+
+export const pass = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'PASS', message, evidence });
+export const fail = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'FAIL', message, evidence });
+export const error = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'ERROR', message, evidence });
+export const skip = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'SKIP', message, evidence });
+
+/** Turns an outcome into a finding of `control` about one subject. */
+export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string, outcome: Outcome): Finding {
+  return {
+    control: control.id,
+    status: outcome.status,
+    severity: control.severity,
+    subject: { kind: control.subject, id: subjectId },
+    message: outcome.message,
+    evidence: outcome.evidence ?? {},
+    remediation: control.remediation,
+  };
+}
+
+/** Defines a control whose subject is each VM; VMs without readable output get ERROR, never PASS. */
+export function vmControl(
+  definition: Omit<Control, 'evaluate' | 'subject'>,
+  decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome,
+): Control {
+  const control: Omit<Control, 'evaluate'> = { ...definition, subject: 'vm' };
+  return {
+    ...control,
+    evaluate: (ctx) =>
+      ctx.vms.map((vm) => {
+        if (!vm.snapshot?.readable) return toFinding(control, vm.instanceId, error(`no diagnostic output to evaluate: ${whyNoOutput(vm)}`));
+        return toFinding(control, vm.instanceId, decide(vm, vm.snapshot, ctx));
+      }),
+  };
+}
+
+/** Why a VM has no readable diagnostic output, for ERROR messages. */
+export function whyNoOutput(vm: VmRecord): string {
+  const inv = vm.invocation;
+  if (!inv) return 'no invocation was recorded for it (see COLLECT-01)';
+  if (inv.Status !== 'Success') return `the SSM invocation ended ${inv.Status}${inv.StatusDetails && inv.StatusDetails !== inv.Status ? ` (${inv.StatusDetails})` : ''} (see COLLECT-01)`;
+  return vm.snapshot?.problems[0] ?? 'its output could not be parsed (see COLLECT-01)';
+}
+
+/** Applies `decide` to available evidence, or returns ERROR with the reason the evidence is unavailable. */
+export function withEvidence<T>(evidence: Evidence<T>, decide: (value: T) => Outcome): Outcome {
+  return evidence.ok ? decide(evidence.value) : error(evidence.reason);
+}
+
+/** Cuts a string a VM sent to a length that fits in a report. */
+export function excerpt(text: string, max = 300): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}

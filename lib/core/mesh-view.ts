@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { ClusterEvidence } from './evidence-bundle.ts';
+
+/**
+ * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
+ * istiod pods and every replica's /debug/syncz. Each object is validated on its own; a malformed one is
+ * kept as an invalid object (it becomes an ERROR finding), never a reason to drop the rest.
+ */
+const ObjectMetaSchema = z.looseObject({
+  name: z.string().min(1),
+  namespace: z.string().min(1),
+  annotations: z.record(z.string(), z.string()).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+
+const ISTIO_NETWORKING_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
+
+export const WorkloadEntrySchema = z.looseObject({
+  apiVersion: z.string().refine((v) => ISTIO_NETWORKING_VERSIONS.includes(v), { error: 'unknown apiVersion' }),
+  kind: z.literal('WorkloadEntry').optional(),
+  metadata: ObjectMetaSchema,
+  spec: z.looseObject({
+    address: z.string().min(1, { error: 'spec.address is empty' }),
+    network: z.string().optional(),
+    serviceAccount: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  }),
+  status: z.looseObject({
+    conditions: z.array(z.looseObject({ type: z.string(), status: z.string(), message: z.string().optional() })).optional(),
+  }).optional(),
+});
+export type WorkloadEntry = z.infer<typeof WorkloadEntrySchema>;
+
+export const WorkloadGroupSchema = z.looseObject({
+  apiVersion: z.string().refine((v) => ISTIO_NETWORKING_VERSIONS.includes(v), { error: 'unknown apiVersion' }),
+  metadata: ObjectMetaSchema,
+  spec: z.looseObject({
+    template: z.looseObject({ serviceAccount: z.string().optional(), network: z.string().optional() }).optional(),
+    probe: z.unknown().optional(),
+  }),
+});
+export type WorkloadGroup = z.infer<typeof WorkloadGroupSchema>;
+
+export const IstiodPodSchema = z.looseObject({
+  metadata: ObjectMetaSchema,
+  status: z.looseObject({ phase: z.string().optional() }).optional(),
+});
+export type IstiodPod = z.infer<typeof IstiodPodSchema>;
+
+/** One entry of istiod's /debug/syncz (pilot/pkg/xds/debug.go SyncStatus, Istio 1.24). */
+export const SyncStatusSchema = z.looseObject({
+  cluster_id: z.string().optional(),
+  proxy: z.string().min(1),
+  proxy_type: z.string().optional(),
+  proxy_version: z.string().optional(),
+  istio_version: z.string().optional(),
+  resources: z.record(z.string(), z.looseObject({
+    sent: z.string().optional(),
+    acked: z.string().optional(),
+    sentTime: z.string().optional(),
+    lastError: z.string().optional(),
+  })).optional(),
+});
+export type SyncStatus = z.infer<typeof SyncStatusSchema>;
+
+export interface InvalidObject {
+  kind: 'WorkloadEntry' | 'WorkloadGroup' | 'Pod' | 'SyncStatus';
+  /** `namespace/name` where the object had them, else its position. */
+  ref: string;
+  reason: string;
+}
+
+export interface ProxyPresence {
+  replica: string;
+  status: SyncStatus;
+}
+
+export interface MeshView {
+  /** False when the bundle has no cluster part: every mesh control is ERROR. */
+  available: boolean;
+  workloadEntries: WorkloadEntry[];
+  workloadGroups: WorkloadGroup[];
+  istiods: Array<{ name: string; namespace: string; phase: string | undefined; answered: boolean }>;
+  /** proxy-status name → where it is connected (more than one replica after a move). */
+  proxies: Map<string, ProxyPresence[]>;
+  invalid: InvalidObject[];
+  /** What was missing from the cluster evidence, e.g. `cluster/workloadentries.json`. */
+  missingParts: string[];
+}
+
+/** Builds the mesh view from the bundle's cluster part. Never throws. */
+export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
+  const view: MeshView = {
+    available: cluster !== undefined,
+    workloadEntries: [],
+    workloadGroups: [],
+    istiods: [],
+    proxies: new Map(),
+    invalid: [],
+    missingParts: [],
+  };
+  if (!cluster) {
+    view.missingParts.push('cluster/');
+    return view;
+  }
+  view.workloadEntries = validItems(cluster.workloadEntries?.items, WorkloadEntrySchema, 'WorkloadEntry', view);
+  view.workloadGroups = validItems(cluster.workloadGroups?.items, WorkloadGroupSchema, 'WorkloadGroup', view);
+  const pods = validItems(cluster.istiodPods?.items, IstiodPodSchema, 'Pod', view);
+  if (!cluster.workloadEntries) view.missingParts.push('cluster/workloadentries.json');
+  if (!cluster.workloadGroups) view.missingParts.push('cluster/workloadgroups.json');
+  if (!cluster.istiodPods) view.missingParts.push('cluster/istiod-pods.json');
+
+  const replicaNames = new Set([...pods.map((p) => p.metadata.name), ...Object.keys(cluster.syncz)]);
+  for (const name of [...replicaNames].sort()) {
+    const pod = pods.find((p) => p.metadata.name === name);
+    const syncz = cluster.syncz[name];
+    view.istiods.push({ name, namespace: pod?.metadata.namespace ?? 'istio-system', phase: pod?.status?.phase, answered: syncz !== undefined });
+    if (!syncz) continue;
+    syncz.forEach((item, index) => {
+      const parsed = SyncStatusSchema.safeParse(item);
+      if (!parsed.success) {
+        view.invalid.push({ kind: 'SyncStatus', ref: `${name}[${index}]`, reason: firstIssue(parsed.error) });
+        return;
+      }
+      const presences = view.proxies.get(parsed.data.proxy) ?? [];
+      presences.push({ replica: name, status: parsed.data });
+      view.proxies.set(parsed.data.proxy, presences);
+    });
+  }
+  return view;
+}
+
+function validItems<T>(items: unknown[] | undefined, schema: z.ZodType<T>, kind: InvalidObject['kind'], view: MeshView): T[] {
+  const valid: T[] = [];
+  (items ?? []).forEach((item, index) => {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) valid.push(parsed.data);
+    else view.invalid.push({ kind, ref: objectRef(item, index), reason: firstIssue(parsed.error) });
+  });
+  return valid;
+}
+
+function objectRef(item: unknown, index: number): string {
+  const meta = (item as { metadata?: { name?: unknown; namespace?: unknown } } | null)?.metadata;
+  if (typeof meta?.name === 'string' && typeof meta.namespace === 'string') return `${meta.namespace}/${meta.name}`;
+  return `items[${index}]`;
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid object';
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}

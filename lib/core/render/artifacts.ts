@@ -1,0 +1,16 @@
+import type { Report } from '../report.ts';
+import { renderHtmlReport } from './html-report.ts';
+
+export interface RenderedArtifact {
+  name: string;
+  contentType: string;
+  body: string;
+}
+
+/** Renders the report's files: report.json (the source of truth) and report.html. */
+export function renderReportArtifacts(report: Report): RenderedArtifact[] {
+  return [
+    { name: 'report.json', contentType: 'application/json', body: `${JSON.stringify(report, null, 2)}\n` },
+    { name: 'report.html', contentType: 'text/html; charset=utf-8', body: renderHtmlReport(report) },
+  ];
+}

@@ -1,0 +1,51 @@
+import { SEVERITIES, type Finding, type Report } from '../report.ts';
+import { formatColumns, sanitizeForTerminal } from './text.ts';
+
+/** Renders the CLI's summary: per-control counts and the worst VMs. Plain text, no colour. */
+export function renderTerminalSummary(report: Report, options: { worst?: number } = {}): string {
+  const s = report.summary;
+  const lines = [
+    `Fleet audit ${report.runId} (${report.source}), ${report.finishedAt}`,
+    `${s.vms} VMs: ${s.compliant} compliant, ${s.nonCompliant} non-compliant, ${s.unknown} unknown`,
+    '',
+    formatColumns([
+      ['CONTROL', 'SEVERITY', 'PASS', 'FAIL', 'ERROR', 'SKIP', 'WAIVED', 'TITLE'],
+      ...Object.entries(s.byControl).map(([id, c]) => [id, c.severity, String(c.PASS), String(c.FAIL), String(c.ERROR), String(c.SKIP), String(c.WAIVED), c.title]),
+    ]),
+  ];
+  const worst = worstVms(report).slice(0, options.worst ?? 10);
+  if (worst.length > 0) {
+    lines.push('', 'Worst VMs:');
+    lines.push(
+      formatColumns([
+        ['INSTANCE', 'HOSTNAME', 'STATUS', 'FINDINGS'],
+        ...worst.map(({ vm, findings }) => [
+          vm.instanceId,
+          sanitizeForTerminal(vm.hostname ?? '-'),
+          vm.status,
+          findings.map((f) => `${f.control} ${f.status}`).join(', '),
+        ]),
+      ]),
+    );
+  }
+  const other = report.findings.filter((f) => f.subject.kind !== 'vm' && (f.status === 'FAIL' || f.status === 'ERROR'));
+  if (other.length > 0) {
+    lines.push('', 'Mesh findings:');
+    lines.push(formatColumns([['CONTROL', 'STATUS', 'SUBJECT', 'MESSAGE'], ...other.map((f) => [f.control, f.status, `${f.subject.kind} ${sanitizeForTerminal(f.subject.id)}`, sanitizeForTerminal(f.message)])]));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Non-compliant and unknown VMs, the most severe failures first. */
+export function worstVms(report: Report): Array<{ vm: Report['vms'][number]; findings: Finding[] }> {
+  const weight = (f: Finding): number => (f.status === 'FAIL' ? 10 : 1) * (SEVERITIES.length - SEVERITIES.indexOf(f.severity));
+  return report.vms
+    .filter((vm) => vm.status !== 'COMPLIANT')
+    .map((vm) => ({
+      vm,
+      findings: report.findings.filter((f) => f.subject.kind === 'vm' && f.subject.id === vm.instanceId && (f.status === 'FAIL' || f.status === 'ERROR')),
+    }))
+    .map((entry) => ({ ...entry, score: entry.findings.reduce((sum, f) => sum + weight(f), 0) }))
+    .sort((a, b) => b.score - a.score || (a.vm.instanceId < b.vm.instanceId ? -1 : 1))
+    .map(({ vm, findings }) => ({ vm, findings }));
+}

@@ -1,0 +1,23 @@
+import { analyzeBundle, type AnalyzeOptions } from '../core/analyze.ts';
+import { renderReportArtifacts } from '../core/render/artifacts.ts';
+import type { Report } from '../core/report.ts';
+import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
+
+export interface AnalyzeResult {
+  report: Report;
+  /** Where each rendered file was written. */
+  written: string[];
+}
+
+/**
+ * Analyzes a stored evidence bundle and writes its reports. Reading fails before anything is written,
+ * so a malformed bundle never leaves a partial report behind.
+ */
+export async function analyzeStoredBundle(reader: EvidenceReader, writer: ArtifactWriter, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const bundle = await reader.readBundle();
+  const report = analyzeBundle(bundle, options);
+  const artifacts = renderReportArtifacts(report);
+  const written: string[] = [];
+  for (const artifact of artifacts) written.push(await writer.writeArtifact(artifact));
+  return { report, written };
+}

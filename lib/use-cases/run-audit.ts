@@ -1,0 +1,65 @@
+import type { AnalyzeOptions } from '../core/analyze.ts';
+import { BUNDLE_VERSION, type BundleSource, type Manifest } from '../core/evidence-bundle.ts';
+import { namespaceOfOutput } from '../core/namespaces.ts';
+import type { AuditStore } from '../ports/audit-store.ts';
+import type { FleetRunner } from '../ports/fleet-runner.ts';
+import type { MeshReader } from '../ports/mesh-reader.ts';
+import { analyzeStoredBundle, type AnalyzeResult } from './analyze-bundle.ts';
+
+export interface RunAuditDeps {
+  fleet: FleetRunner;
+  mesh: MeshReader;
+  store: AuditStore;
+  clock: () => Date;
+}
+
+export interface RunAuditRequest {
+  runId: string;
+  source: BundleSource;
+  toolVersion: string;
+  targets?: unknown;
+  analyze?: AnalyzeOptions;
+  /** Called as VMs report in, for a progress display. */
+  onProgress?: (event: { done: number; total: number }) => void;
+}
+
+export interface RunAuditResult extends AnalyzeResult {
+  location: string;
+}
+
+/**
+ * Runs one audit: inventory → diagnostics on every VM → the mesh's view → evidence bundle, then the
+ * report from the bundle as stored (so `fleet-audit analyze` on the same bundle gives the same report).
+ */
+export async function runAudit(deps: RunAuditDeps, request: RunAuditRequest): Promise<RunAuditResult> {
+  const run = await deps.store.openRun(request.runId);
+  const manifest: Manifest = {
+    bundleVersion: BUNDLE_VERSION,
+    runId: request.runId,
+    startedAt: deps.clock().toISOString(),
+    source: request.source,
+    toolVersion: request.toolVersion,
+    ...(request.targets === undefined ? {} : { targets: request.targets }),
+  };
+  await run.evidence.writeManifest(manifest);
+
+  const inventory = await deps.fleet.listInstances();
+  await run.evidence.writeInventory(inventory);
+
+  const namespaces = new Set<string>();
+  let done = 0;
+  const total = inventory.InstanceInformationList.length;
+  await deps.fleet.runDiagnostics(inventory.InstanceInformationList, async (invocation) => {
+    await run.evidence.writeInvocation(invocation);
+    const ns = invocation.StandardOutputContent ? namespaceOfOutput(invocation.StandardOutputContent) : undefined;
+    if (ns) namespaces.add(ns);
+    request.onProgress?.({ done: ++done, total });
+  });
+
+  const cluster = await deps.mesh.readCluster([...namespaces].sort());
+  await run.evidence.writeCluster(cluster);
+  await run.evidence.writeManifest({ ...manifest, finishedAt: deps.clock().toISOString() });
+
+  const result = await analyzeStoredBundle(run.evidence, run.reports, request.analyze);
+  return { ...result, location: run.location };
+}
