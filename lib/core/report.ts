@@ -69,9 +69,10 @@ export const ReportSchema = z.object({
 });
 export type Report = z.infer<typeof ReportSchema>;
 
-/** The JSON Schema of report.json, generated from ReportSchema (committed as schema/report.schema.json). */
-export function reportJsonSchema(): unknown {
-  return z.toJSONSchema(ReportSchema, { target: 'draft-2020-12' });
+/** The JSON Schema of report.json as committed in schema/report.schema.json, generated from ReportSchema. */
+export function reportJsonSchemaText(): string {
+  const schema = z.toJSONSchema(ReportSchema, { target: 'draft-2020-12' });
+  return `${JSON.stringify({ title: 'Istio VM fleet audit report', ...schema }, null, 2)}\n`;
 }
 
 /** True when a finding fails at or above the given severity (for `--fail-on`). */

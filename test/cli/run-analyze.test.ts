@@ -1,0 +1,77 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cp } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.ts';
+
+describe('fleet-audit run and analyze', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fleet-audit-cli-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('run audits the simulated fleet, prints the summary and where it wrote the reports', async () => {
+    const run = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r1', '--vms', '12', '--seed', '3']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Fleet audit r1 \(sim\)/);
+    expect(run.stdout).toMatch(/^12 VMs: \d+ compliant, \d+ non-compliant, \d+ unknown$/m);
+    expect(run.stdout).toContain(`Reports:  ${join(dir, 'store', 'r1', 'report.json')}`);
+    expect(existsSync(join(dir, 'store', 'r1', 'report.html'))).toBe(true);
+    expect(existsSync(join(dir, 'store', 'r1', 'evidence', 'manifest.json'))).toBe(true);
+  });
+
+  it('analyze reproduces the stored report from the bundle alone', async () => {
+    const out = join(dir, 'replay');
+    const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', out], { now: new Date('2027-01-01T00:00:00Z') });
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(out, 'report.json'), 'utf8')).toBe(readFileSync(join(dir, 'store', 'r1', 'report.json'), 'utf8'));
+  });
+
+  it('--fail-on sets the exit code from the failing findings', async () => {
+    const bundle = join(dir, 'store', 'r1', 'evidence');
+    expect((await cli(['analyze', bundle, '--out', join(dir, 'f1'), '--fail-on', 'CRITICAL'])).code).toBe(1);
+    expect((await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r2', '--vms', '12', '--seed', '3', '--fail-on', 'HIGH'])).code).toBe(1);
+  });
+
+  it('refuses a second run with the same id rather than mixing two runs', async () => {
+    const run = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r1', '--vms', '3']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('a run with this id is already stored');
+  });
+
+  it('exits 2 naming the problem for a missing bundle directory', async () => {
+    const run = await cli(['analyze', join(dir, 'nope'), '--out', join(dir, 'nope-out')]);
+    expect(run).toMatchObject({ code: 2, stderr: `fleet-audit: ${join(dir, 'nope')}: no such bundle directory\n` });
+    expect(existsSync(join(dir, 'nope-out'))).toBe(false);
+  });
+
+  it.each([
+    ['an invocation that is not JSON', 'invocations', (f: string) => writeFileSync(f, '{"InstanceId": "i-'), /is not valid JSON/],
+    ['an invocation of the wrong shape', 'invocations', (f: string) => writeFileSync(f, '{"InstanceId": 5}'), /InstanceId: Invalid input/],
+    ['an unknown bundleVersion', 'manifest.json', (f: string) => writeFileSync(f, '{"bundleVersion": 2, "runId": "x"}'), /bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/],
+    ['a syncz answer that is not an array', 'cluster/syncz', (f: string) => writeFileSync(f, '{"error": "unauthorized"}'), /expected array/],
+  ])('exits 2 naming the file for %s, and writes no report', async (_what, part, spoil, message) => {
+    const bundle = join(dir, `bad-${part.replace('/', '-')}`);
+    await cp(join(dir, 'store', 'r1', 'evidence'), bundle, { recursive: true });
+    const file = part.endsWith('.json') ? join(bundle, part) : join(bundle, part, readdirFirst(join(bundle, part)));
+    spoil(file);
+    const out = join(dir, `out-${part.replace('/', '-')}`);
+    const run = await cli(['analyze', bundle, '--out', out]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(file);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+  });
+
+  it('rejects bad flags with a usage error', async () => {
+    expect((await cli(['run', '--vms', '0'])).code).toBe(2);
+    expect((await cli(['run', '--fail-on', 'SEVERE'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+  });
+});
+
+function readdirFirst(dir: string): string {
+  return readdirSync(dir).sort()[0]!;
+}

@@ -1,0 +1,40 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+// Lints snippets as if they lived at a given path, with the project's own ESLint configuration.
+const eslint = new ESLint({ cwd: new URL('../..', import.meta.url).pathname });
+async function problems(path: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: path });
+  return result!.messages.map((m) => m.message);
+}
+
+describe('the layering lint rules', () => {
+  it('keep lib/core from importing other layers, at any depth', async () => {
+    expect(await problems('lib/core/controls/x.ts', "import { runAudit } from '../../use-cases/run-audit.ts';\nexport const x = runAudit;\n")).toEqual([
+      'lib/core must not import lib/use-cases (../../use-cases/run-audit.ts).',
+    ]);
+    expect(await problems('lib/core/x.ts', "import { LocalBundle } from '../adapters/local-audit-store.ts';\nexport const x = LocalBundle;\n")).toHaveLength(1);
+    expect(await problems('lib/core/render/x.ts', "import { escapeHtml } from './text.ts';\nexport const x = escapeHtml;\n")).toEqual([]);
+  });
+
+  it('keep lib/core free of I/O, environment and clock', async () => {
+    const found = await problems('lib/core/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\nexport const b = process.env.HOME;\nexport const c = Date.now();\n");
+    expect(found).toHaveLength(3);
+    expect(await problems('lib/core/x.ts', "import { X509Certificate } from 'node:crypto';\nexport const a = X509Certificate;\n")).toEqual([]);
+  });
+
+  it('let only lib/adapters import the AWS SDK and the Kubernetes client', async () => {
+    const sdk = "import { SSMClient } from '@aws-sdk/client-ssm';\nexport const a = SSMClient;\n";
+    expect(await problems('lib/adapters/x.ts', sdk)).toEqual([]);
+    expect(await problems('lib/use-cases/x.ts', sdk)).toEqual(["'@aws-sdk/client-ssm' import is restricted from being used by a pattern. Only lib/adapters may import the AWS SDK."]);
+    expect(await problems('functions/x.ts', "import { KubeConfig } from '@kubernetes/client-node';\nexport const a = KubeConfig;\n")).toEqual([
+      "'@kubernetes/client-node' import is restricted from being used by a pattern. Only lib/adapters may import the Kubernetes client.",
+    ]);
+  });
+
+  it('keep use cases on ports, not adapters', async () => {
+    expect(await problems('lib/use-cases/x.ts', "import { LocalBundle } from '../adapters/local-audit-store.ts';\nexport const a = LocalBundle;\n")).toEqual([
+      'lib/use-cases must not import lib/adapters (../adapters/local-audit-store.ts).',
+    ]);
+  });
+});
