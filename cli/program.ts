@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { BundleError } from '../lib/adapters/local-audit-store.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
+import { registerProxyConfigCommand } from './commands/proxy-config.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, type CliIo, type CommandContext } from './context.ts';
 
@@ -28,6 +29,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   const context: CommandContext = { io, toolVersion: packageJson.version, setExitCode: (code) => (exitCode = code) };
   registerRunCommand(program, context);
   registerAnalyzeCommand(program, context);
+  registerProxyConfigCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

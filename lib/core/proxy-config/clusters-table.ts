@@ -1,0 +1,68 @@
+import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
+import type { ClusterEntry } from './config-dump.ts';
+
+// istioctl/pkg/writer/envoy/configdump/cluster.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
+const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
+
+/** Rendering choices of the cluster table. */
+export interface ClustersTableOptions {
+  /** Adds the NAME column with `cluster/<name>` that `istioctl proxy-config all` prints. */
+  withConfigType?: boolean;
+}
+
+/**
+ * The clusters istioctl lists, in its order: active and static ones (not warming), sorted by service FQDN,
+ * then subset, port and direction of their names (Go compares strings bytewise, i.e. by code point).
+ */
+export function istioctlClusterOrder(clusters: ClusterEntry[]): ClusterEntry[] {
+  // istioctl gathers the dynamic active clusters before the static ones; ties keep that order.
+  const listed = [...clusters.filter((c) => c.state === 'active'), ...clusters.filter((c) => c.state === 'static')];
+  return listed.sort((a, b) => {
+    const ka = sortKey(a);
+    const kb = sortKey(b);
+    return compareGo(ka.fqdn, kb.fqdn) || compareGo(ka.subset, kb.subset) || ka.port - kb.port || compareGo(ka.direction, kb.direction);
+  });
+}
+
+function sortKey(c: ClusterEntry): { fqdn: string; subset: string; port: number; direction: string } {
+  return c.isSubsetKey
+    ? { fqdn: c.serviceFqdn, subset: c.subset ?? '', port: c.port ?? 0, direction: c.direction ?? '' }
+    : { fqdn: c.name, subset: '', port: 0, direction: '' };
+}
+
+function compareGo(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** `istioctl proxy-config clusters` (1.24) for these clusters, byte for byte. */
+export function renderClustersTable(clusters: ClusterEntry[], options: ClustersTableOptions = {}): string {
+  const withName = options.withConfigType === true;
+  let text = `${withName ? 'NAME\t' : ''}SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE\n`;
+  for (const c of istioctlClusterOrder(clusters)) {
+    const prefixed = `cluster/${c.name}`;
+    const cells = c.isSubsetKey
+      ? [c.serviceFqdn, String(c.port ?? 0), c.subset || '-', c.direction ?? '']
+      : [withName ? prefixed : c.name, '-', '-', '-'];
+    text += `${[...(withName ? [prefixed] : []), ...cells, c.type, c.destinationRule].join('\t')}\n`;
+  }
+  return goTabwriter(text, CLUSTER_TABLE);
+}
+
+/** The clusters as JSON (`-o json`): every cluster, warming ones included, in istioctl's order, warming last. */
+export function renderClustersJson(clusters: ClusterEntry[]): string {
+  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')];
+  const rows = ordered.map((c) => ({
+    name: c.name,
+    serviceFqdn: c.serviceFqdn,
+    port: c.port ?? null,
+    subset: c.subset ?? null,
+    direction: c.direction ?? null,
+    type: c.type,
+    customType: c.customType ?? null,
+    destinationRule: c.destinationRule,
+    state: c.state,
+    versionInfo: c.versionInfo ?? null,
+    lastUpdated: c.lastUpdated ?? null,
+  }));
+  return `${JSON.stringify(rows, null, 2)}\n`;
+}

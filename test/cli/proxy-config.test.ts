@@ -1,0 +1,144 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/program.ts';
+import type { CliIo } from '../../cli/context.ts';
+
+const fixturePath = (name: string): string => fileURLToPath(new URL(`../fixtures/proxy-config/${name}`, import.meta.url));
+const fixture = (name: string): string => readFileSync(fixturePath(name), 'utf8');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(argv: string[], stdin = ''): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readStdin: async () => stdin,
+    clock: () => new Date('2024-06-01T00:00:00Z'),
+  };
+  const code = await runCli(argv, io);
+  return { code, stdout, stderr };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'fleet-audit-proxy-config-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('fleet-audit proxy-config secret', () => {
+  it('prints istioctl\'s secret table for a config dump file', async () => {
+    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json')]);
+    expect(result).toEqual({ code: 0, stdout: fixture('secret-output.txt'), stderr: '' });
+  });
+
+  it('reads the dump from standard input with --file -, as in curl … | fleet-audit proxy-config secret --file -', async () => {
+    const result = await run(['proxy-config', 'secret', '--file', '-'], fixture('waypoint-config-dump.json'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(fixture('secret-output.txt'));
+  });
+
+  it('prints valid JSON with -o json', async () => {
+    const result = await run(['pc', 's', '-f', '-', '-o', 'json'], fixture('secret-config-dump.json'));
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { resourceName: string; validCert: boolean }[];
+    expect(json.map((s) => [s.resourceName, s.validCert])).toEqual([['default', false], ['ROOTCA', true]]);
+    expect(result.stdout).not.toContain('redacted');
+  });
+
+  it('lists the entries of a warming answer as WARMING when told', async () => {
+    const dump = JSON.parse(fixture('secret-config-dump.json')) as { configs: { dynamic_active_secrets: object[] }[] };
+    const answer = JSON.stringify({ configs: dump.configs[0]!.dynamic_active_secrets.map((s) => ({ '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s })) });
+    const result = await run(['proxy-config', 'secret', '-f', '-', '--warming'], answer);
+    expect(result.stdout.split('\n').slice(1, 3).map((l) => l.split(/ {2,}/)[2])).toEqual(['WARMING', 'WARMING']);
+  });
+
+  it('says so when the dump has a secrets section without secrets', async () => {
+    const result = await run(['proxy-config', 'secret', '-f', '-'], '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.SecretsConfigDump"}]}');
+    expect(result).toEqual({ code: 0, stdout: 'No active or warming secrets found.\n', stderr: '' });
+  });
+
+  it('exits 2 naming the file when it does not exist', async () => {
+    const missing = join(scratch, 'no-such-dump.json');
+    const result = await run(['proxy-config', 'secret', '--file', missing]);
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `fleet-audit: ${missing}: no such file\n` });
+  });
+
+  it('exits 2 with the problem for input that is not a config dump with secrets', async () => {
+    const cases: [string, RegExp][] = [
+      ['{"configs":', /^fleet-audit: standard input is not JSON/],
+      ['', /^fleet-audit: standard input is empty/],
+      ['{}', /^fleet-audit: standard input holds no secrets/],
+      [fixture('sidecar-clusters-active.json'), /^fleet-audit: standard input holds no secrets: no SecretsConfigDump/],
+    ];
+    for (const [stdin, message] of cases) {
+      const result = await run(['proxy-config', 'secret', '--file', '-'], stdin);
+      expect(result.code, stdin.slice(0, 20)).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    }
+  });
+
+  it('exits 2 for a binary file', async () => {
+    const binary = join(scratch, 'binary.bin');
+    writeFileSync(binary, Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x80]));
+    const result = await run(['proxy-config', 'secret', '--file', binary]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`fleet-audit: ${binary} is not text (binary data, not a config dump)\n`);
+  });
+
+  it('exits 2 without --file', async () => {
+    const result = await run(['proxy-config', 'secret']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("required option '-f, --file <path>' not specified");
+  });
+});
+
+describe('fleet-audit proxy-config clusters', () => {
+  it('prints istioctl\'s cluster table for a config dump file', async () => {
+    const result = await run(['proxy-config', 'clusters', '--file', fixturePath('waypoint-config-dump.json')]);
+    expect(result).toEqual({ code: 0, stdout: fixture('waypoint-clusters.golden.txt'), stderr: '' });
+  });
+
+  it('reads a ?resource= answer from standard input', async () => {
+    const result = await run(['proxy-config', 'cluster', '--file', '-'], fixture('sidecar-clusters-active.json'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(fixture('sidecar-clusters.golden.txt'));
+  });
+
+  it('prints valid JSON with -o json', async () => {
+    const result = await run(['proxy-config', 'clusters', '-f', '-', '-o', 'json'], fixture('sidecar-clusters-active.json'));
+    const json = JSON.parse(result.stdout) as { name: string; port: number | null; direction: string | null }[];
+    expect(json).toHaveLength(32);
+    expect(json.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local')).toMatchObject({ port: 15012, direction: 'outbound' });
+  });
+
+  it('notes the warming clusters the table leaves out, and refuses a table of warming clusters only', async () => {
+    const warmingOnly = fixture('sidecar-clusters-active.json');
+    const refused = await run(['proxy-config', 'clusters', '-f', '-', '--warming'], warmingOnly);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('fleet-audit: standard input holds no active or static clusters (only 32 warming, which the table leaves out: use -o json)\n');
+    const json = await run(['proxy-config', 'clusters', '-f', '-', '--warming', '-o', 'json'], warmingOnly);
+    expect(json.code).toBe(0);
+    expect((JSON.parse(json.stdout) as { state: string }[]).every((c) => c.state === 'warming')).toBe(true);
+  });
+
+  it('exits 2 naming the file when it holds no clusters', async () => {
+    const path = fixturePath('secret-config-dump.json');
+    const result = await run(['proxy-config', 'clusters', '--file', path]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`fleet-audit: ${path} holds no clusters: no ClustersConfigDump among its configs (SecretsConfigDump)\n`);
+  });
+
+  it('keeps terminal control characters of cluster names off the terminal', async () => {
+    const answer = JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster', cluster: { name: 'evil\u001b[2J', type: 'STATIC' } }] });
+    const result = await run(['proxy-config', 'clusters', '-f', '-'], answer);
+    expect(result.stdout).not.toContain('\u001b');
+    expect(result.stdout).toContain('evil\uFFFD[2J');
+  });
+});
