@@ -4,6 +4,7 @@ import { BundleError } from '../lib/adapters/local-audit-store.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerProxyConfigCommand } from './commands/proxy-config.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerScriptCommand } from './commands/script.ts';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, type CliIo, type CommandContext } from './context.ts';
 
 const defaultIo: CliIo = {
@@ -30,6 +31,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerRunCommand(program, context);
   registerAnalyzeCommand(program, context);
   registerProxyConfigCommand(program, context);
+  registerScriptCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,0 +1,576 @@
+/**
+ * A fake Istio VM for running the real diagnostic script: a temp root holding Istio's files (the
+ * script's FLEET_AUDIT_ROOT), a directory of POSIX sh shims standing in for systemctl, journalctl, the
+ * iptables-save family, hostname, id, dpkg-query and pilot-agent, a directory of links to the real basic
+ * tools the VM is allowed to have, and a loopback HTTP server answering as Envoy's admin port and the
+ * agent's readiness port. PATH holds only the two directories, so "tool missing" means not linking it.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
+import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export const SCRIPT_PATH = new URL('../../lib/diagnostic-script/fleet-audit-diagnostics.sh', import.meta.url).pathname;
+// Istio 1.24.6 test data; test/fixtures/fake-vm/README.md says where each file comes from.
+const FIXTURES = new URL('../fixtures/fake-vm/', import.meta.url).pathname;
+
+/** Shims written by the harness: each can be left out to play a VM without that tool. */
+export const SHIMS = [
+  'systemctl', 'journalctl', 'hostname', 'id', 'dpkg-query', 'pilot-agent',
+  'iptables-save', 'iptables-legacy-save', 'iptables-nft-save',
+  'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save',
+] as const;
+export const IPTABLES_TOOLS = SHIMS.filter((s) => s.includes('tables-'));
+/** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
+export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl'] as const;
+
+export type ShellName = 'dash' | 'bash' | 'busybox';
+export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
+
+export const VM = {
+  hostname: 'foo-1',
+  ip: '10.10.10.10',
+  ip6: 'fd00:10::10',
+  namespace: 'bar',
+  serviceAccount: 'vm-serviceaccount',
+  istioVersion: '1.24.6',
+  proxyUid: 998,
+  activeEnterSeconds: 1764138000,
+  mainPid: 4242,
+  os: 'Debian GNU/Linux 12 (bookworm)',
+} as const;
+
+export interface FakeVmOptions {
+  /** The istio unit: running (default), stopped, or not installed. */
+  unit?: 'running' | 'stopped' | 'not-found';
+  /** systemd older than 248: refuses --timestamp=unix and prints local-format timestamps. */
+  oldSystemd?: boolean;
+  /** What the agent's readiness port does; 'refused' points the script at a closed port. */
+  readiness?: 200 | 503 | 'refused';
+  /** 'refused' points the script at a closed port for Envoy's admin. */
+  envoy?: 'up' | 'refused';
+  /** Shims or real tools to leave off PATH. */
+  without?: string[];
+  keyMode?: number;
+  /** key.pem holds a key that is not the leaf certificate's. */
+  keyMismatch?: boolean;
+  /** cert-chain.pem also holds the private key, as bundle files sometimes do. */
+  keyInCertChain?: boolean;
+  /** Lines appended to cluster.env. */
+  clusterEnvExtra?: string;
+  /** Lines the journal of the istio unit holds after the start script's line. */
+  journalLines?: string[];
+  /** Lines appended to /var/log/istio/istio.log. */
+  logLines?: string[];
+  /** Lines of filler written to istio.log before logLines. */
+  logFillerLines?: number;
+  /** Pad the mesh config to at least this many bytes. */
+  meshBytes?: number;
+  /** Pad the active clusters dump to at least this many bytes. */
+  clustersBytes?: number;
+  noCerts?: boolean;
+  noToken?: boolean;
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface FakeVm {
+  root: string;
+  /** The environment the script runs with: nothing else is inherited. */
+  env: Record<string, string>;
+  /** Temp directory of the script's runs; its mktemp directory must be gone afterwards. */
+  tmp: string;
+  pki: Pki;
+  /** Every shim invocation, "name args…", in order. */
+  calls(): string[];
+  /** Every HTTP request the fake Envoy/agent received (path with query). */
+  requests: string[];
+  /** Runs the script file, or with `stdin` feeds it to the shell on stdin as `fleet-audit script | ssh vm sudo sh` does. */
+  run(shell: ShellName, how?: { stdin?: boolean }): Promise<RunResult>;
+  /** A digest of every path, mode, owner, size, time and content under the root. */
+  hashRoot(): string;
+  close(): Promise<void>;
+}
+
+export interface Pki {
+  rootPem: string;
+  leafPem: string;
+  keyPem: string;
+  otherKeyPem: string;
+  /** header.payload.signature, signed RS256 with a real key. */
+  jwt: string;
+  jwtClaims: Record<string, unknown>;
+}
+
+let pkiPromise: Promise<Pki> | undefined;
+
+/** A CA, a leaf with its key and a second unrelated key, made once per test file with the openssl CLI. */
+export function testPki(): Promise<Pki> {
+  pkiPromise ??= makePki();
+  return pkiPromise;
+}
+
+async function makePki(): Promise<Pki> {
+  const openssl = findOnPath('openssl');
+  if (!openssl) throw new Error('openssl is not installed (apt-get install -y openssl)');
+  const dir = mkdtempSync(join(tmpdir(), 'fa-pki-'));
+  try {
+    const run = (...args: string[]) => execFileAsync(openssl, args, { cwd: dir });
+    const rsa = ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'];
+    await Promise.all([
+      run('genpkey', ...rsa, '-out', 'ca.key'),
+      run('genpkey', ...rsa, '-out', 'key.pem'),
+      run('genpkey', ...rsa, '-out', 'other.key'),
+    ]);
+    await run('req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '3650', '-subj', '/O=cluster.local', '-out', 'root-cert.pem');
+    await run('req', '-new', '-key', 'key.pem', '-subj', '/O=', '-out', 'leaf.csr');
+    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=critical,URI:spiffe://cluster.local/ns/${VM.namespace}/sa/${VM.serviceAccount}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
+    await run('x509', '-req', '-in', 'leaf.csr', '-CA', 'root-cert.pem', '-CAkey', 'ca.key', '-set_serial', '0x6fbee254c22900615cb1f74e3d2f1713', '-days', '1', '-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+    const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+    const now = Math.floor(Date.now() / 1000);
+    const jwtClaims = {
+      aud: ['istio-ca'],
+      exp: now + 3600,
+      iat: now,
+      iss: 'https://kubernetes.default.svc.cluster.local',
+      'kubernetes.io': { namespace: VM.namespace, serviceaccount: { name: VM.serviceAccount, uid: '8c2a4c4e-3e5b-4c21-9d1f-7f0f1f1a2b3c' } },
+      nbf: now,
+      sub: `system:serviceaccount:${VM.namespace}:${VM.serviceAccount}`,
+    };
+    const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+    const signingInput = `${b64url(JSON.stringify({ alg: 'RS256', kid: 'fake-vm-signing-key' }))}.${b64url(JSON.stringify(jwtClaims))}`;
+    const signature = sign('sha256', Buffer.from(signingInput), createPrivateKey(read('ca.key'))).toString('base64url');
+    return {
+      rootPem: read('root-cert.pem'),
+      leafPem: read('leaf.pem'),
+      keyPem: read('key.pem'),
+      otherKeyPem: read('other.key'),
+      jwt: `${signingInput}.${signature}`,
+      jwtClaims,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The absolute path of a program on the test machine's PATH, or undefined. */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+/** How to start a shell; throws (so the test fails, never skips) when it is not installed. */
+export function shellCommand(shell: ShellName): { file: string; args: string[] } {
+  const file = findOnPath(shell);
+  if (!file) throw new Error(`${shell} is not installed: apt-get install -y ${shell}`);
+  return shell === 'busybox' ? { file, args: ['sh'] } : { file, args: [] };
+}
+
+/** Builds a fake VM for one scenario and starts its HTTP server on 127.0.0.1. */
+export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm> {
+  const pki = await testPki();
+  const base = mkdtempSync(join(tmpdir(), 'fa-vm-'));
+  const root = join(base, 'root');
+  const shimDir = join(base, 'shims');
+  const toolDir = join(base, 'tools');
+  const tmp = join(base, 'tmp');
+  const callsLog = join(base, 'calls.log');
+  for (const d of [root, shimDir, toolDir, tmp]) mkdirSync(d, { recursive: true });
+  writeFileSync(callsLog, '');
+  const without = new Set(options.without ?? []);
+
+  writeRoot(root, pki, options);
+  writeShims(shimDir, callsLog, options, without);
+  for (const tool of REAL_TOOLS) {
+    if (without.has(tool)) continue;
+    const real = findOnPath(tool);
+    if (!real) throw new Error(`${tool} is not installed on the test machine`);
+    symlinkSync(real, join(toolDir, tool));
+  }
+
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    requests.push(`${url.pathname}${url.search}`);
+    const answer = envoyAnswer(url, pki, options);
+    res.writeHead(answer.status, { 'content-type': answer.type });
+    res.end(answer.body);
+  });
+  const port = await listen(server);
+  const closedPort = await unusedPort();
+  const envoyPort = options.envoy === 'refused' ? closedPort : port;
+  const readyPort = options.readiness === 'refused' ? closedPort : port;
+
+  const env = {
+    PATH: `${shimDir}:${toolDir}`,
+    FLEET_AUDIT_ROOT: root,
+    ENVOY_ADMIN_URL: `http://127.0.0.1:${envoyPort}`,
+    AGENT_READY_URL: `http://127.0.0.1:${readyPort}/healthz/ready`,
+    TMPDIR: tmp,
+    HOME: tmp,
+  };
+
+  return {
+    root,
+    env,
+    tmp,
+    pki,
+    requests,
+    calls: () => readFileSync(callsLog, 'utf8').split('\n').filter(Boolean),
+    run: (shell, how) => runScript(shell, env, base, how?.stdin ?? false),
+    hashRoot: () => hashTree(root),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+function runScript(shell: ShellName, env: Record<string, string>, cwd: string, stdin: boolean): Promise<RunResult> {
+  const { file, args } = shellCommand(shell);
+  return new Promise((resolve, reject) => {
+    // Asynchronous on purpose: the fake Envoy answers from this same process.
+    const child = spawn(file, stdin ? args : [...args, SCRIPT_PATH], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (stdin) child.stdin.end(readFileSync(SCRIPT_PATH));
+    else child.stdin.end();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/** A loopback port nothing listens on: bound once, then released. */
+async function unusedPort(): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+function write(path: string, content: string, mode = 0o644): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, content);
+  chmodSync(path, mode);
+}
+
+function fixture(name: string): string {
+  return readFileSync(join(FIXTURES, name), 'utf8');
+}
+
+function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
+  write(join(root, 'etc/os-release'), `PRETTY_NAME="${VM.os}"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n`);
+  // What istioctl x workload entry configure writes, as installed on the VM.
+  const clusterEnv = fixture('cluster.env');
+  write(join(root, 'var/lib/istio/envoy/cluster.env'), clusterEnv + (options.clusterEnvExtra ?? ''));
+  let mesh = fixture('mesh.yaml');
+  if (options.meshBytes) {
+    const pad: string[] = [];
+    for (let i = 0; mesh.length + pad.join('').length < options.meshBytes; i++) pad.push(`    PADDING_${i}: "${'x'.repeat(60)}"\n`);
+    mesh = mesh.replace('  proxyMetadata:\n', `  proxyMetadata:\n${pad.join('')}`);
+  }
+  write(join(root, 'etc/istio/config/mesh'), mesh);
+  write(join(root, 'etc/hosts'), fixture('hosts'));
+
+  if (!options.noCerts) {
+    const chain = pki.leafPem + pki.rootPem + (options.keyInCertChain ? pki.keyPem : '');
+    write(join(root, 'etc/certs/cert-chain.pem'), chain);
+    write(join(root, 'etc/certs/root-cert.pem'), pki.rootPem);
+    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
+  }
+  if (!options.noToken) write(join(root, 'var/run/secrets/tokens/istio-token'), pki.jwt, 0o640);
+
+  const log: string[] = [];
+  for (let i = 0; i < (options.logFillerLines ?? 0); i++) {
+    log.push(`2026-11-26T06:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:00.000000Z\tinfo\tads\tADS: new connection for node:${i}`);
+  }
+  log.push(
+    '2026-11-26T06:20:00.101000Z\tinfo\tFIPS mode is disabled',
+    '2026-11-26T06:20:00.207000Z\tinfo\tsds\tStarting SDS grpc server',
+    `2026-11-26T06:20:01.000000Z\twarn\txdsproxy\tupstream [1] terminated with unexpected error rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"`,
+    '2026-11-26T06:20:03.000000Z\tinfo\tcache\tgenerated new workload certificate\tlatency=88.1ms ttl=23h59m59s',
+    '2026-11-26T06:20:04.000000Z\tinfo\tReadiness succeeded in 3.01s',
+    ...(options.logLines ?? []),
+  );
+  write(join(root, 'var/log/istio/istio.log'), `${log.join('\n')}\n`);
+  write(join(root, 'var/log/istio/istio.err.log'), '[2026-11-26 06:20:00.900][21][warning][config] [source/extensions/config_subscription/grpc/grpc_stream.h:152] StreamAggregatedResources gRPC config stream closed: 14, connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"\n');
+
+  // Legacy iptables has only filter and mangle loaded (IPv4) and nothing for IPv6.
+  write(join(root, 'proc/net/ip_tables_names'), 'filter\nmangle\n');
+}
+
+/** POSIX sh shims; each records its invocation and answers like the real tool on an Istio VM. */
+function writeShims(dir: string, callsLog: string, options: FakeVmOptions, without: Set<string>): void {
+  const unit = options.unit ?? 'running';
+  const stamp = options.oldSystemd ? 'Tue 2025-11-26 06:20:00 UTC' : `@${VM.activeEnterSeconds}`;
+  const systemdProps =
+    unit === 'not-found'
+      ? ['LoadState=not-found', 'ActiveState=inactive', 'SubState=dead', 'UnitFileState=', 'NRestarts=0', 'ActiveEnterTimestamp=', 'MainPID=0']
+      : [
+          'LoadState=loaded',
+          `ActiveState=${unit === 'running' ? 'active' : 'inactive'}`,
+          `SubState=${unit === 'running' ? 'running' : 'dead'}`,
+          'UnitFileState=enabled',
+          'NRestarts=0',
+          `ActiveEnterTimestamp=${unit === 'running' ? stamp : ''}`,
+          `MainPID=${unit === 'running' ? VM.mainPid : 0}`,
+        ];
+  const shims: Record<string, string> = {
+    systemctl: `
+case " $* " in *" show "*) ;; *) echo "systemctl shim: only show is expected: $*" >&2; exit 64 ;; esac
+${options.oldSystemd ? `case " $* " in *" --timestamp=unix "*) echo "systemctl: unrecognized option '--timestamp=unix'" >&2; exit 1 ;; esac` : ''}
+cat <<'EOF'
+${systemdProps.join('\n')}
+EOF`,
+    journalctl: `
+case " $* " in *" -u istio "*) ;; *) echo "journalctl shim: only -u istio is expected: $*" >&2; exit 64 ;; esac
+cat <<'EOF'
+${[JOURNAL_START, ...(options.journalLines ?? [])].join('\n')}
+EOF`,
+    hostname: `
+case "$1" in
+  -s) echo ${VM.hostname} ;;
+  -I) echo "${VM.ip} ${VM.ip6} " ;;
+  *) echo ${VM.hostname}.ec2.internal ;;
+esac`,
+    id: `
+case "$1 $2" in
+  "-u istio-proxy" | "-g istio-proxy") echo ${VM.proxyUid} ;;
+  *) echo "id: '$2': no such user" >&2; exit 1 ;;
+esac`,
+    'dpkg-query': `
+case "$*" in *istio-sidecar*) printf '%s' ${VM.istioVersion} ;; *) echo "dpkg-query: no packages found" >&2; exit 1 ;; esac`,
+    'pilot-agent': `
+case "$*" in "version -s") echo ${VM.istioVersion} ;; *) echo "pilot-agent shim: unexpected $*" >&2; exit 64 ;; esac`,
+  };
+  for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
+
+  for (const [name, body] of Object.entries(shims)) {
+    if (without.has(name)) continue;
+    write(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${callsLog}'\n${body.trimStart()}\n`, 0o755);
+  }
+}
+
+/**
+ * Live `iptables-save` output for the rules istio-iptables installs on a VM (Istio 1.24.6
+ * tools/istio-iptables/pkg/capture/testdata inbound-ports-wildcard and ip-range, with the VM's
+ * istio-proxy uid/gid and DNS capture on), in the form iptables-save prints them: chain headers,
+ * `-m tcp`, reordered matches.
+ */
+function iptablesShim(tool: string): string {
+  const v6 = tool.startsWith('ip6');
+  const legacy = tool.includes('legacy');
+  const backend = legacy ? 'legacy' : 'nf_tables';
+  const lo = v6 ? '::1/128' : '127.0.0.1/32';
+  const inboundPassthrough = v6 ? '::6/128' : '127.0.0.6/32';
+  const uid = VM.proxyUid;
+  const dns = v6 ? [] : [
+    '-A OUTPUT -p udp -j ISTIO_OUTPUT',
+    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j RETURN`,
+    '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053',
+    '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053',
+  ];
+  const nat = [
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':ISTIO_INBOUND - [0:0]',
+    ':ISTIO_IN_REDIRECT - [0:0]',
+    ':ISTIO_OUTPUT - [0:0]',
+    ':ISTIO_REDIRECT - [0:0]',
+    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
+    ...dns.slice(0, 1),
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN',
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 22 -j RETURN',
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15090 -j RETURN',
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15021 -j RETURN',
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15020 -j RETURN',
+    '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
+    '-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006',
+    `-A ISTIO_OUTPUT -s ${inboundPassthrough} -o lo -j RETURN`,
+    `-A ISTIO_OUTPUT ! -d ${lo} -o lo -p tcp -m tcp ! --dport 15008 -m owner --uid-owner ${uid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -m owner --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT ! -d ${lo} -o lo -p tcp -m tcp ! --dport 15008 -m owner --gid-owner ${uid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -m owner --gid-owner ${uid} -j RETURN`,
+    ...dns.slice(1),
+    `-A ISTIO_OUTPUT -d ${lo} -j RETURN`,
+    '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
+    '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
+    'COMMIT',
+  ];
+  const raw = v6
+    ? ['*raw', ':PREROUTING ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT']
+    : [
+        '*raw',
+        ':PREROUTING ACCEPT [0:0]',
+        ':OUTPUT ACCEPT [0:0]',
+        ':ISTIO_OUTPUT - [0:0]',
+        '-A PREROUTING -s 127.0.0.53/32 -p udp -m udp --sport 53 -j CT --zone 1',
+        '-A OUTPUT -p udp -j ISTIO_OUTPUT',
+        `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --uid-owner ${uid} -j CT --zone 1`,
+        `-A ISTIO_OUTPUT -p udp -m udp --sport 15053 -m owner --uid-owner ${uid} -j CT --zone 2`,
+        `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j CT --zone 1`,
+        `-A ISTIO_OUTPUT -p udp -m udp --sport 15053 -m owner --gid-owner ${uid} -j CT --zone 2`,
+        '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p udp -m udp --dport 53 -j CT --zone 2',
+        'COMMIT',
+      ];
+  const mangle = ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT'];
+  const empty = (table: string) => [`*${table}`, 'COMMIT'];
+  // The Istio rules live in nf_tables; the legacy backend only holds built-in chains.
+  const tables: Record<string, string[]> = legacy
+    ? { nat: empty('nat'), raw: empty('raw'), mangle, filter: [...empty('filter')] }
+    : { nat, raw, mangle, filter: ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT'] };
+  const saveName = legacy ? tool : tool.replace('-nft-save', '-save').replace('-save', '-nft-save');
+  const cases = Object.entries(tables)
+    .map(([name, lines]) => `  ${name}) cat <<'EOF'\n# Generated by ${saveName} v1.8.9 (${backend}) on Wed Nov 26 06:20:00 2026\n${lines.join('\n')}\n# Completed on Wed Nov 26 06:20:00 2026\nEOF\n  ;;`)
+    .join('\n');
+  return `
+case "$1" in
+  --version | -V) echo "${tool} v1.8.9 (${backend})"; exit 0 ;;
+  -t) ;;
+  *) echo "${tool} shim: only -t TABLE is expected: $*" >&2; exit 64 ;;
+esac
+case "$2" in
+${cases}
+  *) echo "${tool}: Table does not exist (do you need to insmod?)" >&2; exit 1 ;;
+esac`;
+}
+
+// What /usr/local/bin/istio-start.sh prints before handing over to pilot-agent, whose logs go to files.
+const JOURNAL_START = "+ exec su -s /bin/bash -c 'exec /usr/local/bin/pilot-agent proxy 2>> /var/log/istio/istio.err.log >> /var/log/istio/istio.log' istio-proxy";
+
+interface Answer {
+  status: number;
+  type: string;
+  body: string;
+}
+
+const STATS = [
+  'cluster_manager.cds.update_attempt: 5',
+  'cluster_manager.cds.update_rejected: 0',
+  'cluster_manager.cds.update_success: 5',
+  'control_plane.connected_state: 1',
+  'listener_manager.lds.update_attempt: 4',
+  'listener_manager.lds.update_rejected: 0',
+  'listener_manager.lds.update_success: 4',
+  'server.live: 1',
+  'server.state: 0',
+];
+
+/** What Envoy's admin (envoy.admin.v3 shapes) and pilot-agent's readiness endpoint answer. */
+function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
+  const json = (value: unknown): Answer => ({ status: 200, type: 'application/json', body: JSON.stringify(value, null, 2) });
+  switch (url.pathname) {
+    case '/healthz/ready':
+      return { status: options.readiness === 503 ? 503 : 200, type: 'text/plain', body: '' };
+    case '/server_info':
+      return json({
+        version: '7d8b1c0b0ad3b4c3bd9f9c3d4e4b2c2c1a2b3c4d/1.32.3/Clean/RELEASE/BoringSSL',
+        state: 'LIVE',
+        hot_restart_version: 'disabled',
+        command_line_options: { base_id: '0', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', log_level: 'warning', drain_strategy: 'Immediate' },
+        node: {
+          id: `sidecar~${VM.ip}~${VM.hostname}.${VM.namespace}~${VM.namespace}.svc.cluster.local`,
+          cluster: `foo.${VM.namespace}`,
+          metadata: { ISTIO_VERSION: VM.istioVersion, NAMESPACE: VM.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount },
+        },
+        uptime_current_epoch: '3600s',
+        uptime_all_epochs: '3600s',
+      });
+    case '/stats': {
+      const filter = url.searchParams.get('filter');
+      const re = filter === null ? undefined : new RegExp(filter);
+      return { status: 200, type: 'text/plain', body: `${STATS.filter((l) => !re || re.test(l.slice(0, l.indexOf(':')))).join('\n')}\n` };
+    }
+    case '/config_dump':
+      return configDump(url.searchParams.get('resource'), url.searchParams.get('mask'), pki, options);
+    default:
+      return { status: 404, type: 'text/plain', body: 'invalid path\n' };
+  }
+}
+
+function configDump(resource: string | null, mask: string | null, pki: Pki, options: FakeVmOptions): Answer {
+  const json = (value: unknown): Answer => ({ status: 200, type: 'application/json', body: JSON.stringify(value, null, 2) });
+  if (resource === 'dynamic_active_secrets') {
+    // Istio's secret config dump sample, serving this VM's certificates.
+    const dump = JSON.parse(fixture('secrets-config-dump.json')) as {
+      configs: Array<{ dynamic_active_secrets: Array<{ name: string; secret: Record<string, unknown> }> }>;
+    };
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const configs = dump.configs[0]!.dynamic_active_secrets.map((s) => {
+      const secret = structuredClone(s.secret) as { tls_certificate?: { certificate_chain: { inline_bytes: string } }; validation_context?: { trusted_ca: { inline_bytes: string } } };
+      if (secret.tls_certificate) secret.tls_certificate.certificate_chain.inline_bytes = b64(pki.leafPem + pki.rootPem);
+      if (secret.validation_context) secret.validation_context.trusted_ca.inline_bytes = b64(pki.rootPem);
+      return { '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s, secret };
+    });
+    return json({ configs });
+  }
+  if (resource === 'dynamic_active_clusters' && mask === 'cluster.name,cluster.type') {
+    const cluster = (name: string, type: string) => ({
+      '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+      cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name, type },
+    });
+    const configs = [
+      cluster(`outbound|15012||istiod.istio-system.svc.cluster.local`, 'EDS'),
+      cluster(`outbound|443||istiod.istio-system.svc.cluster.local`, 'EDS'),
+      cluster(`outbound|8080||foo.${VM.namespace}.svc.cluster.local`, 'EDS'),
+      cluster('inbound|8080||', 'ORIGINAL_DST'),
+    ];
+    let text = JSON.stringify({ configs });
+    for (let i = 0; options.clustersBytes && text.length < options.clustersBytes; i++) {
+      configs.push(cluster(`outbound|80||svc-${i}.padding.svc.cluster.local`, 'EDS'));
+      if (i % 500 === 0) text = JSON.stringify({ configs });
+    }
+    return json({ configs });
+  }
+  if (resource === 'dynamic_warming_secrets' || resource === 'dynamic_warming_clusters') return json({});
+  return { status: 400, type: 'text/plain', body: 'unexpected config_dump query\n' };
+}
+
+/** Digest of a directory tree: names, types, modes, owners, sizes, mtimes/ctimes and contents. */
+export function hashTree(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (path: string, rel: string): void => {
+    const st = lstatSync(path, { bigint: true });
+    hash.update(`${rel}\0${st.mode}\0${st.uid}\0${st.gid}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}\0`);
+    if (st.isSymbolicLink()) hash.update(readlinkSync(path));
+    else if (st.isFile()) hash.update(readFileSync(path));
+    else if (st.isDirectory()) for (const name of readdirSync(path).sort()) walk(join(path, name), `${rel}/${name}`);
+  };
+  walk(dir, '.');
+  return hash.digest('hex');
+}
