@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { BundleError } from '../lib/adapters/local-audit-store.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerProxyConfigCommand } from './commands/proxy-config.ts';
+import { registerProxyStatusCommand } from './commands/proxy-status.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerScriptCommand } from './commands/script.ts';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, type CliIo, type CommandContext } from './context.ts';
@@ -31,6 +32,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerRunCommand(program, context);
   registerAnalyzeCommand(program, context);
   registerProxyConfigCommand(program, context);
+  registerProxyStatusCommand(program, context);
   registerScriptCommand(program, context);
 
   try {

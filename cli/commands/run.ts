@@ -1,45 +1,402 @@
 import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { z } from 'zod';
+import { buildKubeConfig, type KubeConfigSource } from '../../lib/adapters/kube-config.ts';
+import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
+import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
-import { buildSimFleet, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib/sim/fleet.ts';
+import type { AuditStore } from '../../lib/ports/audit-store.ts';
+import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
+import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib/sim/fleet.ts';
+import { startSimCloud } from '../../lib/sim/sim-cloud.ts';
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
-import { runAudit } from '../../lib/use-cases/run-audit.ts';
-import { exitCodeFor, failOnOption, type CommandContext } from '../context.ts';
+import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
+import { CliUsageError, exitCodeFor, failOnOption, type CliIo, type CommandContext } from '../context.ts';
+
+export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
+type RunSource = (typeof RUN_SOURCES)[number];
+
+export const DEFAULT_DOCUMENT = 'FleetAudit-Diagnostics';
 
 interface RunOptions {
-  source: 'sim';
+  source: RunSource;
   vms: number;
   seed: number;
   out: string;
   runId?: string;
   failOn?: Severity;
+  region?: string;
+  kubeconfig?: string;
+  context?: string;
+  tag?: string;
+  instanceIds?: string;
+  bucket?: string;
+  document: string;
+  ssmEndpoint?: string;
+  s3Endpoint?: string;
 }
+
+/** Flags that only mean something for `--source aws`, by commander attribute name. */
+const AWS_FLAGS = ['region', 'kubeconfig', 'context', 'tag', 'instanceIds', 'bucket', 'document', 'ssmEndpoint', 's3Endpoint'] as const;
+/** Flags that only mean something for the simulated fleet. */
+const SIM_FLAGS = ['vms', 'seed'] as const;
 
 /** `fleet-audit run`: audit the fleet, store the evidence bundle and the reports, print the summary. */
 export function registerRunCommand(program: Command, { io, toolVersion, setExitCode }: CommandContext): void {
   program
     .command('run')
     .description('Audit the fleet and write the evidence bundle and reports to the store')
-    .addOption(new Option('--source <source>', 'where the fleet is').choices(['sim']).default('sim'))
+    .addOption(
+      new Option('--source <source>', 'where the fleet is: the simulator in process, AWS, or the simulator behind simulated AWS and Kubernetes endpoints')
+        .choices(RUN_SOURCES)
+        .default('sim'),
+    )
     .option('--vms <n>', 'size of the simulated fleet', positiveInt, DEFAULT_SIM_VMS)
     .option('--seed <s>', 'seed of the simulated fleet', nonNegativeInt, DEFAULT_SIM_SEED)
     .option('--out <dir>', 'the local audit store', 'audit-store')
     .option('--run-id <id>', 'the run id (default: the start time and a random suffix)')
     .addOption(failOnOption())
-    .action(async (opts: RunOptions) => {
+    .option('--region <region>', 'AWS region (default: AWS_REGION)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('--tag <key=value>', 'audit the managed nodes with this tag (KEY=VALUE, KEY=VALUE1,VALUE2, or KEY for any value)')
+    .option('--instance-ids <ids>', 'audit these managed nodes (i-…,mi-…)')
+    .option('--bucket <name>', 'evidence bucket for the command output (without it, outputs over 24,000 bytes are cut)')
+    .option('--document <name>', 'the SSM Command document to run', DEFAULT_DOCUMENT)
+    .option('--ssm-endpoint <url>', 'SSM endpoint override')
+    .option('--s3-endpoint <url>', 'S3 endpoint override (path-style addressing)')
+    .action(async (opts: RunOptions, command: Command) => {
+      const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      const misplaced = opts.source === 'aws' ? SIM_FLAGS.filter(given) : AWS_FLAGS.filter(given);
+      if (misplaced.length > 0) {
+        const flags = misplaced.map((name) => `--${kebab(name)}`).join(', ');
+        throw new CliUsageError(opts.source === 'aws' ? `${flags}: only for --source sim or sim-aws` : `${flags}: only for --source aws`);
+      }
       const startedAt = io.clock();
-      const fleet = buildSimFleet({ vms: opts.vms, seed: opts.seed, now: startedAt });
       const runId = opts.runId ?? `${startedAt.toISOString().replace(/[-:]|\.\d{3}/g, '')}-${opts.source}-${randomBytes(2).toString('hex')}`;
-      const result = await runAudit(
-        { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store: new LocalAuditStore(opts.out), clock: io.clock },
-        { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } } },
-      );
+      const store = new LocalAuditStore(opts.out);
+      let result: RunAuditResult;
+      let apiCalls: Record<string, number> | undefined;
+      if (opts.source === 'sim') {
+        const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
+        result = await runAudit(
+          { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock: io.clock },
+          { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } } },
+        );
+      } else {
+        const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
+        if (settings && settings.bucket === undefined) {
+          io.stderr('fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n');
+        }
+        const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io });
+        ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
+      }
       io.stdout(renderTerminalSummary(result.report));
       io.stdout(`\nEvidence: ${result.location}/evidence\nReports:  ${result.written.join('\n          ')}\n`);
+      if (apiCalls) io.stdout(`API calls: ${formatCallCounts(apiCalls)}\n`);
+      if (result.report.summary.vms === 0) io.stderr('fleet-audit: no managed node matched the target\n');
       setExitCode(exitCodeFor(result.report, opts.failOn));
     });
+}
+
+// ------------------------------------------------------------------------------- the AWS path
+
+/** Everything `--source aws` needs to know: where the fleet and the cluster are, and how to reach them. */
+export interface AwsAuditSettings {
+  runId: string;
+  region: string;
+  /** Default: the SDK's default credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  target: SsmTarget;
+  bucket?: string;
+  document: string;
+  ssmEndpoint?: string;
+  s3Endpoint?: string;
+  kube: KubeConfigSource;
+  /** What the manifest records as the run's targets. */
+  targets: unknown;
+  /** Polling and retry timings of the SSM runner (the simulator answers in milliseconds). */
+  timing?: Pick<SsmFleetRunnerOptions, 'poll' | 'outputRetry' | 'apiRetry' | 'waitTimeoutMs'>;
+}
+
+export interface AwsAuditDeps {
+  store: AuditStore;
+  clock: () => Date;
+  toolVersion: string;
+  io: CliIo;
+}
+
+export interface AwsAuditResult {
+  result: RunAuditResult;
+  /** Calls per service and operation, as the manifest records them. */
+  apiCalls: Record<string, number>;
+}
+
+/**
+ * Audits the fleet through SSM Run Command and the cluster through its Kubernetes API, with the real SDK
+ * clients. An AWS call that stops the run, or a kubeconfig that cannot be used, becomes a CliUsageError
+ * naming the call; the partial evidence stays in the store, and no report is written.
+ */
+export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAuditDeps): Promise<AwsAuditResult> {
+  let kubeConfig;
+  try {
+    ({ kubeConfig } = await buildKubeConfig(settings.kube));
+  } catch (error) {
+    throw new CliUsageError(`cannot use the kubeconfig: ${(error as Error).message}`);
+  }
+  let reader: KubeMeshReader;
+  try {
+    reader = new KubeMeshReader({ kubeConfig });
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  let meshCalls: string[] = [];
+  // Through readClusterWithProblems so the calls made are known; the evidence is what readCluster returns.
+  const mesh: MeshReader = {
+    readCluster: async (namespaces) => {
+      const { evidence, problems, calls } = await reader.readClusterWithProblems(namespaces);
+      meshCalls = calls;
+      return { ...evidence, problems };
+    },
+  };
+  const runner = new SsmFleetRunner({
+    region: settings.region,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
+    ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
+    ...(settings.s3Endpoint ? { s3Endpoint: settings.s3Endpoint, forcePathStyle: true } : {}),
+    ...(settings.bucket ? { bucket: settings.bucket, keyPrefix: `runs/${settings.runId}/ssm-output` } : {}),
+    comment: `fleet-audit run ${settings.runId}`,
+    documentName: settings.document,
+    target: settings.target,
+    ...settings.timing,
+  });
+  const apiCalls = (): Record<string, number> => sortKeys({ ...runner.callCounts(), ...kubeCallCounts(meshCalls) });
+  let location: string | undefined;
+  const store: AuditStore = {
+    openRun: async (runId) => {
+      const run = await deps.store.openRun(runId);
+      location = run.location;
+      return run;
+    },
+  };
+  const progress = progressDisplay(deps.io);
+  try {
+    const result = await runAudit(
+      { fleet: runner, mesh, store, clock: deps.clock, apiCalls },
+      { runId: settings.runId, source: 'aws', toolVersion: deps.toolVersion, targets: settings.targets, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) },
+    );
+    return { result, apiCalls: apiCalls() };
+  } catch (error) {
+    if (!(error instanceof AwsCallError)) throw error;
+    const kept = location === undefined ? '' : ` The evidence collected so far is in ${location}/evidence.`;
+    throw new CliUsageError(`${error.service} ${error.message}\nThe audit stopped and wrote no report.${kept}`);
+  } finally {
+    progress.stop();
+    runner.destroy();
+  }
+}
+
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+// Hex only: the ids become file names in the evidence bundle.
+const INSTANCE_ID = /^(?:i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const DOCUMENT = /^(?:arn:[\w-]+:ssm:[\w-]+:\d{12}:document\/)?[A-Za-z0-9_.-]{3,128}$/;
+
+const TagFlagSchema = z
+  .string()
+  .transform((raw) => {
+    const at = raw.indexOf('=');
+    return at < 0 ? { key: raw.trim() } : { key: raw.slice(0, at).trim(), values: raw.slice(at + 1).split(',').map((v) => v.trim()) };
+  })
+  .pipe(
+    z.object({
+      key: z.string().regex(TAG_KEY, { error: 'expected KEY=VALUE: the key must be 1-128 letters, digits, spaces or _.:/+-@' }),
+      values: z
+        .array(z.string().regex(TAG_VALUE, { error: 'expected KEY=VALUE: each value must be 1-256 letters, digits, spaces or _.:/=+-@' }))
+        .max(50, { error: 'at most 50 values' })
+        .optional(),
+    }),
+  );
+
+const InstanceIdsFlagSchema = z
+  .string()
+  .transform((raw) => [...new Set(raw.split(',').map((id) => id.trim()).filter((id) => id !== ''))])
+  .pipe(
+    z
+      .array(z.string().regex(INSTANCE_ID, { error: (issue) => `${JSON.stringify(issue.input)} is not a managed node id (i-… or mi-…)` }))
+      .min(1, { error: 'expected a comma-separated list of managed node ids (i-…,mi-…)' }),
+  );
+
+const EndpointSchema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+const AwsFlagsSchema = z
+  .object({
+    region: z.string().regex(REGION, { error: 'expected an AWS region such as eu-west-1' }).optional(),
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+    tag: TagFlagSchema.optional(),
+    instanceIds: InstanceIdsFlagSchema.optional(),
+    bucket: z.string().regex(BUCKET, { error: 'expected an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)' }).optional(),
+    document: z.string().regex(DOCUMENT, { error: 'expected an SSM document name or ARN' }),
+    ssmEndpoint: EndpointSchema.optional(),
+    s3Endpoint: EndpointSchema.optional(),
+  })
+  .refine((f) => (f.tag === undefined) !== (f.instanceIds === undefined), {
+    error: 'say which managed nodes to audit with exactly one of --tag KEY=VALUE or --instance-ids i-…,mi-…',
+  });
+
+/** The settings of `--source aws` from its flags, validated; a bad flag is a CliUsageError naming it. */
+function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
+  const parsed = AwsFlagsSchema.safeParse(Object.fromEntries(AWS_FLAGS.map((name) => [name, opts[name]])));
+  if (!parsed.success) {
+    throw new CliUsageError(parsed.error.issues.map((i) => (i.path.length > 0 ? `--${kebab(String(i.path[0]))}: ${i.message}` : i.message)).join('\n'));
+  }
+  const flags = parsed.data;
+  // The SDK's own resolution would also read the profile's region; this CLI reads the environment only.
+  const region = flags.region ?? process.env.AWS_REGION;
+  if (region === undefined || region === '') throw new CliUsageError('no AWS region: pass --region or set AWS_REGION');
+  if (!REGION.test(region)) throw new CliUsageError(`AWS_REGION: ${JSON.stringify(region)} is not an AWS region`);
+  const target: SsmTarget = flags.tag
+    ? { kind: 'tag', key: flags.tag.key, ...(flags.tag.values ? { values: flags.tag.values } : {}) }
+    : { kind: 'instanceIds', instanceIds: flags.instanceIds! };
+  const kube: KubeConfigSource = flags.kubeconfig
+    ? { kind: 'file', path: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) }
+    : { kind: 'default', ...(flags.context ? { context: flags.context } : {}) };
+  return {
+    runId,
+    region,
+    target,
+    ...(flags.bucket ? { bucket: flags.bucket } : {}),
+    document: flags.document,
+    ...(flags.ssmEndpoint ? { ssmEndpoint: flags.ssmEndpoint } : {}),
+    ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    kube,
+    targets: {
+      ssm: {
+        region,
+        document: flags.document,
+        ...(flags.tag ? { tag: flags.tag } : { instanceIds: flags.instanceIds }),
+        bucket: flags.bucket ?? null,
+        ...(flags.ssmEndpoint ? { endpoint: flags.ssmEndpoint } : {}),
+      },
+      kubernetes: { kubeconfig: flags.kubeconfig ?? null, context: flags.context ?? null },
+    },
+  };
+}
+
+// ------------------------------------------------------------------------- the simulator over AWS
+
+/** Polls and retries at the pace of the simulated endpoints, so 50 VMs take seconds. */
+export const SIM_AWS_TIMING: NonNullable<AwsAuditSettings['timing']> = {
+  poll: { initialDelayMs: 25, maxDelayMs: 150 },
+  outputRetry: { initialDelayMs: 20, attempts: 8 },
+  apiRetry: { initialDelayMs: 20 },
+  waitTimeoutMs: 120_000,
+};
+
+/** `--source sim-aws`: the simulated fleet behind simulated SSM, S3 and Kubernetes endpoints, audited through the AWS path. */
+async function auditSimThroughAws(
+  opts: RunOptions,
+  runId: string,
+  startedAt: Date,
+  audit: (settings: AwsAuditSettings) => Promise<AwsAuditResult>,
+): Promise<AwsAuditResult> {
+  const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
+  const cloud = await startSimCloud({ fleet });
+  try {
+    return await audit({
+      runId,
+      region: cloud.region,
+      credentials: cloud.credentials,
+      target: { kind: 'tag', key: cloud.tagKey },
+      bucket: cloud.bucket,
+      document: opts.document,
+      ssmEndpoint: cloud.ssmEndpoint,
+      s3Endpoint: cloud.s3Endpoint,
+      kube: { kind: 'file', path: cloud.kubeconfigPath },
+      targets: { simulated: { vms: opts.vms, seed: opts.seed }, through: 'aws-api' },
+      timing: SIM_AWS_TIMING,
+    });
+  } finally {
+    await cloud.close();
+  }
+}
+
+// ----------------------------------------------------------------------------------- plumbing
+
+/**
+ * Kubernetes calls per verb and resource, from the reader's call list (`GET /api/v1/…`, `portforward …`),
+ * keyed like the AWS ones: `Kubernetes.list workloadentries`, `Kubernetes.create pods/portforward`.
+ */
+export function kubeCallCounts(calls: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of calls) {
+    const key = `Kubernetes.${kubeOperation(call)}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function kubeOperation(call: string): string {
+  // A port-forward is authorized as `create` on pods/portforward.
+  if (call.startsWith('portforward ')) return 'create pods/portforward';
+  const path = /^GET (\/[^?\s]*)/.exec(call)?.[1];
+  if (path === undefined) return 'other';
+  const parts = path.split('/').filter(Boolean);
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : [];
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  const [resource, name] = rest;
+  if (resource === undefined) return 'other';
+  return `${name === undefined ? 'list' : 'get'} ${resource}`;
+}
+
+function formatCallCounts(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return `${total} (${entries.map(([key, n]) => `${key} ${n}`).join(', ')})`;
+}
+
+function sortKeys(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A progress bar of the VMs that reported, on stderr when it is a terminal; nothing otherwise. */
+function progressDisplay(io: CliIo): { onProgress?: (event: { done: number; total: number }) => void; stop(): void } {
+  if (process.stderr.isTTY !== true) return { stop: () => undefined };
+  // Through io.stderr, so that the bar lands wherever the command's own messages go.
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer | string, _encoding, callback) {
+        io.stderr(chunk.toString());
+        callback();
+      },
+    }),
+    { isTTY: true, columns: process.stderr.columns },
+  );
+  const bar = new SingleBar({ stream, format: 'VMs {bar} {value}/{total} | {duration_formatted}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  let started = false;
+  return {
+    onProgress: ({ done, total }) => {
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
+      }
+      bar.update(done);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function positiveInt(value: string): number {

@@ -3,6 +3,7 @@ import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } 
 import type { EvidenceBundle } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
 import { buildMeshView } from './mesh-view.ts';
+import { parsePemCertificates } from './proxy-config/config-dump.ts';
 import {
   REPORT_SCHEMA_VERSION,
   SEVERITIES,
@@ -33,7 +34,10 @@ export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = 
   }
   const mesh = buildMeshView(bundle.cluster);
   const vms = joinFleet(bundle.inventory.InstanceInformationList, bundle.invocations, snapshots, mesh);
-  const ctx: AuditContext = { now: new Date(finishedAt), vms, mesh, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } };
+  const meshRoots = new Map(
+    Object.entries(bundle.cluster?.rootCa ?? {}).map(([ns, cm]) => [ns, parsePemCertificates(cm.data?.['root-cert.pem'] ?? '').certificates]),
+  );
+  const ctx: AuditContext = { now: new Date(finishedAt), vms, mesh, meshRoots, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } };
   const controls = options.controls ?? CONTROLS;
   const findings = controls.flatMap((control) => control.evaluate(ctx).sort((a, b) => compareText(a.subject.id, b.subject.id)));
   const vmSummaries = vms.map((vm) => summarizeVm(vm, findings));

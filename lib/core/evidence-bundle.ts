@@ -78,6 +78,18 @@ export const ConfigMapSchema = z.looseObject({
 });
 export type ConfigMap = z.infer<typeof ConfigMapSchema>;
 
+/** A read of the cluster that failed: the part (or one replica's syncz) is then absent from the bundle. */
+export const ClusterReadProblemSchema = z.looseObject({
+  part: z.enum(['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca']),
+  target: z.string().optional(),
+  call: z.string(),
+  kind: z.string(),
+  status: z.number().int().optional(),
+  message: z.string(),
+});
+export type ClusterReadProblem = z.infer<typeof ClusterReadProblemSchema>;
+export const ClusterReadProblemsSchema = z.array(ClusterReadProblemSchema);
+
 /** The cluster half of a bundle; absent when the mesh could not be read at all. */
 export interface ClusterEvidence {
   workloadEntries?: KubeList;
@@ -87,6 +99,8 @@ export interface ClusterEvidence {
   syncz: Record<string, unknown[]>;
   /** namespace → the istio-ca-root-cert ConfigMap. */
   rootCa: Record<string, ConfigMap>;
+  /** Calls that failed (`cluster/problems.json`); the part or replica they were for is absent. */
+  problems?: ClusterReadProblem[];
 }
 
 /** A whole evidence bundle, validated at the edge by the store that read it. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClusterEvidence } from './evidence-bundle.ts';
+import type { ClusterEvidence, ClusterReadProblem } from './evidence-bundle.ts';
 
 /**
  * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
@@ -43,6 +43,7 @@ export type WorkloadGroup = z.infer<typeof WorkloadGroupSchema>;
 
 export const IstiodPodSchema = z.looseObject({
   metadata: ObjectMetaSchema,
+  spec: z.looseObject({ containers: z.array(z.looseObject({ name: z.string().optional(), image: z.string().optional() })).optional() }).optional(),
   status: z.looseObject({ phase: z.string().optional() }).optional(),
 });
 export type IstiodPod = z.infer<typeof IstiodPodSchema>;
@@ -54,6 +55,17 @@ export const SyncStatusSchema = z.looseObject({
   proxy_type: z.string().optional(),
   proxy_version: z.string().optional(),
   istio_version: z.string().optional(),
+  // The nonce istiod last sent and the proxy last acknowledged, per type (empty or absent: never sent).
+  cluster_sent: z.string().optional().catch(undefined),
+  cluster_acked: z.string().optional().catch(undefined),
+  listener_sent: z.string().optional().catch(undefined),
+  listener_acked: z.string().optional().catch(undefined),
+  route_sent: z.string().optional().catch(undefined),
+  route_acked: z.string().optional().catch(undefined),
+  endpoint_sent: z.string().optional().catch(undefined),
+  endpoint_acked: z.string().optional().catch(undefined),
+  extensionconfig_sent: z.string().optional().catch(undefined),
+  extensionconfig_acked: z.string().optional().catch(undefined),
   resources: z.record(z.string(), z.looseObject({
     sent: z.string().optional(),
     acked: z.string().optional(),
@@ -80,12 +92,14 @@ export interface MeshView {
   available: boolean;
   workloadEntries: WorkloadEntry[];
   workloadGroups: WorkloadGroup[];
-  istiods: Array<{ name: string; namespace: string; phase: string | undefined; answered: boolean }>;
+  istiods: Array<{ name: string; namespace: string; phase: string | undefined; answered: boolean; version: string | undefined }>;
   /** proxy-status name → where it is connected (more than one replica after a move). */
   proxies: Map<string, ProxyPresence[]>;
   invalid: InvalidObject[];
   /** What was missing from the cluster evidence, e.g. `cluster/workloadentries.json`. */
   missingParts: string[];
+  /** The reads that failed, as the reader recorded them. */
+  problems: ClusterReadProblem[];
 }
 
 /** Builds the mesh view from the bundle's cluster part. Never throws. */
@@ -98,6 +112,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
     proxies: new Map(),
     invalid: [],
     missingParts: [],
+    problems: cluster?.problems ?? [],
   };
   if (!cluster) {
     view.missingParts.push('cluster/');
@@ -114,7 +129,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
   for (const name of [...replicaNames].sort()) {
     const pod = pods.find((p) => p.metadata.name === name);
     const syncz = cluster.syncz[name];
-    view.istiods.push({ name, namespace: pod?.metadata.namespace ?? 'istio-system', phase: pod?.status?.phase, answered: syncz !== undefined });
+    view.istiods.push({ name, namespace: pod?.metadata.namespace ?? 'istio-system', phase: pod?.status?.phase, answered: syncz !== undefined, version: istiodVersion(pod) });
     if (!syncz) continue;
     syncz.forEach((item, index) => {
       const parsed = SyncStatusSchema.safeParse(item);
@@ -128,6 +143,13 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
     });
   }
   return view;
+}
+
+/** istiod's version from its `discovery` container image tag (`…/pilot:1.24.6`, `…/pilot:1.24.6-distroless`). */
+function istiodVersion(pod: IstiodPod | undefined): string | undefined {
+  const containers = pod?.spec?.containers ?? [];
+  const image = (containers.find((c) => c.name === 'discovery') ?? containers[0])?.image;
+  return /:(?<tag>\d+\.\d+\.\d+[^@]*)(?:@.*)?$/.exec(image ?? '')?.groups?.tag;
 }
 
 function validItems<T>(items: unknown[] | undefined, schema: z.ZodType<T>, kind: InvalidObject['kind'], view: MeshView): T[] {

@@ -4,7 +4,26 @@ import { parseEnvoyServerInfo, type EnvoyServerInfo } from './parsers/envoy-serv
 import { parseIdentity, type Identity } from './parsers/identity.ts';
 import { parseReadiness, type Readiness } from './parsers/readiness.ts';
 import { parseSystemdShow, type UnitState } from './parsers/systemd-show.ts';
+import { parseCertsListing, type CertsListing } from './parsers/certs-listing.ts';
+import { parseEnvoyStats } from './parsers/envoy-stats.ts';
+import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
+import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
+import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
+import { parseClustersDump, parsePemCertificates, parseSecretsDump, type CertificateInfo, type ClusterEntry, type SecretEntry } from './proxy-config/config-dump.ts';
+import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
 import type { Evidence } from './result.ts';
+
+/** The iptables sections, one per save tool (docs/diagnostic-output.md). */
+export const IPTABLES_SECTIONS = ['iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] as const;
+export type IptablesSection = (typeof IPTABLES_SECTIONS)[number];
+
+/** One iptables backend as the VM showed it: its rules, or why they cannot be read, or that the tool is absent. */
+export interface IptablesBackend {
+  section: IptablesSection;
+  /** The save tool is not installed on the VM (normal for the backend a distribution does not use). */
+  absent: boolean;
+  ruleset: Evidence<IptablesRuleset>;
+}
 
 /** Everything read from one VM's diagnostic output, each part available or with the reason it is not. */
 export interface VmSnapshot {
@@ -21,6 +40,18 @@ export interface VmSnapshot {
   serverInfo: Evidence<EnvoyServerInfo>;
   /** The logs section as the VM reduced it (pattern counts and the latest matching lines). */
   logText: string | undefined;
+  stats: Evidence<Map<string, number>>;
+  logs: Evidence<LogsSummary>;
+  iptables: IptablesBackend[];
+  certs: Evidence<CertsListing>;
+  certChain: Evidence<CertificateInfo[]>;
+  rootCert: Evidence<CertificateInfo[]>;
+  token: Evidence<IstioToken>;
+  versions: Evidence<InstalledVersions>;
+  /** Envoy's dynamic secrets, active and warming (`/config_dump?resource=dynamic_*_secrets`). */
+  secrets: Evidence<SecretEntry[]>;
+  /** Envoy's dynamic clusters, active and warming (`/config_dump?resource=dynamic_*_clusters`). */
+  clusters: Evidence<ClusterEntry[]>;
 }
 
 /** Parses one VM's complete diagnostic output. Never throws: what cannot be read is an unavailable part. */
@@ -46,7 +77,45 @@ export function parseVmSnapshot(output: string): VmSnapshot {
     clusterEnv: part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) })),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content : undefined,
+    stats: part('envoy-stats', parseEnvoyStats),
+    logs: part('logs', parseLogsSummary),
+    iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name)) : [],
+    certs: part('certs', parseCertsListing),
+    certChain: part('cert-chain-pem', pemBundle),
+    rootCert: part('root-cert-pem', pemBundle),
+    token: part('token', parseIstioToken),
+    versions: part('versions', parseVersions),
+    secrets: mergeParts(
+      part('envoy-secrets-active', (t) => mapOk(parseSecretsDump(t, { resource: 'dynamic_active_secrets' }), (d) => d.secrets)),
+      part('envoy-secrets-warming', (t) => mapOk(parseSecretsDump(t, { resource: 'dynamic_warming_secrets' }), (d) => d.secrets)),
+    ),
+    clusters: mergeParts(
+      part('envoy-clusters-active', (t) => mapOk(parseClustersDump(t, { resource: 'dynamic_active_clusters' }), (d) => d.clusters)),
+      part('envoy-clusters-warming', (t) => mapOk(parseClustersDump(t, { resource: 'dynamic_warming_clusters' }), (d) => d.clusters)),
+    ),
   };
+}
+
+function mapOk<T, U>(evidence: Evidence<T>, map: (value: T) => U): Evidence<U> {
+  return evidence.ok ? { ok: true, value: map(evidence.value) } : evidence;
+}
+
+function mergeParts<T>(active: Evidence<T[]>, warming: Evidence<T[]>): Evidence<T[]> {
+  if (!active.ok) return active;
+  if (!warming.ok) return warming;
+  return { ok: true, value: [...active.value, ...warming.value] };
+}
+
+/** A PEM bundle whose first block is a readable certificate. */
+function pemBundle(text: string): Evidence<CertificateInfo[]> {
+  const parsed = parsePemCertificates(text);
+  if (!parsed.primary) return { ok: false, reason: parsed.problems[0] ?? 'no certificate' };
+  return { ok: true, value: parsed.certificates };
+}
+
+function iptablesBackend(section: Section, name: IptablesSection): IptablesBackend {
+  const absent = section.missing.length > 0 && section.content.trim() === '';
+  return { section: name, absent, ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parseSection(section, name, parseIptablesSave) };
 }
 
 function parseSection<T>(section: Section | undefined, name: string, parse: (content: string) => Evidence<T>): Evidence<T> {

@@ -1,14 +1,55 @@
+import { mintSimMeshPki, type SimKeyAlgorithm, type SimMeshPki } from './certificates.ts';
 import { SeededRandom } from './random.ts';
+import { mintVmCertificates } from './vm-certificates.ts';
+import type { SimVmCertificates } from './vm-output.ts';
 
-/** The faults the simulator can inject into a VM. Each maps to the findings it must cause. */
+/**
+ * The faults the simulator can inject into a VM. Each maps to the findings it must cause. The order is
+ * part of the seed contract: each fault owns a fixed slot of the shuffled VMs, so adding a fault at the
+ * end, or leaving one out with `faults`, never moves the others.
+ */
 export const VM_FAULTS = [
   'sidecar-stopped',
   'sidecar-not-ready',
   'istiod-disconnected',
   'workload-entry-missing',
   'ssm-undeliverable',
+  // Mesh faults: what istiod and Kubernetes say about the VM.
+  /** EDS sent but not acknowledged: STALE. */
+  'xds-stale',
+  /** Envoy rejected the last LDS push: `lastError` holds the NACK, ERROR. */
+  'xds-nack',
+  /** The proxy runs Istio 1.22, two minors behind istiod 1.24 (SimVm.istioVersion says so). */
+  'version-skew',
+  /** A hand-made WorkloadEntry with the same address and network as the VM's auto-registered one. */
+  'duplicate-workload-entry',
+  /** The entry's `istio.io/connectedAt` is 3 h old with no `istio.io/disconnectedAt`: leaked. */
+  'stale-connected-at',
+  /** ISTIO_META_AUTO_REGISTER_GROUP names a WorkloadGroup that does not exist: istiod refuses the connection. */
+  'workload-group-missing',
+  /** The entry's `Healthy` condition is False with the probe's message (its group has a probe). */
+  'unhealthy-workload-entry',
+  /** The mesh root was rotated and the VM still trusts the previous root (SimVm.rootCaRotated). */
+  'root-ca-rotated',
+  /** The workload certificate is 20 h into its 24 h life: rotation (due at 12 h) is failing. Rendered by vm-certificates.ts. */
+  'cert-rotation-stuck',
 ] as const;
 export type VmFault = (typeof VM_FAULTS)[number];
+
+/** Faults of the fleet rather than of one VM. */
+export const FLEET_FAULTS = [
+  /** An auto-registered WorkloadEntry whose machine is in no inventory. */
+  'orphan-workload-entry',
+  /** A proxy connected to istiod in a VM namespace that belongs to no VM of the inventory. */
+  'unknown-proxy',
+] as const;
+export type FleetFault = (typeof FLEET_FAULTS)[number];
+
+export type SimFault = VmFault | FleetFault;
+export const SIM_FAULTS: readonly SimFault[] = [...VM_FAULTS, ...FLEET_FAULTS];
+
+/** The Istio version of a VM with the `version-skew` fault. */
+export const SKEWED_ISTIO_VERSION = '1.22.8';
 
 export interface SimVm {
   instanceId: string;
@@ -26,6 +67,8 @@ export interface SimVm {
   /** Seconds since the sidecar started (for systemd and Envoy uptimes). */
   uptimeSeconds: number;
   faults: VmFault[];
+  /** The VM trusts the mesh's previous root (SimFleet.pki.previousRoot), not the one in istio-ca-root-cert. */
+  rootCaRotated: boolean;
 }
 
 /** A WorkloadEntry whose machine is gone: it belongs to no VM of the inventory. */
@@ -36,20 +79,45 @@ export interface SimOrphanEntry {
   istiod: string;
 }
 
+/** A proxy connected to istiod that no VM of the inventory accounts for. */
+export interface SimUnknownProxy {
+  /** The proxy-status name, `<hostname>.<namespace>`. */
+  name: string;
+  namespace: string;
+  ip: string;
+  istiod: string;
+  istioVersion: string;
+}
+
+export interface SimNamespace {
+  name: string;
+  group: string;
+  serviceAccount: string;
+  /** The WorkloadGroup has a readiness probe, so istiod keeps a `Healthy` condition on its entries. */
+  probe: boolean;
+}
+
 export interface SimFleet {
   seed: number;
   now: Date;
   istioVersion: string;
   istiods: string[];
-  namespaces: Array<{ name: string; group: string; serviceAccount: string }>;
+  namespaces: SimNamespace[];
   vms: SimVm[];
   orphanEntries: SimOrphanEntry[];
+  unknownProxies: SimUnknownProxy[];
+  /** The mesh's roots; only set by buildSimFleetAsync (certificates need WebCrypto, which is async). */
+  pki?: SimMeshPki;
+  /** Each VM's certificates by instance id; only set by buildSimFleetAsync. */
+  vmCertificates?: ReadonlyMap<string, SimVmCertificates>;
 }
 
 export interface SimFleetOptions {
   vms?: number;
   seed?: number;
   now: Date;
+  /** The faults to inject; default every fault of SIM_FAULTS. */
+  faults?: readonly SimFault[];
 }
 
 export const DEFAULT_SIM_VMS = 50;
@@ -59,12 +127,15 @@ const NAMESPACE_POOL = ['payments', 'inventory', 'billing', 'legacy-batch', 'led
 
 /**
  * Builds a seeded simulated fleet: `vms` VMs (default 50) in 2–3 namespaces, 2 istiod replicas, and a
- * fault mix with at least one VM per fault (one per 50 VMs) plus one orphan WorkloadEntry.
- * The same seed and `now` always give the same fleet.
+ * fault mix with one VM per VM fault per 50 VMs (while VMs last), one orphan WorkloadEntry and one
+ * unknown proxy. The same seed, `now` and `faults` always give the same fleet; the mesh's certificates
+ * need buildSimFleetAsync.
  */
 export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const count = options.vms ?? DEFAULT_SIM_VMS;
   if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`the simulated fleet size must be 1..100000, got ${count}`);
+  const enabled = new Set<SimFault>(options.faults ?? SIM_FAULTS);
+  for (const fault of enabled) if (!SIM_FAULTS.includes(fault)) throw new RangeError(`unknown simulated fault ${JSON.stringify(fault)}`);
   const seed = options.seed ?? DEFAULT_SIM_SEED;
   const rnd = new SeededRandom(seed);
   const istioVersion = '1.24.6';
@@ -73,16 +144,14 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const namespaces = rnd
     .shuffle(NAMESPACE_POOL)
     .slice(0, rnd.int(2, 3))
-    .map((name) => ({ name, group: `${name}-vm`, serviceAccount: `${name}-vm` }));
+    .map((name): SimNamespace => ({ name, group: `${name}-vm`, serviceAccount: `${name}-vm`, probe: false }));
 
   const usedIps = new Set<string>();
   const vms: SimVm[] = [];
   for (let i = 0; i < count; i++) {
     const ns = namespaces[i % namespaces.length]!;
     const hybrid = rnd.next() < 0.1;
-    let ip: string;
-    do ip = `10.${rnd.int(20, 23)}.${rnd.int(0, 255)}.${rnd.int(4, 250)}`;
-    while (usedIps.has(ip));
+    const ip = freshIp(rnd, usedIps);
     usedIps.add(ip);
     vms.push({
       instanceId: hybrid ? `mi-${rnd.hex(17)}` : `i-${rnd.hex(17)}`,
@@ -96,6 +165,7 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
       istiod: istiods[rnd.int(0, istiods.length - 1)]!,
       uptimeSeconds: rnd.int(3600, 30 * 86400),
       faults: [],
+      rootCaRotated: false,
     });
   }
 
@@ -104,22 +174,56 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const order = rnd.shuffle(vms.map((_, i) => i));
   let next = 0;
   for (const fault of VM_FAULTS) {
-    for (let k = 0; k < perFault && next < order.length; k++) vms[order[next++]!]!.faults.push(fault);
+    for (let k = 0; k < perFault && next < order.length; k++) {
+      const vm = vms[order[next++]!]!;
+      if (enabled.has(fault)) vm.faults.push(fault);
+    }
   }
-  for (const vm of vms) if (vm.faults.includes('workload-entry-missing')) vm.group = undefined;
+  for (const vm of vms) {
+    if (vm.faults.includes('workload-entry-missing')) vm.group = undefined;
+    if (vm.faults.includes('workload-group-missing')) vm.group = `${vm.namespace}-vm-v2`;
+    if (vm.faults.includes('version-skew')) vm.istioVersion = SKEWED_ISTIO_VERSION;
+    if (vm.faults.includes('root-ca-rotated')) vm.rootCaRotated = true;
+    if (vm.faults.includes('unhealthy-workload-entry')) namespaces.find((ns) => ns.name === vm.namespace)!.probe = true;
+  }
 
+  // Drawn even when the fault is off, so that turning it off changes nothing else.
   const orphanNs = namespaces[0]!;
-  let orphanIp: string;
-  do orphanIp = `10.${rnd.int(20, 23)}.${rnd.int(0, 255)}.${rnd.int(4, 250)}`;
-  while (usedIps.has(orphanIp));
-  const orphanEntries: SimOrphanEntry[] = [{ namespace: orphanNs.name, group: orphanNs.group, ip: orphanIp, istiod: istiods[0]! }];
+  const orphanIp = freshIp(rnd, usedIps);
+  usedIps.add(orphanIp);
+  const orphanEntries: SimOrphanEntry[] = enabled.has('orphan-workload-entry')
+    ? [{ namespace: orphanNs.name, group: orphanNs.group, ip: orphanIp, istiod: istiods[0]! }]
+    : [];
+  const unknownNs = namespaces[namespaces.length - 1]!;
+  const unknownIp = freshIp(rnd, usedIps);
+  usedIps.add(unknownIp);
+  const unknownProxies: SimUnknownProxy[] = enabled.has('unknown-proxy')
+    ? [{ name: `ip-${unknownIp.replaceAll('.', '-')}.${unknownNs.name}`, namespace: unknownNs.name, ip: unknownIp, istiod: istiods[istiods.length - 1]!, istioVersion }]
+    : [];
 
-  return { seed, now: options.now, istioVersion, istiods, namespaces, vms, orphanEntries };
+  return { seed, now: options.now, istioVersion, istiods, namespaces, vms, orphanEntries, unknownProxies };
+}
+
+/** buildSimFleet plus the mesh's root certificates (SimFleet.pki), which WebCrypto mints asynchronously. */
+export async function buildSimFleetAsync(options: SimFleetOptions & { keyAlgorithm?: SimKeyAlgorithm }): Promise<SimFleet & { pki: SimMeshPki }> {
+  const fleet = buildSimFleet(options);
+  const pki = await mintSimMeshPki({ seed: fleet.seed, now: fleet.now, ...(options.keyAlgorithm ? { algorithm: options.keyAlgorithm } : {}) });
+  const withPki = { ...fleet, pki };
+  return { ...withPki, vmCertificates: await mintVmCertificates(withPki) };
+}
+
+function freshIp(rnd: SeededRandom, used: ReadonlySet<string>): string {
+  for (let attempt = 0; attempt < 1_000_000; attempt++) {
+    const ip = `10.${rnd.int(20, 23)}.${rnd.int(0, 255)}.${rnd.int(4, 250)}`;
+    if (!used.has(ip)) return ip;
+  }
+  throw new RangeError('the simulated address space is exhausted');
 }
 
 /** Whether the VM's sidecar holds a connection to istiod in the simulation. */
 export function isConnected(vm: SimVm): boolean {
-  return !vm.faults.includes('sidecar-stopped') && !vm.faults.includes('istiod-disconnected');
+  // istiod 1.24 fails the connection when auto-registration cannot find the WorkloadGroup.
+  return !vm.faults.includes('sidecar-stopped') && !vm.faults.includes('istiod-disconnected') && !vm.faults.includes('workload-group-missing');
 }
 
 /** Whether istiod keeps an auto-registered WorkloadEntry for the VM (deleted 10 s after a disconnect). */

@@ -1,24 +1,51 @@
 import { formatDiagnosticOutput } from '../core/diagnostic-output.ts';
+import { LOG_PATTERNS, type LogPattern } from '../core/parsers/logs-summary.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
+import { isConnected } from './fleet.ts';
 import { SeededRandom } from './random.ts';
 
-/** Renders what the diagnostic script prints on this simulated VM, in the script's own format. */
-export function renderVmOutput(fleet: SimFleet, vm: SimVm): string {
+/** The certificates a simulated VM holds: on disk in /etc/certs and served by Envoy. */
+export interface SimVmCertificates {
+  /** Leaf then intermediates/root, PEM (what Envoy serves as `default` and /etc/certs/cert-chain.pem holds). */
+  chainPem: string;
+  /** The root the VM trusts (Envoy's ROOTCA and /etc/certs/root-cert.pem). */
+  rootPem: string;
+}
+
+const PROXY_UID = 998;
+
+/**
+ * Renders what the diagnostic script prints on this simulated VM, section by section in the script's
+ * format (docs/diagnostic-output.md). Certificate sections appear only when `certificates` is given.
+ */
+export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmCertificates): string {
   const rnd = new SeededRandom(hashString(`${fleet.seed}:${vm.instanceId}`));
   const nowSeconds = Math.floor(fleet.now.getTime() / 1000);
   const stopped = vm.faults.includes('sidecar-stopped');
   const notReady = vm.faults.includes('sidecar-not-ready');
+  const connected = isConnected(vm);
   const started = nowSeconds - vm.uptimeSeconds;
-  const namespaceDomain = `${vm.namespace}.svc.cluster.local`;
-  const logLines: string[] = [];
+  const boundary = `@@fa-${rnd.hex(16)}`;
+  const envoy = (name: string, body: () => string) => (stopped ? { name, content: '', rc: 7 } : { name, content: body() });
 
+  const logs = new Map<LogPattern, { count: number; last: string }>();
   if (notReady) {
-    logLines.push(
-      `${isoSeconds(nowSeconds - 12)}\twarn\tEnvoy proxy is NOT ready: config received from XDS server, but was rejected: cds updates: 3 successful, 1 rejected; lds updates: 2 successful, 0 rejected`,
-    );
+    logs.set('not-ready', {
+      count: 14,
+      last: `${isoMicros(nowSeconds - 12)}\twarn\tEnvoy proxy is NOT ready: config received from XDS server, but was rejected: cds updates: 3 successful, 1 rejected; lds updates: 2 successful, 0 rejected`,
+    });
   }
-  if (vm.faults.includes('istiod-disconnected')) {
-    logLines.push(`${isoSeconds(nowSeconds - 30)}\twarn\txdsproxy\tupstream [3] terminated with unexpected error rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"`);
+  if (vm.faults.includes('istiod-disconnected') || vm.faults.includes('workload-group-missing')) {
+    logs.set('istiod-dial', {
+      count: 37,
+      last: `${isoMicros(nowSeconds - 30)}\twarn\txdsproxy\tupstream [3] terminated with unexpected error rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"`,
+    });
+  }
+  if (vm.faults.includes('workload-group-missing')) {
+    logs.set('no-workload-group', {
+      count: 12,
+      last: `${isoMicros(nowSeconds - 40)}\twarn\txdsproxy\tupstream terminated with unexpected error rpc error: code = Unknown desc = auto-registration WorkloadEntry of ${vm.hostname} failed: cannot find WorkloadGroup ${vm.namespace}/${vm.group}`,
+    });
   }
 
   const sections = [
@@ -29,8 +56,9 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm): string {
         `ips=${vm.ip} fe80::${rnd.hex(4)}:${rnd.hex(4)}`,
         `clock=${nowSeconds}`,
         `os=${vm.hybrid ? 'Ubuntu 22.04.5 LTS' : 'Amazon Linux 2023.6.20241121'}`,
-        'proxy_uid=998',
-        'proxy_gid=998',
+        `proxy_uid=${PROXY_UID}`,
+        `proxy_gid=${PROXY_UID}`,
+        'script_version=1',
       ].join('\n'),
     },
     {
@@ -47,37 +75,74 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm): string {
     },
     {
       name: 'readiness',
-      content: [
-        'url=http://127.0.0.1:15021/healthz/ready',
-        `http_code=${stopped ? '000' : notReady ? '503' : '200'}`,
-        `curl_exit=${stopped ? 7 : 0}`,
-      ].join('\n'),
+      content: ['url=http://127.0.0.1:15021/healthz/ready', `http_code=${stopped ? '000' : notReady ? '503' : '200'}`, `curl_exit=${stopped ? 7 : 0}`].join('\n'),
     },
-    stopped
-      ? { name: 'envoy-server-info', content: '', rc: 7 }
-      : {
-          name: 'envoy-server-info',
-          content: JSON.stringify(
-            {
-              version: `9f5e7c2d/1.32.3/Clean/RELEASE/BoringSSL`,
-              state: 'LIVE',
-              hot_restart_version: 'disabled',
-              node: {
-                id: `sidecar~${vm.ip}~${vm.hostname}.${vm.namespace}~${namespaceDomain}`,
-                cluster: `${vm.group ?? vm.hostname}.${vm.namespace}`,
-                metadata: { ISTIO_VERSION: vm.istioVersion, NAMESPACE: vm.namespace, CLUSTER_ID: 'Kubernetes' },
-              },
-              uptime_current_epoch: `${vm.uptimeSeconds}s`,
-              uptime_all_epochs: `${vm.uptimeSeconds}s`,
-            },
-            null,
-            2,
-          ),
+    envoy('envoy-server-info', () =>
+      JSON.stringify(
+        {
+          version: '9f5e7c2d/1.32.3/Clean/RELEASE/BoringSSL',
+          state: 'LIVE',
+          hot_restart_version: 'disabled',
+          node: {
+            id: `sidecar~${vm.ip}~${vm.hostname}.${vm.namespace}~${vm.namespace}.svc.cluster.local`,
+            cluster: `${vm.group ?? vm.hostname}.${vm.namespace}`,
+            metadata: { ISTIO_VERSION: vm.istioVersion, NAMESPACE: vm.namespace, CLUSTER_ID: 'Kubernetes' },
+          },
+          uptime_current_epoch: `${vm.uptimeSeconds}s`,
+          uptime_all_epochs: `${vm.uptimeSeconds}s`,
         },
+        null,
+        2,
+      ),
+    ),
+    envoy('envoy-stats', () =>
+      [
+        `cluster_manager.cds.update_rejected: ${notReady ? 1 : 0}`,
+        `cluster_manager.cds.update_success: ${rnd.int(3, 90)}`,
+        `control_plane.connected_state: ${connected ? 1 : 0}`,
+        'listener_manager.lds.update_rejected: 0',
+        `listener_manager.lds.update_success: ${rnd.int(2, 80)}`,
+        'server.state: 0',
+      ].join('\n'),
+    ),
+    ...(certificates
+      ? [
+          envoy('envoy-secrets-active', () => secretsDump(certificates, fleet.now)),
+          envoy('envoy-secrets-warming', () => '{}'),
+        ]
+      : []),
+    envoy('envoy-clusters-active', () => clustersDump(vm)),
+    envoy('envoy-clusters-warming', () => '{}'),
+    { name: 'logs', content: renderLogs(logs) },
     { name: 'cluster-env', content: renderClusterEnv(vm) },
-    { name: 'logs', content: logLines.join('\n') },
+    { name: 'mesh-config', content: renderMeshConfig(vm) },
+    { name: 'iptables-save', content: renderIptables(vm, fleet.now) },
+    { name: 'iptables-legacy-save', content: '', rc: 127, missing: ['iptables-legacy-save'] },
+    { name: 'iptables-nft-save', content: renderIptables(vm, fleet.now) },
+    ...(certificates
+      ? [
+          { name: 'certs', content: renderCertsListing(started) },
+          { name: 'cert-chain-pem', content: certificates.chainPem.trimEnd() },
+          { name: 'root-cert-pem', content: certificates.rootPem.trimEnd() },
+        ]
+      : []),
+    { name: 'token', content: renderToken(vm, nowSeconds) },
+    {
+      name: 'versions',
+      content: [`package_manager=${vm.hybrid ? 'dpkg' : 'rpm'}`, `package_version=${vm.istioVersion}`, `pilot_agent_version=${vm.istioVersion}`].join('\n'),
+    },
   ];
-  return formatDiagnosticOutput(`@@fa-${rnd.hex(16)}`, sections);
+  return formatDiagnosticOutput(boundary, sections);
+}
+
+function renderLogs(hits: Map<LogPattern, { count: number; last: string }>): string {
+  return [
+    'source journal ok 1000',
+    'source istio.log ok 2000',
+    'source istio.err.log ok 12',
+    ...LOG_PATTERNS.map((p) => `count ${p} ${hits.get(p)?.count ?? 0}`),
+    ...LOG_PATTERNS.filter((p) => hits.has(p)).map((p) => `last ${p} ${hits.get(p)!.last}`),
+  ].join('\n');
 }
 
 /** cluster.env as `istioctl x workload entry configure` writes it: sorted, single-quoted. */
@@ -85,6 +150,7 @@ function renderClusterEnv(vm: SimVm): string {
   const env: Record<string, string> = {
     CANONICAL_REVISION: 'latest',
     CANONICAL_SERVICE: vm.group ?? vm.hostname,
+    CA_ADDR: 'istiod.istio-system.svc:15012',
     ISTIO_INBOUND_PORTS: '*',
     ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
@@ -107,7 +173,139 @@ function renderClusterEnv(vm: SimVm): string {
     .join('\n');
 }
 
-function isoSeconds(epochSeconds: number): string {
+function renderMeshConfig(vm: SimVm): string {
+  return [
+    'defaultConfig:',
+    '  discoveryAddress: istiod.istio-system.svc:15012',
+    '  proxyMetadata:',
+    "    ISTIO_META_DNS_CAPTURE: \"true\"",
+    `    ISTIO_META_AUTO_REGISTER_GROUP: ${vm.group ?? '""'}`,
+    '  readinessProbe:',
+    '    httpGet:',
+    '      port: 8080',
+  ].join('\n');
+}
+
+/** Live `iptables-save` after istio-iptables ran on a VM: chain headers, `-m tcp`, the VM's own istio-proxy uid. */
+function renderIptables(vm: SimVm, now: Date): string {
+  const resolver = `${vm.ip.split('.').slice(0, 2).join('.')}.0.2`;
+  const uid = PROXY_UID;
+  const stamp = now.toUTCString().replace(/^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\S+) GMT$/, '$1 $3 $2 $5 $4');
+  return [
+    `# Generated by iptables-nft-save v1.8.8 (nf_tables) on ${stamp}`,
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':ISTIO_INBOUND - [0:0]',
+    ':ISTIO_IN_REDIRECT - [0:0]',
+    ':ISTIO_OUTPUT - [0:0]',
+    ':ISTIO_REDIRECT - [0:0]',
+    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
+    '-A OUTPUT -p udp -j ISTIO_OUTPUT',
+    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN',
+    ...[22, 15090, 15021, 15020].map((port) => `-A ISTIO_INBOUND -p tcp -m tcp --dport ${port} -j RETURN`),
+    '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
+    '-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006',
+    '-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN',
+    `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 53 -m owner --uid-owner ${uid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT -o lo -p tcp -m tcp ! --dport 53 -m owner ! --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -m owner --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner ${uid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT -o lo -p tcp -m tcp ! --dport 53 -m owner ! --gid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -m owner --gid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -d ${resolver}/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053`,
+    '-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN',
+    '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
+    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --uid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j RETURN`,
+    `-A ISTIO_OUTPUT -d ${resolver}/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053`,
+    '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
+    'COMMIT',
+    `# Completed on ${stamp}`,
+  ].join('\n');
+}
+
+function renderCertsListing(writtenAt: number): string {
+  const line = (mode: string, size: number, name: string) => `file mode=${mode} uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy size=${size} mtime=${writtenAt} name=${name}`;
+  return [line('0644', 2240, 'cert-chain.pem'), line('0600', 241, 'key.pem'), line('0644', 1090, 'root-cert.pem'), 'key_match=yes'].join('\n');
+}
+
+function renderToken(vm: SimVm, nowSeconds: number): string {
+  const claims = {
+    aud: ['istio-ca'],
+    exp: nowSeconds + 30 * 86400,
+    iat: nowSeconds - 30 * 86400,
+    iss: 'https://kubernetes.default.svc.cluster.local',
+    sub: `system:serviceaccount:${vm.namespace}:${vm.serviceAccount}`,
+  };
+  return [
+    'present=yes',
+    `mode=0640 uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy mtime=${claims.iat}`,
+    `payload=${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
+  ].join('\n');
+}
+
+/** Envoy's `/config_dump?resource=dynamic_active_secrets` answer: `default` and `ROOTCA`, keys redacted. */
+function secretsDump(certs: SimVmCertificates, now: Date): string {
+  const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+  const updated = new Date(now.getTime() - 3600_000).toISOString();
+  return JSON.stringify(
+    {
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret',
+          name: 'default',
+          version_info: updated,
+          last_updated: updated,
+          secret: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+            name: 'default',
+            tls_certificate: { certificate_chain: { inline_bytes: b64(certs.chainPem) }, private_key: { inline_bytes: 'W3JlZGFjdGVkXQ==' } },
+          },
+        },
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret',
+          name: 'ROOTCA',
+          version_info: updated,
+          last_updated: updated,
+          secret: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret',
+            name: 'ROOTCA',
+            validation_context: { trusted_ca: { inline_bytes: b64(certs.rootPem) } },
+          },
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+/** Envoy's `/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type` answer. */
+function clustersDump(vm: SimVm): string {
+  const names = [
+    'outbound|15012||istiod.istio-system.svc.cluster.local',
+    'outbound|443||istiod.istio-system.svc.cluster.local',
+    `outbound|8080||${vm.group ?? vm.hostname}.${vm.namespace}.svc.cluster.local`,
+    'outbound|80||httpbin.default.svc.cluster.local',
+    `inbound|8080||`,
+  ];
+  return JSON.stringify(
+    {
+      configs: names.map((name) => ({
+        '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name, type: name.startsWith('inbound') ? 'STATIC' : 'EDS' },
+      })),
+    },
+    null,
+    2,
+  );
+}
+
+function isoMicros(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, '.000000Z');
 }
 

@@ -1,7 +1,7 @@
 import type { AnalyzeOptions } from '../core/analyze.ts';
 import { BUNDLE_VERSION, type BundleSource, type Manifest } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
-import type { AuditStore } from '../ports/audit-store.ts';
+import type { AuditStore, EvidenceWriter } from '../ports/audit-store.ts';
 import type { FleetRunner } from '../ports/fleet-runner.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import { analyzeStoredBundle, type AnalyzeResult } from './analyze-bundle.ts';
@@ -11,6 +11,8 @@ export interface RunAuditDeps {
   mesh: MeshReader;
   store: AuditStore;
   clock: () => Date;
+  /** The API calls the run made per service and operation, recorded in the final manifest as `apiCalls`. */
+  apiCalls?: () => Record<string, number>;
 }
 
 export interface RunAuditRequest {
@@ -33,14 +35,7 @@ export interface RunAuditResult extends AnalyzeResult {
  */
 export async function runAudit(deps: RunAuditDeps, request: RunAuditRequest): Promise<RunAuditResult> {
   const run = await deps.store.openRun(request.runId);
-  const manifest: Manifest = {
-    bundleVersion: BUNDLE_VERSION,
-    runId: request.runId,
-    startedAt: deps.clock().toISOString(),
-    source: request.source,
-    toolVersion: request.toolVersion,
-    ...(request.targets === undefined ? {} : { targets: request.targets }),
-  };
+  const manifest = startManifest(request, deps.clock());
   await run.evidence.writeManifest(manifest);
 
   const inventory = await deps.fleet.listInstances();
@@ -56,10 +51,37 @@ export async function runAudit(deps: RunAuditDeps, request: RunAuditRequest): Pr
     request.onProgress?.({ done: ++done, total });
   });
 
-  const cluster = await deps.mesh.readCluster([...namespaces].sort());
-  await run.evidence.writeCluster(cluster);
-  await run.evidence.writeManifest({ ...manifest, finishedAt: deps.clock().toISOString() });
+  await finishEvidence(run.evidence, deps.mesh, manifest, namespaces, deps.clock, () => (deps.apiCalls ? { apiCalls: deps.apiCalls() } : {}));
 
   const result = await analyzeStoredBundle(run.evidence, run.reports, request.analyze);
   return { ...result, location: run.location };
+}
+
+/** The manifest a run starts with; `finishedAt` is added by finishEvidence. */
+export function startManifest(request: Pick<RunAuditRequest, 'runId' | 'source' | 'toolVersion' | 'targets'>, startedAt: Date): Manifest {
+  return {
+    bundleVersion: BUNDLE_VERSION,
+    runId: request.runId,
+    startedAt: startedAt.toISOString(),
+    source: request.source,
+    toolVersion: request.toolVersion,
+    ...(request.targets === undefined ? {} : { targets: request.targets }),
+  };
+}
+
+/**
+ * Completes a bundle once every VM has an invocation: the mesh's view of the VMs' namespaces, then the
+ * manifest with `finishedAt` (and whatever `extra` gives, read after the mesh).
+ */
+export async function finishEvidence(
+  evidence: EvidenceWriter,
+  mesh: MeshReader,
+  manifest: Manifest,
+  namespaces: Iterable<string>,
+  clock: () => Date,
+  extra: () => Record<string, unknown> = () => ({}),
+): Promise<void> {
+  const cluster = await mesh.readCluster([...new Set(namespaces)].sort());
+  await evidence.writeCluster(cluster);
+  await evidence.writeManifest({ ...manifest, finishedAt: clock().toISOString(), ...extra() });
 }

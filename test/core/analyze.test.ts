@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeBundle, vmStatus } from '../../lib/core/analyze.ts';
+import { collect01 } from '../../lib/core/controls/collection.ts';
+import { health01, health03 } from '../../lib/core/controls/health.ts';
+import { reg01, reg02 } from '../../lib/core/controls/registration.ts';
+import { xds01 } from '../../lib/core/controls/xds.ts';
 import { ReportSchema, type Finding } from '../../lib/core/report.ts';
 import { buildBundle, syncStatus, workloadEntry } from '../support/bundle-builder.ts';
 
@@ -37,7 +41,7 @@ describe('analyzeBundle', () => {
   });
 
   it('builds a report that satisfies its own schema, with VMs sorted and counts that add up', () => {
-    const report = ReportSchema.parse(analyzeBundle(bundle));
+    const report = ReportSchema.parse(analyzeBundle(bundle, { controls: [collect01, health01, health03, xds01, reg01, reg02] }));
     expect(report.vms.map((v) => [v.instanceId, v.status, v.proxyId, v.workloadEntry])).toEqual([
       ['i-0000000000000001', 'COMPLIANT', 'a.payments', 'payments/payments-vm-10.0.0.1'],
       ['i-0000000000000002', 'NON_COMPLIANT', 'b.payments', null],

@@ -3,21 +3,46 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactWriter, LocalAuditStore, LocalBundle } from '../../lib/adapters/local-audit-store.ts';
+import { CONTROLS } from '../../lib/core/controls/catalogue.ts';
 import type { FindingStatus, Report } from '../../lib/core/report.ts';
-import { buildSimFleet, type SimFleet } from '../../lib/sim/fleet.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 
-/** What each injected fault must make the audit say about its VM (every other VM control PASSes). */
+/**
+ * What each injected fault must make the audit say about its VM: the FAIL and ERROR findings (SKIP is
+ * "does not apply", never something a fault causes). Every other VM control PASSes.
+ */
 const EXPECTED_BY_FAULT: Record<string, Record<string, FindingStatus>> = {
-  'sidecar-stopped': { 'HEALTH-01': 'FAIL', 'HEALTH-03': 'FAIL', 'XDS-01': 'FAIL', 'REG-01': 'FAIL' },
-  'sidecar-not-ready': { 'HEALTH-03': 'FAIL' },
-  'istiod-disconnected': { 'XDS-01': 'FAIL', 'REG-01': 'FAIL' },
+  'sidecar-stopped': {
+    'HEALTH-01': 'FAIL',
+    'HEALTH-03': 'FAIL',
+    'HEALTH-05': 'FAIL',
+    'XDS-01': 'FAIL',
+    'XDS-04': 'ERROR',
+    'CFG-01': 'ERROR',
+    'REG-01': 'FAIL',
+    'CERT-01': 'ERROR',
+  },
+  'sidecar-not-ready': { 'HEALTH-03': 'FAIL', 'HEALTH-05': 'FAIL', 'LOGS-01': 'FAIL' },
+  'istiod-disconnected': { 'HEALTH-05': 'FAIL', 'LOGS-01': 'FAIL', 'XDS-01': 'FAIL', 'REG-01': 'FAIL' },
   'workload-entry-missing': { 'REG-01': 'FAIL' },
-  'ssm-undeliverable': { 'COLLECT-01': 'FAIL', 'HEALTH-01': 'ERROR', 'HEALTH-03': 'ERROR', 'XDS-01': 'ERROR', 'REG-01': 'ERROR' },
+  // Nothing can be said of a VM SSM could not reach but that it was not reached.
+  'ssm-undeliverable': Object.fromEntries(
+    CONTROLS.filter((c) => c.subject === 'vm').map((c) => [c.id, c.id === 'COLLECT-01' || c.id === 'COLLECT-02' ? 'FAIL' : 'ERROR']),
+  ),
+  'xds-stale': { 'XDS-02': 'FAIL' },
+  'xds-nack': { 'XDS-02': 'FAIL' },
+  'version-skew': { 'XDS-03': 'FAIL' },
+  'duplicate-workload-entry': {},
+  'stale-connected-at': {},
+  'workload-group-missing': { 'HEALTH-05': 'FAIL', 'LOGS-01': 'FAIL', 'XDS-01': 'FAIL', 'REG-01': 'FAIL', 'REG-05': 'FAIL' },
+  'unhealthy-workload-entry': { 'REG-06': 'FAIL' },
+  'root-ca-rotated': { 'CERT-02': 'FAIL' },
+  'cert-rotation-stuck': { 'CERT-01': 'FAIL' },
 };
 
 describe('an audit of the simulated fleet', () => {
@@ -27,7 +52,7 @@ describe('an audit of the simulated fleet', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fleet-audit-e2e-'));
-    fleet = buildSimFleet({ vms: 50, seed: 7, now: NOW });
+    fleet = await buildSimFleetAsync({ vms: 50, seed: 7, now: NOW });
     result = await runAudit(
       { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store: new LocalAuditStore(join(dir, 'store')), clock: () => NOW },
       { runId: 'e2e', source: 'sim', toolVersion: 'test' },
@@ -44,7 +69,9 @@ describe('an audit of the simulated fleet', () => {
         Object.assign(expected, EXPECTED_BY_FAULT[fault]);
       }
       const actual = Object.fromEntries(
-        report.findings.filter((f) => f.subject.kind === 'vm' && f.subject.id === vm.instanceId && f.status !== 'PASS').map((f) => [f.control, f.status]),
+        report.findings
+          .filter((f) => f.subject.kind === 'vm' && f.subject.id === vm.instanceId && (f.status === 'FAIL' || f.status === 'ERROR'))
+          .map((f) => [f.control, f.status]),
       );
       expect(actual, `${vm.instanceId} with faults [${vm.faults.join(', ')}]`).toEqual(expected);
     }
@@ -54,14 +81,26 @@ describe('an audit of the simulated fleet', () => {
     const faulty = fleet.vms.filter((vm) => vm.faults.length > 0);
     expect(new Set(faulty.flatMap((vm) => vm.faults))).toEqual(new Set(Object.keys(EXPECTED_BY_FAULT)));
     expect(result.report.summary.vms).toBe(50);
-    expect(result.report.summary.compliant).toBe(50 - faulty.length);
+    const silentAtVmLevel = faulty.filter((vm) => vm.faults.every((f) => Object.keys(EXPECTED_BY_FAULT[f]!).length === 0));
+    expect(result.report.summary.compliant).toBe(50 - faulty.length + silentAtVmLevel.length);
     const unknown = result.report.vms.filter((v) => v.status === 'UNKNOWN').map((v) => v.instanceId);
     expect(unknown).toEqual(fleet.vms.filter((vm) => vm.faults.includes('ssm-undeliverable')).map((vm) => vm.instanceId).sort());
   });
 
-  it('finds the orphan WorkloadEntry and no other failing entry', () => {
-    const entries = result.report.findings.filter((f) => f.control === 'REG-02' && f.status === 'FAIL').map((f) => f.subject.id);
-    expect(entries).toEqual(fleet.orphanEntries.map((o) => `${o.namespace}/${o.group}-${o.ip}`));
+  it('finds exactly the faulty WorkloadEntries, proxies and replicas', () => {
+    const failing = (control: string) => result.report.findings.filter((f) => f.control === control && f.status !== 'PASS' && f.status !== 'SKIP').map((f) => `${f.status} ${f.subject.id}`);
+    const vmWith = (fault: string) => fleet.vms.filter((vm) => vm.faults.includes(fault as never));
+    const entryOf = (vm: SimFleet['vms'][number]) => `${vm.namespace}/${vm.group}-${vm.ip}`;
+    const undeliverable = vmWith('ssm-undeliverable');
+    expect(failing('REG-02')).toEqual(
+      [...undeliverable.map((vm) => `ERROR ${entryOf(vm)}`), ...fleet.orphanEntries.map((o) => `FAIL ${o.namespace}/${o.group}-${o.ip}`)].sort(byId),
+    );
+    expect(failing('REG-03')).toEqual(vmWith('stale-connected-at').map((vm) => `FAIL ${entryOf(vm)}`));
+    expect(failing('REG-04')).toEqual(vmWith('duplicate-workload-entry').flatMap((vm) => [`FAIL ${vm.namespace}/${vm.hostname}-manual`, `FAIL ${entryOf(vm)}`]).sort(byId));
+    expect(failing('XDS-05')).toEqual(
+      [...fleet.unknownProxies.map((p) => `FAIL ${p.name}`), ...undeliverable.map((vm) => `ERROR ${vm.hostname}.${vm.namespace}`)].sort(byId),
+    );
+    expect(result.report.findings.find((f) => f.control === 'FLEET-01')?.status).toBe('PASS');
   });
 
   it('writes report.json and report.html next to the evidence bundle', () => {
@@ -76,3 +115,8 @@ describe('an audit of the simulated fleet', () => {
     expect(readFileSync(join(dir, 'replay', 'report.html'), 'utf8')).toBe(readFileSync(join(dir, 'store', 'e2e', 'report.html'), 'utf8'));
   });
 });
+
+function byId(a: string, b: string): number {
+  const [ia, ib] = [a.slice(a.indexOf(' ') + 1), b.slice(b.indexOf(' ') + 1)];
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
+}

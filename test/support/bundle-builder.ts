@@ -18,6 +18,10 @@ export interface TestVm {
   statusDetails?: string;
   output?: string;
   pingStatus?: string;
+  /** Extra cluster.env lines, e.g. `ISTIO_AGENT_FLAGS='…'`. */
+  env?: string[];
+  /** Sections to add (or to replace a default one of the same name). */
+  sections?: Array<{ name: string; content: string; rc?: number; cut?: boolean; missing?: string[] }>;
 }
 
 export const NOW = '2026-11-26T06:00:00.000Z';
@@ -28,14 +32,22 @@ export function vmOutput(vm: TestVm): string {
   const ns = vm.namespace ?? 'payments';
   const ip = vm.ip ?? '10.0.0.1';
   const group = vm.group === undefined ? `${ns}-vm` : vm.group;
-  const env = [`ISTIO_NAMESPACE='${ns}'`, `ISTIO_META_NETWORK='${vm.network ?? ''}'`, `ISTIO_SVC_IP='${ip}'`, ...(group ? [`ISTIO_META_AUTO_REGISTER_GROUP='${group}'`] : [])];
-  return formatDiagnosticOutput('@@fa-0123456789abcdef', [
+  const env = [
+    `ISTIO_NAMESPACE='${ns}'`,
+    `ISTIO_META_NETWORK='${vm.network ?? ''}'`,
+    `ISTIO_SVC_IP='${ip}'`,
+    ...(group ? [`ISTIO_META_AUTO_REGISTER_GROUP='${group}'`] : []),
+    ...(vm.env ?? []),
+  ];
+  const defaults = [
     { name: 'identity', content: `hostname=${hostname}\nips=${ip}\nclock=${Date.parse(NOW) / 1000}` },
     { name: 'systemd', content: `LoadState=loaded\nActiveState=${vm.activeState ?? 'active'}\nSubState=${vm.subState ?? 'running'}\nUnitFileState=enabled\nNRestarts=0` },
     { name: 'readiness', content: `http_code=${vm.httpCode ?? '200'}\ncurl_exit=${vm.curlExit ?? '0'}` },
     { name: 'cluster-env', content: env.join('\n') },
     { name: 'logs', content: vm.logs ?? '' },
-  ]);
+  ];
+  const extra = vm.sections ?? [];
+  return formatDiagnosticOutput('@@fa-0123456789abcdef', [...defaults.filter((d) => !extra.some((e) => e.name === d.name)), ...extra]);
 }
 
 /** A WorkloadEntry as istiod auto-registers it. */

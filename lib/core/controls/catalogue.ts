@@ -1,8 +1,48 @@
-import { collect01 } from './collection.ts';
+import { cert01, cert02, cert03, cert04, cert05, cert06 } from './certificates.ts';
+import { collect01, collect02, collect03 } from './collection.ts';
+import { cfg01 } from './configuration.ts';
 import type { Control } from './control.ts';
-import { health01, health03 } from './health.ts';
-import { reg01, reg02 } from './registration.ts';
-import { xds01 } from './xds.ts';
+import { fleet01 } from './fleet.ts';
+import { health01, health02, health03, health04, health05 } from './health.ts';
+import { logs01, logs02 } from './logs.ts';
+import { net01, net02, net03, net04, net05 } from './network.ts';
+import { reg01, reg02, reg03, reg04, reg05, reg06 } from './registration.ts';
+import { xds01, xds02, xds03, xds04, xds05 } from './xds.ts';
 
-/** Every control the audit evaluates, in report order. */
-export const CONTROLS: readonly Control[] = [collect01, health01, health03, xds01, reg01, reg02];
+/** Every control the audit evaluates, in the catalogue's order (CONTROLS.md). */
+export const CONTROLS: readonly Control[] = [
+  collect01,
+  collect02,
+  collect03,
+  health01,
+  health02,
+  health03,
+  health04,
+  health05,
+  logs01,
+  logs02,
+  net01,
+  net02,
+  net03,
+  net04,
+  net05,
+  xds01,
+  xds02,
+  xds03,
+  xds04,
+  xds05,
+  cfg01,
+  reg01,
+  reg02,
+  reg03,
+  reg04,
+  reg05,
+  reg06,
+  cert01,
+  cert02,
+  cert03,
+  cert04,
+  cert05,
+  cert06,
+  fleet01,
+];

@@ -1,5 +1,6 @@
 import type { Control } from './control.ts';
-import { error, excerpt, fail, pass, toFinding } from './control.ts';
+import { IPTABLES_SECTIONS } from '../vm-snapshot.ts';
+import { error, excerpt, fail, pass, toFinding, vmControl } from './control.ts';
 
 const COLLECT_01 = {
   id: 'COLLECT-01',
@@ -41,3 +42,56 @@ export const collect01: Control = {
       return toFinding(COLLECT_01, vm.instanceId, pass('the diagnostic script ran and its output parsed', evidence));
     }),
 };
+
+const COLLECT_02 = {
+  id: 'COLLECT-02',
+  severity: 'MEDIUM',
+  title: 'SSM agent online',
+  subject: 'vm',
+  remediation: 'Check the SSM agent on the node (`systemctl status amazon-ssm-agent`) and its network path to the Systems Manager endpoints; an Inactive node is stopped or terminated.',
+} as const satisfies Omit<Control, 'evaluate'>;
+
+/** COLLECT-02: the managed node's SSM PingStatus is Online, and every targeted VM is in the inventory. */
+export const collect02: Control = {
+  ...COLLECT_02,
+  evaluate: (ctx) =>
+    ctx.vms.map((vm) => {
+      if (!vm.inventory) return toFinding(COLLECT_02, vm.instanceId, fail('the VM was targeted but is not in the SSM inventory (not a managed node, or deregistered)'));
+      const ping = vm.inventory.PingStatus;
+      const evidence = { pingStatus: ping ?? null, lastPing: vm.inventory.LastPingDateTime ?? null, agentVersion: vm.inventory.AgentVersion ?? null };
+      if (ping === 'Online') return toFinding(COLLECT_02, vm.instanceId, pass('the SSM agent is Online', evidence));
+      if (!ping) return toFinding(COLLECT_02, vm.instanceId, error('the inventory does not say the node\'s PingStatus', evidence));
+      return toFinding(COLLECT_02, vm.instanceId, fail(`the SSM agent is ${ping}`, evidence));
+    }),
+};
+
+/** Sections the controls read; COLLECT-03 names those that are missing. */
+const REQUIRED_SECTIONS = ['identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'logs', 'cluster-env', 'certs', 'versions'];
+
+/** COLLECT-03: no section was cut, missing, or empty for want of a tool (the controls that needed it are ERROR). */
+export const collect03 = vmControl(
+  {
+    id: 'COLLECT-03',
+    severity: 'LOW',
+    title: 'Diagnostics complete',
+    remediation: 'Install the missing tools (curl, iptables, openssl, systemd) or raise the section limits; a cut SSM output needs an S3 output bucket.',
+  },
+  (_vm, snapshot) => {
+    const cut = [...snapshot.sections].filter(([, s]) => s.cut).map(([name]) => name);
+    const absent = REQUIRED_SECTIONS.filter((name) => !snapshot.sections.has(name));
+    const iptables = IPTABLES_SECTIONS.filter((name) => snapshot.sections.has(name));
+    const anyIptables = iptables.some((name) => (snapshot.sections.get(name)?.missing.length ?? 0) === 0);
+    const toolless = [...snapshot.sections]
+      .filter(([name, s]) => s.missing.length > 0 && !(IPTABLES_SECTIONS as readonly string[]).includes(name) && !(name === 'versions' && s.missing.length < 3))
+      .map(([name, s]) => `${name} (${s.missing.join(', ')} missing)`);
+    if (!anyIptables) toolless.push('iptables (no iptables-save tool)');
+    const evidence = { cut, absent, missingTools: toolless, truncated: snapshot.truncated };
+    const problems = [
+      ...(snapshot.truncated ? ['the output was cut before its end'] : []),
+      ...(cut.length ? [`cut: ${cut.join(', ')}`] : []),
+      ...(absent.length ? [`absent: ${absent.join(', ')}`] : []),
+      ...(toolless.length ? [`empty for want of a tool: ${toolless.join(', ')}`] : []),
+    ];
+    return problems.length === 0 ? pass('every section is complete', evidence) : fail(problems.join('; '), evidence);
+  },
+);

@@ -1,22 +1,48 @@
 import type { VmRecord } from '../join.ts';
 import type { MeshView } from '../mesh-view.ts';
+import type { CertificateInfo } from '../proxy-config/config-dump.ts';
 import type { Finding, FindingStatus, Severity, SubjectKind } from '../report.ts';
 import type { Evidence } from '../result.ts';
 import type { VmSnapshot } from '../vm-snapshot.ts';
 
 /** Configurable thresholds; the defaults are CONTROLS.md's. */
 export interface Thresholds {
-  /** HEALTH-04: restarts at or above this count are a loop. */
+  /** HEALTH-04: restarts at or above this count are a loop… */
   maxRestarts: number;
+  /** HEALTH-04: …unless the current start is older than this. */
+  stableAfterMinutes: number;
+  /** LOGS-01: "gRPC config stream closed" counts as repeating from this many lines on (it is normal every 30 min). */
+  streamClosedRepeats: number;
+  /** CERT-01: the share of the leaf's lifetime that must remain (Istio rotates at 50 %). */
+  minRemainingLifetime: number;
+  /** CERT-03: days the root certificate must still be valid. */
+  rootMinDays: number;
+  /** CERT-05: allowed clock difference between the VM and the auditor. */
+  maxClockSkewSeconds: number;
+  /** XDS-03: how many minor versions a proxy may lag behind istiod. */
+  maxMinorVersionsBehind: number;
+  /** REG-03: an entry's connectedAt older than this has leaked (1.5 × istiod's 30 min max connection age). */
+  maxConnectedAgeMinutes: number;
 }
 
-export const DEFAULT_THRESHOLDS: Thresholds = { maxRestarts: 3 };
+export const DEFAULT_THRESHOLDS: Thresholds = {
+  maxRestarts: 3,
+  stableAfterMinutes: 10,
+  streamClosedRepeats: 10,
+  minRemainingLifetime: 0.25,
+  rootMinDays: 30,
+  maxClockSkewSeconds: 60,
+  maxMinorVersionsBehind: 1,
+  maxConnectedAgeMinutes: 45,
+};
 
 /** Everything a control may read. `now` comes from the evidence, never from the machine that analyzes. */
 export interface AuditContext {
   now: Date;
   vms: VmRecord[];
   mesh: MeshView;
+  /** namespace → the certificates of its istio-ca-root-cert ConfigMap (the mesh's trust anchors). */
+  meshRoots: Map<string, CertificateInfo[]>;
   thresholds: Thresholds;
 }
 
@@ -35,6 +61,8 @@ export interface Outcome {
   status: FindingStatus;
   message: string;
   evidence?: Record<string, unknown>;
+  /** A severity of its own, when the catalogue says so (XDS-02's NOT SENT is LOW). */
+  severity?: Severity;
 }
 
 export const pass = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'PASS', message, evidence });
@@ -47,7 +75,7 @@ export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string,
   return {
     control: control.id,
     status: outcome.status,
-    severity: control.severity,
+    severity: outcome.severity ?? control.severity,
     subject: { kind: control.subject, id: subjectId },
     message: outcome.message,
     evidence: outcome.evidence ?? {},

@@ -1,7 +1,7 @@
 import type { VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
 import type { Control } from './control.ts';
-import { error, fail, pass, skip, toFinding, vmControl } from './control.ts';
+import { error, excerpt, fail, pass, skip, toFinding, vmControl } from './control.ts';
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
 
@@ -81,3 +81,126 @@ function decideOwner(we: WorkloadEntry, vms: VmRecord[]): ReturnType<typeof pass
   }
   return fail(`orphan: no VM of the inventory has address ${we.spec.address}${we.spec.network ? ` on network ${we.spec.network}` : ''}`, evidence);
 }
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+const REG_03 = {
+  id: 'REG-03',
+  severity: 'MEDIUM',
+  title: 'WorkloadEntry live',
+  subject: 'workloadentry',
+  remediation:
+    'An entry whose connection istiod no longer tracks has leaked: check the VM (`istioctl proxy-status`) and delete a stale entry with ' +
+    '`kubectl delete workloadentry -n <namespace> <name>`; the live connection recreates it.',
+} as const satisfies Omit<Control, 'evaluate'>;
+
+/** REG-03: an auto-registered entry has a recent connectedAt, no disconnectedAt, and a running istiod as its controller. */
+export const reg03: Control = {
+  ...REG_03,
+  evaluate: (ctx) => {
+    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
+      return [toFinding({ ...REG_03, subject: 'fleet' }, 'fleet', error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+    }
+    return ctx.mesh.workloadEntries.map((we) => {
+      const a = we.metadata.annotations ?? {};
+      const id = `${we.metadata.namespace}/${we.metadata.name}`;
+      if (!a[AUTO_REGISTRATION_GROUP]) return toFinding(REG_03, id, skip('not auto-registered: istiod does not track its connection'));
+      const connectedAt = a['istio.io/connectedAt'];
+      const disconnectedAt = a['istio.io/disconnectedAt'];
+      const controller = a['istio.io/workloadController'];
+      const evidence = { connectedAt: connectedAt ?? null, disconnectedAt: disconnectedAt ?? null, workloadController: controller ?? null };
+      for (const [name, value] of [['connectedAt', connectedAt], ['disconnectedAt', disconnectedAt]] as const) {
+        if (value !== undefined && !RFC3339.test(value)) return toFinding(REG_03, id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
+      }
+      const problems: string[] = [];
+      if (disconnectedAt) problems.push(`disconnected at ${disconnectedAt} and not cleaned up`);
+      if (!connectedAt) problems.push('it has no istio.io/connectedAt');
+      else {
+        const minutes = Math.floor((ctx.now.getTime() - Date.parse(connectedAt)) / 60_000);
+        if (minutes > ctx.thresholds.maxConnectedAgeMinutes) problems.push(`connectedAt is ${minutes} min old (istiod renews it at least every 30 min): leaked`);
+      }
+      const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running' || i.phase === undefined).map((i) => i.name);
+      if (!controller) problems.push('it names no istio.io/workloadController');
+      else if (!running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
+      return toFinding(REG_03, id, problems.length === 0 ? pass(`connected ${connectedAt} through ${controller}`, evidence) : fail(problems.join('; '), evidence));
+    });
+  },
+};
+
+const REG_04 = {
+  id: 'REG-04',
+  severity: 'HIGH',
+  title: 'No duplicate WorkloadEntry',
+  subject: 'workloadentry',
+  remediation: 'Two entries for one address split traffic between them: keep the auto-registered one and delete the other (`kubectl delete workloadentry`).',
+} as const satisfies Omit<Control, 'evaluate'>;
+
+/** REG-04: no two WorkloadEntries share the same (address, network). */
+export const reg04: Control = {
+  ...REG_04,
+  evaluate: (ctx) => {
+    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
+      return [toFinding({ ...REG_04, subject: 'fleet' }, 'fleet', error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+    }
+    const byKey = new Map<string, string[]>();
+    for (const we of ctx.mesh.workloadEntries) {
+      const key = `${we.spec.address}|${we.spec.network ?? ''}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), `${we.metadata.namespace}/${we.metadata.name}`]);
+    }
+    return ctx.mesh.workloadEntries.map((we) => {
+      const id = `${we.metadata.namespace}/${we.metadata.name}`;
+      const same = byKey.get(`${we.spec.address}|${we.spec.network ?? ''}`)!;
+      const evidence = { address: we.spec.address, network: we.spec.network ?? '' };
+      if (same.length === 1) return toFinding(REG_04, id, pass(`the only entry for ${we.spec.address}`, evidence));
+      return toFinding(REG_04, id, fail(`${we.spec.address}${we.spec.network ? ` on ${we.spec.network}` : ''} is also the address of ${same.filter((s) => s !== id).join(', ')}`, { ...evidence, entries: same }));
+    });
+  },
+};
+
+/** REG-05: the VM's auto-registration group exists in its namespace and its entry carries the VM's service account. */
+export const reg05 = vmControl(
+  {
+    id: 'REG-05',
+    severity: 'MEDIUM',
+    title: 'Auto-registration group and identity',
+    remediation:
+      'Create the WorkloadGroup named by ISTIO_META_AUTO_REGISTER_GROUP in ISTIO_NAMESPACE (`kubectl get workloadgroups -n <namespace>`), ' +
+      'or fix cluster.env; the group\'s template.serviceAccount must be the VM\'s SERVICE_ACCOUNT.',
+  },
+  (vm, snapshot, ctx) => {
+    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json')) return error('the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
+    if (!vm.group) return skip('the VM does not auto-register (no ISTIO_META_AUTO_REGISTER_GROUP)');
+    const serviceAccount = snapshot.clusterEnv.ok ? snapshot.clusterEnv.value.get('SERVICE_ACCOUNT') : undefined;
+    const evidence = { group: vm.group, namespace: vm.namespace ?? null, serviceAccount: serviceAccount ?? null };
+    if (!ctx.mesh.workloadGroups.some((wg) => wg.metadata.namespace === vm.namespace && wg.metadata.name === vm.group)) {
+      return fail(`WorkloadGroup ${vm.namespace}/${vm.group} does not exist: istiod refuses to register the VM`, evidence);
+    }
+    const wrong = vm.workloadEntries.filter((we) => serviceAccount && we.spec.serviceAccount && we.spec.serviceAccount !== serviceAccount);
+    if (wrong.length > 0) {
+      return fail(`the entry runs as ${wrong[0]!.spec.serviceAccount}, but the VM's SERVICE_ACCOUNT is ${serviceAccount}`, { ...evidence, entryServiceAccount: wrong[0]!.spec.serviceAccount });
+    }
+    return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists${vm.workloadEntries.length ? ` and the entry runs as ${serviceAccount}` : ''}`, evidence);
+  },
+);
+
+/** REG-06: where health checks are on, the entry's Healthy condition is True and agrees with the VM's readiness. */
+export const reg06 = vmControl(
+  {
+    id: 'REG-06',
+    severity: 'MEDIUM',
+    title: 'WorkloadEntry health agrees with the VM',
+    remediation: 'Read the probe result: `kubectl get workloadentry -n <namespace> <name> -o yaml` (status.conditions); on the VM check the application port the WorkloadGroup probes.',
+  },
+  (vm, snapshot) => {
+    const checked = vm.workloadEntries.filter((we) => we.metadata.annotations?.['proxy.istio.io/health-checks-enabled'] === 'true');
+    if (checked.length === 0) return skip(vm.workloadEntries.length ? 'health checks are not enabled for this entry' : 'the VM has no WorkloadEntry (see REG-01)');
+    const entry = checked[0]!;
+    const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
+    const ready = snapshot.readiness.ok ? snapshot.readiness.value.outcome === 'ready' : undefined;
+    const evidence = { entry: `${entry.metadata.namespace}/${entry.metadata.name}`, healthy: healthy?.status ?? null, message: healthy?.message ?? null, vmReady: ready ?? null };
+    if (!healthy) return fail('health checks are on, but the entry has no Healthy condition', evidence);
+    if (healthy.status !== 'True') return fail(`the entry is not Healthy: ${excerpt(healthy.message ?? healthy.status, 200)}`, evidence);
+    if (ready === false) return fail('the entry is Healthy, but the VM\'s own readiness probe fails', evidence);
+    return pass('the entry is Healthy and the VM is ready', evidence);
+  },
+);

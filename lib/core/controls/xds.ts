@@ -1,4 +1,7 @@
-import { error, fail, pass, vmControl } from './control.ts';
+import { parseIstioVersion } from '../parsers/versions.ts';
+import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
+import type { Control } from './control.ts';
+import { error, excerpt, fail, pass, skip, toFinding, vmControl, withEvidence } from './control.ts';
 
 /** XDS-01: the VM's proxy is connected to some istiod replica (merged /debug/syncz of all replicas). */
 export const xds01 = vmControl(
@@ -31,3 +34,133 @@ export const xds01 = vmControl(
     });
   },
 );
+
+/** XDS-04: the installed sidecar package version equals the version the running proxy reports. */
+export const xds04 = vmControl(
+  {
+    id: 'XDS-04',
+    severity: 'MEDIUM',
+    title: 'Running proxy matches the installed package',
+    remediation: 'The package was upgraded but the agent not restarted: `systemctl restart istio` (drain traffic first).',
+  },
+  (_vm, snapshot) =>
+    withEvidence(snapshot.versions, (versions) => {
+      if (!versions.packageVersion) return skip('no istio-sidecar package is installed (dpkg/rpm): nothing to compare', { pilotAgentVersion: versions.pilotAgentVersion ?? null });
+      if (!snapshot.serverInfo.ok) return error(snapshot.serverInfo.reason);
+      const running = snapshot.serverInfo.value.istioVersion;
+      const evidence = { packageVersion: versions.packageVersion, runningVersion: running ?? null };
+      const installed = parseIstioVersion(versions.packageVersion);
+      const live = parseIstioVersion(running);
+      if (!installed || !live) return error('a version could not be read', evidence);
+      if (installed.join('.') !== live.join('.')) return fail(`the package is ${installed.join('.')} but the running proxy is ${live.join('.')}`, evidence);
+      return pass(`the running proxy is the installed ${installed.join('.')}`, evidence);
+    }),
+);
+
+/** XDS-02: every xDS type the proxy watches is SYNCED; STALE and ERROR fail (quoting the NACK), NOT SENT alone is LOW. */
+export const xds02 = vmControl(
+  {
+    id: 'XDS-02',
+    severity: 'HIGH',
+    title: 'Proxy in sync with istiod',
+    remediation:
+      'Run `istioctl proxy-status <proxy>`; a STALE type means the proxy did not acknowledge the last push (check its connection and CPU), ' +
+      'an ERROR type quotes Envoy\'s rejection: fix the configuration istiod pushed (`istioctl analyze`).',
+  },
+  (vm, _snapshot, ctx) => {
+    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+    if (vm.proxy.length === 0) return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName ?? null });
+    const problems: string[] = [];
+    const notSent: string[] = [];
+    const states: Record<string, Record<string, string>> = {};
+    for (const presence of vm.proxy) {
+      const status = proxySyncStatus(presence.status);
+      states[presence.replica] = Object.fromEntries(XDS_TYPES.map((t) => [t, status.types[t].state]));
+      for (const type of XDS_TYPES) {
+        const s = status.types[type];
+        if (s.state === 'STALE') problems.push(`${type} is STALE on ${presence.replica} (sent ${s.sent}, acked ${s.acked || 'nothing'})`);
+        if (s.state === 'ERROR') problems.push(`${type} was rejected on ${presence.replica}: ${excerpt(s.lastError ?? '', 200)}`);
+        if (s.state === 'NOT SENT') notSent.push(`${type} on ${presence.replica}`);
+      }
+    }
+    const evidence = { proxy: vm.proxyName, states };
+    if (problems.length > 0) return fail([...problems, ...(notSent.length ? [`NOT SENT: ${notSent.join(', ')}`] : [])].join('; '), evidence);
+    if (notSent.length > 0) return { ...fail(`istiod never sent ${notSent.join(', ')}`, evidence), severity: 'LOW' };
+    return pass(`every watched xDS type is SYNCED`, evidence);
+  },
+);
+
+/** XDS-03: the proxy is not newer than its istiod and at most one minor version older. */
+export const xds03 = vmControl(
+  {
+    id: 'XDS-03',
+    severity: 'HIGH',
+    title: 'Proxy version supported by istiod',
+    remediation: 'Upgrade the VM sidecar package to the control plane\'s version (Istio supports a proxy one minor version behind istiod), then `systemctl restart istio`.',
+  },
+  (vm, snapshot, ctx) => {
+    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+    if (vm.proxy.length === 0) return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName ?? null });
+    const presence = vm.proxy[0]!;
+    const proxyVersion = presence.status.istio_version ?? (snapshot.serverInfo.ok ? snapshot.serverInfo.value.istioVersion : undefined);
+    const istiod = ctx.mesh.istiods.find((i) => i.name === presence.replica);
+    const evidence = { proxy: vm.proxyName, proxyVersion: proxyVersion ?? null, istiod: presence.replica, istiodVersion: istiod?.version ?? null };
+    const p = parseIstioVersion(proxyVersion);
+    const c = parseIstioVersion(istiod?.version);
+    if (!p) return error('the proxy did not report its Istio version', evidence);
+    if (!c) return error(`the version of ${presence.replica} is unknown (no image tag on its pod)`, evidence);
+    const minorsBehind = (c[0] - p[0]) * 1000 + (c[1] - p[1]);
+    if (minorsBehind < 0 || (minorsBehind === 0 && p[2] > c[2])) return fail(`the proxy (${p.join('.')}) is newer than istiod (${c.join('.')})`, evidence);
+    if (minorsBehind > ctx.thresholds.maxMinorVersionsBehind) return fail(`the proxy (${p.join('.')}) is ${minorsBehind} minor versions behind istiod (${c.join('.')})`, evidence);
+    return pass(`the proxy (${p.join('.')}) is supported by istiod (${c.join('.')})`, evidence);
+  },
+);
+
+const XDS_05 = {
+  id: 'XDS-05',
+  severity: 'HIGH',
+  title: 'No unknown proxy in VM namespaces',
+  subject: 'proxy',
+  remediation:
+    'Find the machine: `istioctl proxy-status <proxy>` and `kubectl get workloadentries -A -o wide`; a machine outside the audited inventory ' +
+    'holding a mesh identity must be explained or removed (revoke its token, delete its WorkloadEntry).',
+} as const satisfies Omit<Control, 'evaluate'>;
+
+/** XDS-05: every proxy in a VM namespace belongs to an audited VM of the inventory. */
+export const xds05: Control = {
+  ...XDS_05,
+  evaluate: (ctx) => {
+    if (!ctx.mesh.available) return [toFinding({ ...XDS_05, subject: 'fleet' }, 'fleet', error('the bundle holds no cluster evidence (cluster/ is missing)'))];
+    const vmNamespaces = new Set<string>([
+      ...ctx.vms.flatMap((vm) => (vm.namespace ? [vm.namespace] : [])),
+      ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),
+      ...ctx.mesh.workloadGroups.map((wg) => wg.metadata.namespace),
+    ]);
+    const known = new Map(ctx.vms.flatMap((vm) => (vm.proxyName ? [[vm.proxyName, vm.instanceId] as const] : [])));
+    const silent = ctx.vms.filter((vm) => !vm.snapshot?.readable);
+    const findings = [];
+    for (const [proxy, presences] of ctx.mesh.proxies) {
+      const dot = proxy.lastIndexOf('.');
+      const host = proxy.slice(0, dot);
+      const namespace = proxy.slice(dot + 1);
+      if (dot < 0 || !vmNamespaces.has(namespace)) continue;
+      const evidence = { namespace, istiod: presences.map((p) => p.replica) };
+      const owner = known.get(proxy);
+      if (owner) {
+        findings.push(toFinding(XDS_05, proxy, pass(`belongs to ${owner}`, { ...evidence, instance: owner })));
+        continue;
+      }
+      const maybe = silent.filter((vm) => vm.inventory?.ComputerName?.split('.')[0] === host);
+      findings.push(
+        toFinding(
+          XDS_05,
+          proxy,
+          maybe.length > 0
+            ? error(`may be ${maybe.map((vm) => vm.instanceId).join(', ')}, which did not answer`, evidence)
+            : fail(`no audited VM accounts for this proxy: a machine outside the inventory holds a mesh identity in ${namespace}`, evidence),
+        ),
+      );
+    }
+    return findings;
+  },
+};

@@ -23,7 +23,7 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
           vm.instanceId,
           sanitizeForTerminal(vm.hostname ?? '-'),
           vm.status,
-          findings.map((f) => `${f.control} ${f.status}`).join(', '),
+          describeFindings(findings),
         ]),
       ]),
     );
@@ -34,6 +34,14 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
     lines.push(formatColumns([['CONTROL', 'STATUS', 'SUBJECT', 'MESSAGE'], ...other.map((f) => [f.control, f.status, `${f.subject.kind} ${sanitizeForTerminal(f.subject.id)}`, sanitizeForTerminal(f.message)])]));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The failing controls by name, and the ones that could not be evaluated as a count: one VM, one line. */
+function describeFindings(findings: Finding[]): string {
+  const failed = findings.filter((f) => f.status === 'FAIL').map((f) => `${f.control} FAIL`);
+  const errors = findings.filter((f) => f.status === 'ERROR');
+  if (errors.length <= 2) return [...failed, ...errors.map((f) => `${f.control} ERROR`)].join(', ');
+  return [...failed, `${errors.length} controls ERROR`].join(', ');
 }
 
 /** Non-compliant and unknown VMs, the most severe failures first. */

@@ -1,0 +1,212 @@
+import type { z } from 'zod';
+import {
+  BUNDLE_VERSION,
+  ClusterReadProblemsSchema,
+  ConfigMapSchema,
+  InventorySchema,
+  InvocationSchema,
+  KubeListSchema,
+  ManifestSchema,
+  SynczSchema,
+  type ClusterEvidence,
+  type ConfigMap,
+  type EvidenceBundle,
+  type Invocation,
+} from '../core/evidence-bundle.ts';
+
+/**
+ * The layout of an evidence bundle (DESIGN.md contract 1) shared by every store that keeps one (a
+ * directory, an S3 prefix): which names may become file names, where each part goes, and how a stored
+ * bundle is read back and validated, with messages naming the file or object at fault.
+ */
+
+/** A stored bundle is malformed or missing; the message names the file (or object) and the problem. */
+export class BundleError extends Error {
+  override name = 'BundleError';
+}
+
+// Names that become file names or object keys must never climb out of the bundle.
+const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,32}$/;
+const K8S_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** True for a run id that is safe as one path segment (a directory name, a key segment). */
+export function isRunId(runId: string): boolean {
+  return RUN_ID.test(runId);
+}
+
+/** True for an SSM managed node id (EC2 `i-`, hybrid `mi-`). */
+export function isInstanceId(instanceId: string): boolean {
+  return INSTANCE_ID.test(instanceId);
+}
+
+/** The bundle's JSON as stored: two-space indented, with a final newline. */
+export function bundleJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** One file of a bundle: its path relative to the bundle root (always `/`-separated) and its content. */
+export interface BundleFile {
+  path: string;
+  value: unknown;
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+export const INVENTORY_FILE = 'inventory.json';
+export const INVOCATIONS_DIR = 'invocations';
+export const CLUSTER_DIR = 'cluster';
+
+/** Where an invocation goes; throws BundleError when its InstanceId is not a managed node id. */
+export function invocationPath(invocation: Invocation): string {
+  if (!INSTANCE_ID.test(invocation.InstanceId)) throw new BundleError(`refusing to store an invocation for instance id ${JSON.stringify(invocation.InstanceId)}: not an SSM managed node id`);
+  return `${INVOCATIONS_DIR}/${invocation.InstanceId}.json`;
+}
+
+/** The instance id an invocation file name stands for, or undefined for a name that is not one. */
+export function instanceIdOfInvocationFile(file: string): string | undefined {
+  const id = file.endsWith('.json') ? file.slice(0, -'.json'.length) : undefined;
+  return id !== undefined && INSTANCE_ID.test(id) ? id : undefined;
+}
+
+/**
+ * The files of the cluster part, in writing order. Every name is checked before any file is returned, so a
+ * bad pod or namespace name stores nothing.
+ */
+export function clusterFiles(cluster: ClusterEvidence): BundleFile[] {
+  for (const pod of Object.keys(cluster.syncz)) {
+    if (!K8S_NAME.test(pod)) throw new BundleError(`refusing to store syncz for pod name ${JSON.stringify(pod)}`);
+  }
+  for (const namespace of Object.keys(cluster.rootCa)) {
+    if (!K8S_NAME.test(namespace)) throw new BundleError(`refusing to store a root CA for namespace ${JSON.stringify(namespace)}`);
+  }
+  const files: BundleFile[] = [];
+  if (cluster.workloadEntries) files.push({ path: `${CLUSTER_DIR}/workloadentries.json`, value: cluster.workloadEntries });
+  if (cluster.workloadGroups) files.push({ path: `${CLUSTER_DIR}/workloadgroups.json`, value: cluster.workloadGroups });
+  if (cluster.istiodPods) files.push({ path: `${CLUSTER_DIR}/istiod-pods.json`, value: cluster.istiodPods });
+  if (cluster.problems && cluster.problems.length > 0) files.push({ path: `${CLUSTER_DIR}/problems.json`, value: cluster.problems });
+  for (const [pod, syncz] of Object.entries(cluster.syncz)) files.push({ path: `${CLUSTER_DIR}/syncz/${pod}.json`, value: syncz });
+  for (const [namespace, configMap] of Object.entries(cluster.rootCa)) files.push({ path: `${CLUSTER_DIR}/root-ca/${namespace}.json`, value: configMap });
+  return files;
+}
+
+/** Where a bundle's files are read from: a directory, an S3 prefix. Paths are relative and `/`-separated. */
+export interface BundleSource {
+  /** How a file is named in messages (a path, an s3:// URL). */
+  locate(path: string): string;
+  /** The message for a bundle that is not there at all. */
+  readonly missingMessage: string;
+  /** The error code a missing file reports (ENOENT, NoSuchKey), for the message about a missing required file. */
+  readonly missingCode: string;
+  /** False when there is no bundle at all. */
+  exists(): Promise<boolean>;
+  /** True when the directory (or key prefix) holds anything. */
+  hasDirectory(dir: string): Promise<boolean>;
+  /** The names of the `.json` files directly in a directory, sorted; none when it does not exist. */
+  listJson(dir: string): Promise<string[]>;
+  /** The file's text, or undefined when there is no such file; throws BundleError for any other failure. */
+  readText(path: string): Promise<string | undefined>;
+}
+
+export interface ReadBundleOptions {
+  /** Files read at once (default 1). */
+  concurrency?: number;
+}
+
+/** Reads and validates a whole bundle; throws BundleError naming the first bad file in reading order. */
+export async function readEvidenceBundle(source: BundleSource, options: ReadBundleOptions = {}): Promise<EvidenceBundle> {
+  if (!(await source.exists())) throw new BundleError(source.missingMessage);
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  const manifest = await readRequired(source, MANIFEST_FILE, ManifestSchema, (raw) => {
+    const version = (raw as { bundleVersion?: unknown } | null)?.bundleVersion;
+    return version !== BUNDLE_VERSION ? `bundleVersion ${JSON.stringify(version)} is not supported (this tool reads bundleVersion ${BUNDLE_VERSION})` : undefined;
+  });
+  const inventory = (await readOptional(source, INVENTORY_FILE, InventorySchema)) ?? { InstanceInformationList: [] };
+  const invocations: Record<string, Invocation> = {};
+  const files = await source.listJson(INVOCATIONS_DIR);
+  const read = await mapOrdered(files, concurrency, async (file) => {
+    const path = `${INVOCATIONS_DIR}/${file}`;
+    const invocation = await readRequired(source, path, InvocationSchema);
+    if (`${invocation.InstanceId}.json` !== file) throw new BundleError(`${source.locate(path)}: holds InstanceId ${invocation.InstanceId}, not the one its name says`);
+    return invocation;
+  });
+  for (const invocation of read) invocations[invocation.InstanceId] = invocation;
+  return { manifest, inventory, invocations, ...(await readCluster(source, concurrency)) };
+}
+
+async function readCluster(source: BundleSource, concurrency: number): Promise<{ cluster?: ClusterEvidence }> {
+  if (!(await source.hasDirectory(CLUSTER_DIR))) return {};
+  const synczFiles = await source.listJson(`${CLUSTER_DIR}/syncz`);
+  const synczRead = await mapOrdered(synczFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/syncz/${file}`, SynczSchema));
+  const syncz: Record<string, unknown[]> = {};
+  synczFiles.forEach((file, i) => (syncz[file.replace(/\.json$/, '')] = synczRead[i]!));
+  const rootCaFiles = await source.listJson(`${CLUSTER_DIR}/root-ca`);
+  const rootCaRead = await mapOrdered(rootCaFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/root-ca/${file}`, ConfigMapSchema));
+  const rootCa: Record<string, ConfigMap> = {};
+  rootCaFiles.forEach((file, i) => (rootCa[file.replace(/\.json$/, '')] = rootCaRead[i]!));
+  const workloadEntries = await readOptional(source, `${CLUSTER_DIR}/workloadentries.json`, KubeListSchema);
+  const workloadGroups = await readOptional(source, `${CLUSTER_DIR}/workloadgroups.json`, KubeListSchema);
+  const istiodPods = await readOptional(source, `${CLUSTER_DIR}/istiod-pods.json`, KubeListSchema);
+  const problems = await readOptional(source, `${CLUSTER_DIR}/problems.json`, ClusterReadProblemsSchema);
+  return {
+    cluster: {
+      ...(workloadEntries ? { workloadEntries } : {}),
+      ...(workloadGroups ? { workloadGroups } : {}),
+      ...(istiodPods ? { istiodPods } : {}),
+      syncz,
+      rootCa,
+      ...(problems ? { problems } : {}),
+    },
+  };
+}
+
+async function readOptional<T>(source: BundleSource, path: string, schema: z.ZodType<T>): Promise<T | undefined> {
+  const text = await source.readText(path);
+  return text === undefined ? undefined : parseBundleText(source.locate(path), text, schema);
+}
+
+async function readRequired<T>(source: BundleSource, path: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): Promise<T> {
+  const text = await source.readText(path);
+  if (text === undefined) throw new BundleError(`${source.locate(path)}: cannot be read (${source.missingCode})`);
+  return parseBundleText(source.locate(path), text, schema, precheck);
+}
+
+/** Parses one stored file against its schema; throws BundleError naming `location` and the first problem. */
+export function parseBundleText<T>(location: string, text: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new BundleError(`${location}: is not valid JSON (${(cause as Error).message})`);
+  }
+  const problem = precheck?.(raw);
+  if (problem) throw new BundleError(`${location}: ${problem}`);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BundleError(`${location}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Maps `items` with at most `limit` at once, results in input order. After a failure no new item starts,
+ * and the failure of the earliest item is thrown, so the error does not depend on timing.
+ */
+export async function mapOrdered<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  const failures = new Map<number, unknown>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (failures.size === 0 && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failures.set(index, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
+  return results;
+}

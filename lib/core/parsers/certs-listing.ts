@@ -1,0 +1,48 @@
+import type { Evidence } from '../result.ts';
+
+export interface FileEntry {
+  name: string;
+  /** Permission bits, e.g. 0o600. */
+  mode: number;
+  uid: number;
+  gid: number;
+  owner: string;
+  size: number;
+  mtimeEpochSeconds: number;
+}
+
+export interface CertsListing {
+  /** False when /etc/certs does not exist. */
+  present: boolean;
+  files: FileEntry[];
+  /** Whether key.pem holds the private key of the leaf certificate, as openssl judged on the VM. */
+  keyMatch: 'yes' | 'no' | 'unknown';
+}
+
+const FILE_LINE = /^(?:file|link|dir|other) mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) size=(?<size>\d{1,15}) mtime=(?<mtime>\d{1,12}) name=(?<name>.{1,255})$/;
+
+/** Parses the `certs` section: `stat -c` lines of /etc/certs and `key_match` (docs/diagnostic-output.md). Never throws. */
+export function parseCertsListing(text: string): Evidence<CertsListing> {
+  if (/^dir=missing$/m.test(text)) return { ok: true, value: { present: false, files: [], keyMatch: 'unknown' } };
+  const files: FileEntry[] = [];
+  let keyMatch: CertsListing['keyMatch'] | undefined;
+  for (const line of text.split('\n')) {
+    const file = FILE_LINE.exec(line);
+    if (file?.groups) {
+      files.push({
+        name: file.groups.name!,
+        mode: parseInt(file.groups.mode!, 8) & 0o7777,
+        uid: Number(file.groups.uid),
+        gid: Number(file.groups.gid),
+        owner: file.groups.owner!,
+        size: Number(file.groups.size),
+        mtimeEpochSeconds: Number(file.groups.mtime),
+      });
+      continue;
+    }
+    const match = /^key_match=(?<v>yes|no|unknown)$/.exec(line);
+    if (match?.groups) keyMatch = match.groups.v as CertsListing['keyMatch'];
+  }
+  if (keyMatch === undefined) return { ok: false, reason: 'the certs section ends before its key_match line' };
+  return { ok: true, value: { present: true, files, keyMatch } };
+}

@@ -1,0 +1,68 @@
+import type { IptablesRule, IptablesRuleset } from './parsers/iptables-save.ts';
+import type { Evidence } from './result.ts';
+import type { IptablesBackend } from './vm-snapshot.ts';
+
+/** The IPv4 ruleset that actually captures traffic on the VM, and what the other backends hold. */
+export interface CaptureView {
+  /** The backend whose rules are in force (the one holding the ISTIO_ chains). */
+  effective: { section: string; ruleset: IptablesRuleset };
+  /** IPv4 backends other than plain `iptables-save` that hold ISTIO_ chains (legacy, nft). */
+  backendsWithIstio: string[];
+}
+
+/** True when a ruleset defines or uses any ISTIO_ chain in any table. */
+export function hasIstioChains(ruleset: IptablesRuleset): boolean {
+  for (const chains of ruleset.chains.values()) for (const name of chains.keys()) if (name.startsWith('ISTIO_')) return true;
+  return ruleset.rules.some((r) => r.chain.startsWith('ISTIO_') || r.target?.startsWith('ISTIO_'));
+}
+
+/**
+ * Picks the IPv4 ruleset in force. `iptables-save` is itself one of the legacy or nft tools (the
+ * distribution's alternative), so when exactly one of those holds ISTIO_ chains it is the one in force;
+ * otherwise plain `iptables-save` is taken as the distribution's choice.
+ */
+export function captureView(backends: IptablesBackend[]): Evidence<CaptureView> {
+  const parsed = new Map<string, IptablesRuleset>();
+  const problems: string[] = [];
+  for (const b of backends) {
+    if (!b.section.startsWith('iptables')) continue;
+    if (b.ruleset.ok) parsed.set(b.section, b.ruleset.value);
+    else if (!b.absent) problems.push(b.ruleset.reason);
+  }
+  if (parsed.size === 0) return { ok: false, reason: problems[0] ?? 'no iptables-save tool on the VM printed rules' };
+  const backendsWithIstio = ['iptables-legacy-save', 'iptables-nft-save'].filter((s) => parsed.has(s) && hasIstioChains(parsed.get(s)!));
+  const section = backendsWithIstio.length === 1 ? backendsWithIstio[0]! : parsed.has('iptables-save') ? 'iptables-save' : [...parsed.keys()][0]!;
+  return { ok: true, value: { effective: { section, ruleset: parsed.get(section)! }, backendsWithIstio } };
+}
+
+/** The nat rules of one chain, in order. */
+export function natRules(ruleset: IptablesRuleset, chain: string): IptablesRule[] {
+  return ruleset.rules.filter((r) => r.table === 'nat' && r.chain === chain);
+}
+
+const is = (m: { value: string; negated: boolean } | undefined, value: string): boolean => m !== undefined && !m.negated && m.value === value;
+
+/** A rule matches TCP (or all protocols) and jumps to `target`. */
+export function isTcpJump(rule: IptablesRule, target: string): boolean {
+  return rule.target === target && (rule.protocol === undefined || is(rule.protocol, 'tcp'));
+}
+
+/** A REDIRECT of TCP to `port`. */
+export function isTcpRedirectTo(rule: IptablesRule, port: string): boolean {
+  return rule.target === 'REDIRECT' && is(rule.protocol, 'tcp') && rule.toPorts === port;
+}
+
+/** A rule that returns traffic to `destination`, with no other condition. */
+export function isReturnFor(rule: IptablesRule, destination: string): boolean {
+  return rule.target === 'RETURN' && is(rule.destination, destination) && !rule.dport && !rule.uidOwner && !rule.gidOwner && !rule.outInterface;
+}
+
+/** A TCP rule on one destination port (not negated). */
+export function hasTcpDport(rule: IptablesRule, port: string): boolean {
+  return is(rule.protocol, 'tcp') && is(rule.dport, port);
+}
+
+/** A UDP port-53 redirect to Istio's DNS proxy (15053), the rule istio-iptables adds per resolver. */
+export function isDnsRedirect(rule: IptablesRule): boolean {
+  return rule.target === 'REDIRECT' && is(rule.protocol, 'udp') && is(rule.dport, '53') && rule.toPorts === '15053';
+}
