@@ -33,6 +33,29 @@ export const VM_FAULTS = [
   'root-ca-rotated',
   /** The workload certificate is 20 h into its 24 h life: rotation (due at 12 h) is failing. Rendered by vm-certificates.ts. */
   'cert-rotation-stuck',
+  // What the diagnostic script sees on the VM.
+  /** The istio unit is running but disabled: it will not come back after a reboot. */
+  'unit-disabled',
+  /** The agent crashed and systemd restarted it 7 times; the current start is 2 min old. */
+  'restart-loop',
+  /** ISTIO_AGENT_FLAGS in cluster.env turns on debug logging. */
+  'debug-logging',
+  /** No traffic capture at all: istio-iptables never ran (or was flushed). */
+  'capture-missing',
+  /** The ISTIO_ chains are installed in both iptables-legacy and iptables-nft. */
+  'capture-split',
+  /** The owner rules name uid/gid 1337 (Kubernetes' proxy uid), not this VM's istio-proxy user. */
+  'capture-wrong-uid',
+  /** /etc/certs/key.pem is world-readable. */
+  'key-world-readable',
+  /** The VM clock is 5 minutes behind. */
+  'clock-skew',
+  /** The sidecar package was upgraded to 1.24.7 but the running proxy is still 1.24.6. */
+  'upgrade-not-restarted',
+  /** A cluster is stuck warming (its endpoints or secret never arrived). */
+  'cluster-warming',
+  /** openssl is not installed, so the script cannot tell whether key.pem matches the certificate. */
+  'openssl-missing',
 ] as const;
 export type VmFault = (typeof VM_FAULTS)[number];
 

@@ -24,7 +24,9 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
   const stopped = vm.faults.includes('sidecar-stopped');
   const notReady = vm.faults.includes('sidecar-not-ready');
   const connected = isConnected(vm);
+  const looping = vm.faults.includes('restart-loop');
   const started = nowSeconds - vm.uptimeSeconds;
+  const vmClock = vm.faults.includes('clock-skew') ? nowSeconds - 300 : nowSeconds;
   const boundary = `@@fa-${rnd.hex(16)}`;
   const envoy = (name: string, body: () => string) => (stopped ? { name, content: '', rc: 7 } : { name, content: body() });
 
@@ -54,7 +56,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
       content: [
         `hostname=${vm.hostname}`,
         `ips=${vm.ip} fe80::${rnd.hex(4)}:${rnd.hex(4)}`,
-        `clock=${nowSeconds}`,
+        `clock=${vmClock}`,
         `os=${vm.hybrid ? 'Ubuntu 22.04.5 LTS' : 'Amazon Linux 2023.6.20241121'}`,
         `proxy_uid=${PROXY_UID}`,
         `proxy_gid=${PROXY_UID}`,
@@ -67,9 +69,9 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
         'LoadState=loaded',
         `ActiveState=${stopped ? 'inactive' : 'active'}`,
         `SubState=${stopped ? 'dead' : 'running'}`,
-        'UnitFileState=enabled',
-        'NRestarts=0',
-        `ActiveEnterTimestamp=${stopped ? '' : `@${started}`}`,
+        `UnitFileState=${vm.faults.includes('unit-disabled') ? 'disabled' : 'enabled'}`,
+        `NRestarts=${looping ? 7 : 0}`,
+        `ActiveEnterTimestamp=${stopped ? '' : `@${looping ? nowSeconds - 120 : started}`}`,
         `MainPID=${stopped ? 0 : rnd.int(900, 40000)}`,
       ].join('\n'),
     },
@@ -111,17 +113,22 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
           envoy('envoy-secrets-warming', () => '{}'),
         ]
       : []),
-    envoy('envoy-clusters-active', () => clustersDump(vm)),
-    envoy('envoy-clusters-warming', () => '{}'),
+    envoy('envoy-clusters-active', () => clustersDump(ACTIVE_CLUSTERS(vm))),
+    envoy('envoy-clusters-warming', () => (vm.faults.includes('cluster-warming') ? clustersDump(['outbound|9090||ledger-db.legacy.svc.cluster.local']) : '{}')),
     { name: 'logs', content: renderLogs(logs) },
     { name: 'cluster-env', content: renderClusterEnv(vm) },
     { name: 'mesh-config', content: renderMeshConfig(vm) },
-    { name: 'iptables-save', content: renderIptables(vm, fleet.now) },
-    { name: 'iptables-legacy-save', content: '', rc: 127, missing: ['iptables-legacy-save'] },
-    { name: 'iptables-nft-save', content: renderIptables(vm, fleet.now) },
+    { name: 'iptables-save', content: renderIptables(vm, fleet.now, 'nft') },
+    vm.faults.includes('capture-split')
+      ? { name: 'iptables-legacy-save', content: renderIptables(vm, fleet.now, 'legacy') }
+      : { name: 'iptables-legacy-save', content: '' },
+    { name: 'iptables-nft-save', content: renderIptables(vm, fleet.now, 'nft') },
+    { name: 'ip6tables-save', content: renderIp6tables(fleet.now) },
     ...(certificates
       ? [
-          { name: 'certs', content: renderCertsListing(started) },
+          vm.faults.includes('openssl-missing')
+            ? { name: 'certs', content: renderCertsListing(vm, started, 'unknown'), missing: ['openssl'] }
+            : { name: 'certs', content: renderCertsListing(vm, started, 'yes') },
           { name: 'cert-chain-pem', content: certificates.chainPem.trimEnd() },
           { name: 'root-cert-pem', content: certificates.rootPem.trimEnd() },
         ]
@@ -129,7 +136,11 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     { name: 'token', content: renderToken(vm, nowSeconds) },
     {
       name: 'versions',
-      content: [`package_manager=${vm.hybrid ? 'dpkg' : 'rpm'}`, `package_version=${vm.istioVersion}`, `pilot_agent_version=${vm.istioVersion}`].join('\n'),
+      content: [
+        `package_manager=${vm.hybrid ? 'dpkg' : 'rpm'}`,
+        `package_version=${vm.faults.includes('upgrade-not-restarted') ? '1.24.7' : vm.istioVersion}`,
+        `pilot_agent_version=${vm.faults.includes('upgrade-not-restarted') ? '1.24.7' : vm.istioVersion}`,
+      ].join('\n'),
     },
   ];
   return formatDiagnosticOutput(boundary, sections);
@@ -162,6 +173,7 @@ function renderClusterEnv(vm: SimVm): string {
     ISTIO_SERVICE: `${vm.group ?? vm.hostname}.${vm.namespace}`,
     ISTIO_SERVICE_CIDR: '*',
     ISTIO_SVC_IP: vm.ip,
+    ...(vm.faults.includes('debug-logging') ? { ISTIO_AGENT_FLAGS: '--proxyLogLevel=debug --log_output_level=default:info,xdsproxy:debug' } : {}),
     POD_NAMESPACE: vm.namespace,
     SERVICE_ACCOUNT: vm.serviceAccount,
     TRUST_DOMAIN: 'cluster.local',
@@ -187,12 +199,16 @@ function renderMeshConfig(vm: SimVm): string {
 }
 
 /** Live `iptables-save` after istio-iptables ran on a VM: chain headers, `-m tcp`, the VM's own istio-proxy uid. */
-function renderIptables(vm: SimVm, now: Date): string {
+function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string {
   const resolver = `${vm.ip.split('.').slice(0, 2).join('.')}.0.2`;
-  const uid = PROXY_UID;
-  const stamp = now.toUTCString().replace(/^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\S+) GMT$/, '$1 $3 $2 $5 $4');
+  const uid = vm.faults.includes('capture-wrong-uid') ? 1337 : PROXY_UID;
+  const stamp = iptablesStamp(now);
+  const header = `# Generated by iptables-${backend}-save v1.8.8${backend === 'nft' ? ' (nf_tables)' : ' (legacy)'} on ${stamp}`;
+  if (vm.faults.includes('capture-missing')) {
+    return [header, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`].join('\n');
+  }
   return [
-    `# Generated by iptables-nft-save v1.8.8 (nf_tables) on ${stamp}`,
+    header,
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
     ':INPUT ACCEPT [0:0]',
@@ -228,9 +244,21 @@ function renderIptables(vm: SimVm, now: Date): string {
   ].join('\n');
 }
 
-function renderCertsListing(writtenAt: number): string {
+/** The IPv6 nat table: istio-iptables leaves it alone on an IPv4-only VM. */
+function renderIp6tables(now: Date): string {
+  const stamp = iptablesStamp(now);
+  return [`# Generated by ip6tables-nft-save v1.8.8 (nf_tables) on ${stamp}`, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`].join('\n');
+}
+
+/** iptables-save's date, `Thu Nov 26 06:00:00 2026`. */
+function iptablesStamp(now: Date): string {
+  return now.toUTCString().replace(/^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\S+) GMT$/, '$1 $3 $2 $5 $4');
+}
+
+function renderCertsListing(vm: SimVm, writtenAt: number, keyMatch: 'yes' | 'unknown'): string {
   const line = (mode: string, size: number, name: string) => `file mode=${mode} uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy size=${size} mtime=${writtenAt} name=${name}`;
-  return [line('0644', 2240, 'cert-chain.pem'), line('0600', 241, 'key.pem'), line('0644', 1090, 'root-cert.pem'), 'key_match=yes'].join('\n');
+  const keyMode = vm.faults.includes('key-world-readable') ? '0644' : '0600';
+  return [line('0644', 2240, 'cert-chain.pem'), line(keyMode, 241, 'key.pem'), line('0644', 1090, 'root-cert.pem'), `key_match=${keyMatch}`].join('\n');
 }
 
 function renderToken(vm: SimVm, nowSeconds: number): string {
@@ -284,15 +312,17 @@ function secretsDump(certs: SimVmCertificates, now: Date): string {
   );
 }
 
-/** Envoy's `/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type` answer. */
-function clustersDump(vm: SimVm): string {
-  const names = [
-    'outbound|15012||istiod.istio-system.svc.cluster.local',
-    'outbound|443||istiod.istio-system.svc.cluster.local',
-    `outbound|8080||${vm.group ?? vm.hostname}.${vm.namespace}.svc.cluster.local`,
-    'outbound|80||httpbin.default.svc.cluster.local',
-    `inbound|8080||`,
-  ];
+/** The clusters a VM sidecar holds: istiod's, its own service's, one it calls, and its inbound port. */
+const ACTIVE_CLUSTERS = (vm: SimVm): string[] => [
+  'outbound|15012||istiod.istio-system.svc.cluster.local',
+  'outbound|443||istiod.istio-system.svc.cluster.local',
+  `outbound|8080||${vm.group ?? vm.hostname}.${vm.namespace}.svc.cluster.local`,
+  'outbound|80||httpbin.default.svc.cluster.local',
+  'inbound|8080||',
+];
+
+/** Envoy's `/config_dump?resource=dynamic_*_clusters&mask=cluster.name,cluster.type` answer. */
+function clustersDump(names: string[]): string {
   return JSON.stringify(
     {
       configs: names.map((name) => ({

@@ -43,6 +43,17 @@ const EXPECTED_BY_FAULT: Record<string, Record<string, FindingStatus>> = {
   'unhealthy-workload-entry': { 'REG-06': 'FAIL' },
   'root-ca-rotated': { 'CERT-02': 'FAIL' },
   'cert-rotation-stuck': { 'CERT-01': 'FAIL' },
+  'unit-disabled': { 'HEALTH-02': 'FAIL' },
+  'restart-loop': { 'HEALTH-04': 'FAIL' },
+  'debug-logging': { 'LOGS-02': 'FAIL' },
+  'capture-missing': { 'NET-01': 'FAIL', 'NET-02': 'FAIL', 'NET-04': 'FAIL', 'NET-05': 'FAIL' },
+  'capture-split': { 'NET-03': 'FAIL' },
+  'capture-wrong-uid': { 'NET-05': 'FAIL' },
+  'key-world-readable': { 'CERT-04': 'FAIL' },
+  'clock-skew': { 'CERT-05': 'FAIL' },
+  'upgrade-not-restarted': { 'XDS-04': 'FAIL' },
+  'cluster-warming': { 'CFG-01': 'FAIL' },
+  'openssl-missing': { 'COLLECT-03': 'FAIL' },
 };
 
 describe('an audit of the simulated fleet', () => {
