@@ -1,4 +1,4 @@
-import type { Finding, Report } from '../report.ts';
+import type { Finding, Report, VmSummary } from '../report.ts';
 import { escapeHtml as h } from './text.ts';
 
 const STYLE = `
@@ -26,7 +26,9 @@ pre{margin:.3rem 0 0;white-space:pre-wrap;word-break:break-all;font-size:.8rem;b
  */
 export function renderHtmlReport(report: Report): string {
   const s = report.summary;
-  const notPassing = report.findings.filter((f) => f.status !== 'PASS');
+  // SKIP means "does not apply": counted in the controls table, not listed one by one.
+  const notPassing = report.findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR' || f.status === 'WAIVED');
+  const vms = [...report.vms].sort((a, b) => VM_ORDER[a.status] - VM_ORDER[b.status]);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,12 +59,12 @@ ${Object.entries(s.byControl)
 <table id="vms">
 <thead><tr><th>Instance</th><th>Hostname</th><th>IP</th><th>Proxy</th><th>WorkloadEntry</th><th>Status</th></tr></thead>
 <tbody>
-${report.vms
+${vms
   .map((vm) => `<tr><td>${h(vm.instanceId)}</td><td>${h(vm.hostname ?? '-')}</td><td>${h(vm.ip ?? '-')}</td><td>${h(vm.proxyId ?? '-')}</td><td>${h(vm.workloadEntry ?? '-')}</td><td><span class="s ${vm.status}">${vm.status}</span></td></tr>`)
   .join('\n')}
 </tbody>
 </table>
-<h2>Findings that did not pass (${notPassing.length} of ${report.findings.length})</h2>
+<h2>Findings that failed or could not be evaluated (${notPassing.length} of ${report.findings.length})</h2>
 <table id="findings">
 <thead><tr><th>Control</th><th>Severity</th><th>Subject</th><th>Status</th><th>Message and evidence</th></tr></thead>
 <tbody>
@@ -73,6 +75,9 @@ ${notPassing.map(findingRow).join('\n')}
 </html>
 `;
 }
+
+/** Problems first: a reader opens the report to see what is wrong. */
+const VM_ORDER: Record<VmSummary['status'], number> = { NON_COMPLIANT: 0, UNKNOWN: 1, COMPLIANT: 2 };
 
 function findingRow(f: Finding): string {
   const evidence = Object.keys(f.evidence).length > 0 ? `<details><summary>evidence</summary><pre>${h(JSON.stringify(f.evidence, null, 2))}</pre></details>` : '';

@@ -37,7 +37,8 @@ describe('report.html in headless Chromium', () => {
     await page.goto(`file://${file}`);
 
     expect(await page.locator('#vms tbody tr').count()).toBe(report.vms.length);
-    expect(await page.locator('#findings tbody tr').count()).toBe(report.findings.filter((f) => f.status !== 'PASS').length);
+    expect(await page.locator('#findings tbody tr').count()).toBe(report.findings.filter((f) => f.status === 'FAIL' || f.status === 'ERROR').length);
+    expect(await page.locator('#vms tbody tr').first().locator('td').last().textContent()).toBe('NON_COMPLIANT');
     expect(await page.locator('#controls tbody tr').count()).toBe(Object.keys(report.summary.byControl).length);
     expect(await page.locator('script').count()).toBe(0);
     expect(await page.getByText('<script>alert("x")</script>', { exact: false }).count()).toBe(1);
