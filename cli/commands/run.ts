@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { buildKubeConfig, type KubeConfigSource } from '../../lib/adapters/kube-config.ts';
+import { buildKubeConfig, type BuiltKubeConfig, type KubeConfigSource } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
@@ -89,9 +89,6 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         );
       } else {
         const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
-        if (settings && settings.bucket === undefined) {
-          io.stderr('fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n');
-        }
         const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io });
         ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
       }
@@ -108,7 +105,8 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
 /** Everything `--source aws` needs to know: where the fleet and the cluster are, and how to reach them. */
 export interface AwsAuditSettings {
   runId: string;
-  region: string;
+  /** Default: the SDK's chain (AWS_REGION, then the profile's configuration). */
+  region?: string;
   /** Default: the SDK's default credential chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   target: SsmTarget;
@@ -142,7 +140,7 @@ export interface AwsAuditResult {
  * naming the call; the partial evidence stays in the store, and no report is written.
  */
 export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAuditDeps): Promise<AwsAuditResult> {
-  let kubeConfig;
+  let kubeConfig: BuiltKubeConfig['kubeConfig'];
   try {
     ({ kubeConfig } = await buildKubeConfig(settings.kube));
   } catch (error) {
@@ -164,7 +162,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     },
   };
   const runner = new SsmFleetRunner({
-    region: settings.region,
+    ...(settings.region ? { region: settings.region } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
     ...(settings.s3Endpoint ? { s3Endpoint: settings.s3Endpoint, forcePathStyle: true } : {}),
@@ -174,6 +172,16 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     target: settings.target,
     ...settings.timing,
   });
+  let region: string;
+  try {
+    region = await runner.region();
+  } catch {
+    runner.destroy();
+    throw new CliUsageError('no AWS region: pass --region, set AWS_REGION, or set one in the AWS profile');
+  }
+  if (settings.bucket === undefined) {
+    deps.io.stderr('fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n');
+  }
   const apiCalls = (): Record<string, number> => sortKeys({ ...runner.callCounts(), ...kubeCallCounts(meshCalls) });
   let location: string | undefined;
   const store: AuditStore = {
@@ -187,7 +195,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
   try {
     const result = await runAudit(
       { fleet: runner, mesh, store, clock: deps.clock, apiCalls },
-      { runId: settings.runId, source: 'aws', toolVersion: deps.toolVersion, targets: settings.targets, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) },
+      { runId: settings.runId, source: 'aws', toolVersion: deps.toolVersion, targets: { region, ...(settings.targets as object) }, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) },
     );
     return { result, apiCalls: apiCalls() };
   } catch (error) {
@@ -258,10 +266,8 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
     throw new CliUsageError(parsed.error.issues.map((i) => (i.path.length > 0 ? `--${kebab(String(i.path[0]))}: ${i.message}` : i.message)).join('\n'));
   }
   const flags = parsed.data;
-  // The SDK's own resolution would also read the profile's region; this CLI reads the environment only.
-  const region = flags.region ?? process.env.AWS_REGION;
-  if (region === undefined || region === '') throw new CliUsageError('no AWS region: pass --region or set AWS_REGION');
-  if (!REGION.test(region)) throw new CliUsageError(`AWS_REGION: ${JSON.stringify(region)} is not an AWS region`);
+  // Without --region the SDK's chain decides (AWS_REGION, then the profile's configuration).
+  const region = flags.region;
   const target: SsmTarget = flags.tag
     ? { kind: 'tag', key: flags.tag.key, ...(flags.tag.values ? { values: flags.tag.values } : {}) }
     : { kind: 'instanceIds', instanceIds: flags.instanceIds! };
@@ -270,7 +276,7 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
     : { kind: 'default', ...(flags.context ? { context: flags.context } : {}) };
   return {
     runId,
-    region,
+    ...(region ? { region } : {}),
     target,
     ...(flags.bucket ? { bucket: flags.bucket } : {}),
     document: flags.document,
@@ -279,7 +285,6 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
     kube,
     targets: {
       ssm: {
-        region,
         document: flags.document,
         ...(flags.tag ? { tag: flags.tag } : { instanceIds: flags.instanceIds }),
         bucket: flags.bucket ?? null,

@@ -51,7 +51,8 @@ export interface PollEvent {
 }
 
 export interface SsmFleetRunnerOptions {
-  region: string;
+  /** The AWS region; by default the SDK's chain (AWS_REGION, then the profile's configuration). */
+  region?: string;
   /** Default: the SDK's default credential chain. */
   credentials?: SSMClientConfig['credentials'];
   /** Endpoint overrides (the simulator, VPC endpoints). */
@@ -293,15 +294,21 @@ export class SsmFleetRunner implements FleetRunner {
       maxAttempts: options.maxAttempts ?? 5,
       requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
     } as const;
-    this.#ssm = new SSMClient({ ...common, region: options.region, ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}) });
+    this.#ssm = new SSMClient({ ...common, ...(options.region ? { region: options.region } : {}), ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}) });
+    const s3Region = options.s3Region ?? options.region;
     this.#s3 = new S3Client({
       ...common,
-      region: options.s3Region ?? options.region,
+      ...(s3Region ? { region: s3Region } : {}),
       forcePathStyle: options.forcePathStyle ?? false,
       ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}),
     });
     this.#countCalls(this.#ssm, 'SSM');
     this.#countCalls(this.#s3, 'S3');
+  }
+
+  /** The region the SSM client resolved (the option, or the SDK's chain). */
+  async region(): Promise<string> {
+    return this.#options.region ?? (await this.#ssm.config.region());
   }
 
   /** API calls made so far per service and operation, e.g. {'SSM.SendCommand': 3, 'S3.GetObject': 120}. */
@@ -511,7 +518,7 @@ export class SsmFleetRunner implements FleetRunner {
       MaxConcurrency: o.maxConcurrency ?? '50',
       OutputS3BucketName: o.bucket,
       OutputS3KeyPrefix: o.bucket === undefined ? undefined : o.keyPrefix,
-      OutputS3Region: o.bucket === undefined ? undefined : (o.s3Region ?? o.region),
+      OutputS3Region: o.bucket === undefined ? undefined : (o.s3Region ?? (await this.region())),
     };
     const answer = await this.#call('SSM', 'SendCommand', () => this.#ssm.send(new SendCommandCommand(input)), context);
     const command = parseWith(SentCommandSchema, answer.Command, 'SendCommand Command');

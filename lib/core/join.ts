@@ -61,9 +61,10 @@ export function joinFleet(
     }
     if (record.proxyName) record.proxy = mesh.proxies.get(record.proxyName) ?? [];
     if (key) {
-      record.workloadEntries = mesh.workloadEntries.filter(
-        (we) => we.metadata.namespace === record.namespace && we.spec.address === record.proxyIp && (we.spec.network ?? '') === record.network,
-      );
+      // The auto-registered entry first: it is the one istiod keeps in step with the VM's connection.
+      record.workloadEntries = mesh.workloadEntries
+        .filter((we) => we.metadata.namespace === record.namespace && we.spec.address === record.proxyIp && (we.spec.network ?? '') === record.network)
+        .sort((a, b) => Number(isAutoRegistered(b)) - Number(isAutoRegistered(a)));
     }
   }
   return records;
@@ -90,6 +91,10 @@ function baseRecord(instanceId: string, inventory: InstanceInformation[], invoca
     workloadEntries: [],
     ambiguities: [],
   };
+}
+
+function isAutoRegistered(entry: WorkloadEntry): boolean {
+  return entry.metadata.annotations?.['istio.io/autoRegistrationGroup'] !== undefined;
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string | undefined): Map<string, T[]> {

@@ -118,8 +118,9 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
     view.missingParts.push('cluster/');
     return view;
   }
-  view.workloadEntries = validItems(cluster.workloadEntries?.items, WorkloadEntrySchema, 'WorkloadEntry', view);
-  view.workloadGroups = validItems(cluster.workloadGroups?.items, WorkloadGroupSchema, 'WorkloadGroup', view);
+  // The API lists in namespace/name order, a hand-made bundle in any order: sort, so findings never depend on it.
+  view.workloadEntries = validItems(cluster.workloadEntries?.items, WorkloadEntrySchema, 'WorkloadEntry', view).sort(byNamespacedName);
+  view.workloadGroups = validItems(cluster.workloadGroups?.items, WorkloadGroupSchema, 'WorkloadGroup', view).sort(byNamespacedName);
   const pods = validItems(cluster.istiodPods?.items, IstiodPodSchema, 'Pod', view);
   if (!cluster.workloadEntries) view.missingParts.push('cluster/workloadentries.json');
   if (!cluster.workloadGroups) view.missingParts.push('cluster/workloadgroups.json');
@@ -150,6 +151,12 @@ function istiodVersion(pod: IstiodPod | undefined): string | undefined {
   const containers = pod?.spec?.containers ?? [];
   const image = (containers.find((c) => c.name === 'discovery') ?? containers[0])?.image;
   return /:(?<tag>\d+\.\d+\.\d+[^@]*)(?:@.*)?$/.exec(image ?? '')?.groups?.tag;
+}
+
+function byNamespacedName(a: { metadata: { namespace: string; name: string } }, b: { metadata: { namespace: string; name: string } }): number {
+  const x = `${a.metadata.namespace}/${a.metadata.name}`;
+  const y = `${b.metadata.namespace}/${b.metadata.name}`;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function validItems<T>(items: unknown[] | undefined, schema: z.ZodType<T>, kind: InvalidObject['kind'], view: MeshView): T[] {

@@ -6,13 +6,6 @@ import type { SimFleet } from './fleet.ts';
 import { startKubeApiServer, type KubeApiFaults, type KubeApiServer } from './kube-api-server.ts';
 import { startSimEndpoints, type SimEndpoints, type SimEndpointsOptions } from './sim-endpoints.ts';
 
-/**
- * The agent uploads a plugin's output before it reports the plugin's status, so a reader that sees an
- * invocation ended finds its output in S3. The upload also has to be complete before then because s3rver,
- * unlike S3, shows an object while its body is still being written (a GET in that window reads it empty).
- */
-const UPLOAD_BEFORE_END = { executionMs: 500, outputUploadLagMs: -500 } as const;
-
 export interface SimCloudOptions {
   fleet: SimFleet;
   /** The SSM side: delays, throttling, forced outcomes, the only document accepted… */
@@ -55,7 +48,7 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
     if (errors.length > 0) throw new AggregateError(errors, 'closing the simulated cloud failed');
   };
   try {
-    const endpoints = await startSimEndpoints({ ...options.ssm, delays: { ...UPLOAD_BEFORE_END, ...options.ssm?.delays }, fleet });
+    const endpoints = await startSimEndpoints({ ...options.ssm, fleet });
     opened.push(() => endpoints.close());
     const kube = await startKubeApiServer({ cluster: simClusterEvidence(fleet), ...(options.kubeFaults ? { faults: options.kubeFaults } : {}) });
     opened.push(() => kube.close());
