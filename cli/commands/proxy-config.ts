@@ -3,7 +3,6 @@ import { Option, type Command } from 'commander';
 import { parseClustersDump, parseSecretsDump } from '../../lib/core/proxy-config/config-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
-import { sanitizeForTerminal } from '../../lib/core/render/text.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 
 interface ProxyConfigOptions {
@@ -44,7 +43,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       const why = warming > 0 ? ` (only ${warming} warming, which the table leaves out: use -o json)` : '';
       throw new CliUsageError(`${label} holds no active or static clusters${why}`);
     }
-    io.stdout(sanitizeForTerminal(renderClustersTable(clusters)));
+    io.stdout(renderClustersTable(clusters));
     if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`);
   });
 
@@ -62,7 +61,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     if (shape === 'empty') throw new CliUsageError(`${label} holds no secrets (no SecretsConfigDump and no DynamicSecret entries)`);
     const now = io.clock();
     if (opts.output === 'json') io.stdout(renderSecretsJson(secrets, now));
-    else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : sanitizeForTerminal(renderSecretsTable(secrets, now)));
+    else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now));
   });
 }
 

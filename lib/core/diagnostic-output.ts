@@ -44,7 +44,8 @@ export interface SplitOutput {
 
 const HEADER = /^FLEET-AUDIT-DIAGNOSTICS v(?<version>\d+) boundary=(?<boundary>@@[A-Za-z0-9_-]{8,64})$/m;
 // The SSM agent's marker on an API copy of stdout cut at 24,000 bytes.
-const SSM_TRUNCATION = /^-+\s*output truncated\s*-+\s*$/im;
+const SSM_TRUNCATION = /^-{1,16} ?output truncated ?-{1,16}\r?$/im;
+const SSM_TRUNCATION_LINE = /^-{1,16} ?output truncated ?-{1,16}\r?$/i;
 const SECTION_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** Splits diagnostic output into its sections; never throws, reports what it could not read. */
@@ -108,7 +109,9 @@ export function splitDiagnosticOutput(text: string): SplitOutput {
 
   function closeCut(section: { name: string; start: number }, endAt: number): void {
     let content = text.slice(section.start, Math.max(section.start, endAt));
-    content = content.replace(/\n?-+\s*output truncated\s*-+\s*$/i, '');
+    // Only the last line can be SSM's marker; a regex over the whole content would let a VM make it slow.
+    const lastBreak = content.lastIndexOf('\n');
+    if (SSM_TRUNCATION_LINE.test(content.slice(lastBreak + 1, lastBreak + 1 + 80))) content = content.slice(0, Math.max(0, lastBreak));
     sections.set(section.name, { name: section.name, content, rc: undefined, cut: true, missing: [] });
   }
 }

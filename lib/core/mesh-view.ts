@@ -129,7 +129,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
   const replicaNames = new Set([...pods.map((p) => p.metadata.name), ...Object.keys(cluster.syncz)]);
   for (const name of [...replicaNames].sort()) {
     const pod = pods.find((p) => p.metadata.name === name);
-    const syncz = cluster.syncz[name];
+    const syncz = Object.hasOwn(cluster.syncz, name) ? cluster.syncz[name] : undefined;
     view.istiods.push({ name, namespace: pod?.metadata.namespace ?? 'istio-system', phase: pod?.status?.phase, answered: syncz !== undefined, version: istiodVersion(pod) });
     if (!syncz) continue;
     syncz.forEach((item, index) => {

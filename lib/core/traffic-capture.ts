@@ -1,6 +1,6 @@
 import type { IptablesRule, IptablesRuleset } from './parsers/iptables-save.ts';
 import type { Evidence } from './result.ts';
-import type { IptablesBackend } from './vm-snapshot.ts';
+import { IPTABLES_SECTIONS, type VmSnapshot } from './vm-snapshot.ts';
 
 /** The IPv4 ruleset that actually captures traffic on the VM, and what the other backends hold. */
 export interface CaptureView {
@@ -21,15 +21,20 @@ export function hasIstioChains(ruleset: IptablesRuleset): boolean {
  * distribution's alternative), so when exactly one of those holds ISTIO_ chains it is the one in force;
  * otherwise plain `iptables-save` is taken as the distribution's choice.
  */
-export function captureView(backends: IptablesBackend[]): Evidence<CaptureView> {
+export function captureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated'>): Evidence<CaptureView> {
   const parsed = new Map<string, IptablesRuleset>();
-  const problems: string[] = [];
-  for (const b of backends) {
+  for (const b of snapshot.iptables) {
     if (!b.section.startsWith('iptables')) continue;
+    // One backend unread could be the one holding (or duplicating) the rules: no verdict on the others.
+    if (!b.ruleset.ok && !b.absent) return { ok: false, reason: b.ruleset.reason };
     if (b.ruleset.ok) parsed.set(b.section, b.ruleset.value);
-    else if (!b.absent) problems.push(b.ruleset.reason);
   }
-  if (parsed.size === 0) return { ok: false, reason: problems[0] ?? 'no iptables-save tool on the VM printed rules' };
+  // A cut output may have lost the legacy or nft section after iptables-save: sections that follow show it did not.
+  const after = IPTABLES_SECTIONS.slice(IPTABLES_SECTIONS.indexOf('ip6tables-save'));
+  if (snapshot.truncated && !after.some((name) => snapshot.sections.has(name)) && !['certs', 'token', 'versions'].some((name) => snapshot.sections.has(name))) {
+    return { ok: false, reason: 'the output was cut around the iptables sections: a backend may be missing' };
+  }
+  if (parsed.size === 0) return { ok: false, reason: 'no iptables-save tool on the VM printed rules' };
   const backendsWithIstio = ['iptables-legacy-save', 'iptables-nft-save'].filter((s) => parsed.has(s) && hasIstioChains(parsed.get(s)!));
   const section = backendsWithIstio.length === 1 ? backendsWithIstio[0]! : parsed.has('iptables-save') ? 'iptables-save' : [...parsed.keys()][0]!;
   return { ok: true, value: { effective: { section, ruleset: parsed.get(section)! }, backendsWithIstio } };

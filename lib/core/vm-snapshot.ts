@@ -59,9 +59,12 @@ export function parseVmSnapshot(output: string): VmSnapshot {
   const split = splitDiagnosticOutput(output);
   const readable = split.version !== undefined && split.sections.size > 0;
   const whyNot = split.problems[0] ?? 'the output holds no sections';
-  const part = <T>(name: string, parse: (content: string) => Evidence<T>): Evidence<T> => {
+  const part = <T>(name: string, parse: (content: string) => Evidence<T>, options: { rcMustBeZero?: string } = {}): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
-    return parseSection(split.sections.get(name), name, parse);
+    const section = split.sections.get(name);
+    // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
+    if (options.rcMustBeZero && section && !section.cut && section.rc !== 0) return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
+    return parseSection(section, name, parse);
   };
   const sections = new Map<string, SectionMeta>();
   for (const [name, s] of split.sections) sections.set(name, { rc: s.rc, cut: s.cut, missing: s.missing });
@@ -74,9 +77,9 @@ export function parseVmSnapshot(output: string): VmSnapshot {
     identity: part('identity', parseIdentity),
     unit: part('systemd', parseSystemdShow),
     readiness: part('readiness', parseReadiness),
-    clusterEnv: part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) })),
+    clusterEnv: part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
-    logText: readable ? split.sections.get('logs')?.content : undefined,
+    logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
     stats: part('envoy-stats', parseEnvoyStats),
     logs: part('logs', parseLogsSummary),
     iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name)) : [],
@@ -118,9 +121,38 @@ function iptablesBackend(section: Section, name: IptablesSection): IptablesBacke
   return { section: name, absent, ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parseSection(section, name, parseIptablesSave) };
 }
 
+/**
+ * The most each section may hold: what the script bounds it to (docs/diagnostic-output.md). A larger
+ * section did not come from the script, and is refused before any parser spends time on it.
+ */
+export const SECTION_LIMITS: Readonly<Record<string, number>> = {
+  identity: 4096,
+  systemd: 4096,
+  readiness: 1024,
+  'envoy-server-info': 65536,
+  'envoy-stats': 8192,
+  'envoy-secrets-active': 262144,
+  'envoy-secrets-warming': 262144,
+  'envoy-clusters-active': 524288,
+  'envoy-clusters-warming': 262144,
+  logs: 16384,
+  'cluster-env': 16384,
+  'mesh-config': 16384,
+  ...Object.fromEntries(IPTABLES_SECTIONS.map((name) => [name, 65536])),
+  certs: 8192,
+  'cert-chain-pem': 32768,
+  'root-cert-pem': 32768,
+  token: 8192,
+  versions: 1024,
+};
+
 function parseSection<T>(section: Section | undefined, name: string, parse: (content: string) => Evidence<T>): Evidence<T> {
   if (!section) return { ok: false, reason: `section ${name} is missing from the output` };
   if (section.cut) return { ok: false, reason: `section ${name} was cut` };
+  const limit = SECTION_LIMITS[name];
+  if (limit !== undefined && section.content.length > limit) {
+    return { ok: false, reason: `section ${name} holds ${section.content.length} characters, more than the script ever prints (${limit})` };
+  }
   if (section.missing.length > 0 && section.content.trim() === '') {
     return { ok: false, reason: `section ${name} is empty: ${section.missing.join(', ')} not installed` };
   }

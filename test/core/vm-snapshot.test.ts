@@ -45,10 +45,20 @@ describe('parseVmSnapshot', () => {
     }
   });
 
-  it('survives a 10 MB line inside a section', () => {
+  it('refuses a 10 MB line in a section, which the script never prints, and keeps the other sections', () => {
     const snap = parseVmSnapshot(formatDiagnosticOutput(B, [...HEALTHY, { name: 'logs', content: 'x'.repeat(10 * 1024 * 1024) }]));
     expect(snap.readable).toBe(true);
-    expect(snap.logText?.length).toBe(10 * 1024 * 1024);
+    expect(snap.logs).toEqual({ ok: false, reason: 'section logs holds 10485760 characters, more than the script ever prints (16384)' });
+    expect(snap.identity.ok).toBe(true);
+  });
+
+  // These inputs made the parsers backtrack for minutes; a regression shows as a test that never ends.
+  it('stays linear on adversarial sections: a long run of dashes cut by SSM, unterminated PEM blocks', () => {
+    const dashes = `FLEET-AUDIT-DIAGNOSTICS v1 boundary=${B}\n${B} BEGIN mesh-config\n${'-'.repeat(200_000)}`;
+    expect(parseVmSnapshot(dashes).sections.get('mesh-config')).toMatchObject({ cut: true });
+    const begins = '-----BEGIN CERTIFICATE-----\n'.repeat(1000);
+    const snap = parseVmSnapshot(formatDiagnosticOutput(B, [...HEALTHY, { name: 'cert-chain-pem', content: begins }]));
+    expect(snap.certChain.ok).toBe(false);
   });
 
   it('never throws on random bytes or random mutations of real output', () => {

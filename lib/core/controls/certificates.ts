@@ -50,9 +50,10 @@ export const cert03 = vmControl(
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.rootCert, (certs) => {
       const root = certs[0]!;
-      const days = Math.floor((root.notAfter.getTime() - ctx.now.getTime()) / DAY_MS);
+      const left = root.notAfter.getTime() - ctx.now.getTime();
+      const days = Math.floor(left / DAY_MS);
       const evidence = { ...describe(root), daysLeft: days };
-      if (days <= ctx.thresholds.rootMinDays) return fail(days < 0 ? `the root certificate expired ${-days} days ago` : `the root certificate expires in ${days} days`, evidence);
+      if (left <= ctx.thresholds.rootMinDays * DAY_MS) return fail(days < 0 ? `the root certificate expired ${-days} days ago` : `the root certificate expires in ${days} days`, evidence);
       return pass(`the root certificate is valid for ${days} more days`, evidence);
     }),
 );
@@ -68,6 +69,8 @@ export const cert04 = vmControl(
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.certs, (listing): Outcome => {
       if (!listing.present) return fail('/etc/certs does not exist');
+      if (snapshot.sections.get('certs')?.missing.includes('stat')) return error('stat is not installed on the VM: the files of /etc/certs could not be described');
+      if (listing.unreadable.length > 0) return error(`stat could not describe ${listing.unreadable.join(', ')}`);
       const names = new Set(listing.files.map((f) => f.name));
       const missing = ['cert-chain.pem', 'key.pem', 'root-cert.pem'].filter((n) => !names.has(n));
       const key = listing.files.find((f) => f.name === 'key.pem');
@@ -85,6 +88,9 @@ export const cert04 = vmControl(
         const served = snapshot.secrets.ok ? snapshot.secrets.value.find((s) => s.resourceName === 'default' && s.status === 'ACTIVE')?.primary : undefined;
         if (served && served.serialNumber !== leaf.serialNumber && leaf.notBefore < served.notBefore) {
           problems.push(`the on-disk leaf (serial ${formatSerialHex(leaf.serialNumber)}) is older than the one Envoy serves (${formatSerialHex(served.serialNumber)})`);
+        }
+        if (problems.length === 0 && !served) {
+          return error(`whether the on-disk leaf is the one Envoy serves cannot be told: ${snapshot.secrets.ok ? 'Envoy holds no ACTIVE default certificate' : snapshot.secrets.reason}`, evidence);
         }
       }
       return problems.length === 0 ? pass('cert-chain.pem, key.pem and root-cert.pem are present, the leaf is valid and the key is private', evidence) : fail(problems.join('; '), evidence);
@@ -124,6 +130,10 @@ export const cert06 = vmControl(
   },
   (_vm, snapshot, ctx) => {
     const leaf = snapshot.certChain.ok ? snapshot.certChain.value[0] : undefined;
+    // An absent file (rc 1, nothing printed) is "no on-disk certificate"; anything else unreadable is unknown.
+    const chainSection = snapshot.sections.get('cert-chain-pem');
+    const noFile = chainSection !== undefined && chainSection.rc === 1 && !chainSection.cut;
+    if (!snapshot.certChain.ok && !noFile) return error(snapshot.certChain.reason);
     if (leaf && leaf.notAfter > ctx.now) return skip('the on-disk certificate is valid: the VM does not need its token to rejoin', { leafNotAfter: leaf.notAfter.toISOString() });
     return withEvidence(snapshot.token, (token) => {
       const why = leaf ? 'the on-disk certificate expired' : 'there is no on-disk certificate';
@@ -153,17 +163,20 @@ export const cert02 = vmControl(
     if (!configMap) return error(`the bundle holds no istio-ca-root-cert ConfigMap for ${vm.namespace}`);
     if (configMap.length === 0) return error(`the istio-ca-root-cert ConfigMap of ${vm.namespace} holds no readable certificate`);
     const mesh = new Set(configMap.map((c) => c.sha256Fingerprint));
-    const rootca = snapshot.secrets.ok ? snapshot.secrets.value.find((s) => s.resourceName === 'ROOTCA' && s.status === 'ACTIVE')?.certificates ?? [] : undefined;
+    const rootca = snapshot.secrets.ok ? snapshot.secrets.value.find((s) => s.resourceName === 'ROOTCA' && s.status === 'ACTIVE')?.certificates : undefined;
     const onDisk = snapshot.rootCert.ok ? snapshot.rootCert.value : undefined;
     const evidence = {
       meshRoots: [...mesh],
       rootca: rootca?.map((c) => c.sha256Fingerprint) ?? null,
       rootCertPem: onDisk?.map((c) => c.sha256Fingerprint) ?? null,
     };
-    if (rootca === undefined && onDisk === undefined) return error('neither Envoy\'s ROOTCA nor /etc/certs/root-cert.pem could be read', evidence);
     const problems: string[] = [];
-    if (rootca !== undefined && !rootca.some((c) => mesh.has(c.sha256Fingerprint))) problems.push(rootca.length ? 'Envoy\'s ROOTCA is not the mesh root' : 'Envoy holds no ROOTCA');
+    if (rootca !== undefined && !rootca.some((c) => mesh.has(c.sha256Fingerprint))) problems.push(rootca.length ? "Envoy's ROOTCA is not the mesh root" : 'Envoy holds no ROOTCA');
     if (onDisk !== undefined && !onDisk.some((c) => mesh.has(c.sha256Fingerprint))) problems.push('/etc/certs/root-cert.pem is not the mesh root');
-    return problems.length === 0 ? pass(`the VM trusts the mesh root of ${vm.namespace}`, evidence) : fail(`${problems.join('; ')}: mTLS with the mesh fails after the rotation`, evidence);
+    if (problems.length > 0) return fail(`${problems.join('; ')}: mTLS with the mesh fails after the rotation`, evidence);
+    // Both anchors must be checked: the one not read could be the stale one.
+    if (rootca === undefined) return error(`Envoy's ROOTCA could not be read (${snapshot.secrets.ok ? 'no ACTIVE ROOTCA' : snapshot.secrets.reason})`, evidence);
+    if (onDisk === undefined) return error(`/etc/certs/root-cert.pem could not be read (${snapshot.rootCert.ok ? '' : snapshot.rootCert.reason})`, evidence);
+    return pass(`the VM trusts the mesh root of ${vm.namespace}`, evidence);
   },
 );

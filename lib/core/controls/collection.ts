@@ -79,7 +79,7 @@ export const collect03 = vmControl(
   (_vm, snapshot) => {
     const cut = [...snapshot.sections].filter(([, s]) => s.cut).map(([name]) => name);
     const absent = REQUIRED_SECTIONS.filter((name) => !snapshot.sections.has(name));
-    const iptables = IPTABLES_SECTIONS.filter((name) => snapshot.sections.has(name));
+    const iptables = IPTABLES_SECTIONS.filter((name) => name.startsWith('iptables') && snapshot.sections.has(name));
     const anyIptables = iptables.some((name) => (snapshot.sections.get(name)?.missing.length ?? 0) === 0);
     const toolless = [...snapshot.sections]
       .filter(([name, s]) => s.missing.length > 0 && !(IPTABLES_SECTIONS as readonly string[]).includes(name) && !(name === 'versions' && s.missing.length < 3))

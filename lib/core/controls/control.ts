@@ -86,17 +86,32 @@ export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string,
 /** Defines a control whose subject is each VM; VMs without readable output get ERROR, never PASS. */
 export function vmControl(
   definition: Omit<Control, 'evaluate' | 'subject'>,
-  decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome,
+  decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome | Outcome[],
 ): Control {
   const control: Omit<Control, 'evaluate'> = { ...definition, subject: 'vm' };
   return {
     ...control,
     evaluate: (ctx) =>
-      ctx.vms.map((vm) => {
-        if (!vm.snapshot?.readable) return toFinding(control, vm.instanceId, error(`no diagnostic output to evaluate: ${whyNoOutput(vm)}`));
-        return toFinding(control, vm.instanceId, decide(vm, vm.snapshot, ctx));
+      ctx.vms.flatMap((vm) => {
+        if (!vm.snapshot?.readable) return [toFinding(control, vm.instanceId, error(`no diagnostic output to evaluate: ${whyNoOutput(vm)}`))];
+        const outcomes = decide(vm, vm.snapshot, ctx);
+        return (Array.isArray(outcomes) ? outcomes : [outcomes]).map((outcome) => toFinding(control, vm.instanceId, outcome));
       }),
   };
+}
+
+/**
+ * Defines a control that reads the VM ↔ mesh join: when two VMs claim the same proxy name or address, it is
+ * ERROR naming them, never an answer about one of them picked at random.
+ */
+export function joinedVmControl(
+  definition: Omit<Control, 'evaluate' | 'subject'>,
+  decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome | Outcome[],
+): Control {
+  return vmControl(definition, (vm, snapshot, ctx) => {
+    if (vm.ambiguities.length > 0) return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
+    return decide(vm, snapshot, ctx);
+  });
 }
 
 /** Why a VM has no readable diagnostic output, for ERROR messages. */

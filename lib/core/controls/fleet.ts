@@ -22,6 +22,10 @@ export const fleet01: Control = {
       replicas: ctx.mesh.istiods.map((i) => ({ name: i.name, phase: i.phase ?? null, answered: i.answered })),
       problems: problems.map((p) => `${p.target ?? p.part}: ${p.call} ${p.kind}${p.status ? ` ${p.status}` : ''}: ${p.message}`),
     };
+    const podsUnread = problems.find((p) => p.part === 'istiod-pods');
+    if (podsUnread || ctx.mesh.missingParts.includes('cluster/istiod-pods.json')) {
+      return finding(error(`the istiod pods could not be listed${podsUnread ? ` (${podsUnread.kind}: ${podsUnread.message})` : ' (cluster/istiod-pods.json is missing)'}: which replicas should have answered is unknown`, evidence));
+    }
     if (ctx.mesh.istiods.length === 0) return finding(fail('no istiod replica was found, so no proxy status could be read', evidence));
     const silent = ctx.mesh.istiods.filter((i) => !i.answered);
     if (silent.length > 0) {

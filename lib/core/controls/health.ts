@@ -61,10 +61,10 @@ export const health02 = vmControl(
     withEvidence(snapshot.unit, (unit) => {
       const evidence = { unitFileState: unit.unitFileState ?? null };
       if (unit.notFound) return fail('there is no istio systemd unit on this VM', evidence);
-      if (unit.unitFileState === 'enabled' || unit.unitFileState === 'enabled-runtime' || unit.unitFileState === 'static') {
-        return pass(`the unit is ${unit.unitFileState}`, evidence);
-      }
-      return fail(`the unit is ${unit.unitFileState ?? 'in no known file state'}: it will not start after a reboot`, evidence);
+      if (unit.unitFileState === undefined) return error('systemd did not report the unit file state', evidence);
+      // enabled-runtime is gone after a reboot, which is exactly what this control is about.
+      if (unit.unitFileState === 'enabled') return pass('the unit is enabled', evidence);
+      return fail(`the unit is ${unit.unitFileState}: it will not start after a reboot`, evidence);
     }),
 );
 

@@ -1,5 +1,5 @@
 import { LOG_PATTERNS, type LogPattern } from '../parsers/logs-summary.ts';
-import { excerpt, fail, pass, vmControl, withEvidence } from './control.ts';
+import { error, excerpt, fail, pass, vmControl, withEvidence } from './control.ts';
 
 const DESCRIPTIONS: Record<LogPattern, string> = {
   'warm-cert': 'failed to warm certificate',
@@ -23,6 +23,7 @@ export const logs01 = vmControl(
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.logs, (logs) => {
       const unreadable = logs.sources.filter((s) => s.state === 'error').map((s) => s.name);
+      const read = logs.sources.filter((s) => s.state === 'ok').map((s) => s.name);
       const hits = LOG_PATTERNS.filter((p) => {
         const n = logs.counts.get(p) ?? 0;
         return p === 'stream-closed' ? n >= ctx.thresholds.streamClosedRepeats : n > 0;
@@ -30,7 +31,9 @@ export const logs01 = vmControl(
       const counts = Object.fromEntries(LOG_PATTERNS.map((p) => [p, logs.counts.get(p) ?? 0]));
       const evidence: Record<string, unknown> = { counts, sources: logs.sources };
       if (hits.length === 0) {
-        return pass(`no known-bad pattern in ${logs.sources.filter((s) => s.state === 'ok').map((s) => s.name).join(', ') || 'any log'}${unreadable.length ? ` (${unreadable.join(', ')} unreadable)` : ''}`, evidence);
+        if (read.length === 0) return error('no log could be read (journal and /var/log/istio): nothing to look for patterns in', evidence);
+        if (unreadable.length > 0) return error(`no known-bad pattern in ${read.join(', ')}, but ${unreadable.join(', ')} could not be read`, evidence);
+        return pass(`no known-bad pattern in ${read.join(', ')}`, evidence);
       }
       evidence.latest = Object.fromEntries(hits.map((p) => [p, excerpt(logs.latest.get(p) ?? '', 512)]));
       const worst = hits[0]!;

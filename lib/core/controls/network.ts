@@ -12,7 +12,7 @@ const rulesText = (rules: IptablesRule[]): string[] => rules.map((r) => r.text);
 export const net01 = vmControl(
   { id: 'NET-01', severity: 'HIGH', title: 'Outbound traffic captured', remediation: IPTABLES_REMEDIATION },
   (_vm, snapshot) =>
-    withEvidence(captureView(snapshot.iptables), ({ effective }) => {
+    withEvidence(captureView(snapshot), ({ effective }) => {
       const { ruleset, section } = effective;
       const missing: string[] = [];
       if (!natRules(ruleset, 'OUTPUT').some((r) => isTcpJump(r, 'ISTIO_OUTPUT'))) missing.push('OUTPUT -p tcp -j ISTIO_OUTPUT');
@@ -33,7 +33,7 @@ export const net02 = vmControl(
     const env = snapshot.clusterEnv.value;
     const inbound = (env.get('ISTIO_INBOUND_PORTS') ?? '').trim();
     const excluded = splitPorts(env.get('ISTIO_LOCAL_EXCLUDE_PORTS'));
-    return withEvidence(captureView(snapshot.iptables), ({ effective: { ruleset, section } }) => {
+    return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
       const chain = natRules(ruleset, 'ISTIO_INBOUND');
       const evidence = { backend: section, inboundPorts: inbound, excludedPorts: excluded, istioInbound: rulesText(chain).slice(0, 30) };
       const jumps = natRules(ruleset, 'PREROUTING').some((r) => isTcpJump(r, 'ISTIO_INBOUND'));
@@ -64,7 +64,7 @@ export const net02 = vmControl(
 export const net03 = vmControl(
   { id: 'NET-03', severity: 'MEDIUM', title: 'Capture rules in one backend, once', remediation: `${IPTABLES_REMEDIATION} Flush the ISTIO_ chains from the backend that should not hold them (iptables-legacy or iptables-nft).` },
   (_vm, snapshot) =>
-    withEvidence(captureView(snapshot.iptables), ({ effective: { ruleset, section }, backendsWithIstio }) => {
+    withEvidence(captureView(snapshot), ({ effective: { ruleset, section }, backendsWithIstio }) => {
       const evidence = { backend: section, backendsWithIstioChains: backendsWithIstio };
       if (backendsWithIstio.length > 1) return fail(`ISTIO_ chains are in both ${backendsWithIstio.join(' and ')}: the capture is split between backends`, evidence);
       if (!hasIstioChains(ruleset)) return skip('no ISTIO_ chain is installed (see NET-01)', evidence);
@@ -79,8 +79,9 @@ export const net04 = vmControl(
   { id: 'NET-04', severity: 'MEDIUM', title: 'DNS capture as configured', remediation: `${IPTABLES_REMEDIATION} DNS capture follows ISTIO_META_DNS_CAPTURE in cluster.env.` },
   (_vm, snapshot) => {
     if (!snapshot.clusterEnv.ok) return error(snapshot.clusterEnv.reason);
-    const enabled = snapshot.clusterEnv.value.get('ISTIO_META_DNS_CAPTURE') === 'true';
-    return withEvidence(captureView(snapshot.iptables), ({ effective: { ruleset, section } }) => {
+    // pilot-agent reads it with Go's strconv.ParseBool.
+    const enabled = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(snapshot.clusterEnv.value.get('ISTIO_META_DNS_CAPTURE') ?? '');
+    return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
       const redirects = ruleset.rules.filter((r) => r.table === 'nat' && isDnsRedirect(r));
       const evidence = { backend: section, dnsCapture: enabled, redirects: rulesText(redirects) };
       if (!enabled) return redirects.length === 0 ? pass('DNS capture is off and no rule redirects DNS', evidence) : fail('DNS capture is off, yet port 53 is redirected to 15053', evidence);
@@ -97,8 +98,9 @@ export const net05 = vmControl(
   { id: 'NET-05', severity: 'HIGH', title: 'Proxy traffic exempted by the right uid/gid', remediation: `${IPTABLES_REMEDIATION} The rules must use the uid/gid of the istio-proxy user (\`id istio-proxy\`).` },
   (_vm, snapshot) => {
     if (!snapshot.identity.ok) return error(snapshot.identity.reason);
+    if (snapshot.sections.get('identity')?.missing.includes('id')) return error('id is not installed on the VM: the istio-proxy uid is unknown');
     const { proxyUid, proxyGid } = snapshot.identity.value;
-    return withEvidence(captureView(snapshot.iptables), ({ effective: { ruleset, section } }) => {
+    return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
       const output = natRules(ruleset, 'ISTIO_OUTPUT');
       const uids = [...new Set(output.flatMap((r) => (r.uidOwner ? [r.uidOwner.value] : [])))];
       const gids = [...new Set(output.flatMap((r) => (r.gidOwner ? [r.gidOwner.value] : [])))];

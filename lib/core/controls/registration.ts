@@ -1,7 +1,7 @@
 import type { VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
 import type { Control } from './control.ts';
-import { error, excerpt, fail, pass, skip, toFinding, vmControl } from './control.ts';
+import { error, excerpt, fail, joinedVmControl, pass, skip, toFinding } from './control.ts';
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
 
@@ -11,7 +11,7 @@ export function autoRegisteredName(group: string, ip: string, network: string): 
 }
 
 /** REG-01: a WorkloadEntry exists for the VM (namespace, address and network). */
-export const reg01 = vmControl(
+export const reg01 = joinedVmControl(
   {
     id: 'REG-01',
     severity: 'HIGH',
@@ -27,6 +27,8 @@ export const reg01 = vmControl(
     if (!vm.namespace || !vm.proxyIp) return error('the VM reported no ISTIO_NAMESPACE or no address to look its WorkloadEntry up by');
     const evidence = { namespace: vm.namespace, address: vm.proxyIp, network: vm.network };
     if (vm.workloadEntries.length === 0) {
+      const unreadable = ctx.mesh.invalid.filter((o) => o.kind === 'WorkloadEntry' && (o.ref.startsWith(`${vm.namespace}/`) || o.ref.startsWith('items[')));
+      if (unreadable.length > 0) return error(`no readable WorkloadEntry matches, and ${unreadable.map((o) => o.ref).join(', ')} could not be read`, evidence);
       return fail(`no WorkloadEntry in ${vm.namespace} has address ${vm.proxyIp}${vm.network ? ` on network ${vm.network}` : ''}`, evidence);
     }
     const names = vm.workloadEntries.map((we) => we.metadata.name);
@@ -71,7 +73,8 @@ function decideOwner(we: WorkloadEntry, vms: VmRecord[]): ReturnType<typeof pass
   const owners = vms.filter(
     (vm) => vm.snapshot?.readable && vm.namespace === we.metadata.namespace && vm.proxyIp === we.spec.address && vm.network === (we.spec.network ?? ''),
   );
-  if (owners.length > 0) return pass(`belongs to ${owners.map((vm) => vm.instanceId).join(', ')}`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
+  if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
+  if (owners.length === 1) return pass(`belongs to ${owners[0]!.instanceId}`, { ...evidence, instances: [owners[0]!.instanceId] });
   const silent = vms.filter((vm) => !vm.snapshot?.readable && vm.inventory?.IPAddress === we.spec.address);
   if (silent.length > 0) {
     return error(`its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`, {
@@ -119,10 +122,13 @@ export const reg03: Control = {
         const minutes = Math.floor((ctx.now.getTime() - Date.parse(connectedAt)) / 60_000);
         if (minutes > ctx.thresholds.maxConnectedAgeMinutes) problems.push(`connectedAt is ${minutes} min old (istiod renews it at least every 30 min): leaked`);
       }
-      const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running' || i.phase === undefined).map((i) => i.name);
+      const podsKnown = !ctx.mesh.missingParts.includes('cluster/istiod-pods.json');
+      const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running').map((i) => i.name);
       if (!controller) problems.push('it names no istio.io/workloadController');
-      else if (!running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
-      return toFinding(REG_03, id, problems.length === 0 ? pass(`connected ${connectedAt} through ${controller}`, evidence) : fail(problems.join('; '), evidence));
+      else if (podsKnown && !running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
+      if (problems.length > 0) return toFinding(REG_03, id, fail(problems.join('; '), evidence));
+      if (!podsKnown) return toFinding(REG_03, id, error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence));
+      return toFinding(REG_03, id, pass(`connected ${connectedAt} through ${controller}`, evidence));
     });
   },
 };
@@ -158,33 +164,35 @@ export const reg04: Control = {
 };
 
 /** REG-05: the VM's auto-registration group exists in its namespace and its entry carries the VM's service account. */
-export const reg05 = vmControl(
+export const reg05 = joinedVmControl(
   {
     id: 'REG-05',
-    severity: 'MEDIUM',
+    severity: 'HIGH',
     title: 'Auto-registration group and identity',
     remediation:
       'Create the WorkloadGroup named by ISTIO_META_AUTO_REGISTER_GROUP in ISTIO_NAMESPACE (`kubectl get workloadgroups -n <namespace>`), ' +
-      'or fix cluster.env; the group\'s template.serviceAccount must be the VM\'s SERVICE_ACCOUNT.',
+      "or fix cluster.env; the group's template.serviceAccount must be the VM's SERVICE_ACCOUNT.",
   },
   (vm, snapshot, ctx) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json')) return error('the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
+    if (!snapshot.clusterEnv.ok) return error(snapshot.clusterEnv.reason);
     if (!vm.group) return skip('the VM does not auto-register (no ISTIO_META_AUTO_REGISTER_GROUP)');
-    const serviceAccount = snapshot.clusterEnv.ok ? snapshot.clusterEnv.value.get('SERVICE_ACCOUNT') : undefined;
-    const evidence = { group: vm.group, namespace: vm.namespace ?? null, serviceAccount: serviceAccount ?? null };
+    if (!vm.namespace) return error('the VM auto-registers but names no ISTIO_NAMESPACE');
+    const serviceAccount = snapshot.clusterEnv.value.get('SERVICE_ACCOUNT') || undefined;
+    const evidence = { group: vm.group, namespace: vm.namespace, serviceAccount: serviceAccount ?? null };
     if (!ctx.mesh.workloadGroups.some((wg) => wg.metadata.namespace === vm.namespace && wg.metadata.name === vm.group)) {
       return fail(`WorkloadGroup ${vm.namespace}/${vm.group} does not exist: istiod refuses to register the VM`, evidence);
     }
-    const wrong = vm.workloadEntries.filter((we) => serviceAccount && we.spec.serviceAccount && we.spec.serviceAccount !== serviceAccount);
-    if (wrong.length > 0) {
-      return fail(`the entry runs as ${wrong[0]!.spec.serviceAccount}, but the VM's SERVICE_ACCOUNT is ${serviceAccount}`, { ...evidence, entryServiceAccount: wrong[0]!.spec.serviceAccount });
-    }
-    return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists${vm.workloadEntries.length ? ` and the entry runs as ${serviceAccount}` : ''}`, evidence);
+    if (vm.workloadEntries.length === 0) return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists (the VM has no entry to compare: see REG-01)`, evidence);
+    if (!serviceAccount) return error('cluster.env sets no SERVICE_ACCOUNT to compare the entry with', evidence);
+    const wrong = vm.workloadEntries.find((we) => we.spec.serviceAccount !== serviceAccount);
+    if (wrong) return fail(`the entry runs as ${wrong.spec.serviceAccount ?? 'the default service account'}, but the VM's SERVICE_ACCOUNT is ${serviceAccount}`, { ...evidence, entryServiceAccount: wrong.spec.serviceAccount ?? null });
+    return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists and the entry runs as ${serviceAccount}`, evidence);
   },
 );
 
-/** REG-06: where health checks are on, the entry's Healthy condition is True and agrees with the VM's readiness. */
-export const reg06 = vmControl(
+/** REG-06: where health checks are on, every entry's Healthy condition is True and agrees with the VM's readiness. */
+export const reg06 = joinedVmControl(
   {
     id: 'REG-06',
     severity: 'MEDIUM',
@@ -194,13 +202,19 @@ export const reg06 = vmControl(
   (vm, snapshot) => {
     const checked = vm.workloadEntries.filter((we) => we.metadata.annotations?.['proxy.istio.io/health-checks-enabled'] === 'true');
     if (checked.length === 0) return skip(vm.workloadEntries.length ? 'health checks are not enabled for this entry' : 'the VM has no WorkloadEntry (see REG-01)');
-    const entry = checked[0]!;
-    const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
-    const ready = snapshot.readiness.ok ? snapshot.readiness.value.outcome === 'ready' : undefined;
-    const evidence = { entry: `${entry.metadata.namespace}/${entry.metadata.name}`, healthy: healthy?.status ?? null, message: healthy?.message ?? null, vmReady: ready ?? null };
-    if (!healthy) return fail('health checks are on, but the entry has no Healthy condition', evidence);
-    if (healthy.status !== 'True') return fail(`the entry is not Healthy: ${excerpt(healthy.message ?? healthy.status, 200)}`, evidence);
-    if (ready === false) return fail('the entry is Healthy, but the VM\'s own readiness probe fails', evidence);
-    return pass('the entry is Healthy and the VM is ready', evidence);
+    if (!snapshot.readiness.ok) return error(snapshot.readiness.reason);
+    const ready = snapshot.readiness.value.outcome === 'ready';
+    const entries = checked.map((entry) => {
+      const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
+      return { entry: `${entry.metadata.namespace}/${entry.metadata.name}`, healthy: healthy?.status ?? null, message: healthy?.message ?? null };
+    });
+    const evidence = { entries, vmReady: ready };
+    const problems = entries.flatMap((e) => {
+      if (e.healthy === null) return [`${e.entry} has no Healthy condition though health checks are on`];
+      if (e.healthy !== 'True') return [`${e.entry} is not Healthy: ${excerpt(e.message ?? e.healthy, 200)}`];
+      if (!ready) return [`${e.entry} is Healthy, but the VM's own readiness probe fails`];
+      return [];
+    });
+    return problems.length === 0 ? pass('the entry is Healthy and the VM is ready', evidence) : fail(problems.join('; '), evidence);
   },
 );

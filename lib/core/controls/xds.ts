@@ -1,10 +1,11 @@
 import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
 import type { Control } from './control.ts';
-import { error, excerpt, fail, pass, skip, toFinding, vmControl, withEvidence } from './control.ts';
+import { error, excerpt, fail, joinedVmControl, pass, skip, toFinding, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
+import type { VmRecord } from '../join.ts';
 
 /** XDS-01: the VM's proxy is connected to some istiod replica (merged /debug/syncz of all replicas). */
-export const xds01 = vmControl(
+export const xds01 = joinedVmControl(
   {
     id: 'XDS-01',
     severity: 'CRITICAL',
@@ -16,7 +17,6 @@ export const xds01 = vmControl(
   (vm, _snapshot, ctx) => {
     if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
     if (!vm.proxyName) return error('the proxy name is unknown: the VM reported neither a node id nor hostname and ISTIO_NAMESPACE');
-    if (vm.ambiguities.length > 0) return error(`the join is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName });
     if (vm.proxy.length > 0) {
       return pass(`${vm.proxyName} is connected to ${vm.proxy.map((p) => p.replica).join(', ')}`, {
         proxy: vm.proxyName,
@@ -57,19 +57,19 @@ export const xds04 = vmControl(
     }),
 );
 
-/** XDS-02: every xDS type the proxy watches is SYNCED; STALE and ERROR fail (quoting the NACK), NOT SENT alone is LOW. */
-export const xds02 = vmControl(
+/** XDS-02: every xDS type the proxy watches is SYNCED; STALE and ERROR fail (quoting the NACK), NOT SENT is a LOW finding of its own. */
+export const xds02 = joinedVmControl(
   {
     id: 'XDS-02',
     severity: 'HIGH',
     title: 'Proxy in sync with istiod',
     remediation:
       'Run `istioctl proxy-status <proxy>`; a STALE type means the proxy did not acknowledge the last push (check its connection and CPU), ' +
-      'an ERROR type quotes Envoy\'s rejection: fix the configuration istiod pushed (`istioctl analyze`).',
+      "an ERROR type quotes Envoy's rejection: fix the configuration istiod pushed (`istioctl analyze`).",
   },
   (vm, _snapshot, ctx) => {
-    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
-    if (vm.proxy.length === 0) return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName ?? null });
+    const unconnected = notConnected(vm, ctx);
+    if (unconnected) return unconnected;
     const problems: string[] = [];
     const notSent: string[] = [];
     const states: Record<string, Record<string, string>> = {};
@@ -84,35 +84,57 @@ export const xds02 = vmControl(
       }
     }
     const evidence = { proxy: vm.proxyName, states };
-    if (problems.length > 0) return fail([...problems, ...(notSent.length ? [`NOT SENT: ${notSent.join(', ')}`] : [])].join('; '), evidence);
-    if (notSent.length > 0) return { ...fail(`istiod never sent ${notSent.join(', ')}`, evidence), severity: 'LOW' };
-    return pass(`every watched xDS type is SYNCED`, evidence);
+    const outcomes: Outcome[] = [problems.length > 0 ? fail(problems.join('; '), evidence) : pass('every watched xDS type is SYNCED or not yet sent', evidence)];
+    if (notSent.length > 0) outcomes.push({ ...fail(`istiod never sent ${notSent.join(', ')}`, evidence), severity: 'LOW' });
+    return outcomes;
   },
 );
 
-/** XDS-03: the proxy is not newer than its istiod and at most one minor version older. */
-export const xds03 = vmControl(
+/**
+ * Why the sync controls cannot look at the proxy, when they cannot: not connected is SKIP (XDS-01 says it),
+ * but an unknown proxy name or a silent replica is ERROR, as for XDS-01.
+ */
+function notConnected(vm: VmRecord, ctx: AuditContext): Outcome | undefined {
+  if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+  if (!vm.proxyName) return error('the proxy name is unknown: the VM reported neither a node id nor hostname and ISTIO_NAMESPACE');
+  if (vm.proxy.length > 0) return undefined;
+  const silent = ctx.mesh.istiods.filter((i) => !i.answered).map((i) => i.name);
+  if (silent.length > 0) return error(`${vm.proxyName} is on no replica that answered, and ${silent.join(', ')} did not answer`, { proxy: vm.proxyName });
+  return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName });
+}
+
+/** XDS-03: the proxy is not newer than its istiod and at most one minor version older (every replica holding it). */
+export const xds03 = joinedVmControl(
   {
     id: 'XDS-03',
     severity: 'HIGH',
     title: 'Proxy version supported by istiod',
-    remediation: 'Upgrade the VM sidecar package to the control plane\'s version (Istio supports a proxy one minor version behind istiod), then `systemctl restart istio`.',
+    remediation: "Upgrade the VM sidecar package to the control plane's version (Istio supports a proxy one minor version behind istiod), then `systemctl restart istio`.",
   },
   (vm, snapshot, ctx) => {
-    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
-    if (vm.proxy.length === 0) return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName ?? null });
-    const presence = vm.proxy[0]!;
-    const proxyVersion = presence.status.istio_version ?? (snapshot.serverInfo.ok ? snapshot.serverInfo.value.istioVersion : undefined);
-    const istiod = ctx.mesh.istiods.find((i) => i.name === presence.replica);
-    const evidence = { proxy: vm.proxyName, proxyVersion: proxyVersion ?? null, istiod: presence.replica, istiodVersion: istiod?.version ?? null };
-    const p = parseIstioVersion(proxyVersion);
-    const c = parseIstioVersion(istiod?.version);
-    if (!p) return error('the proxy did not report its Istio version', evidence);
-    if (!c) return error(`the version of ${presence.replica} is unknown (no image tag on its pod)`, evidence);
-    const minorsBehind = (c[0] - p[0]) * 1000 + (c[1] - p[1]);
-    if (minorsBehind < 0 || (minorsBehind === 0 && p[2] > c[2])) return fail(`the proxy (${p.join('.')}) is newer than istiod (${c.join('.')})`, evidence);
-    if (minorsBehind > ctx.thresholds.maxMinorVersionsBehind) return fail(`the proxy (${p.join('.')}) is ${minorsBehind} minor versions behind istiod (${c.join('.')})`, evidence);
-    return pass(`the proxy (${p.join('.')}) is supported by istiod (${c.join('.')})`, evidence);
+    const unconnected = notConnected(vm, ctx);
+    if (unconnected) return unconnected;
+    const problems: string[] = [];
+    const unknown: string[] = [];
+    const checked: Array<Record<string, unknown>> = [];
+    for (const presence of vm.proxy) {
+      const proxyVersion = presence.status.istio_version ?? (snapshot.serverInfo.ok ? snapshot.serverInfo.value.istioVersion : undefined);
+      const istiod = ctx.mesh.istiods.find((i) => i.name === presence.replica);
+      checked.push({ istiod: presence.replica, proxyVersion: proxyVersion ?? null, istiodVersion: istiod?.version ?? null });
+      const p = parseIstioVersion(proxyVersion);
+      const c = parseIstioVersion(istiod?.version);
+      if (!p) unknown.push(`the proxy did not report its Istio version to ${presence.replica}`);
+      else if (!c) unknown.push(`the version of ${presence.replica} is unknown (no image tag on its pod)`);
+      else {
+        const minorsBehind = (c[0] - p[0]) * 1000 + (c[1] - p[1]);
+        if (minorsBehind < 0 || (minorsBehind === 0 && p[2] > c[2])) problems.push(`the proxy (${p.join('.')}) is newer than ${presence.replica} (${c.join('.')})`);
+        else if (minorsBehind > ctx.thresholds.maxMinorVersionsBehind) problems.push(`the proxy (${p.join('.')}) is ${minorsBehind} minor versions behind ${presence.replica} (${c.join('.')})`);
+      }
+    }
+    const evidence = { proxy: vm.proxyName, checked };
+    if (problems.length > 0) return fail(problems.join('; '), evidence);
+    if (unknown.length > 0) return error(unknown.join('; '), evidence);
+    return pass(`the proxy is supported by ${vm.proxy.map((p) => p.replica).join(', ')}`, evidence);
   },
 );
 
@@ -136,7 +158,8 @@ export const xds05: Control = {
       ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),
       ...ctx.mesh.workloadGroups.map((wg) => wg.metadata.namespace),
     ]);
-    const known = new Map(ctx.vms.flatMap((vm) => (vm.proxyName ? [[vm.proxyName, vm.instanceId] as const] : [])));
+    const known = new Map<string, string[]>();
+    for (const vm of ctx.vms) if (vm.proxyName) known.set(vm.proxyName, [...(known.get(vm.proxyName) ?? []), vm.instanceId]);
     const silent = ctx.vms.filter((vm) => !vm.snapshot?.readable);
     const findings = [];
     for (const [proxy, presences] of ctx.mesh.proxies) {
@@ -145,9 +168,13 @@ export const xds05: Control = {
       const namespace = proxy.slice(dot + 1);
       if (dot < 0 || !vmNamespaces.has(namespace)) continue;
       const evidence = { namespace, istiod: presences.map((p) => p.replica) };
-      const owner = known.get(proxy);
-      if (owner) {
-        findings.push(toFinding(XDS_05, proxy, pass(`belongs to ${owner}`, { ...evidence, instance: owner })));
+      const owners = known.get(proxy) ?? [];
+      if (owners.length > 1) {
+        findings.push(toFinding(XDS_05, proxy, error(`claimed by ${owners.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: owners })));
+        continue;
+      }
+      if (owners.length === 1) {
+        findings.push(toFinding(XDS_05, proxy, pass(`belongs to ${owners[0]}`, { ...evidence, instance: owners[0] })));
         continue;
       }
       const maybe = silent.filter((vm) => vm.inventory?.ComputerName?.split('.')[0] === host);

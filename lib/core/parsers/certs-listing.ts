@@ -17,14 +17,17 @@ export interface CertsListing {
   files: FileEntry[];
   /** Whether key.pem holds the private key of the leaf certificate, as openssl judged on the VM. */
   keyMatch: 'yes' | 'no' | 'unknown';
+  /** Entries stat could not describe (the script prints their name alone). */
+  unreadable: string[];
 }
 
 const FILE_LINE = /^(?:file|link|dir|other) mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) size=(?<size>\d{1,15}) mtime=(?<mtime>\d{1,12}) name=(?<name>.{1,255})$/;
 
 /** Parses the `certs` section: `stat -c` lines of /etc/certs and `key_match` (docs/diagnostic-output.md). Never throws. */
 export function parseCertsListing(text: string): Evidence<CertsListing> {
-  if (/^dir=missing$/m.test(text)) return { ok: true, value: { present: false, files: [], keyMatch: 'unknown' } };
+  if (/^dir=missing$/m.test(text)) return { ok: true, value: { present: false, files: [], keyMatch: 'unknown', unreadable: [] } };
   const files: FileEntry[] = [];
+  const unreadable: string[] = [];
   let keyMatch: CertsListing['keyMatch'] | undefined;
   for (const line of text.split('\n')) {
     const file = FILE_LINE.exec(line);
@@ -40,9 +43,14 @@ export function parseCertsListing(text: string): Evidence<CertsListing> {
       });
       continue;
     }
+    const bare = /^(?:file|link|dir|other) name=(?<name>.{1,255})$/.exec(line);
+    if (bare?.groups) {
+      unreadable.push(bare.groups.name!);
+      continue;
+    }
     const match = /^key_match=(?<v>yes|no|unknown)$/.exec(line);
     if (match?.groups) keyMatch = match.groups.v as CertsListing['keyMatch'];
   }
   if (keyMatch === undefined) return { ok: false, reason: 'the certs section ends before its key_match line' };
-  return { ok: true, value: { present: true, files, keyMatch } };
+  return { ok: true, value: { present: true, files, keyMatch, unreadable } };
 }

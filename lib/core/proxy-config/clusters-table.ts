@@ -1,4 +1,5 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
+import { sanitizeForTerminal } from '../render/text.ts';
 import type { ClusterEntry } from './config-dump.ts';
 
 // istioctl/pkg/writer/envoy/configdump/cluster.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
@@ -43,7 +44,8 @@ export function renderClustersTable(clusters: ClusterEntry[], options: ClustersT
     const cells = c.isSubsetKey
       ? [c.serviceFqdn, String(c.port ?? 0), c.subset || '-', c.direction ?? '']
       : [withName ? prefixed : c.name, '-', '-', '-'];
-    text += `${[...(withName ? [prefixed] : []), ...cells, c.type, c.destinationRule].join('\t')}\n`;
+    // A cluster name comes from the VM: a tab or newline in it would forge columns or rows.
+    text += `${[...(withName ? [prefixed] : []), ...cells, c.type, c.destinationRule].map(sanitizeForTerminal).join('\t')}\n`;
   }
   return goTabwriter(text, CLUSTER_TABLE);
 }

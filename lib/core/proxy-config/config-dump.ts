@@ -52,17 +52,13 @@ export interface PemCertificates {
   problems: string[];
 }
 
-// RFC 7468 textual encoding; blocks other than CERTIFICATE (a key put in the wrong place) are skipped undecoded.
-const PEM_BLOCK = /-----BEGIN (?<label>[^\r\n-]*)-----(?<body>[\s\S]*?)-----END \k<label>-----/g;
-
 /** Reads the certificates of a PEM bundle with node:crypto. Never throws; other PEM blocks are ignored undecoded. */
 export function parsePemCertificates(pem: string): PemCertificates {
   const certificates: CertificateInfo[] = [];
   const problems: string[] = [];
   let primary: CertificateInfo | undefined;
   let index = 0;
-  for (const match of pem.matchAll(PEM_BLOCK)) {
-    const { label = '', body = '' } = match.groups ?? {};
+  for (const { label, body } of pemBlocks(pem)) {
     const position = index++;
     if (label !== 'CERTIFICATE') {
       problems.push(`PEM block ${position + 1} is a ${label || 'nameless'} block, not a certificate`);
@@ -78,6 +74,38 @@ export function parsePemCertificates(pem: string): PemCertificates {
   }
   if (index === 0) problems.push('no PEM block found');
   return { certificates, primary, problems };
+}
+
+/**
+ * The `-----BEGIN <label>-----` … `-----END <label>-----` blocks of RFC 7468 text, found with indexOf so the
+ * scan stays linear: a regex with a lazy body rescans the rest of the input for every unmatched BEGIN.
+ */
+const MAX_PEM_BLOCKS = 64;
+
+function* pemBlocks(text: string): Generator<{ label: string; body: string }> {
+  let at = 0;
+  // Each label's END is searched for once; and a chain has a handful of blocks, so a few dozen bound the work.
+  const unterminated = new Set<string>();
+  for (let blocks = 0; at < text.length && blocks < MAX_PEM_BLOCKS; blocks++) {
+    const begin = text.indexOf('-----BEGIN ', at);
+    if (begin < 0) return;
+    const labelEnd = text.indexOf('-----', begin + 11);
+    if (labelEnd < 0 || labelEnd - begin > 11 + 64) {
+      at = begin + 11;
+      continue;
+    }
+    const label = text.slice(begin + 11, labelEnd);
+    const endMarker = `-----END ${label}-----`;
+    const end = unterminated.has(label) ? -1 : text.indexOf(endMarker, labelEnd + 5);
+    if (end < 0) unterminated.add(label);
+    // Without its END, this BEGIN opens nothing: look for the next BEGIN after it, never past it again.
+    if (end < 0 || /[\r\n]/.test(label)) {
+      at = labelEnd + 5;
+      continue;
+    }
+    yield { label, body: text.slice(labelEnd + 5, end) };
+    at = end + endMarker.length;
+  }
 }
 
 function readCertificate(body: string): CertificateInfo | undefined {

@@ -1,4 +1,5 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
+import { sanitizeForTerminal } from '../render/text.ts';
 import { formatSerialHex, isCertificateValidAt, type CertificateInfo, type SecretEntry } from './config-dump.ts';
 
 // istioctl/pkg/writer/compare/sds/writer.go: tabwriter.Init(w, 0, 5, 5, ' ', 0).
@@ -26,7 +27,7 @@ export function renderSecretsTable(secrets: SecretEntry[], now: Date): string {
       c ? rfc3339(c.notAfter) : '',
       c ? rfc3339(c.notBefore) : '',
     ];
-    text += `${cells.join('\t')}\n`;
+    text += `${cells.map(sanitizeForTerminal).join('\t')}\n`;
   }
   return goTabwriter(text, SECRET_TABLE);
 }

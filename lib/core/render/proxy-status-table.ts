@@ -1,5 +1,6 @@
 import { XDS_TYPES, type ProxyStatusRow } from '../proxy-status.ts';
 import { goTabwriter, type TabwriterSettings } from './go-tabwriter.ts';
+import { sanitizeForTerminal } from './text.ts';
 
 /** istioctl 1.24 XdsStatusWriter: `tabwriter.NewWriter(w, 0, 8, 5, ' ', 0)`. */
 const ISTIOCTL_TABWRITER: TabwriterSettings = { minwidth: 0, padding: 5 };
@@ -15,7 +16,4 @@ export function renderProxyStatusTable(rows: readonly ProxyStatusRow[]): string 
 }
 
 /** A tab or newline inside a value would shift every column after it. */
-function sanitizeCell(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD');
-}
+const sanitizeCell = sanitizeForTerminal;

@@ -5,7 +5,7 @@ import { formatColumns, sanitizeForTerminal } from './text.ts';
 export function renderTerminalSummary(report: Report, options: { worst?: number } = {}): string {
   const s = report.summary;
   const lines = [
-    `Fleet audit ${report.runId} (${report.source}), ${report.finishedAt}`,
+    `Fleet audit ${sanitizeForTerminal(report.runId)} (${report.source}), ${sanitizeForTerminal(report.finishedAt)}`,
     `${s.vms} VMs: ${s.compliant} compliant, ${s.nonCompliant} non-compliant, ${s.unknown} unknown`,
     '',
     formatColumns([
@@ -20,7 +20,7 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
       formatColumns([
         ['INSTANCE', 'HOSTNAME', 'STATUS', 'FINDINGS'],
         ...worst.map(({ vm, findings }) => [
-          vm.instanceId,
+          sanitizeForTerminal(vm.instanceId),
           sanitizeForTerminal(vm.hostname ?? '-'),
           vm.status,
           describeFindings(findings),

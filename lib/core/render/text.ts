@@ -1,7 +1,11 @@
-/** Removes control characters (ANSI escapes among them) that a VM could send to a terminal. */
+/**
+ * Makes text that a VM or the cluster sent safe to print in one terminal cell: control characters (ANSI
+ * escapes among them), line and tab breaks (which would forge rows) and bidirectional overrides (which
+ * reorder what is shown) become U+FFFD.
+ */
 export function sanitizeForTerminal(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\uFFFD');
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
 }
 
 /** Escapes text for HTML element content and quoted attribute values. */

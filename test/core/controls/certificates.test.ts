@@ -94,9 +94,13 @@ describe('CERT-06', () => {
   it('skips while the on-disk certificate is valid', () => {
     expect(one([...onDisk(fresh.chainPem)], 'CERT-06').status).toBe('SKIP');
   });
+  const noChain = { name: 'cert-chain-pem', content: '', rc: 1 };
   it('passes with a valid token when there is no on-disk certificate, fails with an expired or absent one', () => {
-    expect(one([token(now / 1000 + 3600)], 'CERT-06').status).toBe('PASS');
-    expect(one([token(now / 1000 - 3600)], 'CERT-06').message).toMatch(/^there is no on-disk certificate and the istio-token expired at /);
-    expect(one([{ name: 'token', content: 'present=no' }], 'CERT-06').status).toBe('FAIL');
+    expect(one([noChain, token(now / 1000 + 3600)], 'CERT-06').status).toBe('PASS');
+    expect(one([noChain, token(now / 1000 - 3600)], 'CERT-06').message).toMatch(/^there is no on-disk certificate and the istio-token expired at /);
+    expect(one([noChain, { name: 'token', content: 'present=no' }], 'CERT-06').status).toBe('FAIL');
+  });
+  it('is ERROR when the on-disk certificate could not be read, rather than assuming there is none', () => {
+    expect(one([{ name: 'cert-chain-pem', content: '-----BEGIN CERT', cut: true }, { name: 'token', content: 'present=no' }], 'CERT-06')).toEqual({ status: 'ERROR', message: 'section cert-chain-pem was cut' });
   });
 });

@@ -81,6 +81,7 @@ describe('parseCertsListing', () => {
       value: {
         present: true,
         keyMatch: 'yes',
+        unreadable: [],
         files: [
           { name: 'key.pem', mode: 0o600, uid: 998, gid: 998, owner: 'istio-proxy', size: 1675, mtimeEpochSeconds: 1764138000 },
           { name: 'odd name.pem', mode: 0o644, uid: 0, gid: 0, owner: 'root', size: 10, mtimeEpochSeconds: 1764138000 },
