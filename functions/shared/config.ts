@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * The functions' configuration, from environment variables set by serverless.yml. Each function parses
+ * the groups it needs once, at its first invocation; a missing or malformed variable is named.
+ */
+
+/** The environment does not configure a function; the message names every variable at fault. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const required = (name: string) => z.string({ error: `${name} is not set` }).trim().min(1, { error: `${name} is empty` });
+const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { error: `${name} must be a whole number` })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `${name} must be at least ${min}` }).max(max, { error: `${name} must be at most ${max}` }))
+    .optional()
+    .transform((n) => n ?? fallback);
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+export const StorageConfigSchema = z
+  .object({
+    AWS_REGION: required('AWS_REGION').regex(AWS_REGION, { error: 'AWS_REGION is not an AWS region' }),
+    AUDIT_BUCKET: required('AUDIT_BUCKET'),
+    AUDIT_TABLE: required('AUDIT_TABLE'),
+    /** A KMS key (id, ARN or alias) for aws:kms encryption; AES256 (S3-managed keys) without it. */
+    AUDIT_KMS_KEY_ID: z.string().trim().optional(),
+    AUDIT_RETENTION_DAYS: wholeNumber('AUDIT_RETENTION_DAYS', 1, 3650, 400),
+    FLEET_AUDIT_VERSION: z.string().trim().optional(),
+  })
+  .transform((env) => ({
+    region: env.AWS_REGION,
+    bucket: env.AUDIT_BUCKET,
+    table: env.AUDIT_TABLE,
+    encryption: env.AUDIT_KMS_KEY_ID ? ({ kind: 'aws:kms', keyId: env.AUDIT_KMS_KEY_ID } as const) : ({ kind: 'AES256' } as const),
+    retentionDays: env.AUDIT_RETENTION_DAYS,
+    toolVersion: env.FLEET_AUDIT_VERSION || 'unknown',
+  }));
+export type StorageConfig = z.infer<typeof StorageConfigSchema>;
+
+export const FleetConfigSchema = z
+  .object({
+    SSM_DOCUMENT_NAME: required('SSM_DOCUMENT_NAME'),
+    TARGET_TAG_KEY: required('TARGET_TAG_KEY'),
+    /** Comma-separated; any value of the tag when empty. */
+    TARGET_TAG_VALUES: z.string().optional(),
+    SSM_EXECUTION_TIMEOUT_SECONDS: wholeNumber('SSM_EXECUTION_TIMEOUT_SECONDS', 1, 3600, 300),
+    SSM_DELIVERY_TIMEOUT_SECONDS: wholeNumber('SSM_DELIVERY_TIMEOUT_SECONDS', 30, 2_592_000, 600),
+    /** After this, a run is finalized with what it has (default: both timeouts and five minutes). */
+    AUDIT_COLLECT_MINUTES: wholeNumber('AUDIT_COLLECT_MINUTES', 1, 24 * 60, 0),
+  })
+  .transform((env) => {
+    const values = (env.TARGET_TAG_VALUES ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+    return {
+      documentName: env.SSM_DOCUMENT_NAME,
+      tag: { key: env.TARGET_TAG_KEY, ...(values.length > 0 ? { values } : {}) },
+      executionTimeoutSeconds: env.SSM_EXECUTION_TIMEOUT_SECONDS,
+      deliveryTimeoutSeconds: env.SSM_DELIVERY_TIMEOUT_SECONDS,
+      collectForMs: env.AUDIT_COLLECT_MINUTES > 0 ? env.AUDIT_COLLECT_MINUTES * 60_000 : (env.SSM_EXECUTION_TIMEOUT_SECONDS + env.SSM_DELIVERY_TIMEOUT_SECONDS + 300) * 1000,
+    };
+  });
+export type FleetConfig = z.infer<typeof FleetConfigSchema>;
+
+export const MeshConfigSchema = z
+  .object({
+    EKS_CLUSTER_NAME: required('EKS_CLUSTER_NAME'),
+    EKS_CLUSTER_ENDPOINT: required('EKS_CLUSTER_ENDPOINT').pipe(z.url({ protocol: /^https$/, error: 'EKS_CLUSTER_ENDPOINT must be an https URL' })),
+    /** Base64 PEM, as `aws eks describe-cluster` gives certificateAuthority.data. */
+    EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]+$/, { error: 'EKS_CLUSTER_CA must be base64 (certificateAuthority.data)' }),
+    ISTIO_NAMESPACE: z.string().trim().optional(),
+  })
+  .transform((env) => ({
+    clusterName: env.EKS_CLUSTER_NAME,
+    endpoint: env.EKS_CLUSTER_ENDPOINT,
+    caData: env.EKS_CLUSTER_CA.replace(/\s+/g, ''),
+    istioNamespace: env.ISTIO_NAMESPACE || 'istio-system',
+  }));
+export type MeshConfig = z.infer<typeof MeshConfigSchema>;
+
+/** Parses one group of variables; throws ConfigError naming every variable that is missing or malformed. */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => issue.message);
+  throw new ConfigError(`the function is not configured: ${[...new Set(problems)].join('; ')}`);
+}
+
+/** Memoizes an asynchronous factory, so configuration is parsed and clients are made once per container. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make());
+}

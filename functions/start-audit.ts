@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { startAudit, type StartAuditDeps, type StartAuditResult } from '../lib/use-cases/start-audit.ts';
+import { makeFleetFactory, makeStorage } from './shared/aws.ts';
+import { FleetConfigSchema, once, parseConfig, StorageConfigSchema } from './shared/config.ts';
+import { compactTime, parseEvent } from './shared/events.ts';
+import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
+
+/**
+ * EventBridge Scheduler → start a fleet audit. The schedule's input carries its scheduled time
+ * (`<aws.scheduler.scheduled-time>`), which names the run: a delivery repeated by the scheduler starts nothing new.
+ */
+export const ScheduledStartEventSchema = z.object({
+  trigger: z.literal('schedule'),
+  scheduledTime: z.iso.datetime({ offset: true }),
+});
+
+export interface StartAuditHandlerDeps {
+  audit: StartAuditDeps;
+  collectForMs: number;
+  toolVersion: string;
+  targets: unknown;
+  logger: HandlerLogger;
+  /** Ends the connections made for this invocation. */
+  close(): void;
+}
+
+/** The handler, over dependencies made once per container. */
+export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDeps>) {
+  return async (event: unknown, context?: InvocationContext): Promise<StartAuditResult> => {
+    const d = await deps();
+    d.logger.resetKeys();
+    d.logger.appendKeys({ trigger: 'schedule', ...(context ? { requestId: context.awsRequestId } : {}) });
+    try {
+      const input = parseEvent(ScheduledStartEventSchema, event, 'schedule input');
+      const runId = `${compactTime(new Date(input.scheduledTime))}-scheduled`;
+      d.logger.appendKeys({ runId });
+      const result = await startAudit(d.audit, { runId, trigger: 'schedule', toolVersion: d.toolVersion, targets: d.targets, collectForMs: d.collectForMs });
+      if (result.kind === 'duplicate') d.logger.info('the audit of this schedule time is started already');
+      else d.logger.info('audit started', { commands: result.commandIds.length, expected: result.expected, collected: result.collected, deadline: result.deadline });
+      return result;
+    } catch (error) {
+      d.logger.error('the audit could not be started', errorFields(error));
+      throw error;
+    } finally {
+      d.close();
+    }
+  };
+}
+
+/** Lambda entry point. */
+export const handler = createStartAuditHandler(
+  once(async () => {
+    const storage = parseConfig(StorageConfigSchema, process.env);
+    const fleetConfig = parseConfig(FleetConfigSchema, process.env);
+    const { store, registry } = makeStorage(storage);
+    const fleets = makeFleetFactory(storage, fleetConfig);
+    return {
+      audit: { registry, store, fleet: (runId: string) => fleets.fleet(runId), clock: () => new Date() },
+      collectForMs: fleetConfig.collectForMs,
+      toolVersion: storage.toolVersion,
+      targets: { tag: fleetConfig.tag },
+      logger: createLogger(),
+      close: () => fleets.close(),
+    };
+  }),
+);

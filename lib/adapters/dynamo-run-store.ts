@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type BatchWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  AuditRunSchema,
+  type AuditRun,
+  type FinalizationClaim,
+  type NewRun,
+  type RunRegistry,
+  type RunStatus,
+  type RunSummary,
+} from '../ports/run-registry.ts';
+import { AwsCallError } from './ssm-fleet-runner.ts';
+
+/**
+ * Audit runs in one DynamoDB table (on-demand capacity):
+ * - `pk = run#<runId>`: the run and its status; `openKey = "OPEN"` and `deadline` while the run is not
+ *   DONE or FAILED, so the sparse index `overdue` lists exactly the open runs, by deadline;
+ * - `pk = command#<commandId>`: the run a command was sent for.
+ * Every item carries `expiresAt` (epoch seconds), the table's TTL attribute.
+ */
+export const RUN_TABLE = {
+  partitionKey: 'pk',
+  overdueIndex: 'overdue',
+  overdueIndexPartitionKey: 'openKey',
+  overdueIndexSortKey: 'deadline',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** The table as CreateTable takes it (and as infra/resources declares it), for tests and local use. */
+export function runTableDefinition(tableName: string): {
+  TableName: string;
+  BillingMode: 'PAY_PER_REQUEST';
+  AttributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' }>;
+  KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+  GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>; Projection: { ProjectionType: 'ALL' } }>;
+} {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: RUN_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: RUN_TABLE.overdueIndexPartitionKey, AttributeType: 'S' },
+      { AttributeName: RUN_TABLE.overdueIndexSortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: RUN_TABLE.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: RUN_TABLE.overdueIndex,
+        KeySchema: [
+          { AttributeName: RUN_TABLE.overdueIndexPartitionKey, KeyType: 'HASH' },
+          { AttributeName: RUN_TABLE.overdueIndexSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+export interface DynamoRunRegistryOptions {
+  tableName: string;
+  /** How long items are kept before DynamoDB's TTL removes them (default 400 days: a year of reports and some). */
+  retentionDays?: number;
+  client?: DynamoDBClient;
+  clientConfig?: DynamoDBClientConfig;
+  /** Retries of unprocessed batch items (default 5), with this first delay (default 100 ms). */
+  batchRetry?: { attempts?: number; initialDelayMs?: number };
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const OPEN = 'OPEN';
+const ERROR_LIMIT = 2_000;
+const BATCH_SIZE = 25;
+const CommandItemSchema = z.object({ runId: z.string().min(1) });
+const UpdatedAttemptsSchema = z.object({ attempts: z.number().int().positive() });
+
+/** The run registry in DynamoDB; every state change is a conditional write, so no run is finalized twice. */
+export class DynamoRunRegistry implements RunRegistry {
+  readonly tableName: string;
+  readonly #db: DynamoDBDocumentClient;
+  readonly #raw: DynamoDBClient;
+  readonly #ownsClient: boolean;
+  readonly #retentionSeconds: number;
+  readonly #options: DynamoRunRegistryOptions;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoRunRegistryOptions) {
+    if (!options.tableName) throw new Error('DynamoRunRegistry: no table name');
+    this.tableName = options.tableName;
+    this.#options = options;
+    this.#ownsClient = options.client === undefined;
+    this.#raw = options.client ?? new DynamoDBClient({ retryMode: 'adaptive', maxAttempts: 5, ...options.clientConfig });
+    this.#db = DynamoDBDocumentClient.from(this.#raw, { marshallOptions: { removeUndefinedValues: true } });
+    this.#retentionSeconds = Math.round((options.retentionDays ?? 400) * 86_400);
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Closes the client's connections (only when the registry made the client). */
+  destroy(): void {
+    if (this.#ownsClient) this.#raw.destroy();
+  }
+
+  async create(run: NewRun): Promise<boolean> {
+    const item = {
+      [RUN_TABLE.partitionKey]: runKey(run.runId),
+      runId: run.runId,
+      status: 'SENDING' satisfies RunStatus,
+      trigger: run.trigger,
+      startedAt: run.startedAt,
+      [RUN_TABLE.overdueIndexSortKey]: canonicalTime(run.deadline, 'deadline'),
+      [RUN_TABLE.overdueIndexPartitionKey]: OPEN,
+      commandIds: [],
+      expectedCount: 0,
+      collectedCount: 0,
+      attempts: 0,
+      location: run.location,
+      [RUN_TABLE.ttlAttribute]: this.#expiresAt(run.startedAt),
+    };
+    return this.#conditional('PutItem', run.runId, () =>
+      this.#db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey } })),
+    );
+  }
+
+  async get(runId: string): Promise<AuditRun | undefined> {
+    const answer = await this.#call('GetItem', `run ${runId}`, () => this.#db.send(new GetCommand({ TableName: this.tableName, Key: { [RUN_TABLE.partitionKey]: runKey(runId) }, ConsistentRead: true })));
+    return answer.Item ? this.#parseRun(answer.Item, runId) : undefined;
+  }
+
+  async findRunByCommand(commandId: string): Promise<string | undefined> {
+    const answer = await this.#call('GetItem', `command ${commandId}`, () =>
+      this.#db.send(new GetCommand({ TableName: this.tableName, Key: { [RUN_TABLE.partitionKey]: commandKey(commandId) } })),
+    );
+    if (!answer.Item) return undefined;
+    const parsed = CommandItemSchema.safeParse(answer.Item);
+    if (!parsed.success) throw new Error(`table ${this.tableName}: the item of command ${commandId} names no run`);
+    return parsed.data.runId;
+  }
+
+  async markCollecting(runId: string, sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string }): Promise<boolean> {
+    const run = await this.get(runId);
+    if (!run) return false;
+    // The mapping first: an event for a command must find its run as soon as the run is COLLECTING.
+    const expiresAt = this.#expiresAt(run.startedAt);
+    await this.#batchPut(sent.commandIds.map((commandId) => ({ [RUN_TABLE.partitionKey]: commandKey(commandId), runId, [RUN_TABLE.ttlAttribute]: expiresAt })), `run ${runId}`);
+    return this.#conditional('UpdateItem', runId, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: `SET #status = :collecting, commandIds = :commandIds, expectedCount = :expected, collectedCount = :collected${sent.deadline ? ', #deadline = :deadline' : ''}`,
+        ConditionExpression: '#status = :sending',
+        ExpressionAttributeNames: { '#status': 'status', ...(sent.deadline ? { '#deadline': RUN_TABLE.overdueIndexSortKey } : {}) },
+        ExpressionAttributeValues: {
+          ':collecting': 'COLLECTING',
+          ':sending': 'SENDING',
+          ':commandIds': sent.commandIds,
+          ':expected': sent.expectedCount,
+          ':collected': sent.collectedCount,
+          ...(sent.deadline ? { ':deadline': canonicalTime(sent.deadline, 'deadline') } : {}),
+        },
+      })),
+    );
+  }
+
+  async recordProgress(runId: string, collectedCount: number): Promise<void> {
+    await this.#conditional('UpdateItem', runId, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'SET collectedCount = :n',
+        ConditionExpression: 'attribute_exists(#pk) AND collectedCount < :n',
+        ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':n': collectedCount },
+      })),
+    );
+  }
+
+  async claimFinalization(runId: string, now: Date, leaseUntil: Date): Promise<FinalizationClaim | undefined> {
+    const token = randomUUID();
+    let attempts: unknown;
+    const claimed = await this.#conditional('UpdateItem', runId, async () => {
+      const answer = await this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one',
+        ConditionExpression: '#status = :collecting OR (#status = :analyzing AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':analyzing': 'ANALYZING', ':collecting': 'COLLECTING', ':lease': leaseUntil.toISOString(), ':now': now.toISOString(), ':token': token, ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }));
+      attempts = answer.Attributes;
+    });
+    if (!claimed) return undefined;
+    const parsed = UpdatedAttemptsSchema.safeParse(attempts);
+    if (!parsed.success) throw new Error(`table ${this.tableName}: claiming run ${runId} returned no attempt count`);
+    return { token, attempt: parsed.data.attempts };
+  }
+
+  async releaseFinalization(runId: string, claim: FinalizationClaim, error: string): Promise<void> {
+    await this.#conditional('UpdateItem', runId, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken',
+        ConditionExpression: '#status = :analyzing AND claimToken = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+        ExpressionAttributeValues: { ':collecting': 'COLLECTING', ':analyzing': 'ANALYZING', ':token': claim.token, ':error': clip(error) },
+      })),
+    );
+  }
+
+  async complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean> {
+    return this.#conditional('UpdateItem', runId, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'SET #status = :done, finishedAt = :finishedAt, collectedCount = :collected, summary = :summary REMOVE #open, leaseUntil, claimToken, #error',
+        ConditionExpression: '#status = :analyzing AND claimToken = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
+        ExpressionAttributeValues: { ':done': 'DONE', ':analyzing': 'ANALYZING', ':token': claim.token, ':finishedAt': result.finishedAt, ':collected': result.collectedCount, ':summary': result.summary },
+      })),
+    );
+  }
+
+  async fail(runId: string, failure: { error: string; finishedAt: string }, from: readonly RunStatus[], claim?: FinalizationClaim): Promise<boolean> {
+    if (from.length === 0) return false;
+    const states = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+    return this.#conditional('UpdateItem', runId, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'SET #status = :failed, #error = :error, finishedAt = :finishedAt REMOVE #open, leaseUntil, claimToken',
+        ConditionExpression: `#status IN (${Object.keys(states).join(', ')})${claim ? ' AND claimToken = :token' : ''}`,
+        ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
+        ExpressionAttributeValues: { ':failed': 'FAILED', ':error': clip(failure.error), ':finishedAt': failure.finishedAt, ...states, ...(claim ? { ':token': claim.token } : {}) },
+      })),
+    );
+  }
+
+  async listOverdue(now: Date, limit: number): Promise<AuditRun[]> {
+    const runs: AuditRun[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#call('Query', `index ${RUN_TABLE.overdueIndex}`, () =>
+        this.#db.send(new QueryCommand({
+          TableName: this.tableName,
+          IndexName: RUN_TABLE.overdueIndex,
+          KeyConditionExpression: '#open = :open AND #deadline <= :now',
+          ExpressionAttributeNames: { '#open': RUN_TABLE.overdueIndexPartitionKey, '#deadline': RUN_TABLE.overdueIndexSortKey },
+          ExpressionAttributeValues: { ':open': OPEN, ':now': now.toISOString() },
+          Limit: limit - runs.length,
+          ExclusiveStartKey: start,
+        })),
+      );
+      for (const item of page.Items ?? []) runs.push(this.#parseRun(item, String(item.runId ?? '?')));
+      start = page.LastEvaluatedKey;
+    } while (start && runs.length < limit);
+    return runs;
+  }
+
+  // ------------------------------------------------------------ plumbing
+
+  #parseRun(item: Record<string, unknown>, runId: string): AuditRun {
+    const parsed = AuditRunSchema.safeParse(item);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`table ${this.tableName}: the item of run ${runId} is malformed: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  #expiresAt(startedAt: string): number {
+    return Math.floor(Date.parse(startedAt) / 1000) + this.#retentionSeconds;
+  }
+
+  async #batchPut(items: Array<Record<string, unknown>>, context: string): Promise<void> {
+    const retry = this.#options.batchRetry ?? {};
+    for (let i = 0; i < items.length; i += BATCH_SIZE) {
+      let requests: BatchWriteCommandInput['RequestItems'] = { [this.tableName]: items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } })) };
+      for (let attempt = 1; ; attempt++) {
+        const answer = await this.#call('BatchWriteItem', context, () => this.#db.send(new BatchWriteCommand({ RequestItems: requests })));
+        const left = answer.UnprocessedItems?.[this.tableName] ?? [];
+        if (left.length === 0) break;
+        if (attempt >= (retry.attempts ?? 5)) throw new AwsCallError('DynamoDB', 'BatchWriteItem', 'UnprocessedItems', `${left.length} items left unprocessed`, `table ${this.tableName}, ${context}`, undefined);
+        requests = { [this.tableName]: left };
+        await this.#sleep((retry.initialDelayMs ?? 100) * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** Runs a conditional write: true when it was applied, false when its condition did not hold. */
+  async #conditional(operation: string, runId: string, run: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await run();
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'ConditionalCheckFailedException') return false;
+      throw this.#error(operation, `run ${runId}`, error);
+    }
+  }
+
+  async #call<T>(operation: string, context: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw this.#error(operation, context, error);
+    }
+  }
+
+  #error(operation: string, context: string, error: unknown): AwsCallError {
+    return new AwsCallError('DynamoDB', operation, errorCode(error), error instanceof Error ? error.message : String(error), `table ${this.tableName}, ${context}`, error);
+  }
+}
+
+function runKey(runId: string): string {
+  return `run#${runId}`;
+}
+
+function commandKey(commandId: string): string {
+  return `command#${commandId}`;
+}
+
+/** ISO time in one fixed form, so that the index compares deadlines as strings correctly. */
+function canonicalTime(value: string, what: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new Error(`not a time for ${what}: ${JSON.stringify(value)}`);
+  return new Date(ms).toISOString();
+}
+
+function clip(text: string): string {
+  return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text;
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'UnknownError';
+  const e = error as { name?: unknown; code?: unknown; __type?: unknown };
+  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
+  if (typeof e.code === 'string' && e.code) return e.code;
+  return 'UnknownError';
+}

@@ -1,0 +1,269 @@
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type PutObjectCommandInput,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+import type { ClusterEvidence, EvidenceBundle, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
+import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
+import type { StoredRun, StoredRuns } from '../ports/run-registry.ts';
+import {
+  BundleError,
+  bundleJson,
+  clusterFiles,
+  CLUSTER_DIR,
+  INVENTORY_FILE,
+  instanceIdOfInvocationFile,
+  INVOCATIONS_DIR,
+  invocationPath,
+  isRunId,
+  MANIFEST_FILE,
+  readEvidenceBundle,
+  type BundleSource,
+} from './bundle-layout.ts';
+import { S3CallError } from './ssm-fleet-runner.ts';
+
+/** How objects are encrypted at rest: S3-managed keys, or a KMS key (the bucket's default key when none is named). */
+export type S3Encryption = { kind: 'AES256' } | { kind: 'aws:kms'; keyId?: string };
+
+export interface S3AuditStoreOptions {
+  bucket: string;
+  /** Prefix of every key of the store, e.g. `audit/` (default: none). */
+  prefix?: string;
+  encryption: S3Encryption;
+  /** Objects read at once when a bundle is read back (default 16). */
+  readConcurrency?: number;
+  /** A client to share; otherwise one is made from `clientConfig`. */
+  client?: S3Client;
+  clientConfig?: S3ClientConfig;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The audit store in S3, laid out like the local directory store under `<prefix>runs/<runId>/`:
+ * `evidence/` holds the bundle (DESIGN.md contract 1) and `report.json`, `report.html`… sit beside it.
+ * Every object is written whole (PutObject) with server-side encryption.
+ */
+export class S3AuditStore implements AuditStore, StoredRuns {
+  readonly bucket: string;
+  readonly #prefix: string;
+  readonly #s3: S3Client;
+  readonly #options: S3AuditStoreOptions;
+
+  constructor(options: S3AuditStoreOptions) {
+    if (!options.bucket) throw new Error('S3AuditStore: no bucket');
+    const prefix = options.prefix ?? '';
+    if (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/') || prefix.split('/').some((p, i, all) => p === '..' || p === '.' || (p === '' && i < all.length - 1)))) {
+      throw new Error(`S3AuditStore: the key prefix ${JSON.stringify(prefix)} must be relative segments ending in "/"`);
+    }
+    this.bucket = options.bucket;
+    this.#prefix = prefix;
+    this.#options = options;
+    this.#s3 = options.client ?? new S3Client({ retryMode: 'adaptive', maxAttempts: 5, ...options.clientConfig });
+  }
+
+  /** Closes the client's connections (only when the store made the client). */
+  destroy(): void {
+    if (!this.#options.client) this.#s3.destroy();
+  }
+
+  async openRun(runId: string): Promise<RunStorage> {
+    const base = this.#runBase(runId);
+    const listed = await this.#send('ListObjectsV2', base, () => this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, MaxKeys: 1 })));
+    if ((listed.KeyCount ?? listed.Contents?.length ?? 0) > 0) throw new BundleError(`${this.#url(base)}: a run with this id is already stored`);
+    return this.#storage(base);
+  }
+
+  async resumeRun(runId: string): Promise<StoredRun> {
+    return this.#storage(this.#runBase(runId));
+  }
+
+  async readReportText(runId: string): Promise<string | undefined> {
+    return this.#get(`${this.#runBase(runId)}report.json`);
+  }
+
+  #storage(base: string): StoredRun {
+    const evidence = new S3Bundle(this, `${base}evidence/`);
+    return {
+      location: this.#url(base),
+      evidence,
+      reports: new S3ArtifactWriter(this, base),
+      storedInvocations: () => evidence.storedInvocations(),
+    };
+  }
+
+  #runBase(runId: string): string {
+    if (!isRunId(runId)) throw new BundleError(`run id ${JSON.stringify(runId)} is not a safe S3 key segment`);
+    return `${this.#prefix}runs/${runId}/`;
+  }
+
+  #url(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  // ------------------------------------------------------------ object access, shared by the bundle and the artifacts
+
+  /** Writes one object, encrypted. */
+  async put(key: string, body: string, contentType: string): Promise<string> {
+    const encryption = this.#options.encryption;
+    const input: PutObjectCommandInput = {
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      // Given, so that an empty body is not taken for a stream of unknown length.
+      ContentLength: Buffer.byteLength(body, 'utf8'),
+      ContentType: contentType,
+      ServerSideEncryption: encryption.kind,
+      ...(encryption.kind === 'aws:kms' ? { BucketKeyEnabled: true, ...(encryption.keyId ? { SSEKMSKeyId: encryption.keyId } : {}) } : {}),
+    };
+    await this.#send('PutObject', key, () => this.#s3.send(new PutObjectCommand(input)));
+    return this.#url(key);
+  }
+
+  /** The object's text, or undefined when there is no such key. */
+  async #get(key: string): Promise<string | undefined> {
+    try {
+      const answer = await this.#s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await answer.Body?.transformToString('utf-8')) ?? '';
+    } catch (error) {
+      if (errorCode(error) === 'NoSuchKey') return undefined;
+      throw new S3CallError('GetObject', errorCode(error), messageOf(error), this.#url(key), error);
+    }
+  }
+
+  /** Reads an object of a bundle; a failure other than a missing key is a BundleError naming the object. */
+  async getForBundle(key: string): Promise<string | undefined> {
+    try {
+      return await this.#get(key);
+    } catch (error) {
+      const code = error instanceof S3CallError ? error.code : errorCode(error);
+      throw new BundleError(`${this.#url(key)}: cannot be read (${code})`, { cause: error });
+    }
+  }
+
+  /** Every key under a prefix, all pages. */
+  async listKeys(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#send('ListObjectsV2', prefix, () => this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+      for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  url(key: string): string {
+    return this.#url(key);
+  }
+
+  get readConcurrency(): number {
+    return this.#options.readConcurrency ?? 16;
+  }
+
+  async #send<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw new S3CallError(operation, errorCode(error), messageOf(error), this.#url(key), error);
+    }
+  }
+}
+
+/** One run's evidence bundle under `…/evidence/`. */
+class S3Bundle implements EvidenceWriter, EvidenceReader {
+  readonly #store: S3AuditStore;
+  readonly #base: string;
+
+  constructor(store: S3AuditStore, base: string) {
+    this.#store = store;
+    this.#base = base;
+  }
+
+  async writeManifest(manifest: Manifest): Promise<void> {
+    await this.#store.put(`${this.#base}${MANIFEST_FILE}`, bundleJson(manifest), JSON_TYPE);
+  }
+
+  async writeInventory(inventory: Inventory): Promise<void> {
+    await this.#store.put(`${this.#base}${INVENTORY_FILE}`, bundleJson(inventory), JSON_TYPE);
+  }
+
+  async writeInvocation(invocation: Invocation): Promise<void> {
+    await this.#store.put(`${this.#base}${invocationPath(invocation)}`, bundleJson(invocation), JSON_TYPE);
+  }
+
+  async writeCluster(cluster: ClusterEvidence): Promise<void> {
+    const files = clusterFiles(cluster);
+    // S3 has no directories: an empty marker keeps "the mesh was read and gave nothing" apart from "never read".
+    if (files.length === 0) await this.#store.put(`${this.#base}${CLUSTER_DIR}/`, '', 'application/x-directory');
+    for (const file of files) await this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE);
+  }
+
+  async readBundle(): Promise<EvidenceBundle> {
+    return readEvidenceBundle(await this.#source(), { concurrency: this.#store.readConcurrency });
+  }
+
+  async storedInvocations(): Promise<Set<string>> {
+    const prefix = `${this.#base}${INVOCATIONS_DIR}/`;
+    const ids = new Set<string>();
+    for (const key of await this.#store.listKeys(prefix)) {
+      const id = instanceIdOfInvocationFile(key.slice(prefix.length));
+      if (id) ids.add(id);
+    }
+    return ids;
+  }
+
+  /** A view of the bundle from one listing, so optional parts that are absent cost no request. */
+  async #source(): Promise<BundleSource> {
+    const store = this.#store;
+    const base = this.#base;
+    const keys = new Set((await store.listKeys(base)).map((key) => key.slice(base.length)));
+    return {
+      locate: (path) => store.url(`${base}${path}`),
+      missingMessage: `${store.url(base)}: no such bundle (no object under this prefix)`,
+      missingCode: 'NoSuchKey',
+      exists: async () => keys.size > 0,
+      hasDirectory: async (dir) => [...keys].some((key) => key.startsWith(`${dir}/`)),
+      listJson: async (dir) =>
+        [...keys]
+          .filter((key) => key.startsWith(`${dir}/`))
+          .map((key) => key.slice(dir.length + 1))
+          .filter((name) => name.endsWith('.json') && !name.includes('/'))
+          .sort(),
+      readText: async (path) => (keys.has(path) ? store.getForBundle(`${base}${path}`) : undefined),
+    };
+  }
+}
+
+/** Writes a run's reports beside its evidence; one PutObject each, so no reader sees half a report. */
+class S3ArtifactWriter implements ArtifactWriter {
+  readonly #store: S3AuditStore;
+  readonly #base: string;
+
+  constructor(store: S3AuditStore, base: string) {
+    this.#store = store;
+    this.#base = base;
+  }
+
+  async writeArtifact(artifact: Artifact): Promise<string> {
+    if (!ARTIFACT_NAME.test(artifact.name)) throw new BundleError(`refusing to store a report named ${JSON.stringify(artifact.name)}`);
+    return this.#store.put(`${this.#base}${artifact.name}`, artifact.body, artifact.contentType);
+  }
+}
+
+function errorCode(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return 'UnknownError';
+  const e = error as { Code?: unknown; code?: unknown; name?: unknown };
+  if (typeof e.Code === 'string' && e.Code) return e.Code;
+  if (typeof e.code === 'string' && e.code) return e.code;
+  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
+  return 'UnknownError';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

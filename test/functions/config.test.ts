@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, FleetConfigSchema, MeshConfigSchema, once, parseConfig, StorageConfigSchema } from '../../functions/shared/config.ts';
+
+/** The functions' configuration from environment variables. */
+
+const STORAGE = { AWS_REGION: 'eu-west-1', AUDIT_BUCKET: 'evidence', AUDIT_TABLE: 'runs' };
+const MESH = { EKS_CLUSTER_NAME: 'mesh', EKS_CLUSTER_ENDPOINT: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', EKS_CLUSTER_CA: 'LS0tLS1CRUdJTi\nBDRVJU==' };
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('the configuration of the functions', () => {
+  it('reads the storage, with AES256 unless a KMS key is named', () => {
+    expect(parseConfig(StorageConfigSchema, STORAGE)).toEqual({ region: 'eu-west-1', bucket: 'evidence', table: 'runs', encryption: { kind: 'AES256' }, retentionDays: 400, toolVersion: 'unknown' });
+    expect(parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc', AUDIT_RETENTION_DAYS: '30' })).toMatchObject({
+      encryption: { kind: 'aws:kms', keyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc' },
+      retentionDays: 30,
+    });
+    // An empty variable, as serverless.yml sets it when a parameter is left empty, means "not set".
+    expect(parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: '' }).encryption).toEqual({ kind: 'AES256' });
+  });
+
+  it('names every variable that is missing or malformed', () => {
+    expect(() => parseConfig(StorageConfigSchema, {})).toThrow(new ConfigError('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set'));
+    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_BUCKET: ' ', AUDIT_RETENTION_DAYS: 'forever' })).toThrow(
+      'the function is not configured: AUDIT_BUCKET is empty; AUDIT_RETENTION_DAYS must be a whole number',
+    );
+    expect(() => parseConfig(MeshConfigSchema, { ...MESH, EKS_CLUSTER_ENDPOINT: 'http://plain.example', EKS_CLUSTER_NAME: '' })).toThrow(
+      'the function is not configured: EKS_CLUSTER_NAME is empty; EKS_CLUSTER_ENDPOINT must be an https URL',
+    );
+    expect(() => parseConfig(FleetConfigSchema, { TARGET_TAG_KEY: 'istio-vm', SSM_EXECUTION_TIMEOUT_SECONDS: '7200' })).toThrow(
+      'the function is not configured: SSM_DOCUMENT_NAME is not set; SSM_EXECUTION_TIMEOUT_SECONDS must be at most 3600',
+    );
+  });
+
+  it('derives the collection deadline from the SSM timeouts unless it is given', () => {
+    const fleet = parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'istio-vm', TARGET_TAG_VALUES: ' a, b ,' });
+    expect(fleet).toEqual({ documentName: 'doc', tag: { key: 'istio-vm', values: ['a', 'b'] }, executionTimeoutSeconds: 300, deliveryTimeoutSeconds: 600, collectForMs: (300 + 600 + 300) * 1000 });
+    expect(parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'k', TARGET_TAG_VALUES: '', AUDIT_COLLECT_MINUTES: '45' })).toMatchObject({ tag: { key: 'k' }, collectForMs: 45 * 60_000 });
+    expect(parseConfig(MeshConfigSchema, MESH)).toEqual({ clusterName: 'mesh', endpoint: MESH.EKS_CLUSTER_ENDPOINT, caData: 'LS0tLS1CRUdJTiBDRVJU==', istioNamespace: 'istio-system' });
+  });
+
+  it('makes a handler fail with the missing variables named when the environment does not configure it', async () => {
+    for (const name of ['AWS_REGION', 'AUDIT_BUCKET', 'AUDIT_TABLE']) vi.stubEnv(name, undefined);
+    const { handler } = await import('../../functions/sweep.ts');
+    await expect(handler({ trigger: 'sweep' }, { awsRequestId: 'r' })).rejects.toThrow('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');
+  });
+
+  it('makes dependencies once per container', async () => {
+    let made = 0;
+    const deps = once(async () => ++made);
+    expect(await Promise.all([deps(), deps(), deps()])).toEqual([1, 1, 1]);
+  });
+});

@@ -1,0 +1,168 @@
+import type { EventBridgeEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCommandStatusHandler, type CommandStatusHandlerDeps } from '../../functions/ssm-command-status.ts';
+import { createStartAuditHandler, type StartAuditHandlerDeps } from '../../functions/start-audit.ts';
+import { createSweepHandler, type SweepHandlerDeps } from '../../functions/sweep.ts';
+import type { CommandFleet } from '../../lib/ports/run-registry.ts';
+import type { TestVm } from '../support/bundle-builder.ts';
+import { FakeFleet, fakeMesh, RecordingLogger } from './support/fakes.ts';
+import { startLocalStack, type LocalStack } from './support/stack.ts';
+
+/**
+ * The scheduled start, the SSM status event and the sweep, called with the events their triggers send,
+ * over the real storage side (s3rver, dynalite) and an in-memory fleet and mesh.
+ */
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startLocalStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const VMS: TestVm[] = [{ instanceId: 'i-0aaaaaaaaaaaaaaa1' }, { instanceId: 'i-0aaaaaaaaaaaaaaa2', activeState: 'failed', subState: 'failed' }, { instanceId: 'mi-0aaaaaaaaaaaaaaa3' }];
+const CONTEXT = { awsRequestId: 'req-1' };
+const T0 = new Date('2026-03-01T06:00:05.000Z');
+
+/** Everything the three handlers share for one scenario: one fleet, one clock. */
+function scenario(commandId: string, vms: TestVm[] = VMS) {
+  const fleet = new FakeFleet(vms, commandId);
+  const logger = new RecordingLogger();
+  let now = T0.getTime();
+  const clock = () => new Date(now);
+  let closed = 0;
+  const common = { registry: stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
+  const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, close: () => closed++ };
+  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, mesh: async () => fakeMesh(vms) }, logger, close: () => closed++ };
+  return {
+    fleet,
+    logger,
+    advance: (ms: number) => (now += ms),
+    closed: () => closed,
+    startHandler: createStartAuditHandler(async () => start),
+    statusHandler: createCommandStatusHandler(async () => finalize),
+    sweepHandler: createSweepHandler(async () => finalize),
+  };
+}
+
+/** The schedule input as EventBridge Scheduler delivers it, context attribute filled in. */
+function scheduleInput(scheduledTime: string): unknown {
+  return JSON.parse(JSON.stringify({ trigger: 'schedule', scheduledTime }));
+}
+
+type CommandStatusDetail = {
+  'command-id': string;
+  'document-name': string;
+  'expire-after': string;
+  parameters: Record<string, string[]>;
+  'requested-date-time': string;
+  status: string;
+};
+
+/** An "EC2 Command Status-change Notification" as the EventBridge rule delivers it. */
+function statusEvent(commandId: string, status: string): EventBridgeEvent<'EC2 Command Status-change Notification', CommandStatusDetail> {
+  return {
+    version: '0',
+    id: '51c0891d-0e34-45b1-83d6-95db273d1602',
+    'detail-type': 'EC2 Command Status-change Notification',
+    source: 'aws.ssm',
+    account: '123456789012',
+    time: '2026-03-01T06:01:32Z',
+    region: 'eu-west-1',
+    resources: ['arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaa1'],
+    detail: {
+      'command-id': commandId,
+      'document-name': 'fleet-audit-dev-diagnostics',
+      'expire-after': '2026-03-01T06:11:30.049Z',
+      parameters: { executionTimeout: ['300'] },
+      'requested-date-time': '2026-03-01T06:01:30.049Z',
+      status,
+    },
+  };
+}
+
+describe('the scheduled start', () => {
+  it('starts the audit named by the schedule time, once however often the scheduler delivers it', async () => {
+    const s = scenario('cmd-start-1');
+    const first = await s.startHandler(scheduleInput('2026-03-01T06:00:00Z'), CONTEXT);
+    expect(first).toMatchObject({ kind: 'started', runId: '20260301T060000Z-scheduled', commandIds: ['cmd-start-1'], expected: 3 });
+    expect(await s.startHandler(scheduleInput('2026-03-01T06:00:00Z'), CONTEXT)).toEqual({ kind: 'duplicate', runId: '20260301T060000Z-scheduled' });
+    expect(s.fleet.sent).toHaveLength(1);
+    expect(await stack.registry.get('20260301T060000Z-scheduled')).toMatchObject({ status: 'COLLECTING', trigger: 'schedule', expectedCount: 3 });
+    expect(s.logger.lines.find((l) => l.message === 'audit started')).toMatchObject({ keys: { runId: '20260301T060000Z-scheduled', requestId: 'req-1', trigger: 'schedule' } });
+    expect(s.closed()).toBe(2);
+  });
+
+  it('refuses a schedule input without its time, naming the field', async () => {
+    const s = scenario('cmd-start-2');
+    await expect(s.startHandler({ trigger: 'schedule' }, CONTEXT)).rejects.toThrow(/^the schedule input is malformed: scheduledTime: /);
+    await expect(s.startHandler({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }, CONTEXT)).rejects.toThrow(/scheduledTime: /);
+    expect(s.logger.lines.at(-1)).toMatchObject({ level: 'error', message: 'the audit could not be started' });
+    expect(s.fleet.sent).toHaveLength(0);
+  });
+});
+
+describe('the SSM command status event', () => {
+  it('finalizes the run of the command: evidence, reports and DONE, logging no VM output', async () => {
+    const s = scenario('cmd-status-1');
+    const started = await s.startHandler(scheduleInput('2026-03-01T07:00:00Z'), CONTEXT);
+    expect(started.kind).toBe('started');
+    const result = await s.statusHandler(statusEvent('cmd-status-1', 'Success'), CONTEXT);
+    expect(result).toMatchObject({ kind: 'done', runId: '20260301T070000Z-scheduled', summary: { vms: 3, compliant: expect.any(Number), nonCompliant: expect.any(Number) } });
+    const run = await stack.registry.get('20260301T070000Z-scheduled');
+    expect(run).toMatchObject({ status: 'DONE', collectedCount: 3 });
+    expect(run?.summary?.nonCompliant).toBeGreaterThanOrEqual(1);
+    expect(await stack.store.readReportText('20260301T070000Z-scheduled')).toContain('"schemaVersion": 1');
+    // A second event for the same command (SSM sends one per status change) does nothing more.
+    expect(await s.statusHandler(statusEvent('cmd-status-1', 'Success'), CONTEXT)).toEqual({ kind: 'final', runId: '20260301T070000Z-scheduled', status: 'DONE' });
+    expect(s.logger.lines.find((l) => l.message === 'run looked at')).toMatchObject({ keys: { commandId: 'cmd-status-1', commandStatus: 'Success' }, extra: { outcome: 'done', vms: 3 } });
+    expect(s.logger.text()).not.toMatch(/@@fa-|ActiveState|ISTIO_/);
+  });
+
+  it('keeps collecting while invocations of the run still run', async () => {
+    const s = scenario('cmd-status-2');
+    s.fleet.running.add('mi-0aaaaaaaaaaaaaaa3');
+    await s.startHandler(scheduleInput('2026-03-01T08:00:00Z'), CONTEXT);
+    expect(await s.statusHandler(statusEvent('cmd-status-2', 'Failed'), CONTEXT)).toEqual({ kind: 'collecting', runId: '20260301T080000Z-scheduled', collected: 2, expected: 3, pending: 1 });
+    s.fleet.running.clear();
+    expect(await s.statusHandler(statusEvent('cmd-status-2', 'Success'), CONTEXT)).toMatchObject({ kind: 'done' });
+  });
+
+  it('ignores a command still in progress and one no run knows', async () => {
+    const s = scenario('cmd-status-3');
+    expect(await s.statusHandler(statusEvent('cmd-status-3', 'InProgress'), CONTEXT)).toEqual({ kind: 'ignored', status: 'InProgress' });
+    expect(await s.statusHandler(statusEvent('cmd-of-someone-else', 'Success'), CONTEXT)).toEqual({ kind: 'unknown-command', commandId: 'cmd-of-someone-else' });
+    expect(s.logger.lines.at(-1)).toMatchObject({ level: 'warn', keys: { commandId: 'cmd-of-someone-else' } });
+  });
+
+  it('refuses an event of another kind, naming the field', async () => {
+    const s = scenario('cmd-status-4');
+    const other = { ...statusEvent('cmd-status-4', 'Success'), 'detail-type': 'EC2 Command Invocation Status-change Notification' };
+    await expect(s.statusHandler(other, CONTEXT)).rejects.toThrow(/^the SSM command status event is malformed: detail-type: /);
+    const noId = statusEvent('cmd-status-4', 'Success') as { detail: Record<string, unknown> };
+    delete noId.detail['command-id'];
+    await expect(s.statusHandler(noId, CONTEXT)).rejects.toThrow('the SSM command status event is malformed: detail.command-id: ');
+  });
+});
+
+describe('the sweep', () => {
+  it('finalizes an overdue run whose event never came, and only that', async () => {
+    const s = scenario('cmd-sweep-1', [{ instanceId: 'i-0bbbbbbbbbbbbbbb1' }]);
+    await s.startHandler(scheduleInput('2026-03-01T09:00:00Z'), CONTEXT);
+    s.fleet.running.add('i-0bbbbbbbbbbbbbbb1');
+    s.advance(29 * 60_000);
+    const early = await s.sweepHandler({ trigger: 'sweep' }, CONTEXT);
+    expect(early.runs.map((r) => r.runId)).not.toContain('20260301T090000Z-scheduled');
+    s.advance(2 * 60_000);
+    const swept = await s.sweepHandler({ trigger: 'sweep' }, CONTEXT);
+    expect(swept.runs.find((r) => r.runId === '20260301T090000Z-scheduled')).toMatchObject({ result: { kind: 'done' } });
+    const bundle = await (await stack.store.resumeRun('20260301T090000Z-scheduled')).evidence.readBundle();
+    expect(bundle.invocations['i-0bbbbbbbbbbbbbbb1']).toMatchObject({ Status: 'InProgress', ResponseCode: -1 });
+  });
+
+  it('refuses an input that is not the sweep schedule', async () => {
+    const s = scenario('cmd-sweep-2');
+    await expect(s.sweepHandler({ trigger: 'schedule' }, CONTEXT)).rejects.toThrow(/^the sweep schedule input is malformed: trigger: /);
+  });
+});
