@@ -13,6 +13,13 @@ export interface SimVmCertificates {
 }
 
 const PROXY_UID = 998;
+/** SCRIPT_VERSION of lib/diagnostic-script/fleet-audit-diagnostics.sh, printed in its identity section. */
+const SCRIPT_VERSION = '1.0.0';
+/**
+ * Bytes of /etc/certs/key.pem: the PKCS#8 PEM of the mesh's P-256 workload key (simulated certificates
+ * are ECDSA P-256 unless a fleet asks for RSA) with the newline that ends the file.
+ */
+const KEY_PEM_BYTES = 241;
 
 /**
  * Renders what the diagnostic script prints on this simulated VM, section by section in the script's
@@ -28,6 +35,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
   const started = nowSeconds - vm.uptimeSeconds;
   const vmClock = vm.faults.includes('clock-skew') ? nowSeconds - 300 : nowSeconds;
   const boundary = `@@fa-${rnd.hex(16)}`;
+  // curl exits 7 when nothing listens on the port: the script's rc for every HTTP section.
   const envoy = (name: string, body: () => string) => (stopped ? { name, content: '', rc: 7 } : { name, content: body() });
 
   const logs = new Map<LogPattern, { count: number; last: string }>();
@@ -53,19 +61,19 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
   const sections = [
     {
       name: 'identity',
-      content: [
+      content: lines([
         `hostname=${vm.hostname}`,
-        `ips=${vm.ip} fe80::${rnd.hex(4)}:${rnd.hex(4)}`,
+        `ips=${hostnameI(vm, rnd)}`,
         `clock=${vmClock}`,
         `os=${vm.hybrid ? 'Ubuntu 22.04.5 LTS' : 'Amazon Linux 2023.6.20241121'}`,
         `proxy_uid=${PROXY_UID}`,
         `proxy_gid=${PROXY_UID}`,
-        'script_version=1',
-      ].join('\n'),
+        `script_version=${SCRIPT_VERSION}`,
+      ]),
     },
     {
       name: 'systemd',
-      content: [
+      content: lines([
         'LoadState=loaded',
         `ActiveState=${stopped ? 'inactive' : 'active'}`,
         `SubState=${stopped ? 'dead' : 'running'}`,
@@ -73,11 +81,12 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
         `NRestarts=${looping ? 7 : 0}`,
         `ActiveEnterTimestamp=${stopped ? '' : `@${looping ? nowSeconds - 120 : started}`}`,
         `MainPID=${stopped ? 0 : rnd.int(900, 40000)}`,
-      ].join('\n'),
+      ]),
     },
     {
       name: 'readiness',
-      content: ['url=http://127.0.0.1:15021/healthz/ready', `http_code=${stopped ? '000' : notReady ? '503' : '200'}`, `curl_exit=${stopped ? 7 : 0}`].join('\n'),
+      content: lines(['url=http://127.0.0.1:15021/healthz/ready', `http_code=${stopped ? '000' : notReady ? '503' : '200'}`, `curl_exit=${stopped ? 7 : 0}`]),
+      rc: stopped ? 7 : 0,
     },
     envoy('envoy-server-info', () =>
       JSON.stringify(
@@ -98,14 +107,14 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
       ),
     ),
     envoy('envoy-stats', () =>
-      [
+      lines([
         `cluster_manager.cds.update_rejected: ${notReady ? 1 : 0}`,
         `cluster_manager.cds.update_success: ${rnd.int(3, 90)}`,
         `control_plane.connected_state: ${connected ? 1 : 0}`,
         'listener_manager.lds.update_rejected: 0',
         `listener_manager.lds.update_success: ${rnd.int(2, 80)}`,
         'server.state: 0',
-      ].join('\n'),
+      ]),
     ),
     ...(certificates
       ? [
@@ -119,6 +128,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     { name: 'cluster-env', content: renderClusterEnv(vm) },
     { name: 'mesh-config', content: renderMeshConfig(vm) },
     { name: 'iptables-save', content: renderIptables(vm, fleet.now, 'nft') },
+    // Legacy iptables is asked only about tables already loaded: none, unless it holds rules.
     vm.faults.includes('capture-split')
       ? { name: 'iptables-legacy-save', content: renderIptables(vm, fleet.now, 'legacy') }
       : { name: 'iptables-legacy-save', content: '' },
@@ -127,33 +137,52 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     ...(certificates
       ? [
           vm.faults.includes('openssl-missing')
-            ? { name: 'certs', content: renderCertsListing(vm, started, 'unknown'), missing: ['openssl'] }
-            : { name: 'certs', content: renderCertsListing(vm, started, 'yes') },
-          { name: 'cert-chain-pem', content: certificates.chainPem.trimEnd() },
-          { name: 'root-cert-pem', content: certificates.rootPem.trimEnd() },
+            ? { name: 'certs', content: renderCertsListing(vm, certificates, started, 'unknown'), missing: ['openssl'] }
+            : { name: 'certs', content: renderCertsListing(vm, certificates, started, 'yes') },
+          { name: 'cert-chain-pem', content: pemCertificateLines(certificates.chainPem) },
+          { name: 'root-cert-pem', content: pemCertificateLines(certificates.rootPem) },
         ]
       : []),
     { name: 'token', content: renderToken(vm, nowSeconds) },
     {
       name: 'versions',
-      content: [
+      content: lines([
         `package_manager=${vm.hybrid ? 'dpkg' : 'rpm'}`,
         `package_version=${vm.faults.includes('upgrade-not-restarted') ? '1.24.7' : vm.istioVersion}`,
         `pilot_agent_version=${vm.faults.includes('upgrade-not-restarted') ? '1.24.7' : vm.istioVersion}`,
-      ].join('\n'),
+      ]),
     },
   ];
   return formatDiagnosticOutput(boundary, sections);
 }
 
+/**
+ * Lines as the script prints them: each ended by a newline, which the section keeps (the script writes
+ * whole lines, and a file or a tool's output ends with its newline).
+ */
+function lines(items: readonly string[]): string {
+  return items.map((line) => `${line}\n`).join('');
+}
+
+/**
+ * What `hostname -I` prints, split into words by the script: every address but loopback and IPv6
+ * link-local ones, so not the fe80:: address the VM's interface also has.
+ */
+function hostnameI(vm: SimVm, rnd: SeededRandom): string {
+  // Drawn all the same: the values drawn after it (MainPID, Envoy's counters) stay those of the seed.
+  rnd.hex(4);
+  rnd.hex(4);
+  return vm.ip;
+}
+
 function renderLogs(hits: Map<LogPattern, { count: number; last: string }>): string {
-  return [
+  return lines([
     'source journal ok 1000',
     'source istio.log ok 2000',
     'source istio.err.log ok 12',
     ...LOG_PATTERNS.map((p) => `count ${p} ${hits.get(p)?.count ?? 0}`),
     ...LOG_PATTERNS.filter((p) => hits.has(p)).map((p) => `last ${p} ${hits.get(p)!.last}`),
-  ].join('\n');
+  ]);
 }
 
 /** cluster.env as `istioctl x workload entry configure` writes it: sorted, single-quoted. */
@@ -179,14 +208,15 @@ function renderClusterEnv(vm: SimVm): string {
     TRUST_DOMAIN: 'cluster.local',
   };
   if (vm.group) env.ISTIO_META_AUTO_REGISTER_GROUP = vm.group;
-  return Object.keys(env)
-    .sort()
-    .map((key) => `${key}='${env[key]}'`)
-    .join('\n');
+  return lines(
+    Object.keys(env)
+      .sort()
+      .map((key) => `${key}='${env[key]}'`),
+  );
 }
 
 function renderMeshConfig(vm: SimVm): string {
-  return [
+  return lines([
     'defaultConfig:',
     '  discoveryAddress: istiod.istio-system.svc:15012',
     '  proxyMetadata:',
@@ -195,7 +225,7 @@ function renderMeshConfig(vm: SimVm): string {
     '  readinessProbe:',
     '    httpGet:',
     '      port: 8080',
-  ].join('\n');
+  ]);
 }
 
 /** Live `iptables-save` after istio-iptables ran on a VM: chain headers, `-m tcp`, the VM's own istio-proxy uid. */
@@ -205,9 +235,9 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
   const stamp = iptablesStamp(now);
   const header = `# Generated by iptables-${backend}-save v1.8.8${backend === 'nft' ? ' (nf_tables)' : ' (legacy)'} on ${stamp}`;
   if (vm.faults.includes('capture-missing')) {
-    return [header, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`].join('\n');
+    return lines([header, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`]);
   }
-  return [
+  return lines([
     header,
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -241,13 +271,13 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
     '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
     'COMMIT',
     `# Completed on ${stamp}`,
-  ].join('\n');
+  ]);
 }
 
 /** The IPv6 nat table: istio-iptables leaves it alone on an IPv4-only VM. */
 function renderIp6tables(now: Date): string {
   const stamp = iptablesStamp(now);
-  return [`# Generated by ip6tables-nft-save v1.8.8 (nf_tables) on ${stamp}`, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`].join('\n');
+  return lines([`# Generated by ip6tables-nft-save v1.8.8 (nf_tables) on ${stamp}`, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`]);
 }
 
 /** iptables-save's date, `Thu Nov 26 06:00:00 2026`. */
@@ -255,10 +285,33 @@ function iptablesStamp(now: Date): string {
   return now.toUTCString().replace(/^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\S+) GMT$/, '$1 $3 $2 $5 $4');
 }
 
-function renderCertsListing(vm: SimVm, writtenAt: number, keyMatch: 'yes' | 'unknown'): string {
+/** `stat` of /etc/certs, whose files hold the VM's PEMs (each ended by a newline) and its workload key. */
+function renderCertsListing(vm: SimVm, certificates: SimVmCertificates, writtenAt: number, keyMatch: 'yes' | 'unknown'): string {
   const line = (mode: string, size: number, name: string) => `file mode=${mode} uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy size=${size} mtime=${writtenAt} name=${name}`;
   const keyMode = vm.faults.includes('key-world-readable') ? '0644' : '0600';
-  return [line('0644', 2240, 'cert-chain.pem'), line(keyMode, 241, 'key.pem'), line('0644', 1090, 'root-cert.pem'), `key_match=${keyMatch}`].join('\n');
+  return lines([
+    line('0644', pemFileBytes(certificates.chainPem), 'cert-chain.pem'),
+    line(keyMode, KEY_PEM_BYTES, 'key.pem'),
+    line('0644', pemFileBytes(certificates.rootPem), 'root-cert.pem'),
+    `key_match=${keyMatch}`,
+  ]);
+}
+
+function pemFileBytes(pem: string): number {
+  return Buffer.byteLength(pem.endsWith('\n') ? pem : `${pem}\n`);
+}
+
+/** What the script's pem_certs keeps of a PEM file: the lines of its CERTIFICATE blocks, nothing between them. */
+function pemCertificateLines(pem: string): string {
+  const kept: string[] = [];
+  let inside = false;
+  for (const line of pem.split('\n')) {
+    if (line.startsWith('-----BEGIN CERTIFICATE-----')) inside = true;
+    else if (line.startsWith('-----BEGIN ')) inside = false;
+    if (inside) kept.push(line);
+    if (line.startsWith('-----END CERTIFICATE-----')) inside = false;
+  }
+  return lines(kept);
 }
 
 function renderToken(vm: SimVm, nowSeconds: number): string {
@@ -269,17 +322,18 @@ function renderToken(vm: SimVm, nowSeconds: number): string {
     iss: 'https://kubernetes.default.svc.cluster.local',
     sub: `system:serviceaccount:${vm.namespace}:${vm.serviceAccount}`,
   };
-  return [
+  return lines([
     'present=yes',
     `mode=0640 uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy mtime=${claims.iat}`,
     `payload=${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
-  ].join('\n');
+  ]);
 }
 
 /** Envoy's `/config_dump?resource=dynamic_active_secrets` answer: `default` and `ROOTCA`, keys redacted. */
 function secretsDump(certs: SimVmCertificates, now: Date): string {
   const b64 = (pem: string) => Buffer.from(pem).toString('base64');
-  const updated = new Date(now.getTime() - 3600_000).toISOString();
+  // A protobuf Timestamp in JSON, as Envoy prints it: no fractional digits for a whole second.
+  const updated = new Date(now.getTime() - 3600_000).toISOString().replace(/\.000Z$/, 'Z');
   return JSON.stringify(
     {
       configs: [
@@ -327,7 +381,8 @@ function clustersDump(names: string[]): string {
     {
       configs: names.map((name) => ({
         '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
-        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name, type: name.startsWith('inbound') ? 'STATIC' : 'EDS' },
+        // proto3 JSON leaves out a field at its default: STATIC, DiscoveryType's zero value, is never printed.
+        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name, ...(name.startsWith('inbound') ? {} : { type: 'EDS' }) },
       })),
     },
     null,

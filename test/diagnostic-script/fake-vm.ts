@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ export const SHIMS = [
   'iptables-save', 'iptables-legacy-save', 'iptables-nft-save',
   'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save',
 ] as const;
-export const IPTABLES_TOOLS = SHIMS.filter((s) => s.includes('tables-'));
+export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
 export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl'] as const;
 
@@ -76,6 +76,94 @@ export interface FakeVmOptions {
   clustersBytes?: number;
   noCerts?: boolean;
   noToken?: boolean;
+
+  // The options below describe any VM in full (a simulated one, say); each one left out keeps the VM
+  // above.
+  /** `hostname -s`. */
+  hostname?: string;
+  /** Every address of the VM's interfaces; `hostname -I` prints them but loopback and IPv6 link-local ones. */
+  addresses?: string[];
+  /** PRETTY_NAME of /etc/os-release. */
+  os?: string;
+  /** The istio-proxy user, as `id -u/-g istio-proxy` answers. */
+  proxyUid?: number;
+  proxyGid?: number;
+  /** The VM's clock: `date -u +%s` answers this epoch second instead of the test machine's time. */
+  clock?: number;
+  /**
+   * Who owns the files `stat` describes. The test cannot chown to the VM's istio-proxy user, so a `stat`
+   * shim runs the real stat and answers this owner in place of %u, %g and %U.
+   */
+  fileOwner?: { uid: number; gid: number; name: string };
+  /** `systemctl show istio` property lines, in place of the ones `unit` and `oldSystemd` give. */
+  systemdProperties?: string[];
+  /** The whole output of `journalctl -u istio`, in place of the start script's line and journalLines. */
+  journal?: string[];
+  /** The whole of /var/log/istio/istio.log, in place of the default lines, logFillerLines and logLines. */
+  istioLog?: string[];
+  /** The whole of /var/log/istio/istio.err.log. */
+  istioErrLog?: string[];
+  /** The whole of cluster.env, in place of the fixture (clusterEnvExtra is still appended). */
+  clusterEnv?: string;
+  /** The whole of /etc/istio/config/mesh, in place of the fixture. */
+  meshConfig?: string;
+  /** What Envoy's /server_info says of its node and uptime. */
+  envoyNode?: EnvoyNode;
+  /** Every stat Envoy holds; /stats answers those its filter selects. */
+  envoyStats?: Record<string, number>;
+  /** The SDS secrets Envoy holds, in place of the test PKI's. */
+  envoySecrets?: EnvoySecrets;
+  /** Envoy's dynamic clusters, in place of the default ones; `{}` answers a list left empty. */
+  envoyClusters?: { active: EnvoyCluster[]; warming: EnvoyCluster[] };
+  /**
+   * The iptables save tools the VM has, each with its backend and what `<tool> -t <table>` prints for
+   * each table; a table left out does not exist. Tools left out are not installed.
+   */
+  iptables?: Partial<Record<IptablesTool, IptablesToolState>>;
+  /** /proc/net/ip_tables_names and ip6_tables_names: the tables legacy iptables has loaded. */
+  legacyTables?: { ipv4: string[]; ipv6: string[] };
+  /** The /etc/certs files, in place of the test PKI's, with their modification time. */
+  certificates?: { chainPem: string; rootPem: string; keyPem: string; mtime: number };
+  /** The claims of the istio-token JWT (signed with a test key) and the file's modification time. */
+  token?: { claims: Record<string, unknown>; mtime: number };
+  /** Which package manager knows istio-sidecar (default dpkg), and the versions installed. */
+  packageManager?: 'dpkg' | 'rpm';
+  packageVersion?: string;
+  pilotAgentVersion?: string;
+}
+
+export type IptablesTool = (typeof IPTABLES_TOOLS)[number];
+
+export interface IptablesToolState {
+  backend: 'nf_tables' | 'legacy';
+  /** Table name → the tool's whole output for `-t <table>`, comment lines included. */
+  tables: Partial<Record<string, string>>;
+}
+
+export interface EnvoyNode {
+  ip: string;
+  hostname: string;
+  namespace: string;
+  /** `node.cluster`: `<workload name>.<namespace>`. */
+  cluster: string;
+  istioVersion: string;
+  uptimeSeconds: number;
+}
+
+export interface EnvoySecrets {
+  /** The `default` secret's certificate chain. */
+  chainPem: string;
+  /** The `ROOTCA` secret's trusted CA. */
+  rootPem: string;
+  /** The SDS response's version, as the agent's SDS server chose it. */
+  versionInfo: string;
+  lastUpdated: Date;
+}
+
+export interface EnvoyCluster {
+  name: string;
+  /** envoy.config.cluster.v3.Cluster.DiscoveryType. */
+  type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS' | 'EDS' | 'ORIGINAL_DST';
 }
 
 export interface RunResult {
@@ -199,9 +287,11 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   const without = new Set(options.without ?? []);
 
   writeRoot(root, pki, options);
-  writeShims(shimDir, callsLog, options, without);
+  writeShims(shimDir, base, callsLog, options, without);
+  // These real tools are reached through a shim instead, which knows where the real one is.
+  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : [])]);
   for (const tool of REAL_TOOLS) {
-    if (without.has(tool)) continue;
+    if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
     if (!real) throw new Error(`${tool} is not installed on the test machine`);
     symlinkSync(real, join(toolDir, tool));
@@ -276,10 +366,11 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
-function write(path: string, content: string, mode = 0o644): void {
+function write(path: string, content: string, mode = 0o644, mtime?: number): void {
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(path, content);
   chmodSync(path, mode);
+  if (mtime !== undefined) utimesSync(path, mtime, mtime);
 }
 
 function fixture(name: string): string {
@@ -287,11 +378,11 @@ function fixture(name: string): string {
 }
 
 function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
-  write(join(root, 'etc/os-release'), `PRETTY_NAME="${VM.os}"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n`);
+  write(join(root, 'etc/os-release'), `PRETTY_NAME="${options.os ?? VM.os}"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n`);
   // What istioctl x workload entry configure writes, as installed on the VM.
-  const clusterEnv = fixture('cluster.env');
+  const clusterEnv = options.clusterEnv ?? fixture('cluster.env');
   write(join(root, 'var/lib/istio/envoy/cluster.env'), clusterEnv + (options.clusterEnvExtra ?? ''));
-  let mesh = fixture('mesh.yaml');
+  let mesh = options.meshConfig ?? fixture('mesh.yaml');
   if (options.meshBytes) {
     const pad: string[] = [];
     for (let i = 0; mesh.length + pad.join('').length < options.meshBytes; i++) pad.push(`    PADDING_${i}: "${'x'.repeat(60)}"\n`);
@@ -300,14 +391,54 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   write(join(root, 'etc/istio/config/mesh'), mesh);
   write(join(root, 'etc/hosts'), fixture('hosts'));
 
-  if (!options.noCerts) {
+  if (!options.noCerts && options.certificates) {
+    const { chainPem, rootPem, keyPem, mtime } = options.certificates;
+    write(join(root, 'etc/certs/cert-chain.pem'), chainPem + (options.keyInCertChain ? keyPem : ''), 0o644, mtime);
+    write(join(root, 'etc/certs/root-cert.pem'), rootPem, 0o644, mtime);
+    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : keyPem, options.keyMode ?? 0o600, mtime);
+  } else if (!options.noCerts) {
     const chain = pki.leafPem + pki.rootPem + (options.keyInCertChain ? pki.keyPem : '');
     write(join(root, 'etc/certs/cert-chain.pem'), chain);
     write(join(root, 'etc/certs/root-cert.pem'), pki.rootPem);
     write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
   }
-  if (!options.noToken) write(join(root, 'var/run/secrets/tokens/istio-token'), pki.jwt, 0o640);
+  if (!options.noToken && options.token) {
+    write(join(root, 'var/run/secrets/tokens/istio-token'), signJwt(options.token.claims, pki.otherKeyPem), 0o640, options.token.mtime);
+  } else if (!options.noToken) {
+    write(join(root, 'var/run/secrets/tokens/istio-token'), pki.jwt, 0o640);
+  }
 
+  if (options.istioLog) write(join(root, 'var/log/istio/istio.log'), lines(options.istioLog));
+  else writeDefaultIstioLog(root, options);
+  write(
+    join(root, 'var/log/istio/istio.err.log'),
+    options.istioErrLog
+      ? lines(options.istioErrLog)
+      : '[2026-11-26 06:20:00.900][21][warning][config] [source/extensions/config_subscription/grpc/grpc_stream.h:152] StreamAggregatedResources gRPC config stream closed: 14, connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"\n',
+  );
+
+  if (options.legacyTables) {
+    write(join(root, 'proc/net/ip_tables_names'), lines(options.legacyTables.ipv4));
+    write(join(root, 'proc/net/ip6_tables_names'), lines(options.legacyTables.ipv6));
+  } else {
+    // Legacy iptables has only filter and mangle loaded (IPv4) and nothing for IPv6.
+    write(join(root, 'proc/net/ip_tables_names'), 'filter\nmangle\n');
+  }
+}
+
+/** Lines as a file holds them: each ended by a newline. */
+function lines(items: readonly string[]): string {
+  return items.map((line) => `${line}\n`).join('');
+}
+
+/** header.payload.signature, RS256: nobody on the VM checks the signature, but the token has one. */
+function signJwt(claims: Record<string, unknown>, keyPem: string): string {
+  const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+  const signingInput = `${b64url(JSON.stringify({ alg: 'RS256', kid: 'fake-vm-signing-key' }))}.${b64url(JSON.stringify(claims))}`;
+  return `${signingInput}.${sign('sha256', Buffer.from(signingInput), createPrivateKey(keyPem)).toString('base64url')}`;
+}
+
+function writeDefaultIstioLog(root: string, options: FakeVmOptions): void {
   const log: string[] = [];
   for (let i = 0; i < (options.logFillerLines ?? 0); i++) {
     log.push(`2026-11-26T06:${String(Math.floor(i / 600) % 60).padStart(2, '0')}:00.000000Z\tinfo\tads\tADS: new connection for node:${i}`);
@@ -321,18 +452,15 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
     ...(options.logLines ?? []),
   );
   write(join(root, 'var/log/istio/istio.log'), `${log.join('\n')}\n`);
-  write(join(root, 'var/log/istio/istio.err.log'), '[2026-11-26 06:20:00.900][21][warning][config] [source/extensions/config_subscription/grpc/grpc_stream.h:152] StreamAggregatedResources gRPC config stream closed: 14, connection error: desc = "transport: Error while dialing: dial tcp 10.100.0.12:15012: connect: connection refused"\n');
-
-  // Legacy iptables has only filter and mangle loaded (IPv4) and nothing for IPv6.
-  write(join(root, 'proc/net/ip_tables_names'), 'filter\nmangle\n');
 }
 
 /** POSIX sh shims; each records its invocation and answers like the real tool on an Istio VM. */
-function writeShims(dir: string, callsLog: string, options: FakeVmOptions, without: Set<string>): void {
+function writeShims(dir: string, base: string, callsLog: string, options: FakeVmOptions, without: Set<string>): void {
   const unit = options.unit ?? 'running';
   const stamp = options.oldSystemd ? 'Tue 2025-11-26 06:20:00 UTC' : `@${VM.activeEnterSeconds}`;
   const systemdProps =
-    unit === 'not-found'
+    options.systemdProperties ??
+    (unit === 'not-found'
       ? ['LoadState=not-found', 'ActiveState=inactive', 'SubState=dead', 'UnitFileState=', 'NRestarts=0', 'ActiveEnterTimestamp=', 'MainPID=0']
       : [
           'LoadState=loaded',
@@ -342,7 +470,14 @@ function writeShims(dir: string, callsLog: string, options: FakeVmOptions, witho
           'NRestarts=0',
           `ActiveEnterTimestamp=${unit === 'running' ? stamp : ''}`,
           `MainPID=${unit === 'running' ? VM.mainPid : 0}`,
-        ];
+        ]);
+  // Kept outside the root: the journal is not a file the script reads.
+  const journal = join(base, 'journal');
+  writeFileSync(journal, lines(options.journal ?? [JOURNAL_START, ...(options.journalLines ?? [])]));
+  const hostname = options.hostname ?? VM.hostname;
+  // hostname(1): -I prints every address but those of the loopback interface and IPv6 link-local ones.
+  const shown = (options.addresses ?? [VM.ip, VM.ip6]).filter((a) => !/^127\./.test(a) && a !== '::1' && !/^fe[89ab][0-9a-f]:/i.test(a));
+  const version = options.packageVersion ?? VM.istioVersion;
   const shims: Record<string, string> = {
     systemctl: `
 case " $* " in *" show "*) ;; *) echo "systemctl shim: only show is expected: $*" >&2; exit 64 ;; esac
@@ -352,31 +487,104 @@ ${systemdProps.join('\n')}
 EOF`,
     journalctl: `
 case " $* " in *" -u istio "*) ;; *) echo "journalctl shim: only -u istio is expected: $*" >&2; exit 64 ;; esac
-cat <<'EOF'
-${[JOURNAL_START, ...(options.journalLines ?? [])].join('\n')}
-EOF`,
+cat ${sq(journal)}`,
     hostname: `
 case "$1" in
-  -s) echo ${VM.hostname} ;;
-  -I) echo "${VM.ip} ${VM.ip6} " ;;
-  *) echo ${VM.hostname}.ec2.internal ;;
+  -s) echo ${sq(hostname)} ;;
+  -I) echo ${sq(shown.map((a) => `${a} `).join(''))} ;;
+  *) echo ${sq(`${hostname}.ec2.internal`)} ;;
 esac`,
     id: `
 case "$1 $2" in
-  "-u istio-proxy" | "-g istio-proxy") echo ${VM.proxyUid} ;;
+  "-u istio-proxy") echo ${options.proxyUid ?? VM.proxyUid} ;;
+  "-g istio-proxy") echo ${options.proxyGid ?? options.proxyUid ?? VM.proxyUid} ;;
   *) echo "id: '$2': no such user" >&2; exit 1 ;;
 esac`,
-    'dpkg-query': `
-case "$*" in *istio-sidecar*) printf '%s' ${VM.istioVersion} ;; *) echo "dpkg-query: no packages found" >&2; exit 1 ;; esac`,
     'pilot-agent': `
-case "$*" in "version -s") echo ${VM.istioVersion} ;; *) echo "pilot-agent shim: unexpected $*" >&2; exit 64 ;; esac`,
+case "$*" in "version -s") echo ${sq(options.pilotAgentVersion ?? VM.istioVersion)} ;; *) echo "pilot-agent shim: unexpected $*" >&2; exit 64 ;; esac`,
   };
-  for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
+  if (options.packageManager === 'rpm') {
+    shims.rpm = `
+case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "package $* is not installed"; exit 1 ;; esac`;
+  } else {
+    shims['dpkg-query'] = `
+case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query: no packages found" >&2; exit 1 ;; esac`;
+  }
+  if (options.iptables) {
+    for (const [tool, state] of Object.entries(options.iptables)) shims[tool] = iptablesStateShim(tool, state, join(base, 'iptables'));
+  } else {
+    for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
+  }
+  if (options.clock !== undefined) shims.date = dateShim(options.clock);
+  if (options.fileOwner) shims.stat = statShim(options.fileOwner);
 
   for (const [name, body] of Object.entries(shims)) {
     if (without.has(name)) continue;
     write(join(dir, name), `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${callsLog}'\n${body.trimStart()}\n`, 0o755);
   }
+}
+
+/** A word the shell reads back as exactly `text`. */
+function sq(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+function realTool(name: string): string {
+  const path = findOnPath(name);
+  if (!path) throw new Error(`${name} is not installed on the test machine`);
+  return path;
+}
+
+/** `date -u +%s` answers the VM's clock; anything else goes to the real date. */
+function dateShim(clock: number): string {
+  return `
+case "$*" in "-u +%s") echo ${Math.floor(clock)} ;; *) exec ${sq(realTool('date'))} "$@" ;; esac`;
+}
+
+/** The real stat, with %u, %g and %U of every -c format answered as the given owner. */
+function statShim(owner: { uid: number; gid: number; name: string }): string {
+  return `
+prev=
+for a do
+  shift
+  if [ "$prev" = -c ]; then
+    f=$a a=
+    while [ -n "$f" ]; do
+      case $f in
+        %u*) a=\${a}${owner.uid} f=\${f#%u} ;;
+        %g*) a=\${a}${owner.gid} f=\${f#%g} ;;
+        %U*) a=\${a}${sq(owner.name)} f=\${f#%U} ;;
+        %?*) a=\${a}\${f%"\${f#??}"} f=\${f#??} ;;
+        *) a=\${a}\${f%"\${f#?}"} f=\${f#?} ;;
+      esac
+    done
+    prev=-c-done
+  else
+    prev=$a
+  fi
+  set -- "$@" "$a"
+done
+exec ${sq(realTool('stat'))} "$@"`;
+}
+
+/** A save tool answering `--version` with its backend and `-t <table>` with the given outputs, byte for byte. */
+function iptablesStateShim(tool: string, state: IptablesToolState, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const cases = Object.entries(state.tables).map(([table, text]) => {
+    const file = join(dir, `${tool}.${table}`);
+    writeFileSync(file, text ?? '');
+    return `  ${table}) cat ${sq(file)} ;;`;
+  });
+  return `
+case "$1" in
+  --version | -V) echo "${tool} v1.8.8 (${state.backend})"; exit 0 ;;
+  -t) ;;
+  *) echo "${tool} shim: only -t TABLE is expected: $*" >&2; exit 64 ;;
+esac
+case "$2" in
+${cases.join('\n')}
+  *) echo "${tool}: Table does not exist (do you need to insmod?)" >&2; exit 1 ;;
+esac`;
 }
 
 /**
@@ -497,24 +705,30 @@ function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
   switch (url.pathname) {
     case '/healthz/ready':
       return { status: options.readiness === 503 ? 503 : 200, type: 'text/plain', body: '' };
-    case '/server_info':
+    case '/server_info': {
+      const node = options.envoyNode ?? { ip: VM.ip, hostname: VM.hostname, namespace: VM.namespace, cluster: `foo.${VM.namespace}`, istioVersion: VM.istioVersion, uptimeSeconds: 3600 };
       return json({
         version: '7d8b1c0b0ad3b4c3bd9f9c3d4e4b2c2c1a2b3c4d/1.32.3/Clean/RELEASE/BoringSSL',
         state: 'LIVE',
         hot_restart_version: 'disabled',
         command_line_options: { base_id: '0', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', log_level: 'warning', drain_strategy: 'Immediate' },
         node: {
-          id: `sidecar~${VM.ip}~${VM.hostname}.${VM.namespace}~${VM.namespace}.svc.cluster.local`,
-          cluster: `foo.${VM.namespace}`,
-          metadata: { ISTIO_VERSION: VM.istioVersion, NAMESPACE: VM.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount },
+          // Istio's proxy id: <type>~<ip>~<pod or VM name>.<namespace>~<namespace>.svc.<domain>.
+          id: `sidecar~${node.ip}~${node.hostname}.${node.namespace}~${node.namespace}.svc.cluster.local`,
+          cluster: node.cluster,
+          metadata: { ISTIO_VERSION: node.istioVersion, NAMESPACE: node.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount },
         },
-        uptime_current_epoch: '3600s',
-        uptime_all_epochs: '3600s',
+        // protobuf Duration in JSON: seconds with an `s`.
+        uptime_current_epoch: `${node.uptimeSeconds}s`,
+        uptime_all_epochs: `${node.uptimeSeconds}s`,
       });
+    }
     case '/stats': {
       const filter = url.searchParams.get('filter');
       const re = filter === null ? undefined : new RegExp(filter);
-      return { status: 200, type: 'text/plain', body: `${STATS.filter((l) => !re || re.test(l.slice(0, l.indexOf(':')))).join('\n')}\n` };
+      // Envoy's text stats come sorted by name, one `name: value` line each.
+      const all = options.envoyStats ? Object.keys(options.envoyStats).sort().map((name) => `${name}: ${options.envoyStats![name]}`) : STATS;
+      return { status: 200, type: 'text/plain', body: `${all.filter((l) => !re || re.test(l.slice(0, l.indexOf(':')))).join('\n')}\n` };
     }
     case '/config_dump':
       return configDump(url.searchParams.get('resource'), url.searchParams.get('mask'), pki, options);
@@ -531,13 +745,26 @@ function configDump(resource: string | null, mask: string | null, pki: Pki, opti
       configs: Array<{ dynamic_active_secrets: Array<{ name: string; secret: Record<string, unknown> }> }>;
     };
     const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const held = options.envoySecrets;
     const configs = dump.configs[0]!.dynamic_active_secrets.map((s) => {
       const secret = structuredClone(s.secret) as { tls_certificate?: { certificate_chain: { inline_bytes: string } }; validation_context?: { trusted_ca: { inline_bytes: string } } };
-      if (secret.tls_certificate) secret.tls_certificate.certificate_chain.inline_bytes = b64(pki.leafPem + pki.rootPem);
-      if (secret.validation_context) secret.validation_context.trusted_ca.inline_bytes = b64(pki.rootPem);
-      return { '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s, secret };
+      if (secret.tls_certificate) secret.tls_certificate.certificate_chain.inline_bytes = b64(held ? held.chainPem : pki.leafPem + pki.rootPem);
+      if (secret.validation_context) secret.validation_context.trusted_ca.inline_bytes = b64(held ? held.rootPem : pki.rootPem);
+      const versions = held ? { version_info: held.versionInfo, last_updated: protobufTimestamp(held.lastUpdated) } : {};
+      return { '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s, ...versions, secret };
     });
     return json({ configs });
+  }
+  if (options.envoyClusters && mask === 'cluster.name,cluster.type' && (resource === 'dynamic_active_clusters' || resource === 'dynamic_warming_clusters')) {
+    const list = resource === 'dynamic_active_clusters' ? options.envoyClusters.active : options.envoyClusters.warming;
+    if (list.length === 0) return json({});
+    return json({
+      configs: list.map((c) => ({
+        '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+        // proto3 JSON leaves a field at its default out: STATIC is DiscoveryType's zero value.
+        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: c.name, ...(c.type === 'STATIC' ? {} : { type: c.type }) },
+      })),
+    });
   }
   if (resource === 'dynamic_active_clusters' && mask === 'cluster.name,cluster.type') {
     const cluster = (name: string, type: string) => ({
@@ -559,6 +786,11 @@ function configDump(resource: string | null, mask: string | null, pki: Pki, opti
   }
   if (resource === 'dynamic_warming_secrets' || resource === 'dynamic_warming_clusters') return json({});
   return { status: 400, type: 'text/plain', body: 'unexpected config_dump query\n' };
+}
+
+/** A protobuf Timestamp in JSON: RFC 3339 in UTC, with 0, 3, 6 or 9 fractional digits (here 0 or 3). */
+function protobufTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.000Z$/, 'Z');
 }
 
 /** Digest of a directory tree: names, types, modes, owners, sizes, mtimes/ctimes and contents. */
