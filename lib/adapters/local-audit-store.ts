@@ -18,11 +18,17 @@ import {
 export { BundleError } from './bundle-layout.ts';
 
 /** Writes a file so that a reader sees the old content or the new, never half of it. */
-export async function writeFileAtomic(path: string, body: string): Promise<void> {
+export async function writeFileAtomic(path: string, body: string, mode = EVIDENCE_FILE_MODE): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await writeFile(tmp, body, { mode: 0o644 });
+  await writeFile(tmp, body, { mode });
   await rename(tmp, path);
 }
+
+// Evidence holds what the VMs printed (their configuration, addresses, certificates): only its owner reads it.
+// Reports are made to be shared.
+const EVIDENCE_FILE_MODE = 0o600;
+const EVIDENCE_DIR_MODE = 0o700;
+const REPORT_FILE_MODE = 0o644;
 
 /** An evidence bundle in a directory, laid out as DESIGN.md contract 1 says. */
 export class LocalBundle implements EvidenceWriter, EvidenceReader {
@@ -33,26 +39,26 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
   }
 
   async writeManifest(manifest: Manifest): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: EVIDENCE_DIR_MODE });
     await writeFileAtomic(join(this.dir, MANIFEST_FILE), json(manifest));
   }
 
   async writeInventory(inventory: Inventory): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: EVIDENCE_DIR_MODE });
     await writeFileAtomic(join(this.dir, INVENTORY_FILE), json(inventory));
   }
 
   async writeInvocation(invocation: Invocation): Promise<void> {
     const path = join(this.dir, invocationPath(invocation));
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: EVIDENCE_DIR_MODE });
     await writeFileAtomic(path, json(invocation));
   }
 
   async writeCluster(cluster: ClusterEvidence): Promise<void> {
     const files = clusterFiles(cluster);
     const dir = join(this.dir, CLUSTER_DIR);
-    await mkdir(join(dir, 'syncz'), { recursive: true });
-    await mkdir(join(dir, 'root-ca'), { recursive: true });
+    await mkdir(join(dir, 'syncz'), { recursive: true, mode: EVIDENCE_DIR_MODE });
+    await mkdir(join(dir, 'root-ca'), { recursive: true, mode: EVIDENCE_DIR_MODE });
     for (const file of files) await writeFileAtomic(join(this.dir, file.path), json(file.value));
   }
 
@@ -95,7 +101,7 @@ export class LocalArtifactWriter implements ArtifactWriter {
   async writeArtifact(artifact: Artifact): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     const path = join(this.dir, artifact.name);
-    await writeFileAtomic(path, artifact.body);
+    await writeFileAtomic(path, artifact.body, REPORT_FILE_MODE);
     return path;
   }
 }

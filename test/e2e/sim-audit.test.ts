@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,12 @@ describe('an audit of the simulated fleet', () => {
     expect(result.written.map((p) => p.slice(dir.length))).toEqual(['/store/e2e/report.json', '/store/e2e/report.html']);
     const stored = JSON.parse(readFileSync(join(dir, 'store', 'e2e', 'report.json'), 'utf8')) as Report;
     expect(stored).toEqual(result.report);
+  });
+
+  it('keeps the evidence readable by its owner only, and the reports shareable', () => {
+    const mode = (path: string) => statSync(join(dir, 'store', 'e2e', path)).mode & 0o777;
+    expect([mode('evidence'), mode('evidence/manifest.json'), mode(`evidence/invocations/${fleet.vms[0]!.instanceId}.json`), mode('evidence/cluster/syncz')]).toEqual([0o700, 0o600, 0o600, 0o700]);
+    expect(mode('report.json')).toBe(0o644);
   });
 
   it('gives the same report when the stored bundle is analyzed again', async () => {
