@@ -60,7 +60,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--out <dir>', 'the local audit store', 'audit-store')
     .option('--run-id <id>', 'the run id (default: the start time and a random suffix)')
     .addOption(failOnOption())
-    .option('--region <region>', 'AWS region (default: AWS_REGION)')
+    .option('--region <region>', "AWS region (default: the SDK's: AWS_REGION, then the profile)")
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--tag <key=value>', 'audit the managed nodes with this tag (KEY=VALUE, KEY=VALUE1,VALUE2, or KEY for any value)')
