@@ -13,7 +13,8 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
       ...Object.entries(s.byControl).map(([id, c]) => [id, c.severity, String(c.PASS), String(c.FAIL), String(c.ERROR), String(c.SKIP), String(c.WAIVED), c.title]),
     ]),
   ];
-  const worst = worstVms(report).slice(0, options.worst ?? 10);
+  const all = worstVms(report);
+  const worst = all.slice(0, options.worst ?? 10);
   if (worst.length > 0) {
     lines.push('', 'Worst VMs:');
     lines.push(
@@ -27,6 +28,7 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
         ]),
       ]),
     );
+    if (all.length > worst.length) lines.push(`… and ${all.length - worst.length} more VMs that are not compliant: see report.html`);
   }
   const other = report.findings.filter((f) => f.subject.kind !== 'vm' && (f.status === 'FAIL' || f.status === 'ERROR'));
   if (other.length > 0) {
