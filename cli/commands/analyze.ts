@@ -4,6 +4,7 @@ import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import { exitCodeFor, failOnOption, type CommandContext } from '../context.ts';
+import { readWaiversFile } from '../waivers-file.ts';
 
 /** `fleet-audit analyze <bundle-dir>`: rebuild the reports from stored evidence alone. */
 export function registerAnalyzeCommand(program: Command, { io, setExitCode }: CommandContext): void {
@@ -12,9 +13,11 @@ export function registerAnalyzeCommand(program: Command, { io, setExitCode }: Co
     .description('Analyze a stored evidence bundle again and write its reports')
     .argument('<bundle-dir>', 'the evidence bundle directory (…/<run>/evidence)')
     .option('--out <dir>', 'where to write report.json and report.html', '.')
+    .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (JSON: {"waivers": [...]})')
     .addOption(failOnOption())
-    .action(async (bundleDir: string, opts: { out: string; failOn?: Severity }) => {
-      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), new LocalArtifactWriter(opts.out));
+    .action(async (bundleDir: string, opts: { out: string; waivers?: string; failOn?: Severity }) => {
+      const waivers = opts.waivers ? await readWaiversFile(opts.waivers) : [];
+      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), new LocalArtifactWriter(opts.out), { waivers });
       io.stdout(renderTerminalSummary(result.report));
       io.stdout(`\nReports:  ${result.written.join('\n          ')}\n`);
       setExitCode(exitCodeFor(result.report, opts.failOn));

@@ -15,10 +15,13 @@ import {
   type VmSummary,
 } from './report.ts';
 import { parseVmSnapshot, type VmSnapshot } from './vm-snapshot.ts';
+import { applyWaivers, type Waiver } from './waivers.ts';
 
 export interface AnalyzeOptions {
   thresholds?: Partial<Thresholds>;
   controls?: readonly Control[];
+  /** Accepted FAILs (`--waivers`), judged valid or expired at the evidence's time. */
+  waivers?: readonly Waiver[];
 }
 
 /**
@@ -39,7 +42,8 @@ export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = 
   );
   const ctx: AuditContext = { now: new Date(finishedAt), vms, mesh, meshRoots, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } };
   const controls = options.controls ?? CONTROLS;
-  const findings = controls.flatMap((control) => control.evaluate(ctx).sort((a, b) => compareText(a.subject.id, b.subject.id)));
+  const evaluated = controls.flatMap((control) => control.evaluate(ctx).sort((a, b) => compareText(a.subject.id, b.subject.id)));
+  const findings = applyWaivers(evaluated, options.waivers ?? [], ctx.now);
   const vmSummaries = vms.map((vm) => summarizeVm(vm, findings));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,

@@ -65,6 +65,20 @@ describe('fleet-audit run and analyze', () => {
     expect(existsSync(join(out, 'report.json'))).toBe(false);
   });
 
+  it('analyze --waivers reports the covered FAILs as WAIVED, and refuses a bad waivers file naming it', async () => {
+    const file = join(dir, 'waivers.json');
+    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', reason: 'machine being rebuilt', expires: '2099-01-01T00:00:00Z' }] }));
+    const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived'), '--waivers', file]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'waived', 'report.json'), 'utf8')) as { findings: Array<{ control: string; status: string }> };
+    expect(report.findings.filter((f) => f.control === 'REG-02' && f.status === 'FAIL')).toEqual([]);
+    expect(report.findings.some((f) => f.control === 'REG-02' && f.status === 'WAIVED')).toBe(true);
+    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', reason: 'forever' }] }));
+    const bad = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-bad'), '--waivers', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${file}: waivers.0.expires:`);
+  });
+
   it('rejects bad flags with a usage error', async () => {
     expect((await cli(['run', '--vms', '0'])).code).toBe(2);
     expect((await cli(['run', '--fail-on', 'SEVERE'])).code).toBe(2);
