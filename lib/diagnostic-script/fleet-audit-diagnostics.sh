@@ -1,9 +1,9 @@
 #!/bin/sh
 # fleet-audit VM diagnostics: prints the output format v1 of docs/diagnostic-output.md on stdout.
 #
-# Read-only: it changes nothing on the VM and installs nothing; its only writes are temporary files in
-# one mktemp -d directory, removed on exit. It never prints a private key, a bearer token or a
-# cluster.env value whose name looks secret.
+# Read-only: it changes nothing on the VM, loads no kernel module and installs nothing; its only writes
+# are temporary files in one mktemp -d directory, removed on exit. It never prints a private key, a
+# bearer token or a value whose name looks secret, and reads regular files only, each up to a bound.
 # Inputs, overridable so it can run against a fake VM: FLEET_AUDIT_ROOT (prefix of every file path),
 # ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH.
 # Runs under dash, bash and busybox ash. Everything is inside functions and the last lines call
@@ -23,11 +23,31 @@ have() {
   command -v "$1" >/dev/null 2>&1
 }
 
-# Prints "$T/out" as section $1 bounded to $2 bytes, with rc $3; then resets the per-section state.
-# rc is the exit status of the section's main command: curl for HTTP sections, hostname -s (identity),
-# journalctl (logs), the package query (versions), stat (certs), reading the file for file sections
-# (1 when it is absent), 127 when the tool is not installed.
+# Runs a command under timeout where the VM has a working one. One that runs out leaves $T/to, which
+# makes its section's rc 124; busybox's timeout kills the command, whose status is then 143 or 137.
+tmo() {
+  [ -n "$TMO" ] || { "$@"; return; }
+  timeout -k 5 10 "$@"
+  set -- $?
+  case $1 in 124 | 137 | 143) : > "$T/to" && return 124 ;; esac
+  return "$1"
+}
+
+# Succeeds when $1 is a regular file (after links): not a FIFO, which blocks, nor an endless device.
+# Sets CUT when it holds more than the $2 bytes read of it.
+reg() {
+  [ -f "$1" ] || return 1
+  n=$(head -c $(($2 + 1)) "$1" 2>/dev/null | wc -c)
+  [ $((n)) -le "$2" ] || CUT=1
+}
+
+# Prints "$T/out" as section $1 bounded to $2 bytes, with rc $3 (124 when a command timed out); then
+# resets the per-section state.
 emit() {
+  if [ -e "$T/to" ]; then
+    rm -f "$T/to"
+    set -- "$1" "$2" 124
+  fi
   size=$(wc -c < "$T/out")
   size=$((size + 0))
   printf '%s BEGIN %s\n' "$B" "$1"
@@ -62,10 +82,11 @@ s_identity() {
   fi
   if need date; then clock=$(date -u +%s 2>/dev/null); fi
   for f in "$ROOT/etc/os-release" "$ROOT/usr/lib/os-release"; do
-    [ -r "$f" ] || continue
-    while IFS= read -r line || [ -n "$line" ]; do
-      case $line in PRETTY_NAME=*) os=${line#PRETTY_NAME=} ;; esac
-    done < "$f"
+    [ -f "$f" ] || continue
+    os=$(head -c 65536 "$f" | while IFS= read -r line || [ -n "$line" ]; do
+      case $line in PRETTY_NAME=*) printf '%s\n' "${line#PRETTY_NAME=}" ;; esac
+    done)
+    os=${os##*"$NL"}
     break
   done
   case $os in
@@ -79,8 +100,8 @@ s_identity() {
       ;;
   esac
   if need id; then
-    uid=$(id -u istio-proxy 2>/dev/null) || uid=
-    gid=$(id -g istio-proxy 2>/dev/null) || gid=
+    uid=$(tmo id -u istio-proxy 2>/dev/null) || uid=
+    [ -e "$T/to" ] || gid=$(tmo id -g istio-proxy 2>/dev/null) || gid=
   fi
   set -f
   # shellcheck disable=SC2086 # splitting joins hostname -I's blanks and newlines into single spaces
@@ -95,11 +116,11 @@ s_systemd() {
   rc=127
   if need systemctl; then
     props=LoadState,ActiveState,SubState,UnitFileState,NRestarts,ActiveEnterTimestamp,MainPID
-    systemctl --no-pager show istio --timestamp=unix -p "$props" > "$T/out" 2>/dev/null
+    tmo systemctl --no-pager show istio --timestamp=unix -p "$props" > "$T/out" 2>/dev/null
     rc=$?
-    if [ "$rc" -ne 0 ]; then
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; then
       # systemd < 248 does not know --timestamp=unix.
-      systemctl --no-pager show istio -p "$props" > "$T/out" 2>/dev/null
+      tmo systemctl --no-pager show istio -p "$props" > "$T/out" 2>/dev/null
       rc=$?
     fi
   fi
@@ -131,6 +152,16 @@ s_envoy() {
     rc=$?
   fi
   emit "$name" "$limit" "$rc"
+}
+
+# node.metadata holds every ISTIO_META_* variable.
+s_server_info() {
+  rc=127
+  if need curl; then
+    { fetch -sS -m 5 "$ENVOY/server_info" 2>/dev/null; echo $? > "$T/rc"; } | redact_json > "$T/out"
+    rc=$(cat "$T/rc")
+  fi
+  emit envoy-server-info 65536 "$rc"
 }
 
 # Appends one log source's lines to the pool and its `source` line to the section.
@@ -166,7 +197,7 @@ s_logs() {
   need tail || ok=
   if [ -n "$ok" ]; then
     if need journalctl; then
-      journalctl -q -u istio -n 1000 --no-pager -o cat > "$T/src" 2>/dev/null
+      tmo journalctl -q -u istio -n 1000 --no-pager -o cat > "$T/src" 2>/dev/null
       rc=$?
       if [ "$rc" -eq 0 ]; then add_source journal ok "$T/src"; else add_source journal error "$T/src"; fi
     else
@@ -176,12 +207,14 @@ s_logs() {
       p=$ROOT/var/log/istio/$f
       if [ ! -e "$p" ]; then
         add_source "$f" missing /dev/null
-      elif tail -n 2000 "$p" > "$T/src" 2>/dev/null; then
+      # Of a regular file only, the last 4 MiB: a log without newlines is bounded all the same.
+      elif [ -f "$p" ] && tail -c 4194304 "$p" > "$T/raw" 2>/dev/null && tail -n 2000 "$T/raw" > "$T/src"; then
         add_source "$f" ok "$T/src"
       else
-        add_source "$f" error "$T/src"
+        add_source "$f" error /dev/null
       fi
     done
+    : > "$T/raw"
     # The latest line is the last match in source order: journal, istio.log, istio.err.log.
     pattern warm-cert 'failed to warm certificate'
     pattern not-ready 'Envoy proxy is NOT ready'
@@ -197,8 +230,9 @@ s_logs() {
   emit logs 16384 "$rc"
 }
 
+# A name is secret-looking per docs/diagnostic-output.md; a quote closing it is not part of it.
 secret_name() {
-  case $1 in
+  case ${1%[\"\']} in
     *[Ss][Ee][Cc][Rr][Ee][Tt]* | *[Pp][Aa][Ss][Ss][Ww][Oo][Rr][Dd]* | *[Pp][Aa][Ss][Ss][Ww][Dd]* | \
       *[Tt][Oo][Kk][Ee][Nn]* | *[Cc][Rr][Ee][Dd][Ee][Nn][Tt][Ii][Aa][Ll]* | *[Pp][Rr][Ii][Vv][Aa][Tt][Ee]* | \
       *[Kk][Ee][Yy]) return 0 ;;
@@ -206,66 +240,173 @@ secret_name() {
   return 1
 }
 
-# Copies cluster.env from stdin, replacing the value of every secret-looking name by <redacted>.
-# The name is whatever precedes the first `=` (comments and `export` included), so a commented-out
-# or malformed secret line is redacted too; a quoted secret value running over several lines is
-# dropped up to its closing quote.
+# Succeeds when a secret-looking name stands right before any $2 (= or :) of line $1, not just the first.
+secret_line() {
+  case $1 in *"$2"*) ;; *) return 1 ;; esac
+  secret_name "$1" || case $1 in *[Kk][Ee][Yy]*) ;; *) return 1 ;; esac
+  secret_words "$@"
+}
+
+# A subshell, for IFS and set -f: it splits, as dash's ${x#pattern} is quadratic in the length matched.
+secret_words() (
+  set -f
+  IFS=$2
+  # shellcheck disable=SC2086 # each field of the text up to the last separator ends right before one
+  set -- ${1%"$2"*}
+  IFS="$IFS0;&|({,"
+  for w do
+    # shellcheck disable=SC2086 # the name is the field's last word
+    set -- $w
+    [ $# -gt 0 ] && eval "secret_name \"\${$#}\"" && exit 0
+  done
+  exit 1
+)
+
+# Sets QS to the quoting at the end of line $2 read in state $1: N outside quotes, S in '…', D in "…",
+# C after a backslash-newline outside quotes; empty when the logical line ends there. $3 is what
+# precedes the line in its logical line: a # starting a word starts a comment, one inside a word not.
+quote_end() {
+  QS=$1 s=$2 x=''
+  [ "$QS" != C ] || QS=N
+  case $3 in *[![:space:]]) p=x ;; *) p=' ' ;; esac
+  while [ -n "$s" ]; do
+    # 512 bytes at a time, as each step copies what is left.
+    if [ ${#s} -gt 512 ]; then r=$(printf %.512s "$s") && s=${s#"$r"}; else r=$s s=''; fi
+    [ -z "$x" ] || r=${r#?}
+    x=''
+    while [ -n "$r" ]; do
+      if [ "$QS" = S ]; then
+        case $r in *\'*) r=${r#*\'} QS=N p=x ;; *) r='' ;; esac
+        continue
+      fi
+      if [ "$QS" = N ]; then w=${r%%[\\\'\"#]*}; else w=${r%%[\\\"]*}; fi
+      case $w in *[[:space:]]) p=' ' ;; ?*) p=x ;; esac
+      [ "$w" != "$r" ] || break
+      r=${r#"$w"}
+      case $r in \\*) c=\\ ;; \'*) c=\' ;; \"*) c=\" ;; *) c=\# ;; esac
+      r=${r#?}
+      case $c in
+        \\)
+          if [ -n "$r" ]; then r=${r#?}; elif [ -n "$s" ]; then x=1; else
+            [ "$QS" = D ] || QS=C
+            return
+          fi ;;
+        \') QS=S ;;
+        \") if [ "$QS" = D ]; then QS=N; else QS=D; fi ;;
+        *)
+          [ "$p" = ' ' ] || continue
+          # A comment ends the line, but for systemd, which continues it after a backslash.
+          case $r$s in *\\) QS=C ;; *) QS='' ;; esac
+          return
+          ;;
+      esac
+      p=x
+    done
+  done
+  [ "$QS" != N ] || QS=
+}
+
+# Copies cluster.env a logical line at a time (lines joined by an open quote or a backslash-newline,
+# as the shell and systemd read them). One where a secret-looking name stands before an `=` is
+# printed up to its first `=`, then `=<redacted>`; any other as it is.
 redact_env() {
-  skip=
+  QS='' all='' buf=''
   while IFS= read -r line || [ -n "$line" ]; do
-    if [ -n "$skip" ]; then
-      case $line in *"$skip"*) skip= ;; esac
+    case $QS in
+      '') all=$line buf='' ;;
+      C) all=$all$NL$line buf=${buf%?} ;;
+      *) all=$all$NL$line buf=$buf$NL ;;
+    esac
+    quote_end "${QS:-N}" "$line" "$buf"
+    buf=$buf$line
+    [ -n "$QS" ] || env_line
+  done
+  [ -z "$QS" ] || env_line
+}
+
+env_line() {
+  if secret_line "$buf" =; then printf '%s=<redacted>\n' "${buf%%=*}"; else printf '%s\n' "$all"; fi
+}
+
+# Reads $line and into $e the newline ending it, if any: a filter gives a file back byte for byte.
+getl() {
+  if IFS= read -r line; then e=$NL; else e='' && [ -n "$line" ]; fi
+}
+
+# Copies the mesh config (YAML). A line where a secret-looking name stands before a `:` is printed up
+# to its first `:`, then `: <redacted>`; the blank or deeper lines after it (a block value) are
+# dropped, as are the lines of a quoted value it leaves open.
+# shellcheck disable=SC2086,SC2048 # splitting finds the value's first word
+redact_yaml() {
+  QS='' sk=''
+  while getl; do
+    if [ -n "$QS" ]; then
+      quote_end "$QS" "$line" x
       continue
     fi
-    case $line in
-      *=*) ;;
-      *)
-        printf '%s\n' "$line"
-        continue
-        ;;
-    esac
-    name=${line%%=*}
-    if secret_name "${name%"${name##*[![:space:]]}"}"; then
-      printf '%s=<redacted>\n' "$name"
-      value=${line#*=}
-      case $value in
-        \'*) case ${value#\'} in *\'*) ;; *) skip=\' ;; esac ;;
-        \"*) case ${value#\"} in *\"*) ;; *) skip=\" ;; esac ;;
-      esac
+    i=${line%%[![:space:]]*}
+    if [ -n "$sk" ]; then
+      if [ "$i" = "$line" ] || [ "${#i}" -gt "${#ind}" ]; then continue; fi
+      sk=
+    fi
+    if secret_line "$line" :; then
+      printf '%s: <redacted>%s' "${line%%:*}" "$e"
+      sk=1 ind=$i
+      set -f
+      IFS=:
+      set -- $line
+      shift
+      IFS=$IFS0
+      set -- $*
+      set +f
+      case $line in "$i"\#*) ;; *) case ${1-} in \'* | \"*) quote_end N "$*" x ;; esac ;; esac
     else
-      printf '%s\n' "$line"
+      printf '%s%s' "$line" "$e"
     fi
   done
 }
 
-s_cluster_env() {
-  f=$ROOT/var/lib/istio/envoy/cluster.env
+# Copies Envoy's JSON, one key a line: a secret-looking key's value, object or array included, becomes
+# "<redacted>", and the document stays JSON. Another line holding such a key is cut after its `:`.
+redact_json() {
+  sk=''
+  while getl; do
+    i=${line%%[![:space:]]*}
+    if [ -n "$sk" ]; then
+      # The object or array ends at the first line as little indented as its key.
+      case $line in "$ind"[]\}]*) [ "$i" = "$ind" ] || continue ;; *) continue ;; esac
+    elif secret_line "$line" :; then
+      sk=${line%%:*} ind=$i
+      case $line in *[[\{]) continue ;; esac
+    else
+      printf '%s%s' "$line" "$e"
+      continue
+    fi
+    case $line in *,) c=, ;; *) c='' ;; esac
+    printf '%s: "<redacted>"%s%s' "$sk" "$c" "$e"
+    sk=
+  done
+}
+
+# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it.
+s_filtered() {
   rc=1
-  if [ -f "$f" ] && [ -r "$f" ]; then
-    # Bounded before the shell loop reads it; anything past 64 KiB would be cut at 16 KiB anyway.
-    head -c 65536 "$f" | redact_env > "$T/out"
+  if reg "$2" 65536; then
+    head -c 65536 "$2" | if [ "$1" = cluster-env ]; then redact_env; else redact_yaml; fi > "$T/out"
     rc=0
   fi
-  emit cluster-env 16384 "$rc"
+  emit "$1" 16384 "$rc"
 }
 
-# s_file NAME LIMIT PATH
-s_file() {
-  rc=1
-  if [ -e "$3" ]; then
-    cat "$3" > "$T/out" 2>/dev/null
-    rc=$?
-  fi
-  emit "$1" "$2" "$rc"
-}
-
-# Reports whether legacy iptables has table $2 loaded, per $1 (/proc/net/ip{,6}_tables_names).
-table_loaded() {
-  [ -r "$1" ] || return 1
-  while IFS= read -r t || [ -n "$t" ]; do
-    [ "$t" = "$2" ] && return 0
-  done < "$1"
-  return 1
+# Reports whether table $2 is listed in file $1 (/proc/net/ip{,6}_tables_names, /proc/modules).
+listed() {
+  [ -f "$1" ] || return 1
+  head -c 1048576 "$1" | (
+    while read -r t _; do
+      [ "$t" != "$2" ] || exit 0
+    done
+    exit 1
+  )
 }
 
 # s_iptables TOOL TABLES-NAMES-FILE [required]: one section per tool that exists; a required tool that does
@@ -278,13 +419,17 @@ s_iptables() {
     emit "$tool" 65536 127
     return 0
   fi
-  # Legacy iptables loads the kernel module of a table it is asked about: ask only about tables
-  # already loaded, so auditing changes nothing. nf_tables loads nothing to read.
+  # Reading a table loads its kernel module: legacy iptables is asked only about tables already
+  # loaded, the nf_tables tools (iptables-save too, when it is one) only when nf_tables is.
   legacy=1
-  case $("$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac
+  case $tool in *-nft-*) legacy= ;; *) case $("$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
+  if [ -z "$legacy" ] && [ ! -d "$ROOT/sys/module/nf_tables" ] && ! listed "$ROOT/proc/modules" nf_tables; then
+    emit "$tool" 65536 0
+    return 0
+  fi
   rc=0
   for table in nat raw mangle; do
-    if [ -n "$legacy" ] && ! table_loaded "$2" "$table"; then continue; fi
+    if [ -n "$legacy" ] && ! listed "$2" "$table"; then continue; fi
     "$tool" -t "$table" > "$T/table" 2>/dev/null
     r=$?
     if [ "$table" = nat ]; then
@@ -335,8 +480,8 @@ EOF
     km=unknown
     if need openssl && [ -f "$d/key.pem" ] && [ -f "$d/cert-chain.pem" ]; then
       # An empty passphrase makes openssl fail on an encrypted key instead of prompting.
-      a=$(openssl x509 -noout -pubkey -in "$d/cert-chain.pem" 2>/dev/null)
-      b=$(openssl pkey -pubout -passin pass: -in "$d/key.pem" 2>/dev/null)
+      a=$(tmo openssl x509 -noout -pubkey -in "$d/cert-chain.pem" 2>/dev/null)
+      [ -e "$T/to" ] || b=$(tmo openssl pkey -pubout -passin pass: -in "$d/key.pem" 2>/dev/null)
       if [ -n "$a" ] && [ -n "$b" ]; then
         if [ "$a" = "$b" ]; then km=yes; else km=no; fi
       fi
@@ -347,23 +492,25 @@ EOF
   emit certs 8192 "$rc"
 }
 
-# Keeps only the CERTIFICATE blocks of a PEM file, so a private key stored alongside is never shown.
+# Keeps only the CERTIFICATE blocks of a PEM file: a BEGIN of anything else or a PRIVATE KEY line,
+# however indented, stops the printing, and only a BEGIN CERTIFICATE line of its own resumes it.
 pem_certs() {
   inside=
   while IFS= read -r line || [ -n "$line" ]; do
     case $line in
-      -----BEGIN\ CERTIFICATE-----*) inside=1 ;;
-      -----BEGIN\ *) inside= ;;
+      *[Pp][Rr][Ii][Vv][Aa][Tt][Ee]\ [Kk][Ee][Yy]*) inside= ;;
+      -----BEGIN\ CERTIFICATE----- | -----BEGIN\ CERTIFICATE-----[[:space:]]) inside=1 ;;
+      *-----[Bb][Ee][Gg][Ii][Nn]*) inside= ;;
     esac
     [ -z "$inside" ] || printf '%s\n' "$line"
-    case $line in -----END\ CERTIFICATE-----*) inside= ;; esac
+    case $line in *-----[Ee][Nn][Dd]*) inside= ;; esac
   done
 }
 
 # s_pem NAME LIMIT PATH
 s_pem() {
   rc=1
-  if [ -f "$3" ] && [ -r "$3" ]; then
+  if reg "$3" $(($2 * 4)); then
     head -c $(($2 * 4)) "$3" | pem_certs > "$T/out"
     rc=0
   fi
@@ -385,7 +532,8 @@ $info
 EOF
       printf 'mode=%s uid=%s gid=%s owner=%s mtime=%s\n' "$(mode4 "$m")" "$u" "$g" "$o" "$t" >> "$T/out"
     fi
-    tok=$(head -c 16384 "$f" 2>/dev/null) || rc=1
+    tok=
+    if [ -f "$f" ]; then tok=$(head -c 16384 "$f" 2>/dev/null) || rc=1; else rc=1; fi
     tok=${tok%%"$NL"*}
     payload=
     case $tok in *.*.*)
@@ -404,12 +552,12 @@ s_versions() {
   rc=127 pm='' pv='' pa=''
   if have dpkg-query; then
     # shellcheck disable=SC2016 # ${Version} is dpkg-query's format field, not a shell expansion
-    v=$(dpkg-query -W -f '${Version}' istio-sidecar 2>/dev/null)
+    v=$(tmo dpkg-query -W -f '${Version}' istio-sidecar 2>/dev/null)
     rc=$?
     if [ "$rc" -eq 0 ] && [ -n "$v" ]; then pm=dpkg pv=$v; fi
   fi
   if [ -z "$pm" ] && have rpm; then
-    v=$(rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null)
+    v=$(tmo rpm -q --qf '%{VERSION}' istio-sidecar 2>/dev/null)
     rc=$?
     if [ "$rc" -eq 0 ] && [ -n "$v" ]; then pm=rpm pv=$v; fi
   fi
@@ -431,6 +579,7 @@ main() {
   READY_URL=${AGENT_READY_URL:-http://127.0.0.1:15021/healthz/ready}
   NL='
 '
+  IFS0=$IFS
   for tool in cat head wc od tr mktemp rm; do
     if ! have "$tool"; then
       echo "fleet-audit-diagnostics: cannot run: $tool is not installed" >&2
@@ -460,13 +609,15 @@ main() {
   # A reader gone away (a dropped ssh) must still leave no temporary directory behind.
   trap 'exit 141' PIPE
   : > "$T/out" || return 2
-  SECTIONS=0 MISS='' CUT=0
+  SECTIONS=0 MISS='' CUT=0 TMO=''
+  # An old busybox's timeout takes -t SECONDS: the tools then run unbounded, as without timeout.
+  timeout -k 5 10 cat /dev/null > /dev/null 2>&1 && TMO=1
 
   printf 'FLEET-AUDIT-DIAGNOSTICS v1 boundary=%s\n' "$B"
   s_identity
   s_systemd
   s_readiness
-  s_envoy envoy-server-info 65536 /server_info
+  s_server_info
   s_envoy envoy-stats 8192 /stats -G --data-urlencode \
     'filter=^(control_plane\.connected_state|server\.state|cluster_manager\.cds\.update_(success|rejected)|listener_manager\.lds\.update_(success|rejected))$'
   s_envoy envoy-secrets-active 262144 '/config_dump?resource=dynamic_active_secrets'
@@ -474,8 +625,9 @@ main() {
   s_envoy envoy-clusters-active 524288 '/config_dump?resource=dynamic_active_clusters&mask=cluster.name,cluster.type'
   s_envoy envoy-clusters-warming 262144 '/config_dump?resource=dynamic_warming_clusters&mask=cluster.name,cluster.type'
   s_logs
-  s_cluster_env
-  s_file mesh-config 16384 "$ROOT/etc/istio/config/mesh"
+  s_filtered cluster-env "$ROOT/var/lib/istio/envoy/cluster.env"
+  # istioctl writes cluster.env's variables into the mesh config's proxyMetadata too.
+  s_filtered mesh-config "$ROOT/etc/istio/config/mesh"
   s_iptables iptables-save "$ROOT/proc/net/ip_tables_names" required
   s_iptables iptables-legacy-save "$ROOT/proc/net/ip_tables_names"
   s_iptables iptables-nft-save "$ROOT/proc/net/ip_tables_names"

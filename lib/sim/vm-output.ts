@@ -301,15 +301,21 @@ function pemFileBytes(pem: string): number {
   return Buffer.byteLength(pem.endsWith('\n') ? pem : `${pem}\n`);
 }
 
-/** What the script's pem_certs keeps of a PEM file: the lines of its CERTIFICATE blocks, nothing between them. */
+/**
+ * What the script's pem_certs keeps of a PEM file: the lines of its CERTIFICATE blocks, nothing between
+ * them. A PRIVATE KEY line or a BEGIN of anything else stops the keeping wherever it stands on its
+ * line; only a BEGIN CERTIFICATE line of its own (a trailing blank allowed) starts it, and any END line
+ * ends it.
+ */
 function pemCertificateLines(pem: string): string {
   const kept: string[] = [];
   let inside = false;
   for (const line of pem.split('\n')) {
-    if (line.startsWith('-----BEGIN CERTIFICATE-----')) inside = true;
-    else if (line.startsWith('-----BEGIN ')) inside = false;
+    if (/private key/i.test(line)) inside = false;
+    else if (/^-----BEGIN CERTIFICATE-----\s?$/.test(line)) inside = true;
+    else if (/-----begin/i.test(line)) inside = false;
     if (inside) kept.push(line);
-    if (line.startsWith('-----END CERTIFICATE-----')) inside = false;
+    if (/-----end/i.test(line)) inside = false;
   }
   return lines(kept);
 }

@@ -5,7 +5,7 @@
  * tools the VM is allowed to have, and a loopback HTTP server answering as Envoy's admin port and the
  * agent's readiness port. PATH holds only the two directories, so "tool missing" means not linking it.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -28,7 +28,7 @@ export const SHIMS = [
 ] as const;
 export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
-export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl'] as const;
+export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl', 'timeout'] as const;
 
 export type ShellName = 'dash' | 'bash' | 'busybox';
 export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
@@ -76,6 +76,25 @@ export interface FakeVmOptions {
   clustersBytes?: number;
   noCerts?: boolean;
   noToken?: boolean;
+  /**
+   * Files of the root (paths relative to it) replaced by something a reader must not open or read to
+   * the end: a named pipe nobody writes to, or a link to /dev/zero.
+   */
+  special?: Record<string, 'fifo' | 'dev-zero'>;
+  /**
+   * Whether the nf_tables module is loaded, and where that shows: listed in /proc/modules (the default),
+   * only as /sys/module/nf_tables (no /proc/modules line), or not at all.
+   */
+  nfTables?: 'proc-modules' | 'sysfs' | 'not-loaded';
+  /** Tools (shimmed or real) that never answer, as a tool stuck on D-Bus, NSS or an rpm lock does. */
+  hang?: string[];
+  /**
+   * The `timeout` on PATH: coreutils' (the default) or busybox's, answering every duration it is given
+   * as `seconds` so that a test of a hung tool takes a second instead of ten.
+   */
+  timeout?: { tool: 'coreutils' | 'busybox'; seconds: number };
+  /** Extra keys of Envoy's node.metadata in /server_info (as ISTIO_META_* variables put there). */
+  envoyMetadata?: Record<string, unknown>;
 
   // The options below describe any VM in full (a simulated one, say); each one left out keeps the VM
   // above.
@@ -183,11 +202,23 @@ export interface FakeVm {
   calls(): string[];
   /** Every HTTP request the fake Envoy/agent received (path with query). */
   requests: string[];
-  /** Runs the script file, or with `stdin` feeds it to the shell on stdin as `fleet-audit script | ssh vm sudo sh` does. */
-  run(shell: ShellName, how?: { stdin?: boolean }): Promise<RunResult>;
+  /**
+   * Runs the script file, or with `stdin` feeds it to the shell on stdin as `fleet-audit script | ssh vm sudo sh` does.
+   * `deadlineMs` kills the run (code null) if it has not ended by then; `fileSizeBlocks` and `memoryKb`
+   * are the shell's `ulimit -f` (512-byte blocks) and `ulimit -v`, so that a run that would fill the
+   * disk or the memory is stopped instead.
+   */
+  run(shell: ShellName, how?: RunOptions): Promise<RunResult>;
   /** A digest of every path, mode, owner, size, time and content under the root. */
   hashRoot(): string;
   close(): Promise<void>;
+}
+
+export interface RunOptions {
+  stdin?: boolean;
+  deadlineMs?: number;
+  fileSizeBlocks?: number;
+  memoryKb?: number;
 }
 
 export interface Pki {
@@ -289,7 +320,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   writeRoot(root, pki, options);
   writeShims(shimDir, base, callsLog, options, without);
   // These real tools are reached through a shim instead, which knows where the real one is.
-  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : [])]);
+  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : [])]);
   for (const tool of REAL_TOOLS) {
     if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
@@ -326,7 +357,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
     pki,
     requests,
     calls: () => readFileSync(callsLog, 'utf8').split('\n').filter(Boolean),
-    run: (shell, how) => runScript(shell, env, base, how?.stdin ?? false),
+    run: (shell, how) => runScript(shell, env, base, how ?? {}),
     hashRoot: () => hashTree(root),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -335,19 +366,35 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   };
 }
 
-function runScript(shell: ShellName, env: Record<string, string>, cwd: string, stdin: boolean): Promise<RunResult> {
+function runScript(shell: ShellName, env: Record<string, string>, cwd: string, how: RunOptions): Promise<RunResult> {
   const { file, args } = shellCommand(shell);
+  const stdin = how.stdin ?? false;
+  const argv = stdin ? args : [...args, SCRIPT_PATH];
+  // Limits are set by a shell that then becomes the one under test.
+  const limits = [how.fileSizeBlocks === undefined ? '' : `ulimit -f ${how.fileSizeBlocks} && `, how.memoryKb === undefined ? '' : `ulimit -v ${how.memoryKb} && `].join('');
+  const [command, commandArgs] = limits ? ['/bin/sh', ['-c', `${limits}exec "$@"`, 'sh', file, ...argv]] : [file, argv];
   return new Promise((resolve, reject) => {
-    // Asynchronous on purpose: the fake Envoy answers from this same process.
-    const child = spawn(file, stdin ? args : [...args, SCRIPT_PATH], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Asynchronous on purpose: the fake Envoy answers from this same process. Detached, so that a
+    // deadline kills the shell and everything it started.
+    const child = spawn(command, commandArgs, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: how.deadlineMs !== undefined });
     if (stdin) child.stdin.end(readFileSync(SCRIPT_PATH));
     else child.stdin.end();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const deadline = how.deadlineMs === undefined ? undefined : setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, how.deadlineMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.on('close', (code) => {
+      clearTimeout(deadline);
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
   });
 }
 
@@ -423,6 +470,25 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   } else {
     // Legacy iptables has only filter and mangle loaded (IPv4) and nothing for IPv6.
     write(join(root, 'proc/net/ip_tables_names'), 'filter\nmangle\n');
+  }
+
+  const nfTables = options.nfTables ?? 'proc-modules';
+  write(join(root, 'proc/modules'), lines([
+    'nft_chain_nat 16384 4 - Live 0x0000000000000000',
+    'xt_REDIRECT 16384 4 - Live 0x0000000000000000',
+    'nf_nat 49152 3 nft_chain_nat,xt_nat,xt_REDIRECT, Live 0x0000000000000000',
+    ...(nfTables === 'proc-modules' ? ['nf_tables 282624 152 nft_compat,nft_chain_nat, Live 0x0000000000000000'] : ['ip_tables 32768 0 - Live 0x0000000000000000']),
+    'nfnetlink 20480 4 nft_compat,nf_tables, Live 0x0000000000000000',
+    'x_tables 53248 7 xt_owner,xt_REDIRECT,nft_compat,xt_tcpudp, Live 0x0000000000000000',
+  ].filter((l) => nfTables !== 'not-loaded' || !l.includes('nf_tables'))));
+  if (nfTables === 'sysfs') mkdirSync(join(root, 'sys/module/nf_tables'), { recursive: true });
+
+  for (const [path, kind] of Object.entries(options.special ?? {})) {
+    const target = join(root, path);
+    mkdirSync(join(target, '..'), { recursive: true });
+    rmSync(target, { force: true });
+    if (kind === 'fifo') execFileSync(realTool('mkfifo'), [target]);
+    else symlinkSync('/dev/zero', target);
   }
 }
 
@@ -517,6 +583,9 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   }
   if (options.clock !== undefined) shims.date = dateShim(options.clock);
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
+  if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds);
+  // exec: the process a timeout kills is the one that hangs, with no child left holding its output open.
+  for (const name of options.hang ?? []) shims[name] = `exec ${sq(realTool('sleep'))} 120`;
 
   for (const [name, body] of Object.entries(shims)) {
     if (without.has(name)) continue;
@@ -539,6 +608,15 @@ function realTool(name: string): string {
 function dateShim(clock: number): string {
   return `
 case "$*" in "-u +%s") echo ${Math.floor(clock)} ;; *) exec ${sq(realTool('date'))} "$@" ;; esac`;
+}
+
+/** coreutils' or busybox's timeout, with its duration and -k grace (the only options the script passes) set to `seconds`. */
+function timeoutShim(tool: 'coreutils' | 'busybox', seconds: number): string {
+  const real = tool === 'busybox' ? `${sq(realTool('busybox'))} timeout` : sq(realTool('timeout'));
+  return `
+if [ "$1" = -k ]; then shift 3; exec ${real} -k ${seconds} ${seconds} "$@"; fi
+shift
+exec ${real} ${seconds} "$@"`;
 }
 
 /** The real stat, with %u, %g and %U of every -c format answered as the given owner. */
@@ -716,7 +794,7 @@ function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
           // Istio's proxy id: <type>~<ip>~<pod or VM name>.<namespace>~<namespace>.svc.<domain>.
           id: `sidecar~${node.ip}~${node.hostname}.${node.namespace}~${node.namespace}.svc.cluster.local`,
           cluster: node.cluster,
-          metadata: { ISTIO_VERSION: node.istioVersion, NAMESPACE: node.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount },
+          metadata: { ISTIO_VERSION: node.istioVersion, NAMESPACE: node.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount, ...options.envoyMetadata },
         },
         // protobuf Duration in JSON: seconds with an `s`.
         uptime_current_epoch: `${node.uptimeSeconds}s`,
