@@ -1,6 +1,6 @@
 import type { Control } from './control.ts';
 import { IPTABLES_SECTIONS } from '../vm-snapshot.ts';
-import { error, excerpt, fail, pass, toFinding, vmControl } from './control.ts';
+import { error, excerpt, fail, pass, TIMED_OUT, toFinding, vmControl } from './control.ts';
 
 const COLLECT_01 = {
   id: 'COLLECT-01',
@@ -85,9 +85,11 @@ export const collect03 = vmControl(
       .filter(([name, s]) => s.missing.length > 0 && !(IPTABLES_SECTIONS as readonly string[]).includes(name) && !(name === 'versions' && s.missing.length < 3))
       .map(([name, s]) => `${name} (${s.missing.join(', ')} missing)`);
     if (!anyIptables) toolless.push('iptables (no iptables-save tool)');
-    const evidence = { cut, absent, missingTools: toolless, truncated: snapshot.truncated };
+    const timedOut = [...snapshot.sections].filter(([, s]) => s.rc === TIMED_OUT).map(([name]) => name);
+    const evidence = { cut, absent, missingTools: toolless, timedOut, truncated: snapshot.truncated };
     const problems = [
       ...(snapshot.truncated ? ['the output was cut before its end'] : []),
+      ...(timedOut.length ? [`timed out: ${timedOut.join(', ')}`] : []),
       ...(cut.length ? [`cut: ${cut.join(', ')}`] : []),
       ...(absent.length ? [`absent: ${absent.join(', ')}`] : []),
       ...(toolless.length ? [`empty for want of a tool: ${toolless.join(', ')}`] : []),

@@ -127,6 +127,9 @@ export function withEvidence<T>(evidence: Evidence<T>, decide: (value: T) => Out
   return evidence.ok ? decide(evidence.value) : error(evidence.reason);
 }
 
+/** The rc the script gives a section whose command it stopped with `timeout` (docs/diagnostic-output.md). */
+export const TIMED_OUT = 124;
+
 /** Cuts a string a VM sent to a length that fits in a report. */
 export function excerpt(text: string, max = 300): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;

@@ -1,6 +1,6 @@
 import type { IptablesRule } from '../parsers/iptables-save.ts';
 import { captureView, hasIstioChains, hasTcpDport, isDnsRedirect, isReturnFor, isTcpJump, isTcpRedirectTo, natRules } from '../traffic-capture.ts';
-import { error, fail, pass, skip, vmControl, withEvidence } from './control.ts';
+import { error, fail, pass, skip, TIMED_OUT, vmControl, withEvidence } from './control.ts';
 
 const IPTABLES_REMEDIATION =
   'Compare `iptables-save -t nat` on the VM with the rules istio-iptables installs; `systemctl restart istio` reinstalls them ' +
@@ -99,6 +99,7 @@ export const net05 = vmControl(
   (_vm, snapshot) => {
     if (!snapshot.identity.ok) return error(snapshot.identity.reason);
     if (snapshot.sections.get('identity')?.missing.includes('id')) return error('id is not installed on the VM: the istio-proxy uid is unknown');
+    if (snapshot.sections.get('identity')?.rc === TIMED_OUT) return error('a command of the identity section timed out on the VM: the istio-proxy uid is unknown');
     const { proxyUid, proxyGid } = snapshot.identity.value;
     return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
       const output = natRules(ruleset, 'ISTIO_OUTPUT');

@@ -1,7 +1,7 @@
 import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
 import type { Control } from './control.ts';
-import { error, excerpt, fail, joinedVmControl, pass, skip, toFinding, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
+import { error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, toFinding, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
 import type { VmRecord } from '../join.ts';
 
 /** XDS-01: the VM's proxy is connected to some istiod replica (merged /debug/syncz of all replicas). */
@@ -45,6 +45,7 @@ export const xds04 = vmControl(
   },
   (_vm, snapshot) =>
     withEvidence(snapshot.versions, (versions) => {
+      if (snapshot.sections.get('versions')?.rc === TIMED_OUT) return error('the package query timed out on the VM');
       if (!versions.packageVersion) return skip('no istio-sidecar package is installed (dpkg/rpm): nothing to compare', { pilotAgentVersion: versions.pilotAgentVersion ?? null });
       if (!snapshot.serverInfo.ok) return error(snapshot.serverInfo.reason);
       const running = snapshot.serverInfo.value.istioVersion;

@@ -47,6 +47,14 @@ describe('unreadable evidence', () => {
     expect(one({ sections: [{ name: 'certs', content: 'key_match=yes', missing: ['stat'] }] }, 'CERT-04').status).toBe('ERROR');
     expect(one({ sections: [{ name: 'certs', content: 'file name=key.pem\nkey_match=unknown' }] }, 'CERT-04')).toEqual({ status: 'ERROR', message: 'stat could not describe key.pem' });
   });
+  it('a command the script stopped with timeout (rc 124) is unknown, not absent', () => {
+    const iptables = { name: 'iptables-save', content: fixture('iptables/vm-nft-dns-capture.txt') };
+    expect(one({ sections: [{ name: 'identity', content: 'hostname=vm1\nproxy_uid=\nproxy_gid=', rc: 124 }, iptables] }, 'NET-05').status).toBe('ERROR');
+    const server = { name: 'envoy-server-info', content: JSON.stringify({ node: { metadata: { ISTIO_VERSION: '1.24.6' } } }) };
+    expect(one({ sections: [server, { name: 'versions', content: 'package_manager=\npackage_version=\npilot_agent_version=', rc: 124 }] }, 'XDS-04').status).toBe('ERROR');
+    expect(one({ sections: [{ name: 'versions', content: '', rc: 124 }] }, 'COLLECT-03').message).toContain('timed out: versions');
+  });
+
   it('NET-05 is ERROR when id is missing, rather than "no istio-proxy user"', () => {
     const vm = { sections: [{ name: 'identity', content: 'hostname=vm1\nproxy_uid=\nproxy_gid=', missing: ['id'] }, { name: 'iptables-save', content: fixture('iptables/vm-nft-dns-capture.txt') }] };
     expect(one(vm, 'NET-05').status).toBe('ERROR');
