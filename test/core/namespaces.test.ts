@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { formatDiagnosticOutput } from '../../lib/core/diagnostic-output.ts';
+import { namespaceOfOutput } from '../../lib/core/namespaces.ts';
+
+const B = '@@fa-0123456789abcdef';
+const output = (env: string, meta: { rc?: number; cut?: boolean } = {}) => formatDiagnosticOutput(B, [{ name: 'cluster-env', content: env, ...meta }]);
+
+describe('namespaceOfOutput', () => {
+  it('reads ISTIO_NAMESPACE, else POD_NAMESPACE', () => {
+    expect(namespaceOfOutput(output("ISTIO_NAMESPACE='payments'\nPOD_NAMESPACE='other'"))).toBe('payments');
+    expect(namespaceOfOutput(output("POD_NAMESPACE='other'"))).toBe('other');
+  });
+  it('gives nothing for a cut or unreadable cluster.env, a name Kubernetes would refuse, or garbage', () => {
+    expect(namespaceOfOutput(output("ISTIO_NAMESPACE='payments'", { cut: true }))).toBeUndefined();
+    expect(namespaceOfOutput(output('', { rc: 1 }))).toBeUndefined();
+    expect(namespaceOfOutput(output("ISTIO_NAMESPACE='../../etc'"))).toBeUndefined();
+    expect(namespaceOfOutput('\u0000garbage')).toBeUndefined();
+  });
+});
