@@ -1,69 +1,64 @@
-import type { Control } from './control.ts';
 import { IPTABLES_SECTIONS } from '../vm-snapshot.ts';
-import { error, excerpt, fail, pass, TIMED_OUT, toFinding, vmControl } from './control.ts';
-
-const COLLECT_01 = {
-  id: 'COLLECT-01',
-  severity: 'HIGH',
-  title: 'Diagnostics collected through SSM',
-  subject: 'vm',
-  remediation:
-    'Check the node in Systems Manager (Fleet Manager) and `aws ssm list-command-invocations --command-id <id> --details`; ' +
-    'an Undeliverable node usually has a stopped SSM agent or lost its instance profile.',
-} as const satisfies Omit<Control, 'evaluate'>;
+import { defineControl, error, excerpt, fail, pass, TIMED_OUT, vmControl } from './control.ts';
 
 /** COLLECT-01: the SSM invocation ended Success and its output parsed; otherwise the VM is UNKNOWN. */
-export const collect01: Control = {
-  ...COLLECT_01,
-  evaluate: (ctx) =>
+export const collect01 = defineControl(
+  {
+    id: 'COLLECT-01',
+    severity: 'HIGH',
+    title: 'Diagnostics collected through SSM',
+    subject: 'vm',
+    remediation:
+      'Check the node in Systems Manager (Fleet Manager) and `aws ssm list-command-invocations --command-id <id> --details`; ' +
+      'an Undeliverable node usually has a stopped SSM agent or lost its instance profile.',
+  },
+  (ctx, finding) =>
     ctx.vms.map((vm) => {
       const inv = vm.invocation;
-      if (!inv) return toFinding(COLLECT_01, vm.instanceId, fail('no SSM invocation was recorded for this VM'));
+      if (!inv) return finding(vm.instanceId, fail('no SSM invocation was recorded for this VM'));
       const evidence = { status: inv.Status, statusDetails: inv.StatusDetails ?? null, responseCode: inv.ResponseCode ?? null };
       if (inv.Status !== 'Success') {
         const detail = inv.StatusDetails ?? inv.Status;
-        return toFinding(COLLECT_01, vm.instanceId, fail(`the SSM invocation ended ${inv.Status}: ${detail}`, {
+        return finding(vm.instanceId, fail(`the SSM invocation ended ${inv.Status}: ${detail}`, {
           ...evidence,
           stderr: excerpt(inv.StandardErrorContent ?? ''),
         }));
       }
       if (inv.ResponseCode !== undefined && inv.ResponseCode !== 0) {
-        return toFinding(COLLECT_01, vm.instanceId, fail(`the diagnostic script could not run (exit ${inv.ResponseCode})`, {
+        return finding(vm.instanceId, fail(`the diagnostic script could not run (exit ${inv.ResponseCode})`, {
           ...evidence,
           stderr: excerpt(inv.StandardErrorContent ?? ''),
         }));
       }
       if (!vm.snapshot?.readable) {
-        return toFinding(COLLECT_01, vm.instanceId, error(`the output could not be parsed: ${vm.snapshot?.problems[0] ?? 'it is empty'}`, {
+        return finding(vm.instanceId, error(`the output could not be parsed: ${vm.snapshot?.problems[0] ?? 'it is empty'}`, {
           ...evidence,
           stdout: excerpt(inv.StandardOutputContent ?? '', 200),
         }));
       }
-      return toFinding(COLLECT_01, vm.instanceId, pass('the diagnostic script ran and its output parsed', evidence));
+      return finding(vm.instanceId, pass('the diagnostic script ran and its output parsed', evidence));
     }),
-};
-
-const COLLECT_02 = {
-  id: 'COLLECT-02',
-  severity: 'MEDIUM',
-  title: 'SSM agent online',
-  subject: 'vm',
-  remediation: 'Check the SSM agent on the node (`systemctl status amazon-ssm-agent`) and its network path to the Systems Manager endpoints; an Inactive node is stopped or terminated.',
-} as const satisfies Omit<Control, 'evaluate'>;
+);
 
 /** COLLECT-02: the managed node's SSM PingStatus is Online, and every targeted VM is in the inventory. */
-export const collect02: Control = {
-  ...COLLECT_02,
-  evaluate: (ctx) =>
+export const collect02 = defineControl(
+  {
+    id: 'COLLECT-02',
+    severity: 'MEDIUM',
+    title: 'SSM agent online',
+    subject: 'vm',
+    remediation: 'Check the SSM agent on the node (`systemctl status amazon-ssm-agent`) and its network path to the Systems Manager endpoints; an Inactive node is stopped or terminated.',
+  },
+  (ctx, finding) =>
     ctx.vms.map((vm) => {
-      if (!vm.inventory) return toFinding(COLLECT_02, vm.instanceId, fail('the VM was targeted but is not in the SSM inventory (not a managed node, or deregistered)'));
+      if (!vm.inventory) return finding(vm.instanceId, fail('the VM was targeted but is not in the SSM inventory (not a managed node, or deregistered)'));
       const ping = vm.inventory.PingStatus;
       const evidence = { pingStatus: ping ?? null, lastPing: vm.inventory.LastPingDateTime ?? null, agentVersion: vm.inventory.AgentVersion ?? null };
-      if (ping === 'Online') return toFinding(COLLECT_02, vm.instanceId, pass('the SSM agent is Online', evidence));
-      if (!ping) return toFinding(COLLECT_02, vm.instanceId, error('the inventory does not say the node\'s PingStatus', evidence));
-      return toFinding(COLLECT_02, vm.instanceId, fail(`the SSM agent is ${ping}`, evidence));
+      if (ping === 'Online') return finding(vm.instanceId, pass('the SSM agent is Online', evidence));
+      if (!ping) return finding(vm.instanceId, error('the inventory does not say the node\'s PingStatus', evidence));
+      return finding(vm.instanceId, fail(`the SSM agent is ${ping}`, evidence));
     }),
-};
+);
 
 /** Sections the controls read; COLLECT-03 names those that are missing. */
 const REQUIRED_SECTIONS = ['identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'logs', 'cluster-env', 'certs', 'versions'];

@@ -83,6 +83,20 @@ export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string,
   };
 }
 
+/** Makes a finding of one control about one subject; `.fleet` speaks of the fleet as a whole. */
+export interface FindingOf {
+  (subjectId: string, outcome: Outcome): Finding;
+  fleet(outcome: Outcome): Finding;
+}
+
+/** Defines a control over subjects of its own (entries, proxies, the fleet): `evaluate` returns its findings. */
+export function defineControl(definition: Omit<Control, 'evaluate'>, evaluate: (ctx: AuditContext, finding: FindingOf) => Finding[]): Control {
+  const finding = Object.assign((subjectId: string, outcome: Outcome) => toFinding(definition, subjectId, outcome), {
+    fleet: (outcome: Outcome) => toFinding({ ...definition, subject: 'fleet' }, 'fleet', outcome),
+  });
+  return { ...definition, evaluate: (ctx) => evaluate(ctx, finding) };
+}
+
 /** Defines a control whose subject is each VM; VMs without readable output get ERROR, never PASS. */
 export function vmControl(
   definition: Omit<Control, 'evaluate' | 'subject'>,

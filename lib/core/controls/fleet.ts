@@ -1,21 +1,18 @@
-import type { Control } from './control.ts';
-import { error, fail, pass, toFinding } from './control.ts';
-
-const FLEET_01 = {
-  id: 'FLEET-01',
-  severity: 'HIGH',
-  title: 'Every istiod replica answered',
-  subject: 'fleet',
-  remediation:
-    'Check the silent replica (`kubectl -n istio-system get pods -l app=istiod`, `kubectl -n istio-system port-forward <pod> 15014` then ' +
-    '`curl localhost:15014/debug/syncz`); the auditor needs create on pods/portforward in istio-system (infra/k8s/rbac.yaml).',
-} as const satisfies Omit<Control, 'evaluate'>;
+import { defineControl, error, fail, pass, type Outcome } from './control.ts';
 
 /** FLEET-01: every istiod replica answered its proxy-status query (else XDS-01 is unreliable and its failures become ERROR). */
-export const fleet01: Control = {
-  ...FLEET_01,
-  evaluate: (ctx) => {
-    const finding = (outcome: Parameters<typeof toFinding>[2]) => [toFinding(FLEET_01, 'fleet', outcome)];
+export const fleet01 = defineControl(
+  {
+    id: 'FLEET-01',
+    severity: 'HIGH',
+    title: 'Every istiod replica answered',
+    subject: 'fleet',
+    remediation:
+      'Check the silent replica (`kubectl -n istio-system get pods -l app=istiod`, `kubectl -n istio-system port-forward <pod> 15014` then ' +
+      '`curl localhost:15014/debug/syncz`); the auditor needs create on pods/portforward in istio-system (infra/k8s/rbac.yaml).',
+  },
+  (ctx, findingOf) => {
+    const finding = (outcome: Outcome) => [findingOf.fleet(outcome)];
     if (!ctx.mesh.available) return finding(error('the bundle holds no cluster evidence (cluster/ is missing)'));
     const problems = ctx.mesh.problems.filter((p) => p.part === 'syncz' || p.part === 'istiod-pods');
     const evidence = {
@@ -34,4 +31,4 @@ export const fleet01: Control = {
     }
     return finding(pass(`all ${ctx.mesh.istiods.length} istiod replicas answered`, evidence));
   },
-};
+);

@@ -1,7 +1,6 @@
 import type { VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
-import type { Control } from './control.ts';
-import { error, excerpt, fail, joinedVmControl, pass, skip, toFinding } from './control.ts';
+import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip } from './control.ts';
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
 
@@ -42,29 +41,27 @@ export const reg01 = joinedVmControl(
   },
 );
 
-const REG_02 = {
-  id: 'REG-02',
-  severity: 'HIGH',
-  title: 'No orphan WorkloadEntry',
-  subject: 'workloadentry',
-  remediation:
-    'Confirm the machine is gone (`aws ec2 describe-instances`, Systems Manager Fleet Manager), then ' +
-    '`kubectl delete workloadentry -n <namespace> <name>`; a live istiod connection recreates a valid entry.',
-} as const satisfies Omit<Control, 'evaluate'>;
-
 /** REG-02: every auto-registered WorkloadEntry belongs to a VM of the inventory that answered. */
-export const reg02: Control = {
-  ...REG_02,
-  evaluate: (ctx) => {
+export const reg02 = defineControl(
+  {
+    id: 'REG-02',
+    severity: 'HIGH',
+    title: 'No orphan WorkloadEntry',
+    subject: 'workloadentry',
+    remediation:
+      'Confirm the machine is gone (`aws ec2 describe-instances`, Systems Manager Fleet Manager), then ' +
+      '`kubectl delete workloadentry -n <namespace> <name>`; a live istiod connection recreates a valid entry.',
+  },
+  (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [toFinding({ ...REG_02, subject: 'fleet' }, 'fleet', error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     const invalid = ctx.mesh.invalid
       .filter((o) => o.kind === 'WorkloadEntry')
-      .map((o) => toFinding(REG_02, o.ref, error(`the WorkloadEntry could not be read: ${o.reason}`)));
-    return [...ctx.mesh.workloadEntries.map((we) => toFinding(REG_02, `${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, ctx.vms))), ...invalid];
+      .map((o) => finding(o.ref, error(`the WorkloadEntry could not be read: ${o.reason}`)));
+    return [...ctx.mesh.workloadEntries.map((we) => finding(`${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, ctx.vms))), ...invalid];
   },
-};
+);
 
 function decideOwner(we: WorkloadEntry, vms: VmRecord[]): ReturnType<typeof pass> {
   const group = we.metadata.annotations?.[AUTO_REGISTRATION_GROUP];
@@ -87,33 +84,31 @@ function decideOwner(we: WorkloadEntry, vms: VmRecord[]): ReturnType<typeof pass
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
-const REG_03 = {
-  id: 'REG-03',
-  severity: 'MEDIUM',
-  title: 'WorkloadEntry live',
-  subject: 'workloadentry',
-  remediation:
-    'An entry whose connection istiod no longer tracks has leaked: check the VM (`istioctl proxy-status`) and delete a stale entry with ' +
-    '`kubectl delete workloadentry -n <namespace> <name>`; the live connection recreates it.',
-} as const satisfies Omit<Control, 'evaluate'>;
-
 /** REG-03: an auto-registered entry has a recent connectedAt, no disconnectedAt, and a running istiod as its controller. */
-export const reg03: Control = {
-  ...REG_03,
-  evaluate: (ctx) => {
+export const reg03 = defineControl(
+  {
+    id: 'REG-03',
+    severity: 'MEDIUM',
+    title: 'WorkloadEntry live',
+    subject: 'workloadentry',
+    remediation:
+      'An entry whose connection istiod no longer tracks has leaked: check the VM (`istioctl proxy-status`) and delete a stale entry with ' +
+      '`kubectl delete workloadentry -n <namespace> <name>`; the live connection recreates it.',
+  },
+  (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [toFinding({ ...REG_03, subject: 'fleet' }, 'fleet', error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     return ctx.mesh.workloadEntries.map((we) => {
       const a = we.metadata.annotations ?? {};
       const id = `${we.metadata.namespace}/${we.metadata.name}`;
-      if (!a[AUTO_REGISTRATION_GROUP]) return toFinding(REG_03, id, skip('not auto-registered: istiod does not track its connection'));
+      if (!a[AUTO_REGISTRATION_GROUP]) return finding(id, skip('not auto-registered: istiod does not track its connection'));
       const connectedAt = a['istio.io/connectedAt'];
       const disconnectedAt = a['istio.io/disconnectedAt'];
       const controller = a['istio.io/workloadController'];
       const evidence = { connectedAt: connectedAt ?? null, disconnectedAt: disconnectedAt ?? null, workloadController: controller ?? null };
       for (const [name, value] of [['connectedAt', connectedAt], ['disconnectedAt', disconnectedAt]] as const) {
-        if (value !== undefined && !RFC3339.test(value)) return toFinding(REG_03, id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
+        if (value !== undefined && !RFC3339.test(value)) return finding(id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
       }
       const problems: string[] = [];
       if (disconnectedAt) problems.push(`disconnected at ${disconnectedAt} and not cleaned up`);
@@ -126,27 +121,25 @@ export const reg03: Control = {
       const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running').map((i) => i.name);
       if (!controller) problems.push('it names no istio.io/workloadController');
       else if (podsKnown && !running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
-      if (problems.length > 0) return toFinding(REG_03, id, fail(problems.join('; '), evidence));
-      if (!podsKnown) return toFinding(REG_03, id, error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence));
-      return toFinding(REG_03, id, pass(`connected ${connectedAt} through ${controller}`, evidence));
+      if (problems.length > 0) return finding(id, fail(problems.join('; '), evidence));
+      if (!podsKnown) return finding(id, error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence));
+      return finding(id, pass(`connected ${connectedAt} through ${controller}`, evidence));
     });
   },
-};
-
-const REG_04 = {
-  id: 'REG-04',
-  severity: 'HIGH',
-  title: 'No duplicate WorkloadEntry',
-  subject: 'workloadentry',
-  remediation: 'Two entries for one address split traffic between them: keep the auto-registered one and delete the other (`kubectl delete workloadentry`).',
-} as const satisfies Omit<Control, 'evaluate'>;
+);
 
 /** REG-04: no two WorkloadEntries share the same (address, network). */
-export const reg04: Control = {
-  ...REG_04,
-  evaluate: (ctx) => {
+export const reg04 = defineControl(
+  {
+    id: 'REG-04',
+    severity: 'HIGH',
+    title: 'No duplicate WorkloadEntry',
+    subject: 'workloadentry',
+    remediation: 'Two entries for one address split traffic between them: keep the auto-registered one and delete the other (`kubectl delete workloadentry`).',
+  },
+  (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [toFinding({ ...REG_04, subject: 'fleet' }, 'fleet', error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     const byKey = new Map<string, string[]>();
     for (const we of ctx.mesh.workloadEntries) {
@@ -157,11 +150,11 @@ export const reg04: Control = {
       const id = `${we.metadata.namespace}/${we.metadata.name}`;
       const same = byKey.get(`${we.spec.address}|${we.spec.network ?? ''}`)!;
       const evidence = { address: we.spec.address, network: we.spec.network ?? '' };
-      if (same.length === 1) return toFinding(REG_04, id, pass(`the only entry for ${we.spec.address}`, evidence));
-      return toFinding(REG_04, id, fail(`${we.spec.address}${we.spec.network ? ` on ${we.spec.network}` : ''} is also the address of ${same.filter((s) => s !== id).join(', ')}`, { ...evidence, entries: same }));
+      if (same.length === 1) return finding(id, pass(`the only entry for ${we.spec.address}`, evidence));
+      return finding(id, fail(`${we.spec.address}${we.spec.network ? ` on ${we.spec.network}` : ''} is also the address of ${same.filter((s) => s !== id).join(', ')}`, { ...evidence, entries: same }));
     });
   },
-};
+);
 
 /** REG-05: the VM's auto-registration group exists in its namespace and its entry carries the VM's service account. */
 export const reg05 = joinedVmControl(

@@ -1,7 +1,6 @@
 import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
-import type { Control } from './control.ts';
-import { error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, toFinding, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
+import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
 import type { VmRecord } from '../join.ts';
 
 /** XDS-01: the VM's proxy is connected to some istiod replica (merged /debug/syncz of all replicas). */
@@ -139,21 +138,19 @@ export const xds03 = joinedVmControl(
   },
 );
 
-const XDS_05 = {
-  id: 'XDS-05',
-  severity: 'HIGH',
-  title: 'No unknown proxy in VM namespaces',
-  subject: 'proxy',
-  remediation:
-    'Find the machine: `istioctl proxy-status <proxy>` and `kubectl get workloadentries -A -o wide`; a machine outside the audited inventory ' +
-    'holding a mesh identity must be explained or removed (revoke its token, delete its WorkloadEntry).',
-} as const satisfies Omit<Control, 'evaluate'>;
-
 /** XDS-05: every proxy in a VM namespace belongs to an audited VM of the inventory. */
-export const xds05: Control = {
-  ...XDS_05,
-  evaluate: (ctx) => {
-    if (!ctx.mesh.available) return [toFinding({ ...XDS_05, subject: 'fleet' }, 'fleet', error('the bundle holds no cluster evidence (cluster/ is missing)'))];
+export const xds05 = defineControl(
+  {
+    id: 'XDS-05',
+    severity: 'HIGH',
+    title: 'No unknown proxy in VM namespaces',
+    subject: 'proxy',
+    remediation:
+      'Find the machine: `istioctl proxy-status <proxy>` and `kubectl get workloadentries -A -o wide`; a machine outside the audited inventory ' +
+      'holding a mesh identity must be explained or removed (revoke its token, delete its WorkloadEntry).',
+  },
+  (ctx, finding) => {
+    if (!ctx.mesh.available) return [finding.fleet(error('the bundle holds no cluster evidence (cluster/ is missing)'))];
     const vmNamespaces = new Set<string>([
       ...ctx.vms.flatMap((vm) => (vm.namespace ? [vm.namespace] : [])),
       ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),
@@ -171,18 +168,16 @@ export const xds05: Control = {
       const evidence = { namespace, istiod: presences.map((p) => p.replica) };
       const owners = known.get(proxy) ?? [];
       if (owners.length > 1) {
-        findings.push(toFinding(XDS_05, proxy, error(`claimed by ${owners.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: owners })));
+        findings.push(finding(proxy, error(`claimed by ${owners.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: owners })));
         continue;
       }
       if (owners.length === 1) {
-        findings.push(toFinding(XDS_05, proxy, pass(`belongs to ${owners[0]}`, { ...evidence, instance: owners[0] })));
+        findings.push(finding(proxy, pass(`belongs to ${owners[0]}`, { ...evidence, instance: owners[0] })));
         continue;
       }
       const maybe = silent.filter((vm) => vm.inventory?.ComputerName?.split('.')[0] === host);
       findings.push(
-        toFinding(
-          XDS_05,
-          proxy,
+        finding(proxy,
           maybe.length > 0
             ? error(`may be ${maybe.map((vm) => vm.instanceId).join(', ')}, which did not answer`, evidence)
             : fail(`no audited VM accounts for this proxy: a machine outside the inventory holds a mesh identity in ${namespace}`, evidence),
@@ -191,4 +186,4 @@ export const xds05: Control = {
     }
     return findings;
   },
-};
+);
