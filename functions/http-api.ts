@@ -4,8 +4,8 @@ import type { AuditStore } from '../lib/ports/audit-store.ts';
 import { getAuditReport, getAuditRun } from '../lib/use-cases/audit-queries.ts';
 import { startAudit } from '../lib/use-cases/start-audit.ts';
 import { isInstanceId, isRunId } from '../lib/adapters/bundle-layout.ts';
-import { makeFleetFactory, makeStorage } from './shared/aws.ts';
-import { FleetConfigSchema, once, parseConfig, StorageConfigSchema } from './shared/config.ts';
+import { auditSideFromEnv } from './shared/aws.ts';
+import { once } from './shared/config.ts';
 import { describeIssues, newRunId } from './shared/events.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
 
@@ -174,10 +174,7 @@ function runView(run: AuditRun): Record<string, unknown> {
 /** Lambda entry point. */
 export const handler = createHttpApiHandler(
   once(async () => {
-    const storage = parseConfig(StorageConfigSchema, process.env);
-    const fleetConfig = parseConfig(FleetConfigSchema, process.env);
-    const { store, registry } = makeStorage(storage);
-    const fleets = makeFleetFactory(storage, fleetConfig);
+    const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
     return {
       registry,
       store,

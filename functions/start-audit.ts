@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { startAudit, type StartAuditDeps, type StartAuditResult } from '../lib/use-cases/start-audit.ts';
-import { makeFleetFactory, makeStorage } from './shared/aws.ts';
-import { FleetConfigSchema, once, parseConfig, StorageConfigSchema } from './shared/config.ts';
+import { auditSideFromEnv } from './shared/aws.ts';
+import { once } from './shared/config.ts';
 import { compactTime, parseEvent } from './shared/events.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
 
@@ -50,10 +50,7 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
 /** Lambda entry point. */
 export const handler = createStartAuditHandler(
   once(async () => {
-    const storage = parseConfig(StorageConfigSchema, process.env);
-    const fleetConfig = parseConfig(FleetConfigSchema, process.env);
-    const { store, registry } = makeStorage(storage);
-    const fleets = makeFleetFactory(storage, fleetConfig);
+    const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
     return {
       audit: { registry, store, fleet: (runId: string) => fleets.fleet(runId), clock: () => new Date() },
       collectForMs: fleetConfig.collectForMs,

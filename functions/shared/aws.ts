@@ -2,7 +2,7 @@ import { DynamoRunRegistry } from '../../lib/adapters/dynamo-run-store.ts';
 import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
 import { SsmFleetRunner, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
-import type { FleetConfig, StorageConfig } from './config.ts';
+import { FleetConfigSchema, parseConfig, StorageConfigSchema, type FleetConfig, type StorageConfig } from './config.ts';
 
 /** The composition root of the functions' AWS side: the SSM, S3 and DynamoDB adapters, made from configuration. */
 
@@ -17,6 +17,19 @@ export function makeStorage(config: StorageConfig): { store: S3AuditStore; regis
     store: new S3AuditStore({ bucket: config.bucket, encryption: config.encryption, clientConfig: { region: config.region } }),
     registry: new DynamoRunRegistry({ tableName: config.table, retentionDays: config.retentionDays, clientConfig: { region: config.region } }),
   };
+}
+
+/** What every function that starts or finishes audits builds first: its configuration, storage and fleet runners. */
+export function auditSideFromEnv(env: Record<string, string | undefined>): {
+  storage: StorageConfig;
+  fleetConfig: FleetConfig;
+  store: S3AuditStore;
+  registry: DynamoRunRegistry;
+  fleets: FleetFactory;
+} {
+  const storage = parseConfig(StorageConfigSchema, env);
+  const fleetConfig = parseConfig(FleetConfigSchema, env);
+  return { storage, fleetConfig, ...makeStorage(storage), fleets: makeFleetFactory(storage, fleetConfig) };
 }
 
 /** Reaches the fleet for one run at a time; `close` ends the connections of every runner made. */

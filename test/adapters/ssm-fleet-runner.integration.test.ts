@@ -6,6 +6,7 @@ import { simInvocation } from '../../lib/sim/cluster.ts';
 import { buildSimFleet, type SimFleet, type SimVm } from '../../lib/sim/fleet.ts';
 import { startSimEndpoints, type SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
 import type { SimSsmOutcome } from '../../lib/sim/ssm-api-server.ts';
+import { simRunnerOptions } from '../support/sim-runner.ts';
 
 /**
  * The whole collect path with the real SDK clients: the simulated SSM endpoint (JSON 1.1) and s3rver.
@@ -50,22 +51,8 @@ afterAll(async () => {
 });
 
 function options(overrides: Partial<SsmFleetRunnerOptions> = {}): SsmFleetRunnerOptions {
-  return {
-    region: sim.region,
-    credentials: sim.credentials,
-    ssmEndpoint: sim.ssmEndpoint,
-    s3Endpoint: sim.s3Endpoint,
-    forcePathStyle: true,
-    bucket: sim.bucket,
-    keyPrefix: 'runs/it/ssm-output',
-    documentName: 'FleetAudit-Diagnostics',
-    comment: 'fleet-audit run it',
-    target: { kind: 'instanceIds', instanceIds: fleet.vms.map((vm) => vm.instanceId) },
-    poll: { initialDelayMs: 20, maxDelayMs: 80 },
-    outputRetry: { initialDelayMs: 20, attempts: 8 },
-    apiRetry: { initialDelayMs: 20 },
-    ...overrides,
-  };
+  const target = { kind: 'instanceIds' as const, instanceIds: fleet.vms.map((vm) => vm.instanceId) };
+  return simRunnerOptions(sim, 'it', target, { poll: { initialDelayMs: 20, maxDelayMs: 80 }, ...overrides });
 }
 
 function expectedOutput(vm: SimVm): string {

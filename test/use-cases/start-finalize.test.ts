@@ -18,6 +18,7 @@ import { finalizeAudit, finalizeCommand, sweepAudits, type FinalizeAuditDeps, ty
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
 import { startAudit, type StartAuditDeps } from '../../lib/use-cases/start-audit.ts';
 import { startDynalite, type LocalDynamo } from '../functions/support/local-aws.ts';
+import { simRunnerOptions } from '../support/sim-runner.ts';
 
 /**
  * The event-driven audit end to end over real protocol speakers: the simulated SSM endpoint, s3rver for
@@ -60,20 +61,7 @@ afterAll(async () => {
 });
 
 function runner(runId: string, target: SsmTarget): SsmFleetRunner {
-  const made = new SsmFleetRunner({
-    region: sim.region,
-    credentials: sim.credentials,
-    ssmEndpoint: sim.ssmEndpoint,
-    s3Endpoint: sim.s3Endpoint,
-    forcePathStyle: true,
-    bucket: sim.bucket,
-    keyPrefix: `runs/${runId}/ssm-output`,
-    comment: `fleet-audit run ${runId}`,
-    documentName: DOCUMENT,
-    target,
-    outputRetry: { initialDelayMs: 20, attempts: 8 },
-    apiRetry: { initialDelayMs: 20 },
-  });
+  const made = new SsmFleetRunner(simRunnerOptions(sim, runId, target, { documentName: DOCUMENT }));
   runners.push(made);
   return made;
 }
