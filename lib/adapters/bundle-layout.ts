@@ -25,6 +25,33 @@ export class BundleError extends Error {
   override name = 'BundleError';
 }
 
+/** A stored file is larger than its part of the bundle may be; it was not read. */
+export class BundleFileTooLargeError extends BundleError {
+  override name = 'BundleFileTooLargeError';
+  readonly location: string;
+  readonly size: number;
+  readonly limit: number;
+
+  constructor(location: string, size: number, limit: number) {
+    super(`${location}: holds ${size} bytes, more than the ${limit} bytes its part of the bundle may hold`);
+    this.location = location;
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The most each stored file may hold, in bytes. An invocation holds one VM's output (at most
+ * MAX_VM_OUTPUT_BYTES) JSON-escaped, which can grow it up to six times; the cluster parts grow with the
+ * fleet (a 10,000-entry WorkloadEntry list is about 10 MB).
+ */
+export const BUNDLE_FILE_LIMITS = {
+  manifest: 1024 * 1024,
+  inventory: 64 * 1024 * 1024,
+  invocation: 32 * 1024 * 1024,
+  cluster: 256 * 1024 * 1024,
+} as const;
+
 // Names that become file names or object keys must never climb out of the bundle.
 const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,32}$/;
 const K8S_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -103,8 +130,11 @@ export interface BundleSource {
   hasDirectory(dir: string): Promise<boolean>;
   /** The names of the `.json` files directly in a directory, sorted; none when it does not exist. */
   listJson(dir: string): Promise<string[]>;
-  /** The file's text, or undefined when there is no such file; throws BundleError for any other failure. */
-  readText(path: string): Promise<string | undefined>;
+  /**
+   * The file's text, or undefined when there is no such file; throws BundleFileTooLargeError when it holds
+   * more than `limit` bytes (without reading it), BundleError for any other failure.
+   */
+  readText(path: string, limit: number): Promise<string | undefined>;
 }
 
 export interface ReadBundleOptions {
@@ -159,13 +189,21 @@ async function readCluster(source: BundleSource, concurrency: number): Promise<{
   };
 }
 
+/** The size limit of the file at `path`, by the part of the bundle it belongs to. */
+export function fileLimitOf(path: string): number {
+  if (path === MANIFEST_FILE) return BUNDLE_FILE_LIMITS.manifest;
+  if (path === INVENTORY_FILE) return BUNDLE_FILE_LIMITS.inventory;
+  if (path.startsWith(`${INVOCATIONS_DIR}/`)) return BUNDLE_FILE_LIMITS.invocation;
+  return BUNDLE_FILE_LIMITS.cluster;
+}
+
 async function readOptional<T>(source: BundleSource, path: string, schema: z.ZodType<T>): Promise<T | undefined> {
-  const text = await source.readText(path);
+  const text = await source.readText(path, fileLimitOf(path));
   return text === undefined ? undefined : parseBundleText(source.locate(path), text, schema);
 }
 
 async function readRequired<T>(source: BundleSource, path: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): Promise<T> {
-  const text = await source.readText(path);
+  const text = await source.readText(path, fileLimitOf(path));
   if (text === undefined) throw new BundleError(`${source.locate(path)}: cannot be read (${source.missingCode})`);
   return parseBundleText(source.locate(path), text, schema, precheck);
 }
