@@ -12,8 +12,8 @@ import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
 import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
 import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib/sim/fleet.ts';
-import { startSimCloud } from '../../lib/sim/sim-cloud.ts';
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
+import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { CliUsageError, exitCodeFor, failOnOption, type CliIo, type CommandContext } from '../context.ts';
 
@@ -305,6 +305,23 @@ export const SIM_AWS_TIMING: NonNullable<AwsAuditSettings['timing']> = {
   waitTimeoutMs: 120_000,
 };
 
+type SimCloudModule = typeof SimCloudModuleType;
+
+/**
+ * The simulated endpoints run on development packages (s3rver, js-yaml), so they are loaded only for
+ * `--source sim-aws`, and an installed package without them says so in one line.
+ */
+async function loadSimCloud(): Promise<SimCloudModule> {
+  try {
+    return await import('../../lib/sim/sim-cloud.ts');
+  } catch (cause) {
+    // ESM imports and CommonJS requires say a package is missing with different codes.
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw cause;
+    throw new CliUsageError('--source sim-aws needs the development dependencies (s3rver, js-yaml): run it from a source checkout after npm install');
+  }
+}
+
 /** `--source sim-aws`: the simulated fleet behind simulated SSM, S3 and Kubernetes endpoints, audited through the AWS path. */
 async function auditSimThroughAws(
   opts: RunOptions,
@@ -313,7 +330,7 @@ async function auditSimThroughAws(
   audit: (settings: AwsAuditSettings) => Promise<AwsAuditResult>,
 ): Promise<AwsAuditResult> {
   const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
-  const cloud = await startSimCloud({ fleet });
+  const cloud = await (await loadSimCloud()).startSimCloud({ fleet });
   try {
     return await audit({
       runId,
