@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { BundleError } from '../lib/adapters/local-audit-store.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
+import { registerComplianceCommand } from './commands/compliance.ts';
 import { registerProxyConfigCommand } from './commands/proxy-config.ts';
 import { registerProxyStatusCommand } from './commands/proxy-status.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -34,6 +35,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerProxyConfigCommand(program, context);
   registerProxyStatusCommand(program, context);
   registerScriptCommand(program, context);
+  registerComplianceCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

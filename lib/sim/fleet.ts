@@ -141,6 +141,25 @@ export interface SimFleetOptions {
   now: Date;
   /** The faults to inject; default every fault of SIM_FAULTS. */
   faults?: readonly SimFault[];
+  /**
+   * Ages the fleet: the fleet as it is on this day of a series of daily runs (0, 1, 2…). Each fault then
+   * has a life of its own drawn from the seed: it appears on some day, persists, and is fixed some days
+   * later (a few never are), always on the same VM. Without `day` every fault is present.
+   */
+  day?: number;
+}
+
+/** Whether a fault is present on `day` of an aged fleet: a window [appears, appears + lasts) drawn from the seed and the fault. */
+export function isFaultPresentOn(seed: number, fault: SimFault, day: number): boolean {
+  const rnd = new SeededRandom(mixSeed(seed, SIM_FAULTS.indexOf(fault) + 1));
+  const appears = rnd.int(-10, 24);
+  // One fault in five is never fixed within the series; the others last from 1 to 14 days.
+  const lasts = rnd.next() < 0.2 ? Number.POSITIVE_INFINITY : rnd.int(1, 14);
+  return day >= appears && day < appears + lasts;
+}
+
+function mixSeed(seed: number, salt: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(salt, 0xc2b2ae35)) >>> 0;
 }
 
 export const DEFAULT_SIM_VMS = 50;
@@ -157,9 +176,13 @@ const NAMESPACE_POOL = ['payments', 'inventory', 'billing', 'legacy-batch', 'led
 export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const count = options.vms ?? DEFAULT_SIM_VMS;
   if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`the simulated fleet size must be 1..100000, got ${count}`);
-  const enabled = new Set<SimFault>(options.faults ?? SIM_FAULTS);
-  for (const fault of enabled) if (!SIM_FAULTS.includes(fault)) throw new RangeError(`unknown simulated fault ${JSON.stringify(fault)}`);
+  const requested = new Set<SimFault>(options.faults ?? SIM_FAULTS);
+  for (const fault of requested) if (!SIM_FAULTS.includes(fault)) throw new RangeError(`unknown simulated fault ${JSON.stringify(fault)}`);
   const seed = options.seed ?? DEFAULT_SIM_SEED;
+  const day = options.day;
+  if (day !== undefined && (!Number.isInteger(day) || day < 0)) throw new RangeError(`the simulated day must be a whole number from 0, got ${day}`);
+  // Aging only switches faults on and off: every other draw stays the same from one day to the next.
+  const enabled = new Set([...requested].filter((fault) => day === undefined || isFaultPresentOn(seed, fault, day)));
   const rnd = new SeededRandom(seed);
   const istioVersion = '1.24.6';
   const podHash = rnd.hex(9).replace(/^[0-9]/, 'c');

@@ -1,0 +1,81 @@
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { digestReport, DIGEST_FILE, RunDigestSchema, type RunDigest } from '../core/compliance/run-digest.ts';
+import { ReportSchema } from '../core/report.ts';
+import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
+import { isRunId } from './bundle-layout.ts';
+
+/** The most a stored digest or report may hold before it is refused unread. */
+const DIGEST_LIMIT = 64 * 1024 * 1024;
+const REPORT_LIMIT = 512 * 1024 * 1024;
+
+/** The runs of a local audit store (`<root>/<runId>/digest.json`, else `report.json`). */
+export class LocalRunHistory implements RunHistory {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async listRuns(): Promise<string[]> {
+    let entries;
+    try {
+      entries = await readdir(this.root, { withFileTypes: true });
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return [];
+      throw new RunHistoryError(`${this.root}: cannot be read (${code ?? String(cause)})`);
+    }
+    return entries.filter((e) => e.isDirectory() && isRunId(e.name)).map((e) => e.name);
+  }
+
+  async readDigest(runId: string): Promise<RunDigest | undefined> {
+    if (!isRunId(runId)) throw new RunHistoryError(`run id ${JSON.stringify(runId)} is not a safe directory name`);
+    const digestPath = join(this.root, runId, DIGEST_FILE);
+    const digest = await readRegularFile(digestPath, DIGEST_LIMIT);
+    if (digest !== undefined) return parseStored(digestPath, digest, RunDigestSchema);
+    const reportPath = join(this.root, runId, 'report.json');
+    const report = await readRegularFile(reportPath, REPORT_LIMIT);
+    return report === undefined ? undefined : digestReport(parseStored(reportPath, report, ReportSchema));
+  }
+}
+
+/** A regular file's text (never a link, a FIFO or a device), or undefined when there is none. */
+async function readRegularFile(path: string, limit: number): Promise<string | undefined> {
+  let handle;
+  try {
+    // O_NOFOLLOW refuses a link; O_NONBLOCK keeps a FIFO from blocking the open.
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(async (cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') return undefined;
+      throw cause;
+    });
+    if (!handle) return undefined;
+  } catch (cause) {
+    throw new RunHistoryError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new RunHistoryError(`${path}: not a regular file`);
+    if (stat.size > limit) throw new RunHistoryError(`${path}: holds ${stat.size} bytes, more than the ${limit} it may`);
+    return (await handle.readFile('utf8')).replace(/^\uFEFF/, '');
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseStored<T>(path: string, text: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new RunHistoryError(`${path}: is not valid JSON`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RunHistoryError(`${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+  }
+  return parsed.data;
+}
