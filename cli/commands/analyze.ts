@@ -13,10 +13,10 @@ export function registerAnalyzeCommand(program: Command, { io, setExitCode }: Co
     .description('Analyze a stored evidence bundle again and write its reports')
     .argument('<bundle-dir>', 'the evidence bundle directory (…/<run>/evidence)')
     .option('--out <dir>', 'where to write report.json and report.html', '.')
-    .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (JSON: {"waivers": [...]})')
+    .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (YAML or JSON: waivers: [...])')
     .addOption(failOnOption())
     .action(async (bundleDir: string, opts: { out: string; waivers?: string; failOn?: Severity }) => {
-      const waivers = opts.waivers ? await readWaiversFile(opts.waivers) : [];
+      const waivers = opts.waivers ? await readWaiversFile(opts.waivers, io.clock()) : [];
       const result = await analyzeStoredBundle(new LocalBundle(bundleDir), new LocalArtifactWriter(opts.out), { waivers });
       io.stdout(renderTerminalSummary(result.report));
       io.stdout(`\nReports:  ${result.written.join('\n          ')}\n`);

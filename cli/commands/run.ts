@@ -7,6 +7,7 @@ import { buildKubeConfig, type BuiltKubeConfig, type KubeConfigSource } from '..
 import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
+import type { AnalyzeOptions } from '../../lib/core/analyze.ts';
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
@@ -15,6 +16,7 @@ import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
+import { readWaiversFile } from '../waivers-file.ts';
 import { CliUsageError, exitCodeFor, failOnOption, type CliIo, type CommandContext } from '../context.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
@@ -29,6 +31,7 @@ interface RunOptions {
   out: string;
   runId?: string;
   failOn?: Severity;
+  waivers?: string;
   region?: string;
   kubeconfig?: string;
   context?: string;
@@ -60,6 +63,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--out <dir>', 'the local audit store', 'audit-store')
     .option('--run-id <id>', 'the run id (default: the start time and a random suffix)')
     .addOption(failOnOption())
+    .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (YAML or JSON: waivers: [...])')
     .option('--region <region>', "AWS region (default: the SDK's: AWS_REGION, then the profile)")
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
@@ -77,6 +81,8 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         throw new CliUsageError(opts.source === 'aws' ? `${flags}: only for --source sim or sim-aws` : `${flags}: only for --source aws`);
       }
       const startedAt = io.clock();
+      // Read before anything runs: a malformed waivers file stops the audit before it starts.
+      const analyze = { waivers: opts.waivers ? await readWaiversFile(opts.waivers, startedAt) : [] };
       const runId = opts.runId ?? `${startedAt.toISOString().replace(/[-:]|\.\d{3}/g, '')}-${opts.source}-${randomBytes(2).toString('hex')}`;
       const store = new LocalAuditStore(opts.out);
       let result: RunAuditResult;
@@ -85,11 +91,11 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
         result = await runAudit(
           { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock: io.clock },
-          { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } } },
+          { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } }, analyze },
         );
       } else {
         const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
-        const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io });
+        const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze });
         ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
       }
       io.stdout(renderTerminalSummary(result.report));
@@ -126,6 +132,7 @@ export interface AwsAuditDeps {
   clock: () => Date;
   toolVersion: string;
   io: CliIo;
+  analyze?: AnalyzeOptions;
 }
 
 export interface AwsAuditResult {
@@ -195,7 +202,14 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
   try {
     const result = await runAudit(
       { fleet: runner, mesh, store, clock: deps.clock, apiCalls },
-      { runId: settings.runId, source: 'aws', toolVersion: deps.toolVersion, targets: { region, ...(settings.targets as object) }, ...(progress.onProgress ? { onProgress: progress.onProgress } : {}) },
+      {
+        runId: settings.runId,
+        source: 'aws',
+        toolVersion: deps.toolVersion,
+        targets: { region, ...(settings.targets as object) },
+        ...(deps.analyze ? { analyze: deps.analyze } : {}),
+        ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
+      },
     );
     return { result, apiCalls: apiCalls() };
   } catch (error) {

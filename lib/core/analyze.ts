@@ -15,7 +15,7 @@ import {
   type VmSummary,
 } from './report.ts';
 import { parseVmSnapshot, type VmSnapshot } from './vm-snapshot.ts';
-import { applyWaivers, type Waiver } from './waivers.ts';
+import { applyWaivers, namespaceOfSubjectId, type Waiver } from './waivers.ts';
 
 export interface AnalyzeOptions {
   thresholds?: Partial<Thresholds>;
@@ -43,7 +43,10 @@ export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = 
   const ctx: AuditContext = { now: new Date(finishedAt), vms, mesh, meshRoots, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } };
   const controls = options.controls ?? CONTROLS;
   const evaluated = controls.flatMap((control) => control.evaluate(ctx).sort((a, b) => compareText(a.subject.id, b.subject.id)));
-  const findings = applyWaivers(evaluated, options.waivers ?? [], ctx.now);
+  const vmNamespaces = new Map(vms.map((vm) => [vm.instanceId, vm.namespace]));
+  const { findings, waivers } = applyWaivers(evaluated, options.waivers ?? [], ctx.now, new Set(controls.map((c) => c.id)), (subject) =>
+    subject.kind === 'vm' ? vmNamespaces.get(subject.id) : namespaceOfSubjectId(subject.kind, subject.id),
+  );
   const vmSummaries = vms.map((vm) => summarizeVm(vm, findings));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -63,6 +66,7 @@ export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = 
     },
     vms: vmSummaries,
     findings,
+    waivers,
   };
 }
 

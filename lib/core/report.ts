@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { BundleSourceSchema } from './evidence-bundle.ts';
+import { SubjectKindSchema } from './subject.ts';
+import { WaiverReportSchema } from './waivers.ts';
+
+export { SubjectKindSchema, type SubjectKind } from './subject.ts';
 
 /** The report (DESIGN.md contract 3). report.json is the source of truth; every renderer reads this. */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -11,9 +15,6 @@ export const SEVERITIES: readonly Severity[] = SeveritySchema.options;
 
 export const FindingStatusSchema = z.enum(['PASS', 'FAIL', 'ERROR', 'SKIP', 'WAIVED']);
 export type FindingStatus = z.infer<typeof FindingStatusSchema>;
-
-export const SubjectKindSchema = z.enum(['vm', 'workloadentry', 'proxy', 'fleet']);
-export type SubjectKind = z.infer<typeof SubjectKindSchema>;
 
 export const VmStatusSchema = z.enum(['COMPLIANT', 'NON_COMPLIANT', 'UNKNOWN']);
 export type VmStatus = z.infer<typeof VmStatusSchema>;
@@ -66,6 +67,8 @@ export const ReportSchema = z.object({
   }),
   vms: z.array(VmSummarySchema),
   findings: z.array(FindingSchema),
+  /** Every waiver the run was given, with what became of it (active, unused, expired, unknown control). */
+  waivers: z.array(WaiverReportSchema),
 });
 export type Report = z.infer<typeof ReportSchema>;
 

@@ -1,49 +1,148 @@
 import { z } from 'zod';
 import type { Finding } from './report.ts';
+import { SubjectKindSchema, type SubjectKind } from './subject.ts';
 
 /**
- * A waiver accepts a known FAIL for a while: the finding is reported WAIVED (still listed, with the waiver)
- * and no longer makes its VM non-compliant. Every waiver expires; an expired one no longer applies.
+ * A waiver accepts a known FAIL for a while: the finding is reported WAIVED (still listed, with the
+ * waiver's justification, owner and expiry) and no longer makes its subject non-compliant. Every waiver
+ * expires, at most a year after the file is read; an expired one no longer applies.
  */
+export const MAX_WAIVER_DAYS = 366;
+
+const GLOB = /^[^\s]{1,256}$/;
+
+export const WaiverSubjectSchema = z.strictObject({
+  kind: SubjectKindSchema.optional(),
+  /** The subject's id, exactly, or a glob (`*` any run of characters, `?` one). */
+  id: z.string().regex(GLOB, { error: 'expected an id or a glob without spaces' }).optional(),
+  /** The namespace of the subject: a VM's ISTIO_NAMESPACE, an entry's or a proxy's namespace. */
+  namespace: z.string().min(1).max(253).optional(),
+});
+export type WaiverSubject = z.infer<typeof WaiverSubjectSchema>;
+
 export const WaiverSchema = z.strictObject({
   control: z.string().regex(/^[A-Z]+-\d{2}$/, { error: 'expected a control id such as XDS-05' }),
-  /** Which subjects: an exact id, or an id ending in `*` for a prefix; all subjects when absent. */
-  subject: z
-    .strictObject({
-      kind: z.enum(['vm', 'workloadentry', 'proxy', 'fleet']).optional(),
-      id: z.string().min(1).max(256).optional(),
-    })
-    .optional(),
-  reason: z.string().min(1, { error: 'a waiver must say why' }).max(1000),
+  /** Which subjects the waiver covers; every subject of the control when absent. */
+  subject: WaiverSubjectSchema.optional(),
+  justification: z.string().trim().min(1, { error: 'a waiver must say why' }).max(2000),
+  owner: z.string().trim().min(1, { error: 'a waiver must name its owner' }).max(200),
   expires: z.iso.datetime({ offset: true, error: 'expected an RFC 3339 time such as 2027-01-31T00:00:00Z' }),
-  approvedBy: z.string().max(200).optional(),
 });
 export type Waiver = z.infer<typeof WaiverSchema>;
 
-export const WaiversFileSchema = z.strictObject({ waivers: z.array(WaiverSchema).max(10_000) });
-export type WaiversFile = z.infer<typeof WaiversFileSchema>;
+export const WaiversFileSchema = z.strictObject({ waivers: z.array(z.unknown()).max(10_000) });
 
-/** Marks the FAIL findings a valid waiver covers as WAIVED, keeping the waiver in their evidence. */
-export function applyWaivers(findings: Finding[], waivers: readonly Waiver[], now: Date): Finding[] {
-  const valid = waivers.filter((w) => Date.parse(w.expires) > now.getTime());
-  if (valid.length === 0) return findings;
-  return findings.map((finding) => {
-    if (finding.status !== 'FAIL') return finding;
-    const waiver = valid.find((w) => covers(w, finding));
-    if (!waiver) return finding;
-    return {
-      ...finding,
-      status: 'WAIVED',
-      evidence: { ...finding.evidence, waiver: { reason: waiver.reason, expires: waiver.expires, ...(waiver.approvedBy ? { approvedBy: waiver.approvedBy } : {}) } },
-    };
+export const WAIVER_STATES = ['active', 'unused', 'expired', 'unknown-control'] as const;
+export type WaiverState = (typeof WAIVER_STATES)[number];
+
+/** A waiver as the report lists it: what it says, and what became of it in this run. */
+export const WaiverReportSchema = WaiverSchema.extend({
+  state: z.enum(WAIVER_STATES),
+  /** How many FAIL findings it turned into WAIVED. */
+  waived: z.number().int().nonnegative(),
+});
+export type WaiverReport = z.infer<typeof WaiverReportSchema>;
+
+/** A waivers document that cannot be used; the message names the entry and the problem. */
+export class WaiversError extends Error {
+  override name = 'WaiversError';
+}
+
+/**
+ * Validates a parsed waivers document (`{"waivers": [...]}`, from JSON or YAML), entry by entry, so the
+ * message names the entry at fault. `now` is when the file is read: an expiry more than a year later is
+ * refused, so no waiver is forever.
+ */
+export function parseWaivers(raw: unknown, now: Date): Waiver[] {
+  const file = WaiversFileSchema.safeParse(raw);
+  if (!file.success) throw new WaiversError(describeIssue(file.error.issues[0]));
+  return file.data.waivers.map((entry, index) => {
+    const parsed = WaiverSchema.safeParse(entry);
+    const name = `waivers[${index}]${isControlOf(entry) ? ` (${entry.control})` : ''}`;
+    if (!parsed.success) throw new WaiversError(`${name}: ${describeIssue(parsed.error.issues[0])}`);
+    const days = (Date.parse(parsed.data.expires) - now.getTime()) / 86_400_000;
+    if (days > MAX_WAIVER_DAYS) throw new WaiversError(`${name}: expires: ${parsed.data.expires} is more than a year away; a waiver must be renewed at least yearly`);
+    return parsed.data;
   });
 }
 
-function covers(waiver: Waiver, finding: Finding): boolean {
-  if (waiver.control !== finding.control) return false;
-  const subject = waiver.subject;
-  if (!subject) return true;
-  if (subject.kind && subject.kind !== finding.subject.kind) return false;
-  if (!subject.id) return true;
-  return subject.id.endsWith('*') ? finding.subject.id.startsWith(subject.id.slice(0, -1)) : finding.subject.id === subject.id;
+/** What applying waivers gave: the findings (covered FAILs now WAIVED) and each waiver's state. */
+export interface WaiversOutcome {
+  findings: Finding[];
+  waivers: WaiverReport[];
+}
+
+/**
+ * Marks the FAIL findings a valid waiver covers as WAIVED, keeping the waiver in their evidence, and says
+ * of each waiver whether it was used, expired (judged at `now`, the evidence's time) or names a control
+ * that does not exist. The first waiver (in file order) that covers a finding is the one it carries.
+ */
+export function applyWaivers(findings: readonly Finding[], waivers: readonly Waiver[], now: Date, knownControls: ReadonlySet<string>, namespaceOf: (subject: Finding['subject']) => string | undefined): WaiversOutcome {
+  const usable = waivers.map((w) => knownControls.has(w.control) && Date.parse(w.expires) > now.getTime());
+  const matchers = waivers.map((w) => subjectMatcher(w.subject));
+  const byControl = new Map<string, number[]>();
+  waivers.forEach((w, i) => {
+    if (!usable[i]) return;
+    const list = byControl.get(w.control) ?? [];
+    list.push(i);
+    byControl.set(w.control, list);
+  });
+  const counts = waivers.map(() => 0);
+  const out = findings.map((finding) => {
+    if (finding.status !== 'FAIL') return finding;
+    const index = byControl.get(finding.control)?.find((i) => matchers[i]!(finding.subject, namespaceOf));
+    if (index === undefined) return finding;
+    counts[index]!++;
+    const w = waivers[index]!;
+    return { ...finding, status: 'WAIVED' as const, evidence: { ...finding.evidence, waiver: { justification: w.justification, owner: w.owner, expires: w.expires } } };
+  });
+  return {
+    findings: out,
+    waivers: waivers.map((w, i) => ({ ...w, state: stateOf(w, i), waived: counts[i]! })),
+  };
+
+  function stateOf(w: Waiver, i: number): WaiverState {
+    if (!knownControls.has(w.control)) return 'unknown-control';
+    if (!usable[i]) return 'expired';
+    return counts[i]! > 0 ? 'active' : 'unused';
+  }
+}
+
+/** The namespace a subject lives in, from its id alone: `ns/name` entries, `name.ns` proxies. VMs need the join. */
+export function namespaceOfSubjectId(kind: SubjectKind, id: string): string | undefined {
+  if (kind === 'workloadentry') return id.includes('/') ? id.slice(0, id.indexOf('/')) : undefined;
+  if (kind === 'proxy') return id.includes('.') ? id.slice(id.lastIndexOf('.') + 1) : undefined;
+  return undefined;
+}
+
+type SubjectMatcher = (subject: Finding['subject'], namespaceOf: (subject: Finding['subject']) => string | undefined) => boolean;
+
+function subjectMatcher(selector: WaiverSubject | undefined): SubjectMatcher {
+  if (!selector) return () => true;
+  const id = selector.id === undefined ? undefined : globToRegExp(selector.id);
+  return (subject, namespaceOf) =>
+    (selector.kind === undefined || selector.kind === subject.kind) &&
+    (id === undefined || id.test(subject.id)) &&
+    (selector.namespace === undefined || namespaceOf(subject) === selector.namespace);
+}
+
+/** A glob as an anchored regular expression: `*` any run of characters, `?` one; everything else literal. */
+export function globToRegExp(glob: string): RegExp {
+  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 's');
+}
+
+/** A one-line summary of a waiver's subject, for tables. */
+export function describeWaiverSubject(subject: WaiverSubject | undefined): string {
+  if (!subject || (subject.kind === undefined && subject.id === undefined && subject.namespace === undefined)) return 'every subject';
+  const parts = [subject.kind ?? 'any', subject.id ?? '*'];
+  return `${parts.join(' ')}${subject.namespace === undefined ? '' : ` in ${subject.namespace}`}`;
+}
+
+function isControlOf(entry: unknown): entry is { control: string } {
+  return typeof entry === 'object' && entry !== null && typeof (entry as { control?: unknown }).control === 'string' && /^[A-Z]+-\d{2}$/.test((entry as { control: string }).control);
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
 }

@@ -67,16 +67,44 @@ describe('fleet-audit run and analyze', () => {
 
   it('analyze --waivers reports the covered FAILs as WAIVED, and refuses a bad waivers file naming it', async () => {
     const file = join(dir, 'waivers.json');
-    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', reason: 'machine being rebuilt', expires: '2099-01-01T00:00:00Z' }] }));
+    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' }] }));
     const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived'), '--waivers', file]);
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'waived', 'report.json'), 'utf8')) as { findings: Array<{ control: string; status: string }> };
     expect(report.findings.filter((f) => f.control === 'REG-02' && f.status === 'FAIL')).toEqual([]);
     expect(report.findings.some((f) => f.control === 'REG-02' && f.status === 'WAIVED')).toBe(true);
-    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', reason: 'forever' }] }));
+    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'forever', owner: 'ops' }] }));
     const bad = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-bad'), '--waivers', file]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain(`${file}: waivers.0.expires:`);
+    expect(bad.stderr).toContain(`${file}: waivers[0] (REG-02): expires:`);
+    expect(existsSync(join(dir, 'waived-bad', 'report.json'))).toBe(false);
+  });
+
+  it('run --waivers applies them to the new audit, and a malformed file stops it before it starts', async () => {
+    const file = join(dir, 'run-waivers.json');
+    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' }, { control: 'NET-99', justification: 'typo', owner: 'ops', expires: '2027-06-01T00:00:00Z' }] }));
+    const run = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'waived-run', '--vms', '12', '--seed', '3', '--waivers', file]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'store', 'waived-run', 'report.json'), 'utf8')) as { waivers: Array<{ control: string; state: string }> };
+    expect(report.waivers.map((w) => [w.control, w.state])).toEqual([['REG-02', 'active'], ['NET-99', 'unknown-control']]);
+    writeFileSync(file, '{"waivers": [{"control": "REG-02"}]}');
+    const bad = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'waived-bad', '--vms', '3', '--waivers', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${file}: waivers[0] (REG-02): justification:`);
+    expect(existsSync(join(dir, 'store', 'waived-bad'))).toBe(false);
+  });
+
+  it('analyze --waivers reads YAML too, with times left as text', async () => {
+    const file = join(dir, 'waivers.yaml');
+    writeFileSync(file, 'waivers:\n  - control: REG-02\n    subject: {kind: workloadentry}\n    justification: machine being rebuilt\n    owner: ops\n    expires: 2027-06-01T00:00:00Z\n');
+    const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-yaml'), '--waivers', file]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'waived-yaml', 'report.json'), 'utf8')) as { waivers: Array<{ state: string; expires: string }> };
+    expect(report.waivers.map((w) => [w.state, w.expires])).toEqual([['active', '2027-06-01T00:00:00Z']]);
+    writeFileSync(file, 'waivers:\n  - control: [REG-02\n');
+    const bad = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-yaml-bad'), '--waivers', file]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(`${file}: is not valid YAML`);
   });
 
   it('rejects bad flags with a usage error', async () => {
