@@ -1,5 +1,6 @@
-import { Option } from 'commander';
-import { isFailingAtOrAbove, SEVERITIES, type Report, type Severity } from '../lib/core/report.ts';
+import { InvalidArgumentError, Option } from 'commander';
+import { judgeReport, type CiGate } from '../lib/core/ci-gate.ts';
+import { SEVERITIES, type Report, type Severity } from '../lib/core/report.ts';
 
 /** Exit codes: 0 done, 1 a finding failed at or above --fail-on, 2 bad usage or bad input. */
 export const EXIT_OK = 0;
@@ -27,13 +28,34 @@ export class CliUsageError extends Error {
   override name = 'CliUsageError';
 }
 
-/** The `--fail-on SEVERITY` option shared by the commands that produce a report. */
+/** The `--fail-on SEVERITY` option shared by the commands that produce a report; any case is accepted. */
 export function failOnOption(): Option {
-  return new Option('--fail-on <severity>', 'exit 1 when a finding of this severity or above fails').choices(SEVERITIES as Severity[]);
+  return new Option('--fail-on <severity>', `exit 1 when a finding of this severity or above fails (${SEVERITIES.join(', ')})`).argParser((value: string): Severity => {
+    const severity = SEVERITIES.find((s) => s === value.toUpperCase());
+    if (!severity) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+    return severity;
+  });
 }
 
-/** The exit code for a report under `--fail-on`. */
-export function exitCodeFor(report: Report, failOn: Severity | undefined): number {
-  if (!failOn) return EXIT_OK;
-  return report.findings.some((f) => isFailingAtOrAbove(f, failOn)) ? EXIT_FAILED_CONTROLS : EXIT_OK;
+/** The `--fail-on-unknown` option: VMs that could not be checked fail the command too. */
+export function failOnUnknownOption(): Option {
+  return new Option('--fail-on-unknown', 'exit 1 when a VM could not be checked (UNKNOWN)');
+}
+
+/** Applies `--fail-on` / `--fail-on-unknown` to a report: the exit code, and one line on stderr saying why it is 1. */
+export function gateExit(report: Report, gate: CiGate, io: CliIo): number {
+  const verdict = judgeReport(report, gate);
+  if (!verdict.failed) return EXIT_OK;
+  io.stderr(`fleet-audit: ${verdict.reason}\n`);
+  return EXIT_FAILED_CONTROLS;
+}
+
+/** `-o json`: print the command's result as JSON (the report's own schema, or the command's documented one). */
+export function outputOption(): Option {
+  return new Option('-o, --output <format>', 'json: print the result as JSON instead of the summary').choices(['json']);
+}
+
+/** The report as report.json holds it, for `-o json` and `--out -`. */
+export function reportJson(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
 }

@@ -3,10 +3,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { BundleError } from '../lib/adapters/local-audit-store.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerComplianceCommand } from './commands/compliance.ts';
+import { registerControlsCommand } from './commands/controls.ts';
 import { registerProxyConfigCommand } from './commands/proxy-config.ts';
 import { registerProxyStatusCommand } from './commands/proxy-status.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerScriptCommand } from './commands/script.ts';
+import { registerShowCommand } from './commands/show.ts';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, type CliIo, type CommandContext } from './context.ts';
 
 const defaultIo: CliIo = {
@@ -26,7 +28,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   const program = new Command('fleet-audit')
     .description('Audit a fleet of Istio VMs: run the diagnostic script on every VM, cross-check the mesh, report.')
     .version(packageJson.version)
-    .showHelpAfterError()
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const context: CommandContext = { io, toolVersion: packageJson.version, setExitCode: (code) => (exitCode = code) };
@@ -36,6 +38,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerProxyStatusCommand(program, context);
   registerScriptCommand(program, context);
   registerComplianceCommand(program, context);
+  registerShowCommand(program, context);
+  registerControlsCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -3,7 +3,8 @@ import { LocalArtifactWriter, LocalBundle } from '../../lib/adapters/local-audit
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
-import { exitCodeFor, failOnOption, type CommandContext } from '../context.ts';
+import type { Artifact, ArtifactWriter } from '../../lib/ports/audit-store.ts';
+import { failOnOption, failOnUnknownOption, gateExit, outputOption, reportJson, type CommandContext } from '../context.ts';
 import { readWaiversFile } from '../waivers-file.ts';
 
 /** `fleet-audit analyze <bundle-dir>`: rebuild the reports from stored evidence alone. */
@@ -12,14 +13,24 @@ export function registerAnalyzeCommand(program: Command, { io, setExitCode }: Co
     .command('analyze')
     .description('Analyze a stored evidence bundle again and write its reports')
     .argument('<bundle-dir>', 'the evidence bundle directory (…/<run>/evidence)')
-    .option('--out <dir>', 'where to write report.json and report.html', '.')
+    .option('--out <dir>', 'where to write the reports; - prints report.json on standard output and writes nothing', '.')
     .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (YAML or JSON: waivers: [...])')
     .addOption(failOnOption())
-    .action(async (bundleDir: string, opts: { out: string; waivers?: string; failOn?: Severity }) => {
+    .addOption(failOnUnknownOption())
+    .addOption(outputOption())
+    .action(async (bundleDir: string, opts: { out: string; waivers?: string; failOn?: Severity; failOnUnknown?: boolean; output?: 'json' }) => {
       const waivers = opts.waivers ? await readWaiversFile(opts.waivers, io.clock()) : [];
-      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), new LocalArtifactWriter(opts.out), { waivers });
-      io.stdout(renderTerminalSummary(result.report));
-      io.stdout(`\nReports:  ${result.written.join('\n          ')}\n`);
-      setExitCode(exitCodeFor(result.report, opts.failOn));
+      const toStdout = opts.out === '-';
+      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), toStdout ? DISCARD : new LocalArtifactWriter(opts.out), { waivers });
+      if (toStdout || opts.output === 'json') {
+        io.stdout(reportJson(result.report));
+      } else {
+        io.stdout(renderTerminalSummary(result.report));
+        io.stdout(`\nReports:  ${result.written.join('\n          ')}\n`);
+      }
+      setExitCode(gateExit(result.report, { failOn: opts.failOn, failOnUnknown: opts.failOnUnknown === true }, io));
     });
 }
+
+/** `--out -`: the report goes to standard output, and no file is written. */
+const DISCARD: ArtifactWriter = { writeArtifact: async (artifact: Artifact) => artifact.name };

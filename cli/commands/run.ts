@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
@@ -17,7 +20,7 @@ import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
-import { CliUsageError, exitCodeFor, failOnOption, type CliIo, type CommandContext } from '../context.ts';
+import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
 type RunSource = (typeof RUN_SOURCES)[number];
@@ -31,6 +34,8 @@ interface RunOptions {
   out: string;
   runId?: string;
   failOn?: Severity;
+  failOnUnknown?: boolean;
+  output?: 'json';
   waivers?: string;
   region?: string;
   kubeconfig?: string;
@@ -60,9 +65,11 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     )
     .option('--vms <n>', 'size of the simulated fleet', positiveInt, DEFAULT_SIM_VMS)
     .option('--seed <s>', 'seed of the simulated fleet', nonNegativeInt, DEFAULT_SIM_SEED)
-    .option('--out <dir>', 'the local audit store', 'audit-store')
+    .option('--out <dir>', 'the local audit store; - prints report.json on standard output and keeps nothing', 'audit-store')
     .option('--run-id <id>', 'the run id (default: the start time and a random suffix)')
     .addOption(failOnOption())
+    .addOption(failOnUnknownOption())
+    .addOption(outputOption())
     .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (YAML or JSON: waivers: [...])')
     .option('--region <region>', "AWS region (default: the SDK's: AWS_REGION, then the profile)")
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)')
@@ -84,25 +91,36 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
       // Read before anything runs: a malformed waivers file stops the audit before it starts.
       const analyze = { waivers: opts.waivers ? await readWaiversFile(opts.waivers, startedAt) : [] };
       const runId = opts.runId ?? `${startedAt.toISOString().replace(/[-:]|\.\d{3}/g, '')}-${opts.source}-${randomBytes(2).toString('hex')}`;
-      const store = new LocalAuditStore(opts.out);
-      let result: RunAuditResult;
-      let apiCalls: Record<string, number> | undefined;
-      if (opts.source === 'sim') {
-        const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
-        result = await runAudit(
-          { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock: io.clock },
-          { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } }, analyze },
-        );
-      } else {
-        const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
-        const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze });
-        ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
+      // `--out -`: the run goes through a store of its own that is removed once the report is printed.
+      const toStdout = opts.out === '-';
+      const storeDir = toStdout ? await mkdtemp(join(tmpdir(), 'fleet-audit-run-')) : opts.out;
+      try {
+        const store = new LocalAuditStore(storeDir);
+        let result: RunAuditResult;
+        let apiCalls: Record<string, number> | undefined;
+        if (opts.source === 'sim') {
+          const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
+          result = await runAudit(
+            { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock: io.clock },
+            { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } }, analyze },
+          );
+        } else {
+          const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
+          const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze });
+          ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
+        }
+        if (toStdout || opts.output === 'json') {
+          io.stdout(reportJson(result.report));
+        } else {
+          io.stdout(renderTerminalSummary(result.report));
+          io.stdout(`\nEvidence: ${result.location}/evidence\nReports:  ${result.written.join('\n          ')}\n`);
+          if (apiCalls) io.stdout(`API calls: ${formatCallCounts(apiCalls)}\n`);
+        }
+        if (result.report.summary.vms === 0) io.stderr('fleet-audit: no managed node matched the target\n');
+        setExitCode(gateExit(result.report, { failOn: opts.failOn, failOnUnknown: opts.failOnUnknown === true }, io));
+      } finally {
+        if (toStdout) await rm(storeDir, { recursive: true, force: true });
       }
-      io.stdout(renderTerminalSummary(result.report));
-      io.stdout(`\nEvidence: ${result.location}/evidence\nReports:  ${result.written.join('\n          ')}\n`);
-      if (apiCalls) io.stdout(`API calls: ${formatCallCounts(apiCalls)}\n`);
-      if (result.report.summary.vms === 0) io.stderr('fleet-audit: no managed node matched the target\n');
-      setExitCode(exitCodeFor(result.report, opts.failOn));
     });
 }
 

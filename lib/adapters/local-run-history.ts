@@ -1,11 +1,11 @@
-import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { digestReport, DIGEST_FILE, RunDigestSchema, type RunDigest } from '../core/compliance/run-digest.ts';
 import { ReportSchema } from '../core/report.ts';
 import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
 import { isRunId } from './bundle-layout.ts';
+import { readRegularFile, RegularFileError } from './regular-file.ts';
 
 /** The most a stored digest or report may hold before it is refused unread. */
 const DIGEST_LIMIT = 64 * 1024 * 1024;
@@ -34,38 +34,25 @@ export class LocalRunHistory implements RunHistory {
   async readDigest(runId: string): Promise<RunDigest | undefined> {
     if (!isRunId(runId)) throw new RunHistoryError(`run id ${JSON.stringify(runId)} is not a safe directory name`);
     const digestPath = join(this.root, runId, DIGEST_FILE);
-    const digest = await readRegularFile(digestPath, DIGEST_LIMIT);
+    const digest = await readStoredText(digestPath, DIGEST_LIMIT);
     if (digest !== undefined) return parseStored(digestPath, digest, RunDigestSchema);
     const reportPath = join(this.root, runId, 'report.json');
-    const report = await readRegularFile(reportPath, REPORT_LIMIT);
+    const report = await readStoredText(reportPath, REPORT_LIMIT);
     return report === undefined ? undefined : digestReport(parseStored(reportPath, report, ReportSchema));
   }
 }
 
-/** A regular file's text (never a link, a FIFO or a device), or undefined when there is none. */
-async function readRegularFile(path: string, limit: number): Promise<string | undefined> {
-  let handle;
+async function readStoredText(path: string, limit: number): Promise<string | undefined> {
   try {
-    // O_NOFOLLOW refuses a link; O_NONBLOCK keeps a FIFO from blocking the open.
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(async (cause: NodeJS.ErrnoException) => {
-      if (cause.code === 'ENOENT') return undefined;
-      throw cause;
-    });
-    if (!handle) return undefined;
-  } catch (cause) {
-    throw new RunHistoryError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new RunHistoryError(`${path}: not a regular file`);
-    if (stat.size > limit) throw new RunHistoryError(`${path}: holds ${stat.size} bytes, more than the ${limit} it may`);
-    return (await handle.readFile('utf8')).replace(/^\uFEFF/, '');
-  } finally {
-    await handle.close();
+    return await readRegularFile(path, limit);
+  } catch (error) {
+    if (error instanceof RegularFileError) throw new RunHistoryError(error.message);
+    throw error;
   }
 }
 
-function parseStored<T>(path: string, text: string, schema: z.ZodType<T>): T {
+/** Parses a stored JSON file against its schema; the message names the file, never its content. */
+export function parseStored<T>(path: string, text: string, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -117,3 +117,60 @@ describe('fleet-audit run and analyze', () => {
 function readdirFirst(dir: string): string {
   return readdirSync(dir).sort()[0]!;
 }
+
+describe('fleet-audit for CI and people', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fleet-audit-ci-'));
+    expect((await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r1', '--vms', '12', '--seed', '3'])).code).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('--fail-on takes any case and says on one line which findings failed; --fail-on-unknown counts UNKNOWN VMs', async () => {
+    const bundle = join(dir, 'store', 'r1', 'evidence');
+    const high = await cli(['analyze', bundle, '--out', join(dir, 'a1'), '--fail-on', 'high']);
+    expect(high.code).toBe(1);
+    expect(high.stderr).toMatch(/^fleet-audit: \d+ findings failed at or above HIGH \([A-Z]+-\d{2} ×\d+.*\)\n$/);
+    const unknown = await cli(['analyze', bundle, '--out', join(dir, 'a2'), '--fail-on-unknown']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^fleet-audit: 1 VM was UNKNOWN \(could not be checked\)\n$/);
+    expect((await cli(['analyze', bundle, '--out', join(dir, 'a3')])).code).toBe(0);
+  });
+
+  it('-o json prints the report, and --out - prints it without writing anything', async () => {
+    const bundle = join(dir, 'store', 'r1', 'evidence');
+    const json = await cli(['analyze', bundle, '--out', join(dir, 'j1'), '-o', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(readFileSync(join(dir, 'j1', 'report.json'), 'utf8')));
+    const piped = await cli(['analyze', bundle, '--out', '-']);
+    expect(JSON.parse(piped.stdout).runId).toBe('r1');
+    expect(existsSync('-')).toBe(false);
+    const run = await cli(['run', '--out', '-', '--vms', '3', '--run-id', 'piped']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ runId: 'piped', summary: { vms: 3 } });
+    expect(existsSync('-')).toBe(false);
+  });
+
+  it('show describes one VM of a run by hostname or instance id, from the report or the bundle', async () => {
+    const report = JSON.parse(readFileSync(join(dir, 'store', 'r1', 'report.json'), 'utf8')) as { vms: Array<{ instanceId: string; hostname: string | null }> };
+    const vm = report.vms.find((v) => v.hostname)!;
+    const byName = await cli(['show', join(dir, 'store', 'r1'), vm.hostname!]);
+    expect(byName.code).toBe(0);
+    expect(byName.stdout).toContain(`Instance:      ${vm.instanceId}\n`);
+    const fromBundle = await cli(['show', join(dir, 'store', 'r1', 'evidence'), vm.instanceId, '-o', 'json']);
+    expect(JSON.parse(fromBundle.stdout)).toMatchObject({ runId: 'r1', vm: { instanceId: vm.instanceId } });
+    const missing = await cli(['show', join(dir, 'store', 'r1'), 'no-such-vm']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('fleet-audit: no VM of run r1 has the instance id or hostname "no-such-vm"\n');
+  });
+
+  it('controls lists the catalogue, and a usage error is one line and a hint', async () => {
+    const controls = await cli(['controls', '-o', 'json']);
+    expect((JSON.parse(controls.stdout) as unknown[]).length).toBeGreaterThanOrEqual(34);
+    const bad = await cli(['run', '--fail-on', 'SEVERE']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      "error: option '--fail-on <severity>' argument 'SEVERE' is invalid. expected one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL",
+      '(add --help for usage)',
+    ]);
+  });
+});
