@@ -1,4 +1,5 @@
 import type { Finding, Report, VmSummary } from '../report.ts';
+import { findingsByVm } from '../vm-findings.ts';
 import { formatColumns, sanitizeForTerminal as t } from './text.ts';
 
 /** One VM of a report with every finding about it: its own, and the mesh's about its proxy and WorkloadEntry. */
@@ -25,11 +26,7 @@ export function findVm(report: Report, key: string): { vm: VmSummary } | { match
 
 /** Gathers what the report says about one VM. Linear in the findings. */
 export function describeVm(report: Report, vm: VmSummary): VmDescription {
-  const related = (f: Finding): boolean =>
-    (f.subject.kind === 'vm' && f.subject.id === vm.instanceId) ||
-    (f.subject.kind === 'proxy' && vm.proxyId !== null && f.subject.id === vm.proxyId) ||
-    (f.subject.kind === 'workloadentry' && vm.workloadEntry !== null && f.subject.id === vm.workloadEntry);
-  const findings = report.findings.filter(related).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.control < b.control ? -1 : a.control > b.control ? 1 : 0));
+  const findings = (findingsByVm({ ...report, vms: [vm] }).get(vm.instanceId) ?? []).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.control < b.control ? -1 : a.control > b.control ? 1 : 0));
   return { runId: report.runId, finishedAt: report.finishedAt, vm, findings };
 }
 
