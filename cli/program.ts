@@ -8,6 +8,7 @@ import { registerProxyConfigCommand } from './commands/proxy-config.ts';
 import { registerProxyStatusCommand } from './commands/proxy-status.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerScriptCommand } from './commands/script.ts';
+import { registerServeCommand } from './commands/serve.ts';
 import { registerShowCommand } from './commands/show.ts';
 import { CliUsageError, EXIT_OK, EXIT_USAGE, type CliIo, type CommandContext } from './context.ts';
 
@@ -40,6 +41,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
   registerComplianceCommand(program, context);
   registerShowCommand(program, context);
   registerControlsCommand(program, context);
+  registerServeCommand(program, context);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -13,6 +13,7 @@ const FORBIDDEN = {
   'lib/use-cases': ['lib/adapters', 'lib/sim', 'cli', 'functions'],
   'lib/adapters': ['lib/use-cases', 'lib/sim', 'cli', 'functions'],
   'lib/sim': ['lib/use-cases', 'cli', 'functions'],
+  'lib/http-api': ['lib/adapters', 'lib/sim', 'cli', 'functions'],
 };
 
 /** @param {string} path repo-relative, with / separators */

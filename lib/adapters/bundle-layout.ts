@@ -55,12 +55,7 @@ export const BUNDLE_FILE_LIMITS = {
 // Names that become file names or object keys must never climb out of the bundle.
 const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,32}$/;
 const K8S_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-/** True for a run id that is safe as one path segment (a directory name, a key segment). */
-export function isRunId(runId: string): boolean {
-  return RUN_ID.test(runId);
-}
+export { isRunId } from '../core/run-id.ts';
 
 /** True for an SSM managed node id (EC2 `i-`, hybrid `mi-`). */
 export function isInstanceId(instanceId: string): boolean {

@@ -18,6 +18,7 @@ import {
   type RunRegistry,
   type RunStatus,
   type RunSummary,
+  RunCursorError,
 } from '../ports/run-registry.ts';
 import { AwsCallError } from './ssm-fleet-runner.ts';
 
@@ -33,6 +34,10 @@ export const RUN_TABLE = {
   overdueIndex: 'overdue',
   overdueIndexPartitionKey: 'openKey',
   overdueIndexSortKey: 'deadline',
+  /** Every run carries `listKey = "RUN"` and `started = <startedAt>#<runId>`: the index `byStart` lists them newest first. */
+  startIndex: 'byStart',
+  startIndexPartitionKey: 'listKey',
+  startIndexSortKey: 'started',
   ttlAttribute: 'expiresAt',
 } as const;
 
@@ -51,6 +56,8 @@ export function runTableDefinition(tableName: string): {
       { AttributeName: RUN_TABLE.partitionKey, AttributeType: 'S' },
       { AttributeName: RUN_TABLE.overdueIndexPartitionKey, AttributeType: 'S' },
       { AttributeName: RUN_TABLE.overdueIndexSortKey, AttributeType: 'S' },
+      { AttributeName: RUN_TABLE.startIndexPartitionKey, AttributeType: 'S' },
+      { AttributeName: RUN_TABLE.startIndexSortKey, AttributeType: 'S' },
     ],
     KeySchema: [{ AttributeName: RUN_TABLE.partitionKey, KeyType: 'HASH' }],
     GlobalSecondaryIndexes: [
@@ -59,6 +66,14 @@ export function runTableDefinition(tableName: string): {
         KeySchema: [
           { AttributeName: RUN_TABLE.overdueIndexPartitionKey, KeyType: 'HASH' },
           { AttributeName: RUN_TABLE.overdueIndexSortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: RUN_TABLE.startIndex,
+        KeySchema: [
+          { AttributeName: RUN_TABLE.startIndexPartitionKey, KeyType: 'HASH' },
+          { AttributeName: RUN_TABLE.startIndexSortKey, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },
@@ -78,6 +93,9 @@ export interface DynamoRunRegistryOptions {
 }
 
 const OPEN = 'OPEN';
+const LISTED = 'RUN';
+/** A page cursor: the index key of the last run of the page, as DynamoDB's LastEvaluatedKey gives it. */
+const CursorSchema = z.strictObject({ pk: z.string().startsWith('run#'), listKey: z.literal(LISTED), started: z.string().min(1).max(300) });
 const ERROR_LIMIT = 2_000;
 const BATCH_SIZE = 25;
 const CommandItemSchema = z.object({ runId: z.string().min(1) });
@@ -118,6 +136,8 @@ export class DynamoRunRegistry implements RunRegistry {
       startedAt: run.startedAt,
       [RUN_TABLE.overdueIndexSortKey]: canonicalTime(run.deadline, 'deadline'),
       [RUN_TABLE.overdueIndexPartitionKey]: OPEN,
+      [RUN_TABLE.startIndexPartitionKey]: LISTED,
+      [RUN_TABLE.startIndexSortKey]: `${canonicalTime(run.startedAt, 'startedAt')}#${run.runId}`,
       commandIds: [],
       expectedCount: 0,
       collectedCount: 0,
@@ -266,6 +286,27 @@ export class DynamoRunRegistry implements RunRegistry {
     return runs;
   }
 
+  async list(page: { limit: number; cursor?: string }): Promise<{ runs: AuditRun[]; next?: string }> {
+    const start = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const answer = await this.#call('Query', `index ${RUN_TABLE.startIndex}`, () =>
+      this.#db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: RUN_TABLE.startIndex,
+          KeyConditionExpression: '#list = :list',
+          ExpressionAttributeNames: { '#list': RUN_TABLE.startIndexPartitionKey },
+          ExpressionAttributeValues: { ':list': LISTED },
+          ScanIndexForward: false,
+          Limit: page.limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    );
+    const runs = (answer.Items ?? []).map((item) => this.#parseRun(item, String(item.runId ?? '?')));
+    const last = answer.LastEvaluatedKey;
+    return { runs, ...(last ? { next: Buffer.from(JSON.stringify(last)).toString('base64url') } : {}) };
+  }
+
   // ------------------------------------------------------------ plumbing
 
   #parseRun(item: Record<string, unknown>, runId: string): AuditRun {
@@ -318,6 +359,18 @@ export class DynamoRunRegistry implements RunRegistry {
   #error(operation: string, context: string, error: unknown): AwsCallError {
     return new AwsCallError('DynamoDB', operation, errorCode(error), error instanceof Error ? error.message : String(error), `table ${this.tableName}, ${context}`, error);
   }
+}
+
+function decodeCursor(cursor: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new RunCursorError('the cursor is not one this API handed out');
+  }
+  const parsed = CursorSchema.safeParse(raw);
+  if (!parsed.success) throw new RunCursorError('the cursor is not one this API handed out');
+  return parsed.data;
 }
 
 function runKey(runId: string): string {

@@ -91,6 +91,16 @@ export interface RunRegistry {
   fail(runId: string, failure: { error: string; finishedAt: string }, from: readonly RunStatus[], claim?: FinalizationClaim): Promise<boolean>;
   /** Runs not DONE or FAILED whose deadline is at or before `now`, oldest deadline first. */
   listOverdue(now: Date, limit: number): Promise<AuditRun[]>;
+  /**
+   * Runs newest first (by start time), at most `limit`, after the one `cursor` points at (from an earlier
+   * page's `next`). A cursor that is not one of ours throws RunCursorError.
+   */
+  list(page: { limit: number; cursor?: string }): Promise<{ runs: AuditRun[]; next?: string }>;
+}
+
+/** A paging cursor that no page of this registry handed out. */
+export class RunCursorError extends Error {
+  override name = 'RunCursorError';
 }
 
 /** A command sent to the fleet. */

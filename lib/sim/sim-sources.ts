@@ -17,8 +17,9 @@ export class SimFleetRunner implements FleetRunner {
   }
 
   async runDiagnostics(instances: InstanceInformation[], onInvocation: (invocation: Invocation) => Promise<void>): Promise<void> {
+    const byId = new Map(this.#fleet.vms.map((vm) => [vm.instanceId, vm]));
     for (const instance of instances) {
-      const vm = this.#fleet.vms.find((v) => v.instanceId === instance.InstanceId);
+      const vm = byId.get(instance.InstanceId);
       await onInvocation(
         vm
           ? simInvocation(this.#fleet, vm)

@@ -42,7 +42,7 @@ describe('SSM Compliance items', () => {
 
   it('sends every item of a VM in one call, replacing its list, and makes a failed VM an outcome', async () => {
     ssm.on(PutComplianceItemsCommand).resolves({});
-    ssm.on(PutComplianceItemsCommand, { ResourceId: 'mi-00000000000000004' }).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    ssm.on(PutComplianceItemsCommand, { ResourceId: 'mi-00000000000000004' }).rejects(new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} }));
     const report = sampleReport();
     const result = await publishCompliance(new SsmCompliancePublisher(client, { concurrency: 2 }), report);
     expect(result).toEqual({ published: 3, failed: [{ instanceId: 'mi-00000000000000004', error: 'PutComplianceItems ThrottlingException: Rate exceeded' }] });
