@@ -6,6 +6,8 @@ import { fleet01 } from './fleet.ts';
 import { health01, health02, health03, health04, health05 } from './health.ts';
 import { logs01, logs02 } from './logs.ts';
 import { net01, net02, net03, net04, net05 } from './network.ts';
+import { net06 } from './prerouting-order.ts';
+import { reg07 } from './registered-address.ts';
 import { reg01, reg02, reg03, reg04, reg05, reg06 } from './registration.ts';
 import { xds01, xds02, xds03, xds04, xds05 } from './xds.ts';
 
@@ -26,6 +28,7 @@ export const CONTROLS: readonly Control[] = [
   net03,
   net04,
   net05,
+  net06,
   xds01,
   xds02,
   xds03,
@@ -38,6 +41,7 @@ export const CONTROLS: readonly Control[] = [
   reg04,
   reg05,
   reg06,
+  reg07,
   cert01,
   cert02,
   cert03,
