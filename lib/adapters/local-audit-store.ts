@@ -17,7 +17,7 @@ import {
   storedFileNameRule,
   type BundleSource,
 } from './bundle-layout.ts';
-import { ContainedDirectory, describeKind } from './safe-read.ts';
+import { ContainedDirectory, notRegularFileError } from './safe-read.ts';
 
 export { BundleError } from './bundle-layout.ts';
 
@@ -99,7 +99,7 @@ async function listStoredFiles(tree: ContainedDirectory, dir: string): Promise<s
   for (const { name, kind } of await tree.entries(dir)) {
     const location = tree.location(`${dir}/${name}`);
     if (isStoredFileName(dir, name)) {
-      if (kind !== 'file') throw new BundleError(`${location}: is ${describeKind(kind)}, not a regular file`);
+      if (kind !== 'file') throw notRegularFileError(location, kind);
       names.push(name);
     } else if (!isInterruptedWrite(dir, name)) {
       throw new BundleError(`${tree.location(dir)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`);

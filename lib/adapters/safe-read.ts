@@ -128,7 +128,7 @@ export class ContainedDirectory {
 /** What a directory entry is, as a message says it. */
 export type FileKind = 'file' | 'directory' | 'symbolic link' | 'FIFO' | 'character device' | 'block device' | 'socket' | 'unknown';
 
-export function describeKind(kind: FileKind): string {
+function describeKind(kind: FileKind): string {
   return kind === 'file' ? 'a regular file' : kind === 'unknown' ? 'of an unknown kind' : `a ${kind}`;
 }
 
@@ -143,9 +143,13 @@ function kindOf(entry: Dirent | Stats): FileKind {
   return 'unknown';
 }
 
+/** The error for `location` being of `kind` where a regular file belongs. */
+export function notRegularFileError(location: string, kind: FileKind): BundleError {
+  return new BundleError(kind === 'symbolic link' ? `${location}: is a symbolic link; a bundle holds none` : `${location}: is ${describeKind(kind)}, not a regular file`);
+}
+
 function refuseUnlessRegular(location: string, found: Stats): void {
-  if (found.isSymbolicLink()) throw new BundleError(`${location}: is a symbolic link; a bundle holds none`);
-  if (!found.isFile()) throw new BundleError(`${location}: is ${describeKind(kindOf(found))}, not a regular file`);
+  if (!found.isFile()) throw notRegularFileError(location, kindOf(found));
 }
 
 /** Reads from the start of `handle` until its end or `limit` + 1 bytes, whichever comes first. */
