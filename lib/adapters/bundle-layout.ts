@@ -13,6 +13,7 @@ import {
   type EvidenceBundle,
   type Invocation,
 } from '../core/evidence-bundle.ts';
+import { describeJsonSyntaxError, issueMessageOf, schemaPathOf } from './content-free-errors.ts';
 
 /**
  * The layout of an evidence bundle (DESIGN.md contract 1) shared by every store that keeps one (a
@@ -90,6 +91,35 @@ export function instanceIdOfInvocationFile(file: string): string | undefined {
   return id !== undefined && INSTANCE_ID.test(id) ? id : undefined;
 }
 
+/** The directories whose files are listed rather than named: each holds only files named by one rule. */
+export const SYNCZ_DIR = `${CLUSTER_DIR}/syncz`;
+export const ROOT_CA_DIR = `${CLUSTER_DIR}/root-ca`;
+
+/**
+ * True for a name the writer could have given a file in `dir` (one of the listed directories): an
+ * invocation is `<SSM managed node id>.json`, a syncz answer `<istiod pod name>.json`, a root CA
+ * `<namespace>.json`. A reader lists only these, and refuses a directory holding anything else, so a file
+ * named like a VM but not by the rule is never read as one.
+ */
+export function isStoredFileName(dir: string, name: string): boolean {
+  if (dir === INVOCATIONS_DIR) return instanceIdOfInvocationFile(name) !== undefined;
+  if (dir === SYNCZ_DIR || dir === ROOT_CA_DIR) return name.endsWith('.json') && K8S_NAME.test(name.slice(0, -'.json'.length));
+  return false;
+}
+
+/** How the names of `dir` must look, for the message refusing another name. */
+export function storedFileNameRule(dir: string): string {
+  if (dir === INVOCATIONS_DIR) return '<SSM managed node id>.json';
+  if (dir === SYNCZ_DIR) return '<istiod pod name>.json';
+  if (dir === ROOT_CA_DIR) return '<namespace>.json';
+  return 'nothing (no file is listed there)';
+}
+
+/** A name taken from a listing, quoted for a message: printable ASCII only, so it cannot drive a terminal. */
+export function quoteStoredName(name: string): string {
+  return JSON.stringify(name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * The files of the cluster part, in writing order. Every name is checked before any file is returned, so a
  * bad pod or namespace name stores nothing.
@@ -123,11 +153,17 @@ export interface BundleSource {
   exists(): Promise<boolean>;
   /** True when the directory (or key prefix) holds anything. */
   hasDirectory(dir: string): Promise<boolean>;
-  /** The names of the `.json` files directly in a directory, sorted; none when it does not exist. */
+  /**
+   * The names of the files directly in a listed directory (INVOCATIONS_DIR, SYNCZ_DIR, ROOT_CA_DIR),
+   * sorted; none when it does not exist. Throws BundleError naming the entry when the directory holds
+   * anything but regular files named by isStoredFileName, or is itself a link.
+   */
   listJson(dir: string): Promise<string[]>;
   /**
    * The file's text, or undefined when there is no such file; throws BundleFileTooLargeError when it holds
-   * more than `limit` bytes (without reading it), BundleError for any other failure.
+   * more than `limit` bytes (never reading more than `limit` + 1 of them), BundleError when it is not a
+   * regular file inside the bundle (a link, a FIFO, a device) or cannot be read. Bytes that are not UTF-8
+   * become U+FFFD.
    */
   readText(path: string, limit: number): Promise<string | undefined>;
 }
@@ -203,23 +239,30 @@ async function readRequired<T>(source: BundleSource, path: string, schema: z.Zod
   return parseBundleText(source.locate(path), text, schema, precheck);
 }
 
-/** Parses one stored file against its schema; throws BundleError naming `location` and the first problem. */
+/**
+ * Parses one stored file against its schema; throws BundleError naming `location` and the first problem.
+ * A leading byte-order mark is skipped (editors on Windows write one). The message says where the problem
+ * is, never what the file holds (see content-free-errors.ts).
+ */
 export function parseBundleText<T>(location: string, text: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): T {
+  const body = text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new BundleError(`${location}: is not valid JSON (${(cause as Error).message})`);
+    raw = JSON.parse(body);
+  } catch {
+    throw new BundleError(`${location}: is not valid JSON (${describeJsonSyntaxError(body)})`);
   }
   const problem = precheck?.(raw);
   if (problem) throw new BundleError(`${location}: ${problem}`);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BundleError(`${location}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    throw new BundleError(`${location}: ${issue ? `${schemaPathOf(schema, issue.path)}: ${issueMessageOf(issue)}` : 'invalid'}`);
   }
   return parsed.data;
 }
+
+const BYTE_ORDER_MARK = 0xfeff;
 
 /**
  * Maps `items` with at most `limit` at once, results in input order. After a failure no new item starts,

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ClusterEvidence, EvidenceBundle, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
 import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
@@ -10,10 +10,14 @@ import {
   INVENTORY_FILE,
   invocationPath,
   isRunId,
+  isStoredFileName,
   MANIFEST_FILE,
+  quoteStoredName,
   readEvidenceBundle,
+  storedFileNameRule,
   type BundleSource,
 } from './bundle-layout.ts';
+import { ContainedDirectory, notRegularFileError } from './safe-read.ts';
 
 export { BundleError } from './bundle-layout.ts';
 
@@ -23,6 +27,9 @@ export async function writeFileAtomic(path: string, body: string, mode = EVIDENC
   await writeFile(tmp, body, { mode });
   await rename(tmp, path);
 }
+
+// The name writeFileAtomic gives its temporary file, left behind only when a write was interrupted.
+const TEMPORARY_FILE = /^(?<name>.+)\.tmp-\d+-[0-9a-z]*$/;
 
 // Evidence holds what the VMs printed (their configuration, addresses, certificates): only its owner reads it.
 // Reports are made to be shared.
@@ -68,26 +75,42 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
   }
 
   #source(): BundleSource {
-    const dir = this.dir;
+    const tree = new ContainedDirectory(this.dir);
     return {
-      locate: (path) => join(dir, path),
-      missingMessage: `${dir}: no such bundle directory`,
+      locate: (path) => tree.location(path),
+      missingMessage: `${this.dir}: no such bundle directory`,
       missingCode: 'ENOENT',
-      exists: () => isDirectory(dir),
-      hasDirectory: (path) => isDirectory(join(dir, path)),
-      listJson: (path) => listJson(join(dir, path)),
-      async readText(path) {
-        const file = join(dir, path);
-        try {
-          return await readFile(file, 'utf8');
-        } catch (cause) {
-          const code = (cause as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT') return undefined;
-          throw new BundleError(`${file}: cannot be read (${code ?? String(cause)})`);
-        }
-      },
+      exists: () => tree.exists(),
+      hasDirectory: (path) => tree.isDirectory(path),
+      listJson: (path) => listStoredFiles(tree, path),
+      readText: (path, limit) => tree.readText(path, limit),
     };
   }
+}
+
+/**
+ * The files of a listed directory the writer could have written, sorted. Anything else there stops the
+ * read, naming it: a bundle is evidence, and a file that is not the writer's (`evil.json`, a link, a FIFO
+ * named like a VM) is not quietly skipped either. Only the writer's own leftovers of an interrupted
+ * atomic write (`<name>.tmp-<pid>-<random>`, never renamed into place) are passed over.
+ */
+async function listStoredFiles(tree: ContainedDirectory, dir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const { name, kind } of await tree.entries(dir)) {
+    const location = tree.location(`${dir}/${name}`);
+    if (isStoredFileName(dir, name)) {
+      if (kind !== 'file') throw notRegularFileError(location, kind);
+      names.push(name);
+    } else if (!isInterruptedWrite(dir, name)) {
+      throw new BundleError(`${tree.location(dir)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`);
+    }
+  }
+  return names.sort();
+}
+
+function isInterruptedWrite(dir: string, name: string): boolean {
+  const match = TEMPORARY_FILE.exec(name);
+  return match !== null && isStoredFileName(dir, match.groups!.name!);
 }
 
 /** Writes reports into a directory, each file atomically. */
@@ -122,21 +145,9 @@ export class LocalAuditStore implements AuditStore {
   }
 }
 
-async function listJson(dir: string): Promise<string[]> {
-  if (!(await isDirectory(dir))) return [];
-  return (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
-    () => false,
-  );
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isDirectory(),
     () => false,
   );
 }

@@ -1,6 +1,7 @@
 import {
   GetObjectCommand,
   ListObjectsV2Command,
+  type GetObjectCommandOutput,
   PutObjectCommand,
   S3Client,
   type PutObjectCommandInput,
@@ -11,6 +12,7 @@ import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWrit
 import type { StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import {
   BundleError,
+  BundleFileTooLargeError,
   bundleJson,
   clusterFiles,
   CLUSTER_DIR,
@@ -19,8 +21,11 @@ import {
   INVOCATIONS_DIR,
   invocationPath,
   isRunId,
+  isStoredFileName,
   MANIFEST_FILE,
+  quoteStoredName,
   readEvidenceBundle,
+  storedFileNameRule,
   type BundleSource,
 } from './bundle-layout.ts';
 import { S3CallError } from './ssm-fleet-runner.ts';
@@ -135,26 +140,56 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     }
   }
 
-  /** Reads an object of a bundle; a failure other than a missing key is a BundleError naming the object. */
-  async getForBundle(key: string): Promise<string | undefined> {
+  /**
+   * Reads an object of a bundle, or undefined when there is no such key. Its length is checked before
+   * its body is read, and the body is read up to `limit` + 1 bytes at most (a stream that brings more is
+   * cut): BundleFileTooLargeError then. Any other failure is a BundleError naming the object and the
+   * error code, never the body. Bytes that are not UTF-8 become U+FFFD.
+   */
+  async getForBundle(key: string, limit: number): Promise<string | undefined> {
+    let answer: GetObjectCommandOutput;
     try {
-      return await this.#get(key);
+      answer = await this.#s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
-      const code = error instanceof S3CallError ? error.code : errorCode(error);
-      throw new BundleError(`${this.#url(key)}: cannot be read (${code})`, { cause: error });
+      if (errorCode(error) === 'NoSuchKey') return undefined;
+      throw new BundleError(`${this.#url(key)}: cannot be read (${errorCode(error)})`, { cause: error });
+    }
+    const body = answer.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    try {
+      if (answer.ContentLength !== undefined && answer.ContentLength > limit) throw new BundleFileTooLargeError(this.#url(key), answer.ContentLength, limit);
+      if (!body) return '';
+      const chunks: Uint8Array[] = [];
+      let total = 0;
+      for await (const chunk of body) {
+        total += chunk.byteLength;
+        if (total > limit) throw new BundleFileTooLargeError(this.#url(key), Math.max(total, answer.ContentLength ?? 0), limit);
+        chunks.push(chunk);
+      }
+      return Buffer.concat(chunks, total).toString('utf8');
+    } catch (error) {
+      if (error instanceof BundleError) throw error;
+      throw new BundleError(`${this.#url(key)}: cannot be read (${errorCode(error)})`, { cause: error });
+    } finally {
+      // Unread bytes are dropped with the connection rather than downloaded.
+      body?.destroy?.();
     }
   }
 
   /** Every key under a prefix, all pages. */
   async listKeys(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listObjects(prefix)).map((object) => object.key);
+  }
+
+  /** Every key under a prefix with its size in bytes, all pages. */
+  async listObjects(prefix: string): Promise<Array<{ key: string; size: number | undefined }>> {
+    const objects: Array<{ key: string; size: number | undefined }> = [];
     let token: string | undefined;
     do {
       const page = await this.#send('ListObjectsV2', prefix, () => this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
-      for (const item of page.Contents ?? []) if (item.Key) keys.push(item.Key);
+      for (const item of page.Contents ?? []) if (item.Key) objects.push({ key: item.Key, size: item.Size });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys;
+    return objects;
   }
 
   url(key: string): string {
@@ -221,22 +256,40 @@ class S3Bundle implements EvidenceWriter, EvidenceReader {
   async #source(): Promise<BundleSource> {
     const store = this.#store;
     const base = this.#base;
-    const keys = new Set((await store.listKeys(base)).map((key) => key.slice(base.length)));
+    const sizes = new Map((await store.listObjects(base)).map((object) => [object.key.slice(base.length), object.size]));
     return {
       locate: (path) => store.url(`${base}${path}`),
       missingMessage: `${store.url(base)}: no such bundle (no object under this prefix)`,
       missingCode: 'NoSuchKey',
-      exists: async () => keys.size > 0,
-      hasDirectory: async (dir) => [...keys].some((key) => key.startsWith(`${dir}/`)),
-      listJson: async (dir) =>
-        [...keys]
-          .filter((key) => key.startsWith(`${dir}/`))
-          .map((key) => key.slice(dir.length + 1))
-          .filter((name) => name.endsWith('.json') && !name.includes('/'))
-          .sort(),
-      readText: async (path) => (keys.has(path) ? store.getForBundle(`${base}${path}`) : undefined),
+      exists: async () => sizes.size > 0,
+      hasDirectory: async (dir) => [...sizes.keys()].some((key) => key.startsWith(`${dir}/`)),
+      listJson: async (dir) => storedNamesIn(dir, [...sizes.keys()], (path) => store.url(`${base}${path}`)),
+      readText: async (path, limit) => {
+        if (!sizes.has(path)) return undefined;
+        const listed = sizes.get(path);
+        // The listing already tells a file too large: refused without a request.
+        if (listed !== undefined && listed > limit) throw new BundleFileTooLargeError(store.url(`${base}${path}`), listed, limit);
+        return store.getForBundle(`${base}${path}`, limit);
+      },
     };
   }
+}
+
+/**
+ * The names of the objects directly under `dir/` that the writer could have written, sorted. Any other
+ * key there (`evil.json`, `I-0123….json`, `../x`, a deeper key) stops the read, naming it; only an empty
+ * "folder" marker (`dir/`, as consoles create) is passed over.
+ */
+function storedNamesIn(dir: string, keys: readonly string[], url: (path: string) => string): string[] {
+  const names: string[] = [];
+  for (const key of keys) {
+    if (!key.startsWith(`${dir}/`)) continue;
+    const name = key.slice(dir.length + 1);
+    if (name === '') continue;
+    if (!isStoredFileName(dir, name)) throw new BundleError(`${url(`${dir}/`)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`);
+    names.push(name);
+  }
+  return names.sort();
 }
 
 /** Writes a run's reports beside its evidence; one PutObject each, so no reader sees half a report. */
