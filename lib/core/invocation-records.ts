@@ -125,7 +125,7 @@ function inProgressRecord(p: PendingInvocation, finalized: boolean): Invocation 
     StatusDetails: stage,
     ResponseCode: -1,
     StandardOutputContent: '',
-    StandardErrorContent: `${finalized ? 'the audit was finalized' : 'the wait for this invocation ended'} while it was ${stage}; SSM may still complete it`,
+    StandardErrorContent: `${finalized ? 'the audit was finalized while this invocation was' : 'the wait for this invocation ended while it was'} ${stage}; SSM may still complete it`,
   };
 }
 
