@@ -5,6 +5,10 @@
  * GetCommandInvocation polling per instance. A benchmark, not a test:
  *
  *   node bench/ssm.ts [--vms 1000] [--latency-ms 30] [--seed 1] [--no-naive] [--results bench-results.json]
+ *                     [--execution-ms N --spread-ms N]
+ *
+ * By default the simulated scripts end within tens of milliseconds, as in `run --source sim-aws`; give
+ * --execution-ms and --spread-ms (e.g. 1500 and 3000) to make invocations end over several polling rounds.
  *
  * Prints a table and merges its figures into the results file under `endToEnd`. Other runners call
  * `benchSsmEndToEnd()`.
@@ -29,6 +33,9 @@ export interface SsmBenchOptions {
   seed?: number;
   /** Also collect the fleet the naive way, as the baseline (default true). */
   naive?: boolean;
+  /** How long the simulated script runs, and a random extra per VM (default: the simulator's, tens of ms). */
+  executionMs?: number;
+  spreadMs?: number;
 }
 
 export interface CallFigures {
@@ -40,6 +47,8 @@ export interface CallFigures {
 export interface SsmBenchResult {
   vms: number;
   latencyMs: number;
+  /** The simulated scripts' run time and spread, when not the simulator's defaults. */
+  delays?: { executionMs: number; spreadMs: number };
   /** `run --source sim-aws`, inventory to stored report. */
   run: CallFigures & {
     /** Peak RSS of the process so far, the simulated endpoints included (they run in the CLI's process too). */
@@ -59,22 +68,26 @@ export async function benchSsmEndToEnd(options: SsmBenchOptions = {}): Promise<S
   const vms = options.vms ?? 1000;
   const latencyMs = options.latencyMs ?? 30;
   const seed = options.seed ?? 1;
-  const run = await endToEnd(vms, latencyMs, seed);
-  const result: SsmBenchResult = { vms, latencyMs, run };
+  const delays = options.executionMs === undefined && options.spreadMs === undefined ? undefined : { executionMs: options.executionMs ?? 20, spreadMs: options.spreadMs ?? 20 };
+  const ssm = { latencyMs, ...(delays ? { delays: { ...delays, undeliverableMs: delays.executionMs + delays.spreadMs } } : {}) };
+  const run = await endToEnd(vms, ssm, seed);
+  const result: SsmBenchResult = { vms, latencyMs, ...(delays ? { delays } : {}), run };
   if (options.naive ?? true) {
-    const naive = await naiveCollection(vms, latencyMs, seed);
+    const naive = await naiveCollection(vms, ssm, seed);
     result.naive = naive;
     result.callRatio = round(naive.apiCallsTotal / awsTotal(run.apiCalls), 1);
   }
   return result;
 }
 
-async function endToEnd(vms: number, latencyMs: number, seed: number): Promise<SsmBenchResult['run']> {
+type SimSsm = NonNullable<Parameters<typeof startSimCloud>[0]['ssm']>;
+
+async function endToEnd(vms: number, ssm: SimSsm, seed: number): Promise<SsmBenchResult['run']> {
   const out = await mkdtemp(join(tmpdir(), 'fleet-audit-bench-'));
   const started = performance.now();
   try {
     const fleet = await buildSimFleetAsync({ vms, seed, now: new Date() });
-    const cloud = await startSimCloud({ fleet, ssm: { latencyMs } });
+    const cloud = await startSimCloud({ fleet, ssm });
     try {
       const { result, apiCalls } = await auditThroughAws(
         {
@@ -112,9 +125,9 @@ async function endToEnd(vms: number, latencyMs: number, seed: number): Promise<S
 }
 
 /** What a first script would do: a command per instance, then GetCommandInvocation for each until it ends. */
-async function naiveCollection(vms: number, latencyMs: number, seed: number): Promise<NonNullable<SsmBenchResult['naive']>> {
+async function naiveCollection(vms: number, simSsm: SimSsm, seed: number): Promise<NonNullable<SsmBenchResult['naive']>> {
   const fleet = await buildSimFleetAsync({ vms, seed, now: new Date() });
-  const cloud = await startSimCloud({ fleet, ssm: { latencyMs } });
+  const cloud = await startSimCloud({ fleet, ssm: simSsm });
   // The same inventory calls as the collector, so that the two differ only in how they collect.
   const inventoryRunner = new SsmFleetRunner({
     region: cloud.region,
@@ -188,7 +201,8 @@ function round(n: number, digits: number): number {
 export function formatSsmBench(r: SsmBenchResult): string {
   const ops = [...new Set([...Object.keys(r.run.apiCalls), ...Object.keys(r.naive?.apiCalls ?? {})])].sort();
   const rows = [
-    [`${r.vms} VMs, ${r.latencyMs} ms a call`, 'run --source sim-aws', 'naive'],
+    [`${r.vms} VMs, ${r.latencyMs} ms a call${r.delays ? `, scripts ${r.delays.executionMs}+${r.delays.spreadMs} ms` : ''}`, 'run --source sim-aws', 'naive'],
+    // The run's wall time covers building the simulated fleet, the analysis and the reports; the naive one only collects.
     ['wall (s)', (r.run.wallMs / 1000).toFixed(1), r.naive ? (r.naive.wallMs / 1000).toFixed(1) : '-'],
     ['peak RSS (MiB)', String(r.run.rssMiB), '-'],
     ...ops.map((op) => [op, String(r.run.apiCalls[op] ?? 0), String(r.naive?.apiCalls[op] ?? 0)]),
@@ -220,9 +234,18 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       seed: { type: 'string', default: '1' },
       'no-naive': { type: 'boolean', default: false },
       results: { type: 'string', default: 'bench-results.json' },
+      'execution-ms': { type: 'string' },
+      'spread-ms': { type: 'string' },
     },
   });
-  const result = await benchSsmEndToEnd({ vms: Number(values.vms), latencyMs: Number(values['latency-ms']), seed: Number(values.seed), naive: !values['no-naive'] });
+  const result = await benchSsmEndToEnd({
+    vms: Number(values.vms),
+    latencyMs: Number(values['latency-ms']),
+    seed: Number(values.seed),
+    naive: !values['no-naive'],
+    ...(values['execution-ms'] === undefined ? {} : { executionMs: Number(values['execution-ms']) }),
+    ...(values['spread-ms'] === undefined ? {} : { spreadMs: Number(values['spread-ms']) }),
+  });
   console.log(formatSsmBench(result));
   await mergeBenchResults(values.results, result);
   console.log(`\nwritten to ${values.results} (endToEnd)`);
