@@ -10,10 +10,11 @@ import type { CollectResult, SentCommand } from './types.ts';
  * Waiting for the invocations of the run's commands. SSM offers no listing of "what changed since": the
  * ExecutionStage filter is for ListCommands only, and a Status filter of ListCommandInvocations takes one
  * status, so "terminal and not yet collected" cannot be asked for. A round therefore looks at ListCommands'
- * counts first (one call for all the run's commands) and lists a command's invocations only when the
- * listing is worth its pages: the command is terminal, or at least half of a listing's worth of its
- * invocations ended since the last one (or all those still open did). A 1,000-VM command by tag is
- * listed about twice instead of every round.
+ * counts first (one call for all the run's commands) and lists a command's invocations only when
+ * something ended since the last look and the listing is worth its pages: a one-page command (≤ 50
+ * instance ids) always is; a larger one (by tag) when it is terminal, or when at least half of a
+ * listing's worth of its invocations ended since (or all those still open did). A 1,000-VM command by
+ * tag is listed about twice instead of every round.
  */
 
 const TERMINAL_COMMAND_STATUSES: ReadonlySet<string> = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
@@ -108,8 +109,10 @@ function worthListing(ctx: SsmContext, state: CommandState, command: ListedComma
   if (fresh <= 0) return false;
   const total = command.TargetCount ?? state.targetCount;
   if (total === undefined) return true;
-  const listingCapacity = Math.max(1, Math.ceil(total / PAGE_SIZE)) * PAGE_SIZE;
-  return fresh >= Math.min(total - collected, Math.ceil(listingCapacity / 2));
+  // A one-page listing is one call whatever it brings: any news is worth it.
+  const pages = Math.ceil(total / PAGE_SIZE);
+  if (pages <= 1) return true;
+  return fresh >= Math.min(total - collected, Math.ceil((pages * PAGE_SIZE) / 2));
 }
 
 async function listCommands(ctx: SsmContext, open: CommandState[]): Promise<Map<string, ListedCommand>> {
