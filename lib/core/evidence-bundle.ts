@@ -54,6 +54,10 @@ export const InvocationSchema = z.looseObject({
   StandardErrorContent: z.string().optional(),
   ExecutionStartDateTime: z.string().optional(),
   ExecutionEndDateTime: z.string().optional(),
+  /** A problem the collector had with this VM's output (too large, not what SSM returned): COLLECT-01 is ERROR with it. */
+  FleetAuditCollectionError: z.string().optional(),
+  /** Set on a record the audit made itself because SSM gave none (see lib/core/invocation-records.ts): why. */
+  FleetAuditPlaceholder: z.string().optional(),
 });
 export type Invocation = z.infer<typeof InvocationSchema>;
 

@@ -28,6 +28,8 @@ export interface SimS3ServerOptions {
   buckets?: string[];
   /** A directory to keep the objects in; by default a temporary one, removed on close. */
   directory?: string;
+  /** Emulated network and service latency added to every request, in milliseconds (default 0). */
+  latencyMs?: number;
 }
 
 interface S3rverObject {
@@ -44,6 +46,8 @@ interface S3rverStore {
 }
 
 interface S3rverInstance {
+  /** s3rver is a Koa application: its middleware list, composed when it starts. */
+  middleware: Array<(ctx: unknown, next: () => Promise<unknown>) => Promise<unknown>>;
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   store: S3rverStore;
@@ -68,6 +72,14 @@ export async function startS3Server(options: SimS3ServerOptions = {}): Promise<S
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
   makePutsAtomic(server.store);
+  const latency = options.latencyMs ?? 0;
+  if (latency > 0) {
+    // First in the chain, so every request waits before s3rver handles it.
+    server.middleware.unshift(async (_ctx, next) => {
+      await new Promise((resolve) => setTimeout(resolve, latency));
+      return next();
+    });
+  }
   const address = await server.run();
   const endpoint = `http://127.0.0.1:${address.port}`;
   const writer = s3Writer(endpoint);

@@ -23,7 +23,7 @@ export interface SimEndpoints {
 /** Starts the simulated SSM endpoint and an S3-compatible endpoint holding the evidence bucket, on loopback. */
 export async function startSimEndpoints(options: SimEndpointsOptions): Promise<SimEndpoints> {
   const bucket = options.bucket ?? DEFAULT_SIM_BUCKET;
-  const s3 = await startS3Server({ buckets: [bucket] });
+  const s3 = await startS3Server({ buckets: [bucket], ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
   let ssm: SsmApiServer;
   try {
     ssm = await startSsmApiServer({ ...options, s3: s3.writer });

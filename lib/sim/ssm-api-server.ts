@@ -92,6 +92,13 @@ export interface SsmApiServerOptions {
   documentName?: string;
   /** The document's step name as it appears in the S3 key and as PluginName. */
   stepName?: string;
+  /** Emulated network and service latency added to every answer, in milliseconds (default 0). */
+  latencyMs?: number;
+  /**
+   * Instances whose stdout object in S3 differs from the output SSM reports for the invocation, as if
+   * another VM had overwritten it.
+   */
+  tamperedOutputs?: string[];
 }
 
 export interface SsmApiServerStats {
@@ -295,6 +302,8 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
   const timers = new Set<NodeJS.Timeout>();
   const uploads = new Set<Promise<void>>();
   const throttle = throttler(options.throttle);
+  const latency = options.latencyMs ?? 0;
+  const tampered = new Set(options.tamperedOutputs ?? []);
 
   const handlers: Record<string, (body: unknown) => unknown> = {
     DescribeInstanceInformation: describeInstanceInformation,
@@ -348,6 +357,7 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
       return;
     }
     stats.requests[op] = (stats.requests[op] ?? 0) + 1;
+    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) {
       respondError(res, new SsmApiError('SerializationException', 'expected Content-Type application/x-amz-json-1.1', { modeled: false }));
       return;
@@ -564,7 +574,8 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
       const writer = options.s3!;
       // The agent uploads only the streams that have content.
       const puts: Array<Promise<void>> = [];
-      if (inv.stdout !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stdout'), inv.stdout));
+      const stdout = tampered.has(inv.instanceId) ? `forged by another node\n${inv.stdout}` : inv.stdout;
+      if (stdout !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stdout'), stdout));
       if (inv.stderr !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stderr'), inv.stderr));
       const upload = Promise.all(puts).then(
         () => {

@@ -17,6 +17,8 @@ export const collect01 = defineControl(
       const inv = vm.invocation;
       if (!inv) return finding(vm.instanceId, fail('no SSM invocation was recorded for this VM'));
       const evidence = { status: inv.Status, statusDetails: inv.StatusDetails ?? null, responseCode: inv.ResponseCode ?? null };
+      // The collector could not trust or hold the output (too large, not the one SSM returned): nothing of it is evidence.
+      if (inv.FleetAuditCollectionError) return finding(vm.instanceId, error(inv.FleetAuditCollectionError, evidence));
       if (inv.Status !== 'Success') {
         const detail = inv.StatusDetails ?? inv.Status;
         return finding(vm.instanceId, fail(`the SSM invocation ended ${inv.Status}: ${detail}`, {
