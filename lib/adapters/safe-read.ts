@@ -14,6 +14,7 @@ import { BundleError, BundleFileTooLargeError, quoteStoredName } from './bundle-
 export class ContainedDirectory {
   readonly root: string;
   #realRoot: Promise<string | undefined> | undefined;
+  readonly #directories = new Map<string, Promise<boolean>>();
 
   constructor(root: string) {
     this.root = root;
@@ -32,11 +33,21 @@ export class ContainedDirectory {
     );
   }
 
-  /** True when `path` is a real directory; false when it is absent; BundleError when it is anything else. */
+  /**
+   * True when `path` is a real directory; false when it is absent; BundleError when it is anything else.
+   * Each directory is looked at once per tree (a bundle's files share a few directories); a directory
+   * swapped for a link afterwards is caught when a file under it is opened.
+   */
   async isDirectory(path: string): Promise<boolean> {
     const segments = segmentsOf(path);
     for (let k = 1; k <= segments.length; k++) {
-      if (!(await this.#directoryAt(segments.slice(0, k).join('/')))) return false;
+      const prefix = segments.slice(0, k).join('/');
+      let found = this.#directories.get(prefix);
+      if (!found) {
+        found = this.#directoryAt(prefix);
+        this.#directories.set(prefix, found);
+      }
+      if (!(await found)) return false;
     }
     return true;
   }
@@ -164,9 +175,11 @@ async function readAtMost(handle: FileHandle, expected: number, limit: number, l
       buffer.copy(grown, 0, 0, total);
       buffer = grown;
     }
-    const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
-    if (bytesRead === 0) break;
+    const wanted = buffer.length - total;
+    const { bytesRead } = await handle.read(buffer, total, wanted, total);
     total += bytesRead;
+    // A regular file reads short only at its end: no further call to learn that.
+    if (bytesRead < wanted) break;
   }
   if (total > limit) throw new BundleFileTooLargeError(location, Math.max(total, (await handle.stat()).size), limit);
   return buffer.toString('utf8', 0, total);
