@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { buildKubeConfig, type BuiltKubeConfig, type KubeConfigSource } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
+import { SsmCompliancePublisher } from '../../lib/adapters/ssm-compliance-publisher.ts';
 import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { AnalyzeOptions } from '../../lib/core/analyze.ts';
 import type { Severity } from '../../lib/core/report.ts';
@@ -18,6 +19,7 @@ import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
 import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib/sim/fleet.ts';
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
+import { publishCompliance, type PublishComplianceResult } from '../../lib/use-cases/publish-compliance.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
 import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
@@ -46,6 +48,7 @@ interface RunOptions {
   document: string;
   ssmEndpoint?: string;
   s3Endpoint?: string;
+  ssmCompliance: boolean;
 }
 
 /** Flags that only mean something for `--source aws`, by commander attribute name. */
@@ -78,6 +81,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--instance-ids <ids>', 'audit these managed nodes (i-…,mi-…)')
     .option('--bucket <name>', 'evidence bucket for the command output (without it, outputs over 24,000 bytes are cut)')
     .option('--document <name>', 'the SSM Command document to run', DEFAULT_DOCUMENT)
+    .option('--no-ssm-compliance', 'aws, sim-aws: do not publish the findings as SSM Compliance items (type Custom:IstioMeshAudit)')
     .option('--ssm-endpoint <url>', 'SSM endpoint override')
     .option('--s3-endpoint <url>', 'S3 endpoint override (path-style addressing)')
     .action(async (opts: RunOptions, command: Command) => {
@@ -87,6 +91,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         const flags = misplaced.map((name) => `--${kebab(name)}`).join(', ');
         throw new CliUsageError(opts.source === 'aws' ? `${flags}: only for --source sim or sim-aws` : `${flags}: only for --source aws`);
       }
+      if (opts.source === 'sim' && given('ssmCompliance')) throw new CliUsageError('--no-ssm-compliance: only for --source aws or sim-aws');
       const startedAt = io.clock();
       // Read before anything runs: a malformed waivers file stops the audit before it starts.
       const analyze = { waivers: opts.waivers ? await readWaiversFile(opts.waivers, startedAt) : [] };
@@ -98,6 +103,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         const store = new LocalAuditStore(storeDir);
         let result: RunAuditResult;
         let apiCalls: Record<string, number> | undefined;
+        let compliance: PublishComplianceResult | undefined;
         if (opts.source === 'sim') {
           const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
           result = await runAudit(
@@ -107,7 +113,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
         } else {
           const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
           const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze });
-          ({ result, apiCalls } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
+          ({ result, apiCalls, compliance } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
         }
         if (toStdout || opts.output === 'json') {
           io.stdout(reportJson(result.report));
@@ -115,7 +121,9 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
           io.stdout(renderTerminalSummary(result.report));
           io.stdout(`\nEvidence: ${result.location}/evidence\nReports:  ${result.written.join('\n          ')}\n`);
           if (apiCalls) io.stdout(`API calls: ${formatCallCounts(apiCalls)}\n`);
+          if (compliance) io.stdout(`SSM Compliance: ${compliance.published} VM${compliance.published === 1 ? '' : 's'} published${compliance.failed.length > 0 ? `, ${compliance.failed.length} failed` : ''}\n`);
         }
+        for (const failed of compliance?.failed.slice(0, 5) ?? []) io.stderr(`fleet-audit: SSM Compliance of ${failed.instanceId}: ${failed.error}\n`);
         if (result.report.summary.vms === 0) io.stderr('fleet-audit: no managed node matched the target\n');
         setExitCode(gateExit(result.report, { failOn: opts.failOn, failOnUnknown: opts.failOnUnknown === true }, io));
       } finally {
@@ -141,6 +149,8 @@ export interface AwsAuditSettings {
   kube: KubeConfigSource;
   /** What the manifest records as the run's targets. */
   targets: unknown;
+  /** Publish each VM's findings as SSM Compliance items after the run (default true). */
+  ssmCompliance?: boolean;
   /** Polling and retry timings of the SSM runner (the simulator answers in milliseconds). */
   timing?: Pick<SsmFleetRunnerOptions, 'poll' | 'outputRetry' | 'apiRetry' | 'waitTimeoutMs'>;
 }
@@ -155,6 +165,8 @@ export interface AwsAuditDeps {
 
 export interface AwsAuditResult {
   result: RunAuditResult;
+  /** What publishing SSM Compliance items gave, when it was on. */
+  compliance?: PublishComplianceResult;
   /** Calls per service and operation, as the manifest records them. */
   apiCalls: Record<string, number>;
 }
@@ -229,7 +241,16 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       },
     );
-    return { result, apiCalls: apiCalls() };
+    const calls = apiCalls();
+    if (settings.ssmCompliance === false) return { result, apiCalls: calls };
+    const publisher = new SsmCompliancePublisher(undefined, {
+      clientConfig: { region, ...(settings.credentials ? { credentials: settings.credentials } : {}), ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) },
+    });
+    try {
+      return { result, apiCalls: calls, compliance: await publishCompliance(publisher, result.report) };
+    } finally {
+      publisher.destroy();
+    }
   } catch (error) {
     if (!(error instanceof AwsCallError)) throw error;
     const kept = location === undefined ? '' : ` The evidence collected so far is in ${location}/evidence.`;
@@ -314,6 +335,7 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
     document: flags.document,
     ...(flags.ssmEndpoint ? { ssmEndpoint: flags.ssmEndpoint } : {}),
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
+    ssmCompliance: opts.ssmCompliance,
     kube,
     targets: {
       ssm: {
@@ -376,6 +398,7 @@ async function auditSimThroughAws(
       kube: { kind: 'file', path: cloud.kubeconfigPath },
       targets: { simulated: { vms: opts.vms, seed: opts.seed }, through: 'aws-api' },
       timing: SIM_AWS_TIMING,
+      ssmCompliance: opts.ssmCompliance,
     });
   } finally {
     await cloud.close();

@@ -1,4 +1,4 @@
-import { PutComplianceItemsCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { PutComplianceItemsCommand, SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import { SSM_COMPLIANCE_TYPE, type SsmComplianceRecord } from '../core/ssm-compliance.ts';
 import type { CompliancePublisher, PublishOutcome } from '../ports/compliance-publisher.ts';
 
@@ -8,11 +8,19 @@ const DEFAULT_CONCURRENCY = 4;
 /** Publishes compliance items with PutComplianceItems, one call per VM holding all of its items (the call replaces the list). */
 export class SsmCompliancePublisher implements CompliancePublisher {
   readonly #ssm: SSMClient;
+  readonly #owned: boolean;
   readonly #concurrency: number;
 
-  constructor(ssm: SSMClient, options: { concurrency?: number } = {}) {
-    this.#ssm = ssm;
+  /** With a client of its own (made from `clientConfig`, retrying throttled calls with backoff) when none is given. */
+  constructor(ssm: SSMClient | undefined, options: { concurrency?: number; clientConfig?: SSMClientConfig } = {}) {
+    this.#owned = ssm === undefined;
+    this.#ssm = ssm ?? new SSMClient({ retryMode: 'standard', maxAttempts: 8, ...options.clientConfig });
     this.#concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  }
+
+  /** Closes the client's connections, when the publisher made it. */
+  destroy(): void {
+    if (this.#owned) this.#ssm.destroy();
   }
 
   async publish(records: readonly SsmComplianceRecord[]): Promise<PublishOutcome[]> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { PutComplianceItemsSchema, SimComplianceStore } from './ssm-compliance-items.ts';
 import { simInstanceInformation, simInvocation } from './cluster.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
 import type { SimS3Writer } from './s3-server.ts';
@@ -113,6 +114,8 @@ export interface SsmApiServer {
   endpoint: string;
   region: string;
   stats(): SsmApiServerStats;
+  /** The compliance items PutComplianceItems stored, per managed node. */
+  compliance: SimComplianceStore;
   close(): Promise<void>;
 }
 
@@ -312,7 +315,9 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     ListCommands: listCommands,
     ListCommandInvocations: listCommandInvocations,
     GetCommandInvocation: getCommandInvocation,
+    PutComplianceItems: putComplianceItems,
   };
+  const compliance = new SimComplianceStore();
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -329,6 +334,7 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     endpoint: `http://127.0.0.1:${port}`,
     region,
     stats: () => structuredClone(stats),
+    compliance,
     async close(): Promise<void> {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -380,6 +386,16 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
       if (err instanceof SsmApiError) respondError(res, err);
       else throw err;
     }
+  }
+
+  // ------------------------------------------------------------ compliance
+
+  function putComplianceItems(body: unknown): unknown {
+    const request = parseRequest(PutComplianceItemsSchema, body);
+    if (request.ResourceType !== 'ManagedInstance') throw new SsmApiError('InvalidResourceType', `resource type ${request.ResourceType} is not supported`);
+    if (!fleet.vms.some((vm) => vm.instanceId === request.ResourceId)) throw new SsmApiError('InvalidResourceId', `${request.ResourceId} is not a managed node`);
+    compliance.put(request);
+    return {};
   }
 
   // ------------------------------------------------------------ inventory

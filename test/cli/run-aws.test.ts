@@ -100,6 +100,26 @@ describe('fleet-audit run --source aws', () => {
     expect(report.vms.map((vm) => vm.instanceId).sort()).toEqual(fleet.vms.map((vm) => vm.instanceId).sort());
     const collect03 = report.findings.find((f) => f.control === 'COLLECT-03' && f.subject.id === large.instanceId)!;
     expect(collect03.message).not.toContain('cut before its end');
+    // Every VM SSM knows gets its findings as compliance items, one per control, the whole list at once.
+    const published = fleet.vms.filter((vm) => cloud.endpoints.ssm.compliance.items(vm.instanceId, 'Custom:IstioMeshAudit'));
+    expect(run.stdout).toMatch(new RegExp(`^SSM Compliance: ${published.length} VMs published`, 'm'));
+    const vm = report.vms.find((v) => v.status === 'NON_COMPLIANT')!;
+    const items = cloud.endpoints.ssm.compliance.items(vm.instanceId, 'Custom:IstioMeshAudit')!;
+    expect(items.ExecutionSummary.ExecutionId).toBe('by-tag');
+    expect(items.Items.some((i) => i.Status === 'NON_COMPLIANT')).toBe(true);
+    expect(new Set(items.Items.map((i) => i.Id)).size).toBe(items.Items.length);
+  });
+
+  it('--no-ssm-compliance publishes nothing, and is refused for the in-process simulator', async () => {
+    const ids = fleet.vms.slice(0, 2).map((vm) => vm.instanceId);
+    const before = cloud.endpoints.ssm.stats().requests.PutComplianceItems ?? 0;
+    const run = await cli(['run', ...awsFlags(), '--instance-ids', ids.join(','), '--bucket', cloud.bucket, '--no-ssm-compliance', '--out', join(dir, 'store'), '--run-id', 'no-compliance'], { now: NOW });
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('SSM Compliance');
+    expect(cloud.endpoints.ssm.stats().requests.PutComplianceItems ?? 0).toBe(before);
+    const sim = await cli(['run', '--no-ssm-compliance', '--out', join(dir, 'store')], { now: NOW });
+    expect(sim.code).toBe(2);
+    expect(sim.stderr).toContain('--no-ssm-compliance: only for --source aws or sim-aws');
   });
 
   it('without --bucket reads outputs from GetCommandInvocation, says so, and the report shows the one that was cut', async () => {
