@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { parseClustersDump, parseSecretsDump } from '../../lib/core/proxy-config/config-dump.ts';
+import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
+import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';

@@ -3,7 +3,7 @@ import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } 
 import type { EvidenceBundle } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
 import { buildMeshView } from './mesh-view.ts';
-import { parsePemCertificates } from './proxy-config/config-dump.ts';
+import { parsePemCertificates } from './certificates/pem.ts';
 import {
   REPORT_SCHEMA_VERSION,
   SEVERITIES,

@@ -9,7 +9,9 @@ import { parseEnvoyStats } from './parsers/envoy-stats.ts';
 import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
 import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
-import { parseClustersDump, parsePemCertificates, parseSecretsDump, type CertificateInfo, type ClusterEntry, type SecretEntry } from './proxy-config/config-dump.ts';
+import { parsePemCertificates, type CertificateInfo } from './certificates/pem.ts';
+import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-dump.ts';
+import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
 import type { Evidence } from './result.ts';
 

@@ -1,4 +1,4 @@
-import { formatSerialHex, type CertificateInfo } from '../proxy-config/config-dump.ts';
+import { formatSerialHex, type CertificateInfo } from '../certificates/pem.ts';
 import { error, fail, pass, skip, vmControl, withEvidence, type Outcome } from './control.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,6 @@
 import type { VmRecord } from '../join.ts';
 import type { MeshView } from '../mesh-view.ts';
-import type { CertificateInfo } from '../proxy-config/config-dump.ts';
+import type { CertificateInfo } from '../certificates/pem.ts';
 import type { Finding, FindingStatus, Severity, SubjectKind } from '../report.ts';
 import type { Evidence } from '../result.ts';
 import type { VmSnapshot } from '../vm-snapshot.ts';

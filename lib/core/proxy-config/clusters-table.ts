@@ -1,6 +1,6 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
-import type { ClusterEntry } from './config-dump.ts';
+import type { ClusterEntry } from './clusters-dump.ts';
 
 // istioctl/pkg/writer/envoy/configdump/cluster.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
 const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };

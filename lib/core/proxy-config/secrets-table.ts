@@ -1,6 +1,7 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
-import { formatSerialHex, isCertificateValidAt, type CertificateInfo, type SecretEntry } from './config-dump.ts';
+import { formatSerialHex, isCertificateValidAt, type CertificateInfo } from '../certificates/pem.ts';
+import type { SecretEntry } from './secrets-dump.ts';
 
 // istioctl/pkg/writer/compare/sds/writer.go: tabwriter.Init(w, 0, 5, 5, ' ', 0).
 const SECRET_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };

@@ -1,17 +1,10 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  formatSerialHex,
-  isCertificateValidAt,
-  normalizeFingerprint,
-  parseClusterName,
-  parseClustersDump,
-  parsePemCertificates,
-  parseSecretsDump,
-  parseSerialNumber,
-  type ClustersDump,
-} from '../../../lib/core/proxy-config/config-dump.ts';
+import { formatSerialHex, isCertificateValidAt, normalizeFingerprint, parsePemCertificates, parseSerialNumber } from '../../../lib/core/certificates/pem.ts';
+import { parseClusterName } from '../../../lib/core/proxy-config/cluster-name.ts';
+import { parseClustersDump, type ClustersDump } from '../../../lib/core/proxy-config/clusters-dump.ts';
+import { parseSecretsDump } from '../../../lib/core/proxy-config/secrets-dump.ts';
 import type { Evidence } from '../../../lib/core/result.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/proxy-config/${name}`, import.meta.url), 'utf8');

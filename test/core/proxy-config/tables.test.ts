@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { istioctlClusterOrder, renderClustersJson, renderClustersTable } from '../../../lib/core/proxy-config/clusters-table.ts';
 import { goTabwriter } from '../../../lib/core/render/go-tabwriter.ts';
-import { parseClusterName, parseClustersDump, parseSecretsDump, type ClusterEntry, type SecretEntry } from '../../../lib/core/proxy-config/config-dump.ts';
+import { parseClusterName } from '../../../lib/core/proxy-config/cluster-name.ts';
+import { parseClustersDump, type ClusterEntry } from '../../../lib/core/proxy-config/clusters-dump.ts';
+import { parseSecretsDump, type SecretEntry } from '../../../lib/core/proxy-config/secrets-dump.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../../lib/core/proxy-config/secrets-table.ts';
 import type { Evidence } from '../../../lib/core/result.ts';
 

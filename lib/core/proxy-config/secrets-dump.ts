@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { parsePemCertificates, type CertificateInfo } from '../certificates/pem.ts';
+import type { Evidence } from '../result.ts';
+import { noSection, readDump, typeOf, TYPE_PREFIX, type DumpShape } from './dump-root.ts';
+
+// envoy.admin.v3.SecretsConfigDump and the entries of its `?resource=dynamic_*_secrets` answer.
+const SECRETS_SECTION = `${TYPE_PREFIX}SecretsConfigDump`;
+const DYNAMIC_SECRET = `${TYPE_PREFIX}SecretsConfigDump.DynamicSecret`;
+
+/** istioctl's STATUS column: WARMING for warming secrets, ACTIVE or, before the first push, UNINITIALIZED. */
+export type SecretStatus = 'ACTIVE' | 'WARMING' | 'UNINITIALIZED';
+/** istioctl's TYPE column, decided by the basic constraints of the first certificate. */
+export type SecretType = 'Cert Chain' | 'CA';
+
+/** One dynamic secret Envoy holds (an SDS resource: Istio names them `default` and `ROOTCA`). */
+export interface SecretEntry {
+  resourceName: string;
+  status: SecretStatus;
+  /** Undefined when the secret holds no readable certificate (istioctl leaves the column blank). */
+  type: SecretType | undefined;
+  /** Which part of the secret carried the certificates. */
+  kind: 'tls_certificate' | 'validation_context' | 'none';
+  versionInfo: string | undefined;
+  lastUpdated: string | undefined;
+  /** Every readable certificate, in PEM order (the leaf first for a chain). */
+  certificates: CertificateInfo[];
+  /** The certificate istioctl describes: the first PEM block, when it is a readable certificate. */
+  primary: CertificateInfo | undefined;
+  problems: string[];
+}
+
+/** The secrets read from a config dump or a `?resource=dynamic_*_secrets` answer. */
+export interface SecretsDump {
+  shape: DumpShape;
+  secrets: SecretEntry[];
+  problems: string[];
+}
+
+/** Which `?resource=` answer the text is, when it is one: Envoy's DynamicSecret entries do not say. */
+export interface SecretsDumpOptions {
+  resource?: 'dynamic_active_secrets' | 'dynamic_warming_secrets';
+}
+
+// envoy.config.core.v3.DataSource. Only the declared fields are read: z.object drops the rest, and the
+// private key (`tls_certificate.private_key`, "[redacted]" by Envoy) is never declared, read or kept.
+const DataSourceSchema = z.object({ inline_bytes: z.string().optional(), inline_string: z.string().optional() });
+// envoy.extensions.transport_sockets.tls.v3.Secret
+const TlsSecretSchema = z.object({
+  tls_certificate: z.object({ certificate_chain: DataSourceSchema.optional() }).optional(),
+  validation_context: z.object({ trusted_ca: DataSourceSchema.optional() }).optional(),
+});
+// envoy.admin.v3.SecretsConfigDump.DynamicSecret
+const DynamicSecretSchema = z.object({
+  name: z.string(),
+  version_info: z.string().optional(),
+  last_updated: z.string().optional(),
+  secret: z.unknown().optional(),
+});
+const SecretsSectionSchema = z.object({
+  dynamic_active_secrets: z.array(z.unknown()).optional(),
+  dynamic_warming_secrets: z.array(z.unknown()).optional(),
+});
+
+/**
+ * Parses the secrets of an Envoy config dump, or of a `?resource=dynamic_active_secrets` /
+ * `dynamic_warming_secrets` answer. Warming secrets come first, then active ones, each in dump order, as
+ * istioctl lists them. Never throws.
+ */
+export function parseSecretsDump(text: string, options: SecretsDumpOptions = {}): Evidence<SecretsDump> {
+  const root = readDump(text, 'secrets');
+  if (!root.ok) return root;
+  const problems: string[] = [];
+  const { configs, bare } = root.value;
+  let section: unknown;
+  if (configs) {
+    section = configs.findLast((c) => typeOf(c) === SECRETS_SECTION);
+    if (section === undefined) {
+      const entries = configs.filter((c) => typeOf(c) === DYNAMIC_SECRET);
+      if (entries.length === 0) {
+        return noSection(configs, 'SecretsConfigDump', 'secrets') ?? { ok: true, value: { shape: 'empty', secrets: [], problems } };
+      }
+      const status: SecretStatus = options.resource === 'dynamic_warming_secrets' ? 'WARMING' : 'ACTIVE';
+      const secrets = readSecrets(entries, status, `${options.resource ?? 'resource'} entry`, problems);
+      return { ok: true, value: { shape: 'resource', secrets, problems } };
+    }
+  } else if (bare && ('dynamic_active_secrets' in bare || 'dynamic_warming_secrets' in bare || typeOf(bare) === SECRETS_SECTION)) {
+    section = bare;
+  } else if (bare && Object.keys(bare).length === 0) {
+    return { ok: true, value: { shape: 'empty', secrets: [], problems } };
+  } else {
+    return { ok: false, reason: 'is not an Envoy config dump: it has no "configs" list' };
+  }
+  const parsed = SecretsSectionSchema.safeParse(section);
+  if (!parsed.success) return { ok: false, reason: 'has a SecretsConfigDump without the expected shape' };
+  const secrets = [
+    ...readSecrets(parsed.data.dynamic_warming_secrets ?? [], 'WARMING', 'dynamic_warming_secrets entry', problems),
+    ...readSecrets(parsed.data.dynamic_active_secrets ?? [], 'ACTIVE', 'dynamic_active_secrets entry', problems),
+  ];
+  return { ok: true, value: { shape: 'config-dump', secrets, problems } };
+}
+
+function readSecrets(items: unknown[], status: SecretStatus, what: string, problems: string[]): SecretEntry[] {
+  const secrets: SecretEntry[] = [];
+  items.forEach((item, i) => {
+    const parsed = DynamicSecretSchema.safeParse(item);
+    if (!parsed.success) {
+      problems.push(`${what} ${i + 1} has no name: skipped`);
+      return;
+    }
+    secrets.push(readSecret(parsed.data, status));
+  });
+  return secrets;
+}
+
+function readSecret(entry: z.infer<typeof DynamicSecretSchema>, status: SecretStatus): SecretEntry {
+  const problems: string[] = [];
+  // istioctl (writer/compare/sds) marks an active secret Envoy has not received yet by this version_info.
+  const effective: SecretStatus = status === 'ACTIVE' && entry.version_info === 'uninitialized' ? 'UNINITIALIZED' : status;
+  const base = {
+    resourceName: entry.name,
+    status: effective,
+    versionInfo: entry.version_info,
+    lastUpdated: entry.last_updated,
+  };
+  const secret = TlsSecretSchema.safeParse(entry.secret ?? {});
+  if (!secret.success) {
+    problems.push('the secret does not have the Secret shape');
+    return { ...base, type: undefined, kind: 'none', certificates: [], primary: undefined, problems };
+  }
+  // istioctl reads the certificate chain when it is not empty, the trusted CA otherwise.
+  const chain = secret.data.tls_certificate?.certificate_chain;
+  const trusted = secret.data.validation_context?.trusted_ca;
+  const chainPem = dataSourceText(chain, problems);
+  const kind = chainPem ? 'tls_certificate' : dataSourceText(trusted, []) ? 'validation_context' : 'none';
+  const pem = chainPem || dataSourceText(trusted, problems);
+  if (!pem) {
+    problems.push('the secret holds no inline certificate');
+    return { ...base, type: undefined, kind, certificates: [], primary: undefined, problems };
+  }
+  const read = parsePemCertificates(pem);
+  problems.push(...read.problems);
+  const type: SecretType | undefined = read.primary ? (read.primary.isCa ? 'CA' : 'Cert Chain') : undefined;
+  return { ...base, type, kind, certificates: read.certificates, primary: read.primary, problems };
+}
+
+// proto3 JSON writes `bytes` as base64 (standard or URL-safe, padded or not).
+function dataSourceText(source: z.infer<typeof DataSourceSchema> | undefined, problems: string[]): string {
+  if (!source) return '';
+  if (source.inline_bytes) {
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(source.inline_bytes)) {
+      problems.push('inline_bytes is not base64');
+      return '';
+    }
+    return Buffer.from(source.inline_bytes, 'base64').toString('latin1');
+  }
+  return source.inline_string ?? '';
+}
