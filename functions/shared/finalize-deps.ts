@@ -1,4 +1,5 @@
 import type { FinalizeAuditDeps } from '../../lib/use-cases/finalize-audit.ts';
+import { isTransientError } from '../../lib/adapters/transient-error.ts';
 import { auditSideFromEnv } from './aws.ts';
 import { MeshConfigSchema, parseConfig } from './config.ts';
 import { makeMeshFactory } from './mesh.ts';
@@ -8,7 +9,7 @@ export function finalizeDepsFromEnv(env: Record<string, string | undefined>): { 
   const { storage, store, registry, fleets } = auditSideFromEnv(env);
   const meshConfig = parseConfig(MeshConfigSchema, env);
   return {
-    audit: { registry, store, fleet: (runId) => fleets.fleet(runId), mesh: makeMeshFactory(storage, meshConfig), clock: () => new Date() },
+    audit: { registry, store, fleet: (runId) => fleets.fleet(runId), mesh: makeMeshFactory(storage, meshConfig), clock: () => new Date(), isTransient: isTransientError },
     close: () => fleets.close(),
   };
 }

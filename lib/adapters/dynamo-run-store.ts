@@ -99,7 +99,7 @@ const CursorSchema = z.strictObject({ pk: z.string().startsWith('run#'), listKey
 const ERROR_LIMIT = 2_000;
 const BATCH_SIZE = 25;
 const CommandItemSchema = z.object({ runId: z.string().min(1) });
-const UpdatedAttemptsSchema = z.object({ attempts: z.number().int().positive() });
+const UpdatedAttemptsSchema = z.object({ attempts: z.number().int().positive(), claims: z.number().int().positive() });
 
 /** The run registry in DynamoDB; every state change is a conditional write, so no run is finalized twice. */
 export class DynamoRunRegistry implements RunRegistry {
@@ -210,7 +210,7 @@ export class DynamoRunRegistry implements RunRegistry {
       const answer = await this.#db.send(new UpdateCommand({
         TableName: this.tableName,
         Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one',
+        UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one, claims :one',
         ConditionExpression: '#status = :collecting OR (#status = :analyzing AND leaseUntil < :now)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':analyzing': 'ANALYZING', ':collecting': 'COLLECTING', ':lease': leaseUntil.toISOString(), ':now': now.toISOString(), ':token': token, ':one': 1 },
@@ -221,18 +221,35 @@ export class DynamoRunRegistry implements RunRegistry {
     if (!claimed) return undefined;
     const parsed = UpdatedAttemptsSchema.safeParse(attempts);
     if (!parsed.success) throw new Error(`table ${this.tableName}: claiming run ${runId} returned no attempt count`);
-    return { token, attempt: parsed.data.attempts };
+    return { token, attempt: parsed.data.attempts, claim: parsed.data.claims };
   }
 
-  async releaseFinalization(runId: string, claim: FinalizationClaim, error: string): Promise<void> {
+  async releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options: { transient?: boolean } = {}): Promise<void> {
+    // A transient failure gives its attempt back, in the same conditional write that releases the run.
+    const refund = options.transient === true;
     await this.#conditional('UpdateItem', runId, () =>
       this.#db.send(new UpdateCommand({
         TableName: this.tableName,
         Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken',
+        UpdateExpression: `SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken${refund ? ' ADD attempts :minusOne' : ''}`,
         ConditionExpression: '#status = :analyzing AND claimToken = :token',
         ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-        ExpressionAttributeValues: { ':collecting': 'COLLECTING', ':analyzing': 'ANALYZING', ':token': claim.token, ':error': clip(error) },
+        ExpressionAttributeValues: { ':collecting': 'COLLECTING', ':analyzing': 'ANALYZING', ':token': claim.token, ':error': clip(error), ...(refund ? { ':minusOne': -1 } : {}) },
+      })),
+    );
+  }
+
+  async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {
+    if (namespaces.length === 0) return;
+    // ADD to a string set: idempotent, and concurrent collectors never lose each other's namespaces.
+    await this.#call('UpdateItem', `run ${runId}`, () =>
+      this.#db.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+        UpdateExpression: 'ADD namespaces :ns',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
+        ExpressionAttributeValues: { ':ns': new Set(namespaces) },
       })),
     );
   }

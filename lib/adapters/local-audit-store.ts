@@ -1,6 +1,7 @@
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { ClusterEvidence, EvidenceBundle, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
+import { InvocationSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
+import { mayReplaceRecord, recordFinality, RECORD_FINALITY } from '../core/record-finality.ts';
 import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
 import {
   BundleError,
@@ -12,6 +13,7 @@ import {
   isRunId,
   isStoredFileName,
   MANIFEST_FILE,
+  mapOrdered,
   quoteStoredName,
   readEvidenceBundle,
   storedFileNameRule,
@@ -36,6 +38,22 @@ const TEMPORARY_FILE = /^(?<name>.+)\.tmp-\d+-[0-9a-z]*$/;
 const EVIDENCE_FILE_MODE = 0o600;
 const EVIDENCE_DIR_MODE = 0o700;
 const REPORT_FILE_MODE = 0o644;
+const WRITE_CONCURRENCY = 8;
+
+// The tail of the writes queued per record path: a read-compare-write of one record never interleaves with another.
+const recordQueues = new Map<string, Promise<void>>();
+
+async function serialized(path: string, work: () => Promise<void>): Promise<void> {
+  const before = recordQueues.get(path) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const tail = mine.catch(() => undefined);
+  recordQueues.set(path, tail);
+  try {
+    await mine;
+  } finally {
+    if (recordQueues.get(path) === tail) recordQueues.delete(path);
+  }
+}
 
 /** An evidence bundle in a directory, laid out as DESIGN.md contract 1 says. */
 export class LocalBundle implements EvidenceWriter, EvidenceReader {
@@ -55,10 +73,28 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
     await writeFileAtomic(join(this.dir, INVENTORY_FILE), json(inventory));
   }
 
+  /**
+   * Stores the invocation unless a record as final or more is stored (record-finality.ts). Writes of one
+   * record are serialized in this process, which is the only writer of a local bundle (the CLI's run).
+   */
   async writeInvocation(invocation: Invocation): Promise<void> {
     const path = join(this.dir, invocationPath(invocation));
-    await mkdir(dirname(path), { recursive: true, mode: EVIDENCE_DIR_MODE });
-    await writeFileAtomic(path, json(invocation));
+    await serialized(path, async () => {
+      const stored = await readFile(path, 'utf8').then(
+        (text) => {
+          try {
+            const parsed = InvocationSchema.safeParse(JSON.parse(text));
+            return parsed.success ? recordFinality(parsed.data) : RECORD_FINALITY.none;
+          } catch {
+            return RECORD_FINALITY.none;
+          }
+        },
+        () => RECORD_FINALITY.none,
+      );
+      if (stored !== RECORD_FINALITY.none && !mayReplaceRecord(stored, recordFinality(invocation))) return;
+      await mkdir(dirname(path), { recursive: true, mode: EVIDENCE_DIR_MODE });
+      await writeFileAtomic(path, json(invocation));
+    });
   }
 
   async writeCluster(cluster: ClusterEvidence): Promise<void> {
@@ -66,7 +102,7 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
     const dir = join(this.dir, CLUSTER_DIR);
     await mkdir(join(dir, 'syncz'), { recursive: true, mode: EVIDENCE_DIR_MODE });
     await mkdir(join(dir, 'root-ca'), { recursive: true, mode: EVIDENCE_DIR_MODE });
-    for (const file of files) await writeFileAtomic(join(this.dir, file.path), json(file.value));
+    await mapOrdered(files, WRITE_CONCURRENCY, (file) => writeFileAtomic(join(this.dir, file.path), json(file.value)));
   }
 
   /** Reads and validates the whole bundle; throws BundleError naming the first bad file. */

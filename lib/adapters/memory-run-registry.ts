@@ -44,14 +44,20 @@ export class MemoryRunRegistry implements RunRegistry {
     if (!run) return undefined;
     const free = run.status === 'COLLECTING' || (run.status === 'ANALYZING' && (run.lease?.until ?? 0) <= now.getTime());
     if (!free) return undefined;
-    const claim = { token: randomUUID(), attempt: run.attempts + 1 };
-    Object.assign(run, { status: 'ANALYZING', attempts: claim.attempt, lease: { token: claim.token, until: leaseUntil.getTime() } });
+    const claim = { token: randomUUID(), attempt: run.attempts + 1, claim: (run.claims ?? 0) + 1 };
+    Object.assign(run, { status: 'ANALYZING', attempts: claim.attempt, claims: claim.claim, lease: { token: claim.token, until: leaseUntil.getTime() } });
     return claim;
   }
 
-  async releaseFinalization(runId: string, claim: FinalizationClaim, error: string): Promise<void> {
+  async releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options: { transient?: boolean } = {}): Promise<void> {
     const run = this.#held(runId, claim);
-    if (run) Object.assign(run, { status: 'COLLECTING', error, lease: undefined });
+    // A transient failure gives its attempt back.
+    if (run) Object.assign(run, { status: 'COLLECTING', error, lease: undefined, ...(options.transient ? { attempts: Math.max(0, run.attempts - 1) } : {}) });
+  }
+
+  async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {
+    const run = this.#runs.get(runId);
+    if (run) run.namespaces = [...new Set([...(run.namespaces ?? []), ...namespaces])].sort();
   }
 
   async complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean> {

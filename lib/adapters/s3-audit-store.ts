@@ -7,12 +7,16 @@ import {
   type PutObjectCommandInput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import type { ClusterEvidence, EvidenceBundle, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
+import { z } from 'zod';
+import { InventorySchema, InvocationSchema, ManifestSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
+import { mayFenceRecord, mayReplaceRecord, recordFinality, RECORD_FINALITY, type RecordFinality } from '../core/record-finality.ts';
 import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
-import type { StoredRun, StoredRuns } from '../ports/run-registry.ts';
+import type { RecordWrite, RecordWriteOptions, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import {
   BundleError,
   BundleFileTooLargeError,
+  BUNDLE_FILE_LIMITS,
+  fileLimitOf,
   bundleJson,
   clusterFiles,
   CLUSTER_DIR,
@@ -23,6 +27,8 @@ import {
   isRunId,
   isStoredFileName,
   MANIFEST_FILE,
+  mapOrdered,
+  parseBundleText,
   quoteStoredName,
   readEvidenceBundle,
   storedFileNameRule,
@@ -40,12 +46,17 @@ export interface S3AuditStoreOptions {
   encryption: S3Encryption;
   /** Objects read at once when a bundle is read back (default 16). */
   readConcurrency?: number;
+  /** Objects written at once when several are stored together (default 16). */
+  writeConcurrency?: number;
   /** A client to share; otherwise one is made from `clientConfig`. */
   client?: S3Client;
   clientConfig?: S3ClientConfig;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Rounds of a conditional record write lost to other writers before giving up (each round one writer wins). */
+const RECORD_WRITE_ROUNDS = 16;
+const ProvisionalSchema = z.object({ instanceIds: z.array(z.string()) });
 const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
@@ -93,11 +104,25 @@ export class S3AuditStore implements AuditStore, StoredRuns {
 
   #storage(base: string): StoredRun {
     const evidence = new S3Bundle(this, `${base}evidence/`);
+    const late = new S3Bundle(this, `${base}late/`);
+    const provisional = `${base}provisional.json`;
     return {
       location: this.#url(base),
       evidence,
       reports: new S3ArtifactWriter(this, base),
       storedInvocations: () => evidence.storedInvocations(),
+      readManifest: () => evidence.readPart(MANIFEST_FILE, ManifestSchema),
+      readInventory: () => evidence.readPart(INVENTORY_FILE, InventorySchema),
+      writeRecord: (invocation, options) => evidence.writeRecord(invocation, options),
+      writeLate: (invocation) => late.writeRecord(invocation),
+      storedLate: () => late.storedInvocations(),
+      readProvisional: async () => {
+        const text = await this.getForBundle(provisional, BUNDLE_FILE_LIMITS.manifest);
+        return new Set(text === undefined ? [] : parseBundleText(this.#url(provisional), text, ProvisionalSchema).instanceIds);
+      },
+      writeProvisional: async (ids) => {
+        await this.put(provisional, `${JSON.stringify({ instanceIds: [...ids].sort() })}\n`, JSON_TYPE);
+      },
     };
   }
 
@@ -114,8 +139,60 @@ export class S3AuditStore implements AuditStore, StoredRuns {
 
   /** Writes one object, encrypted. */
   async put(key: string, body: string, contentType: string): Promise<string> {
+    await this.#put(key, body, contentType, {});
+    return this.#url(key);
+  }
+
+  /**
+   * Stores an invocation record at `key` unless one as final or more is there, with S3's conditional
+   * writes: If-None-Match: * creates it, If-Match on the ETag read replaces a less final one. A write that
+   * loses to another writer reads the record again and decides anew, so the stored record only ever becomes
+   * more final, whatever the interleaving of writers.
+   */
+  async putRecord(key: string, invocation: Invocation, options: RecordWriteOptions = {}): Promise<RecordWrite> {
+    const body = bundleJson(invocation);
+    const finality = recordFinality(invocation);
+    let condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'> = { IfNoneMatch: '*' };
+    for (let round = 0; round < RECORD_WRITE_ROUNDS; round++) {
+      if (await this.#put(key, body, JSON_TYPE, condition)) return 'written';
+      const current = await this.#getRecord(key);
+      if (current === undefined) {
+        condition = { IfNoneMatch: '*' };
+        continue;
+      }
+      if (!(options.fence ? mayFenceRecord(current.finality, finality) : mayReplaceRecord(current.finality, finality))) return 'kept';
+      if (options.open && !(await options.open())) return 'sealed';
+      condition = { IfMatch: current.etag };
+    }
+    throw new S3CallError('PutObject', 'ConditionalRequestConflict', `lost ${RECORD_WRITE_ROUNDS} rounds to other writers`, this.#url(key), undefined);
+  }
+
+  /** The stored record's finality and ETag; a record that does not parse counts as none, so a valid one replaces it. */
+  async #getRecord(key: string): Promise<{ finality: RecordFinality; etag: string } | undefined> {
+    let answer;
+    try {
+      answer = await this.#s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if (errorCode(error) === 'NoSuchKey') return undefined;
+      throw new S3CallError('GetObject', errorCode(error), messageOf(error), this.#url(key), error);
+    }
+    const text = (await answer.Body?.transformToString('utf-8')) ?? '';
+    let finality: RecordFinality = RECORD_FINALITY.none;
+    try {
+      const parsed = InvocationSchema.safeParse(JSON.parse(text));
+      if (parsed.success) finality = recordFinality(parsed.data);
+    } catch {
+      // Not JSON: as good as absent.
+    }
+    if (!answer.ETag) throw new S3CallError('GetObject', 'NoETag', 'the answer carries no ETag', this.#url(key), undefined);
+    return { finality, etag: answer.ETag };
+  }
+
+  /** One PutObject; with a condition, false when the condition did not hold (or another conditional write won). */
+  async #put(key: string, body: string, contentType: string, condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'>): Promise<boolean> {
     const encryption = this.#options.encryption;
     const input: PutObjectCommandInput = {
+      ...condition,
       Bucket: this.bucket,
       Key: key,
       Body: body,
@@ -125,8 +202,13 @@ export class S3AuditStore implements AuditStore, StoredRuns {
       ServerSideEncryption: encryption.kind,
       ...(encryption.kind === 'aws:kms' ? { BucketKeyEnabled: true, ...(encryption.keyId ? { SSEKMSKeyId: encryption.keyId } : {}) } : {}),
     };
-    await this.#send('PutObject', key, () => this.#s3.send(new PutObjectCommand(input)));
-    return this.#url(key);
+    try {
+      await this.#s3.send(new PutObjectCommand(input));
+      return true;
+    } catch (error) {
+      if ((condition.IfMatch !== undefined || condition.IfNoneMatch !== undefined) && isLostCondition(error)) return false;
+      throw new S3CallError('PutObject', errorCode(error), messageOf(error), this.#url(key), error);
+    }
   }
 
   /** The object's text, or undefined when there is no such key. */
@@ -200,6 +282,10 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     return this.#options.readConcurrency ?? 16;
   }
 
+  get writeConcurrency(): number {
+    return this.#options.writeConcurrency ?? 16;
+  }
+
   async #send<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -227,15 +313,28 @@ class S3Bundle implements EvidenceWriter, EvidenceReader {
     await this.#store.put(`${this.#base}${INVENTORY_FILE}`, bundleJson(inventory), JSON_TYPE);
   }
 
+  /** Stores the invocation unless a record as final or more is stored (see S3AuditStore.putRecord). */
   async writeInvocation(invocation: Invocation): Promise<void> {
-    await this.#store.put(`${this.#base}${invocationPath(invocation)}`, bundleJson(invocation), JSON_TYPE);
+    await this.writeRecord(invocation);
+  }
+
+  async writeRecord(invocation: Invocation, options?: RecordWriteOptions): Promise<RecordWrite> {
+    return this.#store.putRecord(`${this.#base}${invocationPath(invocation)}`, invocation, options);
   }
 
   async writeCluster(cluster: ClusterEvidence): Promise<void> {
     const files = clusterFiles(cluster);
     // S3 has no directories: an empty marker keeps "the mesh was read and gave nothing" apart from "never read".
     if (files.length === 0) await this.#store.put(`${this.#base}${CLUSTER_DIR}/`, '', 'application/x-directory');
-    for (const file of files) await this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE);
+    await mapOrdered(files, this.#store.writeConcurrency, (file) => this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE));
+  }
+
+  /** One part of the bundle, read and validated alone (no listing of the rest). */
+  async readPart<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+    const location = this.#store.url(`${this.#base}${path}`);
+    const text = await this.#store.getForBundle(`${this.#base}${path}`, fileLimitOf(path));
+    if (text === undefined) throw new BundleError(`${location}: cannot be read (NoSuchKey)`);
+    return parseBundleText(location, text, schema);
   }
 
   async readBundle(): Promise<EvidenceBundle> {
@@ -315,6 +414,13 @@ function errorCode(error: unknown): string {
   if (typeof e.code === 'string' && e.code) return e.code;
   if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
   return 'UnknownError';
+}
+
+/** A conditional write that did not hold (412), lost a race with another one (409), or found its object gone (404). */
+function isLostCondition(error: unknown): boolean {
+  const code = errorCode(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(code) || status === 412 || status === 409;
 }
 
 function messageOf(error: unknown): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InstanceInformation, Inventory, Invocation } from '../core/evidence-bundle.ts';
+import type { InstanceInformation, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
 import type { RunStorage } from './audit-store.ts';
 
 /**
@@ -41,8 +41,18 @@ export const AuditRunSchema = z.object({
   expectedCount: z.number().int().nonnegative(),
   /** Invocations stored so far. */
   collectedCount: z.number().int().nonnegative(),
-  /** Finalization attempts so far. */
+  /** Finalization attempts so far that did not end in a transient failure (a throttled or unavailable service). */
   attempts: z.number().int().nonnegative(),
+  /** Finalizations ever claimed (transient failures included): numbers each finalization. */
+  claims: z.number().int().nonnegative().optional(),
+  /**
+   * The namespaces of the VMs collected so far, recorded before their invocations are stored, so that the
+   * finalization reads the mesh for them without reading every invocation back.
+   */
+  namespaces: z
+    .union([z.set(z.string()), z.array(z.string())])
+    .transform((v) => [...v].sort())
+    .optional(),
   summary: RunSummarySchema.optional(),
   /** Where the run's evidence and reports are, for people. */
   location: z.string().optional(),
@@ -61,7 +71,10 @@ export interface NewRun {
 /** The right to finalize a run, held until `leaseUntil`; another claim may take over after it. */
 export interface FinalizationClaim {
   token: string;
+  /** Attempts counted so far, this one included. */
   attempt: number;
+  /** This claim's number among all claims of the run (never reused, unlike `attempt`). */
+  claim: number;
 }
 
 /** Where audit runs and their status live (DynamoDB in AWS). Every state change is conditional. */
@@ -83,8 +96,14 @@ export interface RunRegistry {
    * until `leaseUntil`. Undefined when another caller holds the run or it is no longer open.
    */
   claimFinalization(runId: string, now: Date, leaseUntil: Date): Promise<FinalizationClaim | undefined>;
-  /** ANALYZING (held by `claim`) → COLLECTING with the error, so a later event or the sweep tries again. */
-  releaseFinalization(runId: string, claim: FinalizationClaim, error: string): Promise<void>;
+  /**
+   * ANALYZING (held by `claim`) → COLLECTING with the error, so a later event or the sweep tries again. A
+   * transient failure (throttling, a 5xx, a timeout) gives the attempt back: it does not count towards the
+   * run's limit.
+   */
+  releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options?: { transient?: boolean }): Promise<void>;
+  /** Adds namespaces to the run's (a set: adding one twice is harmless). */
+  recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void>;
   /** ANALYZING (held by `claim`) → DONE; false when the claim was lost. */
   complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean>;
   /** → FAILED from one of `from` (and held by `claim` when given); false when the run was in another state. */
@@ -129,10 +148,44 @@ export interface CommandFleet {
   collect(commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> }): Promise<CollectOutcome>;
 }
 
+/** What a conditional write of an invocation record did. */
+export type RecordWrite =
+  /** The record is stored. */
+  | 'written'
+  /** A record as final or more is stored already; it was kept. */
+  | 'kept'
+  /** A less final record is stored, but the run was sealed meanwhile: nothing was written. */
+  | 'sealed';
+
+export interface RecordWriteOptions {
+  /**
+   * Asked after a less final stored record was seen and before it is replaced: false when the run has been
+   * sealed for its report since, so that this writer must keep its record beside the bundle instead.
+   */
+  open?: () => Promise<boolean>;
+  /** A finalization's fence: also replaces a non-terminal record of the same finality (see mayFenceRecord). */
+  fence?: boolean;
+}
+
 /** A run stored earlier, opened again to add to it. */
 export interface StoredRun extends RunStorage {
-  /** The instances whose invocation is stored already. */
+  /** The instances with a record in the bundle (of any finality). */
   storedInvocations(): Promise<Set<string>>;
+  /** The manifest and the inventory, without reading the rest of the bundle. */
+  readManifest(): Promise<Manifest>;
+  readInventory(): Promise<Inventory>;
+  /** Stores an invocation record unless one as final or more is stored: a conditional write, safe against any other writer. */
+  writeRecord(invocation: Invocation, options?: RecordWriteOptions): Promise<RecordWrite>;
+  /** Keeps an invocation that arrived after the run was sealed for its report beside the bundle (`late/`), never in it. */
+  writeLate(invocation: Invocation): Promise<RecordWrite>;
+  /** The instances with a record in `late/`. */
+  storedLate(): Promise<Set<string>>;
+  /**
+   * The instances a finalization recorded as not terminal (placeholder or in progress); every other stored
+   * record is terminal. Written by the finalization that holds the run, before its records.
+   */
+  readProvisional(): Promise<Set<string>>;
+  writeProvisional(instanceIds: ReadonlySet<string>): Promise<void>;
 }
 
 /** The audit store as the event-driven audit uses it: runs are reopened, and reports read back. */

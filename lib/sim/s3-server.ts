@@ -40,18 +40,28 @@ interface S3rverObject {
 }
 
 interface S3rverStore {
+  getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
   getResourcePath(bucket: string, key: string, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   putObject(object: S3rverObject): Promise<{ size: number; md5: string }>;
 }
 
 interface S3rverInstance {
-  /** s3rver is a Koa application: its middleware list, composed when it starts. */
-  middleware: Array<(ctx: unknown, next: () => Promise<unknown>) => Promise<unknown>>;
   run(): Promise<AddressInfo>;
+  /** s3rver is a Koa application: its middleware list, composed when it starts. */
+  middleware: KoaMiddleware[];
   close(): Promise<void>;
   store: S3rverStore;
 }
+interface KoaContext {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  status: number;
+  type: string;
+  body: unknown;
+}
+type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 
 // s3rver is CommonJS without type declarations; its constructor is typed here to the part we use.
@@ -72,6 +82,8 @@ export async function startS3Server(options: SimS3ServerOptions = {}): Promise<S
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
   makePutsAtomic(server.store);
+  // A precondition is checked before s3rver's own handling of the PUT.
+  server.middleware.unshift(conditionalPuts(server.store));
   const latency = options.latencyMs ?? 0;
   if (latency > 0) {
     // First in the chain, so every request waits before s3rver handles it.
@@ -141,4 +153,53 @@ export function s3Writer(endpoint: string): SimS3Writer {
       if (!response.ok) throw new Error(`PUT s3://${bucket}/${key} failed: HTTP ${response.status} ${text.slice(0, 200)}`);
     },
   };
+}
+
+/**
+ * S3's conditional writes (PutObject with If-None-Match: * or If-Match: <ETag>, answered 412
+ * PreconditionFailed when the condition does not hold; S3 User Guide, "Add preconditions to S3 operations
+ * with conditional requests"), which s3rver 3 does not implement: it honours If-None-Match on GET only.
+ * Conditional PUTs of one key are serialized, so the check and the write are one step as in S3.
+ */
+function conditionalPuts(store: S3rverStore): KoaMiddleware {
+  const queues = new Map<string, Promise<void>>();
+  return async (ctx, next) => {
+    const ifNoneMatch = header(ctx.headers['if-none-match']);
+    const ifMatch = header(ctx.headers['if-match']);
+    const object = /^\/(?<bucket>[^/]+)\/(?<key>.+)$/.exec(ctx.path);
+    if (ctx.method !== 'PUT' || (ifNoneMatch === undefined && ifMatch === undefined) || !object?.groups) return next();
+    const bucket = decodeURIComponent(object.groups.bucket!);
+    const key = decodeURIComponent(object.groups.key!);
+    const id = `${bucket}/${key}`;
+    const before = queues.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    const tail = before.then(() => mine);
+    queues.set(id, tail);
+    await before;
+    try {
+      const etag = await store.getMetadata(bucket, key).then(
+        (metadata) => metadata.etag,
+        () => undefined,
+      );
+      if (ifMatch !== undefined && etag === undefined) return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.');
+      if ((ifNoneMatch === '*' && etag !== undefined) || (ifMatch !== undefined && ifMatch !== etag)) {
+        return s3Error(ctx, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      }
+      await next();
+    } finally {
+      release();
+      if (queues.get(id) === tail) queues.delete(id);
+    }
+  };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function s3Error(ctx: KoaContext, status: number, code: string, message: string): void {
+  ctx.status = status;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 }

@@ -3,8 +3,9 @@ import type { Invocation } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { Report } from '../core/report.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
-import type { CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRuns } from '../ports/run-registry.ts';
+import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
+import { BoundedWrites } from './bounded-writes.ts';
 import { finishEvidence } from './run-audit.ts';
 
 export interface FinalizeAuditDeps {
@@ -15,20 +16,26 @@ export interface FinalizeAuditDeps {
   /** The mesh, reached afresh for each finalization (an EKS token is minted per run). */
   mesh: () => Promise<MeshReader>;
   clock: () => Date;
+  /** True for a failure worth trying again that must not count as an attempt (throttling, a 5xx, a timeout); none is by default. */
+  isTransient?: (error: unknown) => boolean;
 }
 
 export interface FinalizeAuditRequest {
   runId: string;
   analyze?: AnalyzeOptions;
-  /** How long one finalization holds the run before another may take over (default 10 minutes). */
+  /**
+   * How long one finalization holds the run before another may take over (default 20 minutes). It must
+   * outlast the function that finalizes (15 minutes, infra/functions.yml): a holder is then always dead
+   * when another takes over, so two finalizations never write the same bundle.
+   */
   leaseMs?: number;
-  /** Finalizations that may fail before the run is FAILED (default 3). */
+  /** Finalizations that may fail (transient failures aside) before the run is FAILED (default 3). */
   maxAttempts?: number;
 }
 
 export type FinalizeAuditResult =
   | { kind: 'unknown-run'; runId: string }
-  /** DONE or FAILED already: nothing was done. */
+  /** DONE or FAILED already: nothing was done (but to keep late arrivals of a DONE run beside its bundle). */
   | { kind: 'final'; runId: string; status: 'DONE' | 'FAILED' }
   /** Still sending its commands, and not overdue. */
   | { kind: 'sending'; runId: string }
@@ -39,20 +46,32 @@ export type FinalizeAuditResult =
   | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary }
   | { kind: 'failed'; runId: string; error: string };
 
-const DEFAULT_LEASE_MS = 10 * 60_000;
+export const DEFAULT_LEASE_MS = 20 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
+/** Evidence objects written at once. */
+const WRITE_CONCURRENCY = 16;
 
 /**
- * Collects what ended of a run's invocations into its evidence (skipping those stored already); once
- * every invocation is terminal, or the run's deadline has passed, finalizes it: a record for each VM
- * still without one, the mesh's view, the final manifest, then the report from the bundle as stored, and
- * the run DONE. Safe to call again and concurrently: the registry lets one finalization through.
+ * Collects what ended of a run's invocations into its evidence; once every invocation is terminal, or the
+ * run's deadline has passed, finalizes it. Safe to call again and concurrently (DESIGN.md, "AWS
+ * deployment"):
+ * - every record write is conditional and a record is only ever replaced by a more final one
+ *   (record-finality.ts), so no interleaving of collectors and finalizations loses a result;
+ * - the claim (COLLECTING → ANALYZING) seals the bundle: the finalization collects one last time, then
+ *   re-records every targeted VM still without a terminal record (a fence: it changes each such object, so
+ *   that a collector that looked at it before the seal can no longer replace it), and only then reads the
+ *   bundle for the report. A collector that finds the run sealed keeps what it collected in `late/`, beside
+ *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
   const { runId } = request;
   const run = await deps.registry.get(runId);
   if (!run) return { kind: 'unknown-run', runId };
-  if (run.status === 'DONE' || run.status === 'FAILED') return { kind: 'final', runId, status: run.status };
+  if (run.status === 'FAILED') return { kind: 'final', runId, status: run.status };
+  if (run.status === 'DONE') {
+    await collectRun(deps, run, await deps.store.resumeRun(runId), 'late');
+    return { kind: 'final', runId, status: run.status };
+  }
   const now = deps.clock();
   const overdue = now.getTime() >= Date.parse(run.deadline);
   if (run.status === 'SENDING') {
@@ -63,46 +82,124 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
   }
 
   const storage = await deps.store.resumeRun(runId);
-  const stored = await storage.storedInvocations();
-  const fleet = deps.fleet(runId);
-  const outcome = await fleet.collect(run.commandIds, (invocation) => storage.evidence.writeInvocation(invocation), { skip: stored });
-  const collected = new Set([...stored, ...outcome.collected]).size;
-  if (collected > run.collectedCount) await deps.registry.recordProgress(runId, collected);
-  const complete = outcome.pending.length === 0 && collected >= run.expectedCount;
-  if (!complete && !overdue) return { kind: 'collecting', runId, collected, expected: run.expectedCount, pending: outcome.pending.length };
+  if (run.status === 'COLLECTING') {
+    // The status read above precedes every write of this pass: the seal argument rests on it.
+    const pass = await collectRun(deps, run, storage, 'evidence');
+    const collected = pass.terminal.size;
+    if (collected > run.collectedCount) await deps.registry.recordProgress(runId, collected);
+    const complete = pass.outcome.pending.length === 0 && collected >= run.expectedCount;
+    if (!complete && !overdue) return { kind: 'collecting', runId, collected, expected: run.expectedCount, pending: pass.outcome.pending.length };
+  }
 
   const claim = await deps.registry.claimFinalization(runId, now, new Date(now.getTime() + (request.leaseMs ?? DEFAULT_LEASE_MS)));
-  if (!claim) return { kind: 'busy', runId };
+  if (!claim) {
+    // Another finalization holds the run: what ended since it sealed the bundle is kept beside it.
+    if (run.status === 'ANALYZING') await collectRun(deps, run, storage, 'late');
+    return { kind: 'busy', runId };
+  }
   const maxAttempts = request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (claim.attempt > maxAttempts) return giveUp(deps, runId, claim, `finalization failed ${maxAttempts} times`);
+  return finalizeClaimed(deps, request, run, storage, claim, maxAttempts);
+}
 
+async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRequest, run: AuditRun, storage: StoredRun, claim: FinalizationClaim, maxAttempts: number): Promise<FinalizeAuditResult> {
+  const { runId } = run;
   try {
     // Reached first: a mesh that cannot be reached fails the attempt before any VM is recorded as pending.
     const mesh = await deps.mesh();
-    const bundle = await storage.evidence.readBundle();
-    // Every VM of the inventory ends with one invocation, as in a blocking run.
-    const invocations = new Map(Object.entries(bundle.invocations));
-    for (const record of [...pendingRecords(outcome), ...missingRecords(bundle.inventory.InstanceInformationList.map((i) => i.InstanceId), run.commandIds)]) {
-      if (invocations.has(record.InstanceId)) continue;
-      await storage.evidence.writeInvocation(record);
-      invocations.set(record.InstanceId, record);
+    const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
+    // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
+    const pass = await collectRun(deps, run, storage, 'sealed');
+    const targeted = inventory.InstanceInformationList.map((i) => i.InstanceId);
+    const open = targeted.filter((id) => !pass.terminal.has(id));
+    const openIds = new Set(open);
+    const pending = pendingRecords({ ...pass.outcome, pending: pass.outcome.pending.filter((p) => openIds.has(p.instanceId)) });
+    const pendingIds = new Set(pending.map((r) => r.InstanceId));
+    // One record per VM: the first pending invocation listed (a VM in two commands is listed twice).
+    const fences = [...new Map([...pending, ...missingRecords(open.filter((id) => !pendingIds.has(id)), run.commandIds)].map((r) => [r.InstanceId, r])).values()].map((r) => numbered(r, claim.claim));
+    if (fences.length > 0) {
+      // Named as provisional before they are written, so that collectors never take them for terminal ones.
+      await storage.writeProvisional(new Set([...pass.provisional, ...openIds]));
+      const writes = new BoundedWrites(WRITE_CONCURRENCY);
+      for (const record of fences) await writes.add(async () => void (await storage.writeRecord(record, { fence: true })));
+      await writes.drain();
     }
-    const namespaces = [...invocations.values()].flatMap((i) => {
-      const ns = i.StandardOutputContent ? namespaceOfOutput(i.StandardOutputContent) : undefined;
-      return ns ? [ns] : [];
-    });
-    await finishEvidence(storage.evidence, mesh, bundle.manifest, namespaces, deps.clock);
+    const namespaces = (await deps.registry.get(runId))?.namespaces ?? [];
+    await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, request.analyze);
     const summary = summaryOf(result.report);
-    const completed = await deps.registry.complete(runId, claim, { finishedAt: deps.clock().toISOString(), collectedCount: invocations.size, summary });
+    const collectedCount = new Set([...pass.stored, ...pass.terminal, ...openIds]).size;
+    const completed = await deps.registry.complete(runId, claim, { finishedAt: deps.clock().toISOString(), collectedCount, summary });
     if (!completed) return { kind: 'busy', runId };
     return { kind: 'done', runId, location: storage.location, written: result.written, summary };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
-    else await deps.registry.releaseFinalization(runId, claim, message);
-    throw new Error(`finalizing audit run ${runId} failed: ${message}`, { cause: error });
+    const transient = deps.isTransient?.(error) ?? false;
+    if (!transient && claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
+    else await deps.registry.releaseFinalization(runId, claim, message, { transient });
+    throw new Error(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error });
   }
+}
+
+/**
+ * Where a collection pass stores what it collects: `evidence` while the run is open (a record that meets
+ * a sealed run goes to `late/` instead), `sealed` by the finalization holding the run, `late` once the run
+ * is sealed by another.
+ */
+type CollectMode = 'evidence' | 'sealed' | 'late';
+
+interface CollectPass {
+  outcome: CollectOutcome;
+  /** Instances of the bundle with a terminal record (as far as this pass knows). */
+  terminal: Set<string>;
+  /** Instances with a record in the bundle when the pass began, and those named provisional then. */
+  stored: Set<string>;
+  provisional: Set<string>;
+}
+
+/** Lists the run's commands once and stores each terminal invocation not stored as terminal yet. */
+async function collectRun(deps: FinalizeAuditDeps, run: AuditRun, storage: StoredRun, mode: CollectMode): Promise<CollectPass> {
+  const [stored, provisional, late, targeted] = await Promise.all([
+    storage.storedInvocations(),
+    storage.readProvisional(),
+    mode === 'late' ? storage.storedLate() : Promise.resolve(new Set<string>()),
+    mode === 'late' ? Promise.resolve(undefined) : storage.readInventory().then((inventory) => new Set(inventory.InstanceInformationList.map((i) => i.InstanceId))),
+  ]);
+  // Every stored record not named provisional is terminal: only finalizations write others, and they name them first.
+  const terminal = new Set([...stored].filter((id) => !provisional.has(id)));
+  const skip = mode === 'late' ? new Set([...terminal, ...late]) : terminal;
+  const namespaces = new Set(run.namespaces ?? []);
+  const isOpen = async (): Promise<boolean> => (await deps.registry.get(run.runId))?.status === 'COLLECTING';
+  const writes = new BoundedWrites(WRITE_CONCURRENCY);
+  const outcome = await deps.fleet(run.runId).collect(
+    run.commandIds,
+    async (invocation) => {
+      // A node outside the run's inventory is no VM of this report: kept beside it, never inside it.
+      if (mode === 'late' || !targeted?.has(invocation.InstanceId)) {
+        await writes.add(async () => void (await storage.writeLate(invocation)));
+        return;
+      }
+      // Recorded before the invocation is stored: a collector killed in between leaves one namespace too many, never one too few.
+      const namespace = invocation.StandardOutputContent ? namespaceOfOutput(invocation.StandardOutputContent) : undefined;
+      if (namespace !== undefined && !namespaces.has(namespace)) {
+        await deps.registry.recordNamespaces(run.runId, [namespace]);
+        namespaces.add(namespace);
+      }
+      await writes.add(async () => {
+        const written = await storage.writeRecord(invocation, mode === 'evidence' ? { open: isOpen } : {});
+        if (written === 'sealed') await storage.writeLate(invocation);
+        else terminal.add(invocation.InstanceId);
+      });
+    },
+    { skip },
+  );
+  await writes.drain();
+  return { outcome, terminal, stored, provisional };
+}
+
+/** A finalization's record names the finalization: each one's text differs, so each fence changes the stored object. */
+function numbered(record: Invocation, claim: number): Invocation {
+  return { ...record, StandardErrorContent: `${record.StandardErrorContent ?? ''} (finalization ${claim})` };
 }
 
 /** Finalizes the run a command was sent for, as SSM's status event for the command asks. */

@@ -186,7 +186,7 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const pending: Invocation | undefined = bundle.invocations[slowVm];
     expect(pending).toMatchObject({ InstanceId: slowVm, ResponseCode: -1, StandardOutputContent: '' });
     expect(pending?.Status).not.toBe('Success');
-    expect(pending?.StandardErrorContent).toMatch(/^the audit was finalized while this invocation was \w+; SSM may still complete it$/);
+    expect(pending?.StandardErrorContent).toMatch(/^the audit was finalized while this invocation was \w+; SSM may still complete it \(finalization \d+\)$/);
     const report = await storedReport('late-run');
     expect(report.vms.find((vm) => vm.instanceId === slowVm)?.status).toBe('UNKNOWN');
   });
