@@ -2,7 +2,7 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 
 /**
- * Holds the dependency direction of DESIGN.md: functions → use-cases → ports ← adapters; everything may
+ * Holds the dependency direction of docs/design.md: functions → use-cases → ports ← adapters; everything may
  * import lib/core; lib/core imports nothing outside itself. Relative imports are resolved against the
  * importing file, so the rule does not depend on how deep a file sits.
  * @type {Record<string, string[]>} layer → layers it must not import

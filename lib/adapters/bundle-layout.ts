@@ -16,7 +16,7 @@ import {
 import { describeJsonSyntaxError, issueMessageOf, schemaPathOf } from './content-free-errors.ts';
 
 /**
- * The layout of an evidence bundle (DESIGN.md contract 1) shared by every store that keeps one (a
+ * The layout of an evidence bundle (docs/design.md) shared by every store that keeps one (a
  * directory, an S3 prefix): which names may become file names, where each part goes, and how a stored
  * bundle is read back and validated, with messages naming the file or object at fault.
  */

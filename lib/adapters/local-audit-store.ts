@@ -55,7 +55,7 @@ async function serialized(path: string, work: () => Promise<void>): Promise<void
   }
 }
 
-/** An evidence bundle in a directory, laid out as DESIGN.md contract 1 says. */
+/** An evidence bundle in a directory, laid out as docs/design.md says. */
 export class LocalBundle implements EvidenceWriter, EvidenceReader {
   readonly dir: string;
 

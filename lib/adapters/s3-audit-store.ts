@@ -61,7 +61,7 @@ const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * The audit store in S3, laid out like the local directory store under `<prefix>runs/<runId>/`:
- * `evidence/` holds the bundle (DESIGN.md contract 1) and `report.json`, `report.html`… sit beside it.
+ * `evidence/` holds the bundle (docs/design.md) and `report.json`, `report.html`… sit beside it.
  * Every object is written whole (PutObject) with server-side encryption.
  */
 export class S3AuditStore implements AuditStore, StoredRuns {

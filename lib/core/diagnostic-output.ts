@@ -1,5 +1,5 @@
 /**
- * The diagnostic script's output format, version 1 (DESIGN.md contract 2).
+ * The diagnostic script's output format, version 1 (docs/design.md).
  *
  * ```
  * FLEET-AUDIT-DIAGNOSTICS v1 boundary=@@fa-<16 hex>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The evidence bundle (DESIGN.md contract 1): raw upstream responses, stored before any parsing.
+ * The evidence bundle (docs/design.md): raw upstream responses, stored before any parsing.
  * Shapes follow the upstream APIs (SSM, Kubernetes, istiod) so a user can assemble a bundle by hand
  * with `aws ssm` and `kubectl`. Unknown fields are kept but ignored.
  */

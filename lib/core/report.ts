@@ -5,7 +5,7 @@ import { WaiverReportSchema } from './waivers.ts';
 
 export { SubjectKindSchema, type SubjectKind } from './subject.ts';
 
-/** The report (DESIGN.md contract 3). report.json is the source of truth; every renderer reads this. */
+/** The report (docs/design.md). report.json is the source of truth; every renderer reads this. */
 export const REPORT_SCHEMA_VERSION = 1;
 
 export const SeveritySchema = z.enum(['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL']);

@@ -1,5 +1,5 @@
 /**
- * The SSM Command document that runs the diagnostic script (DESIGN.md contract 2). It is generated from
+ * The SSM Command document that runs the diagnostic script (docs/design.md). It is generated from
  * the script at build time (scripts/build-ssm-document.ts → infra/ssm/fleet-audit-diagnostics.json),
  * never edited by hand, so the script is the single source of what runs on a VM.
  *

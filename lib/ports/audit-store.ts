@@ -1,6 +1,6 @@
 import type { ClusterEvidence, EvidenceBundle, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
 
-/** Writes one run's evidence bundle (DESIGN.md contract 1), part by part, as it arrives. */
+/** Writes one run's evidence bundle (docs/design.md), part by part, as it arrives. */
 export interface EvidenceWriter {
   writeManifest(manifest: Manifest): Promise<void>;
   writeInventory(inventory: Inventory): Promise<void>;

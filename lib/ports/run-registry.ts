@@ -3,7 +3,7 @@ import type { InstanceInformation, Inventory, Invocation, Manifest } from '../co
 import type { RunStorage } from './audit-store.ts';
 
 /**
- * The ports of the event-driven audit (DESIGN.md, "AWS deployment"): one function starts a run and
+ * The ports of the event-driven audit (docs/design.md, "AWS deployment"): one function starts a run and
  * sends the diagnostics, later ones collect and finalize it. Between them the run lives in a registry.
  */
 

@@ -53,7 +53,7 @@ const WRITE_CONCURRENCY = 16;
 
 /**
  * Collects what ended of a run's invocations into its evidence; once every invocation is terminal, or the
- * run's deadline has passed, finalizes it. Safe to call again and concurrently (DESIGN.md, "AWS
+ * run's deadline has passed, finalizes it. Safe to call again and concurrently (docs/design.md, "AWS
  * deployment"):
  * - every record write is conditional and a record is only ever replaced by a more final one
  *   (record-finality.ts), so no interleaving of collectors and finalizations loses a result;

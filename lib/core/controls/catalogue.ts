@@ -11,7 +11,7 @@ import { reg07 } from './registered-address.ts';
 import { reg01, reg02, reg03, reg04, reg05, reg06 } from './registration.ts';
 import { xds01, xds02, xds03, xds04, xds05 } from './xds.ts';
 
-/** Every control the audit evaluates, in the catalogue's order (CONTROLS.md). */
+/** Every control the audit evaluates, in the catalogue's order (docs/controls.md). */
 export const CONTROLS: readonly Control[] = [
   collect01,
   collect02,

@@ -5,7 +5,7 @@ import type { Finding, FindingStatus, Severity, SubjectKind } from '../report.ts
 import type { Evidence } from '../result.ts';
 import type { VmSnapshot } from '../vm-snapshot.ts';
 
-/** Configurable thresholds; the defaults are CONTROLS.md's. */
+/** Configurable thresholds; the defaults are docs/controls.md's. */
 export interface Thresholds {
   /** HEALTH-04: restarts at or above this count are a loop… */
   maxRestarts: number;
@@ -46,7 +46,7 @@ export interface AuditContext {
   thresholds: Thresholds;
 }
 
-/** A control of the catalogue (CONTROLS.md): a stable id, a default severity and its rule. */
+/** A control of the catalogue (docs/controls.md): a stable id, a default severity and its rule. */
 export interface Control {
   id: string;
   severity: Severity;
