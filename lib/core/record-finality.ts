@@ -1,4 +1,5 @@
 import type { Invocation } from './evidence-bundle.ts';
+import { isTerminalInvocationStatus } from './invocation-records.ts';
 
 /**
  * How final a stored invocation record is. A stored record may only ever be replaced by a more final
@@ -17,23 +18,10 @@ import type { Invocation } from './evidence-bundle.ts';
 export const RECORD_FINALITY = { none: 0, placeholder: 1, inProgress: 2, terminal: 3 } as const;
 export type RecordFinality = (typeof RECORD_FINALITY)[keyof typeof RECORD_FINALITY];
 
-const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
-const TERMINAL_DETAILS: ReadonlySet<string> = new Set([
-  'Success',
-  'Failed',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied',
-  'Cancelled',
-]);
-
 /** The finality of a record; `undefined` (nothing stored) is none. */
 export function recordFinality(invocation: (Pick<Invocation, 'Status' | 'StatusDetails'> & { CommandId?: unknown }) | undefined): RecordFinality {
   if (invocation === undefined) return RECORD_FINALITY.none;
-  if (TERMINAL_STATUSES.has(invocation.Status) || (invocation.StatusDetails !== undefined && TERMINAL_DETAILS.has(invocation.StatusDetails))) return RECORD_FINALITY.terminal;
+  if (isTerminalInvocationStatus(invocation.Status, invocation.StatusDetails)) return RECORD_FINALITY.terminal;
   const commandId = invocation.CommandId;
   return typeof commandId === 'string' && commandId !== '' ? RECORD_FINALITY.inProgress : RECORD_FINALITY.placeholder;
 }
