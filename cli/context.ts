@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { judgeReport, type CiGate } from '../lib/core/ci-gate.ts';
 import { SEVERITIES, type Report, type Severity } from '../lib/core/report.ts';
+import { reportJsonText } from '../lib/core/report-json.ts';
 
 /** Exit codes: 0 done, 1 a finding failed at or above --fail-on, 2 bad usage or bad input. */
 export const EXIT_OK = 0;
@@ -57,5 +58,5 @@ export function outputOption(): Option {
 
 /** The report as report.json holds it, for `-o json` and `--out -`. */
 export function reportJson(report: Report): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return reportJsonText(report);
 }

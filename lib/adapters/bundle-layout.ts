@@ -13,6 +13,7 @@ import {
   type EvidenceBundle,
   type Invocation,
 } from '../core/evidence-bundle.ts';
+import type { DigestedBundle } from '../ports/audit-store.ts';
 import { describeJsonSyntaxError, issueMessageOf, schemaPathOf } from './content-free-errors.ts';
 
 /**
@@ -175,6 +176,17 @@ export interface ReadBundleOptions {
 
 /** Reads and validates a whole bundle; throws BundleError naming the first bad file in reading order. */
 export async function readEvidenceBundle(source: BundleSource, options: ReadBundleOptions = {}): Promise<EvidenceBundle> {
+  const { invocations, ...rest } = await readDigestedBundle(source, (invocation) => invocation, options);
+  return { ...rest, invocations: Object.fromEntries(invocations) };
+}
+
+/**
+ * Reads and validates a bundle, passing each invocation to `digest` as soon as it is read, so a fleet's
+ * raw outputs are never all held at once (the analysis keeps only each VM's parsed snapshot). An
+ * invocation file larger than its limit harms only its VM: it is not read, and its record says why
+ * (FleetAuditCollectionError, the VM's COLLECT-01 is ERROR). Any other bad file is a BundleError.
+ */
+export async function readDigestedBundle<D>(source: BundleSource, digest: (invocation: Invocation) => D, options: ReadBundleOptions = {}): Promise<DigestedBundle<D>> {
   if (!(await source.exists())) throw new BundleError(source.missingMessage);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const manifest = await readRequired(source, MANIFEST_FILE, ManifestSchema, (raw) => {
@@ -182,16 +194,30 @@ export async function readEvidenceBundle(source: BundleSource, options: ReadBund
     return version !== BUNDLE_VERSION ? `bundleVersion ${JSON.stringify(version)} is not supported (this tool reads bundleVersion ${BUNDLE_VERSION})` : undefined;
   });
   const inventory = (await readOptional(source, INVENTORY_FILE, InventorySchema)) ?? { InstanceInformationList: [] };
-  const invocations: Record<string, Invocation> = {};
   const files = await source.listJson(INVOCATIONS_DIR);
-  const read = await mapOrdered(files, concurrency, async (file) => {
-    const path = `${INVOCATIONS_DIR}/${file}`;
-    const invocation = await readRequired(source, path, InvocationSchema);
-    if (`${invocation.InstanceId}.json` !== file) throw new BundleError(`${source.locate(path)}: holds InstanceId ${invocation.InstanceId}, not the one its name says`);
-    return invocation;
-  });
-  for (const invocation of read) invocations[invocation.InstanceId] = invocation;
+  const read = await mapOrdered(files, concurrency, async (file) => digest(await readInvocation(source, file)));
+  const invocations = new Map<string, D>();
+  files.forEach((file, i) => invocations.set(instanceIdOfInvocationFile(file)!, read[i]!));
   return { manifest, inventory, invocations, ...(await readCluster(source, concurrency)) };
+}
+
+/** One invocation file; too large, it becomes a record of that, so the rest of the bundle is still read. */
+async function readInvocation(source: BundleSource, file: string): Promise<Invocation> {
+  const path = `${INVOCATIONS_DIR}/${file}`;
+  const instanceId = instanceIdOfInvocationFile(file)!;
+  let invocation: Invocation;
+  try {
+    invocation = await readRequired(source, path, InvocationSchema);
+  } catch (error) {
+    if (!(error instanceof BundleFileTooLargeError)) throw error;
+    return {
+      InstanceId: instanceId,
+      Status: 'Unread',
+      FleetAuditCollectionError: `the stored record of this VM's invocation holds ${error.size} bytes, more than the ${error.limit} bytes one VM's record may hold: its output was not read`,
+    };
+  }
+  if (invocation.InstanceId !== instanceId) throw new BundleError(`${source.locate(path)}: holds the InstanceId of another VM than its name says`);
+  return invocation;
 }
 
 async function readCluster(source: BundleSource, concurrency: number): Promise<{ cluster?: ClusterEvidence }> {

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InvocationSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
 import { mayReplaceRecord, recordFinality, RECORD_FINALITY } from '../core/record-finality.ts';
-import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
+import type { Artifact, ArtifactWriter, AuditStore, DigestedBundle, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
 import {
   BundleError,
   bundleJson as json,
@@ -15,6 +15,7 @@ import {
   MANIFEST_FILE,
   mapOrdered,
   quoteStoredName,
+  readDigestedBundle,
   readEvidenceBundle,
   storedFileNameRule,
   type BundleSource,
@@ -108,6 +109,10 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
   /** Reads and validates the whole bundle; throws BundleError naming the first bad file. */
   async readBundle(): Promise<EvidenceBundle> {
     return readEvidenceBundle(this.#source());
+  }
+
+  async readDigested<D>(digest: (invocation: Invocation) => D): Promise<DigestedBundle<D>> {
+    return readDigestedBundle(this.#source(), digest);
   }
 
   #source(): BundleSource {

@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import { InventorySchema, InvocationSchema, ManifestSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
 import { mayFenceRecord, mayReplaceRecord, recordFinality, RECORD_FINALITY, type RecordFinality } from '../core/record-finality.ts';
-import type { Artifact, ArtifactWriter, AuditStore, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
+import type { Artifact, ArtifactWriter, AuditStore, DigestedBundle, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
 import type { RecordWrite, RecordWriteOptions, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import {
   BundleError,
@@ -30,6 +30,7 @@ import {
   mapOrdered,
   parseBundleText,
   quoteStoredName,
+  readDigestedBundle,
   readEvidenceBundle,
   storedFileNameRule,
   type BundleSource,
@@ -339,6 +340,10 @@ class S3Bundle implements EvidenceWriter, EvidenceReader {
 
   async readBundle(): Promise<EvidenceBundle> {
     return readEvidenceBundle(await this.#source(), { concurrency: this.#store.readConcurrency });
+  }
+
+  async readDigested<D>(digest: (invocation: Invocation) => D): Promise<DigestedBundle<D>> {
+    return readDigestedBundle(await this.#source(), digest, { concurrency: this.#store.readConcurrency });
   }
 
   async storedInvocations(): Promise<Set<string>> {

@@ -38,9 +38,17 @@ export interface SplitOutput {
   sections: Map<string, Section>;
   /** The output ended before the DONE line (cut by SSM or by the VM). */
   truncated: boolean;
-  /** What could not be understood; an empty list for well-formed output. */
+  /**
+   * What could not be understood, in order of appearance; an empty list for well-formed output. At most
+   * MAX_LISTED_PROBLEMS are listed, the last one then counting the others.
+   */
   problems: string[];
 }
+
+/** The most sections an output may hold; the script prints about 25. Further sections are counted, not kept. */
+export const MAX_SECTIONS = 128;
+/** The most problems listed one by one; a hostile output can have millions, which are then counted. */
+export const MAX_LISTED_PROBLEMS = 10;
 
 const HEADER = /^FLEET-AUDIT-DIAGNOSTICS v(?<version>\d+) boundary=(?<boundary>@@[A-Za-z0-9_-]{8,64})$/m;
 // The SSM agent's marker on an API copy of stdout cut at 24,000 bytes.
@@ -52,6 +60,12 @@ const SECTION_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export function splitDiagnosticOutput(text: string): SplitOutput {
   const sections = new Map<string, Section>();
   const problems: string[] = [];
+  let unlisted = 0;
+  let ignoredSections = 0;
+  const problem = (text: string): void => {
+    if (problems.length < MAX_LISTED_PROBLEMS) problems.push(text);
+    else unlisted++;
+  };
   const header = HEADER.exec(text.slice(0, 4096));
   if (!header?.groups) {
     return { version: undefined, sections, truncated: true, problems: ['no diagnostic header: the output is not from the fleet-audit script'] };
@@ -65,6 +79,7 @@ export function splitDiagnosticOutput(text: string): SplitOutput {
   let cursor = header.index + header[0].length;
   let done = false;
   let open: { name: string; start: number } | undefined;
+  let pendingBadLine: string | undefined;
 
   while (cursor < text.length) {
     const at = text.indexOf(marker, cursor - 1);
@@ -73,17 +88,21 @@ export function splitDiagnosticOutput(text: string): SplitOutput {
     const lineEnd = text.indexOf('\n', lineStart);
     const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
     const next = lineEnd < 0 ? text.length : lineEnd + 1;
+    if (pendingBadLine !== undefined) problem(pendingBadLine);
+    pendingBadLine = undefined;
     const begin = /^BEGIN (?<name>\S+)$/.exec(line);
     const end = /^END (?<name>\S+) rc=(?<rc>-?\d+) cut=(?<cut>[01]) missing=(?<missing>\S*)$/.exec(line);
     if (begin?.groups) {
       if (open) {
-        problems.push(`section ${open.name} has no END line`);
+        problem(`section ${open.name} has no END line`);
         closeCut(open, at);
       }
       const name = begin.groups.name!;
-      if (!SECTION_NAME.test(name)) problems.push(`bad section name ${JSON.stringify(name.slice(0, 64))}`);
-      else if (sections.has(name)) problems.push(`section ${name} appears twice; the first is kept`);
-      open = SECTION_NAME.test(name) && !sections.has(name) ? { name, start: next } : undefined;
+      const full = sections.size >= MAX_SECTIONS;
+      if (!SECTION_NAME.test(name)) problem(`bad section name ${JSON.stringify(name.slice(0, 64))}`);
+      else if (sections.has(name)) problem(`section ${name} appears twice; the first is kept`);
+      else if (full) ignoredSections++;
+      open = SECTION_NAME.test(name) && !sections.has(name) && !full ? { name, start: next } : undefined;
     } else if (end?.groups && open && end.groups.name === open.name) {
       const missing = end.groups.missing === '-' || end.groups.missing === '' ? [] : end.groups.missing!.split(',');
       sections.set(open.name, {
@@ -98,13 +117,19 @@ export function splitDiagnosticOutput(text: string): SplitOutput {
       done = true;
       break;
     } else if (!end) {
-      problems.push(`unrecognised marker line ${JSON.stringify(line.slice(0, 80))}`);
+      // Said when the next marker comes: the last marker of an output cut on the way is the cut, which
+      // `truncated` says, not a problem of its own.
+      pendingBadLine = `unrecognised marker line ${JSON.stringify(line.slice(0, 80))}`;
+      cursor = next;
+      continue;
     }
     cursor = next;
   }
   if (open) closeCut(open, text.length);
   const truncated = !done || SSM_TRUNCATION.test(text.slice(-200));
-  if (!done) problems.push('the output ends before its DONE line: it was cut');
+  if (ignoredSections > 0) problem(`${ignoredSections} sections beyond the first ${MAX_SECTIONS} were ignored`);
+  if (!done) problem('the output ends before its DONE line: it was cut');
+  if (unlisted > 0) problems.push(`… and ${unlisted} more problems`);
   return { version, sections, truncated, problems };
 
   function closeCut(section: { name: string; start: number }, endAt: number): void {

@@ -1,3 +1,4 @@
+import type { CollectedVm } from './collected-vm.ts';
 import type { InstanceInformation, Invocation } from './evidence-bundle.ts';
 import type { MeshView, ProxyPresence, WorkloadEntry } from './mesh-view.ts';
 import type { VmSnapshot } from './vm-snapshot.ts';
@@ -36,41 +37,55 @@ export interface VmRecord {
  *   `ISTIO_META_NETWORK` (both empty counts as equal);
  * - VM → WorkloadGroup: `ISTIO_META_AUTO_REGISTER_GROUP` in the same namespace.
  * Two VMs claiming one proxy name or one (namespace, address, network) are recorded as ambiguities on
- * both, never resolved by picking one.
+ * both, never resolved by picking one. Every lookup is keyed: the join costs O(N log N) in the fleet.
  */
-export function joinFleet(
-  inventory: InstanceInformation[],
-  invocations: Record<string, Invocation>,
-  snapshots: Map<string, VmSnapshot>,
-  mesh: MeshView,
-): VmRecord[] {
-  const ids = [...new Set([...inventory.map((i) => i.InstanceId), ...Object.keys(invocations)])].sort();
-  const records = ids.map((instanceId) => baseRecord(instanceId, inventory, invocations, snapshots.get(instanceId)));
+export function joinFleet(inventory: InstanceInformation[], collected: ReadonlyMap<string, CollectedVm>, mesh: MeshView): VmRecord[] {
+  const inventoryById = new Map<string, InstanceInformation>();
+  for (const item of inventory) if (!inventoryById.has(item.InstanceId)) inventoryById.set(item.InstanceId, item);
+  const ids = [...new Set([...inventoryById.keys(), ...collected.keys()])].sort();
+  const records = ids.map((instanceId) => {
+    const vm = collected.get(instanceId);
+    return baseRecord(instanceId, inventoryById.get(instanceId), vm?.invocation, vm?.snapshot);
+  });
 
   const byProxyName = groupBy(records, (r) => r.proxyName);
-  const byAddress = groupBy(records, (r) => (r.namespace && r.proxyIp ? `${r.namespace}|${r.proxyIp}|${r.network}` : undefined));
+  const byAddress = groupBy(records, addressKeyOf);
+  // The auto-registered entry first: it is the one istiod keeps in step with the VM's connection.
+  const entriesByAddress = groupBy(mesh.workloadEntries, (we) => joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? ''));
+  for (const entries of entriesByAddress.values()) entries.sort((a, b) => Number(isAutoRegistered(b)) - Number(isAutoRegistered(a)));
   for (const record of records) {
     const sameName = record.proxyName ? byProxyName.get(record.proxyName) ?? [] : [];
     if (sameName.length > 1) {
-      record.ambiguities.push(`proxy name ${record.proxyName} is claimed by ${sameName.map((r) => r.instanceId).join(', ')}`);
+      record.ambiguities.push(`proxy name ${record.proxyName} is claimed by ${describeClaimants(sameName)}`);
     }
-    const key = record.namespace && record.proxyIp ? `${record.namespace}|${record.proxyIp}|${record.network}` : undefined;
+    const key = addressKeyOf(record);
     const sameAddress = key ? byAddress.get(key) ?? [] : [];
     if (sameAddress.length > 1) {
-      record.ambiguities.push(`address ${record.proxyIp} in ${record.namespace} is claimed by ${sameAddress.map((r) => r.instanceId).join(', ')}`);
+      record.ambiguities.push(`address ${record.proxyIp} in ${record.namespace} is claimed by ${describeClaimants(sameAddress)}`);
     }
     if (record.proxyName) record.proxy = mesh.proxies.get(record.proxyName) ?? [];
-    if (key) {
-      // The auto-registered entry first: it is the one istiod keeps in step with the VM's connection.
-      record.workloadEntries = mesh.workloadEntries
-        .filter((we) => we.metadata.namespace === record.namespace && we.spec.address === record.proxyIp && (we.spec.network ?? '') === record.network)
-        .sort((a, b) => Number(isAutoRegistered(b)) - Number(isAutoRegistered(a)));
-    }
+    if (key) record.workloadEntries = [...(entriesByAddress.get(key) ?? [])];
   }
   return records;
 }
 
-function baseRecord(instanceId: string, inventory: InstanceInformation[], invocations: Record<string, Invocation>, snapshot: VmSnapshot | undefined): VmRecord {
+/** The (namespace, address, network) a VM is registered by, or undefined when it did not say enough. */
+function addressKeyOf(record: VmRecord): string | undefined {
+  return record.namespace && record.proxyIp ? joinKey(record.namespace, record.proxyIp, record.network) : undefined;
+}
+
+function joinKey(namespace: string, address: string, network: string): string {
+  return JSON.stringify([namespace, address, network]);
+}
+
+/** Who claims one key: named up to a few, then counted, so many VMs claiming one name cost a line each, not the fleet. */
+const LISTED_CLAIMANTS = 5;
+function describeClaimants(records: VmRecord[]): string {
+  const names = records.slice(0, LISTED_CLAIMANTS).map((r) => r.instanceId).join(', ');
+  return records.length > LISTED_CLAIMANTS ? `${names} and ${records.length - LISTED_CLAIMANTS} more` : names;
+}
+
+function baseRecord(instanceId: string, inventoryItem: InstanceInformation | undefined, invocation: Invocation | undefined, snapshot: VmSnapshot | undefined): VmRecord {
   const env = snapshot?.clusterEnv.ok ? snapshot.clusterEnv.value : undefined;
   const identity = snapshot?.identity.ok ? snapshot.identity.value : undefined;
   const server = snapshot?.serverInfo.ok ? snapshot.serverInfo.value : undefined;
@@ -78,8 +93,8 @@ function baseRecord(instanceId: string, inventory: InstanceInformation[], invoca
   const namespace = env?.get('ISTIO_NAMESPACE') || env?.get('POD_NAMESPACE') || undefined;
   return {
     instanceId,
-    inventory: inventory.find((i) => i.InstanceId === instanceId),
-    invocation: invocations[instanceId],
+    inventory: inventoryItem,
+    invocation,
     snapshot,
     hostname,
     namespace,

@@ -35,6 +35,8 @@ export interface VmSnapshot {
   truncated: boolean;
   problems: string[];
   sections: Map<string, SectionMeta>;
+  /** Sections present and whole that could not be read: larger than the script prints, or not in their format. */
+  unparseable: string[];
   identity: Evidence<Identity>;
   unit: Evidence<UnitState>;
   readiness: Evidence<Readiness>;
@@ -56,21 +58,36 @@ export interface VmSnapshot {
   clusters: Evidence<ClusterEntry[]>;
 }
 
-/** Parses one VM's complete diagnostic output. Never throws: what cannot be read is an unavailable part. */
+/**
+ * Parses one VM's complete diagnostic output. Never throws: what cannot be read is an unavailable part.
+ * The snapshot shares no memory with `output` (see detached below), so the output can be dropped once read.
+ */
 export function parseVmSnapshot(output: string): VmSnapshot {
+  return detached(readSnapshot(output));
+}
+
+function readSnapshot(output: string): VmSnapshot {
   const split = splitDiagnosticOutput(output);
   const readable = split.version !== undefined && split.sections.size > 0;
   const whyNot = split.problems[0] ?? 'the output holds no sections';
+  const unparseable = new Set<string>();
+  const parseChecked = <T>(section: Section | undefined, name: string, parse: (content: string) => Evidence<T>): Evidence<T> => {
+    const parsed = parseSection(section, name, parse);
+    // Unreadable: larger than the script prints, or a command that succeeded but printed something else.
+    // A failed command (Envoy down, a file absent) is the controls' to judge, not a collection problem.
+    if (!parsed.ok && section && !section.cut && (section.rc === 0 || section.content.length > (SECTION_LIMITS[name] ?? Infinity))) unparseable.add(name);
+    return parsed;
+  };
   const part = <T>(name: string, parse: (content: string) => Evidence<T>, options: { rcMustBeZero?: string } = {}): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
     const section = split.sections.get(name);
     // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
     if (options.rcMustBeZero && section && !section.cut && section.rc !== 0) return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
-    return parseSection(section, name, parse);
+    return parseChecked(section, name, parse);
   };
   const sections = new Map<string, SectionMeta>();
   for (const [name, s] of split.sections) sections.set(name, { rc: s.rc, cut: s.cut, missing: s.missing });
-  return {
+  const snapshot: Omit<VmSnapshot, 'unparseable'> = {
     formatVersion: split.version,
     readable,
     truncated: split.truncated,
@@ -84,7 +101,7 @@ export function parseVmSnapshot(output: string): VmSnapshot {
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
     stats: part('envoy-stats', parseEnvoyStats),
     logs: part('logs', parseLogsSummary),
-    iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name)) : [],
+    iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name, parseChecked)) : [],
     certs: part('certs', parseCertsListing),
     certChain: part('cert-chain-pem', pemBundle),
     rootCert: part('root-cert-pem', pemBundle),
@@ -99,6 +116,16 @@ export function parseVmSnapshot(output: string): VmSnapshot {
       part('envoy-clusters-warming', (t) => mapOk(parseClustersDump(t, { resource: 'dynamic_warming_clusters' }), (d) => d.clusters)),
     ),
   };
+  return { ...snapshot, unparseable: [...unparseable].sort() };
+}
+
+/**
+ * A copy of the snapshot that holds no reference into the output it was parsed from. Strings cut from a
+ * larger one (a regex match, a slice) keep the whole of it alive in V8; a fleet's snapshots must cost
+ * what they hold, not what each VM printed. structuredClone copies every string, Map and Date.
+ */
+function detached(snapshot: VmSnapshot): VmSnapshot {
+  return structuredClone(snapshot);
 }
 
 function mapOk<T, U>(evidence: Evidence<T>, map: (value: T) => U): Evidence<U> {
@@ -118,9 +145,13 @@ function pemBundle(text: string): Evidence<CertificateInfo[]> {
   return { ok: true, value: parsed.certificates };
 }
 
-function iptablesBackend(section: Section, name: IptablesSection): IptablesBackend {
+function iptablesBackend(
+  section: Section,
+  name: IptablesSection,
+  parse: (section: Section, name: string, parser: typeof parseIptablesSave) => Evidence<IptablesRuleset>,
+): IptablesBackend {
   const absent = section.missing.length > 0 && section.content.trim() === '';
-  return { section: name, absent, ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parseSection(section, name, parseIptablesSave) };
+  return { section: name, absent, ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parseIptablesSave) };
 }
 
 /**

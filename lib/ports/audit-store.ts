@@ -8,9 +8,21 @@ export interface EvidenceWriter {
   writeCluster(cluster: ClusterEvidence): Promise<void>;
 }
 
+/** A bundle whose invocations were each digested as they were read (see EvidenceReader.readDigested). */
+export interface DigestedBundle<D> extends Omit<EvidenceBundle, 'invocations'> {
+  /** instance id → the digest of its invocation. */
+  invocations: Map<string, D>;
+}
+
 /** Reads a whole evidence bundle back, validated; a malformed part is an error that names it. */
 export interface EvidenceReader {
   readBundle(): Promise<EvidenceBundle>;
+  /**
+   * Reads the bundle passing each invocation to `digest` as soon as it is read, so the raw outputs are never
+   * all held at once. An invocation too large to read becomes a record saying so (its VM's collection is
+   * ERROR), not a failed read.
+   */
+  readDigested<D>(digest: (invocation: Invocation) => D): Promise<DigestedBundle<D>>;
 }
 
 /** A rendered output of a run: report.json, report.html… */

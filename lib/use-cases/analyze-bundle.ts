@@ -1,4 +1,5 @@
-import { analyzeBundle, type AnalyzeOptions } from '../core/analyze.ts';
+import { analyzeCollected, type AnalyzeOptions } from '../core/analyze.ts';
+import { collectVm } from '../core/collected-vm.ts';
 import { renderReportArtifacts } from '../core/render/artifacts.ts';
 import type { Report } from '../core/report.ts';
 import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
@@ -10,12 +11,13 @@ export interface AnalyzeResult {
 }
 
 /**
- * Analyzes a stored evidence bundle and writes its reports. Reading fails before anything is written,
- * so a malformed bundle never leaves a partial report behind.
+ * Analyzes a stored evidence bundle and writes its reports. Each VM's output is parsed as it is read and
+ * dropped, so memory grows with the fleet's snapshots, not its outputs. Reading fails before anything is
+ * written, so a malformed bundle never leaves a partial report behind.
  */
 export async function analyzeStoredBundle(reader: EvidenceReader, writer: ArtifactWriter, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-  const bundle = await reader.readBundle();
-  const report = analyzeBundle(bundle, options);
+  const { invocations, ...bundle } = await reader.readDigested(collectVm);
+  const report = analyzeCollected({ ...bundle, vms: invocations }, options);
   const artifacts = renderReportArtifacts(report);
   const written: string[] = [];
   for (const artifact of artifacts) written.push(await writer.writeArtifact(artifact));

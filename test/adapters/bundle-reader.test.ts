@@ -215,12 +215,16 @@ describe('the local bundle reader', () => {
   });
 
   describe('bounds what it reads', () => {
-    it('refuses an invocation larger than its limit without reading it (a sparse file)', async () => {
+    it('does not read an invocation larger than its limit (a sparse file): that VM alone is marked, the rest is read', async () => {
       const at = join(root, 'invocations', `${VM}.json`);
       await truncate(at, BUNDLE_FILE_LIMITS.invocation + 1);
-      const error = await failure();
-      expect(error.name).toBe('BundleFileTooLargeError');
-      expect(error.message).toBe(`${at}: holds ${BUNDLE_FILE_LIMITS.invocation + 1} bytes, more than the ${BUNDLE_FILE_LIMITS.invocation} bytes its part of the bundle may hold`);
+      const bundle = await new LocalBundle(root).readBundle();
+      expect(bundle.invocations[VM]).toEqual({
+        InstanceId: VM,
+        Status: 'Unread',
+        FleetAuditCollectionError: `the stored record of this VM's invocation holds ${BUNDLE_FILE_LIMITS.invocation + 1} bytes, more than the ${BUNDLE_FILE_LIMITS.invocation} bytes one VM's record may hold: its output was not read`,
+      });
+      expect(bundle.manifest.runId).toBeTruthy();
     });
 
     it('reads a file of exactly its limit, and refuses one byte more', async () => {

@@ -197,7 +197,7 @@ describe('S3AuditStore against s3rver', () => {
 
     it.each([
       ['an invocation that is not JSON', 'invocations/i-0a1b2c3d4e5f60001.json', '{"InstanceId": "i-', /invocations\/i-0a1b2c3d4e5f60001\.json: is not valid JSON/],
-      ['an invocation of another instance', 'invocations/i-0a1b2c3d4e5f60002.json', '{"InstanceId": "i-0a1b2c3d4e5f60009", "Status": "Success"}', /invocations\/i-0a1b2c3d4e5f60002\.json: holds InstanceId i-0a1b2c3d4e5f60009, not the one its name says/],
+      ['an invocation of another instance', 'invocations/i-0a1b2c3d4e5f60002.json', '{"InstanceId": "i-0a1b2c3d4e5f60009", "Status": "Success"}', /invocations\/i-0a1b2c3d4e5f60002\.json: holds the InstanceId of another VM than its name says/],
       ['an unknown bundleVersion', 'manifest.json', '{"bundleVersion": 2, "runId": "x"}', /manifest\.json: bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/],
       ['an inventory of the wrong shape', 'inventory.json', '{"InstanceInformationList": {}}', /inventory\.json: InstanceInformationList: /],
       ['a syncz that is not an array', 'cluster/syncz/istiod-a.json', '{}', /cluster\/syncz\/istiod-a\.json: \(root\): /],

@@ -99,13 +99,15 @@ describe('the S3 bundle reader against s3rver', () => {
     await truncate(join(s3.directory, BUCKET, `${key}._S3rver_object`), size);
   }
 
-  it('refuses an object larger than its limit from the listing, without a GET', async () => {
+  it('marks only the VM whose object is larger than its limit, from the listing, without a GET', async () => {
     const storage = await run('s3r-large');
     const key = `runs/s3r-large/evidence/invocations/${VM}.json`;
     await growObject(key, BUNDLE_FILE_LIMITS.invocation + 1);
-    const error = await failure(storage);
-    expect(error.name).toBe('BundleFileTooLargeError');
-    expect(error.message).toBe(`${url('s3r-large', `invocations/${VM}.json`)}: holds ${BUNDLE_FILE_LIMITS.invocation + 1} bytes, more than the ${BUNDLE_FILE_LIMITS.invocation} bytes its part of the bundle may hold`);
+    const bundle = await storage.evidence.readBundle();
+    expect(bundle.invocations[VM]?.FleetAuditCollectionError).toBe(
+      `the stored record of this VM's invocation holds ${BUNDLE_FILE_LIMITS.invocation + 1} bytes, more than the ${BUNDLE_FILE_LIMITS.invocation} bytes one VM's record may hold: its output was not read`,
+    );
+    expect(bundle.invocations[OTHER_VM]?.Status).toBe('Success');
     expect(gotKeys).not.toContain(key);
   });
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { collectVm } from '../../lib/core/collected-vm.ts';
 import { joinFleet } from '../../lib/core/join.ts';
 import { buildMeshView } from '../../lib/core/mesh-view.ts';
-import { parseVmSnapshot } from '../../lib/core/vm-snapshot.ts';
 import { buildBundle, syncStatus, workloadEntry, type TestVm } from '../support/bundle-builder.ts';
 
 function join(vms: TestVm[], entries: unknown[] = [], syncz: Record<string, unknown[]> = { 'istiod-a': [] }) {
   const bundle = buildBundle({ vms, entries, syncz });
-  const snapshots = new Map(Object.entries(bundle.invocations).map(([id, inv]) => [id, parseVmSnapshot(inv.StandardOutputContent ?? '')]));
-  return joinFleet(bundle.inventory.InstanceInformationList, bundle.invocations, snapshots, buildMeshView(bundle.cluster));
+  const collected = new Map(Object.entries(bundle.invocations).map(([id, inv]) => [id, collectVm(inv)]));
+  return joinFleet(bundle.inventory.InstanceInformationList, collected, buildMeshView(bundle.cluster));
 }
 
 describe('joinFleet', () => {

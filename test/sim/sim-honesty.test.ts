@@ -57,6 +57,7 @@ const SNAPSHOT_PARTS = {
   truncated: true,
   problems: true,
   sections: true,
+  unparseable: true,
   identity: true,
   unit: true,
   readiness: true,

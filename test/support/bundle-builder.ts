@@ -1,5 +1,6 @@
 import { formatDiagnosticOutput } from '../../lib/core/diagnostic-output.ts';
 import type { EvidenceBundle, InstanceInformation, Invocation } from '../../lib/core/evidence-bundle.ts';
+import { LOG_PATTERNS } from '../../lib/core/parsers/logs-summary.ts';
 
 /** What a test VM looks like; every field has a healthy default. */
 export interface TestVm {
@@ -44,7 +45,7 @@ export function vmOutput(vm: TestVm): string {
     { name: 'systemd', content: `LoadState=loaded\nActiveState=${vm.activeState ?? 'active'}\nSubState=${vm.subState ?? 'running'}\nUnitFileState=enabled\nNRestarts=0` },
     { name: 'readiness', content: `http_code=${vm.httpCode ?? '200'}\ncurl_exit=${vm.curlExit ?? '0'}` },
     { name: 'cluster-env', content: env.join('\n') },
-    { name: 'logs', content: vm.logs ?? '' },
+    { name: 'logs', content: vm.logs ?? QUIET_LOGS },
   ];
   const extra = vm.sections ?? [];
   return formatDiagnosticOutput('@@fa-0123456789abcdef', [...defaults.filter((d) => !extra.some((e) => e.name === d.name)), ...extra]);
@@ -102,3 +103,7 @@ export function buildBundle(options: { vms: TestVm[]; entries?: unknown[]; syncz
         }),
   };
 }
+
+/** The logs section of a VM whose logs matched nothing: every pattern counted, as the script prints it. */
+export const QUIET_LOGS = ['source journal ok 0', ...LOG_PATTERNS.map((p) => `count ${p} 0`)].join('\n');
+

@@ -65,7 +65,11 @@ export const collect02 = defineControl(
 /** Sections the controls read; COLLECT-03 names those that are missing. */
 const REQUIRED_SECTIONS = ['identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'logs', 'cluster-env', 'certs', 'versions'];
 
-/** COLLECT-03: no section was cut, missing, or empty for want of a tool (the controls that needed it are ERROR). */
+/**
+ * COLLECT-03: no section was cut, missing, empty for want of a tool, malformed (duplicated, an unknown
+ * marker line, too many sections) or unreadable by its parser. A VM that prints its sections twice with
+ * garbage is therefore never COMPLIANT in silence; the controls that needed a section are ERROR.
+ */
 export const collect03 = vmControl(
   {
     id: 'COLLECT-03',
@@ -83,9 +87,14 @@ export const collect03 = vmControl(
       .map(([name, s]) => `${name} (${s.missing.join(', ')} missing)`);
     if (!anyIptables) toolless.push('iptables (no iptables-save tool)');
     const timedOut = [...snapshot.sections].filter(([, s]) => s.rc === TIMED_OUT).map(([name]) => name);
-    const evidence = { cut, absent, missingTools: toolless, timedOut, truncated: snapshot.truncated };
+    // The output's own problems, but the cut end: `truncated` says that once.
+    const malformed = snapshot.problems.filter((p) => !p.startsWith('the output ends before its DONE line'));
+    const { unparseable } = snapshot;
+    const evidence = { cut, absent, missingTools: toolless, timedOut, malformed, unparseable, truncated: snapshot.truncated };
     const problems = [
       ...(snapshot.truncated ? ['the output was cut before its end'] : []),
+      ...(malformed.length ? [`malformed: ${malformed.join('; ')}`] : []),
+      ...(unparseable.length ? [`unreadable: ${unparseable.join(', ')}`] : []),
       ...(timedOut.length ? [`timed out: ${timedOut.join(', ')}`] : []),
       ...(cut.length ? [`cut: ${cut.join(', ')}`] : []),
       ...(absent.length ? [`absent: ${absent.join(', ')}`] : []),

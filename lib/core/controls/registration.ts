@@ -59,20 +59,41 @@ export const reg02 = defineControl(
     const invalid = ctx.mesh.invalid
       .filter((o) => o.kind === 'WorkloadEntry')
       .map((o) => finding(o.ref, error(`the WorkloadEntry could not be read: ${o.reason}`)));
-    return [...ctx.mesh.workloadEntries.map((we) => finding(`${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, ctx.vms))), ...invalid];
+    const fleet = indexFleet(ctx.vms);
+    return [...ctx.mesh.workloadEntries.map((we) => finding(`${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, fleet))), ...invalid];
   },
 );
 
-function decideOwner(we: WorkloadEntry, vms: VmRecord[]): ReturnType<typeof pass> {
+/** The VMs that answered, by the (namespace, address, network) they register with; those that did not, by SSM's address. */
+interface FleetIndex {
+  answered: Map<string, VmRecord[]>;
+  silentByAddress: Map<string, VmRecord[]>;
+}
+
+function indexFleet(vms: VmRecord[]): FleetIndex {
+  const answered = new Map<string, VmRecord[]>();
+  const silentByAddress = new Map<string, VmRecord[]>();
+  const add = (map: Map<string, VmRecord[]>, key: string, vm: VmRecord): void => {
+    const list = map.get(key);
+    if (list) list.push(vm);
+    else map.set(key, [vm]);
+  };
+  for (const vm of vms) {
+    if (vm.snapshot?.readable) {
+      if (vm.namespace && vm.proxyIp) add(answered, JSON.stringify([vm.namespace, vm.proxyIp, vm.network]), vm);
+    } else if (vm.inventory?.IPAddress) add(silentByAddress, vm.inventory.IPAddress, vm);
+  }
+  return { answered, silentByAddress };
+}
+
+function decideOwner(we: WorkloadEntry, fleet: FleetIndex): ReturnType<typeof pass> {
   const group = we.metadata.annotations?.[AUTO_REGISTRATION_GROUP];
   const evidence = { address: we.spec.address, network: we.spec.network ?? '', group: group ?? null };
   if (!group) return skip('not auto-registered: a hand-made entry may describe a machine outside the inventory', evidence);
-  const owners = vms.filter(
-    (vm) => vm.snapshot?.readable && vm.namespace === we.metadata.namespace && vm.proxyIp === we.spec.address && vm.network === (we.spec.network ?? ''),
-  );
+  const owners = fleet.answered.get(JSON.stringify([we.metadata.namespace, we.spec.address, we.spec.network ?? ''])) ?? [];
   if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
   if (owners.length === 1) return pass(`belongs to ${owners[0]!.instanceId}`, { ...evidence, instances: [owners[0]!.instanceId] });
-  const silent = vms.filter((vm) => !vm.snapshot?.readable && vm.inventory?.IPAddress === we.spec.address);
+  const silent = fleet.silentByAddress.get(we.spec.address) ?? [];
   if (silent.length > 0) {
     return error(`its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`, {
       ...evidence,
@@ -144,7 +165,9 @@ export const reg04 = defineControl(
     const byKey = new Map<string, string[]>();
     for (const we of ctx.mesh.workloadEntries) {
       const key = `${we.spec.address}|${we.spec.network ?? ''}`;
-      byKey.set(key, [...(byKey.get(key) ?? []), `${we.metadata.namespace}/${we.metadata.name}`]);
+      const list = byKey.get(key);
+      if (list) list.push(`${we.metadata.namespace}/${we.metadata.name}`);
+      else byKey.set(key, [`${we.metadata.namespace}/${we.metadata.name}`]);
     }
     return ctx.mesh.workloadEntries.map((we) => {
       const id = `${we.metadata.namespace}/${we.metadata.name}`;

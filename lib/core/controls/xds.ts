@@ -157,8 +157,13 @@ export const xds05 = defineControl(
       ...ctx.mesh.workloadGroups.map((wg) => wg.metadata.namespace),
     ]);
     const known = new Map<string, string[]>();
-    for (const vm of ctx.vms) if (vm.proxyName) known.set(vm.proxyName, [...(known.get(vm.proxyName) ?? []), vm.instanceId]);
-    const silent = ctx.vms.filter((vm) => !vm.snapshot?.readable);
+    for (const vm of ctx.vms) if (vm.proxyName) appendTo(known, vm.proxyName, vm.instanceId);
+    // VMs that did not answer, by the short host name SSM knows them by: one may be the proxy's machine.
+    const silentByHost = new Map<string, string[]>();
+    for (const vm of ctx.vms) {
+      const host = vm.snapshot?.readable ? undefined : vm.inventory?.ComputerName?.split('.')[0];
+      if (host !== undefined) appendTo(silentByHost, host, vm.instanceId);
+    }
     const findings = [];
     for (const [proxy, presences] of ctx.mesh.proxies) {
       const dot = proxy.lastIndexOf('.');
@@ -175,11 +180,11 @@ export const xds05 = defineControl(
         findings.push(finding(proxy, pass(`belongs to ${owners[0]}`, { ...evidence, instance: owners[0] })));
         continue;
       }
-      const maybe = silent.filter((vm) => vm.inventory?.ComputerName?.split('.')[0] === host);
+      const maybe = silentByHost.get(host) ?? [];
       findings.push(
         finding(proxy,
           maybe.length > 0
-            ? error(`may be ${maybe.map((vm) => vm.instanceId).join(', ')}, which did not answer`, evidence)
+            ? error(`may be ${maybe.join(', ')}, which did not answer`, evidence)
             : fail(`no audited VM accounts for this proxy: a machine outside the inventory holds a mesh identity in ${namespace}`, evidence),
         ),
       );
@@ -187,3 +192,9 @@ export const xds05 = defineControl(
     return findings;
   },
 );
+
+function appendTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

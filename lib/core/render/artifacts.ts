@@ -1,3 +1,4 @@
+import { reportJsonText } from '../report-json.ts';
 import type { Report } from '../report.ts';
 import { renderHtmlReport } from './html-report.ts';
 
@@ -10,7 +11,7 @@ export interface RenderedArtifact {
 /** Renders the report's files: report.json (the source of truth) and report.html. */
 export function renderReportArtifacts(report: Report): RenderedArtifact[] {
   return [
-    { name: 'report.json', contentType: 'application/json', body: `${JSON.stringify(report, null, 2)}\n` },
+    { name: 'report.json', contentType: 'application/json', body: reportJsonText(report) },
     { name: 'report.html', contentType: 'text/html; charset=utf-8', body: renderHtmlReport(report) },
   ];
 }

@@ -49,12 +49,17 @@ function describeFindings(findings: Finding[]): string {
 /** Non-compliant and unknown VMs, the most severe failures first. */
 export function worstVms(report: Report): Array<{ vm: Report['vms'][number]; findings: Finding[] }> {
   const weight = (f: Finding): number => (f.status === 'FAIL' ? 10 : 1) * (SEVERITIES.length - SEVERITIES.indexOf(f.severity));
+  // One pass over the findings: a scan per VM would cost the fleet's size squared.
+  const failing = new Map<string, Finding[]>();
+  for (const f of report.findings) {
+    if (f.subject.kind !== 'vm' || (f.status !== 'FAIL' && f.status !== 'ERROR')) continue;
+    const list = failing.get(f.subject.id);
+    if (list) list.push(f);
+    else failing.set(f.subject.id, [f]);
+  }
   return report.vms
     .filter((vm) => vm.status !== 'COMPLIANT')
-    .map((vm) => ({
-      vm,
-      findings: report.findings.filter((f) => f.subject.kind === 'vm' && f.subject.id === vm.instanceId && (f.status === 'FAIL' || f.status === 'ERROR')),
-    }))
+    .map((vm) => ({ vm, findings: failing.get(vm.instanceId) ?? [] }))
     .map((entry) => ({ ...entry, score: entry.findings.reduce((sum, f) => sum + weight(f), 0) }))
     .sort((a, b) => b.score - a.score || (a.vm.instanceId < b.vm.instanceId ? -1 : 1))
     .map(({ vm, findings }) => ({ vm, findings }));
