@@ -39,10 +39,15 @@ export interface SimFaultInjected {
 
 /** The rules of one endpoint, with what each has injected so far. */
 export class SimFaultPlan {
-  readonly #rules: Array<{ rule: SimFaultRule; seen: number }>;
+  #rules: Array<{ rule: SimFaultRule; seen: number }> = [];
   readonly #injected: SimFaultInjected[] = [];
 
   constructor(rules: readonly SimFaultRule[] = []) {
+    this.arm(rules);
+  }
+
+  /** Replaces the rules, their counts starting afresh: one running endpoint can serve one scenario after another. */
+  arm(rules: readonly SimFaultRule[]): void {
     for (const rule of rules) {
       if (!SIM_FAULT_KINDS.includes(rule.kind)) throw new Error(`unknown simulated fault kind ${JSON.stringify(rule.kind)}`);
       if ((rule.times ?? 1) < 1 || (rule.after ?? 0) < 0) throw new Error(`a fault rule for ${rule.target} needs times ≥ 1 and after ≥ 0`);
