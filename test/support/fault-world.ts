@@ -72,8 +72,13 @@ export interface FaultWorld {
   start(runId: string, collectForMs?: number): Promise<string[]>;
   /** Finalizes as repeated events would until the run is DONE; failures are retried as the next event would. */
   finalizeUntilDone(runId: string, deps?: FinalizeAuditDeps): Promise<void>;
-  /** Checks every invariant on the run and gives its report and bundle. */
+  /** Checks that the registry has the run DONE, then every invariant on it; gives its report and bundle. */
   check(runId: string): Promise<{ report: Report; bundle: EvidenceBundle }>;
+  /** Checks every invariant on a run's stored bundle and report (a run of `run-audit` has no registry entry). */
+  checkStored(runId: string): Promise<{ report: Report; bundle: EvidenceBundle }>;
+  /** A collector for one run, as the CLI makes it, with this world's short timeouts. */
+  runner(runId: string, overrides?: Partial<SsmFleetRunnerOptions>): SsmFleetRunner;
+  mesh(): Promise<MeshReader>;
   close(): Promise<void>;
 }
 
@@ -102,7 +107,7 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
   const runners: SsmFleetRunner[] = [];
   const { kubeConfig } = await buildKubeConfig({ kind: 'file', path: cloud.kubeconfigPath });
 
-  const runner = (runId: string): SsmFleetRunner => {
+  const runner = (runId: string, overrides: Partial<SsmFleetRunnerOptions> = {}): SsmFleetRunner => {
     const made = new SsmFleetRunner(
       simRunnerOptions(cloud.endpoints, runId, target, {
         requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
@@ -110,6 +115,7 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
         apiRetry: { initialDelayMs: 10 },
         outputRetry: { initialDelayMs: 10, attempts: 8 },
         ...scenario.runner,
+        ...overrides,
       }),
     );
     runners.push(made);
@@ -119,14 +125,14 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
   const deps = (overrides: Partial<StartAuditDeps & FinalizeAuditDeps> = {}): StartAuditDeps & FinalizeAuditDeps => ({
     registry,
     store,
-    fleet: runner,
+    fleet: (runId) => runner(runId),
     mesh,
     clock: clock.now,
     isTransient: isTransientError,
     ...overrides,
   });
 
-  return {
+  const world: FaultWorld = {
     fleet,
     cloud,
     stored,
@@ -162,9 +168,14 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
       }
       throw new Error(`run ${runId} never finished: ${seen.slice(-3).join(' | ')}`);
     },
+    runner,
+    mesh,
     async check(runId) {
       const run = await registry.get(runId);
       if (run?.status !== 'DONE') throw new Error(`run ${runId} is ${run?.status ?? 'unknown'}, not DONE${run?.error ? `: ${run.error}` : ''}`);
+      return world.checkStored(runId);
+    },
+    async checkStored(runId) {
       const text = await store.readReportText(runId);
       if (text === undefined) throw new Error(`run ${runId} has no report`);
       const report = ReportSchema.parse(JSON.parse(text));
@@ -180,6 +191,7 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
       await cloud.close();
     },
   };
+  return world;
 }
 
 /** Runs `body` over a world of its own, closed afterwards whatever happens. */
