@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { simClusterEvidence } from '../../lib/sim/cluster.ts';
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
-import { withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
+import { FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
 
 /**
  * The CLI's audit (run-audit with the SSM collector polling until the fleet is done) under faults of SSM,
@@ -14,7 +14,7 @@ let fleet: SimFleet;
 let istiod: string;
 
 beforeAll(async () => {
-  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date() });
+  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date(), faults: FLEET_FAULTS });
   istiod = Object.keys(simClusterEvidence(fleet).syncz).sort()[0]!;
 });
 

@@ -4,7 +4,7 @@ import type { AuditStore } from '../../lib/ports/audit-store.ts';
 import type { RecordWriteOptions, StoredRun, StoredRuns } from '../../lib/ports/run-registry.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { finalizeAudit, finalizeCommand, sweepAudits, DEFAULT_LEASE_MS } from '../../lib/use-cases/finalize-audit.ts';
-import { withFaultWorld, type FaultWorld } from '../support/fault-world.ts';
+import { FLEET_FAULTS, withFaultWorld, type FaultWorld } from '../support/fault-world.ts';
 
 /**
  * The deployed audit when its triggers misbehave: SSM's status events duplicated, out of order or racing
@@ -16,7 +16,7 @@ let fleet: SimFleet;
 let slowVm: string;
 
 beforeAll(async () => {
-  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date() });
+  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date(), faults: FLEET_FAULTS });
   slowVm = fleet.vms[0]!.instanceId;
 });
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { SimFaultKind } from '../../lib/sim/fault-plan.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { simClusterEvidence } from '../../lib/sim/cluster.ts';
-import { withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
+import { FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
 
 /**
  * The deployed audit under faults of S3 (the collector's reads of the agent's output, the store's record
@@ -14,7 +14,7 @@ let fleet: SimFleet;
 let istiods: string[];
 
 beforeAll(async () => {
-  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date() });
+  fleet = await buildSimFleetAsync({ vms: 6, seed: 21, now: new Date(), faults: FLEET_FAULTS });
   istiods = Object.keys(simClusterEvidence(fleet).syncz).sort();
 });
 

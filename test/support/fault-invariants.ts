@@ -20,8 +20,11 @@ export function expectEveryVmOnce(report: Report, bundle: EvidenceBundle, target
   const listed = report.vms.map((vm) => vm.instanceId);
   expect([...listed].sort(), 'each targeted VM appears once in the report').toEqual([...targeted].sort());
   expect(Object.keys(bundle.invocations).sort(), 'each targeted VM has one record in the bundle').toEqual([...targeted].sort());
+  // Without the WorkloadEntries no VM's registration in the mesh was checked.
+  const meshUnread = (bundle.cluster?.problems ?? []).some((p) => p.part === 'workloadentries');
   for (const vm of report.vms) {
     expect(['COMPLIANT', 'NON_COMPLIANT', 'UNKNOWN'], vm.instanceId).toContain(vm.status);
+    if (meshUnread) expect(vm.status, `${vm.instanceId} was not checked against the mesh (WorkloadEntries unread)`).not.toBe('COMPLIANT');
     const record = bundle.invocations[vm.instanceId];
     if (!checked(record)) expect(vm.status, `${vm.instanceId} was not checked (${record?.Status}/${record?.StatusDetails})`).toBe('UNKNOWN');
   }

@@ -9,7 +9,7 @@ import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
 import { ReportSchema, type Report } from '../../lib/core/report.ts';
 import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
 import type { SimFaultRule } from '../../lib/sim/fault-plan.ts';
-import type { SimFleet } from '../../lib/sim/fleet.ts';
+import type { SimFleet, VmFault } from '../../lib/sim/fleet.ts';
 import type { KubeApiFaults } from '../../lib/sim/kube-api-server.ts';
 import type { SimStoredObject } from '../../lib/sim/s3-server.ts';
 import { startSimCloud, type SimCloud } from '../../lib/sim/sim-cloud.ts';
@@ -38,6 +38,12 @@ export interface FaultScenario {
 
 /** How long a client waits for an answer before it gives up (and retries): short, so a lost answer is cheap. */
 export const FAULT_REQUEST_TIMEOUT_MS = 400;
+
+/**
+ * The fleet's own faults in the suite: four healthy VMs (COMPLIANT when nothing goes wrong, so that a
+ * VM wrongly called COMPLIANT under a fault shows), one with stale xDS, one SSM cannot reach.
+ */
+export const FLEET_FAULTS: VmFault[] = ['ssm-undeliverable', 'xds-stale'];
 
 export interface ArmedFaults {
   ssm?: readonly SimFaultRule[];
