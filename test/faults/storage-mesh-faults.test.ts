@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
 import type { SimFaultKind } from '../../lib/sim/fault-plan.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { simClusterEvidence } from '../../lib/sim/cluster.ts';
-import { FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
+import { FAULT_REQUEST_TIMEOUT_MS, FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
 
 /**
  * The deployed audit under faults of S3 (the collector's reads of the agent's output, the store's record
@@ -44,6 +45,25 @@ describe.concurrent('the deployed audit under S3 faults', () => {
       });
     }
   }
+
+  it('a record write unanswered, to a store with a client of its own: it gives up waiting and tries again', async () => {
+    await withFaultWorld(fleet, { s3Faults: [{ target: 'PutObject', where: '/evidence/invocations/', kind: 'timeout' }] }, async (world) => {
+      const own = new S3AuditStore({
+        bucket: world.cloud.bucket,
+        encryption: { kind: 'AES256' },
+        requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
+        clientConfig: { region: world.cloud.region, endpoint: world.cloud.s3Endpoint, forcePathStyle: true, credentials: world.cloud.credentials },
+      });
+      try {
+        await world.start('run');
+        await world.finalizeUntilDone('run', world.deps({ store: own }));
+        expect(world.cloud.endpoints.s3.faults.injected().map((f) => f.kind)).toEqual(['timeout']);
+        await world.check('run');
+      } finally {
+        own.destroy();
+      }
+    });
+  });
 
   it('output objects that appear after the collector stopped waiting: the API copy is used, each VM still once', async () => {
     const { injected } = await auditUnder({ ssm: { delays: { outputUploadLagMs: 60_000 } }, runner: { outputWaitMs: 50 } });
