@@ -49,6 +49,8 @@ export interface S3AuditStoreOptions {
   readConcurrency?: number;
   /** Objects written at once when several are stored together (default 16). */
   writeConcurrency?: number;
+  /** How long the store's own client waits for one answer before it retries (default 30,000 ms). */
+  requestTimeoutMs?: number;
   /** A client to share; otherwise one is made from `clientConfig`. */
   client?: S3Client;
   clientConfig?: S3ClientConfig;
@@ -80,7 +82,10 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     this.bucket = options.bucket;
     this.#prefix = prefix;
     this.#options = options;
-    this.#s3 = options.client ?? new S3Client({ retryMode: 'adaptive', maxAttempts: 5, ...options.clientConfig });
+    // Without throwOnRequestTimeout the SDK only warns when an answer is late and keeps waiting: one lost
+    // answer would hold a finalization until its function is killed, and its run until the lease ends.
+    const requestHandler = { requestTimeout: options.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true, connectionTimeout: 5_000 };
+    this.#s3 = options.client ?? new S3Client({ retryMode: 'adaptive', maxAttempts: 5, requestHandler, ...options.clientConfig });
   }
 
   /** Closes the client's connections (only when the store made the client). */

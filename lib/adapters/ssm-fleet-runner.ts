@@ -38,7 +38,9 @@ export class SsmFleetRunner implements FleetRunner {
       credentials: options.credentials,
       retryMode: 'adaptive',
       maxAttempts: options.maxAttempts ?? 5,
-      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, connectionTimeout: 5_000 },
+      // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and keeps
+      // waiting: a lost answer would hold the collector until its function is killed.
+      requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true, connectionTimeout: 5_000 },
     } as const;
     const ssm = new SSMClient({ ...common, ...(options.region ? { region: options.region } : {}), ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}) });
     const s3Region = options.s3Region ?? options.region;

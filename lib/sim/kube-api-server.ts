@@ -9,6 +9,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ClusterEvidence } from '../core/evidence-bundle.ts';
 import { mintLoopbackServerCertificate } from './certificates.ts';
+import { holdUnanswered, SimFaultPlan, type SimFaultRule, type SimFaultKind } from './fault-plan.ts';
 
 /**
  * A Kubernetes API server on 127.0.0.1 that serves a simulated mesh the way kube-apiserver and the
@@ -31,6 +32,11 @@ export interface KubeApiFaults {
   garbledSyncz?: readonly string[];
   /** Proxies that a second replica also lists, as right after a reconnect to another replica. */
   movedProxies?: ReadonlyArray<{ proxy: string; alsoOn: string }>;
+  /**
+   * Bursts on list calls (`list <resource>`) and on istiod's syncz (`syncz`, `syncz/<pod>`): 429
+   * TooManyRequests or 503 from istiod, 500, or no answer (fault-plan.ts).
+   */
+  bursts?: readonly SimFaultRule[];
 }
 
 export interface KubeApiServerOptions {
@@ -71,6 +77,8 @@ export interface KubeApiServer {
   kubeconfigYaml(options?: { token?: string }): string;
   /** Every request served so far, in arrival order. */
   readonly requests: readonly KubeApiRequestRecord[];
+  /** The plan of `faults.bursts`, with what it injected. */
+  bursts: SimFaultPlan;
   close(): Promise<void>;
 }
 
@@ -188,6 +196,13 @@ function notFound(a: RequestAttributes): ApiReply {
 
 const UNAUTHORIZED = statusObject(401, 'Unauthorized', 'Unauthorized');
 
+/** kube-apiserver's answers to a request it throttles (max-in-flight) or fails. */
+function burstReply(kind: Exclude<SimFaultKind, 'timeout'>): ApiReply {
+  return kind === 'throttle'
+    ? statusObject(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', { causes: [{ reason: 'TooManyRequests' }], retryAfterSeconds: 1 })
+    : statusObject(500, 'InternalError', 'Internal error occurred: the simulated API server failed this request');
+}
+
 /** The RequestInfo kube-apiserver derives from a path (k8s.io/apiserver/pkg/endpoints/request). */
 function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes | undefined {
   const parts = path.split('/').filter(Boolean);
@@ -295,6 +310,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const rbacYaml = options.rbacYaml ?? readFileSync(new URL('../../infra/k8s/rbac.yaml', import.meta.url), 'utf8');
   const grants = grantsFor(rbacYaml, account);
   const faults = options.faults ?? {};
+  const bursts = new SimFaultPlan(faults.bursts);
   const clock = options.clock ?? ((): Date => new Date());
   const cluster = options.cluster;
   const listResourceVersion = 100_000 + Object.keys(cluster.syncz).length;
@@ -386,7 +402,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     return { status: 200, body: { apiVersion: collection.group ? `${collection.group}/${ISTIO_VERSION}` : 'v1', kind: collection.kind, ...found } };
   };
 
-  const serve = async (req: IncomingMessage, url: URL): Promise<{ reply: ApiReply; attrs?: RequestAttributes }> => {
+  const serve = async (req: IncomingMessage, url: URL): Promise<{ reply: ApiReply; attrs?: RequestAttributes; unanswered?: true }> => {
     if (!authenticated(req)) return { reply: UNAUTHORIZED };
     const discovery = DISCOVERY[url.pathname.replace(/\/$/, '')];
     if (discovery !== undefined && req.method === 'GET') return { reply: { status: 200, body: discovery } };
@@ -406,6 +422,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     }
     if (attrs.subresource) return { reply: notFound(attrs), attrs };
     await delay(attrs.resource);
+    const burst = attrs.verb === 'list' ? bursts.take(`list ${attrs.resource}`, url.pathname) : undefined;
+    if (burst === 'timeout') return { reply: statusObject(504, 'Timeout', 'unanswered'), attrs, unanswered: true };
+    if (burst !== undefined) return { reply: burstReply(burst), attrs };
     if (attrs.verb === 'list') return { reply: list(attrs, url.searchParams), attrs };
     if (attrs.verb === 'get') return { reply: get(attrs), attrs };
     return { reply: statusObject(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`), attrs };
@@ -415,8 +434,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     serve(req, url).then(
-      ({ reply, attrs }) => {
+      ({ reply, attrs, unanswered }) => {
         record(req, url, attrs, reply.status, false);
+        if (unanswered) return void holdUnanswered(res);
         if (res.destroyed) return;
         const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
         res.writeHead(reply.status, { 'Content-Type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(body) });
@@ -528,6 +548,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     }
     await delay(`syncz/${pod}`);
     if (closing || ws.readyState !== ws.OPEN) return;
+    const burst = bursts.take(`syncz/${pod}`, pod);
+    // No answer: the forwarded connection stays open until the client gives up.
+    if (burst === 'timeout') return;
+    if (burst !== undefined) {
+      const [code, text] = burst === 'throttle' ? [503, 'Service Unavailable'] : [500, 'Internal Server Error'];
+      const body = `${text}\n`;
+      send(Buffer.from(`HTTP/1.1 ${code} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+      ws.close(1000);
+      return;
+    }
     const body = faults.garbledSyncz?.includes(pod) ? Buffer.from('<html><body>upstream connect error</body></html>') : Buffer.from(JSON.stringify(synczOf(pod)));
     const head = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${date}\r\n`;
     if (faults.truncatedSyncz?.includes(pod)) {
@@ -569,6 +599,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     url,
     token,
     requests,
+    bursts,
     kubeconfigYaml: (opts = {}) =>
       [
         'apiVersion: v1',

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { SimFaultPlan, type SimFaultRule } from './fault-plan.ts';
+import { s3FaultStep } from './s3-faults.ts';
 
 /** s3rver checks the access key id of signed requests against this account (signatures are not checked). */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -21,7 +24,16 @@ export interface SimS3Server {
   directory: string;
   writer: SimS3Writer;
   createBucket(name: string): Promise<void>;
+  /** The injected faults' plan, with what it injected. */
+  faults: SimFaultPlan;
   close(): Promise<void>;
+}
+
+/** An object as it became visible in the store, in the order the endpoint stored them. */
+export interface SimStoredObject {
+  bucket: string;
+  key: string;
+  body: string;
 }
 
 export interface SimS3ServerOptions {
@@ -30,6 +42,10 @@ export interface SimS3ServerOptions {
   directory?: string;
   /** Emulated network and service latency added to every request, in milliseconds (default 0). */
   latencyMs?: number;
+  /** Bursts of SlowDown, InternalError or unanswered requests on chosen operations (fault-plan.ts). */
+  faults?: readonly SimFaultRule[];
+  /** Told of every object stored, once it is visible, so that a test can see each write a store made. */
+  onStored?: (object: SimStoredObject) => void;
 }
 
 interface S3rverObject {
@@ -56,6 +72,9 @@ interface S3rverInstance {
 interface KoaContext {
   method: string;
   path: string;
+  querystring: string;
+  respond?: boolean;
+  res: ServerResponse;
   headers: Record<string, string | string[] | undefined>;
   status: number;
   type: string;
@@ -81,9 +100,12 @@ export async function startS3Server(options: SimS3ServerOptions = {}): Promise<S
     vhostBuckets: false,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
   });
-  makePutsAtomic(server.store);
+  makePutsAtomic(server.store, options.onStored);
   // A precondition is checked before s3rver's own handling of the PUT.
   server.middleware.unshift(conditionalPuts(server.store));
+  const faults = new SimFaultPlan(options.faults);
+  // Before the precondition: a faulted request never reaches the store.
+  server.middleware.unshift(s3FaultStep(faults));
   const latency = options.latencyMs ?? 0;
   if (latency > 0) {
     // First in the chain, so every request waits before s3rver handles it.
@@ -100,6 +122,7 @@ export async function startS3Server(options: SimS3ServerOptions = {}): Promise<S
     endpoint,
     directory,
     writer,
+    faults,
     async createBucket(name: string): Promise<void> {
       const response = await fetch(`${endpoint}/${encodeURIComponent(name)}`, { method: 'PUT' });
       await response.arrayBuffer();
@@ -119,7 +142,7 @@ export async function startS3Server(options: SimS3ServerOptions = {}): Promise<S
  * read an empty or half-written object: something S3 never serves, and a source of flaky reads. Objects
  * are therefore written to a temporary file and renamed into place before their metadata makes them visible.
  */
-function makePutsAtomic(store: S3rverStore): void {
+function makePutsAtomic(store: S3rverStore, onStored: SimS3ServerOptions['onStored']): void {
   store.putObject = async (object) => {
     const content = Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
     const path = store.getResourcePath(object.bucket, object.key, 'object');
@@ -129,6 +152,7 @@ function makePutsAtomic(store: S3rverStore): void {
     await rename(tmp, path);
     const md5 = createHash('md5').update(content).digest('hex');
     await store.putMetadata(object.bucket, object.key, object.metadata, md5);
+    onStored?.({ bucket: object.bucket, key: object.key, body: content.toString('utf8') });
     return { size: content.length, md5 };
   };
 }

@@ -8,7 +8,7 @@ import { startSimEndpoints, type SimEndpoints, type SimEndpointsOptions } from '
 
 export interface SimCloudOptions {
   fleet: SimFleet;
-  /** The SSM side: delays, throttling, forced outcomes, the only document accepted… */
+  /** The SSM side: delays, throttling, forced outcomes, the only document accepted… (and S3's faults, under `s3`) */
   ssm?: Omit<SimEndpointsOptions, 'fleet'>;
   /** Faults of the Kubernetes API and istiod replicas. */
   kubeFaults?: KubeApiFaults;

@@ -1,4 +1,4 @@
-import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from './s3-server.ts';
+import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server, type SimS3ServerOptions } from './s3-server.ts';
 import { startSsmApiServer, type SsmApiServer, type SsmApiServerOptions } from './ssm-api-server.ts';
 
 export const DEFAULT_SIM_BUCKET = 'fleet-audit-evidence';
@@ -6,6 +6,8 @@ export const DEFAULT_SIM_BUCKET = 'fleet-audit-evidence';
 export interface SimEndpointsOptions extends Omit<SsmApiServerOptions, 's3'> {
   /** The evidence bucket created on the S3-compatible endpoint. */
   bucket?: string;
+  /** Faults of the S3-compatible endpoint, and a look at every object it stores. */
+  s3?: Pick<SimS3ServerOptions, 'faults' | 'onStored'>;
 }
 
 export interface SimEndpoints {
@@ -23,10 +25,11 @@ export interface SimEndpoints {
 /** Starts the simulated SSM endpoint and an S3-compatible endpoint holding the evidence bucket, on loopback. */
 export async function startSimEndpoints(options: SimEndpointsOptions): Promise<SimEndpoints> {
   const bucket = options.bucket ?? DEFAULT_SIM_BUCKET;
-  const s3 = await startS3Server({ buckets: [bucket], ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
+  const s3 = await startS3Server({ buckets: [bucket], ...options.s3, ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
   let ssm: SsmApiServer;
   try {
-    ssm = await startSsmApiServer({ ...options, s3: s3.writer });
+    const { s3: _s3, ...ssmOptions } = options;
+    ssm = await startSsmApiServer({ ...ssmOptions, s3: s3.writer });
   } catch (err) {
     await s3.close();
     throw err;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { PutComplianceItemsSchema, SimComplianceStore } from './ssm-compliance-items.ts';
 import { simInstanceInformation, simInvocation } from './cluster.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
+import { holdUnanswered, SimFaultPlan, type SimFaultRule } from './fault-plan.ts';
 import type { SimS3Writer } from './s3-server.ts';
 import { hashString } from './vm-output.ts';
 
@@ -100,6 +101,8 @@ export interface SsmApiServerOptions {
    * another VM had overwritten it.
    */
   tamperedOutputs?: string[];
+  /** Bursts of ThrottlingException, InternalServerError or unanswered requests on chosen operations (fault-plan.ts). */
+  faults?: readonly SimFaultRule[];
 }
 
 export interface SsmApiServerStats {
@@ -116,6 +119,8 @@ export interface SsmApiServer {
   stats(): SsmApiServerStats;
   /** The compliance items PutComplianceItems stored, per managed node. */
   compliance: SimComplianceStore;
+  /** The injected faults' plan, with what it injected. */
+  faults: SimFaultPlan;
   close(): Promise<void>;
 }
 
@@ -307,6 +312,7 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
   const throttle = throttler(options.throttle);
   const latency = options.latencyMs ?? 0;
   const tampered = new Set(options.tamperedOutputs ?? []);
+  const faults = new SimFaultPlan(options.faults);
 
   const handlers: Record<string, (body: unknown) => unknown> = {
     DescribeInstanceInformation: describeInstanceInformation,
@@ -335,6 +341,7 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     region,
     stats: () => structuredClone(stats),
     compliance,
+    faults,
     async close(): Promise<void> {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -378,6 +385,13 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     if (throttle(op)) {
       stats.throttled++;
       respondError(res, new SsmApiError('ThrottlingException', 'Rate exceeded', { modeled: false }));
+      return;
+    }
+    const fault = faults.take(op);
+    if (fault === 'timeout') return holdUnanswered(res);
+    if (fault !== undefined) {
+      if (fault === 'throttle') stats.throttled++;
+      respondError(res, fault === 'throttle' ? new SsmApiError('ThrottlingException', 'Rate exceeded', { modeled: false }) : new SsmApiError('InternalServerError', 'injected server error', { status: 500 }));
       return;
     }
     try {
