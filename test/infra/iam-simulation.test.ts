@@ -29,11 +29,12 @@ const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
 
 type Policy = { Version: string; Statement: unknown[] };
 let stack: PrintedStack;
+let prodOnly: PrintedStack;
 let vmPolicy: Policy;
 let bucketPolicy: Policy;
 
 beforeAll(async () => {
-  stack = await printStack();
+  [stack, prodOnly] = await Promise.all([printStack(), printStack({ targetTagValues: 'prod,prod-eu' })]);
   const resources = stack.resources.Resources;
   vmPolicy = resolveIntrinsics(resources.VmOutputPolicy!.Properties.PolicyDocument, stack, NAMES) as Policy;
   bucketPolicy = resolveIntrinsics(resources.EvidenceBucketPolicy!.Properties.PolicyDocument, stack, NAMES) as Policy;
@@ -127,5 +128,67 @@ describe('the managed policy for the VMs (VmOutputPolicy)', () => {
     };
     const result = await runSimulation(simulation, {});
     expect(result.resultType === 'single' && result.overallResult).toBe('ExplicitlyDenied');
+  });
+});
+
+/** The decision for SendCommand by a function's role on one resource, the node carrying `tags`. */
+async function sendCommand(from: PrintedStack, role: string, resource: string, tags: Record<string, string>): Promise<string> {
+  const policies = from.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  const simulation: Simulation = {
+    request: {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`,
+      action: 'ssm:SendCommand',
+      resource: { resource, accountId: ACCOUNT },
+      contextVariables: Object.fromEntries(Object.entries(tags).map(([key, value]) => [`ssm:resourceTag/${key}`, value])),
+    },
+    identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, from, NAMES) })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  };
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
+  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  // A tag the simulator dropped as not applying would make every tag assertion below vacuous.
+  expect(result.result.ignoredContextKeys ?? []).toEqual([]);
+  return result.overallResult;
+}
+
+const instance = (id: string) => `arn:aws:ec2:eu-west-1:${ACCOUNT}:instance/${id}`;
+const managedInstance = (id: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:managed-instance/${id}`;
+
+describe('SendCommand from the functions that start audits', () => {
+  for (const role of ['StartAuditRole', 'HttpApiRole']) {
+    it(`${role}: with targetTagValues set, only nodes whose target tag has one of the values can be commanded`, async () => {
+      expect(await sendCommand(prodOnly, role, instance(VM_A), { 'istio-vm': 'prod' })).toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, instance(VM_A), { 'istio-vm': 'prod-eu' })).toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, managedInstance(HYBRID), { 'istio-vm': 'prod' })).toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, instance(VM_B), { 'istio-vm': 'dev' })).not.toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, managedInstance(HYBRID), { 'istio-vm': 'dev' })).not.toBe('Allowed');
+      // Values are matched as written, not as patterns or case-insensitively.
+      expect(await sendCommand(prodOnly, role, instance(VM_B), { 'istio-vm': 'Prod' })).not.toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, instance(VM_B), { 'istio-vm': 'prod*' })).not.toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, instance(VM_B), { team: 'prod' })).not.toBe('Allowed');
+      expect(await sendCommand(prodOnly, role, instance(VM_B), {})).not.toBe('Allowed');
+    });
+
+    it(`${role}: without targetTagValues, any node carrying the target tag, and no other`, async () => {
+      expect(await sendCommand(stack, role, instance(VM_A), { 'istio-vm': 'dev' })).toBe('Allowed');
+      expect(await sendCommand(stack, role, instance(VM_A), { 'istio-vm': '' })).toBe('Allowed');
+      expect(await sendCommand(stack, role, instance(VM_B), { team: 'istio-vm' })).not.toBe('Allowed');
+      expect(await sendCommand(stack, role, instance(VM_B), {})).not.toBe('Allowed');
+    });
+
+    it(`${role}: only our diagnostics document`, async () => {
+      const document = (name: string) => `arn:aws:ssm:eu-west-1:${ACCOUNT}:document/${name}`;
+      expect(await sendCommand(stack, role, document('fleet-audit-dev-diagnostics'), {})).toBe('Allowed');
+      expect(await sendCommand(stack, role, document('AWS-RunShellScript'), {})).not.toBe('Allowed');
+      expect(await sendCommand(stack, role, document('fleet-audit-dev-diagnostics-copy'), {})).not.toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the functions that only collect', async () => {
+    for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+      expect(await sendCommand(stack, role, instance(VM_A), { 'istio-vm': 'prod' }), role).not.toBe('Allowed');
+    }
   });
 });

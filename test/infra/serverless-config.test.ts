@@ -173,10 +173,17 @@ describe('serverless.yml and infra/', () => {
     expect(() => new Plugin(empty).hooks['before:package:finalize']!()).toThrow('ssm-document-content: no DiagnosticsDocument resource with Properties in resources');
   });
 
-  it('build the target tag condition from the parameter, refusing a key that is not a tag key', async () => {
-    const condition = createRequire(import.meta.url)('../../infra/iam/target-tag-condition.cjs') as (api: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown>;
-    expect(await condition({ resolveVariable: async () => 'team:istio vm' })).toEqual({ StringLike: { 'ssm:resourceTag/team:istio vm': '*' } });
-    await expect(condition({ resolveVariable: async () => '' })).rejects.toThrow('targetTagKey "" is not an EC2 tag key');
-    await expect(condition({ resolveVariable: async () => 'a"}' })).rejects.toThrow('is not an EC2 tag key');
+  it('build the target tag condition from the parameters, refusing a key or a value that is not a tag key or value', async () => {
+    type Condition = (api: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown>;
+    const condition = createRequire(import.meta.url)('../../infra/iam/target-tag-condition.cjs') as Condition;
+    const params = (key: string, values: string) => ({
+      resolveVariable: async (v: string) => ({ 'param:targetTagKey': key, 'param:targetTagValues': values })[v],
+    });
+    expect(await condition(params('team:istio vm', ''))).toEqual({ StringLike: { 'ssm:resourceTag/team:istio vm': '*' } });
+    expect(await condition(params('istio-vm', ' , '))).toEqual({ StringLike: { 'ssm:resourceTag/istio-vm': '*' } });
+    expect(await condition(params('istio-vm', 'prod, prod-eu ,'))).toEqual({ StringEquals: { 'ssm:resourceTag/istio-vm': ['prod', 'prod-eu'] } });
+    await expect(condition(params('', 'prod'))).rejects.toThrow('targetTagKey "" is not an EC2 tag key');
+    await expect(condition(params('a"}', ''))).rejects.toThrow('is not an EC2 tag key');
+    await expect(condition(params('istio-vm', 'prod,a"}'))).rejects.toThrow('targetTagValues: "a\\"}" is not an EC2 tag value');
   });
 });
