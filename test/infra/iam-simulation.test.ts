@@ -15,7 +15,11 @@ const NAMES: DeployedNames = {
   region: 'eu-west-1',
   accountId: ACCOUNT,
   refs: { EvidenceBucket: BUCKET, RunTable: 'fleet-audit-dev-RunTable', DiagnosticsDocument: 'fleet-audit-dev-diagnostics' },
-  attributes: { 'EvidenceBucket.Arn': `arn:aws:s3:::${BUCKET}`, 'RunTable.Arn': `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable` },
+  attributes: {
+    'EvidenceBucket.Arn': `arn:aws:s3:::${BUCKET}`,
+    'RunTable.Arn': `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable`,
+    'TriggerDeadLetterQueue.Arn': `arn:aws:sqs:eu-west-1:${ACCOUNT}:fleet-audit-dev-TriggerDeadLetterQueue`,
+  },
 };
 
 const RUN = '2026-03-01T06-00-00Z-a1b2c3';

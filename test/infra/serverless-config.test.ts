@@ -86,17 +86,21 @@ describe('serverless.yml and infra/', () => {
 
   it('deliver the events the handlers parse', () => {
     const eventsOf = (name: string) => functions()[name]!.events as Array<Record<string, Json>>;
-    const filled = (input: unknown) => JSON.parse(JSON.stringify(input).replace('<aws.scheduler.scheduled-time>', '2026-03-01T06:00:00Z')) as unknown;
-    const start = eventsOf('startAudit')[0]!.schedule!;
-    expect(start.method).toBe('scheduler');
-    expect(ScheduledStartEventSchema.safeParse(filled(start.input)).success).toBe(true);
-    expect(SweepEventSchema.safeParse(eventsOf('sweep')[0]!.schedule!.input).success).toBe(true);
+    const targetOf = (schedule: string) => resources()[schedule]!.Properties.Target as { Arn: unknown; Input: string };
+    const filled = (input: string) => JSON.parse(input.replace('<aws.scheduler.scheduled-time>', '2026-03-01T06:00:00Z')) as unknown;
+    expect(targetOf('StartAuditSchedule').Arn).toEqual({ 'Fn::GetAtt': ['StartAuditLambdaFunction', 'Arn'] });
+    expect(ScheduledStartEventSchema.safeParse(filled(targetOf('StartAuditSchedule').Input)).success).toBe(true);
+    expect(targetOf('SweepSchedule').Arn).toEqual({ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] });
+    expect(SweepEventSchema.safeParse(filled(targetOf('SweepSchedule').Input)).success).toBe(true);
 
-    const pattern = eventsOf('ssmCommandStatus')[0]!.eventBridge!.pattern as { source: string[]; 'detail-type': string[]; detail: { status: string[] } };
+    const rule = resources().CommandStatusRule!.Properties as { EventPattern: { source: string[]; 'detail-type': string[]; detail: { status: string[] } }; Targets: Array<{ Arn: unknown }> };
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['SsmCommandStatusLambdaFunction', 'Arn'] }]);
+    const pattern = rule.EventPattern;
     for (const status of pattern.detail.status) {
       const sample = { source: pattern.source[0], 'detail-type': pattern['detail-type'][0], detail: { 'command-id': 'c', 'document-name': 'd', status } };
       expect(CommandStatusEventSchema.safeParse(sample).success, status).toBe(true);
     }
+    expect(resources().CommandStatusRulePermission!.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['CommandStatusRule', 'Arn'] } });
 
     const routes = eventsOf('httpApi').map((e) => e.httpApi!);
     expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...ROUTES].sort());

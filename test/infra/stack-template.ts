@@ -13,7 +13,12 @@ const OSLS = join(ROOT, 'node_modules', '.bin', 'osls');
 
 export type Json = Record<string, unknown>;
 export interface PrintedStack {
-  resources: { Resources: Record<string, { Type: string; Condition?: string; Properties: Json }>; Conditions?: Record<string, unknown>; Outputs?: Json };
+  resources: {
+    Resources: Record<string, { Type: string; Condition?: string; Properties: Json }>;
+    Parameters?: Record<string, { Type: string; Default?: unknown }>;
+    Conditions?: Record<string, unknown>;
+    Outputs?: Json;
+  };
   functions: Record<string, Json>;
   [key: string]: unknown;
 }
@@ -39,7 +44,9 @@ export interface DeployedNames {
 export function resolveIntrinsics(value: unknown, stack: PrintedStack, names: DeployedNames): unknown {
   const pseudo: Record<string, string> = { 'AWS::Partition': names.partition, 'AWS::Region': names.region, 'AWS::AccountId': names.accountId };
   const ref = (name: string): string => {
-    const found = pseudo[name] ?? names.refs[name];
+    // A template parameter takes its default: the stage parameter it was generated from.
+    const parameter = stack.resources.Parameters?.[name]?.Default;
+    const found = pseudo[name] ?? names.refs[name] ?? (parameter === undefined ? undefined : String(parameter));
     if (found === undefined) throw new Error(`no deployed value for Ref ${name}`);
     return found;
   };
