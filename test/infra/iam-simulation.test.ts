@@ -111,9 +111,9 @@ describe('the managed policy for the VMs (VmOutputPolicy)', () => {
   });
 
   it('cannot hold a node to its own keys: another node of the run is writable, which the collector catches instead', async () => {
-    // IAM offers no request value equal to the bare node id the agent puts in the key (docs/design.md,
-    // "On AWS"); the collector keeps an output only if it starts with SSM's own copy. Should this become
-    // refused, the documentation must say so.
+    // IAM offers no request value equal to the bare node id the agent puts in the key
+    // (docs/deployment.md); the collector keeps an output only if it starts with SSM's own copy. Should
+    // this become refused, that page must say so.
     expect(await asNode(VM_A, 's3:PutObject', object(outputKey(VM_B)))).toBe('Allowed');
   });
 
