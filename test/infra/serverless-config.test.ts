@@ -86,17 +86,21 @@ describe('serverless.yml and infra/', () => {
 
   it('deliver the events the handlers parse', () => {
     const eventsOf = (name: string) => functions()[name]!.events as Array<Record<string, Json>>;
-    const filled = (input: unknown) => JSON.parse(JSON.stringify(input).replace('<aws.scheduler.scheduled-time>', '2026-03-01T06:00:00Z')) as unknown;
-    const start = eventsOf('startAudit')[0]!.schedule!;
-    expect(start.method).toBe('scheduler');
-    expect(ScheduledStartEventSchema.safeParse(filled(start.input)).success).toBe(true);
-    expect(SweepEventSchema.safeParse(eventsOf('sweep')[0]!.schedule!.input).success).toBe(true);
+    const targetOf = (schedule: string) => resources()[schedule]!.Properties.Target as { Arn: unknown; Input: string };
+    const filled = (input: string) => JSON.parse(input.replace('<aws.scheduler.scheduled-time>', '2026-03-01T06:00:00Z')) as unknown;
+    expect(targetOf('StartAuditSchedule').Arn).toEqual({ 'Fn::GetAtt': ['StartAuditLambdaFunction', 'Arn'] });
+    expect(ScheduledStartEventSchema.safeParse(filled(targetOf('StartAuditSchedule').Input)).success).toBe(true);
+    expect(targetOf('SweepSchedule').Arn).toEqual({ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] });
+    expect(SweepEventSchema.safeParse(filled(targetOf('SweepSchedule').Input)).success).toBe(true);
 
-    const pattern = eventsOf('ssmCommandStatus')[0]!.eventBridge!.pattern as { source: string[]; 'detail-type': string[]; detail: { status: string[] } };
+    const rule = resources().CommandStatusRule!.Properties as { EventPattern: { source: string[]; 'detail-type': string[]; detail: { status: string[] } }; Targets: Array<{ Arn: unknown }> };
+    expect(rule.Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['SsmCommandStatusLambdaFunction', 'Arn'] }]);
+    const pattern = rule.EventPattern;
     for (const status of pattern.detail.status) {
       const sample = { source: pattern.source[0], 'detail-type': pattern['detail-type'][0], detail: { 'command-id': 'c', 'document-name': 'd', status } };
       expect(CommandStatusEventSchema.safeParse(sample).success, status).toBe(true);
     }
+    expect(resources().CommandStatusRulePermission!.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['CommandStatusRule', 'Arn'] } });
 
     const routes = eventsOf('httpApi').map((e) => e.httpApi!);
     expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...ROUTES].sort());
@@ -173,10 +177,17 @@ describe('serverless.yml and infra/', () => {
     expect(() => new Plugin(empty).hooks['before:package:finalize']!()).toThrow('ssm-document-content: no DiagnosticsDocument resource with Properties in resources');
   });
 
-  it('build the target tag condition from the parameter, refusing a key that is not a tag key', async () => {
-    const condition = createRequire(import.meta.url)('../../infra/iam/target-tag-condition.cjs') as (api: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown>;
-    expect(await condition({ resolveVariable: async () => 'team:istio vm' })).toEqual({ StringLike: { 'ssm:resourceTag/team:istio vm': '*' } });
-    await expect(condition({ resolveVariable: async () => '' })).rejects.toThrow('targetTagKey "" is not an EC2 tag key');
-    await expect(condition({ resolveVariable: async () => 'a"}' })).rejects.toThrow('is not an EC2 tag key');
+  it('build the target tag condition from the parameters, refusing a key or a value that is not a tag key or value', async () => {
+    type Condition = (api: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<unknown>;
+    const condition = createRequire(import.meta.url)('../../infra/iam/target-tag-condition.cjs') as Condition;
+    const params = (key: string, values: string) => ({
+      resolveVariable: async (v: string) => ({ 'param:targetTagKey': key, 'param:targetTagValues': values })[v],
+    });
+    expect(await condition(params('team:istio vm', ''))).toEqual({ StringLike: { 'ssm:resourceTag/team:istio vm': '*' } });
+    expect(await condition(params('istio-vm', ' , '))).toEqual({ StringLike: { 'ssm:resourceTag/istio-vm': '*' } });
+    expect(await condition(params('istio-vm', 'prod, prod-eu ,'))).toEqual({ StringEquals: { 'ssm:resourceTag/istio-vm': ['prod', 'prod-eu'] } });
+    await expect(condition(params('', 'prod'))).rejects.toThrow('targetTagKey "" is not an EC2 tag key');
+    await expect(condition(params('a"}', ''))).rejects.toThrow('is not an EC2 tag key');
+    await expect(condition(params('istio-vm', 'prod,a"}'))).rejects.toThrow('targetTagValues: "a\\"}" is not an EC2 tag value');
   });
 });
