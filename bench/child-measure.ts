@@ -19,25 +19,33 @@ export function peakRssMiB(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-/** Called last by a child: its figures, with its peak RSS at that moment. */
+/**
+ * Called last by a child: its figures, with its peak RSS at that moment. The child then exits, so that
+ * sockets kept alive by its clients do not keep it (and the benchmark) waiting.
+ */
 export function reportToParent(figures: Record<string, unknown>): void {
-  process.stdout.write(`\n${RESULT_MARK}${JSON.stringify({ ...figures, rssMiB: peakRssMiB() })}\n`);
+  process.stdout.write(`\n${RESULT_MARK}${JSON.stringify({ ...figures, rssMiB: peakRssMiB() })}\n`, () => process.exit(0));
 }
 
 /** Runs `script` (a path under bench/) with the project's Node and returns what it reported. */
 export async function runMeasured<T extends { rssMiB: number }>(script: string, args: readonly string[]): Promise<T> {
+  const out = await runBenchScript(script, args, { captureStdout: true });
+  const line = out.split('\n').findLast((l) => l.startsWith(RESULT_MARK));
+  if (line === undefined) throw new Error(`${script} ended without reporting: ${out.slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT_MARK.length)) as T;
+}
+
+/** Runs `script` (a path under bench/) with the project's Node; rejects unless it exits with 0. */
+export async function runBenchScript(script: string, args: readonly string[], options: { captureStdout?: boolean } = {}): Promise<string> {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  const child = spawn(benchNode(), [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(benchNode(), [path, ...args], { stdio: ['ignore', options.captureStdout ? 'pipe' : 'inherit', 'inherit'] });
   let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => (out += chunk));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
   });
-  const line = out.split('\n').findLast((l) => l.startsWith(RESULT_MARK));
-  if (code !== 0 || line === undefined) {
-    throw new Error(`${script} ${args.join(' ')} exited with ${code}${line === undefined ? ' without reporting' : ''}: ${out.slice(-2000)}`);
-  }
-  return JSON.parse(line.slice(RESULT_MARK.length)) as T;
+  if (code !== 0) throw new Error(`${script} exited with ${code}${out ? `: ${out.slice(-2000)}` : ''}`);
+  return out;
 }

@@ -3,6 +3,7 @@
  * by part, so that the benchmarks read back exactly what `fleet-audit analyze` would read.
  */
 import { LocalBundle } from '../lib/adapters/local-audit-store.ts';
+import type { Manifest } from '../lib/core/evidence-bundle.ts';
 import type { EvidenceWriter } from '../lib/ports/audit-store.ts';
 import { simClusterEvidence, simInstanceInformation, simInvocation } from '../lib/sim/cluster.ts';
 import { buildSimFleetAsync, type SimFleet } from '../lib/sim/fleet.ts';
@@ -15,10 +16,20 @@ export async function benchFleet(vms: number, seed = 1): Promise<SimFleet> {
   return buildSimFleetAsync({ vms, seed, now: BENCH_NOW });
 }
 
-/** Writes the fleet's manifest, inventory, one invocation per VM and the cluster evidence. */
-export async function writeSimEvidence(writer: EvidenceWriter, fleet: SimFleet, runId: string, options: { withCluster?: boolean } = {}): Promise<void> {
+export interface SimEvidenceOptions {
+  /**
+   * A finished bundle (the default) has its cluster evidence and finish time; an open one is a run still
+   * collecting, whose finalization reads the mesh and finishes the manifest.
+   */
+  finished?: boolean;
+  source?: Manifest['source'];
+}
+
+/** Writes the fleet's manifest, inventory, one invocation per VM and, for a finished bundle, the cluster evidence. */
+export async function writeSimEvidence(writer: EvidenceWriter, fleet: SimFleet, runId: string, options: SimEvidenceOptions = {}): Promise<void> {
+  const finished = options.finished ?? true;
   const at = fleet.now.toISOString();
-  await writer.writeManifest({ bundleVersion: 1, runId, startedAt: at, finishedAt: at, source: 'sim' });
+  await writer.writeManifest({ bundleVersion: 1, runId, startedAt: at, ...(finished ? { finishedAt: at } : {}), source: options.source ?? 'sim' });
   await writer.writeInventory({ InstanceInformationList: fleet.vms.map((vm) => simInstanceInformation(fleet, vm)) });
   let next = 0;
   // Rendered one at a time as written: the whole fleet's output is never held at once.
@@ -27,7 +38,7 @@ export async function writeSimEvidence(writer: EvidenceWriter, fleet: SimFleet, 
       while (next < fleet.vms.length) await writer.writeInvocation(simInvocation(fleet, fleet.vms[next++]!));
     }),
   );
-  if (options.withCluster ?? true) await writer.writeCluster(simClusterEvidence(fleet));
+  if (finished) await writer.writeCluster(simClusterEvidence(fleet));
 }
 
 /** Stores the fleet's bundle in `dir` with the local store writer. */
