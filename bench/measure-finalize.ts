@@ -46,7 +46,8 @@ const nothingLeft: CommandFleet = {
   sendDiagnostics: () => Promise.reject(new Error('a finalization sends no command')),
   collect: async () => ({ collected: [], pending: [] }),
 };
-const s3 = new S3Client({ region: setup.region, endpoint: setup.s3Endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 5 });
+// The retries the store gives its own client in the function (S3AuditStore's default).
+const s3 = new S3Client({ region: setup.region, endpoint: setup.s3Endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, retryMode: 'adaptive', maxAttempts: 5 });
 const store = new S3AuditStore({ bucket: setup.bucket, client: s3, encryption: { kind: 'AES256' } });
 
 const started = performance.now();
