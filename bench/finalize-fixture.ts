@@ -3,6 +3,7 @@
  * (s3rver, with an emulated latency on every request) and the mesh behind the simulated Kubernetes API.
  * The bucket is filled without latency, then served with it, so that only the finalization pays it.
  */
+import { createCipheriv } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ export interface FinalizeFixture {
 }
 
 export async function startFinalizeFixture(fleet: SimFleet, options: { s3LatencyMs: number }): Promise<FinalizeFixture> {
+  requireDesCipher();
   const dir = await mkdtemp(join(tmpdir(), 'fleet-audit-bench-finalize-'));
   const closers: Array<() => Promise<void>> = [() => rm(dir, { recursive: true, force: true })];
   const close = async (): Promise<void> => {
@@ -69,5 +71,18 @@ export async function startFinalizeFixture(fleet: SimFleet, options: { s3Latency
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * s3rver pages a listing past 1,000 keys with a continuation token it enciphers with DES, which OpenSSL 3
+ * keeps in its legacy provider: without it every listing of a large run fails with InternalError. Node
+ * loads that provider with --openssl-legacy-provider (as `npm run bench` does).
+ */
+function requireDesCipher(): void {
+  try {
+    createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
+  } catch {
+    throw new Error('s3rver cannot list more than 1,000 keys without the DES cipher: run Node with --openssl-legacy-provider (npm run bench does)');
   }
 }
