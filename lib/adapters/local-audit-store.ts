@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { InvocationSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
 import { mayReplaceRecord, recordFinality, RECORD_FINALITY } from '../core/record-finality.ts';
 import type { Artifact, ArtifactWriter, AuditStore, DigestedBundle, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
 import {
+  BUNDLE_FILE_LIMITS,
   BundleError,
   bundleJson as json,
   clusterFiles,
@@ -79,10 +80,15 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
    * record are serialized in this process, which is the only writer of a local bundle (the CLI's run).
    */
   async writeInvocation(invocation: Invocation): Promise<void> {
-    const path = join(this.dir, invocationPath(invocation));
+    const relative = invocationPath(invocation);
+    const path = join(this.dir, relative);
     await serialized(path, async () => {
-      const stored = await readFile(path, 'utf8').then(
+      // Read as the bundle reader reads: a FIFO or a link to a device at the record's name would otherwise
+      // block this write forever or read without end. What cannot be read as a record is no record, and the
+      // rename below replaces the entry itself, never what a link points to.
+      const stored = await new ContainedDirectory(this.dir).readText(relative, BUNDLE_FILE_LIMITS.invocation).then(
         (text) => {
+          if (text === undefined) return RECORD_FINALITY.none;
           try {
             const parsed = InvocationSchema.safeParse(JSON.parse(text));
             return parsed.success ? recordFinality(parsed.data) : RECORD_FINALITY.none;

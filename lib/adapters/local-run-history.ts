@@ -5,6 +5,7 @@ import { digestReport, DIGEST_FILE, RunDigestSchema, type RunDigest } from '../c
 import { ReportSchema } from '../core/report.ts';
 import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
 import { isRunId } from './bundle-layout.ts';
+import { issueMessageOf, schemaPathOf } from './content-free-errors.ts';
 import { readRegularFile, RegularFileError } from './regular-file.ts';
 
 /** The most a stored digest or report may hold before it is refused unread. */
@@ -62,7 +63,8 @@ export function parseStored<T>(path: string, text: string, schema: z.ZodType<T>)
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new RunHistoryError(`${path}: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    // The file's own keys (a record's) and zod's list of unknown keys are content: content-free-errors.ts words the path and the issue.
+    throw new RunHistoryError(`${path}: ${issue ? `${schemaPathOf(schema, issue.path)}: ${issueMessageOf(issue)}` : 'invalid'}`);
   }
   return parsed.data;
 }

@@ -1,31 +1,92 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 
 /** A stored file could not be read as a regular file within its size limit; the message names it. */
 export class RegularFileError extends Error {
   override name = 'RegularFileError';
 }
 
-/** A regular file's text (never a link, a FIFO or a device), or undefined when there is none. */
+/**
+ * A regular file's text, or undefined when there is none. Anything else at `path` is refused with its kind
+ * named: a link is not followed, and a FIFO, socket or device is refused before it is opened (opening a
+ * device can have effects of its own, opening a FIFO can block). The open itself neither follows a link
+ * nor blocks, and what was opened is checked again, so a file swapped after the look is refused too. At
+ * most `limit` + 1 bytes are read, so a file that grows while read costs no more. A leading byte-order
+ * mark is dropped.
+ */
 export async function readRegularFile(path: string, limit: number): Promise<string | undefined> {
-  let handle;
+  let before: Stats;
   try {
-    // O_NOFOLLOW refuses a link; O_NONBLOCK keeps a FIFO from blocking the open.
-    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(async (cause: NodeJS.ErrnoException) => {
-      if (cause.code === 'ENOENT') return undefined;
-      throw cause;
-    });
-    if (!handle) return undefined;
+    before = await lstat(path);
   } catch (cause) {
-    throw new RegularFileError(`${path}: cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`);
+    if (codeOf(cause) === 'ENOENT') return undefined;
+    throw new RegularFileError(`${path}: cannot be read (${codeOf(cause)})`);
+  }
+  refuseUnlessRegular(path, before);
+  if (before.size > limit) throw tooLarge(path, before.size, limit);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (cause) {
+    const code = codeOf(cause);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new RegularFileError(`${path}: is a symbolic link, not a regular file`);
+    throw new RegularFileError(`${path}: cannot be read (${code})`);
   }
   try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new RegularFileError(`${path}: not a regular file`);
-    if (stat.size > limit) throw new RegularFileError(`${path}: holds ${stat.size} bytes, more than the ${limit} it may`);
-    return (await handle.readFile('utf8')).replace(/^\uFEFF/, '');
+    const opened = await handle.stat();
+    refuseUnlessRegular(path, opened);
+    if (opened.dev !== before.dev || opened.ino !== before.ino) throw new RegularFileError(`${path}: was replaced while it was read`);
+    if (opened.size > limit) throw tooLarge(path, opened.size, limit);
+    return (await readAtMost(handle, path, opened.size, limit)).replace(/^\uFEFF/, '');
   } finally {
     await handle.close();
   }
 }
 
+function refuseUnlessRegular(path: string, found: Stats): void {
+  if (found.isFile()) return;
+  const kind = found.isSymbolicLink()
+    ? 'a symbolic link'
+    : found.isDirectory()
+      ? 'a directory'
+      : found.isFIFO()
+        ? 'a FIFO'
+        : found.isSocket()
+          ? 'a socket'
+          : found.isCharacterDevice()
+            ? 'a character device'
+            : found.isBlockDevice()
+              ? 'a block device'
+              : 'of an unknown kind';
+  throw new RegularFileError(`${path}: is ${kind}, not a regular file`);
+}
+
+function tooLarge(path: string, size: number, limit: number): RegularFileError {
+  return new RegularFileError(`${path}: holds ${size} bytes, more than the ${limit} it may`);
+}
+
+/** Reads from the start until the end of the file or `limit` + 1 bytes, whichever comes first. */
+async function readAtMost(handle: FileHandle, path: string, expected: number, limit: number): Promise<string> {
+  let buffer = Buffer.allocUnsafe(Math.min(expected, limit) + 1);
+  let total = 0;
+  for (;;) {
+    if (total === buffer.length) {
+      if (total > limit) break;
+      // It grew since it was looked at: read on, but never past limit + 1.
+      const grown = Buffer.allocUnsafe(Math.min(limit + 1, Math.max(buffer.length * 2, 64 * 1024)));
+      buffer.copy(grown, 0, 0, total);
+      buffer = grown;
+    }
+    const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+  }
+  if (total > limit) throw tooLarge(path, Math.max(total, (await handle.stat()).size), limit);
+  return buffer.toString('utf8', 0, total);
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'unknown error';
+}

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_LIMITS, BundleError, isStoredFileName, parseBundleText } from '../../lib/adapters/bundle-layout.ts';
@@ -10,6 +11,7 @@ import { LocalBundle } from '../../lib/adapters/local-audit-store.ts';
 import { ContainedDirectory } from '../../lib/adapters/safe-read.ts';
 import { ConfigMapSchema, InvocationSchema, type EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
 import { buildBundle } from '../support/bundle-builder.ts';
+import { mknodOrDevice } from '../support/device-node.ts';
 
 /**
  * The bundle reader against bundles prepared to trick it: links in and out of the bundle, a FIFO, a
@@ -147,6 +149,61 @@ describe('the local bundle reader', () => {
     });
   });
 
+  describe('refuses every kind of special file, by its kind, in a listed directory and at a fixed name', () => {
+    /** Puts a socket at `at`; it stays bound until the test's end, when the returned close is called. */
+    async function socketAt(at: string): Promise<() => Promise<void>> {
+      const server = createServer();
+      await new Promise<void>((done) => server.listen(at, done));
+      return () => new Promise((done) => server.close(() => done()));
+    }
+
+    it.each([`invocations/${VM}.json`, 'cluster/syncz/istiod-a.json', 'manifest.json', 'cluster/workloadentries.json'])(
+      'a FIFO and a socket at %s',
+      async (path) => {
+        const at = await replaceWith(path, mkfifo);
+        expect((await failure()).message).toBe(`${at}: is a FIFO, not a regular file`);
+        await rm(at);
+        const close = await socketAt(at);
+        try {
+          expect((await failure()).message).toBe(`${at}: is a socket, not a regular file`);
+        } finally {
+          await close();
+        }
+      },
+      QUICK,
+    );
+
+    it.each([`invocations/${VM}.json`, 'manifest.json'])(
+      'a character device node for /dev/zero at %s, refused before it is opened',
+      async (path) => {
+        const at = await replaceWith(path, () => Promise.resolve());
+        const node = mknodOrDevice(at, 'zero');
+        // Without the right to make a device node, the device itself is met in a tree rooted at its directory.
+        const error = node === at ? await failure() : await new ContainedDirectory(dirname(node)).readText(basename(node), BUNDLE_FILE_LIMITS.invocation).catch((e: unknown) => e as Error);
+        expect((error as Error).message).toBe(`${node}: is a character device, not a regular file`);
+      },
+      QUICK,
+    );
+  });
+
+  describe('the writer, over what was left at a record\'s name', () => {
+    it.each([
+      ['a FIFO', (at: string) => mkfifo(at)],
+      ['a link to /dev/zero', (at: string) => symlink('/dev/zero', at)],
+      ['a link to a final record outside the bundle', (at: string) => symlink(join(outside, 'invocation.json'), at)],
+    ])(
+      'replaces %s with the record, without blocking on it or reading it',
+      async (_case, make) => {
+        const at = await replaceWith(`invocations/${VM}.json`, make);
+        await new LocalBundle(root).writeInvocation({ InstanceId: VM, Status: 'InProgress', StandardOutputContent: 'fresh' });
+        expect((await lstat(at)).isFile()).toBe(true);
+        expect((await new LocalBundle(root).readBundle()).invocations[VM]?.StandardOutputContent).toBe('fresh');
+        expect(await readFile(join(outside, 'invocation.json'), 'utf8')).toContain(SECRET);
+      },
+      QUICK,
+    );
+  });
+
   describe('refuses links inside the bundle, wherever they point', () => {
     it.each([
       ['an invocation linked out of the bundle', `invocations/${VM}.json`, () => join(outside, 'invocation.json')],
@@ -262,6 +319,16 @@ describe('the local bundle reader', () => {
       expect(error?.message).toBe('root-ca.json: data.<key>: Invalid input: expected string, received number');
     });
 
+    it('names an invocation holding another InstanceId, without repeating the one it holds', async () => {
+      const at = join(root, 'invocations', `${VM}.json`);
+      await writeFile(at, JSON.stringify({ InstanceId: `\u001b]0;${SECRET}\u0007`, Status: 'Success' }));
+      const error = await failure();
+      expect(error).toBeInstanceOf(BundleError);
+      expect(error.message).toContain(at);
+      expect(error.message).not.toContain(SECRET);
+      expect([...error.message].every((c) => c >= ' ' && c <= '~')).toBe(true);
+    });
+
     it('names the field of a wrong type, not its value', () => {
       expect(() => parseBundleText('x.json', JSON.stringify({ InstanceId: VM, Status: [SECRET] }), InvocationSchema)).toThrow(/^x\.json: Status: Invalid input: expected string, received array$/);
     });
@@ -272,6 +339,17 @@ describe('the local bundle reader', () => {
       const at = join(root, 'invocations', `${VM}.json`);
       await writeFile(at, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'ok' }))]));
       expect((await new LocalBundle(root).readBundle()).invocations[VM]?.StandardOutputContent).toBe('ok');
+    });
+
+    it('skips a byte-order mark on the files read by their fixed name', async () => {
+      for (const name of ['manifest.json', 'inventory.json', 'cluster/workloadentries.json']) {
+        const at = join(root, name);
+        await writeFile(at, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), await readFile(at)]));
+      }
+      const read = await new LocalBundle(root).readBundle();
+      expect(read.manifest.bundleVersion).toBe(1);
+      expect(read.inventory.InstanceInformationList).toHaveLength(2);
+      expect(read.cluster?.workloadEntries?.items).toBeDefined();
     });
 
     it('reads bytes that are not UTF-8 as U+FFFD, in that string only', async () => {

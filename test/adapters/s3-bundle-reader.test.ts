@@ -134,6 +134,25 @@ describe('the S3 bundle reader against s3rver', () => {
     expect(error.message).toBe(`${url('s3r-json', `invocations/${VM}.json`)}: is not valid JSON (unexpected character at line 2, column 2)`);
   });
 
+  it('reads bytes that are not UTF-8 as U+FFFD, in that string only', async () => {
+    const [head, tail] = [`{"InstanceId": "${VM}", "Status": "Success", "StandardOutputContent": "a`, 'b"}'];
+    const read = await (await run('s3r-utf8', { [`invocations/${VM}.json`]: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xc3]), Buffer.from(tail)]) })).evidence.readBundle();
+    expect(read.invocations[VM]?.StandardOutputContent).toBe('a\ufffd\ufffdb');
+  });
+
+  it("names a field of the wrong type, never the object's own keys or values", async () => {
+    const body = JSON.stringify({ InstanceId: VM, Status: 'Success', ResponseCode: SECRET, [`${SECRET}\u001b[2J`]: 1 });
+    const error = await failure(await run('s3r-schema', { [`invocations/${VM}.json`]: body }));
+    expect(error.message).toBe(`${url('s3r-schema', `invocations/${VM}.json`)}: ResponseCode: Invalid input: expected number, received string`);
+  });
+
+  it('names an invocation holding another InstanceId, without repeating the one it holds', async () => {
+    const error = await failure(await run('s3r-other-id', { [`invocations/${VM}.json`]: JSON.stringify({ InstanceId: `\u001b]0;${SECRET}\u0007`, Status: 'Success' }) }));
+    expect(error.message).toContain(url('s3r-other-id', `invocations/${VM}.json`));
+    expect(error.message).not.toContain(SECRET);
+    expect([...error.message].every((c) => c >= ' ' && c <= '~')).toBe(true);
+  });
+
   it('skips a byte-order mark', async () => {
     const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'bom' }))]);
     const read = await (await run('s3r-bom', { [`invocations/${VM}.json`]: body })).evidence.readBundle();

@@ -8,9 +8,16 @@ export function sanitizeForTerminal(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '\uFFFD');
 }
 
-/** Escapes text for HTML element content and quoted attribute values. */
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * Escapes text for HTML element content and quoted attribute values. Characters the HTML standard makes a
+ * parse error wherever they appear (controls other than whitespace, noncharacters) become U+FFFD: a VM
+ * that prints them gets a visible mark, not a page that is not well-formed.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[&<>"'\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\ufdd0-\ufdef\ufffe\uffff]/g, (c) => HTML_ESCAPES[c] ?? '\uFFFD');
 }
 
 /** Lays rows out in left-aligned columns separated by `gap` spaces (the last column is not padded). */
