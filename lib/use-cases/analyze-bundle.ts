@@ -1,5 +1,5 @@
 import { analyzeBundle, type AnalyzeOptions } from '../core/analyze.ts';
-import { renderReportArtifacts } from '../core/render/artifacts.ts';
+import { renderContextOf, renderReportArtifacts, type ReportFormat } from '../core/render/artifacts.ts';
 import type { Report } from '../core/report.ts';
 import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
 
@@ -10,13 +10,19 @@ export interface AnalyzeResult {
 }
 
 /**
- * Analyzes a stored evidence bundle and writes its reports. Reading fails before anything is written,
- * so a malformed bundle never leaves a partial report behind.
+ * Analyzes a stored evidence bundle and writes its reports: report.json always, and the renderings in
+ * `formats` (default: all). Reading fails before anything is written, so a malformed bundle never leaves a
+ * partial report behind.
  */
-export async function analyzeStoredBundle(reader: EvidenceReader, writer: ArtifactWriter, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzeStoredBundle(
+  reader: EvidenceReader,
+  writer: ArtifactWriter,
+  options: AnalyzeOptions = {},
+  formats?: readonly ReportFormat[],
+): Promise<AnalyzeResult> {
   const bundle = await reader.readBundle();
   const report = analyzeBundle(bundle, options);
-  const artifacts = renderReportArtifacts(report);
+  const artifacts = renderReportArtifacts(report, { ...(formats ? { formats } : {}), context: renderContextOf(bundle.manifest) });
   const written: string[] = [];
   for (const artifact of artifacts) written.push(await writer.writeArtifact(artifact));
   return { report, written };
