@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { judgeReport, type CiGate } from '../lib/core/ci-gate.ts';
+import { REPORT_FORMATS, type ReportFormat } from '../lib/core/render/artifacts.ts';
 import { SEVERITIES, type Report, type Severity } from '../lib/core/report.ts';
 import { reportJsonText } from '../lib/core/report-json.ts';
 
@@ -49,6 +50,25 @@ export function gateExit(report: Report, gate: CiGate, io: CliIo): number {
   if (!verdict.failed) return EXIT_OK;
   io.stderr(`fleet-audit: ${verdict.reason}\n`);
   return EXIT_FAILED_CONTROLS;
+}
+
+/**
+ * The `--format` option of the commands that write a report: which files, as a comma-separated list.
+ * report.json is written whatever is asked, since every other file is made from it.
+ */
+export function reportFormatsOption(): Option {
+  return new Option(
+    '--format <formats>',
+    `report files to write, comma-separated: ${REPORT_FORMATS.join(', ')} (default: all); report.json is always written, as the source of truth the others are made from`,
+  ).argParser((value: string): ReportFormat[] => {
+    const asked = value.split(',').map((f) => f.trim().toLowerCase());
+    const unknown = asked.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
+    if (asked.every((f) => f === '') || unknown.length > 0) {
+      const what = unknown.filter((f) => f !== '').map((f) => JSON.stringify(f)).join(', ');
+      throw new InvalidArgumentError(`${what ? `${what}: ` : ''}expected a comma-separated list of ${REPORT_FORMATS.join(', ')}`);
+    }
+    return REPORT_FORMATS.filter((f) => asked.includes(f));
+  });
 }
 
 /** `-o json`: print the command's result as JSON (the report's own schema, or the command's documented one). */

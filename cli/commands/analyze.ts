@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { LocalArtifactWriter, LocalBundle } from '../../lib/adapters/local-audit-store.ts';
+import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import type { Artifact, ArtifactWriter } from '../../lib/ports/audit-store.ts';
-import { failOnOption, failOnUnknownOption, gateExit, outputOption, reportJson, type CommandContext } from '../context.ts';
+import { failOnOption, failOnUnknownOption, gateExit, outputOption, reportFormatsOption, reportJson, type CommandContext } from '../context.ts';
 import { readWaiversFile } from '../waivers-file.ts';
 
 /** `fleet-audit analyze <bundle-dir>`: rebuild the reports from stored evidence alone. */
@@ -14,14 +15,15 @@ export function registerAnalyzeCommand(program: Command, { io, setExitCode }: Co
     .description('Analyze a stored evidence bundle again and write its reports')
     .argument('<bundle-dir>', 'the evidence bundle directory (…/<run>/evidence)')
     .option('--out <dir>', 'where to write the reports; - prints report.json on standard output and writes nothing', '.')
+    .addOption(reportFormatsOption())
     .option('--waivers <file>', 'accepted FAILs, reported WAIVED until they expire (YAML or JSON: waivers: [...])')
     .addOption(failOnOption())
     .addOption(failOnUnknownOption())
     .addOption(outputOption())
-    .action(async (bundleDir: string, opts: { out: string; waivers?: string; failOn?: Severity; failOnUnknown?: boolean; output?: 'json' }) => {
+    .action(async (bundleDir: string, opts: { out: string; format?: ReportFormat[]; waivers?: string; failOn?: Severity; failOnUnknown?: boolean; output?: 'json' }) => {
       const waivers = opts.waivers ? await readWaiversFile(opts.waivers, io.clock()) : [];
       const toStdout = opts.out === '-';
-      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), toStdout ? DISCARD : new LocalArtifactWriter(opts.out), { waivers });
+      const result = await analyzeStoredBundle(new LocalBundle(bundleDir), toStdout ? DISCARD : new LocalArtifactWriter(opts.out), { waivers }, opts.format);
       if (toStdout || opts.output === 'json') {
         io.stdout(reportJson(result.report));
       } else {

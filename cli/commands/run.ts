@@ -12,6 +12,7 @@ import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import { SsmCompliancePublisher } from '../../lib/adapters/ssm-compliance-publisher.ts';
 import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { AnalyzeOptions } from '../../lib/core/analyze.ts';
+import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
@@ -22,7 +23,7 @@ import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
 import { publishCompliance, type PublishComplianceResult } from '../../lib/use-cases/publish-compliance.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
-import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
+import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportFormatsOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
 type RunSource = (typeof RUN_SOURCES)[number];
@@ -34,6 +35,7 @@ interface RunOptions {
   vms: number;
   seed: number;
   out: string;
+  format?: ReportFormat[];
   runId?: string;
   failOn?: Severity;
   failOnUnknown?: boolean;
@@ -70,6 +72,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--seed <s>', 'seed of the simulated fleet', nonNegativeInt, DEFAULT_SIM_SEED)
     .option('--out <dir>', 'the local audit store; - prints report.json on standard output and keeps nothing', 'audit-store')
     .option('--run-id <id>', 'the run id (default: the start time and a random suffix)')
+    .addOption(reportFormatsOption())
     .addOption(failOnOption())
     .addOption(failOnUnknownOption())
     .addOption(outputOption())
@@ -95,6 +98,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
       const startedAt = io.clock();
       // Read before anything runs: a malformed waivers file stops the audit before it starts.
       const analyze = { waivers: opts.waivers ? await readWaiversFile(opts.waivers, startedAt) : [] };
+      const formats = opts.format ? { formats: opts.format } : {};
       const runId = opts.runId ?? `${startedAt.toISOString().replace(/[-:]|\.\d{3}/g, '')}-${opts.source}-${randomBytes(2).toString('hex')}`;
       // `--out -`: the run goes through a store of its own that is removed once the report is printed.
       const toStdout = opts.out === '-';
@@ -108,11 +112,11 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
           const fleet = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: startedAt });
           result = await runAudit(
             { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock: io.clock },
-            { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } }, analyze },
+            { runId, source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed } }, analyze, ...formats },
           );
         } else {
           const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
-          const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze });
+          const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze, ...formats });
           ({ result, apiCalls, compliance } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
         }
         if (toStdout || opts.output === 'json') {
@@ -161,6 +165,8 @@ export interface AwsAuditDeps {
   toolVersion: string;
   io: CliIo;
   analyze?: AnalyzeOptions;
+  /** The report files to write besides report.json (default: all). */
+  formats?: readonly ReportFormat[];
 }
 
 export interface AwsAuditResult {
@@ -238,6 +244,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
         toolVersion: deps.toolVersion,
         targets: { region, ...(settings.targets as object) },
         ...(deps.analyze ? { analyze: deps.analyze } : {}),
+        ...(deps.formats ? { formats: deps.formats } : {}),
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       },
     );

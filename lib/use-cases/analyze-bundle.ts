@@ -1,6 +1,6 @@
 import { analyzeCollected, type AnalyzeOptions } from '../core/analyze.ts';
 import { collectVm } from '../core/collected-vm.ts';
-import { renderReportArtifacts } from '../core/render/artifacts.ts';
+import { renderContextOf, renderReportArtifacts, type ReportFormat } from '../core/render/artifacts.ts';
 import type { Report } from '../core/report.ts';
 import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
 
@@ -11,14 +11,20 @@ export interface AnalyzeResult {
 }
 
 /**
- * Analyzes a stored evidence bundle and writes its reports. Each VM's output is parsed as it is read and
- * dropped, so memory grows with the fleet's snapshots, not its outputs. Reading fails before anything is
- * written, so a malformed bundle never leaves a partial report behind.
+ * Analyzes a stored evidence bundle and writes its reports: report.json always, and the renderings in
+ * `formats` (default: all). Each VM's output is parsed as it is read and dropped, so memory grows with the
+ * fleet's snapshots, not its outputs. Reading fails before anything is written, so a malformed bundle
+ * never leaves a partial report behind.
  */
-export async function analyzeStoredBundle(reader: EvidenceReader, writer: ArtifactWriter, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzeStoredBundle(
+  reader: EvidenceReader,
+  writer: ArtifactWriter,
+  options: AnalyzeOptions = {},
+  formats?: readonly ReportFormat[],
+): Promise<AnalyzeResult> {
   const { invocations, ...bundle } = await reader.readDigested(collectVm);
   const report = analyzeCollected({ ...bundle, vms: invocations }, options);
-  const artifacts = renderReportArtifacts(report);
+  const artifacts = renderReportArtifacts(report, { ...(formats ? { formats } : {}), context: renderContextOf(bundle.manifest) });
   const written: string[] = [];
   for (const artifact of artifacts) written.push(await writer.writeArtifact(artifact));
   return { report, written };

@@ -1,4 +1,5 @@
 import type { AnalyzeOptions } from '../core/analyze.ts';
+import type { ReportFormat } from '../core/render/artifacts.ts';
 import { BUNDLE_VERSION, type BundleSource, type Manifest } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { AuditStore, EvidenceWriter } from '../ports/audit-store.ts';
@@ -21,6 +22,8 @@ export interface RunAuditRequest {
   toolVersion: string;
   targets?: unknown;
   analyze?: AnalyzeOptions;
+  /** The report files to write besides report.json (default: all). */
+  formats?: readonly ReportFormat[];
   /** Called as VMs report in, for a progress display. */
   onProgress?: (event: { done: number; total: number }) => void;
 }
@@ -53,7 +56,7 @@ export async function runAudit(deps: RunAuditDeps, request: RunAuditRequest): Pr
 
   await finishEvidence(run.evidence, deps.mesh, manifest, namespaces, deps.clock, () => (deps.apiCalls ? { apiCalls: deps.apiCalls() } : {}));
 
-  const result = await analyzeStoredBundle(run.evidence, run.reports, request.analyze);
+  const result = await analyzeStoredBundle(run.evidence, run.reports, request.analyze, request.formats);
   return { ...result, location: run.location };
 }
 

@@ -174,3 +174,49 @@ describe('fleet-audit for CI and people', () => {
     ]);
   });
 });
+
+describe('--format', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fleet-audit-format-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const reportFiles = (at: string): string[] => readdirSync(at).filter((f) => f.startsWith('report.')).sort();
+
+  it('run writes every report file by default, and only report.json and the ones asked for with --format', async () => {
+    expect((await cli(['run', '--out', join(dir, 'store'), '--run-id', 'all', '--vms', '3'])).code).toBe(0);
+    expect(reportFiles(join(dir, 'store', 'all'))).toEqual(['report.csv', 'report.html', 'report.json', 'report.junit.xml', 'report.ocsf.json']);
+    const some = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'some', '--vms', '3', '--format', 'JUnit, csv']);
+    expect(some.code).toBe(0);
+    expect(reportFiles(join(dir, 'store', 'some'))).toEqual(['report.csv', 'report.json', 'report.junit.xml']);
+    expect(some.stdout).toContain(`Reports:  ${join(dir, 'store', 'some', 'report.json')}\n          ${join(dir, 'store', 'some', 'report.csv')}\n`);
+  });
+
+  it('analyze writes report.json even when it is not asked for', async () => {
+    const out = join(dir, 'ocsf-only');
+    expect((await cli(['analyze', join(dir, 'store', 'all', 'evidence'), '--out', out, '--format', 'ocsf'])).code).toBe(0);
+    expect(reportFiles(out)).toEqual(['report.json', 'report.ocsf.json']);
+    expect(readFileSync(join(out, 'report.ocsf.json'), 'utf8')).toBe(readFileSync(join(dir, 'store', 'all', 'report.ocsf.json'), 'utf8'));
+  });
+
+  it.each([
+    ['an unknown format', 'json,pdf', `'json,pdf' is invalid. "pdf": expected a comma-separated list of json, html, csv, junit, ocsf`],
+    ['an empty list', ',', `',' is invalid. expected a comma-separated list of json, html, csv, junit, ocsf`],
+  ])('refuses %s with a one-line usage error, before anything runs', async (_what, value, message) => {
+    for (const args of [['run', '--out', join(dir, 'bad-store'), '--vms', '3'], ['analyze', join(dir, 'store', 'all', 'evidence'), '--out', join(dir, 'bad-out')]]) {
+      const bad = await cli([...args, '--format', value]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim().split('\n')).toEqual([`error: option '--format <formats>' argument ${message}`, '(add --help for usage)']);
+    }
+    expect(existsSync(join(dir, 'bad-store'))).toBe(false);
+    expect(existsSync(join(dir, 'bad-out'))).toBe(false);
+  });
+
+  it('says in --help that report.json is always written', async () => {
+    for (const command of ['run', 'analyze']) {
+      const help = await cli([command, '--help']);
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain('--format <formats> report files to write, comma-separated: json, html, csv, junit, ocsf (default: all); report.json is always written, as the source of truth the others are made from');
+    }
+  });
+});

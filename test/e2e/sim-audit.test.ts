@@ -117,8 +117,8 @@ describe('an audit of the simulated fleet', () => {
     expect(result.report.findings.find((f) => f.control === 'FLEET-01')?.status).toBe('PASS');
   });
 
-  it('writes report.json and report.html next to the evidence bundle', () => {
-    expect(result.written.map((p) => p.slice(dir.length))).toEqual(['/store/e2e/report.json', '/store/e2e/report.html']);
+  it('writes every report file next to the evidence bundle', () => {
+    expect(result.written.map((p) => p.slice(dir.length))).toEqual(['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `/store/e2e/report.${f}`));
     const stored = JSON.parse(readFileSync(join(dir, 'store', 'e2e', 'report.json'), 'utf8')) as Report;
     expect(stored).toEqual(result.report);
   });
@@ -132,7 +132,9 @@ describe('an audit of the simulated fleet', () => {
   it('gives the same report when the stored bundle is analyzed again', async () => {
     const replay = await analyzeStoredBundle(new LocalBundle(join(dir, 'store', 'e2e', 'evidence')), new LocalArtifactWriter(join(dir, 'replay')));
     expect(replay.report).toEqual(result.report);
-    expect(readFileSync(join(dir, 'replay', 'report.html'), 'utf8')).toBe(readFileSync(join(dir, 'store', 'e2e', 'report.html'), 'utf8'));
+    for (const file of ['report.html', 'report.csv', 'report.junit.xml', 'report.ocsf.json']) {
+      expect(readFileSync(join(dir, 'replay', file), 'utf8'), file).toBe(readFileSync(join(dir, 'store', 'e2e', file), 'utf8'));
+    }
   });
 });
 

@@ -120,7 +120,7 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
 
     const done = await finalizeUntilDone(d, 'event-run');
     expect(done.summary.vms).toBe(otherIds.length);
-    expect(done.written).toEqual([`s3://${sim.bucket}/runs/event-run/report.json`, `s3://${sim.bucket}/runs/event-run/report.html`]);
+    expect(done.written).toEqual(['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `s3://${sim.bucket}/runs/event-run/report.${f}`));
     const run = await registry.get('event-run');
     expect(run).toMatchObject({ status: 'DONE', collectedCount: otherIds.length, summary: done.summary, attempts: 1 });
     // Finalizing again, as a late event would, changes nothing.

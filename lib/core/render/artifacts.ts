@@ -1,6 +1,11 @@
 import { reportJsonText } from '../report-json.ts';
+import { z } from 'zod';
+import type { Manifest } from '../evidence-bundle.ts';
 import type { Report } from '../report.ts';
 import { renderHtmlReport } from './html-report.ts';
+import { renderReportCsv } from './report-csv.ts';
+import { renderReportJunit } from './report-junit.ts';
+import { renderReportOcsf, type OcsfContext } from './report-ocsf.ts';
 
 export interface RenderedArtifact {
   name: string;
@@ -8,10 +13,53 @@ export interface RenderedArtifact {
   body: string;
 }
 
-/** Renders the report's files: report.json (the source of truth) and report.html. */
-export function renderReportArtifacts(report: Report): RenderedArtifact[] {
-  return [
-    { name: 'report.json', contentType: 'application/json', body: reportJsonText(report) },
-    { name: 'report.html', contentType: 'text/html; charset=utf-8', body: renderHtmlReport(report) },
-  ];
+/** The report files, by the name `--format` and the API's `?format=` give them; json is the source of truth. */
+export const REPORT_FORMATS = ['json', 'html', 'csv', 'junit', 'ocsf'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** What some renderings name beyond the report itself (see renderContextOf). */
+export type RenderContext = OcsfContext;
+
+const ARTIFACTS: Record<ReportFormat, { name: string; contentType: string; render: (report: Report, context: RenderContext) => string }> = {
+  json: { name: 'report.json', contentType: 'application/json', render: reportJsonText },
+  html: { name: 'report.html', contentType: 'text/html; charset=utf-8', render: renderHtmlReport },
+  csv: { name: 'report.csv', contentType: 'text/csv; charset=utf-8', render: renderReportCsv },
+  junit: { name: 'report.junit.xml', contentType: 'application/xml; charset=utf-8', render: renderReportJunit },
+  ocsf: { name: 'report.ocsf.json', contentType: 'application/json; charset=utf-8', render: renderReportOcsf },
+};
+
+/** The file a format is written to. */
+export function reportFileOf(format: ReportFormat): string {
+  return ARTIFACTS[format].name;
+}
+
+export interface RenderRequest {
+  /** The renderings wanted (default: all). report.json is rendered whatever is asked: every other file is made from it. */
+  formats?: readonly ReportFormat[];
+  context?: RenderContext;
+}
+
+/** Renders the report's files, report.json first, the others in REPORT_FORMATS order. */
+export function renderReportArtifacts(report: Report, { formats = REPORT_FORMATS, context = {} }: RenderRequest = {}): RenderedArtifact[] {
+  const wanted = new Set<ReportFormat>(['json', ...formats]);
+  return REPORT_FORMATS.filter((format) => wanted.has(format)).map((format) => {
+    const { name, contentType, render } = ARTIFACTS[format];
+    return { name, contentType, body: render(report, context) };
+  });
+}
+
+// The manifest's `targets` is free-form (each source records its own); only a region of AWS's form is taken.
+const TargetsWithRegionSchema = z.looseObject({ region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/) });
+
+/**
+ * What the bundle's manifest says that renderings name: the version of the tool that collected it and the
+ * AWS region audited. Both come from the bundle, not from the machine that renders, so the same bundle
+ * always gives the same files.
+ */
+export function renderContextOf(manifest: Manifest): RenderContext {
+  const targets = TargetsWithRegionSchema.safeParse(manifest.targets);
+  return {
+    ...(manifest.toolVersion === undefined ? {} : { toolVersion: manifest.toolVersion }),
+    ...(targets.success ? { region: targets.data.region } : {}),
+  };
 }

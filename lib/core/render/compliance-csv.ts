@@ -1,4 +1,5 @@
 import type { ComplianceReport } from '../compliance/compliance-report.ts';
+import { csvText } from './csv.ts';
 
 /**
  * Compliance over time as CSV (RFC 4180): one row per control and day, the numbers an auditor charts.
@@ -11,11 +12,5 @@ export function renderComplianceCsv(compliance: ComplianceReport): string {
       rows.push([c.control, c.severity, c.title, d.date, String(d.runs), String(d.pass), String(d.fail), String(d.error), String(d.waived), d.compliantShare === null ? '' : String(d.compliantShare), c.trend]);
     }
   }
-  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
-/** One RFC 4180 cell; text a spreadsheet would evaluate (= + - @, tab, CR) is prefixed with a quote. */
-export function csvCell(value: string): string {
-  const neutral = /^[=+\-@\t\r]/.test(value) && !/^-?\d+(\.\d+)?(e-?\d+)?$/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(neutral) ? `"${neutral.replaceAll('"', '""')}"` : neutral;
+  return csvText(rows);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeCompliance, parsePeriod } from '../../../lib/core/compliance/compliance-report.ts';
-import { csvCell, renderComplianceCsv } from '../../../lib/core/render/compliance-csv.ts';
+import { renderComplianceCsv } from '../../../lib/core/render/compliance-csv.ts';
+import { csvCell } from '../../../lib/core/render/csv.ts';
 import { renderComplianceHtml } from '../../../lib/core/render/compliance-html.ts';
 import { renderComplianceSummary } from '../../../lib/core/render/compliance-terminal.ts';
 import { sampleDigests } from '../../support/compliance-history.ts';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../../lib/core/render/html-report.ts';
+import { HOSTILE_TEXT, hostileReport } from '../../support/hostile-report.ts';
 import { sampleReport } from '../../support/sample-report.ts';
 
 // Debian's chromium, installed by .ci/run; the flags keep it off the network this machine does not have.
@@ -45,6 +46,30 @@ describe('report.html in headless Chromium', () => {
     expect(dialogs).toEqual([]);
     expect(requests).toEqual([`file://${file}`]);
     await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('shows markup a VM sent as text: no element, no handler and no request comes of it', async () => {
+    const file = join(dir, 'hostile.html');
+    writeFileSync(file, renderHtmlReport(hostileReport()));
+    const page = await browser.newPage();
+    const dialogs: string[] = [];
+    const requests: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`file://${file}`);
+    await page.waitForLoadState('load');
+
+    expect(await page.locator('script, img, iframe, object, embed').count()).toBe(0);
+    expect(await page.locator('[onerror], [onload], [onclick]').count()).toBe(0);
+    // The hostile message and hostname are on the page, as the characters the VM sent.
+    expect(await page.getByText('"><img src=x onerror=alert(1)>', { exact: false }).count()).toBeGreaterThan(0);
+    expect(await page.getByText(HOSTILE_TEXT.formula, { exact: false }).count()).toBeGreaterThan(0);
+    expect(dialogs).toEqual([]);
+    expect(requests).toEqual([`file://${file}`]);
     await page.close();
   });
 });
