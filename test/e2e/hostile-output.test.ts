@@ -308,7 +308,7 @@ const CASES: HostileCase[] = [
 describe('the baseline: the simulated fleet with nothing hostile', () => {
   it('is read back from disk and every VM is COMPLIANT', () => {
     expect(baseline.report.vms.map((vm) => vm.status)).toEqual(fleet.vms.map(() => 'COMPLIANT'));
-    expect([...baseline.files.keys()].sort()).toEqual(['report.html', 'report.json']);
+    expect([...baseline.files.keys()].sort()).toEqual(['report.csv', 'report.html', 'report.json', 'report.junit.xml', 'report.ocsf.json']);
   });
 
   it('renders well-formed files (the checks below can pass)', () => {
