@@ -7,7 +7,8 @@ import { isTerminalInvocationStatus } from './invocation-records.ts';
  *
  *   none < placeholder < in progress < terminal
  *
- * - placeholder: made up at finalization for a VM no command listed an invocation for (no CommandId);
+ * - placeholder: made up at finalization for a VM no command listed an invocation for (no CommandId, or
+ *   FleetAuditPlaceholder `never-listed`);
  * - in progress: an invocation SSM listed but had not ended (Pending, InProgress, Delayed…);
  * - terminal: an invocation that ended (SSM's terminal statuses and details), or a node that could not be
  *   sent to (Failed/Undeliverable): nothing SSM says later changes it.
@@ -19,8 +20,10 @@ export const RECORD_FINALITY = { none: 0, placeholder: 1, inProgress: 2, termina
 export type RecordFinality = (typeof RECORD_FINALITY)[keyof typeof RECORD_FINALITY];
 
 /** The finality of a record; `undefined` (nothing stored) is none. */
-export function recordFinality(invocation: (Pick<Invocation, 'Status' | 'StatusDetails'> & { CommandId?: unknown }) | undefined): RecordFinality {
+export function recordFinality(invocation: (Pick<Invocation, 'Status' | 'StatusDetails' | 'FleetAuditPlaceholder'> & { CommandId?: unknown }) | undefined): RecordFinality {
   if (invocation === undefined) return RECORD_FINALITY.none;
+  // Made up for a VM no command listed an invocation for, even when it names the one command sent.
+  if (invocation.FleetAuditPlaceholder === 'never-listed') return RECORD_FINALITY.placeholder;
   if (isTerminalInvocationStatus(invocation.Status, invocation.StatusDetails)) return RECORD_FINALITY.terminal;
   const commandId = invocation.CommandId;
   return typeof commandId === 'string' && commandId !== '' ? RECORD_FINALITY.inProgress : RECORD_FINALITY.placeholder;

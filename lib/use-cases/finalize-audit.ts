@@ -7,6 +7,7 @@ import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegi
 import { analyzeStoredBundle } from './analyze-bundle.ts';
 import { BoundedWrites } from './bounded-writes.ts';
 import { finishEvidence } from './run-audit.ts';
+import { missingInvocationRecords } from '../core/invocation-records.ts';
 
 export interface FinalizeAuditDeps {
   registry: RunRegistry;
@@ -113,10 +114,15 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     const targeted = inventory.InstanceInformationList.map((i) => i.InstanceId);
     const open = targeted.filter((id) => !pass.terminal.has(id));
     const openIds = new Set(open);
-    const pending = pendingRecords({ ...pass.outcome, pending: pass.outcome.pending.filter((p) => openIds.has(p.instanceId)) });
-    const pendingIds = new Set(pending.map((r) => r.InstanceId));
-    // One record per VM: the first pending invocation listed (a VM in two commands is listed twice).
-    const fences = [...new Map([...pending, ...missingRecords(open.filter((id) => !pendingIds.has(id)), run.commandIds)].map((r) => [r.InstanceId, r])).values()].map((r) => numbered(r, claim.claim));
+    // One record per VM still open (the rule the CLI's collector follows too): the first pending invocation
+    // listed (a VM in two commands is listed twice), else a placeholder naming the run's commands.
+    const fences = missingInvocationRecords({
+      targeted: open,
+      recorded: new Set(),
+      pending: pass.outcome.pending.filter((p) => openIds.has(p.instanceId)),
+      commands: run.commandIds.map((commandId) => ({ commandId, ended: false })),
+      moment: 'finalized',
+    }).map((r) => numbered(r, claim.claim));
     if (fences.length > 0) {
       // Named as provisional before they are written, so that collectors never take them for terminal ones.
       await storage.writeProvisional(new Set([...pass.provisional, ...openIds]));
@@ -247,29 +253,3 @@ export function summaryOf(report: Report): RunSummary {
   return { vms, compliant, nonCompliant, unknown, failing: { ...bySeverity } };
 }
 
-/** Invocations still running when the run was finalized, recorded as they stood. */
-function pendingRecords(outcome: CollectOutcome): Invocation[] {
-  return outcome.pending.map((p) => ({
-    InstanceId: p.instanceId,
-    CommandId: p.commandId,
-    Status: p.status,
-    StatusDetails: p.statusDetails ?? p.status,
-    ResponseCode: -1,
-    StandardOutputContent: '',
-    StandardErrorContent: `the audit was finalized while this invocation was ${p.statusDetails ?? p.status}; SSM may still complete it`,
-  }));
-}
-
-/** VMs of the inventory for which no command of the run listed an invocation. */
-function missingRecords(instanceIds: string[], commandIds: string[]): Invocation[] {
-  const commands =
-    commandIds.length === 0 ? 'no command was sent' : commandIds.length <= 3 ? `command${commandIds.length === 1 ? '' : 's'} ${commandIds.join(', ')}` : `any of the run's ${commandIds.length} commands`;
-  return instanceIds.map((instanceId) => ({
-    InstanceId: instanceId,
-    Status: 'Pending',
-    StatusDetails: 'Pending',
-    ResponseCode: -1,
-    StandardOutputContent: '',
-    StandardErrorContent: `the audit was finalized before an invocation was listed for this node (${commands})`,
-  }));
-}
