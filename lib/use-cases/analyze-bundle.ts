@@ -1,6 +1,6 @@
 import { analyzeCollected, type AnalyzeOptions } from '../core/analyze.ts';
 import { collectVm } from '../core/collected-vm.ts';
-import { renderContextOf, renderReportArtifacts, type ReportFormat } from '../core/render/artifacts.ts';
+import { renderContextOf, renderEach, type ReportFormat } from '../core/render/artifacts.ts';
 import type { Report } from '../core/report.ts';
 import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
 
@@ -24,8 +24,8 @@ export async function analyzeStoredBundle(
 ): Promise<AnalyzeResult> {
   const { invocations, ...bundle } = await reader.readDigested(collectVm);
   const report = analyzeCollected({ ...bundle, vms: invocations }, options);
-  const artifacts = renderReportArtifacts(report, { ...(formats ? { formats } : {}), context: renderContextOf(bundle.manifest) });
   const written: string[] = [];
-  for (const artifact of artifacts) written.push(await writer.writeArtifact(artifact));
+  // Each file is written before the next is rendered: only one of them is held at a time.
+  for (const artifact of renderEach(report, { ...(formats ? { formats } : {}), context: renderContextOf(bundle.manifest) })) written.push(await writer.writeArtifact(artifact));
   return { report, written };
 }

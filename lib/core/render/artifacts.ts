@@ -40,12 +40,21 @@ export interface RenderRequest {
 }
 
 /** Renders the report's files, report.json first, the others in REPORT_FORMATS order. */
-export function renderReportArtifacts(report: Report, { formats = REPORT_FORMATS, context = {} }: RenderRequest = {}): RenderedArtifact[] {
+export function renderReportArtifacts(report: Report, request: RenderRequest = {}): RenderedArtifact[] {
+  return [...renderEach(report, request)];
+}
+
+/**
+ * The report's files one at a time, in the order of renderReportArtifacts. At 10,000 VMs each file is tens
+ * to hundreds of megabytes: a caller that writes each before asking for the next holds one at a time.
+ */
+export function* renderEach(report: Report, { formats = REPORT_FORMATS, context = {} }: RenderRequest = {}): Generator<RenderedArtifact> {
   const wanted = new Set<ReportFormat>(['json', ...formats]);
-  return REPORT_FORMATS.filter((format) => wanted.has(format)).map((format) => {
+  for (const format of REPORT_FORMATS) {
+    if (!wanted.has(format)) continue;
     const { name, contentType, render } = ARTIFACTS[format];
-    return { name, contentType, body: render(report, context) };
-  });
+    yield { name, contentType, body: render(report, context) };
+  }
 }
 
 // The manifest's `targets` is free-form (each source records its own); only a region of AWS's form is taken.
