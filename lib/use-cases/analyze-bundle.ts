@@ -1,6 +1,7 @@
 import { analyzeCollected, type AnalyzeOptions } from '../core/analyze.ts';
 import { collectVm } from '../core/collected-vm.ts';
 import { renderContextOf, renderEach, type ReportFormat } from '../core/render/artifacts.ts';
+import type { Manifest } from '../core/evidence-bundle.ts';
 import type { Report } from '../core/report.ts';
 import type { ArtifactWriter, EvidenceReader } from '../ports/audit-store.ts';
 
@@ -22,10 +23,15 @@ export async function analyzeStoredBundle(
   options: AnalyzeOptions = {},
   formats?: readonly ReportFormat[],
 ): Promise<AnalyzeResult> {
-  const { invocations, ...bundle } = await reader.readDigested(collectVm);
-  const report = analyzeCollected({ ...bundle, vms: invocations }, options);
+  const { report, manifest } = await readAndAnalyze(reader, options);
   const written: string[] = [];
   // Each file is written before the next is rendered: only one of them is held at a time.
-  for (const artifact of renderEach(report, { ...(formats ? { formats } : {}), context: renderContextOf(bundle.manifest) })) written.push(await writer.writeArtifact(artifact));
+  for (const artifact of renderEach(report, { ...(formats ? { formats } : {}), context: renderContextOf(manifest) })) written.push(await writer.writeArtifact(artifact));
   return { report, written };
+}
+
+/** Reads and analyzes; the snapshots are unreachable once it returns, so rendering does not hold them too. */
+async function readAndAnalyze(reader: EvidenceReader, options: AnalyzeOptions): Promise<{ report: Report; manifest: Manifest }> {
+  const { invocations, ...bundle } = await reader.readDigested(collectVm);
+  return { report: analyzeCollected({ ...bundle, vms: invocations }, options), manifest: bundle.manifest };
 }
