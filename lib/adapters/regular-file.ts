@@ -1,5 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { codeOf, readAtMost } from './safe-read.ts';
 
 /** A stored file could not be read as a regular file within its size limit; the message names it. */
 export class RegularFileError extends Error {
@@ -38,7 +39,7 @@ export async function readRegularFile(path: string, limit: number): Promise<stri
     refuseUnlessRegular(path, opened);
     if (opened.dev !== before.dev || opened.ino !== before.ino) throw new RegularFileError(`${path}: was replaced while it was read`);
     if (opened.size > limit) throw tooLarge(path, opened.size, limit);
-    return (await readAtMost(handle, path, opened.size, limit)).replace(/^\uFEFF/, '');
+    return (await readAtMost(handle, opened.size, limit, (size) => tooLarge(path, size, limit))).replace(/^\uFEFF/, '');
   } finally {
     await handle.close();
   }
@@ -64,29 +65,4 @@ function refuseUnlessRegular(path: string, found: Stats): void {
 
 function tooLarge(path: string, size: number, limit: number): RegularFileError {
   return new RegularFileError(`${path}: holds ${size} bytes, more than the ${limit} it may`);
-}
-
-/** Reads from the start until the end of the file or `limit` + 1 bytes, whichever comes first. */
-async function readAtMost(handle: FileHandle, path: string, expected: number, limit: number): Promise<string> {
-  let buffer = Buffer.allocUnsafe(Math.min(expected, limit) + 1);
-  let total = 0;
-  for (;;) {
-    if (total === buffer.length) {
-      if (total > limit) break;
-      // It grew since it was looked at: read on, but never past limit + 1.
-      const grown = Buffer.allocUnsafe(Math.min(limit + 1, Math.max(buffer.length * 2, 64 * 1024)));
-      buffer.copy(grown, 0, 0, total);
-      buffer = grown;
-    }
-    const { bytesRead } = await handle.read(buffer, total, buffer.length - total, total);
-    if (bytesRead === 0) break;
-    total += bytesRead;
-  }
-  if (total > limit) throw tooLarge(path, Math.max(total, (await handle.stat()).size), limit);
-  return buffer.toString('utf8', 0, total);
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'unknown error';
 }

@@ -98,7 +98,7 @@ export class ContainedDirectory {
       if (opened.dev !== before.dev || opened.ino !== before.ino) throw new BundleError(`${location}: was replaced while it was read`);
       await this.#refuseUnlessInside(handle, path, location);
       if (opened.size > limit) throw new BundleFileTooLargeError(location, opened.size, limit);
-      return await readAtMost(handle, opened.size, limit, location);
+      return await readAtMost(handle, opened.size, limit, (size) => new BundleFileTooLargeError(location, size, limit));
     } finally {
       await handle.close();
     }
@@ -163,8 +163,12 @@ function refuseUnlessRegular(location: string, found: Stats): void {
   if (!found.isFile()) throw notRegularFileError(location, kindOf(found));
 }
 
-/** Reads from the start of `handle` until its end or `limit` + 1 bytes, whichever comes first. */
-async function readAtMost(handle: FileHandle, expected: number, limit: number, location: string): Promise<string> {
+/**
+ * Reads from the start of `handle` (a regular file of `expected` bytes when it was looked at) until its end
+ * or `limit` + 1 bytes, whichever comes first; more than `limit` throws `tooLarge(size)`. Every bounded read
+ * of a local file goes through here.
+ */
+export async function readAtMost(handle: FileHandle, expected: number, limit: number, tooLarge: (size: number) => Error): Promise<string> {
   let buffer = Buffer.allocUnsafe(Math.min(expected, limit) + 1);
   let total = 0;
   for (;;) {
@@ -181,7 +185,7 @@ async function readAtMost(handle: FileHandle, expected: number, limit: number, l
     // A regular file reads short only at its end: no further call to learn that.
     if (bytesRead < wanted) break;
   }
-  if (total > limit) throw new BundleFileTooLargeError(location, Math.max(total, (await handle.stat()).size), limit);
+  if (total > limit) throw tooLarge(Math.max(total, (await handle.stat()).size));
   return buffer.toString('utf8', 0, total);
 }
 
@@ -192,7 +196,7 @@ function segmentsOf(path: string): string[] {
   return segments;
 }
 
-function codeOf(error: unknown): string {
+export function codeOf(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'unknown error';
 }
