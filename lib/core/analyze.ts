@@ -17,6 +17,7 @@ import {
   type VmSummary,
 } from './report.ts';
 import { applyWaivers, namespaceOfSubjectId, type Waiver } from './waivers.ts';
+import { appendTo } from './multimap.ts';
 
 export interface AnalyzeOptions {
   thresholds?: Partial<Thresholds>;
@@ -97,10 +98,7 @@ function tallyFindings(findings: readonly Finding[], controls: readonly Control[
     const counts = byControl.get(f.control);
     if (counts) counts[f.status]++;
     if (f.status === 'FAIL') failsBySeverity[f.severity]++;
-    if (f.subject.kind !== 'vm') continue;
-    const own = byVm.get(f.subject.id);
-    if (own) own.push(f);
-    else byVm.set(f.subject.id, [f]);
+    if (f.subject.kind === 'vm') appendTo(byVm, f.subject.id, f);
   }
   return { byControl, failsBySeverity, byVm };
 }

@@ -1,4 +1,5 @@
 import type { Finding, FindingStatus } from './report.ts';
+import { appendTo } from './multimap.ts';
 
 /**
  * How large findings may be in a report. A fleet's report keeps every finding, but its size must grow with
@@ -86,11 +87,7 @@ export function boundFindings(findings: Finding[]): Finding[] {
     const seen = (perSubject.get(key) ?? 0) + 1;
     perSubject.set(key, seen);
     if (seen < FINDINGS_PER_SUBJECT) out.push(f);
-    else {
-      const list = folded.get(key);
-      if (list) list.push(f);
-      else folded.set(key, [f]);
-    }
+    else appendTo(folded, key, f);
   }
   for (const rest of folded.values()) {
     if (rest.length === 1) {

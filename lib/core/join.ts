@@ -2,6 +2,7 @@ import type { CollectedVm } from './collected-vm.ts';
 import type { InstanceInformation, Invocation } from './evidence-bundle.ts';
 import type { MeshView, ProxyPresence, WorkloadEntry } from './mesh-view.ts';
 import type { VmSnapshot } from './vm-snapshot.ts';
+import { appendTo } from './multimap.ts';
 
 /** One audited VM with everything the audit knows of it, from both sides. */
 export interface VmRecord {
@@ -74,7 +75,8 @@ function addressKeyOf(record: VmRecord): string | undefined {
   return record.namespace && record.proxyIp ? joinKey(record.namespace, record.proxyIp, record.network) : undefined;
 }
 
-function joinKey(namespace: string, address: string, network: string): string {
+/** The key a VM and a WorkloadEntry are joined by: namespace, address and network ('' when unset). */
+export function joinKey(namespace: string, address: string, network: string): string {
   return JSON.stringify([namespace, address, network]);
 }
 
@@ -116,10 +118,7 @@ function groupBy<T>(items: T[], key: (item: T) => string | undefined): Map<strin
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
-    if (k === undefined) continue;
-    const list = groups.get(k) ?? [];
-    list.push(item);
-    groups.set(k, list);
+    if (k !== undefined) appendTo(groups, k, item);
   }
   return groups;
 }

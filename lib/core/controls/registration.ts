@@ -1,6 +1,7 @@
-import type { VmRecord } from '../join.ts';
+import { joinKey, type VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
 import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip } from './control.ts';
+import { appendTo } from '../multimap.ts';
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
 
@@ -73,15 +74,10 @@ interface FleetIndex {
 function indexFleet(vms: VmRecord[]): FleetIndex {
   const answered = new Map<string, VmRecord[]>();
   const silentByAddress = new Map<string, VmRecord[]>();
-  const add = (map: Map<string, VmRecord[]>, key: string, vm: VmRecord): void => {
-    const list = map.get(key);
-    if (list) list.push(vm);
-    else map.set(key, [vm]);
-  };
   for (const vm of vms) {
     if (vm.snapshot?.readable) {
-      if (vm.namespace && vm.proxyIp) add(answered, JSON.stringify([vm.namespace, vm.proxyIp, vm.network]), vm);
-    } else if (vm.inventory?.IPAddress) add(silentByAddress, vm.inventory.IPAddress, vm);
+      if (vm.namespace && vm.proxyIp) appendTo(answered, joinKey(vm.namespace, vm.proxyIp, vm.network), vm);
+    } else if (vm.inventory?.IPAddress) appendTo(silentByAddress, vm.inventory.IPAddress, vm);
   }
   return { answered, silentByAddress };
 }
@@ -90,7 +86,7 @@ function decideOwner(we: WorkloadEntry, fleet: FleetIndex): ReturnType<typeof pa
   const group = we.metadata.annotations?.[AUTO_REGISTRATION_GROUP];
   const evidence = { address: we.spec.address, network: we.spec.network ?? '', group: group ?? null };
   if (!group) return skip('not auto-registered: a hand-made entry may describe a machine outside the inventory', evidence);
-  const owners = fleet.answered.get(JSON.stringify([we.metadata.namespace, we.spec.address, we.spec.network ?? ''])) ?? [];
+  const owners = fleet.answered.get(joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? '')) ?? [];
   if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
   if (owners.length === 1) return pass(`belongs to ${owners[0]!.instanceId}`, { ...evidence, instances: [owners[0]!.instanceId] });
   const silent = fleet.silentByAddress.get(we.spec.address) ?? [];
@@ -165,9 +161,7 @@ export const reg04 = defineControl(
     const byKey = new Map<string, string[]>();
     for (const we of ctx.mesh.workloadEntries) {
       const key = `${we.spec.address}|${we.spec.network ?? ''}`;
-      const list = byKey.get(key);
-      if (list) list.push(`${we.metadata.namespace}/${we.metadata.name}`);
-      else byKey.set(key, [`${we.metadata.namespace}/${we.metadata.name}`]);
+      appendTo(byKey, key, `${we.metadata.namespace}/${we.metadata.name}`);
     }
     return ctx.mesh.workloadEntries.map((we) => {
       const id = `${we.metadata.namespace}/${we.metadata.name}`;

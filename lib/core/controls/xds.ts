@@ -2,6 +2,7 @@ import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
 import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
 import type { VmRecord } from '../join.ts';
+import { appendTo } from '../multimap.ts';
 
 /** XDS-01: the VM's proxy is connected to some istiod replica (merged /debug/syncz of all replicas). */
 export const xds01 = joinedVmControl(
@@ -192,9 +193,3 @@ export const xds05 = defineControl(
     return findings;
   },
 );
-
-function appendTo(map: Map<string, string[]>, key: string, value: string): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}

@@ -1,5 +1,6 @@
 import { SEVERITIES, type Finding, type Report } from '../report.ts';
 import { formatColumns, sanitizeForTerminal } from './text.ts';
+import { appendTo } from '../multimap.ts';
 
 /** Renders the CLI's summary: per-control counts and the worst VMs. Plain text, no colour. */
 export function renderTerminalSummary(report: Report, options: { worst?: number } = {}): string {
@@ -52,10 +53,7 @@ export function worstVms(report: Report): Array<{ vm: Report['vms'][number]; fin
   // One pass over the findings: a scan per VM would cost the fleet's size squared.
   const failing = new Map<string, Finding[]>();
   for (const f of report.findings) {
-    if (f.subject.kind !== 'vm' || (f.status !== 'FAIL' && f.status !== 'ERROR')) continue;
-    const list = failing.get(f.subject.id);
-    if (list) list.push(f);
-    else failing.set(f.subject.id, [f]);
+    if (f.subject.kind === 'vm' && (f.status === 'FAIL' || f.status === 'ERROR')) appendTo(failing, f.subject.id, f);
   }
   return report.vms
     .filter((vm) => vm.status !== 'COMPLIANT')
