@@ -71,7 +71,7 @@ function bounded(value: unknown, depth: number): unknown {
   return out;
 }
 
-const SEVERITY_OF_STATUS: Record<FindingStatus, number> = { FAIL: 4, ERROR: 3, WAIVED: 2, SKIP: 1, PASS: 0 };
+const STATUS_RANK: Record<FindingStatus, number> = { FAIL: 4, ERROR: 3, WAIVED: 2, SKIP: 1, PASS: 0 };
 
 /**
  * At most FINDINGS_PER_SUBJECT findings of one control about one subject (a control evaluates one control
@@ -94,7 +94,7 @@ export function boundFindings(findings: Finding[]): Finding[] {
       out.push(rest[0]!);
       continue;
     }
-    const worst = rest.reduce((a, b) => (SEVERITY_OF_STATUS[b.status] > SEVERITY_OF_STATUS[a.status] ? b : a));
+    const worst = rest.reduce((a, b) => (STATUS_RANK[b.status] > STATUS_RANK[a.status] ? b : a));
     out.push({ ...worst, message: `${worst.message} (and ${rest.length - 1} more findings of this control about this subject, not listed)` });
   }
   return out;
