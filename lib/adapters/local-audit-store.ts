@@ -22,13 +22,15 @@ import {
   type BundleSource,
 } from './bundle-layout.ts';
 import { ContainedDirectory, notRegularFileError } from './safe-read.ts';
+import { utf8Blocks } from './text-blocks.ts';
 
 export { BundleError } from './bundle-layout.ts';
 
 /** Writes a file so that a reader sees the old content or the new, never half of it. */
-export async function writeFileAtomic(path: string, body: string, mode = EVIDENCE_FILE_MODE): Promise<void> {
+export async function writeFileAtomic(path: string, body: string | Iterable<string>, mode = EVIDENCE_FILE_MODE): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await writeFile(tmp, body, { mode });
+  // A body in chunks is written as it is made, a block at a time, so the whole text is never held.
+  await writeFile(tmp, typeof body === 'string' ? body : utf8Blocks(body), { mode });
   await rename(tmp, path);
 }
 

@@ -7,6 +7,8 @@ import {
   type PutObjectCommandInput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { InventorySchema, InvocationSchema, ManifestSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
 import { mayFenceRecord, mayReplaceRecord, recordFinality, RECORD_FINALITY, type RecordFinality } from '../core/record-finality.ts';
@@ -36,6 +38,7 @@ import {
   type BundleSource,
 } from './bundle-layout.ts';
 import { S3CallError } from './ssm-fleet-runner.ts';
+import { utf8Blocks } from './text-blocks.ts';
 
 /** How objects are encrypted at rest: S3-managed keys, or a KMS key (the bucket's default key when none is named). */
 export type S3Encryption = { kind: 'AES256' } | { kind: 'aws:kms'; keyId?: string };
@@ -60,12 +63,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 /** Rounds of a conditional record write lost to other writers before giving up (each round one writer wins). */
 const RECORD_WRITE_ROUNDS = 16;
 const ProvisionalSchema = z.object({ instanceIds: z.array(z.string()) });
+/** A streamed object's part: S3's smallest but for the last (5 MiB) plus room, so a 100 MB report is about a dozen parts. */
+const STREAMED_PART_BYTES = 8 * 1024 * 1024;
 const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * The audit store in S3, laid out like the local directory store under `<prefix>runs/<runId>/`:
  * `evidence/` holds the bundle (docs/design.md) and `report.json`, `report.html`… sit beside it.
- * Every object is written whole (PutObject) with server-side encryption.
+ * Every object is written whole (PutObject, or a multipart upload for a large report) with server-side encryption.
  */
 export class S3AuditStore implements AuditStore, StoredRuns {
   readonly bucket: string;
@@ -142,6 +147,34 @@ export class S3AuditStore implements AuditStore, StoredRuns {
   }
 
   // ------------------------------------------------------------ object access, shared by the bundle and the artifacts
+
+  /**
+   * Writes one object from chunks of text made as it is sent: up to a part's size it is one PutObject, beyond
+   * that a multipart upload, whose object appears only when it completes (an interrupted upload leaves no
+   * object, and the bucket's lifecycle removes its parts). Memory stays at a part or two, whatever the size.
+   */
+  async putStreamed(key: string, chunks: Iterable<string>, contentType: string): Promise<string> {
+    const encryption = this.#options.encryption;
+    const upload = new Upload({
+      client: this.#s3,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: Readable.from(utf8Blocks(chunks)),
+        ContentType: contentType,
+        ServerSideEncryption: encryption.kind,
+        ...(encryption.kind === 'aws:kms' ? { BucketKeyEnabled: true, ...(encryption.keyId ? { SSEKMSKeyId: encryption.keyId } : {}) } : {}),
+      },
+      partSize: STREAMED_PART_BYTES,
+      queueSize: 1,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      throw new S3CallError('PutObject', errorCode(error), messageOf(error), this.#url(key), error);
+    }
+    return this.#url(key);
+  }
 
   /** Writes one object, encrypted. */
   async put(key: string, body: string, contentType: string): Promise<string> {
@@ -401,7 +434,7 @@ function storedNamesIn(dir: string, keys: readonly string[], url: (path: string)
   return names.sort();
 }
 
-/** Writes a run's reports beside its evidence; one PutObject each, so no reader sees half a report. */
+/** Writes a run's reports beside its evidence; each appears whole (one PutObject, or a completed multipart upload), so no reader sees half a report. */
 class S3ArtifactWriter implements ArtifactWriter {
   readonly #store: S3AuditStore;
   readonly #base: string;
@@ -413,7 +446,8 @@ class S3ArtifactWriter implements ArtifactWriter {
 
   async writeArtifact(artifact: Artifact): Promise<string> {
     if (!ARTIFACT_NAME.test(artifact.name)) throw new BundleError(`refusing to store a report named ${JSON.stringify(artifact.name)}`);
-    return this.#store.put(`${this.#base}${artifact.name}`, artifact.body, artifact.contentType);
+    const key = `${this.#base}${artifact.name}`;
+    return typeof artifact.body === 'string' ? this.#store.put(key, artifact.body, artifact.contentType) : this.#store.putStreamed(key, artifact.body, artifact.contentType);
   }
 }
 

@@ -8,10 +8,28 @@ import type { Report } from './report.ts';
  * character, which at 10,000 VMs doubles the largest string the analysis holds.
  */
 export function reportJsonText(report: Report): string {
+  return [...reportJsonChunks(report)].join('');
+}
+
+/** report.json (see reportJsonText) a line at a time, so that a writer never holds the whole text. */
+export function* reportJsonChunks(report: Report): Generator<string> {
   const { vms, findings, waivers, ...head } = report;
   const headText = asciiJson(JSON.stringify(head, null, 2));
-  const list = (items: readonly unknown[]): string => (items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${asciiJson(JSON.stringify(item))}`).join(',\n')}\n  ]`);
-  return `${headText.slice(0, headText.lastIndexOf('\n}'))},\n  "vms": ${list(vms)},\n  "findings": ${list(findings)},\n  "waivers": ${list(waivers)}\n}\n`;
+  yield `${headText.slice(0, headText.lastIndexOf('\n}'))},\n`;
+  yield* listChunks('vms', vms, ',');
+  yield* listChunks('findings', findings, ',');
+  yield* listChunks('waivers', waivers, '');
+  yield '}\n';
+}
+
+function* listChunks(name: string, items: readonly unknown[], after: string): Generator<string> {
+  if (items.length === 0) {
+    yield `  "${name}": []${after}\n`;
+    return;
+  }
+  yield `  "${name}": [\n`;
+  for (let i = 0; i < items.length; i++) yield `    ${asciiJson(JSON.stringify(items[i]))}${i === items.length - 1 ? '' : ','}\n`;
+  yield `  ]${after}\n`;
 }
 
 function asciiJson(json: string): string {

@@ -29,7 +29,11 @@ export interface EvidenceReader {
 export interface Artifact {
   name: string;
   contentType: string;
-  body: string;
+  /**
+   * The text, whole or as chunks produced while it is written: at 10,000 VMs a report file is hundreds of
+   * megabytes, which the writer then never holds at once.
+   */
+  body: string | Iterable<string>;
 }
 
 /** Where a run's reports go. Writes are all-or-nothing per artifact: no reader sees half a report. */

@@ -235,3 +235,40 @@ describe('S3AuditStore against s3rver', () => {
     await expect(missing.openRun('run-x')).rejects.toThrow(/^ListObjectsV2 failed: NoSuchBucket.*\(s3:\/\/no-such-bucket\/runs\/run-x\/\)$/);
   });
 });
+
+// Last: s3rver takes seconds over a large upload, and the shared client's idle connections may be closed meanwhile.
+describe('S3AuditStore streaming a large report to s3rver', () => {
+  it('writes a report given in chunks whole: one PutObject when small, a completed multipart upload when large', async () => {
+    const calls: string[] = [];
+    const created: { ServerSideEncryption?: string; ContentType?: string }[] = [];
+    const spy = new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+    spy.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '?');
+        if (context.commandName === 'CreateMultipartUploadCommand') created.push(args.input as { ServerSideEncryption?: string; ContentType?: string });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    // 10 MiB of lines, non-ASCII among them: two parts, and chunk edges that fall inside no character.
+    const line = (i: number) => `{"n":${i},"text":"caf\u00e9 \u2026 ${'x'.repeat(200)}"}\n`;
+    const lines = function* () {
+      for (let i = 0; i < 50_000; i++) yield line(i);
+    };
+    try {
+      const run = await new S3AuditStore({ bucket: BUCKET, client: spy, encryption: { kind: 'AES256' } }).openRun('run-streamed');
+      expect(await run.reports.writeArtifact({ name: 'report.csv', contentType: 'text/csv; charset=utf-8', body: ['a,b\r\n', '1,2\r\n'] })).toBe(`s3://${BUCKET}/runs/run-streamed/report.csv`);
+      expect(calls.filter((c) => c !== 'ListObjectsV2Command')).toEqual(['PutObjectCommand']);
+      calls.length = 0;
+      await run.reports.writeArtifact({ name: 'report.json', contentType: 'application/json', body: lines() });
+      expect(calls.filter((c) => c === 'UploadPartCommand').length).toBe(2);
+      expect(calls).toContain('CompleteMultipartUpload'.concat('Command'));
+    } finally {
+      spy.destroy();
+    }
+    expect((await objectText('runs/run-streamed/report.csv')).body).toBe('a,b\r\n1,2\r\n');
+    // s3rver keeps no encryption for a multipart object: what the upload asked for is checked instead.
+    expect(created).toMatchObject([{ ServerSideEncryption: 'AES256', ContentType: 'application/json' }]);
+    expect((await objectText('runs/run-streamed/report.json')).body).toBe([...lines()].join(''));
+  });
+});

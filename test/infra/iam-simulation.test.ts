@@ -196,3 +196,43 @@ describe('SendCommand from the functions that start audits', () => {
     }
   });
 });
+
+/** The decision for an S3 request by a function's role, the bucket's own policy applying too. */
+async function asFunction(role: string, action: string, resource: string): Promise<string> {
+  const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  const simulation: Simulation = {
+    request: {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`,
+      action,
+      resource: { resource, accountId: ACCOUNT },
+      contextVariables: { 'aws:SecureTransport': 'true' },
+    },
+    identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    resourcePolicy: bucketPolicy,
+  };
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
+  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  return result.overallResult;
+}
+
+describe('report uploads by the functions that finalize', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: may upload a report in parts and abort that upload, and abort nothing else`, async () => {
+      // CreateMultipartUpload, UploadPart and CompleteMultipartUpload are all authorized as s3:PutObject.
+      expect(await asFunction(role, 's3:PutObject', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
+      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
+      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/evidence/manifest.json`))).not.toBe('Allowed');
+      expect(await asFunction(role, 's3:AbortMultipartUpload', object(outputKey(VM_A)))).not.toBe('Allowed');
+      expect(await asFunction(role, 's3:AbortMultipartUpload', object('elsewhere/report.json'))).not.toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the functions that do not write reports', async () => {
+    for (const role of ['StartAuditRole', 'HttpApiRole']) {
+      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.json`)), role).not.toBe('Allowed');
+    }
+  });
+});

@@ -3,8 +3,13 @@
  * with a comma, quote, CR or LF quoted, quotes inside doubled. Cells a spreadsheet would evaluate are
  * neutralised first (OWASP, "CSV Injection"), since VMs and the cluster write much of what lands here.
  */
-export function csvText(rows: readonly (readonly string[])[]): string {
-  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+export function csvText(rows: Iterable<readonly string[]>): string {
+  return [...csvRecords(rows)].join('');
+}
+
+/** The records of csvText one at a time, each with its CRLF. */
+export function* csvRecords(rows: Iterable<readonly string[]>): Generator<string> {
+  for (const row of rows) yield `${row.map(csvCell).join(',')}\r\n`;
 }
 
 /** One RFC 4180 cell; text a spreadsheet would evaluate (= + - @, tab, CR) is prefixed with a quote. */

@@ -1,5 +1,5 @@
 import type { Report } from '../report.ts';
-import { csvText } from './csv.ts';
+import { csvRecords } from './csv.ts';
 import { findingPlacer } from './finding-subject.ts';
 
 export const REPORT_CSV_COLUMNS = [
@@ -23,28 +23,34 @@ export const REPORT_CSV_COLUMNS = [
  * that claims it), and evidence is the finding's evidence as compact JSON.
  */
 export function renderReportCsv(report: Report): string {
+  return [...reportCsvChunks(report)].join('');
+}
+
+/** report.csv a record at a time, so that a writer never holds the whole text. */
+export function reportCsvChunks(report: Report): Generator<string> {
+  return csvRecords(reportCsvRows(report));
+}
+
+function* reportCsvRows(report: Report): Generator<string[]> {
   const place = findingPlacer(report);
-  const rows: string[][] = [[...REPORT_CSV_COLUMNS]];
+  yield [...REPORT_CSV_COLUMNS];
   for (const f of report.findings) {
     const { vm, namespace } = place(f);
-    rows.push(
-      [
-        f.control,
-        report.summary.byControl[f.control]?.title ?? '',
-        f.severity,
-        f.status,
-        f.subject.kind,
-        f.subject.id,
-        vm?.instanceId ?? '',
-        vm?.hostname ?? '',
-        namespace ?? '',
-        f.message,
-        f.remediation,
-        JSON.stringify(f.evidence),
-      ].map(withoutControlCharacters),
-    );
+    yield [
+      f.control,
+      report.summary.byControl[f.control]?.title ?? '',
+      f.severity,
+      f.status,
+      f.subject.kind,
+      f.subject.id,
+      vm?.instanceId ?? '',
+      vm?.hostname ?? '',
+      namespace ?? '',
+      f.message,
+      f.remediation,
+      JSON.stringify(f.evidence),
+    ].map(withoutControlCharacters);
   }
-  return csvText(rows);
 }
 
 /**

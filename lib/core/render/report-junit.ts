@@ -1,4 +1,5 @@
 import type { Finding, Report } from '../report.ts';
+import { appendTo } from '../multimap.ts';
 import { findingPlacer } from './finding-subject.ts';
 import { xmlAttribute, xmlText } from './xml.ts';
 
@@ -8,36 +9,35 @@ import { xmlAttribute, xmlText } from './xml.ts';
  * subject); FAIL is a <failure>, ERROR an <error>, SKIP and WAIVED are <skipped>, PASS is a bare case.
  */
 export function renderReportJunit(report: Report): string {
+  return [...reportJunitChunks(report)].join('');
+}
+
+/** report.junit.xml a line at a time, so that a writer never holds the whole text. */
+export function* reportJunitChunks(report: Report): Generator<string> {
   const place = findingPlacer(report);
   const byControl = new Map<string, Finding[]>();
-  for (const f of report.findings) {
-    const list = byControl.get(f.control) ?? [];
-    list.push(f);
-    byControl.set(f.control, list);
-  }
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${xmlAttribute(`fleet-audit ${report.runId}`)}"${counts(report.findings)} timestamp="${xmlAttribute(report.startedAt)}">`,
-  ];
+  for (const f of report.findings) appendTo(byControl, f.control, f);
+  const line = (text: string): string => `${text}\n`;
+  yield line('<?xml version="1.0" encoding="UTF-8"?>');
+  yield line(`<testsuites name="${xmlAttribute(`fleet-audit ${report.runId}`)}"${counts(report.findings)} timestamp="${xmlAttribute(report.startedAt)}">`);
   for (const [control, findings] of byControl) {
     const about = report.summary.byControl[control];
-    lines.push(`  <testsuite name="${xmlAttribute(control)}"${counts(findings)} timestamp="${xmlAttribute(report.startedAt)}">`);
+    yield line(`  <testsuite name="${xmlAttribute(control)}"${counts(findings)} timestamp="${xmlAttribute(report.startedAt)}">`);
     if (about) {
-      lines.push('    <properties>');
-      lines.push(`      <property name="title" value="${xmlAttribute(about.title)}"/>`);
-      lines.push(`      <property name="severity" value="${xmlAttribute(about.severity)}"/>`);
-      lines.push('    </properties>');
+      yield line('    <properties>');
+      yield line(`      <property name="title" value="${xmlAttribute(about.title)}"/>`);
+      yield line(`      <property name="severity" value="${xmlAttribute(about.severity)}"/>`);
+      yield line('    </properties>');
     }
     for (const f of findings) {
       const hostname = f.subject.kind === 'vm' ? place(f).vm?.hostname : undefined;
       const name = `${f.subject.kind} ${f.subject.id}${hostname ? ` (${hostname})` : ''}`;
       const open = `    <testcase classname="${xmlAttribute(control)}" name="${xmlAttribute(name)}"`;
-      lines.push(...testcaseBody(open, f));
+      yield line(testcaseBody(open, f).join('\n'));
     }
-    lines.push('  </testsuite>');
+    yield line('  </testsuite>');
   }
-  lines.push('</testsuites>');
-  return `${lines.join('\n')}\n`;
+  yield line('</testsuites>');
 }
 
 function testcaseBody(open: string, f: Finding): string[] {

@@ -51,18 +51,29 @@ const STANDARD = 'Istio VM fleet audit controls';
  * metadata.uid names the event of this run.
  */
 export function renderReportOcsf(report: Report, context: OcsfContext = {}): string {
+  return [...reportOcsfChunks(report, context)].join('');
+}
+
+/** report.ocsf.json an event (a line) at a time, so that a writer never holds the whole text. */
+export function* reportOcsfChunks(report: Report, context: OcsfContext = {}): Generator<string> {
+  if (report.findings.length === 0) {
+    yield '[]\n';
+    return;
+  }
   const place = findingPlacer(report);
   const time = Date.parse(report.finishedAt);
   const seen = new Map<string, number>();
-  const events = report.findings.map((f) => {
+  yield '[\n';
+  for (let i = 0; i < report.findings.length; i++) {
+    const f = report.findings[i]!;
     const fingerprint = `${f.control}:${f.subject.kind}:${f.subject.id}`;
     // Two findings of one control about one subject are rare but allowed; each event still gets its own uid.
     const n = (seen.get(fingerprint) ?? 0) + 1;
     seen.set(fingerprint, n);
     const uid = n === 1 ? fingerprint : `${fingerprint}:${n}`;
-    return findingEvent(report, f, { uid, time, vm: place(f).vm, namespace: place(f).namespace, context });
-  });
-  return events.length === 0 ? '[]\n' : `[\n${events.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
+    const { vm, namespace } = place(f);
+    yield `${JSON.stringify(findingEvent(report, f, { uid, time, vm, namespace, context }))}${i === report.findings.length - 1 ? '\n]\n' : ',\n'}`;
+  }
 }
 
 interface EventPlace {
