@@ -3,6 +3,7 @@ import { judgeReport, type CiGate } from '../lib/core/ci-gate.ts';
 import { REPORT_FORMATS, type ReportFormat } from '../lib/core/render/artifacts.ts';
 import { SEVERITIES, type Report, type Severity } from '../lib/core/report.ts';
 import { reportJsonText } from '../lib/core/report-json.ts';
+import { UsageError } from '../lib/shared/errors.ts';
 
 /** Exit codes: 0 done, 1 a finding failed at or above --fail-on, 2 bad usage or bad input. */
 export const EXIT_OK = 0;
@@ -26,7 +27,7 @@ export interface CommandContext {
 }
 
 /** A user-facing error: printed as `fleet-audit: <message>` with exit code 2, no stack trace. */
-export class CliUsageError extends Error {
+export class CliUsageError extends UsageError {
   override name = 'CliUsageError';
 }
 

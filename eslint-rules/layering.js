@@ -3,11 +3,13 @@ import { dirname, relative, resolve, sep } from 'node:path';
 
 /**
  * Holds the dependency direction of docs/design.md: functions → use-cases → ports ← adapters; everything may
- * import lib/core; lib/core imports nothing outside itself. Relative imports are resolved against the
+ * import lib/core and lib/shared; lib/core imports nothing outside itself but lib/shared, and lib/shared
+ * (the identifiers, errors and helpers every layer shares) imports nothing of the project outside itself. Relative imports are resolved against the
  * importing file, so the rule does not depend on how deep a file sits.
  * @type {Record<string, string[]>} layer → layers it must not import
  */
 const FORBIDDEN = {
+  'lib/shared': ['lib/core', 'lib/ports', 'lib/use-cases', 'lib/adapters', 'lib/sim', 'lib/http-api', 'lib/diagnostic-script', 'cli', 'functions'],
   'lib/core': ['lib/ports', 'lib/use-cases', 'lib/adapters', 'lib/sim', 'cli', 'functions'],
   'lib/ports': ['lib/use-cases', 'lib/adapters', 'lib/sim', 'cli', 'functions'],
   'lib/use-cases': ['lib/adapters', 'lib/sim', 'cli', 'functions'],

@@ -8,8 +8,8 @@ import { startAudit } from '../lib/use-cases/start-audit.ts';
 import { auditSideFromEnv } from './shared/aws.ts';
 import type { FleetConfig } from './shared/config.ts';
 import { once } from './shared/config.ts';
-import { newRunId } from './shared/events.ts';
 import { createLogger } from './shared/logger.ts';
+import { newRunId } from '../lib/shared/identifiers.ts';
 
 /**
  * The HTTP API on Lambda (API Gateway HTTP API, IAM authorization): the routes are lib/http-api's, over

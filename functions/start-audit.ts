@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { startAudit, type StartAuditDeps, type StartAuditResult } from '../lib/use-cases/start-audit.ts';
 import { auditSideFromEnv } from './shared/aws.ts';
 import { once } from './shared/config.ts';
-import { compactTime, parseEvent } from './shared/events.ts';
+import { parseEvent } from './shared/events.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
+import { compactTime } from '../lib/shared/identifiers.ts';
 
 /**
  * EventBridge Scheduler → start a fleet audit. The schedule's input carries its scheduled time

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { publishCompliance, type PublishComplianceResult } from '../../lib/use-c
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
 import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportFormatsOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
+import { AWS_REGION, INSTANCE_ID, newRunId, ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
 type RunSource = (typeof RUN_SOURCES)[number];
@@ -99,7 +99,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
       // Read before anything runs: a malformed waivers file stops the audit before it starts.
       const analyze = { waivers: opts.waivers ? await readWaiversFile(opts.waivers, startedAt) : [] };
       const formats = opts.format ? { formats: opts.format } : {};
-      const runId = opts.runId ?? `${startedAt.toISOString().replace(/[-:]|\.\d{3}/g, '')}-${opts.source}-${randomBytes(2).toString('hex')}`;
+      const runId = opts.runId ?? newRunId(startedAt, opts.source);
       // `--out -`: the run goes through a store of its own that is removed once the report is printed.
       const toStdout = opts.out === '-';
       const storeDir = toStdout ? await mkdtemp(join(tmpdir(), 'fleet-audit-run-')) : opts.out;
@@ -209,7 +209,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
     ...(settings.s3Endpoint ? { s3Endpoint: settings.s3Endpoint, forcePathStyle: true } : {}),
-    ...(settings.bucket ? { bucket: settings.bucket, keyPrefix: `runs/${settings.runId}/ssm-output` } : {}),
+    ...(settings.bucket ? { bucket: settings.bucket, keyPrefix: ssmOutputPrefix(settings.runId) } : {}),
     comment: `fleet-audit run ${settings.runId}`,
     documentName: settings.document,
     target: settings.target,
@@ -271,8 +271,6 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/+\-@]{1,128}$/u;
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
 // Hex only: the ids become file names in the evidence bundle.
-const INSTANCE_ID = /^(?:i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$/;
-const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const DOCUMENT = /^(?:arn:[\w-]+:ssm:[\w-]+:\d{12}:document\/)?[A-Za-z0-9_.-]{3,128}$/;
 
@@ -305,7 +303,7 @@ const EndpointSchema = z.url({ protocol: /^https?$/, error: 'expected an http://
 
 const AwsFlagsSchema = z
   .object({
-    region: z.string().regex(REGION, { error: 'expected an AWS region such as eu-west-1' }).optional(),
+    region: z.string().regex(AWS_REGION, { error: 'expected an AWS region such as eu-west-1' }).optional(),
     kubeconfig: z.string().min(1).optional(),
     context: z.string().min(1).optional(),
     tag: TagFlagSchema.optional(),

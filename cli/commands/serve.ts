@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { startApiServer } from '../../lib/adapters/http-api-server.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
@@ -13,6 +12,7 @@ import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import { startBackgroundAudit } from '../../lib/use-cases/background-audit.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 import { nonNegativeInt, positiveInt } from './run.ts';
+import { newRunId } from '../../lib/shared/identifiers.ts';
 
 interface ServeOptions {
   port: number;
@@ -58,7 +58,7 @@ export async function startLocalApi(opts: ServeOptions, io: Pick<CliIo, 'stderr'
     reports: new LocalReportFiles(opts.store),
     history: new LocalRunHistory(opts.store),
     idempotency: new MemoryIdempotencyStore(),
-    newRunId: () => `${io.clock().toISOString().replace(/[-:]|\.\d{3}/g, '')}-api-${randomBytes(3).toString('hex')}`,
+    newRunId: () => newRunId(io.clock(), 'api'),
     maxBodyBytes: Number.POSITIVE_INFINITY,
     logger: { info: () => undefined, appendKeys: () => undefined, resetKeys: () => undefined, error: (message, extra) => io.stderr(`fleet-audit serve: ${message} ${JSON.stringify(extra ?? {})}\n`) },
     close: () => undefined,

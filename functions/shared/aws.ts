@@ -3,13 +3,9 @@ import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
 import { SsmFleetRunner, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
 import { FleetConfigSchema, parseConfig, StorageConfigSchema, type FleetConfig, type StorageConfig } from './config.ts';
+import { ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
 
 /** The composition root of the functions' AWS side: the SSM, S3 and DynamoDB adapters, made from configuration. */
-
-/** The SSM output of a run goes beside its evidence. */
-export function ssmOutputPrefix(runId: string): string {
-  return `runs/${runId}/ssm-output`;
-}
 
 /** The audit store (S3) and the run registry (DynamoDB). */
 export function makeStorage(config: StorageConfig): { store: S3AuditStore; registry: DynamoRunRegistry } {

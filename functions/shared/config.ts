@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ConfigurationError } from '../../lib/shared/errors.ts';
+import { AWS_REGION } from '../../lib/shared/identifiers.ts';
 
 /**
  * The functions' configuration, from environment variables set by serverless.yml. Each function parses
@@ -6,7 +8,7 @@ import { z } from 'zod';
  */
 
 /** The environment does not configure a function; the message names every variable at fault. */
-export class ConfigError extends Error {
+export class ConfigError extends ConfigurationError {
   override name = 'ConfigError';
 }
 
@@ -21,7 +23,6 @@ const wholeNumber = (name: string, min: number, max: number, fallback: number) =
     .optional()
     .transform((n) => n ?? fallback);
 
-const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export const StorageConfigSchema = z
   .object({

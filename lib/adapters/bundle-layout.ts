@@ -15,6 +15,9 @@ import {
 } from '../core/evidence-bundle.ts';
 import type { DigestedBundle } from '../ports/audit-store.ts';
 import { describeJsonSyntaxError, issueMessageOf, schemaPathOf } from './content-free-errors.ts';
+import { BadInputError } from '../shared/errors.ts';
+import { mapBounded } from '../shared/bounded-concurrency.ts';
+import { isInstanceId } from '../shared/identifiers.ts';
 
 /**
  * The layout of an evidence bundle (docs/design.md) shared by every store that keeps one (a
@@ -23,7 +26,7 @@ import { describeJsonSyntaxError, issueMessageOf, schemaPathOf } from './content
  */
 
 /** A stored bundle is malformed or missing; the message names the file (or object) and the problem. */
-export class BundleError extends Error {
+export class BundleError extends BadInputError {
   override name = 'BundleError';
 }
 
@@ -55,14 +58,8 @@ export const BUNDLE_FILE_LIMITS = {
 } as const;
 
 // Names that become file names or object keys must never climb out of the bundle.
-const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,32}$/;
 const K8S_NAME = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
-export { isRunId } from '../core/run-id.ts';
-
-/** True for an SSM managed node id (EC2 `i-`, hybrid `mi-`). */
-export function isInstanceId(instanceId: string): boolean {
-  return INSTANCE_ID.test(instanceId);
-}
+export { isInstanceId, isRunId } from '../shared/identifiers.ts';
 
 /** The bundle's JSON as stored: two-space indented, with a final newline. */
 export function bundleJson(value: unknown): string {
@@ -82,14 +79,14 @@ export const CLUSTER_DIR = 'cluster';
 
 /** Where an invocation goes; throws BundleError when its InstanceId is not a managed node id. */
 export function invocationPath(invocation: Invocation): string {
-  if (!INSTANCE_ID.test(invocation.InstanceId)) throw new BundleError(`refusing to store an invocation for instance id ${JSON.stringify(invocation.InstanceId)}: not an SSM managed node id`);
+  if (!isInstanceId(invocation.InstanceId)) throw new BundleError(`refusing to store an invocation for instance id ${JSON.stringify(invocation.InstanceId)}: not an SSM managed node id`);
   return `${INVOCATIONS_DIR}/${invocation.InstanceId}.json`;
 }
 
 /** The instance id an invocation file name stands for, or undefined for a name that is not one. */
 export function instanceIdOfInvocationFile(file: string): string | undefined {
   const id = file.endsWith('.json') ? file.slice(0, -'.json'.length) : undefined;
-  return id !== undefined && INSTANCE_ID.test(id) ? id : undefined;
+  return id !== undefined && isInstanceId(id) ? id : undefined;
 }
 
 /** The directories whose files are listed rather than named: each holds only files named by one rule. */
@@ -195,7 +192,7 @@ export async function readDigestedBundle<D>(source: BundleSource, digest: (invoc
   });
   const inventory = (await readOptional(source, INVENTORY_FILE, InventorySchema)) ?? { InstanceInformationList: [] };
   const files = await source.listJson(INVOCATIONS_DIR);
-  const read = await mapOrdered(files, concurrency, async (file) => digest(await readInvocation(source, file)));
+  const read = await mapBounded(files, concurrency, async (file) => digest(await readInvocation(source, file)));
   const invocations = new Map<string, D>();
   files.forEach((file, i) => invocations.set(instanceIdOfInvocationFile(file)!, read[i]!));
   return { manifest, inventory, invocations, ...(await readCluster(source, concurrency)) };
@@ -223,11 +220,11 @@ async function readInvocation(source: BundleSource, file: string): Promise<Invoc
 async function readCluster(source: BundleSource, concurrency: number): Promise<{ cluster?: ClusterEvidence }> {
   if (!(await source.hasDirectory(CLUSTER_DIR))) return {};
   const synczFiles = await source.listJson(`${CLUSTER_DIR}/syncz`);
-  const synczRead = await mapOrdered(synczFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/syncz/${file}`, SynczSchema));
+  const synczRead = await mapBounded(synczFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/syncz/${file}`, SynczSchema));
   const syncz: Record<string, unknown[]> = {};
   synczFiles.forEach((file, i) => (syncz[file.replace(/\.json$/, '')] = synczRead[i]!));
   const rootCaFiles = await source.listJson(`${CLUSTER_DIR}/root-ca`);
-  const rootCaRead = await mapOrdered(rootCaFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/root-ca/${file}`, ConfigMapSchema));
+  const rootCaRead = await mapBounded(rootCaFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/root-ca/${file}`, ConfigMapSchema));
   const rootCa: Record<string, ConfigMap> = {};
   rootCaFiles.forEach((file, i) => (rootCa[file.replace(/\.json$/, '')] = rootCaRead[i]!));
   const workloadEntries = await readOptional(source, `${CLUSTER_DIR}/workloadentries.json`, KubeListSchema);
@@ -290,25 +287,3 @@ export function parseBundleText<T>(location: string, text: string, schema: z.Zod
 
 const BYTE_ORDER_MARK = 0xfeff;
 
-/**
- * Maps `items` with at most `limit` at once, results in input order. After a failure no new item starts,
- * and the failure of the earliest item is thrown, so the error does not depend on timing.
- */
-export async function mapOrdered<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  const failures = new Map<number, unknown>();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (failures.size === 0 && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failures.set(index, error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
-  if (failures.size > 0) throw failures.get(Math.min(...failures.keys()));
-  return results;
-}

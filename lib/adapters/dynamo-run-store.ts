@@ -20,7 +20,9 @@ import {
   type RunSummary,
   RunCursorError,
 } from '../ports/run-registry.ts';
-import { AwsCallError } from './ssm-fleet-runner.ts';
+import { AwsCallError } from '../shared/errors.ts';
+import { errorCode } from '../shared/error-code.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 /**
  * Audit runs in one DynamoDB table (on-demand capacity):
@@ -329,8 +331,7 @@ export class DynamoRunRegistry implements RunRegistry {
   #parseRun(item: Record<string, unknown>, runId: string): AuditRun {
     const parsed = AuditRunSchema.safeParse(item);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`table ${this.tableName}: the item of run ${runId} is malformed: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+      throw new Error(`table ${this.tableName}: the item of run ${runId} is malformed: ${firstIssueText(parsed.error)}`);
     }
     return parsed.data;
   }
@@ -409,10 +410,3 @@ function clip(text: string): string {
   return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text;
 }
 
-function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'UnknownError';
-  const e = error as { name?: unknown; code?: unknown; __type?: unknown };
-  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  return 'UnknownError';
-}

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { AWS_REGION } from '../shared/identifiers.ts';
 
 /** Where the audit finds the Kubernetes API and how it authenticates. */
 export type KubeConfigSource =
@@ -102,7 +103,7 @@ const PRESIGN_EXPIRES_SECONDS = 60;
  * header `x-k8s-aws-id: <cluster name>` signed, so the token is good for that cluster only.
  */
 export async function mintEksToken(request: EksTokenRequest): Promise<{ token: string; expiresAt: Date }> {
-  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(request.region)) throw new Error(`not an AWS region: ${JSON.stringify(request.region)}`);
+  if (!AWS_REGION.test(request.region)) throw new Error(`not an AWS region: ${JSON.stringify(request.region)}`);
   if (!request.clusterName) throw new Error('the EKS cluster name is empty');
   const signingDate = request.now ?? new Date();
   const hostname = `sts.${request.region}.amazonaws.com`;

@@ -14,7 +14,6 @@ import {
   isRunId,
   isStoredFileName,
   MANIFEST_FILE,
-  mapOrdered,
   quoteStoredName,
   readDigestedBundle,
   readEvidenceBundle,
@@ -23,6 +22,7 @@ import {
 } from './bundle-layout.ts';
 import { ContainedDirectory, notRegularFileError } from './safe-read.ts';
 import { utf8Blocks } from './text-blocks.ts';
+import { mapBounded } from '../shared/bounded-concurrency.ts';
 
 export { BundleError } from './bundle-layout.ts';
 
@@ -111,7 +111,7 @@ export class LocalBundle implements EvidenceWriter, EvidenceReader {
     const dir = join(this.dir, CLUSTER_DIR);
     await mkdir(join(dir, 'syncz'), { recursive: true, mode: EVIDENCE_DIR_MODE });
     await mkdir(join(dir, 'root-ca'), { recursive: true, mode: EVIDENCE_DIR_MODE });
-    await mapOrdered(files, WRITE_CONCURRENCY, (file) => writeFileAtomic(join(this.dir, file.path), json(file.value)));
+    await mapBounded(files, WRITE_CONCURRENCY, (file) => writeFileAtomic(join(this.dir, file.path), json(file.value)));
   }
 
   /** Reads and validates the whole bundle; throws BundleError naming the first bad file. */

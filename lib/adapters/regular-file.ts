@@ -1,9 +1,10 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { codeOf, readAtMost } from './safe-read.ts';
+import { BadInputError } from '../shared/errors.ts';
 
 /** A stored file could not be read as a regular file within its size limit; the message names it. */
-export class RegularFileError extends Error {
+export class RegularFileError extends BadInputError {
   override name = 'RegularFileError';
 }
 

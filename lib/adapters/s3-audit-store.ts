@@ -29,7 +29,6 @@ import {
   isRunId,
   isStoredFileName,
   MANIFEST_FILE,
-  mapOrdered,
   parseBundleText,
   quoteStoredName,
   readDigestedBundle,
@@ -37,8 +36,10 @@ import {
   storedFileNameRule,
   type BundleSource,
 } from './bundle-layout.ts';
-import { S3CallError } from './ssm-fleet-runner.ts';
+import { S3CallError } from '../shared/errors.ts';
 import { utf8Blocks } from './text-blocks.ts';
+import { mapBounded } from '../shared/bounded-concurrency.ts';
+import { errorCode, messageOf } from '../shared/error-code.ts';
 
 /** How objects are encrypted at rest: S3-managed keys, or a KMS key (the bucket's default key when none is named). */
 export type S3Encryption = { kind: 'AES256' } | { kind: 'aws:kms'; keyId?: string };
@@ -365,7 +366,7 @@ class S3Bundle implements EvidenceWriter, EvidenceReader {
     const files = clusterFiles(cluster);
     // S3 has no directories: an empty marker keeps "the mesh was read and gave nothing" apart from "never read".
     if (files.length === 0) await this.#store.put(`${this.#base}${CLUSTER_DIR}/`, '', 'application/x-directory');
-    await mapOrdered(files, this.#store.writeConcurrency, (file) => this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE));
+    await mapBounded(files, this.#store.writeConcurrency, (file) => this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE));
   }
 
   /** One part of the bundle, read and validated alone (no listing of the rest). */
@@ -451,14 +452,6 @@ class S3ArtifactWriter implements ArtifactWriter {
   }
 }
 
-function errorCode(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return 'UnknownError';
-  const e = error as { Code?: unknown; code?: unknown; name?: unknown };
-  if (typeof e.Code === 'string' && e.Code) return e.Code;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
-  return 'UnknownError';
-}
 
 /** A conditional write that did not hold (412), lost a race with another one (409), or found its object gone (404). */
 function isLostCondition(error: unknown): boolean {
@@ -467,6 +460,3 @@ function isLostCondition(error: unknown): boolean {
   return ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(code) || status === 412 || status === 409;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ClusterEvidence, ClusterReadProblem } from './evidence-bundle.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 /**
  * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
@@ -135,7 +136,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
     syncz.forEach((item, index) => {
       const parsed = SyncStatusSchema.safeParse(item);
       if (!parsed.success) {
-        view.invalid.push({ kind: 'SyncStatus', ref: `${name}[${index}]`, reason: firstIssue(parsed.error) });
+        view.invalid.push({ kind: 'SyncStatus', ref: `${name}[${index}]`, reason: firstIssueText(parsed.error) });
         return;
       }
       const presences = view.proxies.get(parsed.data.proxy) ?? [];
@@ -164,7 +165,7 @@ function validItems<T>(items: unknown[] | undefined, schema: z.ZodType<T>, kind:
   (items ?? []).forEach((item, index) => {
     const parsed = schema.safeParse(item);
     if (parsed.success) valid.push(parsed.data);
-    else view.invalid.push({ kind, ref: objectRef(item, index), reason: firstIssue(parsed.error) });
+    else view.invalid.push({ kind, ref: objectRef(item, index), reason: firstIssueText(parsed.error) });
   });
   return valid;
 }
@@ -175,8 +176,3 @@ function objectRef(item: unknown, index: number): string {
   return `items[${index}]`;
 }
 
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid object';
-  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
-}

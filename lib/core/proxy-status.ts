@@ -1,4 +1,5 @@
 import { SyncStatusSchema, type SyncStatus } from './mesh-view.ts';
+import { issuesText } from '../shared/zod-issues.ts';
 
 /**
  * Per-proxy, per-xDS-type sync status from istiod's `/debug/syncz` JSON (Istio 1.24
@@ -113,7 +114,7 @@ export function proxyStatusRows(replicas: ReadonlyArray<{ istiod: string; syncz:
     syncz.forEach((item, index) => {
       const parsed = SyncStatusSchema.safeParse(item);
       if (parsed.success) rows.push({ ...proxySyncStatus(parsed.data), istiod });
-      else invalid.push({ istiod, index, reason: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') });
+      else invalid.push({ istiod, index, reason: issuesText(parsed.error) });
     });
   }
   rows.sort((a, b) => compareBytes(a.proxy, b.proxy) || compareBytes(a.istiod, b.istiod));

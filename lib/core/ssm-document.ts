@@ -1,3 +1,4 @@
+import { BadInputError } from '../shared/errors.ts';
 /**
  * The SSM Command document that runs the diagnostic script (docs/design.md). It is generated from
  * the script at build time (scripts/build-ssm-document.ts → infra/ssm/fleet-audit-diagnostics.json),
@@ -36,7 +37,7 @@ export interface SsmCommandDocument {
 }
 
 /** The document cannot be built from this script. */
-export class SsmDocumentError extends Error {
+export class SsmDocumentError extends BadInputError {
   override name = 'SsmDocumentError';
 }
 

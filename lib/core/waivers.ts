@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Finding } from './report.ts';
 import { SubjectKindSchema, type SubjectKind } from './subject.ts';
+import { BadInputError } from '../shared/errors.ts';
+import { issueText } from '../shared/zod-issues.ts';
 
 /**
  * A waiver accepts a known FAIL for a while: the finding is reported WAIVED (still listed, with the
@@ -44,7 +46,7 @@ export const WaiverReportSchema = WaiverSchema.extend({
 export type WaiverReport = z.infer<typeof WaiverReportSchema>;
 
 /** A waivers document that cannot be used; the message names the entry and the problem. */
-export class WaiversError extends Error {
+export class WaiversError extends BadInputError {
   override name = 'WaiversError';
 }
 
@@ -144,5 +146,5 @@ function isControlOf(entry: unknown): entry is { control: string } {
 }
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {
-  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
+  return issue ? issueText(issue) : 'invalid';
 }

@@ -5,11 +5,10 @@ import { RunCursorError, type AuditRun } from '../ports/run-registry.ts';
 import type { AuditTarget, HttpApiDeps } from './deps.ts';
 import { jsonResponse, type HttpApiEvent, type HttpResponse } from './http-types.ts';
 import { problem } from './problem.ts';
-import { isRunId } from '../core/run-id.ts';
-import { describeFirstIssue } from './request.ts';
+import { INSTANCE_ID, isRunId } from '../shared/identifiers.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 const MAX_INSTANCE_IDS = 1000;
-const INSTANCE_ID = /^(?:i|mi)-[0-9a-f]{8,32}$/;
 const TAG = /^(?<key>[\p{L}\p{Z}\p{N}_.:/+\-@]{1,128})=(?<values>[\p{L}\p{Z}\p{N}_.:/=+\-@,]{1,1024})$/u;
 const NAMESPACE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -17,7 +16,7 @@ const NAMESPACE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 export const StartAuditBodySchema = z
   .strictObject({
     instanceIds: z
-      .array(z.string().regex(INSTANCE_ID, { error: 'must be an SSM managed node id (i-… or mi-… and 8 to 32 hex digits)' }))
+      .array(z.string().regex(INSTANCE_ID, { error: 'must be an SSM managed node id (i- and 8 or 17 hex digits, or mi- and 17)' }))
       .min(1, { error: 'must list at least one instance id (leave it out to audit the default target)' })
       .max(MAX_INSTANCE_IDS, { error: `must list at most ${MAX_INSTANCE_IDS} instance ids` })
       .optional(),
@@ -40,7 +39,7 @@ export function targetOf(body: z.infer<typeof StartAuditBodySchema>): AuditTarge
 /** `POST /audits` without idempotency: validates, starts, answers 202 with the run's links and Location. */
 export async function startAuditRoute(d: HttpApiDeps, body: unknown, instance: string): Promise<HttpResponse> {
   const parsed = StartAuditBodySchema.safeParse(body);
-  if (!parsed.success) return problem(400, `invalid request body: ${describeFirstIssue(parsed.error)}`, instance);
+  if (!parsed.success) return problem(400, `invalid request body: ${firstIssueText(parsed.error)}`, instance);
   const runId = d.newRunId();
   d.logger.appendKeys({ runId });
   const started = await d.startRun(runId, targetOf(parsed.data));
@@ -58,7 +57,7 @@ const ListQuerySchema = z.strictObject({
 /** `GET /audits?limit=&cursor=`: runs newest first, a page at a time. */
 export async function listAuditsRoute(d: HttpApiDeps, event: HttpApiEvent, instance: string): Promise<HttpResponse> {
   const query = ListQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) return problem(400, `invalid query: ${describeFirstIssue(query.error)}`, instance);
+  if (!query.success) return problem(400, `invalid query: ${firstIssueText(query.error)}`, instance);
   try {
     const page = await d.registry.list({ limit: query.data.limit, ...(query.data.cursor ? { cursor: query.data.cursor } : {}) });
     return jsonResponse(200, { items: page.runs.map(runView), ...(page.next ? { next: page.next } : {}) });
@@ -92,7 +91,7 @@ export async function getReportRoute(d: HttpApiDeps, event: HttpApiEvent, instan
   if (typeof checked !== 'string') return checked;
   d.logger.appendKeys({ runId: checked });
   const query = ReportQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) return problem(400, `invalid query: ${describeFirstIssue(query.error)}`, instance);
+  if (!query.success) return problem(400, `invalid query: ${firstIssueText(query.error)}`, instance);
   const format = FORMATS[query.data.format]!;
   const run = await d.registry.get(checked);
   if (!run) return problem(404, `no audit run ${checked}`, instance);
@@ -124,7 +123,7 @@ function validReport(text: string, runId: string): true | string {
     return 'report.json is not valid JSON';
   }
   const parsed = ReportSchema.safeParse(raw);
-  if (!parsed.success) return `report.json: ${describeFirstIssue(parsed.error)}`;
+  if (!parsed.success) return `report.json: ${firstIssueText(parsed.error)}`;
   return parsed.data.runId === runId ? true : `report.json holds another run`;
 }
 

@@ -6,7 +6,7 @@ import { complianceOverTime } from '../use-cases/compliance-over-time.ts';
 import type { HttpApiDeps } from './deps.ts';
 import { jsonResponse, type HttpApiEvent, type HttpResponse } from './http-types.ts';
 import { problem } from './problem.ts';
-import { describeFirstIssue } from './request.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 const ComplianceQuerySchema = z.strictObject({
   since: z.string().refine((s) => parsePeriod(s) !== undefined, { error: 'must be a period such as 30d, 12h or 2w' }).default('30d'),
@@ -16,7 +16,7 @@ const ComplianceQuerySchema = z.strictObject({
 /** `GET /compliance?since=30d&format=json|html|csv`: compliance over the period that ends with the newest run. */
 export async function complianceRoute(d: HttpApiDeps, event: HttpApiEvent, instance: string): Promise<HttpResponse> {
   const query = ComplianceQuerySchema.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) return problem(400, `invalid query: ${describeFirstIssue(query.error)}`, instance);
+  if (!query.success) return problem(400, `invalid query: ${firstIssueText(query.error)}`, instance);
   const { compliance, unreadable } = await complianceOverTime(d.history, parsePeriod(query.data.since)!);
   if (unreadable.length > 0) d.logger.error('stored runs left out of compliance', { runs: unreadable.slice(0, 20) });
   if (query.data.format === 'json') return jsonResponse(200, compliance);

@@ -4,7 +4,8 @@ import { complianceRoute } from './compliance-route.ts';
 import type { HttpApiDeps } from './deps.ts';
 import { header, HttpApiEventSchema, jsonResponse, pathOf, type HttpApiEvent, type HttpResponse } from './http-types.ts';
 import { problem } from './problem.ts';
-import { describeFirstIssue, parseJsonBody } from './request.ts';
+import { parseJsonBody } from './request.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 /** The routes served, as API Gateway names them in `routeKey` (DESIGN contract 6; docs/design.md). */
 export const ROUTES = ['POST /audits', 'GET /audits', 'GET /audits/{runId}', 'GET /audits/{runId}/report', 'GET /compliance'] as const;
@@ -32,7 +33,7 @@ export function createHttpApiHandler(deps: () => Promise<HttpApiDeps>) {
     let instance = '/';
     try {
       const parsed = HttpApiEventSchema.safeParse(event);
-      if (!parsed.success) return problem(400, `the request is malformed: ${describeFirstIssue(parsed.error)}`, instance);
+      if (!parsed.success) return problem(400, `the request is malformed: ${firstIssueText(parsed.error)}`, instance);
       const request = parsed.data;
       instance = pathOf(request);
       const caller = request.requestContext.authorizer?.iam?.userArn;

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { header, type HttpApiEvent } from './http-types.ts';
 
 /** The largest request body the API reads. */
@@ -27,8 +26,3 @@ export function parseJsonBody(event: HttpApiEvent): { ok: true; value: unknown }
   }
 }
 
-/** The first issue of a zod error as `path: message`, for details that must not echo input. */
-export function describeFirstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
-}

@@ -1,4 +1,5 @@
 import type { RunDigest } from '../core/compliance/run-digest.ts';
+import { BadInputError } from '../shared/errors.ts';
 
 /** The stored runs, as compliance over time reads them: by id, each reduced to its digest. */
 export interface RunHistory {
@@ -12,6 +13,6 @@ export interface RunHistory {
 }
 
 /** A stored run could not be read as a digest or a report; the message names the file and the problem. */
-export class RunHistoryError extends Error {
+export class RunHistoryError extends BadInputError {
   override name = 'RunHistoryError';
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { InstanceInformation, Inventory, Invocation, Manifest } from '../core/evidence-bundle.ts';
 import type { RunStorage } from './audit-store.ts';
+import { BadInputError } from '../shared/errors.ts';
 
 /**
  * The ports of the event-driven audit (docs/design.md, "AWS deployment"): one function starts a run and
@@ -118,7 +119,7 @@ export interface RunRegistry {
 }
 
 /** A paging cursor that no page of this registry handed out. */
-export class RunCursorError extends Error {
+export class RunCursorError extends BadInputError {
   override name = 'RunCursorError';
 }
 

@@ -1,5 +1,6 @@
 import { ReportSchema, type Report } from '../core/report.ts';
 import type { AuditRun, RunRegistry, StoredRuns } from '../ports/run-registry.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
 
 export type AuditReportLookup =
   | { kind: 'report'; report: Report }
@@ -29,8 +30,7 @@ export async function getAuditReport(deps: { registry: RunRegistry; store: Store
   }
   const parsed = ReportSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { kind: 'invalid-report', runId, problem: `report.json: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}` };
+    return { kind: 'invalid-report', runId, problem: `report.json: ${firstIssueText(parsed.error)}` };
   }
   if (parsed.data.runId !== runId) return { kind: 'invalid-report', runId, problem: `report.json holds run ${JSON.stringify(parsed.data.runId)}, not ${JSON.stringify(runId)}` };
   return { kind: 'report', report: parsed.data };

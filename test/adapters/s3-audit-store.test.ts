@@ -172,7 +172,7 @@ describe('S3AuditStore against s3rver', () => {
     );
     try {
       const s = new S3AuditStore({ bucket: BUCKET, client: counting, encryption: { kind: 'AES256' }, readConcurrency: 4 });
-      const ids = Array.from({ length: 60 }, (_, i) => `i-${(0x1000_0000 + i).toString(16)}aa`);
+      const ids = Array.from({ length: 60 }, (_, i) => `i-${(0x1000_0000 + i).toString(16)}aaaaaaaaa`);
       const bundle = buildBundle({ vms: ids.map((instanceId) => ({ instanceId })) });
       const run = await s.openRun('run-large');
       await writeBundle(run, bundle);

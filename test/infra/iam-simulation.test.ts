@@ -1,6 +1,6 @@
 import { runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ssmOutputPrefix } from '../../functions/shared/aws.ts';
+import { ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
 import { printStack, resolveIntrinsics, type DeployedNames, type PrintedStack } from './stack-template.ts';
 
 /**

@@ -37,4 +37,13 @@ describe('the layering lint rules', () => {
       'lib/use-cases must not import lib/adapters (../adapters/local-audit-store.ts).',
     ]);
   });
+
+  it('let every layer import lib/shared, and lib/shared import nothing of the project outside itself', async () => {
+    const ids = "import { isInstanceId } from '../shared/identifiers.ts';\nexport const a = isInstanceId;\n";
+    for (const layer of ['lib/core', 'lib/ports', 'lib/use-cases', 'lib/adapters', 'lib/http-api']) expect(await problems(`${layer}/x.ts`, ids), layer).toEqual([]);
+    expect(await problems('cli/x.ts', "import { isInstanceId } from '../lib/shared/identifiers.ts';\nexport const a = isInstanceId;\n")).toEqual([]);
+    expect(await problems('lib/shared/x.ts', "import { analyze } from '../core/analyze.ts';\nexport const a = analyze;\n")).toEqual(['lib/shared must not import lib/core (../core/analyze.ts).']);
+    expect(await problems('lib/shared/x.ts', "import { errorCode } from './error-code.ts';\nexport const a = errorCode;\n")).toEqual([]);
+    expect(await problems('lib/shared/x.ts', "import { S3Client } from '@aws-sdk/client-s3';\nexport const a = S3Client;\n")).toHaveLength(1);
+  });
 });

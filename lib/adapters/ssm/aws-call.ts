@@ -2,37 +2,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
 import type { RetryOptions } from './types.ts';
+import { AwsCallError, S3CallError, SsmCallError } from '../../shared/errors.ts';
+import { errorCode } from '../../shared/error-code.ts';
+import { issuesText } from '../../shared/zod-issues.ts';
 
-/** A failed AWS call, naming the service, the operation and the AWS error code. */
-export class AwsCallError extends Error {
-  readonly service: string;
-  readonly operation: string;
-  readonly code: string;
+export { AwsCallError, S3CallError, SsmCallError };
 
-  constructor(service: string, operation: string, code: string, message: string, context: string | undefined, cause: unknown) {
-    super(`${operation} failed: ${code}${message ? `: ${message}` : ''}${context ? ` (${context})` : ''}`, { cause });
-    this.name = 'AwsCallError';
-    this.service = service;
-    this.operation = operation;
-    this.code = code;
-  }
-}
-
-/** A failed SSM call. */
-export class SsmCallError extends AwsCallError {
-  constructor(operation: string, code: string, message: string, context: string | undefined, cause: unknown) {
-    super('SSM', operation, code, message, context, cause);
-    this.name = 'SsmCallError';
-  }
-}
-
-/** A failed S3 call. */
-export class S3CallError extends AwsCallError {
-  constructor(operation: string, code: string, message: string, context: string | undefined, cause: unknown) {
-    super('S3', operation, code, message, context, cause);
-    this.name = 'S3CallError';
-  }
-}
 
 const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',
@@ -138,15 +113,6 @@ export function isAwsError(err: unknown, code: string): err is AwsCallError {
   return err instanceof AwsCallError && err.code === code;
 }
 
-function errorCode(err: unknown): string {
-  if (typeof err !== 'object' || err === null) return 'UnknownError';
-  const e = err as { Code?: unknown; code?: unknown; name?: unknown };
-  if (typeof e.Code === 'string' && e.Code) return e.Code;
-  if (typeof e.code === 'string' && e.code) return e.code;
-  if (typeof e.name === 'string' && e.name && e.name !== 'Error') return e.name;
-  return 'UnknownError';
-}
-
 function httpStatus(err: unknown): number | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const status = (err as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
@@ -163,7 +129,7 @@ export function jsonify(value: unknown): unknown {
 /** An AWS answer through its schema; a surprise names the operation and the fields. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`unexpected ${what} from AWS: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`unexpected ${what} from AWS: ${issuesText(parsed.error)}`);
   return parsed.data;
 }
 
@@ -173,20 +139,3 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Runs `work` over `items` with at most `limit` at a time; the first failure stops new work and is rethrown. */
-export async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-}

@@ -1,6 +1,7 @@
 import { DescribeInstanceInformationCommand, ListTagsForResourceCommand, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { InstanceInformationSchema, type InstanceInformation } from '../../core/evidence-bundle.ts';
-import { chunks, isAwsError, jsonify, parseWith, pool } from './aws-call.ts';
+import { chunks, isAwsError, jsonify, parseWith } from './aws-call.ts';
+import { forEachBounded } from '../../shared/bounded-concurrency.ts';
 import { PAGE_SIZE, type SsmContext } from './context.ts';
 import { TagListSchema } from './schemas.ts';
 
@@ -61,7 +62,7 @@ async function describeIds(ctx: SsmContext, ids: string[]): Promise<InstanceInfo
 async function attachTags(ctx: SsmContext, items: InstanceInformation[]): Promise<void> {
   // SSM keeps tags of hybrid nodes only; EC2 instances keep theirs in EC2.
   const hybrid = items.filter((i) => i.InstanceId.startsWith('mi-'));
-  await pool(hybrid, 4, async (item) => {
+  await forEachBounded(hybrid, 4, async (item) => {
     try {
       const answer = await ctx.aws.call('SSM', 'ListTagsForResource', () =>
         ctx.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: item.InstanceId })), `instance ${item.InstanceId}`);

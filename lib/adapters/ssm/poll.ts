@@ -1,6 +1,7 @@
 import { ListCommandInvocationsCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { isTerminalInvocationStatus, missingInvocationRecords, type PendingInvocation } from '../../core/invocation-records.ts';
-import { parseWith, pool } from './aws-call.ts';
+import { parseWith } from './aws-call.ts';
+import { forEachBounded } from '../../shared/bounded-concurrency.ts';
 import { PAGE_SIZE, type Deliver, type SsmContext } from './context.ts';
 import { recordOf } from './output.ts';
 import { ListedCommandSchema, ListedInvocationSchema, type ListedCommand, type ListedInvocation } from './schemas.ts';
@@ -187,7 +188,7 @@ async function collectCommand(ctx: SsmContext, state: CommandState, deliver: Del
         state.lastSeen.set(id, { Status: invocation.Status, StatusDetails: invocation.StatusDetails });
       }
     }
-    await pool(ended, ctx.options.s3Concurrency ?? 8, async (invocation) => deliver(await recordOf(ctx, invocation)));
+    await forEachBounded(ended, ctx.options.s3Concurrency ?? 8, async (invocation) => deliver(await recordOf(ctx, invocation)));
     token = page.NextToken;
   } while (token);
 }

@@ -6,6 +6,7 @@ import { renderHtmlReport } from './html-report.ts';
 import { reportCsvChunks } from './report-csv.ts';
 import { reportJunitChunks } from './report-junit.ts';
 import { reportOcsfChunks, type OcsfContext } from './report-ocsf.ts';
+import { AWS_REGION } from '../../shared/identifiers.ts';
 
 export interface RenderedArtifact {
   name: string;
@@ -67,7 +68,7 @@ export function* renderEach(report: Report, { formats = REPORT_FORMATS, context 
 }
 
 // The manifest's `targets` is free-form (each source records its own); only a region of AWS's form is taken.
-const TargetsWithRegionSchema = z.looseObject({ region: z.string().regex(/^[a-z]{2}(?:-[a-z]+)+-\d+$/) });
+const TargetsWithRegionSchema = z.looseObject({ region: z.string().regex(AWS_REGION) });
 
 /**
  * What the bundle's manifest says that renderings name: the version of the tool that collected it and the
