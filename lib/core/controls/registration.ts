@@ -88,7 +88,11 @@ function decideOwner(we: WorkloadEntry, fleet: FleetIndex): ReturnType<typeof pa
   if (!group) return skip('not auto-registered: a hand-made entry may describe a machine outside the inventory', evidence);
   const owners = fleet.answered.get(joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? '')) ?? [];
   if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
-  if (owners.length === 1) return pass(`belongs to ${owners[0]!.instanceId}`, { ...evidence, instances: [owners[0]!.instanceId] });
+  const owner = owners[0];
+  if (owner && owner.contradictions.length > 0) {
+    return error(`claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`, { ...evidence, instances: [owner.instanceId] });
+  }
+  if (owner) return pass(`belongs to ${owner.instanceId}`, { ...evidence, instances: [owner.instanceId] });
   const silent = fleet.silentByAddress.get(we.spec.address) ?? [];
   if (silent.length > 0) {
     return error(`its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`, {
