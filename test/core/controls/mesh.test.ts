@@ -165,7 +165,7 @@ describe('CERT-02', () => {
   });
   it('is ERROR when one anchor cannot be read, or the mesh root is not in the bundle', () => {
     expect(cert02(vm(mesh.pem, null)).status).toBe('ERROR');
-    expect(findingsOf(bundleWith({ vms: [vm(mesh.pem, mesh.pem)] }), 'CERT-02')[ID]!.message).toBe('the bundle holds no istio-ca-root-cert ConfigMap for payments');
+    expect(findingsOf(bundleWith({ vms: [vm(mesh.pem, mesh.pem)] }), 'CERT-02')[ID]!.message).toBe("the bundle holds no root-of-trust ConfigMap for payments (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives)");
   });
 });
 
