@@ -21,7 +21,11 @@ export interface Thresholds {
   maxClockSkewSeconds: number;
   /** XDS-03: how many minor versions a proxy may lag behind istiod. */
   maxMinorVersionsBehind: number;
-  /** REG-03: an entry's connectedAt older than this has leaked (1.5 × istiod's 30 min max connection age). */
+  /**
+   * REG-03: an entry's connectedAt older than this has leaked, when the controlling istiod's own
+   * `--keepaliveMaxServerConnectionAge` is not in the evidence (1.5 × the Helm chart's 30m); otherwise the
+   * window is 1.5 × that flag's value (liveness-window.ts).
+   */
   maxConnectedAgeMinutes: number;
 }
 
