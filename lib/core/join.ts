@@ -37,7 +37,7 @@ export interface VmRecord {
 
 /**
  * A claim the evidence contradicts. `state`: the VM's own Envoy is down yet the mesh holds it as connected.
- * `address`: the connected proxy's address is not the VM's address in SSM's inventory (nor the one ISTIO_SVC_IP pins).
+ * `address`: the connected proxy's address is not the VM's address in SSM's inventory.
  */
 export interface Contradiction {
   kind: 'state' | 'address';
@@ -98,7 +98,7 @@ export function joinFleet(inventory: InstanceInformation[], collected: ReadonlyM
  *   connection. A 503 from the readiness probe is no contradiction: Envoy is up, and a proxy whose update was
  *   rejected stays connected while not ready.
  * - `address`: the proxy istiod holds is at an address (the node id's, else the claimed one) other than the
- *   VM's `IPAddress` in SSM's inventory, and `ISTIO_SVC_IP` does not pin that address.
+ *   VM's `IPAddress` in SSM's inventory, even one `ISTIO_SVC_IP` pins: the pin is the VM's claim too.
  */
 function contradictionsOf(record: VmRecord): Contradiction[] {
   const snapshot = record.snapshot;
@@ -119,9 +119,12 @@ function contradictionsOf(record: VmRecord): Contradiction[] {
   const ssmIp = record.inventory?.IPAddress;
   const server = snapshot.serverInfo.ok ? snapshot.serverInfo.value : undefined;
   const proxyIp = server?.nodeIp ?? record.proxyIp;
+  // ISTIO_SVC_IP is the VM's word too: a pin to another address may be deliberate (REG-07 accepts it), but it
+  // cannot show that the proxy istiod holds is this machine's.
   const pinned = snapshot.clusterEnv.ok ? snapshot.clusterEnv.value.get('ISTIO_SVC_IP') || undefined : undefined;
-  if (connected && ssmIp && proxyIp && proxyIp !== ssmIp && proxyIp !== pinned) {
-    contradictions.push({ kind: 'address', message: `the proxy ${record.proxyName} is at ${proxyIp}, but SSM knows the VM at ${ssmIp} and ISTIO_SVC_IP pins ${pinned ?? 'nothing'}` });
+  if (connected && ssmIp && proxyIp && proxyIp !== ssmIp) {
+    const pin = pinned === proxyIp ? ', the address ISTIO_SVC_IP pins' : '';
+    contradictions.push({ kind: 'address', message: `the proxy ${record.proxyName} is at ${proxyIp}${pin}, but SSM knows the VM at ${ssmIp}` });
   }
   return contradictions;
 }

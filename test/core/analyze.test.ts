@@ -121,4 +121,18 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
     expect(findingsOf(report, 'REG-02')['payments/payments-vm-10.0.0.99']!.status).toBe('ERROR');
     expect(findingsOf(report, 'REG-07')['i-0000000000000001']!).toMatchObject({ status: 'FAIL', message: expect.stringContaining('SSM knows it at 10.0.0.5') });
   });
+
+  it('does not take an ISTIO_SVC_IP pin as proof: REG-07 accepts the pin, the joined controls cannot show the proxy is the VM\'s', () => {
+    const report = analyzeBundle(
+      buildBundle({
+        vms: [{ instanceId: 'i-0000000000000001', hostname: 'vm1', ip: '10.0.0.99', ssmIp: '10.0.0.5' }],
+        entries: [workloadEntry('payments', 'payments-vm', '10.0.0.99')],
+        syncz: { 'istiod-a': [syncStatus('vm1.payments')] },
+      }),
+    );
+    expect(findingsOf(report, 'REG-07')['i-0000000000000001']!.status).toBe('PASS');
+    for (const control of ['XDS-01', 'REG-01']) {
+      expect(findingsOf(report, control)['i-0000000000000001']!.message, control).toContain('the proxy vm1.payments is at 10.0.0.99, the address ISTIO_SVC_IP pins, but SSM knows the VM at 10.0.0.5');
+    }
+  });
 });

@@ -91,17 +91,19 @@ describe('joinFleet: a VM says who it is, the mesh and SSM decide', () => {
     expect(vm!.contradictions).toEqual([]);
   });
 
-  it("contradicts a connected proxy whose node id is at another address than SSM's, unless ISTIO_SVC_IP pins it", () => {
-    const [elsewhere, pinned] = join(
+  it("contradicts a connected proxy at another address than SSM's, even one ISTIO_SVC_IP pins: the pin is the VM's word", () => {
+    const [elsewhere, pinned, same] = join(
       [
         { instanceId: 'i-0000000000000001', hostname: 'a', ip: '10.0.0.5', sections: [serverInfo('10.0.0.99', 'a.payments')] },
         { instanceId: 'i-0000000000000002', hostname: 'b', ip: '10.0.0.6', ssmIp: '192.168.4.6', sections: [serverInfo('10.0.0.6', 'b.payments')] },
+        { instanceId: 'i-0000000000000003', hostname: 'c', ip: '10.0.0.7', sections: [serverInfo('10.0.0.7', 'c.payments')] },
       ],
       [],
-      { 'istiod-a': [syncStatus('a.payments'), syncStatus('b.payments')] },
+      { 'istiod-a': [syncStatus('a.payments'), syncStatus('b.payments'), syncStatus('c.payments')] },
     );
-    expect(elsewhere!.contradictions).toEqual([{ kind: 'address', message: 'the proxy a.payments is at 10.0.0.99, but SSM knows the VM at 10.0.0.5 and ISTIO_SVC_IP pins 10.0.0.5' }]);
-    expect(pinned!.contradictions).toEqual([]);
+    expect(elsewhere!.contradictions).toEqual([{ kind: 'address', message: 'the proxy a.payments is at 10.0.0.99, but SSM knows the VM at 10.0.0.5' }]);
+    expect(pinned!.contradictions).toEqual([{ kind: 'address', message: 'the proxy b.payments is at 10.0.0.6, the address ISTIO_SVC_IP pins, but SSM knows the VM at 192.168.4.6' }]);
+    expect(same!.contradictions).toEqual([]);
   });
 
   it('takes the proxy name from the node id over the hostname the VM prints', () => {
