@@ -50,11 +50,12 @@ interface RunOptions {
   document: string;
   ssmEndpoint?: string;
   s3Endpoint?: string;
+  rootCaConfigmap?: string;
   ssmCompliance: boolean;
 }
 
 /** Flags that only mean something for `--source aws`, by commander attribute name. */
-const AWS_FLAGS = ['region', 'kubeconfig', 'context', 'tag', 'instanceIds', 'bucket', 'document', 'ssmEndpoint', 's3Endpoint'] as const;
+const AWS_FLAGS = ['region', 'kubeconfig', 'context', 'tag', 'instanceIds', 'bucket', 'document', 'ssmEndpoint', 's3Endpoint', 'rootCaConfigmap'] as const;
 /** Flags that only mean something for the simulated fleet. */
 const SIM_FLAGS = ['vms', 'seed'] as const;
 
@@ -87,6 +88,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--no-ssm-compliance', 'aws, sim-aws: do not publish the findings as SSM Compliance items (type Custom:IstioMeshAudit)')
     .option('--ssm-endpoint <url>', 'SSM endpoint override')
     .option('--s3-endpoint <url>', 'S3 endpoint override (path-style addressing)')
+    .option('--root-ca-configmap <name>', "the mesh's root-of-trust ConfigMap (default: the name istiod is run with, PILOT_CA_CERT_CONFIGMAP, else istio-ca-root-cert)")
     .action(async (opts: RunOptions, command: Command) => {
       const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
       const misplaced = opts.source === 'aws' ? SIM_FLAGS.filter(given) : AWS_FLAGS.filter(given);
@@ -151,6 +153,8 @@ export interface AwsAuditSettings {
   ssmEndpoint?: string;
   s3Endpoint?: string;
   kube: KubeConfigSource;
+  /** The root-of-trust ConfigMap's name, when set by hand (otherwise the reader asks istiod's pods). */
+  rootCaConfigMap?: string;
   /** What the manifest records as the run's targets. */
   targets: unknown;
   /** Publish each VM's findings as SSM Compliance items after the run (default true). */
@@ -191,7 +195,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
   }
   let reader: KubeMeshReader;
   try {
-    reader = new KubeMeshReader({ kubeConfig });
+    reader = new KubeMeshReader({ kubeConfig, ...(settings.rootCaConfigMap ? { rootCaConfigMap: settings.rootCaConfigMap } : {}) });
   } catch (error) {
     throw new CliUsageError((error as Error).message);
   }
@@ -312,6 +316,7 @@ const AwsFlagsSchema = z
     document: z.string().regex(DOCUMENT, { error: 'expected an SSM document name or ARN' }),
     ssmEndpoint: EndpointSchema.optional(),
     s3Endpoint: EndpointSchema.optional(),
+    rootCaConfigmap: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'expected a ConfigMap name (lowercase letters, digits, - and .)' }).max(253).optional(),
   })
   .refine((f) => (f.tag === undefined) !== (f.instanceIds === undefined), {
     error: 'say which managed nodes to audit with exactly one of --tag KEY=VALUE or --instance-ids i-…,mi-…',
@@ -342,6 +347,7 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
     ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
     ssmCompliance: opts.ssmCompliance,
     kube,
+    ...(flags.rootCaConfigmap ? { rootCaConfigMap: flags.rootCaConfigmap } : {}),
     targets: {
       ssm: {
         document: flags.document,
@@ -349,7 +355,7 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
         bucket: flags.bucket ?? null,
         ...(flags.ssmEndpoint ? { endpoint: flags.ssmEndpoint } : {}),
       },
-      kubernetes: { kubeconfig: flags.kubeconfig ?? null, context: flags.context ?? null },
+      kubernetes: { kubeconfig: flags.kubeconfig ?? null, context: flags.context ?? null, ...(flags.rootCaConfigmap ? { rootCaConfigMap: flags.rootCaConfigmap } : {}) },
     },
   };
 }

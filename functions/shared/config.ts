@@ -74,12 +74,19 @@ export const MeshConfigSchema = z
     /** Base64 PEM, as `aws eks describe-cluster` gives certificateAuthority.data. */
     EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]+$/, { error: 'EKS_CLUSTER_CA must be base64 (certificateAuthority.data)' }),
     ISTIO_NAMESPACE: z.string().trim().optional(),
+    /** The mesh's root-of-trust ConfigMap, when istiod's own setting (PILOT_CA_CERT_CONFIGMAP) is not to be asked. */
+    ROOT_CA_CONFIGMAP: z
+      .string()
+      .trim()
+      .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'ROOT_CA_CONFIGMAP must be a ConfigMap name' })
+      .optional(),
   })
   .transform((env) => ({
     clusterName: env.EKS_CLUSTER_NAME,
     endpoint: env.EKS_CLUSTER_ENDPOINT,
     caData: env.EKS_CLUSTER_CA.replace(/\s+/g, ''),
     istioNamespace: env.ISTIO_NAMESPACE || 'istio-system',
+    ...(env.ROOT_CA_CONFIGMAP ? { rootCaConfigMap: env.ROOT_CA_CONFIGMAP } : {}),
   }));
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;
 

@@ -10,6 +10,6 @@ import type { MeshConfig, StorageConfig } from './config.ts';
 export function makeMeshFactory(storage: StorageConfig, mesh: MeshConfig): () => Promise<MeshReader> {
   return async () => {
     const { kubeConfig } = await buildKubeConfig({ kind: 'eks', clusterName: mesh.clusterName, region: storage.region, server: mesh.endpoint, caData: mesh.caData });
-    return new KubeMeshReader({ kubeConfig, istioNamespace: mesh.istioNamespace });
+    return new KubeMeshReader({ kubeConfig, istioNamespace: mesh.istioNamespace, ...(mesh.rootCaConfigMap ? { rootCaConfigMap: mesh.rootCaConfigMap } : {}) });
   };
 }

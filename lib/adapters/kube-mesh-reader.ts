@@ -16,6 +16,7 @@ import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handle
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { ConfigMapSchema, KubeListSchema, SynczSchema, type ClusterEvidence, type ConfigMap, type KubeList } from '../core/evidence-bundle.ts';
+import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 
 /** The parts of the cluster evidence, named as in the bundle's cluster/ directory. */
@@ -81,11 +82,17 @@ export interface KubeMeshReaderOptions {
    * asked for). Default false: the Lists are stored as the API returned them, cluster-wide.
    */
   onlyRequestedNamespaces?: boolean;
+  /**
+   * The root-of-trust ConfigMap to read in each VM namespace. Default: the name the istiod pods are run
+   * with (PILOT_CA_CERT_CONFIGMAP, Istio 1.27+), else istio-ca-root-cert.
+   */
+  rootCaConfigMap?: string;
 }
 
 const ISTIO_GROUP = 'networking.istio.io';
 const ISTIO_VERSION = 'v1';
-const ROOT_CA_CONFIGMAP = 'istio-ca-root-cert';
+/** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
+const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A failure that becomes a MeshReadProblem; anything else thrown is a bug. */
 class ReadFailure extends Error {
@@ -108,8 +115,8 @@ const PodNameSchema = z.looseObject({ metadata: z.looseObject({ name: z.string()
 
 /**
  * Reads what the mesh believes through @kubernetes/client-node: WorkloadEntries and WorkloadGroups
- * (cluster-wide, paginated), the istiod pods of every revision, the istio-ca-root-cert ConfigMap of each
- * VM namespace, and /debug/syncz of every istiod pod through pods/portforward (never pods/proxy, where
+ * (cluster-wide, paginated), the istiod pods of every revision, the root-of-trust ConfigMap of each VM
+ * namespace (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives), and /debug/syncz of every istiod pod through pods/portforward (never pods/proxy, where
  * istiod answers 401). Responses are kept as the API returned them. A call that fails for an expected
  * reason (403, timeout, refused port-forward, a body that is not JSON) leaves its part out and is
  * recorded as a problem; it never fails the whole read.
@@ -118,7 +125,8 @@ export class KubeMeshReader implements MeshReader {
   readonly #kc: KubeConfig;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
-  readonly #opts: Required<Omit<KubeMeshReaderOptions, 'kubeConfig'>>;
+  readonly #opts: Required<Omit<KubeMeshReaderOptions, 'kubeConfig' | 'rootCaConfigMap'>>;
+  readonly #rootCaConfigMap: string | undefined;
 
   constructor(options: KubeMeshReaderOptions) {
     this.#kc = options.kubeConfig;
@@ -137,6 +145,9 @@ export class KubeMeshReader implements MeshReader {
       concurrency: positive('concurrency', options.concurrency ?? 4),
       onlyRequestedNamespaces: options.onlyRequestedNamespaces ?? false,
     };
+    const name = options.rootCaConfigMap;
+    if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name))) throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
+    this.#rootCaConfigMap = name;
   }
 
   /** The cluster evidence as the MeshReader port asks, with what could not be read kept as `problems`. */
@@ -183,6 +194,8 @@ export class KubeMeshReader implements MeshReader {
     });
     const syncz: Record<string, unknown[]> = {};
     const rootCa: Record<string, ConfigMap> = {};
+    // The name istiod publishes the root under: the one set here, else the one the istiod pods are run with.
+    const rootCaNames = this.#rootCaConfigMap ? [this.#rootCaConfigMap] : rootCaConfigMapNames(istiodPods?.items);
     await runBounded(
       [
         ...podNames.map((pod) => async () => {
@@ -192,14 +205,7 @@ export class KubeMeshReader implements MeshReader {
           if (answer) syncz[pod] = answer;
         }),
         ...scope.map((namespace) => async () => {
-          const call = `GET /api/v1/namespaces/${namespace}/configmaps/${ROOT_CA_CONFIGMAP}`;
-          calls.push(call);
-          const configMap = await attempt('root-ca', namespace, call, async () => {
-            const json = await this.#call(call, (options) => this.#core.readNamespacedConfigMap({ name: ROOT_CA_CONFIGMAP, namespace }, options));
-            const parsed = ConfigMapSchema.safeParse(json);
-            if (!parsed.success) throw new ReadFailure('invalid-response', `${call} did not return a ConfigMap`);
-            return parsed.data;
-          });
+          const configMap = await this.#readRootCa(namespace, rootCaNames, calls, attempt);
           if (configMap) rootCa[namespace] = configMap;
         }),
       ],
@@ -218,6 +224,41 @@ export class KubeMeshReader implements MeshReader {
       rootCa: Object.fromEntries(Object.entries(rootCa).sort(([a], [b]) => (a < b ? -1 : 1))),
     };
     return { evidence, problems, calls };
+  }
+
+  /**
+   * Reads the namespace's root-of-trust ConfigMap, trying each candidate name in order (revisions may name
+   * it differently): the first that exists is kept; a failure other than 404 stops and is the problem.
+   */
+  async #readRootCa(
+    namespace: string,
+    names: readonly string[],
+    calls: string[],
+    attempt: <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>,
+  ): Promise<ConfigMap | undefined> {
+    for (const [index, name] of names.entries()) {
+      const call = `GET /api/v1/namespaces/${namespace}/configmaps/${name}`;
+      calls.push(call);
+      const last = index === names.length - 1;
+      let missing = false;
+      const configMap = await attempt('root-ca', namespace, call, async () => {
+        try {
+          const json = await this.#call(call, (options) => this.#core.readNamespacedConfigMap({ name, namespace }, options));
+          const parsed = ConfigMapSchema.safeParse(json);
+          if (!parsed.success) throw new ReadFailure('invalid-response', `${call} did not return a ConfigMap`);
+          return parsed.data;
+        } catch (error) {
+          // Not there under this name: the next candidate may be; only the last one's 404 is a problem.
+          if (error instanceof ReadFailure && error.kind === 'not-found' && !last) {
+            missing = true;
+            return undefined;
+          }
+          throw error;
+        }
+      });
+      if (configMap || !missing) return configMap;
+    }
+    return undefined;
   }
 
   /** Follows `continue` until the list is complete; returns one List with every page's items. */

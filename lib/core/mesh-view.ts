@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ClusterEvidence, ClusterReadProblem } from './evidence-bundle.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
+import { readIstiodSettings, type IstiodSettings } from './istiod-settings.ts';
 
 /**
  * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
@@ -93,7 +94,15 @@ export interface MeshView {
   available: boolean;
   workloadEntries: WorkloadEntry[];
   workloadGroups: WorkloadGroup[];
-  istiods: Array<{ name: string; namespace: string; phase: string | undefined; answered: boolean; version: string | undefined }>;
+  istiods: Array<{
+    name: string;
+    namespace: string;
+    phase: string | undefined;
+    answered: boolean;
+    version: string | undefined;
+    /** What the pod is run with (its discovery container's flags and environment); undefined when its pod was not listed. */
+    settings: IstiodSettings | undefined;
+  }>;
   /** proxy-status name → where it is connected (more than one replica after a move). */
   proxies: Map<string, ProxyPresence[]>;
   invalid: InvalidObject[];
@@ -131,7 +140,14 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
   for (const name of [...replicaNames].sort()) {
     const pod = pods.find((p) => p.metadata.name === name);
     const syncz = Object.hasOwn(cluster.syncz, name) ? cluster.syncz[name] : undefined;
-    view.istiods.push({ name, namespace: pod?.metadata.namespace ?? 'istio-system', phase: pod?.status?.phase, answered: syncz !== undefined, version: istiodVersion(pod) });
+    view.istiods.push({
+      name,
+      namespace: pod?.metadata.namespace ?? 'istio-system',
+      phase: pod?.status?.phase,
+      answered: syncz !== undefined,
+      version: istiodVersion(pod),
+      settings: pod ? readIstiodSettings(pod) : undefined,
+    });
     if (!syncz) continue;
     syncz.forEach((item, index) => {
       const parsed = SyncStatusSchema.safeParse(item);

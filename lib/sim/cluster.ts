@@ -110,15 +110,16 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
   };
 }
 
-/** The istio-ca-root-cert ConfigMap istiod writes into every namespace. */
+/** The root-of-trust ConfigMap istiod writes into every namespace (istio-ca-root-cert unless renamed). */
 export function rootCaConfigMap(fleet: SimFleet, namespace: string, rootPem: string): ConfigMap {
+  const name = fleet.istiodSettings.rootCaConfigMap;
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: {
-      name: 'istio-ca-root-cert',
+      name,
       namespace,
-      uid: uid(fleet, `configmap/${namespace}/istio-ca-root-cert`),
+      uid: uid(fleet, `configmap/${namespace}/${name}`),
       resourceVersion: resourceVersion(fleet, `configmap/${namespace}`),
       creationTimestamp: kubeTime(fleet.now.getTime() - 90 * 86_400_000),
       labels: { 'istio.io/config': 'true' },
@@ -222,6 +223,7 @@ function workloadGroup(fleet: SimFleet, ns: SimNamespace): unknown {
 }
 
 function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
+  const settings = fleet.istiodSettings;
   const started = kubeTime(fleet.now.getTime() - (3 + index) * 86_400_000);
   const templateHash = name.split('-').slice(-2, -1)[0] ?? '';
   return {
@@ -251,7 +253,20 @@ function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
         {
           name: 'discovery',
           image: `docker.io/istio/pilot:${fleet.istioVersion}`,
-          args: ['discovery', '--monitoringAddr=:15014', '--log_output_level=default:info', '--domain', 'cluster.local', '--keepaliveMaxServerConnectionAge', '30m'],
+          args: [
+            'discovery',
+            '--monitoringAddr=:15014',
+            '--log_output_level=default:info',
+            '--domain',
+            'cluster.local',
+            ...(settings.keepaliveMaxServerConnectionAge === null ? [] : ['--keepaliveMaxServerConnectionAge', settings.keepaliveMaxServerConnectionAge]),
+          ],
+          // As the Helm chart renders it: PILOT_CA_CERT_CONFIGMAP only when global.trustBundleName renames the root.
+          env: [
+            { name: 'REVISION', value: 'default' },
+            ...(settings.rootCaConfigMap === 'istio-ca-root-cert' ? [] : [{ name: 'PILOT_CA_CERT_CONFIGMAP', value: settings.rootCaConfigMap }]),
+            { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
+          ],
           ports: [
             { containerPort: 8080, protocol: 'TCP' },
             { containerPort: 15010, protocol: 'TCP' },

@@ -129,10 +129,20 @@ export interface SimFleet {
   vms: SimVm[];
   orphanEntries: SimOrphanEntry[];
   unknownProxies: SimUnknownProxy[];
+  /** What istiod is run with (see SimFleetOptions). */
+  istiodSettings: SimIstiodSettings;
   /** The mesh's roots; only set by buildSimFleetAsync (certificates need WebCrypto, which is async). */
   pki?: SimMeshPki;
   /** Each VM's certificates by instance id; only set by buildSimFleetAsync. */
   vmCertificates?: ReadonlyMap<string, SimVmCertificates>;
+}
+
+/** The istiod settings the audit must read rather than assume. */
+export interface SimIstiodSettings {
+  /** The root-of-trust ConfigMap; another name than istio-ca-root-cert is set with PILOT_CA_CERT_CONFIGMAP, as the Helm chart's global.trustBundleName does. */
+  rootCaConfigMap: string;
+  /** `--keepaliveMaxServerConnectionAge` of the discovery container, as the chart passes it; null leaves the flag out. */
+  keepaliveMaxServerConnectionAge: string | null;
 }
 
 export interface SimFleetOptions {
@@ -147,6 +157,8 @@ export interface SimFleetOptions {
    * later (a few never are), always on the same VM. Without `day` every fault is present.
    */
   day?: number;
+  /** istiod's settings; default istio-ca-root-cert and the chart's `30m`. */
+  istiod?: Partial<SimIstiodSettings>;
 }
 
 /** Whether a fault is present on `day` of an aged fleet: a window [appears, appears + lasts) drawn from the seed and the fault. */
@@ -247,7 +259,11 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
     ? [{ name: `ip-${unknownIp.replaceAll('.', '-')}.${unknownNs.name}`, namespace: unknownNs.name, ip: unknownIp, istiod: istiods[istiods.length - 1]!, istioVersion }]
     : [];
 
-  return { seed, now: options.now, istioVersion, istiods, namespaces, vms, orphanEntries, unknownProxies };
+  const istiodSettings: SimIstiodSettings = {
+    rootCaConfigMap: options.istiod?.rootCaConfigMap ?? 'istio-ca-root-cert',
+    keepaliveMaxServerConnectionAge: options.istiod?.keepaliveMaxServerConnectionAge === undefined ? '30m' : options.istiod.keepaliveMaxServerConnectionAge,
+  };
+  return { seed, now: options.now, istioVersion, istiods, namespaces, vms, orphanEntries, unknownProxies, istiodSettings };
 }
 
 /** buildSimFleet plus the mesh's root certificates (SimFleet.pki), which WebCrypto mints asynchronously. */

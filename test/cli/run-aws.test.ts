@@ -149,6 +149,7 @@ describe('fleet-audit run --source aws', () => {
     ['an endpoint that is not a URL', ['--tag', 'a=b', '--ssm-endpoint', 'localhost:4566'], /^fleet-audit: --ssm-endpoint: expected an http:\/\/ or https:\/\/ URL/m],
     ['a bad region', ['--tag', 'a=b', '--region', 'Frankfurt'], /^fleet-audit: --region: expected an AWS region/m],
     ['a simulator flag', ['--tag', 'a=b', '--vms', '3'], /^fleet-audit: --vms: only for --source sim or sim-aws/m],
+    ['a root CA ConfigMap name that is not a name', ['--tag', 'a=b', '--root-ca-configmap', '../secrets'], /^fleet-audit: --root-ca-configmap: expected a ConfigMap name/m],
   ])('refuses %s with exit 2 and a message naming the flag, before any call', async (_what, flags, message) => {
     const out = join(dir, 'refused');
     const run = await cli(['run', '--source', 'aws', '--region', 'eu-west-1', ...flags, '--out', out]);

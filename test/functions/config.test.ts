@@ -41,6 +41,12 @@ describe('the configuration of the functions', () => {
     expect(parseConfig(MeshConfigSchema, MESH)).toEqual({ clusterName: 'mesh', endpoint: MESH.EKS_CLUSTER_ENDPOINT, caData: 'LS0tLS1CRUdJTiBDRVJU==', istioNamespace: 'istio-system' });
   });
 
+  it("takes the root-of-trust ConfigMap's name when one is set, and refuses one that is not a name", () => {
+    expect(parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: 'mesh-trust-bundle' })).toMatchObject({ rootCaConfigMap: 'mesh-trust-bundle' });
+    expect(parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: '' })).not.toHaveProperty('rootCaConfigMap');
+    expect(() => parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: '../secrets' })).toThrow(/ROOT_CA_CONFIGMAP must be a ConfigMap name/);
+  });
+
   it('makes a handler fail with the missing variables named when the environment does not configure it', async () => {
     for (const name of ['AWS_REGION', 'AUDIT_BUCKET', 'AUDIT_TABLE']) vi.stubEnv(name, undefined);
     const { handler } = await import('../../functions/sweep.ts');

@@ -7,6 +7,8 @@ export interface TestVm {
   instanceId: string;
   hostname?: string;
   ip?: string;
+  /** The VM's `IPAddress` in SSM's inventory; default `ip`. */
+  ssmIp?: string;
   namespace?: string;
   group?: string | null;
   network?: string;
@@ -72,7 +74,7 @@ export function syncStatus(proxy: string): unknown {
 
 /** Builds a bundle: VMs, their WorkloadEntries and istiod replicas' syncz. */
 export function buildBundle(options: { vms: TestVm[]; entries?: unknown[]; syncz?: Record<string, unknown[]>; pods?: string[]; cluster?: boolean }): EvidenceBundle {
-  const inventory: InstanceInformation[] = options.vms.map((vm) => ({ InstanceId: vm.instanceId, PingStatus: vm.pingStatus ?? 'Online', IPAddress: vm.ip ?? '10.0.0.1' }));
+  const inventory: InstanceInformation[] = options.vms.map((vm) => ({ InstanceId: vm.instanceId, PingStatus: vm.pingStatus ?? 'Online', IPAddress: vm.ssmIp ?? vm.ip ?? '10.0.0.1' }));
   const invocations: Record<string, Invocation> = {};
   for (const vm of options.vms) {
     invocations[vm.instanceId] = {

@@ -146,7 +146,10 @@ export const cert06 = vmControl(
   },
 );
 
-/** CERT-02: the proxy's ROOTCA and /etc/certs/root-cert.pem match the mesh root (istio-ca-root-cert), by SHA-256 fingerprint. */
+/**
+ * CERT-02: the proxy's ROOTCA and /etc/certs/root-cert.pem match the mesh root, by SHA-256 fingerprint. The root
+ * is the ConfigMap istiod publishes (istio-ca-root-cert, or the name its PILOT_CA_CERT_CONFIGMAP gives), as read.
+ */
 export const cert02 = vmControl(
   {
     id: 'CERT-02',
@@ -160,8 +163,8 @@ export const cert02 = vmControl(
     if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
     if (!vm.namespace) return error('the VM reported no ISTIO_NAMESPACE');
     const configMap = ctx.meshRoots.get(vm.namespace);
-    if (!configMap) return error(`the bundle holds no istio-ca-root-cert ConfigMap for ${vm.namespace}`);
-    if (configMap.length === 0) return error(`the istio-ca-root-cert ConfigMap of ${vm.namespace} holds no readable certificate`);
+    if (!configMap) return error(`the bundle holds no root-of-trust ConfigMap for ${vm.namespace} (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives)`);
+    if (configMap.length === 0) return error(`the root-of-trust ConfigMap of ${vm.namespace} holds no readable certificate`);
     const mesh = new Set(configMap.map((c) => c.sha256Fingerprint));
     const rootca = snapshot.secrets.ok ? snapshot.secrets.value.find((s) => s.resourceName === 'ROOTCA' && s.status === 'ACTIVE')?.certificates : undefined;
     const onDisk = snapshot.rootCert.ok ? snapshot.rootCert.value : undefined;

@@ -1,4 +1,4 @@
-import type { VmRecord } from '../join.ts';
+import type { Contradiction, VmRecord } from '../join.ts';
 import type { MeshView } from '../mesh-view.ts';
 import type { CertificateInfo } from '../certificates/pem.ts';
 import type { Finding, FindingStatus, Severity, SubjectKind } from '../report.ts';
@@ -21,7 +21,11 @@ export interface Thresholds {
   maxClockSkewSeconds: number;
   /** XDS-03: how many minor versions a proxy may lag behind istiod. */
   maxMinorVersionsBehind: number;
-  /** REG-03: an entry's connectedAt older than this has leaked (1.5 × istiod's 30 min max connection age). */
+  /**
+   * REG-03: an entry's connectedAt older than this has leaked, when the controlling istiod's own
+   * `--keepaliveMaxServerConnectionAge` is not in the evidence (1.5 × the Helm chart's 30m); otherwise the
+   * window is 1.5 × that flag's value (liveness-window.ts).
+   */
   maxConnectedAgeMinutes: number;
 }
 
@@ -115,15 +119,25 @@ export function vmControl(
 }
 
 /**
- * Defines a control that reads the VM ↔ mesh join: when two VMs claim the same proxy name or address, it is
- * ERROR naming them, never an answer about one of them picked at random.
+ * Defines a control that reads the VM ↔ mesh join: when two VMs claim the same proxy name or address, or the
+ * VM's claim is contradicted by its own state or SSM's (join.ts), it is ERROR naming them, never an answer
+ * about a VM picked at random or one that rests on another machine's evidence. `decides` names the kinds of
+ * contradiction the control itself judges (REG-07 judges the address), which then do not stop it.
  */
 export function joinedVmControl(
   definition: Omit<Control, 'evaluate' | 'subject'>,
   decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome | Outcome[],
+  options: { decides?: ReadonlyArray<Contradiction['kind']> } = {},
 ): Control {
   return vmControl(definition, (vm, snapshot, ctx) => {
     if (vm.ambiguities.length > 0) return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
+    const contradictions = vm.contradictions.filter((c) => !options.decides?.includes(c.kind));
+    if (contradictions.length > 0) {
+      return error(`the VM's claims contradict what the mesh and SSM know, so the mesh's evidence cannot be taken as the VM's: ${contradictions.map((c) => c.message).join('; ')}`, {
+        proxy: vm.proxyName ?? null,
+        contradictions: contradictions.map((c) => c.kind),
+      });
+    }
     return decide(vm, snapshot, ctx);
   });
 }

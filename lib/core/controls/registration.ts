@@ -2,6 +2,7 @@ import { joinKey, type VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
 import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip } from './control.ts';
 import { appendTo } from '../multimap.ts';
+import { describeWindow, livenessWindow } from './liveness-window.ts';
 
 const AUTO_REGISTRATION_GROUP = 'istio.io/autoRegistrationGroup';
 
@@ -88,7 +89,11 @@ function decideOwner(we: WorkloadEntry, fleet: FleetIndex): ReturnType<typeof pa
   if (!group) return skip('not auto-registered: a hand-made entry may describe a machine outside the inventory', evidence);
   const owners = fleet.answered.get(joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? '')) ?? [];
   if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
-  if (owners.length === 1) return pass(`belongs to ${owners[0]!.instanceId}`, { ...evidence, instances: [owners[0]!.instanceId] });
+  const owner = owners[0];
+  if (owner && owner.contradictions.length > 0) {
+    return error(`claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`, { ...evidence, instances: [owner.instanceId] });
+  }
+  if (owner) return pass(`belongs to ${owner.instanceId}`, { ...evidence, instances: [owner.instanceId] });
   const silent = fleet.silentByAddress.get(we.spec.address) ?? [];
   if (silent.length > 0) {
     return error(`its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`, {
@@ -123,16 +128,24 @@ export const reg03 = defineControl(
       const connectedAt = a['istio.io/connectedAt'];
       const disconnectedAt = a['istio.io/disconnectedAt'];
       const controller = a['istio.io/workloadController'];
-      const evidence = { connectedAt: connectedAt ?? null, disconnectedAt: disconnectedAt ?? null, workloadController: controller ?? null };
+      const window = livenessWindow(controller, ctx.mesh, ctx.thresholds.maxConnectedAgeMinutes);
+      const evidence = {
+        connectedAt: connectedAt ?? null,
+        disconnectedAt: disconnectedAt ?? null,
+        workloadController: controller ?? null,
+        maxConnectionAge: window.maxConnectionAge,
+        livenessWindowMinutes: window.ms === undefined ? null : window.ms / 60_000,
+        livenessWindow: window.source,
+      };
       for (const [name, value] of [['connectedAt', connectedAt], ['disconnectedAt', disconnectedAt]] as const) {
         if (value !== undefined && !RFC3339.test(value)) return finding(id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
       }
       const problems: string[] = [];
       if (disconnectedAt) problems.push(`disconnected at ${disconnectedAt} and not cleaned up`);
       if (!connectedAt) problems.push('it has no istio.io/connectedAt');
-      else {
-        const minutes = Math.floor((ctx.now.getTime() - Date.parse(connectedAt)) / 60_000);
-        if (minutes > ctx.thresholds.maxConnectedAgeMinutes) problems.push(`connectedAt is ${minutes} min old (istiod renews it at least every 30 min): leaked`);
+      else if (window.ms !== undefined) {
+        const ageMs = ctx.now.getTime() - Date.parse(connectedAt);
+        if (ageMs > window.ms) problems.push(`connectedAt is ${Math.floor(ageMs / 60_000)} min old, beyond the liveness window of ${describeWindow(window.ms)} (${window.source}): leaked`);
       }
       const podsKnown = !ctx.mesh.missingParts.includes('cluster/istiod-pods.json');
       const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running').map((i) => i.name);
@@ -140,7 +153,8 @@ export const reg03 = defineControl(
       else if (podsKnown && !running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
       if (problems.length > 0) return finding(id, fail(problems.join('; '), evidence));
       if (!podsKnown) return finding(id, error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence));
-      return finding(id, pass(`connected ${connectedAt} through ${controller}`, evidence));
+      const within = window.ms === undefined ? `no liveness window applies (${window.source})` : `within the liveness window of ${describeWindow(window.ms)} (${window.source})`;
+      return finding(id, pass(`connected ${connectedAt} through ${controller}, ${within}`, evidence));
     });
   },
 );

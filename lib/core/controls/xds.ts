@@ -157,8 +157,8 @@ export const xds05 = defineControl(
       ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),
       ...ctx.mesh.workloadGroups.map((wg) => wg.metadata.namespace),
     ]);
-    const known = new Map<string, string[]>();
-    for (const vm of ctx.vms) if (vm.proxyName) appendTo(known, vm.proxyName, vm.instanceId);
+    const known = new Map<string, VmRecord[]>();
+    for (const vm of ctx.vms) if (vm.proxyName) appendTo(known, vm.proxyName, vm);
     // VMs that did not answer, by the short host name SSM knows them by: one may be the proxy's machine.
     const silentByHost = new Map<string, string[]>();
     for (const vm of ctx.vms) {
@@ -173,12 +173,24 @@ export const xds05 = defineControl(
       if (dot < 0 || !vmNamespaces.has(namespace)) continue;
       const evidence = { namespace, istiod: presences.map((p) => p.replica) };
       const owners = known.get(proxy) ?? [];
+      const ids = owners.map((vm) => vm.instanceId);
       if (owners.length > 1) {
-        findings.push(finding(proxy, error(`claimed by ${owners.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: owners })));
+        findings.push(finding(proxy, error(`claimed by ${ids.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: ids })));
         continue;
       }
-      if (owners.length === 1) {
-        findings.push(finding(proxy, pass(`belongs to ${owners[0]}`, { ...evidence, instance: owners[0] })));
+      const owner = owners[0];
+      // A claim its own VM's state or SSM's address contradicts shows no ownership: the proxy is not proved
+      // to be the VM's, nor proved to be a stranger's (a race with a restart reads the same way).
+      if (owner && owner.contradictions.length > 0) {
+        findings.push(finding(proxy, error(`claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`, {
+          ...evidence,
+          instance: owner.instanceId,
+          contradictions: owner.contradictions.map((c) => c.kind),
+        })));
+        continue;
+      }
+      if (owner) {
+        findings.push(finding(proxy, pass(`belongs to ${owner.instanceId}`, { ...evidence, instance: owner.instanceId })));
         continue;
       }
       const maybe = silentByHost.get(host) ?? [];

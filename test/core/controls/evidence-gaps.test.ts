@@ -93,7 +93,16 @@ describe('unreadable evidence', () => {
 describe('hostile names', () => {
   it('a pod named like an Object.prototype member does not break the analysis', () => {
     const cluster = { syncz: {}, rootCa: {}, istiodPods: { items: [{ metadata: { name: 'constructor', namespace: 'istio-system' } }] } };
-    expect(buildMeshView(cluster).istiods).toEqual([{ name: 'constructor', namespace: 'istio-system', phase: undefined, answered: false, version: undefined }]);
+    expect(buildMeshView(cluster).istiods).toEqual([
+      {
+        name: 'constructor',
+        namespace: 'istio-system',
+        phase: undefined,
+        answered: false,
+        version: undefined,
+        settings: { readable: false, rootCaConfigMap: { value: undefined, source: 'unset' }, maxConnectionAge: { value: undefined, source: 'unset' } },
+      },
+    ]);
   });
   it('the terminal summary cannot be given extra rows by a name holding a newline', () => {
     const bundle = buildBundle({ vms: [{ instanceId: ID }], syncz: { 'istiod-a': [syncStatus('evil\nREG-02   FAIL   fake.payments')] } });

@@ -7,9 +7,9 @@ import { findingsOf } from '../../support/evaluate.ts';
 
 const VM: TestVm = { instanceId: 'i-0000000000000001', hostname: 'vm1', ip: '10.0.0.1' };
 const ID = 'i-0000000000000001';
-const pod = (name: string, version = '1.24.6', phase = 'Running') => ({
+const pod = (name: string, version = '1.24.6', phase = 'Running', args = ['discovery', '--keepaliveMaxServerConnectionAge', '30m']) => ({
   metadata: { name, namespace: 'istio-system' },
-  spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${version}` }] },
+  spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${version}`, args }] },
   status: { phase },
 });
 const watched = (proxy: string, states: Partial<Record<'CDS' | 'LDS' | 'EDS' | 'RDS', { sent?: string; acked?: string; lastError?: string }>>, version = '1.24.6') => ({
@@ -86,12 +86,48 @@ describe('REG-03', () => {
     expect(reg03(live).status).toBe('PASS');
   });
   it('fails for a leaked, disconnected or orphaned-controller entry', () => {
-    expect(reg03({ ...live, 'istio.io/connectedAt': new Date(Date.parse(NOW) - 3 * 3600_000).toISOString() }).message).toBe('connectedAt is 180 min old (istiod renews it at least every 30 min): leaked');
+    expect(reg03({ ...live, 'istio.io/connectedAt': new Date(Date.parse(NOW) - 3 * 3600_000).toISOString() }).message).toBe(
+      'connectedAt is 180 min old, beyond the liveness window of 45 min (1.5 × 30m, the --keepaliveMaxServerConnectionAge of istiod-a): leaked',
+    );
     expect(reg03({ ...live, 'istio.io/disconnectedAt': NOW }).status).toBe('FAIL');
     expect(reg03({ ...live, 'istio.io/workloadController': 'istiod-gone' }).message).toBe('its controller istiod-gone is not a running istiod pod');
   });
   it('is ERROR for a time that is not RFC 3339', () => {
     expect(reg03({ ...live, 'istio.io/connectedAt': 'yesterday' })).toEqual({ status: 'ERROR', message: 'istio.io/connectedAt is not an RFC 3339 time: "yesterday"' });
+  });
+
+  describe("takes its window from the controlling istiod's --keepaliveMaxServerConnectionAge", () => {
+    const connectedAgo = (minutes: number) => ({ ...live, 'istio.io/connectedAt': new Date(Date.parse(NOW) - minutes * 60_000).toISOString() });
+    const runWith = (...args: string[]) => [pod('istiod-a', '1.24.6', 'Running', ['discovery', ...args])];
+    const full = (annotations: Record<string, string>, pods?: unknown[]) =>
+      analyzeBundle(bundleWith({ entries: [entry(annotations)], ...(pods ? { pods } : {}) })).findings.find((f) => f.control === 'REG-03' && f.subject.id === 'payments/payments-vm-10.0.0.1')!;
+
+    it('as 1.5 × its value, in either form pflag reads, and says so in the finding', () => {
+      const hour = runWith('--keepaliveMaxServerConnectionAge=1h');
+      expect(reg03(connectedAgo(80), hour).status).toBe('PASS');
+      const leaked = full(connectedAgo(100), hour);
+      expect(leaked.status).toBe('FAIL');
+      expect(leaked.message).toBe('connectedAt is 100 min old, beyond the liveness window of 90 min (1.5 × 1h, the --keepaliveMaxServerConnectionAge of istiod-a): leaked');
+      expect(leaked.evidence).toMatchObject({ maxConnectionAge: '1h', livenessWindowMinutes: 90, livenessWindow: '1.5 × 1h, the --keepaliveMaxServerConnectionAge of istiod-a' });
+      expect(reg03(connectedAgo(100), runWith('--keepaliveMaxServerConnectionAge', '1h30m')).status).toBe('PASS');
+      expect(reg03(connectedAgo(20), runWith('--keepaliveMaxServerConnectionAge', '10m')).message).toContain('beyond the liveness window of 15 min (1.5 × 10m');
+    });
+
+    it('as no limit when istiod runs without the flag or with 0, as istiod itself does', () => {
+      const unset = full(connectedAgo(600), runWith());
+      expect(unset).toMatchObject({ status: 'PASS', evidence: { maxConnectionAge: null, livenessWindowMinutes: null } });
+      expect(unset.message).toContain('no liveness window applies (none: istiod-a runs without --keepaliveMaxServerConnectionAge, so istiod sets no age limit)');
+      expect(reg03(connectedAgo(600), runWith('--keepaliveMaxServerConnectionAge=0s')).status).toBe('PASS');
+    });
+
+    it("as the chart's 45 min when the controller's pod spec is not in the evidence or its value is not a duration", () => {
+      const noSpec = [{ metadata: { name: 'istiod-a', namespace: 'istio-system' }, status: { phase: 'Running' } }];
+      const old = full(connectedAgo(50), noSpec);
+      expect(old.status).toBe('FAIL');
+      expect(old.message).toContain("beyond the liveness window of 45 min (45 min, the default (1.5 × the Helm chart's 30m): the pod spec of istiod-a is not in the evidence)");
+      expect(reg03(connectedAgo(40), noSpec).status).toBe('PASS');
+      expect(full(connectedAgo(50), runWith('--keepaliveMaxServerConnectionAge', 'half an hour')).message).toContain('is not a duration');
+    });
   });
 });
 
@@ -165,7 +201,7 @@ describe('CERT-02', () => {
   });
   it('is ERROR when one anchor cannot be read, or the mesh root is not in the bundle', () => {
     expect(cert02(vm(mesh.pem, null)).status).toBe('ERROR');
-    expect(findingsOf(bundleWith({ vms: [vm(mesh.pem, mesh.pem)] }), 'CERT-02')[ID]!.message).toBe('the bundle holds no istio-ca-root-cert ConfigMap for payments');
+    expect(findingsOf(bundleWith({ vms: [vm(mesh.pem, mesh.pem)] }), 'CERT-02')[ID]!.message).toBe("the bundle holds no root-of-trust ConfigMap for payments (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives)");
   });
 });
 
