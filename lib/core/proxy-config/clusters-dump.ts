@@ -141,17 +141,20 @@ function pushCluster(clusters: ClusterEntry[], item: unknown, state: ClusterStat
 }
 
 
-
-// Istio stamps the DestinationRule a cluster came from into filter_metadata.istio.config as
-// /apis/networking.istio.io/v1alpha3/namespaces/<ns>/destination-rule/<name>; istioctl shows <name>.<ns>,
-// '' without it, and <unknown> for any other value.
-const DESTINATION_RULE_PATH = /^\/apis\/networking\.istio\.io\/v1alpha3\/namespaces\/(?<namespace>[^/]*)\/(?<kind>[^/]*)\/(?<name>[^/]*)$/;
+// Istio stamps the config a cluster came from into filter_metadata.istio.config as
+// /apis/<group>/<version>/namespaces/<ns>/<kind>/<name> (pilot/pkg/networking/util AddConfigInfoMetadata);
+// istiod 1.24 writes DestinationRules as networking.istio.io/v1. istioctl 1.24 and later (writer/envoy/configdump
+// route.go renderConfig) accept any version of networking.istio.io: eight `/`-separated pieces give
+// <name>.<ns>, another count gives '', and a path outside networking.istio.io gives <unknown>.
+// (istioctl before 1.24 accepted v1alpha3 only, so it printed <unknown> for every v1 rule.)
+const NETWORKING_CONFIG_PREFIX = '/apis/networking.istio.io/';
 
 function destinationRuleOf(filterMetadata: Record<string, unknown> | undefined): string {
   const istio = filterMetadata?.istio;
   if (typeof istio !== 'object' || istio === null || !('config' in istio)) return '';
+  // A config that is not a string reads as '' (protobuf's GetStringValue), which is not a networking path.
   const config = typeof istio.config === 'string' ? istio.config : '';
-  if (!config.startsWith('/apis/networking.istio.io/v1alpha3/namespaces/')) return '<unknown>';
-  const m = DESTINATION_RULE_PATH.exec(config)?.groups;
-  return m ? `${m.name}.${m.namespace}` : '';
+  if (!config.startsWith(NETWORKING_CONFIG_PREFIX)) return '<unknown>';
+  const pieces = config.split('/');
+  return pieces.length === 8 ? `${pieces[7]}.${pieces[5]}` : '';
 }
