@@ -4,12 +4,15 @@ import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts'
 import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
+import { chooseIstioctlVersion, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
+import { proxyIstioVersionOf } from '../../lib/core/proxy-config/proxy-istio-version.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 
 interface ProxyConfigOptions {
   file: string;
   output: 'short' | 'json';
   warming?: boolean;
+  istioVersion?: string;
 }
 
 /**
@@ -44,6 +47,8 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       const why = warming > 0 ? ` (only ${warming} warming, which the table leaves out: use -o json)` : '';
       throw new CliUsageError(`${label} holds no active or static clusters${why}`);
     }
+    // istioctl 1.24–1.29 print the same cluster table: the option is only checked, so a wrong value is refused.
+    if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
     io.stdout(renderClustersTable(clusters));
     if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`);
   });
@@ -62,15 +67,31 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     if (shape === 'empty') throw new CliUsageError(`${label} holds no secrets (no SecretsConfigDump and no DynamicSecret entries)`);
     const now = io.clock();
     if (opts.output === 'json') io.stdout(renderSecretsJson(secrets, now));
-    else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now));
+    else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now, { version: resolveIstioctlVersion(opts.istioVersion, text, io) }));
   });
+}
+
+function askedIstioctlVersion(asked: string): IstioctlVersion {
+  const choice = chooseIstioctlVersion(asked);
+  if (!choice || choice.note) throw new CliUsageError(`--istio-version ${asked}: expected one of ${ISTIOCTL_VERSIONS.join(', ')} (a patch release such as 1.26.3 is accepted)`);
+  return choice.version;
 }
 
 function withDumpOptions(command: Command, warmingHelp: string): Command {
   return command
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump or a ?resource= answer); - reads standard input')
     .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json').choices(['short', 'json']).default('short'))
-    .option('--warming', warmingHelp);
+    .option('--warming', warmingHelp)
+    .option('--istio-version <version>', `print the table as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`);
+}
+
+/** The layout asked for, else the one of the proxy's release, else the newest; a clamped release is said on stderr. */
+function resolveIstioctlVersion(asked: string | undefined, text: string, io: CliIo): IstioctlVersion {
+  if (asked !== undefined) return askedIstioctlVersion(asked);
+  const proxyVersion = proxyIstioVersionOf(text);
+  const choice = proxyVersion === undefined ? undefined : chooseIstioctlVersion(proxyVersion);
+  if (choice?.note) io.stderr(`fleet-audit: ${choice.note} (the proxy's ISTIO_VERSION; --istio-version chooses another)\n`);
+  return choice?.version ?? NEWEST_ISTIOCTL_VERSION;
 }
 
 async function readDump(file: string, io: CliIo): Promise<{ label: string; text: string }> {

@@ -33,8 +33,33 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('fleet-audit proxy-config secret', () => {
   it('prints istioctl\'s secret table for a config dump file', async () => {
-    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json')]);
+    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json'), '--istio-version', '1.24']);
     expect(result).toEqual({ code: 0, stdout: fixture('secret-output.txt'), stderr: '' });
+  });
+
+  it('prints the newest layout (1.29) when the dump names no Istio release', async () => {
+    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-warming-config-dump.json')]);
+    expect(result).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.29.txt'), stderr: '' });
+  });
+
+  it("takes the layout from the proxy's ISTIO_VERSION in the dump's bootstrap, and --istio-version over it", async () => {
+    const dump = JSON.parse(fixture('secret-warming-config-dump.json')) as { configs: object[] };
+    const bootstrap = { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: { ISTIO_VERSION: '1.26.2' } } } };
+    const withBootstrap = JSON.stringify({ configs: [bootstrap, ...dump.configs] });
+    expect(await run(['pc', 'secret', '-f', '-'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.26.txt'), stderr: '' });
+    expect(await run(['pc', 'secret', '-f', '-', '--istio-version', '1.29.1'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.29.txt'), stderr: '' });
+  });
+
+  it('says on stderr when the proxy is older than 1.24 and prints the 1.24 layout', async () => {
+    const result = await run(['pc', 'secret', '-f', '-'], fixture('waypoint-config-dump.json'));
+    expect(result.stdout).toBe(fixture('secret-output.txt'));
+    expect(result.stderr).toContain('Istio 1.21.0-1226 is outside 1.24–1.29: printing the 1.24 layout');
+  });
+
+  it.each(['1.23', '1.30.0', 'latest'])('refuses --istio-version %s', async (version) => {
+    const result = await run(['pc', 'secret', '-f', fixturePath('secret-config-dump.json'), '--istio-version', version]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected one of 1.24, 1.25, 1.26, 1.27, 1.28, 1.29');
   });
 
   it('reads the dump from standard input with --file -, as in curl … | fleet-audit proxy-config secret --file -', async () => {
