@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
+import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
+import { renderEndpointsJson, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
 import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
@@ -69,6 +71,41 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     if (opts.output === 'json') io.stdout(renderSecretsJson(secrets, now));
     else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now, { version: resolveIstioctlVersion(opts.istioVersion, text, io) }));
   });
+
+  registerEdsCommand(proxyConfig, io);
+}
+
+interface EndpointOptions {
+  file: string;
+  output: 'short' | 'json';
+  istioVersion?: string;
+  address?: string;
+  port?: string;
+  cluster?: string;
+  status?: string;
+}
+
+function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('eds')
+    .description('List the endpoints of an Envoy config dump taken with ?include_eds, as `istioctl proxy-config eds` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump?include_eds); - reads standard input')
+    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the ClusterLoadAssignments as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .option('--address <address>', 'only endpoints with this address (ip:port, a pipe path), case-insensitive')
+    .option('--port <port>', 'only endpoints on this port')
+    .option('--cluster <name>', 'only endpoints of this cluster, case-insensitive')
+    .option('--status <status>', 'only endpoints of this health status (HEALTHY, UNHEALTHY, …), case-insensitive')
+    .action(async (opts: EndpointOptions) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const port = opts.port === undefined ? 0 : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port ${opts.port}: expected a port number`);
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseEndpointsDump(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      const filter = { address: opts.address, port, cluster: opts.cluster, status: opts.status };
+      io.stdout(opts.output === 'json' ? renderEndpointsJson(parsed.value, filter) : renderEndpointsTable(parsed.value, filter));
+    });
 }
 
 function askedIstioctlVersion(asked: string): IstioctlVersion {

@@ -167,3 +167,17 @@ describe('fleet-audit proxy-config clusters', () => {
     expect(result.stdout).toContain('evil\uFFFD[2J');
   });
 });
+
+describe('fleet-audit proxy-config eds', () => {
+  it("prints istioctl's EDS table with its filters", async () => {
+    expect(await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json')])).toEqual({ code: 0, stdout: fixture('eds-output.txt'), stderr: '' });
+    expect(await run(['pc', 'eds', '-f', '-', '--port', '8080'], fixture('eds-config-dump.json'))).toEqual({ code: 0, stdout: fixture('eds-port-8080-output.txt'), stderr: '' });
+  });
+
+  it('refuses a dump taken without ?include_eds, and a port that is not one', async () => {
+    const noEds = await run(['pc', 'eds', '-f', fixturePath('secret-config-dump.json')]);
+    expect(noEds.code).toBe(2);
+    expect(noEds.stderr).toContain('?include_eds');
+    expect((await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json'), '--port', 'http'])).code).toBe(2);
+  });
+});
