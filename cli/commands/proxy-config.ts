@@ -3,6 +3,8 @@ import { Option, type Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
 import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
 import { renderEndpointsJson, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
+import { parseRoutesDump } from '../../lib/core/proxy-config/routes-dump.ts';
+import { renderRoutesJson, renderRoutesTable } from '../../lib/core/proxy-config/routes-table.ts';
 import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
@@ -73,6 +75,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
   });
 
   registerEdsCommand(proxyConfig, io);
+  registerRoutesCommand(proxyConfig, io);
 }
 
 interface EndpointOptions {
@@ -105,6 +108,36 @@ function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
       const filter = { address: opts.address, port, cluster: opts.cluster, status: opts.status };
       io.stdout(opts.output === 'json' ? renderEndpointsJson(parsed.value, filter) : renderEndpointsTable(parsed.value, filter));
+    });
+}
+
+interface RouteOptions {
+  file: string;
+  output: 'short' | 'json';
+  istioVersion?: string;
+  name?: string;
+  verbose: boolean;
+}
+
+function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('routes')
+    .aliases(['route', 'r'])
+    .description('List the routes of an Envoy config dump as `istioctl proxy-config routes` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
+    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the RouteConfigurations as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .option('--name <name>', 'only the route configuration of this name')
+    .option('--no-verbose', 'one row per route configuration (NAME, VIRTUAL HOSTS) instead of one per route')
+    .action(async (opts: RouteOptions) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseRoutesDump(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      // istioctl refuses a dump without a single route configuration.
+      if (parsed.value.length === 0) throw new CliUsageError(`${label} holds no routes`);
+      const options = { name: opts.name, verbose: opts.verbose };
+      io.stdout(opts.output === 'json' ? renderRoutesJson(parsed.value, options) : renderRoutesTable(parsed.value, options));
     });
 }
 

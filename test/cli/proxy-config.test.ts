@@ -181,3 +181,19 @@ describe('fleet-audit proxy-config eds', () => {
     expect((await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json'), '--port', 'http'])).code).toBe(2);
   });
 });
+
+describe('fleet-audit proxy-config routes', () => {
+  it("prints istioctl's verbose route table, and one row per configuration with --no-verbose", async () => {
+    const verbose = await run(['pc', 'routes', '-f', fixturePath('routes-k8s-gateway-http-route-path-prefix-config-dump.json')]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.trim()).toBe(fixture('routes-k8s-gateway-http-route-path-prefix-output.txt').trim());
+    const short = await run(['pc', 'r', '-f', '-', '--no-verbose', '--name', 'http.80'], fixture('routes-k8s-gateway-http-route-path-prefix-config-dump.json'));
+    expect(short).toEqual({ code: 0, stdout: 'NAME        VIRTUAL HOSTS\nhttp.80     1\n', stderr: '' });
+  });
+
+  it('refuses a dump without routes', async () => {
+    const result = await run(['pc', 'routes', '-f', fixturePath('secret-config-dump.json')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('RoutesConfigDump');
+  });
+});

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Evidence } from '../result.ts';
 import { parseClusterName } from './cluster-name.ts';
+import { describeIstioConfig } from './istio-config-ref.ts';
 import { noSection, readDump, typeOf, TYPE_PREFIX, type DumpShape } from './dump-root.ts';
 
 // envoy.admin.v3.ClustersConfigDump and the entries of its `?resource=` answers.
@@ -134,27 +135,8 @@ function pushCluster(clusters: ClusterEntry[], item: unknown, state: ClusterStat
     customType: c.cluster_type?.name,
     state,
     ...key,
-    destinationRule: destinationRuleOf(c.metadata?.filter_metadata),
+    destinationRule: describeIstioConfig(c.metadata?.filter_metadata),
     versionInfo: entry.data.version_info,
     lastUpdated: entry.data.last_updated,
   });
-}
-
-
-// Istio stamps the config a cluster came from into filter_metadata.istio.config as
-// /apis/<group>/<version>/namespaces/<ns>/<kind>/<name> (pilot/pkg/networking/util AddConfigInfoMetadata);
-// istiod 1.24 writes DestinationRules as networking.istio.io/v1. istioctl 1.24 and later (writer/envoy/configdump
-// route.go renderConfig) accept any version of networking.istio.io: eight `/`-separated pieces give
-// <name>.<ns>, another count gives '', and a path outside networking.istio.io gives <unknown>.
-// (istioctl before 1.24 accepted v1alpha3 only, so it printed <unknown> for every v1 rule.)
-const NETWORKING_CONFIG_PREFIX = '/apis/networking.istio.io/';
-
-function destinationRuleOf(filterMetadata: Record<string, unknown> | undefined): string {
-  const istio = filterMetadata?.istio;
-  if (typeof istio !== 'object' || istio === null || !('config' in istio)) return '';
-  // A config that is not a string reads as '' (protobuf's GetStringValue), which is not a networking path.
-  const config = typeof istio.config === 'string' ? istio.config : '';
-  if (!config.startsWith(NETWORKING_CONFIG_PREFIX)) return '<unknown>';
-  const pieces = config.split('/');
-  return pieces.length === 8 ? `${pieces[7]}.${pieces[5]}` : '';
 }
