@@ -19,6 +19,13 @@ interface ProxyConfigOptions {
   istioVersion?: string;
 }
 
+interface ClusterOptions extends ProxyConfigOptions {
+  fqdn?: string;
+  port?: string;
+  subset?: string;
+  direction?: string;
+}
+
 /**
  * `fleet-audit proxy-config clusters|secret --file <config_dump.json | ->`: istioctl's tables for an Envoy
  * config dump, so the VM debugging guide's `curl -s localhost:15000/config_dump | … --file -` works on a
@@ -36,26 +43,33 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       .aliases(['cluster', 'c'])
       .description('List the clusters of an Envoy config dump as `istioctl proxy-config clusters` does'),
     'the dump is a ?resource=dynamic_warming_clusters answer',
-  ).action(async (opts: ProxyConfigOptions) => {
-    const { label, text } = await readDump(opts.file, io);
-    const parsed = parseClustersDump(text, opts.warming ? { resource: 'dynamic_warming_clusters' } : {});
-    if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
-    const { clusters } = parsed.value;
-    if (opts.output === 'json') {
-      if (clusters.length === 0) throw new CliUsageError(`${label} holds no clusters`);
-      io.stdout(renderClustersJson(clusters));
-      return;
-    }
-    const warming = clusters.filter((c) => c.state === 'warming').length;
-    if (warming === clusters.length) {
-      const why = warming > 0 ? ` (only ${warming} warming, which the table leaves out: use -o json)` : '';
-      throw new CliUsageError(`${label} holds no active or static clusters${why}`);
-    }
-    // istioctl 1.24–1.29 print the same cluster table: the option is only checked, so a wrong value is refused.
-    if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
-    io.stdout(renderClustersTable(clusters));
-    if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`);
-  });
+  )
+    .option('--fqdn <fqdn>', 'only clusters whose name contains this service FQDN')
+    .option('--port <port>', 'only clusters whose name holds |<port>|')
+    .option('--subset <subset>', 'only clusters whose name contains this subset')
+    .option('--direction <direction>', 'only clusters whose name contains this direction (inbound, outbound)')
+    .action(async (opts: ClusterOptions) => {
+      const port = portOption(opts.port);
+      const filter = { fqdn: opts.fqdn, port, subset: opts.subset, direction: opts.direction };
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseClustersDump(text, opts.warming ? { resource: 'dynamic_warming_clusters' } : {});
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      const { clusters } = parsed.value;
+      if (opts.output === 'json') {
+        if (clusters.length === 0) throw new CliUsageError(`${label} holds no clusters`);
+        io.stdout(renderClustersJson(clusters, filter));
+        return;
+      }
+      const warming = clusters.filter((c) => c.state === 'warming').length;
+      if (warming === clusters.length) {
+        const why = warming > 0 ? ` (only ${warming} warming, which the table leaves out: use -o json)` : '';
+        throw new CliUsageError(`${label} holds no active or static clusters${why}`);
+      }
+      // istioctl 1.24–1.29 print the same cluster table: the option is only checked, so a wrong value is refused.
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      io.stdout(renderClustersTable(clusters, { filter }));
+      if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`);
+    });
 
   withDumpOptions(
     proxyConfig
@@ -101,8 +115,7 @@ function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
     .option('--status <status>', 'only endpoints of this health status (HEALTHY, UNHEALTHY, …), case-insensitive')
     .action(async (opts: EndpointOptions) => {
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
-      const port = opts.port === undefined ? 0 : Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port ${opts.port}: expected a port number`);
+      const port = portOption(opts.port);
       const { label, text } = await readDump(opts.file, io);
       const parsed = parseEndpointsDump(text);
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
@@ -139,6 +152,12 @@ function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
       const options = { name: opts.name, verbose: opts.verbose };
       io.stdout(opts.output === 'json' ? renderRoutesJson(parsed.value, options) : renderRoutesTable(parsed.value, options));
     });
+}
+
+function portOption(text: string | undefined): number {
+  const port = text === undefined ? 0 : Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port ${text}: expected a port number`);
+  return port;
 }
 
 function askedIstioctlVersion(asked: string): IstioctlVersion {

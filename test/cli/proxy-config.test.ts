@@ -197,3 +197,21 @@ describe('fleet-audit proxy-config routes', () => {
     expect(result.stderr).toContain('RoutesConfigDump');
   });
 });
+
+describe('fleet-audit proxy-config clusters filters', () => {
+  it("keeps the clusters istioctl's --fqdn, --port, --subset and --direction keep: parts of the name", async () => {
+    const rows = async (...args: string[]): Promise<string[][]> => {
+      const result = await run(['pc', 'clusters', '-f', fixturePath('sidecar-clusters-active.json'), ...args]);
+      expect(result.code).toBe(0);
+      return result.stdout.split('\n').slice(1, -1).map((l) => l.trimEnd().split(/ {2,}/));
+    };
+    expect(await rows('--port', '9080', '--direction', 'outbound')).toEqual([
+      ['details.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['productpage.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['ratings.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['reviews.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+    ]);
+    expect((await rows('--fqdn', 'reviews', '--port', '9080')).map((r) => r[0])).toEqual(['reviews.default.svc.cluster.local']);
+    expect(await rows('--subset', 'no-such-subset')).toEqual([]);
+  });
+});

@@ -9,6 +9,27 @@ const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
 export interface ClustersTableOptions {
   /** Adds the NAME column with `cluster/<name>` that `istioctl proxy-config all` prints. */
   withConfigType?: boolean;
+  filter?: ClusterFilter;
+}
+
+/** istioctl's cluster filters (`--fqdn`, `--port`, `--subset`, `--direction`); empty or 0 matches all. */
+export interface ClusterFilter {
+  fqdn?: string;
+  port?: number;
+  subset?: string;
+  direction?: string;
+}
+
+/**
+ * Whether istioctl lists the cluster under the filter (writer/envoy/configdump cluster.go Verify): each
+ * given part must occur anywhere in the cluster's name, the port as `|<port>|`, case-sensitively.
+ */
+export function matchesClusterFilter(name: string, filter: ClusterFilter): boolean {
+  if (filter.fqdn && !name.includes(filter.fqdn)) return false;
+  if (filter.direction && !name.includes(filter.direction)) return false;
+  if (filter.subset && !name.includes(filter.subset)) return false;
+  if (filter.port && !name.includes(`|${filter.port}|`)) return false;
+  return true;
 }
 
 /**
@@ -39,7 +60,7 @@ function compareGo(a: string, b: string): number {
 export function renderClustersTable(clusters: ClusterEntry[], options: ClustersTableOptions = {}): string {
   const withName = options.withConfigType === true;
   let text = `${withName ? 'NAME\t' : ''}SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE\n`;
-  for (const c of istioctlClusterOrder(clusters)) {
+  for (const c of istioctlClusterOrder(clusters).filter((c) => matchesClusterFilter(c.name, options.filter ?? {}))) {
     const prefixed = `cluster/${c.name}`;
     const cells = c.isSubsetKey
       ? [c.serviceFqdn, String(c.port ?? 0), c.subset || '-', c.direction ?? '']
@@ -51,8 +72,8 @@ export function renderClustersTable(clusters: ClusterEntry[], options: ClustersT
 }
 
 /** The clusters as JSON (`-o json`): every cluster, warming ones included, in istioctl's order, warming last. */
-export function renderClustersJson(clusters: ClusterEntry[]): string {
-  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')];
+export function renderClustersJson(clusters: ClusterEntry[], filter: ClusterFilter = {}): string {
+  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')].filter((c) => matchesClusterFilter(c.name, filter));
   const rows = ordered.map((c) => ({
     name: c.name,
     serviceFqdn: c.serviceFqdn,
