@@ -3,12 +3,16 @@ import { Option, type Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
 import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
 import { renderEndpointsJson, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
+import { renderAllSummary } from '../../lib/core/proxy-config/all-summary.ts';
+import { bootstrapSectionOf, parseBootstrapSummary, renderBootstrapSummary } from '../../lib/core/proxy-config/bootstrap-summary.ts';
+import { parseListenersDump } from '../../lib/core/proxy-config/listeners-dump.ts';
+import { renderListenersJson, renderListenersTable } from '../../lib/core/proxy-config/listeners-table.ts';
 import { parseRoutesDump } from '../../lib/core/proxy-config/routes-dump.ts';
 import { renderRoutesJson, renderRoutesTable } from '../../lib/core/proxy-config/routes-table.ts';
 import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
-import { chooseIstioctlVersion, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
+import { chooseIstioctlVersion, isAtLeast, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
 import { proxyIstioVersionOf } from '../../lib/core/proxy-config/proxy-istio-version.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 
@@ -90,6 +94,9 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
 
   registerEdsCommand(proxyConfig, io);
   registerRoutesCommand(proxyConfig, io);
+  registerListenersCommand(proxyConfig, io);
+  registerBootstrapCommand(proxyConfig, io);
+  registerAllCommand(proxyConfig, io);
 }
 
 interface EndpointOptions {
@@ -158,6 +165,76 @@ function portOption(text: string | undefined): number {
   const port = text === undefined ? 0 : Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliUsageError(`--port ${text}: expected a port number`);
   return port;
+}
+
+interface ListenerOptions {
+  file: string;
+  output: 'short' | 'json';
+  istioVersion?: string;
+  address?: string;
+  port?: string;
+  type?: string;
+  verbose: boolean;
+}
+
+function registerListenersCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('listeners')
+    .aliases(['listener', 'l'])
+    .description('List the listeners of an Envoy config dump as `istioctl proxy-config listeners` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
+    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the Listeners as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .option('--address <address>', 'only listeners on this address, case-insensitive')
+    .option('--port <port>', 'only listeners on this port')
+    .option('--type <type>', 'only listeners of this type (HTTP, TCP, HTTP+TCP, UNKNOWN), case-insensitive')
+    .option('--no-verbose', 'one row per listener (ADDRESSES, PORT, TYPE) instead of one per filter chain')
+    .action(async (opts: ListenerOptions) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const filter = { address: opts.address, port: portOption(opts.port), type: opts.type };
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseListenersDump(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      // istioctl refuses a dump without a single listener.
+      if (parsed.value.length === 0) throw new CliUsageError(`${label} holds no listeners`);
+      io.stdout(opts.output === 'json' ? renderListenersJson(parsed.value, filter) : renderListenersTable(parsed.value, { filter, verbose: opts.verbose }));
+    });
+}
+
+function registerBootstrapCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('bootstrap')
+    .alias('b')
+    .description('Print the bootstrap of an Envoy config dump as `istioctl proxy-config bootstrap` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
+    .addOption(new Option('-o, --output <format>', "json (the BootstrapConfigDump as Envoy wrote it, istioctl's default) or short (the versions)").choices(['json', 'short']).default('json'))
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same summary)`)
+    .action(async (opts: { file: string; output: 'json' | 'short'; istioVersion?: string }) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseBootstrapSummary(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      io.stdout(opts.output === 'short' ? renderBootstrapSummary(parsed.value) : `${JSON.stringify(bootstrapSectionOf(text), null, 4)}\n`);
+    });
+}
+
+function registerAllCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('all')
+    .alias('a')
+    .description('Print every summary of an Envoy config dump as `istioctl proxy-config all` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump, with ?include_eds for the endpoints); - reads standard input')
+    .option('--istio-version <version>', `print the tables as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`)
+    .option('--no-verbose', 'the short listener and route tables')
+    .option('--with-headers', 'istioctl 1.29+: a `------ CLUSTER INFO ------` line before each part')
+    .action(async (opts: { file: string; istioVersion?: string; verbose: boolean; withHeaders?: boolean }) => {
+      const { label, text } = await readDump(opts.file, io);
+      const version = resolveIstioctlVersion(opts.istioVersion, text, io);
+      if (opts.withHeaders && !isAtLeast(version, '1.29')) throw new CliUsageError(`--with-headers: istioctl ${version} has no such option (it came with 1.29)`);
+      const summary = renderAllSummary(text, { version, now: io.clock(), verbose: opts.verbose, withHeaders: opts.withHeaders });
+      if (!summary.ok) throw new CliUsageError(`${label} ${summary.reason}`);
+      io.stdout(summary.value);
+    });
 }
 
 function askedIstioctlVersion(asked: string): IstioctlVersion {

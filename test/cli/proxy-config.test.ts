@@ -215,3 +215,32 @@ describe('fleet-audit proxy-config clusters filters', () => {
     expect(await rows('--subset', 'no-such-subset')).toEqual([]);
   });
 });
+
+describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
+  it("prints istioctl's listener table, verbose by default", async () => {
+    const result = await run(['pc', 'l', '-f', fixturePath('waypoint-config-dump.json'), '--port', '15021']);
+    expect(result).toEqual({ code: 0, stdout: 'ADDRESSES PORT  MATCH DESTINATION\n0.0.0.0   15021 ALL   Inline Route: /healthz/ready*\n', stderr: '' });
+    expect((await run(['pc', 'listeners', '-f', fixturePath('waypoint-config-dump.json'), '--no-verbose', '--type', 'http'])).stdout).toBe('ADDRESSES PORT  TYPE\n0.0.0.0   15021 HTTP\n');
+  });
+
+  it("prints the bootstrap as JSON by default and istioctl's version summary with -o short", async () => {
+    const json = await run(['pc', 'bootstrap', '-f', fixturePath('waypoint-config-dump.json')]);
+    expect((JSON.parse(json.stdout) as { '@type': string })['@type']).toBe('type.googleapis.com/envoy.admin.v3.BootstrapConfigDump');
+    const short = await run(['pc', 'b', '-f', fixturePath('waypoint-config-dump.json'), '-o', 'short']);
+    expect(short.stdout).toBe(`${fixture('waypoint-config-dump-summary.txt').split('\n\n')[0]}\n`);
+  });
+
+  it("prints istioctl's all summary in the layout asked for, with headers from 1.29 on", async () => {
+    const all = await run(['pc', 'all', '-f', fixturePath('waypoint-config-dump.json'), '--istio-version', '1.29', '--with-headers']);
+    expect(all).toEqual({ code: 0, stdout: fixture('waypoint-config-dump-summary-with-headers-1.29.txt'), stderr: '' });
+    const old = await run(['pc', 'all', '-f', fixturePath('waypoint-config-dump.json'), '--istio-version', '1.28', '--with-headers']);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('came with 1.29');
+  });
+
+  it('takes the 1.24 layout for the 1.21 waypoint of the upstream dump, saying so', async () => {
+    const all = await run(['pc', 'a', '-f', fixturePath('waypoint-config-dump.json')]);
+    expect(all.stdout).toBe(fixture('waypoint-config-dump-summary.txt'));
+    expect(all.stderr).toContain('printing the 1.24 layout');
+  });
+});

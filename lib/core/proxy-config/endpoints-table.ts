@@ -26,11 +26,12 @@ export function filterEndpoints(assignments: ClusterLoadAssignmentEntry[], filte
 }
 
 /** `istioctl proxy-config eds --file` (1.24–1.29 print the same table): `NAME STATUS LOCALITY CLUSTER`. */
-export function renderEndpointsTable(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}): string {
+export function renderEndpointsTable(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}, options: { withConfigType?: boolean } = {}): string {
   let text = 'NAME\tSTATUS\tLOCALITY\tCLUSTER\n';
   for (const cla of filterEndpoints(assignments, filter)) {
     for (const ep of cla.endpoints) {
-      text += `${[ep.addresses.join(','), ep.healthStatus, ep.locality, cla.clusterName].map(sanitizeForTerminal).join('\t')}\n`;
+      const name = ep.addresses.join(',');
+      text += `${[options.withConfigType ? `endpoint/${name}` : name, ep.healthStatus, ep.locality, cla.clusterName].map(sanitizeForTerminal).join('\t')}\n`;
     }
   }
   return goTabwriter(text, ENDPOINT_TABLE);

@@ -11,6 +11,8 @@ export interface RoutesTableOptions {
   name?: string;
   /** istioctl's `--verbose` (its default): one row per route instead of one per route configuration. */
   verbose?: boolean;
+  /** Names each configuration `route/<name>`, as `istioctl proxy-config all` does. */
+  withConfigType?: boolean;
 }
 
 /**
@@ -41,16 +43,17 @@ export function renderRoutesTable(configs: RouteConfigEntry[], options: RoutesTa
   };
   for (const config of istioctlRouteOrder(configs)) {
     if (options.name && options.name !== config.name) continue;
+    const name = options.withConfigType ? `route/${config.name}` : config.name;
     if (!verbose) {
-      row([config.name, String(config.virtualHosts.length)]);
+      row([name, String(config.virtualHosts.length)]);
       continue;
     }
     for (const vh of config.virtualHosts) {
       const domains = describeRouteDomains(vh.domains);
       for (const route of vh.routes) {
-        if (!isPassthrough(route)) row([config.name, vh.name, domains, describeMatch(route), describeIstioConfig(route.filterMetadata)]);
+        if (!isPassthrough(route)) row([name, vh.name, domains, describeMatch(route), describeIstioConfig(route.filterMetadata)]);
       }
-      if (vh.routes.length === 0) row([config.name, vh.name, domains, '/*', '404']);
+      if (vh.routes.length === 0) row([name, vh.name, domains, '/*', '404']);
     }
   }
   return goTabwriter(text, ROUTE_TABLE);

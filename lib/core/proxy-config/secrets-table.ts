@@ -14,6 +14,8 @@ export const NO_SECRETS_MESSAGE = 'No active or warming secrets found.\n';
 export interface SecretsTableOptions {
   /** The istioctl release whose layout is printed (default: the newest supported). */
   version?: IstioctlVersion;
+  /** Names each secret `secret/<name>`, as `istioctl proxy-config all` does. */
+  withConfigType?: boolean;
 }
 
 /** One printed row: a secret, or from 1.25 on one trust domain of a SPIFFE validator secret. */
@@ -47,7 +49,7 @@ export function renderSecretsTable(secrets: SecretEntry[], now: Date, options: S
   let text = `${header.join('\t')}\n`;
   for (const { secret, certificate: c, type, trustDomain } of rows) {
     const cells = [
-      secret.resourceName,
+      options.withConfigType ? `secret/${secret.resourceName}` : secret.resourceName,
       type ?? '',
       secret.status,
       String(c ? isCertificateValidAt(c, now) : false),
