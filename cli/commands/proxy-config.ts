@@ -31,9 +31,9 @@ interface ClusterOptions extends ProxyConfigOptions {
 }
 
 /**
- * `fleet-audit proxy-config clusters|secret --file <config_dump.json | ->`: istioctl's tables for an Envoy
- * config dump, so the VM debugging guide's `curl -s localhost:15000/config_dump | … --file -` works on a
- * VM without istioctl.
+ * `fleet-audit proxy-config clusters|secret|listeners|routes|eds|bootstrap|all --file <config_dump.json | ->`:
+ * istioctl's tables for an Envoy config dump, in the layout of one istioctl release, so the VM debugging
+ * guide's `curl -s localhost:15000/config_dump | … --file -` works on a VM without istioctl.
  */
 export function registerProxyConfigCommand(program: Command, { io }: CommandContext): void {
   const proxyConfig = program

@@ -82,3 +82,30 @@ describe('the listener table', () => {
     expect(parsed.ok && renderBootstrapSummary(parsed.value)).toBe(fixture('waypoint-config-dump-summary.txt').split('\n\n')[0] + '\n');
   });
 });
+
+describe('the listener, bootstrap and all parsers', () => {
+  it('never throw on junk, and say what is wrong', () => {
+    const junk = [
+      '', 'null', '[]', '{"configs": 1}', '{"configs": [1, "x", null]}',
+      JSON.stringify({ configs: [{ '@type': LISTENERS_DUMP, dynamic_listeners: [{ active_state: { listener: { name: 3 } } }] }] }),
+      JSON.stringify({ configs: [{ '@type': LISTENERS_DUMP, static_listeners: 'x' }] }),
+      JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: 'x' } } }] }),
+    ];
+    for (const text of junk) {
+      expect(() => parseListenersDump(text)).not.toThrow();
+      expect(() => parseBootstrapSummary(text)).not.toThrow();
+      const all = renderAllSummary(text, { version: '1.29', now: NOW });
+      expect(all.ok).toBe(false);
+    }
+  });
+
+  it('describes odd filter configs without throwing', () => {
+    const text = JSON.stringify({
+      configs: [{
+        '@type': LISTENERS_DUMP,
+        static_listeners: [{ listener: { filter_chains: [{ filters: [{ name: HCM, typed_config: { rds: null, route_config: 'x' } }, { name: TCP, typed_config: { cluster: 7 } }] }] } }],
+      }],
+    });
+    expect(renderListenersTable(listeners(text)).split('\n')[1]).toBe('          0    ALL   HTTP');
+  });
+});
