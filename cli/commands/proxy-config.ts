@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
+import { parseClusterStatuses } from '../../lib/core/proxy-config/cluster-statuses.ts';
+import { renderClusterStatusesJson, renderClusterStatusesTable } from '../../lib/core/proxy-config/cluster-statuses-table.ts';
 import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
 import { renderEndpointsJson, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
 import { renderAllSummary } from '../../lib/core/proxy-config/all-summary.ts';
@@ -92,6 +94,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now, { version: resolveIstioctlVersion(opts.istioVersion, text, io) }));
   });
 
+  registerEndpointsCommand(proxyConfig, io);
   registerEdsCommand(proxyConfig, io);
   registerRoutesCommand(proxyConfig, io);
   registerListenersCommand(proxyConfig, io);
@@ -107,6 +110,28 @@ interface EndpointOptions {
   port?: string;
   cluster?: string;
   status?: string;
+}
+
+function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('endpoints')
+    .aliases(['endpoint', 'ep'])
+    .description("List the endpoints of Envoy's /clusters?format=json answer as `istioctl proxy-config endpoints` does")
+    .requiredOption('-f, --file <path>', "Envoy's /clusters?format=json answer; - reads standard input")
+    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the cluster statuses as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .option('--address <address>', 'only endpoints with this address (without the port), case-insensitive')
+    .option('--port <port>', 'only endpoints on this port')
+    .option('--cluster <name>', 'only endpoints of this cluster, case-insensitive')
+    .option('--status <status>', 'only endpoints of this health status (HEALTHY, UNHEALTHY, …), case-insensitive')
+    .action(async (opts: EndpointOptions) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const filter = { address: opts.address, port: portOption(opts.port), cluster: opts.cluster, status: opts.status };
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseClusterStatuses(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      io.stdout(opts.output === 'json' ? renderClusterStatusesJson(parsed.value, filter) : renderClusterStatusesTable(parsed.value, filter));
+    });
 }
 
 function registerEdsCommand(proxyConfig: Command, io: CliIo): void {

@@ -244,3 +244,14 @@ describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
     expect(all.stderr).toContain('printing the 1.24 layout');
   });
 });
+
+describe('fleet-audit proxy-config endpoints', () => {
+  it("reads Envoy's /clusters?format=json as istioctl does, and sends a config dump to eds", async () => {
+    const answer = JSON.stringify({ cluster_statuses: [{ name: 'agent', host_statuses: [{ address: { socket_address: { address: '127.0.0.1', port_value: 15020 } }, health_status: { eds_health_status: 'HEALTHY' } }] }] });
+    const result = await run(['pc', 'ep', '-f', '-'], answer);
+    expect(result).toEqual({ code: 0, stdout: 'ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n127.0.0.1:15020     HEALTHY     OK                agent\n', stderr: '' });
+    const dump = await run(['pc', 'endpoints', '-f', fixturePath('eds-config-dump.json')]);
+    expect(dump.code).toBe(2);
+    expect(dump.stderr).toContain('proxy-config eds');
+  });
+});
