@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
+import { ManifestSchema } from '../../lib/core/evidence-bundle.ts';
 import { istiodReleasesOf } from '../../lib/core/istiod-releases.ts';
 import { chooseIstioctlVersion, isAtLeast, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
 import { proxyStatusRows } from '../../lib/core/proxy-status.ts';
@@ -54,7 +55,8 @@ export function registerProxyStatusCommand(program: Command, { io }: CommandCont
       const version = opts.istioVersion === undefined ? await bundleIstioctlVersion(opts.file, replicas.map((r) => r.istiod), io) : askedIstioctlVersion(opts.istioVersion);
       const verbosity = Number(opts.verbosity);
       if (verbosity > 0 && !isAtLeast(version, '1.27')) throw new CliUsageError(`-v ${verbosity}: istioctl ${version} has no verbosity levels (they came with 1.27)`);
-      io.stdout(renderProxyStatusTable(proxyStatusRows(replicas).rows, { now: io.clock(), version, verbosity }));
+      const now = (await bundleTime(opts.file)) ?? io.clock();
+      io.stdout(renderProxyStatusTable(proxyStatusRows(replicas).rows, { now, version, verbosity }));
     });
 }
 
@@ -96,6 +98,23 @@ async function bundleIstioctlVersion(files: string[], replicas: string[], io: Cl
     io.stderr(`fleet-audit: the istiod replicas run ${[...releases].sort().join(', ')}: printing the ${newest.version} layout (--istio-version chooses another)\n`);
   }
   return newest.version;
+}
+
+/**
+ * When the files are an evidence bundle's `cluster/syncz/<pod>.json`, the time the bundle was taken (its
+ * manifest's `finishedAt`, else `startedAt`): ages are those istioctl would have printed then, and a replay
+ * prints the same table whenever it runs. Undefined otherwise.
+ */
+async function bundleTime(files: string[]): Promise<Date | undefined> {
+  const file = files.find((f) => f !== '-' && basename(dirname(f)) === 'syncz' && basename(dirname(dirname(f))) === 'cluster');
+  if (file === undefined) return undefined;
+  try {
+    const manifest = ManifestSchema.safeParse(JSON.parse(await readFile(join(dirname(file), '..', '..', 'manifest.json'), 'utf8')));
+    const at = manifest.success ? (manifest.data.finishedAt ?? manifest.data.startedAt) : undefined;
+    return at === undefined ? undefined : new Date(at);
+  } catch {
+    return undefined;
+  }
 }
 
 async function readSynczFile(file: string, readStdin: () => Promise<string>): Promise<unknown[]> {

@@ -66,6 +66,15 @@ describe('fleet-audit proxy-status', () => {
     expect(upgrade.stderr).toContain('the istiod replicas run 1.25.2, 1.27.3: printing the 1.27 layout');
   });
 
+  it("measures ages to the time the bundle was taken, when the files belong to one", async () => {
+    const root = join(dir, 'timed-bundle');
+    mkdirSync(join(root, 'cluster', 'syncz'), { recursive: true });
+    writeFileSync(join(root, 'manifest.json'), JSON.stringify({ bundleVersion: 1, runId: 'r', source: 'aws', startedAt: '2024-11-20T10:01:00Z', finishedAt: '2024-11-20T10:03:05Z' }));
+    writeFileSync(join(root, 'cluster', 'syncz', 'istiod1.json'), readFileSync(join(fixtures, 'istiod1.json')));
+    const run = await cli(['ps', '--file', join(root, 'cluster', 'syncz', 'istiod1.json'), '--istio-version', '1.24']);
+    expect(run.stdout.split('\n')[1]!.split(/ {2,}/).slice(2, 7)).toEqual(['STALE (3m)', 'SYNCED (3m4s)', 'SYNCED (3m4s)', 'NOT SENT', 'SYNCED (3m4s)']);
+  });
+
   it('refuses an --istio-version outside 1.24–1.29', async () => {
     const run = await cli(['proxy-status', '--file', join(fixtures, 'istiod1.json'), '--istio-version', '1.22']);
     expect(run.code).toBe(2);
