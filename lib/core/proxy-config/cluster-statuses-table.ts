@@ -2,6 +2,7 @@ import { goTabwriter } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import type { ClusterStatusEntry, HostStatusEntry } from './cluster-statuses.ts';
 import type { EndpointFilter } from './endpoints-table.ts';
+import { compareGoStrings } from './go-string-order.ts';
 
 /**
  * `istioctl proxy-config endpoints --file` (1.24–1.29 print the same table, writer/envoy/clusters):
@@ -10,7 +11,7 @@ import type { EndpointFilter } from './endpoints-table.ts';
  */
 export function renderClusterStatusesTable(clusters: ClusterStatusEntry[], filter: EndpointFilter = {}): string {
   const rows = clusters.flatMap((c) => c.hosts.filter((h) => matches(h, c.name, filter)).map((h) => ({ ...h, cluster: c.name })));
-  rows.sort((a, b) => compareGo(a.address, b.address) || a.port - b.port || compareGo(a.cluster, b.cluster));
+  rows.sort((a, b) => compareGoStrings(a.address, b.address) || a.port - b.port || compareGoStrings(a.cluster, b.cluster));
   let text = 'ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER\n';
   for (const r of rows) {
     const endpoint = r.port !== 0 ? `${r.address}:${r.port}` : r.address;
@@ -32,8 +33,4 @@ function matches(host: HostStatusEntry, cluster: string, filter: EndpointFilter)
   if (filter.cluster && fold(cluster) !== fold(filter.cluster)) return false;
   if (filter.status && fold(host.healthStatus) !== fold(filter.status)) return false;
   return true;
-}
-
-function compareGo(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

@@ -1,6 +1,7 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import type { ClusterEntry } from './clusters-dump.ts';
+import { compareGoStrings } from './go-string-order.ts';
 
 // istioctl/pkg/writer/envoy/configdump/cluster.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
 const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
@@ -42,7 +43,7 @@ export function istioctlClusterOrder(clusters: ClusterEntry[]): ClusterEntry[] {
   return listed.sort((a, b) => {
     const ka = sortKey(a);
     const kb = sortKey(b);
-    return compareGo(ka.fqdn, kb.fqdn) || compareGo(ka.subset, kb.subset) || ka.port - kb.port || compareGo(ka.direction, kb.direction);
+    return compareGoStrings(ka.fqdn, kb.fqdn) || compareGoStrings(ka.subset, kb.subset) || ka.port - kb.port || compareGoStrings(ka.direction, kb.direction);
   });
 }
 
@@ -50,10 +51,6 @@ function sortKey(c: ClusterEntry): { fqdn: string; subset: string; port: number;
   return c.isSubsetKey
     ? { fqdn: c.serviceFqdn, subset: c.subset ?? '', port: c.port ?? 0, direction: c.direction ?? '' }
     : { fqdn: c.name, subset: '', port: 0, direction: '' };
-}
-
-function compareGo(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /** `istioctl proxy-config clusters` (1.24) for these clusters, byte for byte. */

@@ -2,6 +2,7 @@ import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import { parseClusterName } from './cluster-name.ts';
 import type { ClusterLoadAssignmentEntry, LbEndpointEntry } from './endpoints-dump.ts';
+import { compareGoStrings } from './go-string-order.ts';
 
 // istioctl/pkg/writer/envoy/configdump/endpoint.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
 const ENDPOINT_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
@@ -67,9 +68,5 @@ function sortKey(name: string): Key {
 }
 
 function compareKeys(a: Key, b: Key): number {
-  return compareGo(a.fqdn, b.fqdn) || compareGo(a.subset, b.subset) || a.port - b.port || compareGo(a.direction, b.direction);
-}
-
-function compareGo(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return compareGoStrings(a.fqdn, b.fqdn) || compareGoStrings(a.subset, b.subset) || a.port - b.port || compareGoStrings(a.direction, b.direction);
 }

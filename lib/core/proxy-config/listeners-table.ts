@@ -1,6 +1,8 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import { inlineRouteConfig, type FilterChain, type InlineRouteConfig, type ListenerEntry } from './listeners-dump.ts';
+import { compareGoStrings } from './go-string-order.ts';
+import { describeRouteMatch } from './route-match.ts';
 
 // istioctl/pkg/writer/envoy/configdump/listener.go: tabwriter.Init(w, 0, 8, 1, ' ', 0).
 const LISTENER_TABLE: TabwriterSettings = { minwidth: 0, padding: 1 };
@@ -34,13 +36,13 @@ export function renderListenersTable(listeners: ListenerEntry[], options: Listen
   const verbose = options.verbose ?? true;
   const named = options.withConfigType === true;
   const kept = listeners.filter((l) => matchesListenerFilter(l, options.filter ?? {}));
-  const ordered = stableSort(kept, (a, b) => a.port - b.port || compareGo(a.address, b.address) || compareGo(listenerType(a), listenerType(b)));
+  const ordered = stableSort(kept, (a, b) => a.port - b.port || compareGoStrings(a.address, b.address) || compareGoStrings(listenerType(a), listenerType(b)));
   const header = [...(named ? ['NAME'] : []), 'ADDRESSES', 'PORT', ...(verbose ? ['MATCH', 'DESTINATION'] : ['TYPE'])];
   let text = `${header.join('\t')}\n`;
   for (const l of ordered) {
     const lead = [...(named ? [`listener/${l.name}`] : []), [l.address, ...l.additionalAddresses].join(','), String(l.port)];
     const rows = verbose
-      ? stableSort(l.filterChains.map((fc) => ({ match: describeChainMatch(fc), destination: describeDestination(fc) })), (a, b) => compareGo(b.destination, a.destination)).map((m) => [...lead, m.match, m.destination])
+      ? stableSort(l.filterChains.map((fc) => ({ match: describeChainMatch(fc), destination: describeDestination(fc) })), (a, b) => compareGoStrings(b.destination, a.destination)).map((m) => [...lead, m.match, m.destination])
       : [[...lead, listenerType(l)]];
     for (const cells of rows) text += `${cells.map(sanitizeForTerminal).join('\t')}\n`;
   }
@@ -132,25 +134,13 @@ function describeInlineRoutes(config: InlineRouteConfig): string {
   }
   const described = vhosts.map((vh) => {
     const domains = vh.domains?.length === 1 && vh.domains[0] === '*' ? '' : (vh.domains ?? []).join('/');
-    const matches = (vh.routes ?? []).map((r) => describeMatch(r.match ?? {})).join(', ');
+    const matches = (vh.routes ?? []).map((r) => describeRouteMatch(r.match ?? {})).join(', ');
     return domains === '' ? matches : `${domains} ${matches}`;
   });
   return `Inline Route: ${described.join('; ')}`;
 }
 
-function describeMatch(match: { prefix?: string; path?: string; path_separated_prefix?: string; safe_regex?: { regex?: string } }): string {
-  const conditions: string[] = [];
-  if (match.prefix) conditions.push(`${match.prefix}*`);
-  if (match.path_separated_prefix) conditions.push(`PathPrefix:${match.path_separated_prefix}`);
-  if (match.path) conditions.push(match.path);
-  if (match.safe_regex !== undefined) conditions.push(`regex ${match.safe_regex.regex ?? ''}`);
-  return conditions.join(' ');
-}
 
 function stableSort<T>(items: T[], compare: (a: T, b: T) => number): T[] {
   return items.map((item, index) => ({ item, index })).sort((a, b) => compare(a.item, b.item) || a.index - b.index).map((x) => x.item);
-}
-
-function compareGo(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import type { Evidence } from '../result.ts';
 import { noSection, readDump, typeOf, TYPE_PREFIX } from './dump-root.ts';
+import type { RouteMatchFields } from './route-match.ts';
 
 // envoy.admin.v3.RoutesConfigDump
 const ROUTES_SECTION = `${TYPE_PREFIX}RoutesConfigDump`;
 
 /** One route of a virtual host, with what istioctl's route table reads. */
 export interface RouteEntry {
-  match: { prefix?: string; path?: string; pathSeparatedPrefix?: string; safeRegex?: string };
+  match: RouteMatchFields;
   /** The cluster of a route action that names one. */
   cluster: string | undefined;
   filterMetadata: Record<string, unknown> | undefined;
@@ -72,7 +73,7 @@ export function parseRoutesDump(text: string): Evidence<RouteConfigEntry[]> {
         name: vh.name ?? '',
         domains: vh.domains ?? [],
         routes: (vh.routes ?? []).map((r) => ({
-          match: { prefix: r.match?.prefix, path: r.match?.path, pathSeparatedPrefix: r.match?.path_separated_prefix, safeRegex: r.match?.safe_regex?.regex },
+          match: r.match ?? {},
           cluster: r.route?.cluster,
           filterMetadata: r.metadata?.filter_metadata,
         })),

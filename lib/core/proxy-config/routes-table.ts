@@ -1,6 +1,7 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import { describeIstioConfig } from './istio-config-ref.ts';
+import { describeRouteMatch } from './route-match.ts';
 import type { RouteConfigEntry, RouteEntry } from './routes-dump.ts';
 
 // istioctl/pkg/writer/envoy/configdump/route.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
@@ -51,7 +52,7 @@ export function renderRoutesTable(configs: RouteConfigEntry[], options: RoutesTa
     for (const vh of config.virtualHosts) {
       const domains = describeRouteDomains(vh.domains);
       for (const route of vh.routes) {
-        if (!isPassthrough(route)) row([name, vh.name, domains, describeMatch(route), describeIstioConfig(route.filterMetadata)]);
+        if (!isPassthrough(route)) row([name, vh.name, domains, describeRouteMatch(route.match), describeIstioConfig(route.filterMetadata)]);
       }
       if (vh.routes.length === 0) row([name, vh.name, domains, '/*', '404']);
     }
@@ -68,15 +69,6 @@ export function renderRoutesJson(configs: RouteConfigEntry[], options: RoutesTab
 // pilot/pkg/networking/util PassthroughCluster: istioctl hides the routes to it.
 const isPassthrough = (route: RouteEntry): boolean => route.cluster === 'PassthroughCluster';
 
-// istioctl writer/envoy/configdump listener.go describeMatch (headers are left out, as there).
-function describeMatch({ match }: RouteEntry): string {
-  const conditions: string[] = [];
-  if (match.prefix) conditions.push(`${match.prefix}*`);
-  if (match.pathSeparatedPrefix) conditions.push(`PathPrefix:${match.pathSeparatedPrefix}`);
-  if (match.path) conditions.push(match.path);
-  if (match.safeRegex !== undefined) conditions.push(`regex ${match.safeRegex}`);
-  return conditions.join(' ');
-}
 
 /**
  * istioctl's DOMAINS cell: the one domain, or the domains without a port (an IPv6 literal counts as one
