@@ -164,7 +164,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
 }
 
 /** istiod's version from its `discovery` container image tag (`…/pilot:1.24.6`, `…/pilot:1.24.6-distroless`). */
-function istiodVersion(pod: IstiodPod | undefined): string | undefined {
+export function istiodVersion(pod: IstiodPod | undefined): string | undefined {
   const containers = pod?.spec?.containers ?? [];
   const image = (containers.find((c) => c.name === 'discovery') ?? containers[0])?.image;
   return /:(?<tag>\d+\.\d+\.\d+[^@]*)(?:@.*)?$/.exec(image ?? '')?.groups?.tag;

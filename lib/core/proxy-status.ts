@@ -5,7 +5,8 @@ import { issuesText } from '../shared/zod-issues.ts';
  * Per-proxy, per-xDS-type sync status from istiod's `/debug/syncz` JSON (Istio 1.24
  * pilot/pkg/xds/debug.go `Syncz`), with the states `istioctl proxy-status` prints.
  *
- * Rules, in order, for one type of one proxy:
+ * Rules, in order, for one type of one proxy (istiod's own for a watched type: pilot/pkg/xds/statusgen.go
+ * debugSyncStatus, which answers `istioctl proxy-status`):
  * 1. the watched resource holds a `lastError` (Envoy NACKed the last push) → ERROR;
  * 2. the proxy does not watch the type → IGNORED. istiod 1.24 lists every watched type URL in
  *    `resources`, so a type missing from a present map is unwatched. Without that map the JSON cannot
@@ -14,9 +15,7 @@ import { issuesText } from '../shared/zod-issues.ts';
  * 3. nothing was ever sent (empty nonce) → NOT SENT;
  * 4. the sent nonce was acknowledged → SYNCED;
  * 5. otherwise → STALE.
- * Rule 1 and the IGNORED half of rule 2 go beyond istiod's XDS statusgen, which never reports ERROR
- * (the NACK lives only in `lastError`) and says NOT SENT for an unwatched sidecar type: the audit needs
- * the NACK text, and must not flag ECDS on sidecars that never subscribe to it.
+ * istiod's statusgen lists only the watched types, and istioctl prints IGNORED for a type it does not list.
  */
 export const XDS_TYPES = ['CDS', 'LDS', 'EDS', 'RDS', 'ECDS'] as const;
 export type XdsType = (typeof XDS_TYPES)[number];
@@ -51,6 +50,15 @@ export interface XdsTypeStatus {
   acked: string;
   /** Envoy's rejection message (the NACK) when the state is ERROR. */
   lastError?: string;
+  /** When istiod last pushed the type (`sentTime`, RFC 3339), when istiod says: istioctl prints its age. */
+  sentTime?: string;
+}
+
+/** A type the proxy watches, core or not (ztunnel's WDS, …), as istiod's statusgen lists it for istioctl. */
+export interface WatchedXdsType {
+  typeUrl: string;
+  state: XdsSyncState;
+  sentTime?: string;
 }
 
 export interface ProxySyncStatus {
@@ -60,6 +68,11 @@ export interface ProxySyncStatus {
   /** `istio_version`, else `proxy_version` + '*' as istioctl prints it for an old control plane. */
   version: string;
   types: Record<XdsType, XdsTypeStatus>;
+  /**
+   * Every type istiod would list for the proxy (`resources`' keys; without that map, the five core types),
+   * in type URL order: what istioctl 1.27+ counts as SUBSCRIBED TYPES and prints under `-v 1`.
+   */
+  watched: WatchedXdsType[];
 }
 
 /** The sync state of one xDS type of one proxy, by the rules in this module's header. */
@@ -68,14 +81,36 @@ export function xdsTypeStatus(status: SyncStatus, type: XdsType): XdsTypeStatus 
   const keys = FLAT_KEYS[type];
   const sent = resource?.sent || (status[keys.sent] as string | undefined) || '';
   const acked = resource?.acked || (status[keys.acked] as string | undefined) || '';
-  if (resource?.lastError) return { type, state: 'ERROR', sent, acked, lastError: resource.lastError };
+  const timed = resource?.sentTime ? { sentTime: resource.sentTime } : {};
+  if (resource?.lastError) return { type, state: 'ERROR', sent, acked, lastError: resource.lastError, ...timed };
   const watched = resource !== undefined || sent !== '';
   if (!watched) {
     const knowsWatchedTypes = status.resources !== undefined || status.proxy_type === 'ztunnel';
     return { type, state: knowsWatchedTypes ? 'IGNORED' : 'NOT SENT', sent, acked };
   }
   if (sent === '') return { type, state: 'NOT SENT', sent, acked };
-  return { type, state: sent === acked ? 'SYNCED' : 'STALE', sent, acked };
+  return { type, state: sent === acked ? 'SYNCED' : 'STALE', sent, acked, ...timed };
+}
+
+const CORE_TYPE_BY_URL: ReadonlyMap<string, XdsType> = new Map(XDS_TYPES.map((t) => [XDS_TYPE_URLS[t], t]));
+
+function watchedTypes(status: SyncStatus, types: Record<XdsType, XdsTypeStatus>): WatchedXdsType[] {
+  const urls = status.resources ? Object.keys(status.resources) : XDS_TYPES.map((t) => XDS_TYPE_URLS[t]);
+  const watched: WatchedXdsType[] = [];
+  for (const typeUrl of urls.sort(compareBytes)) {
+    const core = CORE_TYPE_BY_URL.get(typeUrl);
+    if (core) {
+      const { state, sentTime } = types[core];
+      if (state !== 'IGNORED') watched.push({ typeUrl, state, ...(sentTime ? { sentTime } : {}) });
+      continue;
+    }
+    // Any other type (ztunnel's istio.workload.Address, …) by the same rules, from its own entry only.
+    const resource = status.resources?.[typeUrl];
+    const sent = resource?.sent ?? '';
+    const state: XdsSyncState = resource?.lastError ? 'ERROR' : sent === '' ? 'NOT SENT' : sent === (resource?.acked ?? '') ? 'SYNCED' : 'STALE';
+    watched.push({ typeUrl, state, ...(resource?.sentTime && state !== 'NOT SENT' ? { sentTime: resource.sentTime } : {}) });
+  }
+  return watched;
 }
 
 /** Every xDS type's state for one syncz entry, with the columns istioctl prints beside them. */
@@ -87,6 +122,7 @@ export function proxySyncStatus(status: SyncStatus): ProxySyncStatus {
     proxyType: status.proxy_type ?? '',
     version: status.istio_version || `${status.proxy_version ?? ''}*`,
     types,
+    watched: watchedTypes(status, types),
   };
 }
 

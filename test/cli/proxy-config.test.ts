@@ -33,8 +33,33 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('fleet-audit proxy-config secret', () => {
   it('prints istioctl\'s secret table for a config dump file', async () => {
-    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json')]);
+    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json'), '--istio-version', '1.24']);
     expect(result).toEqual({ code: 0, stdout: fixture('secret-output.txt'), stderr: '' });
+  });
+
+  it('prints the newest layout (1.29) when the dump names no Istio release', async () => {
+    const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-warming-config-dump.json')]);
+    expect(result).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.29.txt'), stderr: '' });
+  });
+
+  it("takes the layout from the proxy's ISTIO_VERSION in the dump's bootstrap, and --istio-version over it", async () => {
+    const dump = JSON.parse(fixture('secret-warming-config-dump.json')) as { configs: object[] };
+    const bootstrap = { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: { ISTIO_VERSION: '1.26.2' } } } };
+    const withBootstrap = JSON.stringify({ configs: [bootstrap, ...dump.configs] });
+    expect(await run(['pc', 'secret', '-f', '-'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.26.txt'), stderr: '' });
+    expect(await run(['pc', 'secret', '-f', '-', '--istio-version', '1.29.1'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.29.txt'), stderr: '' });
+  });
+
+  it('says on stderr when the proxy is older than 1.24 and prints the 1.24 layout', async () => {
+    const result = await run(['pc', 'secret', '-f', '-'], fixture('waypoint-config-dump.json'));
+    expect(result.stdout).toBe(fixture('secret-output.txt'));
+    expect(result.stderr).toContain('Istio 1.21.0-1226 is outside 1.24–1.29: printing the 1.24 layout');
+  });
+
+  it.each(['1.23', '1.30.0', 'latest'])('refuses --istio-version %s', async (version) => {
+    const result = await run(['pc', 'secret', '-f', fixturePath('secret-config-dump.json'), '--istio-version', version]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected one of 1.24, 1.25, 1.26, 1.27, 1.28, 1.29');
   });
 
   it('reads the dump from standard input with --file -, as in curl … | fleet-audit proxy-config secret --file -', async () => {
@@ -140,5 +165,93 @@ describe('fleet-audit proxy-config clusters', () => {
     const result = await run(['proxy-config', 'clusters', '-f', '-'], answer);
     expect(result.stdout).not.toContain('\u001b');
     expect(result.stdout).toContain('evil\uFFFD[2J');
+  });
+});
+
+describe('fleet-audit proxy-config eds', () => {
+  it("prints istioctl's EDS table with its filters", async () => {
+    expect(await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json')])).toEqual({ code: 0, stdout: fixture('eds-output.txt'), stderr: '' });
+    expect(await run(['pc', 'eds', '-f', '-', '--port', '8080'], fixture('eds-config-dump.json'))).toEqual({ code: 0, stdout: fixture('eds-port-8080-output.txt'), stderr: '' });
+  });
+
+  it('refuses a dump taken without ?include_eds, and a port that is not one', async () => {
+    const noEds = await run(['pc', 'eds', '-f', fixturePath('secret-config-dump.json')]);
+    expect(noEds.code).toBe(2);
+    expect(noEds.stderr).toContain('?include_eds');
+    expect((await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json'), '--port', 'http'])).code).toBe(2);
+  });
+});
+
+describe('fleet-audit proxy-config routes', () => {
+  it("prints istioctl's verbose route table, and one row per configuration with --no-verbose", async () => {
+    const verbose = await run(['pc', 'routes', '-f', fixturePath('routes-k8s-gateway-http-route-path-prefix-config-dump.json')]);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout.trim()).toBe(fixture('routes-k8s-gateway-http-route-path-prefix-output.txt').trim());
+    const short = await run(['pc', 'r', '-f', '-', '--no-verbose', '--name', 'http.80'], fixture('routes-k8s-gateway-http-route-path-prefix-config-dump.json'));
+    expect(short).toEqual({ code: 0, stdout: 'NAME        VIRTUAL HOSTS\nhttp.80     1\n', stderr: '' });
+  });
+
+  it('refuses a dump without routes', async () => {
+    const result = await run(['pc', 'routes', '-f', fixturePath('secret-config-dump.json')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('RoutesConfigDump');
+  });
+});
+
+describe('fleet-audit proxy-config clusters filters', () => {
+  it("keeps the clusters istioctl's --fqdn, --port, --subset and --direction keep: parts of the name", async () => {
+    const rows = async (...args: string[]): Promise<string[][]> => {
+      const result = await run(['pc', 'clusters', '-f', fixturePath('sidecar-clusters-active.json'), ...args]);
+      expect(result.code).toBe(0);
+      return result.stdout.split('\n').slice(1, -1).map((l) => l.trimEnd().split(/ {2,}/));
+    };
+    expect(await rows('--port', '9080', '--direction', 'outbound')).toEqual([
+      ['details.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['productpage.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['ratings.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+      ['reviews.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
+    ]);
+    expect((await rows('--fqdn', 'reviews', '--port', '9080')).map((r) => r[0])).toEqual(['reviews.default.svc.cluster.local']);
+    expect(await rows('--subset', 'no-such-subset')).toEqual([]);
+  });
+});
+
+describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
+  it("prints istioctl's listener table, verbose by default", async () => {
+    const result = await run(['pc', 'l', '-f', fixturePath('waypoint-config-dump.json'), '--port', '15021']);
+    expect(result).toEqual({ code: 0, stdout: 'ADDRESSES PORT  MATCH DESTINATION\n0.0.0.0   15021 ALL   Inline Route: /healthz/ready*\n', stderr: '' });
+    expect((await run(['pc', 'listeners', '-f', fixturePath('waypoint-config-dump.json'), '--no-verbose', '--type', 'http'])).stdout).toBe('ADDRESSES PORT  TYPE\n0.0.0.0   15021 HTTP\n');
+  });
+
+  it("prints the bootstrap as JSON by default and istioctl's version summary with -o short", async () => {
+    const json = await run(['pc', 'bootstrap', '-f', fixturePath('waypoint-config-dump.json')]);
+    expect((JSON.parse(json.stdout) as { '@type': string })['@type']).toBe('type.googleapis.com/envoy.admin.v3.BootstrapConfigDump');
+    const short = await run(['pc', 'b', '-f', fixturePath('waypoint-config-dump.json'), '-o', 'short']);
+    expect(short.stdout).toBe(`${fixture('waypoint-config-dump-summary.txt').split('\n\n')[0]}\n`);
+  });
+
+  it("prints istioctl's all summary in the layout asked for, with headers from 1.29 on", async () => {
+    const all = await run(['pc', 'all', '-f', fixturePath('waypoint-config-dump.json'), '--istio-version', '1.29', '--with-headers']);
+    expect(all).toEqual({ code: 0, stdout: fixture('waypoint-config-dump-summary-with-headers-1.29.txt'), stderr: '' });
+    const old = await run(['pc', 'all', '-f', fixturePath('waypoint-config-dump.json'), '--istio-version', '1.28', '--with-headers']);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('came with 1.29');
+  });
+
+  it('takes the 1.24 layout for the 1.21 waypoint of the upstream dump, saying so', async () => {
+    const all = await run(['pc', 'a', '-f', fixturePath('waypoint-config-dump.json')]);
+    expect(all.stdout).toBe(fixture('waypoint-config-dump-summary.txt'));
+    expect(all.stderr).toContain('printing the 1.24 layout');
+  });
+});
+
+describe('fleet-audit proxy-config endpoints', () => {
+  it("reads Envoy's /clusters?format=json as istioctl does, and sends a config dump to eds", async () => {
+    const answer = JSON.stringify({ cluster_statuses: [{ name: 'agent', host_statuses: [{ address: { socket_address: { address: '127.0.0.1', port_value: 15020 } }, health_status: { eds_health_status: 'HEALTHY' } }] }] });
+    const result = await run(['pc', 'ep', '-f', '-'], answer);
+    expect(result).toEqual({ code: 0, stdout: 'ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n127.0.0.1:15020     HEALTHY     OK                agent\n', stderr: '' });
+    const dump = await run(['pc', 'endpoints', '-f', fixturePath('eds-config-dump.json')]);
+    expect(dump.code).toBe(2);
+    expect(dump.stderr).toContain('proxy-config eds');
   });
 });

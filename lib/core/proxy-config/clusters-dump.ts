@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Evidence } from '../result.ts';
 import { parseClusterName } from './cluster-name.ts';
+import { describeIstioConfig } from './istio-config-ref.ts';
 import { noSection, readDump, typeOf, TYPE_PREFIX, type DumpShape } from './dump-root.ts';
 
 // envoy.admin.v3.ClustersConfigDump and the entries of its `?resource=` answers.
@@ -134,24 +135,8 @@ function pushCluster(clusters: ClusterEntry[], item: unknown, state: ClusterStat
     customType: c.cluster_type?.name,
     state,
     ...key,
-    destinationRule: destinationRuleOf(c.metadata?.filter_metadata),
+    destinationRule: describeIstioConfig(c.metadata?.filter_metadata),
     versionInfo: entry.data.version_info,
     lastUpdated: entry.data.last_updated,
   });
-}
-
-
-
-// Istio stamps the DestinationRule a cluster came from into filter_metadata.istio.config as
-// /apis/networking.istio.io/v1alpha3/namespaces/<ns>/destination-rule/<name>; istioctl shows <name>.<ns>,
-// '' without it, and <unknown> for any other value.
-const DESTINATION_RULE_PATH = /^\/apis\/networking\.istio\.io\/v1alpha3\/namespaces\/(?<namespace>[^/]*)\/(?<kind>[^/]*)\/(?<name>[^/]*)$/;
-
-function destinationRuleOf(filterMetadata: Record<string, unknown> | undefined): string {
-  const istio = filterMetadata?.istio;
-  if (typeof istio !== 'object' || istio === null || !('config' in istio)) return '';
-  const config = typeof istio.config === 'string' ? istio.config : '';
-  if (!config.startsWith('/apis/networking.istio.io/v1alpha3/namespaces/')) return '<unknown>';
-  const m = DESTINATION_RULE_PATH.exec(config)?.groups;
-  return m ? `${m.name}.${m.namespace}` : '';
 }

@@ -1,6 +1,7 @@
 import { goTabwriter, type TabwriterSettings } from '../render/go-tabwriter.ts';
 import { sanitizeForTerminal } from '../render/text.ts';
 import type { ClusterEntry } from './clusters-dump.ts';
+import { compareGoStrings } from './go-string-order.ts';
 
 // istioctl/pkg/writer/envoy/configdump/cluster.go: tabwriter.Init(w, 0, 8, 5, ' ', 0).
 const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
@@ -9,6 +10,27 @@ const CLUSTER_TABLE: TabwriterSettings = { minwidth: 0, padding: 5 };
 export interface ClustersTableOptions {
   /** Adds the NAME column with `cluster/<name>` that `istioctl proxy-config all` prints. */
   withConfigType?: boolean;
+  filter?: ClusterFilter;
+}
+
+/** istioctl's cluster filters (`--fqdn`, `--port`, `--subset`, `--direction`); empty or 0 matches all. */
+export interface ClusterFilter {
+  fqdn?: string;
+  port?: number;
+  subset?: string;
+  direction?: string;
+}
+
+/**
+ * Whether istioctl lists the cluster under the filter (writer/envoy/configdump cluster.go Verify): each
+ * given part must occur anywhere in the cluster's name, the port as `|<port>|`, case-sensitively.
+ */
+export function matchesClusterFilter(name: string, filter: ClusterFilter): boolean {
+  if (filter.fqdn && !name.includes(filter.fqdn)) return false;
+  if (filter.direction && !name.includes(filter.direction)) return false;
+  if (filter.subset && !name.includes(filter.subset)) return false;
+  if (filter.port && !name.includes(`|${filter.port}|`)) return false;
+  return true;
 }
 
 /**
@@ -21,7 +43,7 @@ export function istioctlClusterOrder(clusters: ClusterEntry[]): ClusterEntry[] {
   return listed.sort((a, b) => {
     const ka = sortKey(a);
     const kb = sortKey(b);
-    return compareGo(ka.fqdn, kb.fqdn) || compareGo(ka.subset, kb.subset) || ka.port - kb.port || compareGo(ka.direction, kb.direction);
+    return compareGoStrings(ka.fqdn, kb.fqdn) || compareGoStrings(ka.subset, kb.subset) || ka.port - kb.port || compareGoStrings(ka.direction, kb.direction);
   });
 }
 
@@ -31,15 +53,11 @@ function sortKey(c: ClusterEntry): { fqdn: string; subset: string; port: number;
     : { fqdn: c.name, subset: '', port: 0, direction: '' };
 }
 
-function compareGo(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** `istioctl proxy-config clusters` (1.24) for these clusters, byte for byte. */
 export function renderClustersTable(clusters: ClusterEntry[], options: ClustersTableOptions = {}): string {
   const withName = options.withConfigType === true;
   let text = `${withName ? 'NAME\t' : ''}SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE\n`;
-  for (const c of istioctlClusterOrder(clusters)) {
+  for (const c of istioctlClusterOrder(clusters).filter((c) => matchesClusterFilter(c.name, options.filter ?? {}))) {
     const prefixed = `cluster/${c.name}`;
     const cells = c.isSubsetKey
       ? [c.serviceFqdn, String(c.port ?? 0), c.subset || '-', c.direction ?? '']
@@ -51,8 +69,8 @@ export function renderClustersTable(clusters: ClusterEntry[], options: ClustersT
 }
 
 /** The clusters as JSON (`-o json`): every cluster, warming ones included, in istioctl's order, warming last. */
-export function renderClustersJson(clusters: ClusterEntry[]): string {
-  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')];
+export function renderClustersJson(clusters: ClusterEntry[], filter: ClusterFilter = {}): string {
+  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')].filter((c) => matchesClusterFilter(c.name, filter));
   const rows = ordered.map((c) => ({
     name: c.name,
     serviceFqdn: c.serviceFqdn,

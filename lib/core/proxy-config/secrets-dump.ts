@@ -26,7 +26,22 @@ export interface SecretEntry {
   certificates: CertificateInfo[];
   /** The certificate istioctl describes: the first PEM block, when it is a readable certificate. */
   primary: CertificateInfo | undefined;
+  /** The trust domain of `primary`: the host of its last `spiffe://` URI SAN (how istioctl 1.25+ reads it). */
+  trustDomain: string | undefined;
+  /**
+   * The bundles of a SPIFFE certificate validator (`validation_context.custom_validator_config`, SPIRE's
+   * ROOTCA), one per trust domain, in dump order; read only when the secret has no inline certificate,
+   * as istioctl 1.25+ does. Empty otherwise.
+   */
+  trustBundles: TrustBundle[];
   problems: string[];
+}
+
+/** One trust domain of a SPIFFECertValidatorConfig and the CA certificates of its bundle. */
+export interface TrustBundle {
+  trustDomain: string;
+  certificates: CertificateInfo[];
+  primary: CertificateInfo | undefined;
 }
 
 /** The secrets read from a config dump or a `?resource=dynamic_*_secrets` answer. */
@@ -47,7 +62,16 @@ const DataSourceSchema = z.object({ inline_bytes: z.string().optional(), inline_
 // envoy.extensions.transport_sockets.tls.v3.Secret
 const TlsSecretSchema = z.object({
   tls_certificate: z.object({ certificate_chain: DataSourceSchema.optional() }).optional(),
-  validation_context: z.object({ trusted_ca: DataSourceSchema.optional() }).optional(),
+  validation_context: z.object({
+    trusted_ca: DataSourceSchema.optional(),
+    custom_validator_config: z.object({ typed_config: z.unknown().optional() }).optional(),
+  }).optional(),
+});
+// envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig, the validator SPIRE hands Envoy.
+const SPIFFE_VALIDATOR = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
+const SpiffeValidatorSchema = z.object({
+  '@type': z.literal(SPIFFE_VALIDATOR),
+  trust_domains: z.array(z.object({ name: z.string().optional(), trust_bundle: DataSourceSchema.optional() }).catch({})).optional(),
 });
 // envoy.admin.v3.SecretsConfigDump.DynamicSecret
 const DynamicSecretSchema = z.object({
@@ -125,7 +149,7 @@ function readSecret(entry: z.infer<typeof DynamicSecretSchema>, status: SecretSt
   const secret = TlsSecretSchema.safeParse(entry.secret ?? {});
   if (!secret.success) {
     problems.push('the secret does not have the Secret shape');
-    return { ...base, type: undefined, kind: 'none', certificates: [], primary: undefined, problems };
+    return { ...base, type: undefined, kind: 'none', certificates: [], primary: undefined, trustDomain: undefined, trustBundles: [], problems };
   }
   // istioctl reads the certificate chain when it is not empty, the trusted CA otherwise.
   const chain = secret.data.tls_certificate?.certificate_chain;
@@ -134,13 +158,35 @@ function readSecret(entry: z.infer<typeof DynamicSecretSchema>, status: SecretSt
   const kind = chainPem ? 'tls_certificate' : dataSourceText(trusted, []) ? 'validation_context' : 'none';
   const pem = chainPem || dataSourceText(trusted, problems);
   if (!pem) {
-    problems.push('the secret holds no inline certificate');
-    return { ...base, type: undefined, kind, certificates: [], primary: undefined, problems };
+    const trustBundles = spiffeTrustBundles(secret.data.validation_context?.custom_validator_config?.typed_config, problems);
+    if (trustBundles.length === 0) problems.push('the secret holds no inline certificate');
+    return { ...base, type: undefined, kind, certificates: [], primary: undefined, trustDomain: undefined, trustBundles, problems };
   }
   const read = parsePemCertificates(pem);
   problems.push(...read.problems);
   const type: SecretType | undefined = read.primary ? (read.primary.isCa ? 'CA' : 'Cert Chain') : undefined;
-  return { ...base, type, kind, certificates: read.certificates, primary: read.primary, problems };
+  return { ...base, type, kind, certificates: read.certificates, primary: read.primary, trustDomain: spiffeTrustDomain(read.primary), trustBundles: [], problems };
+}
+
+function spiffeTrustBundles(typedConfig: unknown, problems: string[]): TrustBundle[] {
+  const parsed = SpiffeValidatorSchema.safeParse(typedConfig);
+  if (!parsed.success) return [];
+  return (parsed.data.trust_domains ?? []).map((domain, i) => {
+    const pem = dataSourceText(domain.trust_bundle, problems);
+    const read = pem ? parsePemCertificates(pem) : { certificates: [], primary: undefined, problems: [`trust domain ${i + 1} has no inline bundle`] };
+    problems.push(...read.problems);
+    return { trustDomain: domain.name ?? '', certificates: read.certificates, primary: read.primary };
+  });
+}
+
+// Go's url.Parse host of a `spiffe://<trust domain>/<path>` URI; the last such SAN wins, as in istioctl.
+function spiffeTrustDomain(certificate: CertificateInfo | undefined): string | undefined {
+  let domain: string | undefined;
+  for (const uri of certificate?.sanUris ?? []) {
+    const m = /^spiffe:\/\/(?<host>[^/?#]*)/i.exec(uri)?.groups;
+    if (m?.host !== undefined) domain = m.host.replace(/^[^@]*@/, '');
+  }
+  return domain;
 }
 
 // proto3 JSON writes `bytes` as base64 (standard or URL-safe, padded or not).

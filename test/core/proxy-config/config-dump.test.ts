@@ -264,10 +264,12 @@ describe('parseClustersDump', () => {
     ]);
   });
 
-  it('names the DestinationRule a cluster came from as istioctl does', () => {
+  it('names the DestinationRule a cluster came from as istioctl 1.24+ does, whatever its API version', () => {
     const withConfig = (config: unknown): unknown => ({ '@type': DYNAMIC_CLUSTER, cluster: { name: 'c', metadata: { filter_metadata: { istio: { config } } } } });
     const text = JSON.stringify({
       configs: [
+        withConfig('/apis/networking.istio.io/v1/namespaces/bookinfo/destination-rule/ratings'),
+        withConfig('/apis/networking.istio.io/v1beta1/namespaces/prod/destination-rule/db'),
         withConfig('/apis/networking.istio.io/v1alpha3/namespaces/default/destination-rule/reviews'),
         withConfig('/apis/networking.istio.io/v1alpha3/namespaces/default/destination-rule'),
         withConfig('/apis/other/x'),
@@ -275,7 +277,7 @@ describe('parseClustersDump', () => {
         { '@type': DYNAMIC_CLUSTER, cluster: { name: 'c', metadata: { filter_metadata: { istio: { services: [] } } } } },
       ],
     });
-    expect(value(parseClustersDump(text)).clusters.map((c) => c.destinationRule)).toEqual(['reviews.default', '', '<unknown>', '<unknown>', '']);
+    expect(value(parseClustersDump(text)).clusters.map((c) => c.destinationRule)).toEqual(['ratings.bookinfo', 'db.prod', 'reviews.default', '', '<unknown>', '<unknown>', '']);
   });
 
   it('reads a bare ClustersConfigDump', () => {

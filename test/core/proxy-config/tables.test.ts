@@ -39,7 +39,7 @@ describe('goTabwriter', () => {
 
 describe('renderSecretsTable', () => {
   it('prints istioctl 1.24\'s secret table byte for byte', () => {
-    expect(renderSecretsTable(secrets(), NOW)).toBe(fixture('secret-output.txt'));
+    expect(renderSecretsTable(secrets(), NOW, { version: '1.24' })).toBe(fixture('secret-output.txt'));
   });
 
   it('decides VALID CERT at the given time', () => {
@@ -52,9 +52,9 @@ describe('renderSecretsTable', () => {
     const rows: SecretEntry[] = [
       { ...leaf!, status: 'WARMING' },
       { ...root!, resourceName: 'file-root:/etc/certs/root-cert.pem' },
-      { resourceName: 'default', status: 'UNINITIALIZED', type: undefined, kind: 'none', versionInfo: 'uninitialized', lastUpdated: undefined, certificates: [], primary: undefined, problems: [] },
+      { resourceName: 'default', status: 'UNINITIALIZED', type: undefined, kind: 'none', versionInfo: 'uninitialized', lastUpdated: undefined, certificates: [], primary: undefined, trustDomain: undefined, trustBundles: [], problems: [] },
     ];
-    expect(renderSecretsTable(rows, NOW)).toBe(
+    expect(renderSecretsTable(rows, NOW, { version: '1.24' })).toBe(
       [
         'RESOURCE NAME                          TYPE           STATUS            VALID CERT     SERIAL NUMBER                        NOT AFTER                NOT BEFORE',
         'default                                Cert Chain     WARMING           false          6fbee254c22900615cb1f74e3d2f1713     2023-05-16T01:32:52Z     2023-05-15T01:30:52Z',
