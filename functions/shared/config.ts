@@ -82,6 +82,18 @@ export const MeshConfigSchema = z
   }));
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;
 
+const MESH_VARIABLES = ['EKS_CLUSTER_NAME', 'EKS_CLUSTER_ENDPOINT', 'EKS_CLUSTER_CA'] as const;
+
+/**
+ * The mesh's cluster, or undefined when none is configured (the three EKS variables empty, as the default
+ * parameters leave them): the audit then checks the hosts and skips the mesh controls. One of them set
+ * without the others is a mistake, named as such.
+ */
+export function parseMeshConfig(env: Record<string, string | undefined>): MeshConfig | undefined {
+  const configured = MESH_VARIABLES.some((name) => (env[name] ?? '').trim() !== '');
+  return configured ? parseConfig(MeshConfigSchema, env) : undefined;
+}
+
 /** Parses one group of variables; throws ConfigError naming every variable that is missing or malformed. */
 export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
   const parsed = schema.safeParse(env);

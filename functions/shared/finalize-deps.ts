@@ -1,15 +1,23 @@
 import type { FinalizeAuditDeps } from '../../lib/use-cases/finalize-audit.ts';
 import { isTransientError } from '../../lib/adapters/transient-error.ts';
 import { auditSideFromEnv } from './aws.ts';
-import { MeshConfigSchema, parseConfig } from './config.ts';
+import { parseMeshConfig } from './config.ts';
 import { makeMeshFactory } from './mesh.ts';
 
 /** What the finalizing functions (the status event, the sweep) need, from the environment. */
 export function finalizeDepsFromEnv(env: Record<string, string | undefined>): { audit: FinalizeAuditDeps; close(): void } {
   const { storage, store, registry, fleets } = auditSideFromEnv(env);
-  const meshConfig = parseConfig(MeshConfigSchema, env);
+  const meshConfig = parseMeshConfig(env);
   return {
-    audit: { registry, store, fleet: (runId) => fleets.fleet(runId), mesh: makeMeshFactory(storage, meshConfig), clock: () => new Date(), isTransient: isTransientError },
+    audit: {
+      registry,
+      store,
+      fleet: (runId) => fleets.fleet(runId),
+      // No cluster configured: the finalization records why and the mesh controls are SKIP, not ERROR.
+      ...(meshConfig ? { mesh: makeMeshFactory(storage, meshConfig) } : {}),
+      clock: () => new Date(),
+      isTransient: isTransientError,
+    },
     close: () => fleets.close(),
   };
 }

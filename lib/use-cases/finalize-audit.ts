@@ -6,7 +6,7 @@ import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
 import { BoundedWrites } from './bounded-writes.ts';
-import { finishEvidence } from './run-audit.ts';
+import { finishEvidence, type MeshSource } from './run-audit.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
 
 export interface FinalizeAuditDeps {
@@ -14,8 +14,11 @@ export interface FinalizeAuditDeps {
   store: StoredRuns;
   /** The fleet as reached for one run (see startAudit). */
   fleet: (runId: string) => CommandFleet;
-  /** The mesh, reached afresh for each finalization (an EKS token is minted per run). */
-  mesh: () => Promise<MeshReader>;
+  /**
+   * The mesh, reached afresh for each finalization (an EKS token is minted per run); absent when the
+   * deployment configures no cluster: the host checks run and the mesh controls are SKIP ("no cluster configured").
+   */
+  mesh?: () => Promise<MeshReader>;
   clock: () => Date;
   /** True for a failure worth trying again that must not count as an attempt (throttling, a 5xx, a timeout); none is by default. */
   isTransient?: (error: unknown) => boolean;
@@ -46,6 +49,9 @@ export type FinalizeAuditResult =
   | { kind: 'busy'; runId: string }
   | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary }
   | { kind: 'failed'; runId: string; error: string };
+
+/** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
+export const NO_CLUSTER_CONFIGURED = 'no cluster configured';
 
 export const DEFAULT_LEASE_MS = 20 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -107,7 +113,7 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
   const { runId } = run;
   try {
     // Reached first: a mesh that cannot be reached fails the attempt before any VM is recorded as pending.
-    const mesh = await deps.mesh();
+    const mesh: MeshSource = deps.mesh ? await deps.mesh() : { notRead: NO_CLUSTER_CONFIGURED };
     const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
     // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
     const pass = await collectRun(deps, run, storage, 'sealed');

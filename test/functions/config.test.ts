@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, FleetConfigSchema, MeshConfigSchema, once, parseConfig, StorageConfigSchema } from '../../functions/shared/config.ts';
+import { ConfigError, FleetConfigSchema, MeshConfigSchema, once, parseConfig, parseMeshConfig, StorageConfigSchema } from '../../functions/shared/config.ts';
+import { finalizeDepsFromEnv } from '../../functions/shared/finalize-deps.ts';
 
 /** The functions' configuration from environment variables. */
 
@@ -39,6 +40,25 @@ describe('the configuration of the functions', () => {
     expect(fleet).toEqual({ documentName: 'doc', tag: { key: 'istio-vm', values: ['a', 'b'] }, executionTimeoutSeconds: 300, deliveryTimeoutSeconds: 600, collectForMs: (300 + 600 + 300) * 1000 });
     expect(parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'k', TARGET_TAG_VALUES: '', AUDIT_COLLECT_MINUTES: '45' })).toMatchObject({ tag: { key: 'k' }, collectForMs: 45 * 60_000 });
     expect(parseConfig(MeshConfigSchema, MESH)).toEqual({ clusterName: 'mesh', endpoint: MESH.EKS_CLUSTER_ENDPOINT, caData: 'LS0tLS1CRUdJTiBDRVJU==', istioNamespace: 'istio-system' });
+  });
+
+  it('reads no cluster when the default parameters leave the three EKS variables empty, and half a cluster as a mistake', () => {
+    const unset = { EKS_CLUSTER_NAME: '', EKS_CLUSTER_ENDPOINT: '', EKS_CLUSTER_CA: '' };
+    expect(parseMeshConfig(unset)).toBeUndefined();
+    expect(parseMeshConfig({})).toBeUndefined();
+    expect(parseMeshConfig({ ...unset, ...MESH })).toMatchObject({ clusterName: 'mesh' });
+    expect(() => parseMeshConfig({ ...unset, EKS_CLUSTER_NAME: 'mesh' })).toThrow(/^the function is not configured: EKS_CLUSTER_ENDPOINT is empty; EKS_CLUSTER_CA is empty/);
+  });
+
+  it('composes the finalizing functions without a mesh when no cluster is configured, and with one when it is', () => {
+    // The environment infra/environment.yml gives the functions with the default parameters.
+    const env = { ...STORAGE, SSM_DOCUMENT_NAME: 'fleet-audit-dev-diagnostics', TARGET_TAG_KEY: 'istio-vm', TARGET_TAG_VALUES: '', EKS_CLUSTER_NAME: '', EKS_CLUSTER_ENDPOINT: '', EKS_CLUSTER_CA: '', AUDIT_KMS_KEY_ID: '', AUDIT_RETENTION_DAYS: '400' };
+    const without = finalizeDepsFromEnv(env);
+    expect(without.audit.mesh).toBeUndefined();
+    without.close();
+    const withCluster = finalizeDepsFromEnv({ ...env, ...MESH });
+    expect(withCluster.audit.mesh).toBeTypeOf('function');
+    withCluster.close();
   });
 
   it('makes a handler fail with the missing variables named when the environment does not configure it', async () => {

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCommandStatusHandler, type CommandStatusHandlerDeps } from '../../functions/ssm-command-status.ts';
 import { createStartAuditHandler, type StartAuditHandlerDeps } from '../../functions/start-audit.ts';
 import { createSweepHandler, type SweepHandlerDeps } from '../../functions/sweep.ts';
+import type { Report } from '../../lib/core/report.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
+import { NO_CLUSTER_CONFIGURED } from '../../lib/use-cases/finalize-audit.ts';
 import type { TestVm } from '../support/bundle-builder.ts';
 import { FakeFleet, fakeMesh, RecordingLogger } from './support/fakes.ts';
 import { startLocalStack, type LocalStack } from './support/stack.ts';
@@ -26,7 +28,7 @@ const CONTEXT = { awsRequestId: 'req-1' };
 const T0 = new Date('2026-03-01T06:00:05.000Z');
 
 /** Everything the three handlers share for one scenario: one fleet, one clock. */
-function scenario(commandId: string, vms: TestVm[] = VMS) {
+function scenario(commandId: string, vms: TestVm[] = VMS, options: { cluster: boolean } = { cluster: true }) {
   const fleet = new FakeFleet(vms, commandId);
   const logger = new RecordingLogger();
   let now = T0.getTime();
@@ -34,7 +36,7 @@ function scenario(commandId: string, vms: TestVm[] = VMS) {
   let closed = 0;
   const common = { registry: stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
   const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, close: () => closed++ };
-  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, mesh: async () => fakeMesh(vms) }, logger, close: () => closed++ };
+  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, ...(options.cluster ? { mesh: async () => fakeMesh(vms) } : {}) }, logger, close: () => closed++ };
   return {
     fleet,
     logger,
@@ -143,6 +145,35 @@ describe('the SSM command status event', () => {
     const noId = statusEvent('cmd-status-4', 'Success') as { detail: Record<string, unknown> };
     delete noId.detail['command-id'];
     await expect(s.statusHandler(noId, CONTEXT)).rejects.toThrow('the SSM command status event is malformed: detail.command-id: ');
+  });
+});
+
+/** The controls that need the cluster (docs/controls.md): without one they cannot say anything. */
+const MESH_CONTROLS = ['XDS-01', 'XDS-02', 'XDS-03', 'XDS-05', 'REG-01', 'REG-02', 'REG-03', 'REG-04', 'REG-05', 'REG-06', 'REG-07', 'CERT-02', 'FLEET-01'];
+
+describe('a deployment with no cluster configured (the default parameters)', () => {
+  it('checks the hosts and reports every mesh control SKIP, "no cluster configured", in a DONE run', async () => {
+    const s = scenario('cmd-no-cluster-1', VMS.map((vm, i) => ({ ...vm, ip: `10.0.0.${i + 1}` })), { cluster: false });
+    await s.startHandler(scheduleInput('2026-03-01T10:00:00Z'), CONTEXT);
+    const result = await s.statusHandler(statusEvent('cmd-no-cluster-1', 'Success'), CONTEXT);
+    expect(result).toMatchObject({ kind: 'done', runId: '20260301T100000Z-scheduled' });
+    expect(await stack.registry.get('20260301T100000Z-scheduled')).toMatchObject({ status: 'DONE' });
+    const report = JSON.parse((await stack.store.readReportText('20260301T100000Z-scheduled')) ?? '{}') as Report;
+    const reasons = new Map(report.findings.filter((f) => f.message === NO_CLUSTER_CONFIGURED).map((f) => [f.control, f.status]));
+    // Every control that reads the cluster or the VM ↔ mesh join, and only those, is SKIP with the reason.
+    expect(Object.fromEntries(reasons)).toEqual(Object.fromEntries(MESH_CONTROLS.map((id) => [id, 'SKIP'])));
+    expect(report.findings.filter((f) => /cluster\/|cluster evidence|join with the mesh/.test(f.message))).toEqual([]);
+    // The host checks ran: the failed unit is found, and it alone makes its VM NON_COMPLIANT.
+    const health = report.findings.filter((f) => f.control === 'HEALTH-01').map((f) => [f.subject.id, f.status]);
+    expect(health).toEqual([
+      ['i-0aaaaaaaaaaaaaaa1', 'PASS'],
+      ['i-0aaaaaaaaaaaaaaa2', 'FAIL'],
+      ['mi-0aaaaaaaaaaaaaaa3', 'PASS'],
+    ]);
+    expect(report.vms.find((v) => v.instanceId === 'i-0aaaaaaaaaaaaaaa2')?.status).toBe('NON_COMPLIANT');
+    const bundle = await (await stack.store.resumeRun('20260301T100000Z-scheduled')).evidence.readBundle();
+    expect(bundle.manifest.clusterNotRead).toBe(NO_CLUSTER_CONFIGURED);
+    expect(bundle.cluster).toBeUndefined();
   });
 });
 

@@ -70,6 +70,14 @@ export const fail = (message: string, evidence?: Record<string, unknown>): Outco
 export const error = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'ERROR', message, evidence });
 export const skip = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'SKIP', message, evidence });
 
+/**
+ * What a control that needs the cluster says when the bundle lacks it: SKIP with the reason when the run read
+ * no cluster on purpose (none is configured), else ERROR with `missing`.
+ */
+export function withoutCluster(ctx: AuditContext, missing = 'the bundle holds no cluster evidence (cluster/ is missing)'): Outcome {
+  return ctx.mesh.notRead === undefined ? error(missing) : skip(ctx.mesh.notRead);
+}
+
 /** Turns an outcome into a finding of `control` about one subject. */
 export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string, outcome: Outcome): Finding {
   return {
@@ -116,13 +124,15 @@ export function vmControl(
 
 /**
  * Defines a control that reads the VM ↔ mesh join: when two VMs claim the same proxy name or address, it is
- * ERROR naming them, never an answer about one of them picked at random.
+ * ERROR naming them, never an answer about one of them picked at random; SKIP when the run read no cluster on purpose.
  */
 export function joinedVmControl(
   definition: Omit<Control, 'evaluate' | 'subject'>,
   decide: (vm: VmRecord, snapshot: VmSnapshot, ctx: AuditContext) => Outcome | Outcome[],
 ): Control {
   return vmControl(definition, (vm, snapshot, ctx) => {
+    // Without a cluster there is no join to judge, nor to call ambiguous.
+    if (ctx.mesh.notRead !== undefined) return skip(ctx.mesh.notRead);
     if (vm.ambiguities.length > 0) return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
     return decide(vm, snapshot, ctx);
   });
