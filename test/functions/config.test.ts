@@ -25,14 +25,27 @@ describe('the configuration of the functions', () => {
   it('names every variable that is missing or malformed', () => {
     expect(() => parseConfig(StorageConfigSchema, {})).toThrow(new ConfigError('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set'));
     expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_BUCKET: ' ', AUDIT_RETENTION_DAYS: 'forever' })).toThrow(
-      'the function is not configured: AUDIT_BUCKET is empty; AUDIT_RETENTION_DAYS must be a whole number',
+      'the function is not configured: AUDIT_BUCKET is empty; AUDIT_RETENTION_DAYS (parameter retentionDays) must be a whole number',
     );
     expect(() => parseConfig(MeshConfigSchema, { ...MESH, EKS_CLUSTER_ENDPOINT: 'http://plain.example', EKS_CLUSTER_NAME: '' })).toThrow(
-      'the function is not configured: EKS_CLUSTER_NAME is empty; EKS_CLUSTER_ENDPOINT must be an https URL',
+      'the function is not configured: EKS_CLUSTER_NAME (parameter eksClusterName) is empty; EKS_CLUSTER_ENDPOINT (parameter eksClusterEndpoint) must be an https URL',
     );
     expect(() => parseConfig(FleetConfigSchema, { TARGET_TAG_KEY: 'istio-vm', SSM_EXECUTION_TIMEOUT_SECONDS: '7200' })).toThrow(
       'the function is not configured: SSM_DOCUMENT_NAME is not set; SSM_EXECUTION_TIMEOUT_SECONDS must be at most 3600',
     );
+  });
+
+  it('names the stage parameter to fix for each malformed value that reached a function', () => {
+    const fleet = { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'istio-vm' };
+    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_KEY: 'istio vm?' })).toThrow('the function is not configured: TARGET_TAG_KEY (parameter targetTagKey) is not an EC2 tag key');
+    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_VALUES: 'prod,dev#2' })).toThrow('TARGET_TAG_VALUES (parameter targetTagValues) holds a value that is not an EC2 tag value');
+    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: 'my key' })).toThrow('AUDIT_KMS_KEY_ID (parameter kmsKeyArn) must be a KMS key ARN, alias or id');
+    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_RETENTION_DAYS: '0' })).toThrow('AUDIT_RETENTION_DAYS (parameter retentionDays) must be at least 1');
+    expect(() => parseConfig(MeshConfigSchema, { ...MESH, EKS_CLUSTER_NAME: 'mesh.prod', EKS_CLUSTER_CA: 'not base64!' })).toThrow(
+      'the function is not configured: EKS_CLUSTER_NAME (parameter eksClusterName) is not an EKS cluster name; EKS_CLUSTER_CA (parameter eksClusterCa) must be base64 (certificateAuthority.data)',
+    );
+    // What the template gives by default passes.
+    expect(parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_VALUES: '' }).tag).toEqual({ key: 'istio-vm' });
   });
 
   it('derives the collection deadline from the SSM timeouts unless it is given', () => {
@@ -47,7 +60,9 @@ describe('the configuration of the functions', () => {
     expect(parseMeshConfig(unset)).toBeUndefined();
     expect(parseMeshConfig({})).toBeUndefined();
     expect(parseMeshConfig({ ...unset, ...MESH })).toMatchObject({ clusterName: 'mesh' });
-    expect(() => parseMeshConfig({ ...unset, EKS_CLUSTER_NAME: 'mesh' })).toThrow(/^the function is not configured: EKS_CLUSTER_ENDPOINT is empty; EKS_CLUSTER_CA is empty/);
+    expect(() => parseMeshConfig({ ...unset, EKS_CLUSTER_NAME: 'mesh' })).toThrow(
+      new ConfigError('the function is not configured: EKS_CLUSTER_ENDPOINT (parameter eksClusterEndpoint) is empty; EKS_CLUSTER_CA (parameter eksClusterCa) is empty'),
+    );
   });
 
   it('composes the finalizing functions without a mesh when no cluster is configured, and with one when it is', () => {

@@ -138,9 +138,8 @@ describe('the evidence bucket lifecycle', () => {
     expect(parameter(stack, 'RetentionDays')).toBe('400');
     expect(parameter(stack, 'NoncurrentVersionDays')).toBe('30');
     // One parameter for both stores: the table's TTL and the bucket's expiry never disagree.
-    expect((stack.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toBe('400');
+    expect((stack.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toEqual({ Ref: 'RetentionDays' });
     expect(parameter(withEmail, 'RetentionDays')).toBe('30');
-    expect((withEmail.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toBe('30');
     expect(RUN_TABLE.ttlAttribute).toBe('expiresAt');
   });
 
@@ -152,7 +151,19 @@ describe('the evidence bucket lifecycle', () => {
 
 describe('the parameters the template branches on', () => {
   it('are CloudFormation parameters defaulting to the stage parameters, so no branch holds an empty literal', () => {
-    expect(Object.keys(stack.resources.Parameters ?? {}).sort()).toEqual(['AlarmEmail', 'EksClusterName', 'KmsKeyArn', 'NoncurrentVersionDays', 'ObjectLockDays', 'RetentionDays']);
+    expect(Object.keys(stack.resources.Parameters ?? {}).sort()).toEqual([
+      'AlarmEmail',
+      'AuditScheduleExpression',
+      'AuditScheduleTimezone',
+      'EksClusterCa',
+      'EksClusterEndpoint',
+      'EksClusterName',
+      'KmsKeyArn',
+      'NoncurrentVersionDays',
+      'ObjectLockDays',
+      'RetentionDays',
+      'SweepScheduleExpression',
+    ]);
     const conditions = JSON.stringify(stack.resources.Conditions);
     expect(conditions).not.toMatch(/\{"Fn::Equals":\["[^"]*","[^"]*"\]\}/);
     for (const name of ['UseKms', 'UseObjectLock', 'HasEksCluster', 'HasAlarmEmail']) {
