@@ -115,6 +115,18 @@ export const MeshConfigSchema = z
   }));
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;
 
+export const MetricsConfigSchema = z
+  .object({
+    /** A CloudWatch namespace of our own: AWS/ is reserved for AWS's services. */
+    METRICS_NAMESPACE: z
+      .string()
+      .trim()
+      .regex(/^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/, { error: `${variableLabel('METRICS_NAMESPACE')} must be a CloudWatch namespace (letters, digits, . _ / # : -), not under AWS/` })
+      .optional(),
+  })
+  .transform((env) => ({ namespace: env.METRICS_NAMESPACE || 'FleetAudit', serviceName: 'fleet-audit' }));
+export type MetricsConfig = z.infer<typeof MetricsConfigSchema>;
+
 const MESH_VARIABLES = ['EKS_CLUSTER_NAME', 'EKS_CLUSTER_ENDPOINT', 'EKS_CLUSTER_CA'] as const;
 
 /**

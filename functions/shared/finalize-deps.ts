@@ -1,3 +1,4 @@
+import type { AuditMetrics } from '../../lib/ports/audit-metrics.ts';
 import type { FinalizeAuditDeps } from '../../lib/use-cases/finalize-audit.ts';
 import { isTransientError } from '../../lib/adapters/transient-error.ts';
 import { auditSideFromEnv } from './aws.ts';
@@ -5,7 +6,7 @@ import { parseMeshConfig } from './config.ts';
 import { makeMeshFactory } from './mesh.ts';
 
 /** What the finalizing functions (the status event, the sweep) need, from the environment. */
-export function finalizeDepsFromEnv(env: Record<string, string | undefined>): { audit: FinalizeAuditDeps; close(): void } {
+export function finalizeDepsFromEnv(env: Record<string, string | undefined>, metrics?: AuditMetrics): { audit: FinalizeAuditDeps; close(): void } {
   const { storage, store, registry, fleets } = auditSideFromEnv(env);
   const meshConfig = parseMeshConfig(env);
   return {
@@ -17,6 +18,7 @@ export function finalizeDepsFromEnv(env: Record<string, string | undefined>): { 
       ...(meshConfig ? { mesh: makeMeshFactory(storage, meshConfig) } : {}),
       clock: () => new Date(),
       isTransient: isTransientError,
+      ...(metrics ? { metrics } : {}),
     },
     close: () => fleets.close(),
   };

@@ -2,6 +2,7 @@ import type { AnalyzeOptions } from '../core/analyze.ts';
 import type { Invocation } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { Report } from '../core/report.ts';
+import type { AuditMetrics } from '../ports/audit-metrics.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
@@ -22,6 +23,19 @@ export interface FinalizeAuditDeps {
   clock: () => Date;
   /** True for a failure worth trying again that must not count as an attempt (throttling, a 5xx, a timeout); none is by default. */
   isTransient?: (error: unknown) => boolean;
+  /** Told of each run that reaches DONE or FAILED. */
+  metrics?: AuditMetrics;
+}
+
+/** A finalization that failed; `transient` when it was not counted as an attempt. */
+export class FinalizationError extends Error {
+  override name = 'FinalizationError';
+  readonly transient: boolean;
+
+  constructor(message: string, options: { cause: unknown; transient: boolean }) {
+    super(message, { cause: options.cause });
+    this.transient = options.transient;
+  }
 }
 
 export interface FinalizeAuditRequest {
@@ -47,7 +61,7 @@ export type FinalizeAuditResult =
   | { kind: 'collecting'; runId: string; collected: number; expected: number; pending: number }
   /** Another finalization holds the run. */
   | { kind: 'busy'; runId: string }
-  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary }
+  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary; startedAt: string; finishedAt: string }
   | { kind: 'failed'; runId: string; error: string };
 
 /** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
@@ -71,6 +85,31 @@ const WRITE_CONCURRENCY = 16;
  *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
+  const counted = countingFleets(deps);
+  const result = await finalizeRun(counted.deps, request);
+  if (result.kind === 'failed') deps.metrics?.error('run-failed');
+  if (result.kind === 'done') {
+    const { summary } = result;
+    const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
+    deps.metrics?.runFinished({ runId: result.runId, vms: summary.vms, compliant: summary.compliant, nonCompliant: summary.nonCompliant, unknown: summary.unknown, durationSeconds, apiCalls: counted.apiCalls() });
+  }
+  return result;
+}
+
+/** The fleets a finalization reaches, kept so that the API calls they made can be summed once it is done. */
+function countingFleets(deps: FinalizeAuditDeps): { deps: FinalizeAuditDeps; apiCalls: () => number } {
+  // A set: a fleet handed out twice counts its calls once.
+  const used = new Set<CommandFleet>();
+  const fleet = (runId: string): CommandFleet => {
+    const reached = deps.fleet(runId);
+    used.add(reached);
+    return reached;
+  };
+  const apiCalls = () => [...used].reduce((sum, f) => sum + Object.values(f.callCounts?.() ?? {}).reduce((a, b) => a + b, 0), 0);
+  return { deps: { ...deps, fleet }, apiCalls };
+}
+
+async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
   const { runId } = request;
   const run = await deps.registry.get(runId);
   if (!run) return { kind: 'unknown-run', runId };
@@ -141,15 +180,16 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, request.analyze);
     const summary = summaryOf(result.report);
     const collectedCount = new Set([...pass.stored, ...pass.terminal, ...openIds]).size;
-    const completed = await deps.registry.complete(runId, claim, { finishedAt: deps.clock().toISOString(), collectedCount, summary });
+    const finishedAt = deps.clock().toISOString();
+    const completed = await deps.registry.complete(runId, claim, { finishedAt, collectedCount, summary });
     if (!completed) return { kind: 'busy', runId };
-    return { kind: 'done', runId, location: storage.location, written: result.written, summary };
+    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const transient = deps.isTransient?.(error) ?? false;
     if (!transient && claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
     else await deps.registry.releaseFinalization(runId, claim, message, { transient });
-    throw new Error(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error });
+    throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error, transient });
   }
 }
 
@@ -227,7 +267,7 @@ export async function finalizeCommand(
 
 export interface SweepResult {
   /** Each overdue run looked at, with what finalizing it gave (or the error it threw). */
-  runs: Array<{ runId: string; result: FinalizeAuditResult } | { runId: string; error: string }>;
+  runs: Array<{ runId: string; result: FinalizeAuditResult } | { runId: string; error: string; transient: boolean }>;
 }
 
 /**
@@ -242,7 +282,7 @@ export async function sweepAudits(deps: FinalizeAuditDeps, request: Omit<Finaliz
     try {
       runs.push({ runId: run.runId, result: await finalizeAudit(deps, { ...rest, runId: run.runId }) });
     } catch (error) {
-      runs.push({ runId: run.runId, error: error instanceof Error ? error.message : String(error) });
+      runs.push({ runId: run.runId, error: error instanceof Error ? error.message : String(error), transient: error instanceof FinalizationError && error.transient });
     }
   }
   return { runs };

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, FleetConfigSchema, MeshConfigSchema, once, parseConfig, parseMeshConfig, StorageConfigSchema } from '../../functions/shared/config.ts';
 import { finalizeDepsFromEnv } from '../../functions/shared/finalize-deps.ts';
+import { captureEmf } from './support/emf.ts';
 
 /** The functions' configuration from environment variables. */
 
@@ -79,7 +80,15 @@ describe('the configuration of the functions', () => {
   it('makes a handler fail with the missing variables named when the environment does not configure it', async () => {
     for (const name of ['AWS_REGION', 'AUDIT_BUCKET', 'AUDIT_TABLE']) vi.stubEnv(name, undefined);
     const { handler } = await import('../../functions/sweep.ts');
-    await expect(handler({ trigger: 'sweep' }, { awsRequestId: 'r' })).rejects.toThrow('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');
+    const emf = captureEmf();
+    try {
+      await expect(handler({ trigger: 'sweep' }, { awsRequestId: 'r' })).rejects.toThrow('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');
+    } finally {
+      emf.stop();
+    }
+    // Counted as a configuration error, in the default namespace.
+    expect(emf.records).toEqual([expect.objectContaining({ errorKind: 'config', Errors: 1, service: 'fleet-audit' })]);
+    expect(emf.records[0]!._aws.CloudWatchMetrics[0]!.Namespace).toBe('FleetAudit');
   });
 
   it('makes dependencies once per container', async () => {

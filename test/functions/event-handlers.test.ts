@@ -1,11 +1,13 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCommandStatusHandler, type CommandStatusHandlerDeps } from '../../functions/ssm-command-status.ts';
 import { createStartAuditHandler, type StartAuditHandlerDeps } from '../../functions/start-audit.ts';
 import { createSweepHandler, type SweepHandlerDeps } from '../../functions/sweep.ts';
 import type { Report } from '../../lib/core/report.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
 import { NO_CLUSTER_CONFIGURED } from '../../lib/use-cases/finalize-audit.ts';
+import { PowertoolsAuditMetrics } from '../../lib/adapters/powertools-audit-metrics.ts';
+import { captureEmf, declared, type EmfRecord } from './support/emf.ts';
 import type { TestVm } from '../support/bundle-builder.ts';
 import { FakeFleet, fakeMesh, RecordingLogger } from './support/fakes.ts';
 import { startLocalStack, type LocalStack } from './support/stack.ts';
@@ -22,6 +24,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
+// Every test's metrics are captured: those that check them read `emf`, the others keep them off the output.
+let emf: ReturnType<typeof captureEmf>;
+beforeEach(() => {
+  emf = captureEmf();
+});
+afterEach(() => {
+  emf.stop();
+});
 
 const VMS: TestVm[] = [{ instanceId: 'i-0aaaaaaaaaaaaaaa1' }, { instanceId: 'i-0aaaaaaaaaaaaaaa2', activeState: 'failed', subState: 'failed' }, { instanceId: 'mi-0aaaaaaaaaaaaaaa3' }];
 const CONTEXT = { awsRequestId: 'req-1' };
@@ -35,8 +45,9 @@ function scenario(commandId: string, vms: TestVm[] = VMS, options: { cluster: bo
   const clock = () => new Date(now);
   let closed = 0;
   const common = { registry: stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
-  const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, close: () => closed++ };
-  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, ...(options.cluster ? { mesh: async () => fakeMesh(vms) } : {}) }, logger, close: () => closed++ };
+  const metrics = new PowertoolsAuditMetrics({ namespace: 'FleetAuditTest', serviceName: 'fleet-audit' });
+  const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, metrics, close: () => closed++ };
+  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, metrics, ...(options.cluster ? { mesh: async () => fakeMesh(vms) } : {}) }, logger, metrics, close: () => closed++ };
   return {
     fleet,
     logger,
@@ -174,6 +185,65 @@ describe('a deployment with no cluster configured (the default parameters)', () 
     const bundle = await (await stack.store.resumeRun('20260301T100000Z-scheduled')).evidence.readBundle();
     expect(bundle.manifest.clusterNotRead).toBe(NO_CLUSTER_CONFIGURED);
     expect(bundle.cluster).toBeUndefined();
+  });
+});
+
+describe('the metrics of the finalizing functions (embedded metric format on standard output)', () => {
+  const withMetric = (name: string): EmfRecord[] => emf.records.filter((r) => name in declared(r));
+
+  it('write one record per finished run: its counts, duration and API calls, in the configured namespace', async () => {
+    const s = scenario('cmd-metrics-1');
+    await s.startHandler(scheduleInput('2026-03-01T11:00:00Z'), CONTEXT);
+    s.advance(90_000);
+    await s.statusHandler(statusEvent('cmd-metrics-1', 'Success'), CONTEXT);
+    const [record, ...others] = withMetric('RunsFinished');
+    expect(others).toEqual([]);
+    expect(record!._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'FleetAuditTest',
+        Dimensions: [['service']],
+        Metrics: expect.arrayContaining([{ Name: 'VmsAudited', Unit: 'Count' }, { Name: 'RunDuration', Unit: 'Seconds' }, { Name: 'ApiCalls', Unit: 'Count' }]),
+      },
+    ]);
+    expect(Object.keys(declared(record!)).sort()).toEqual(['ApiCalls', 'RunDuration', 'RunsFinished', 'VmsAudited', 'VmsCompliant', 'VmsNonCompliant', 'VmsUnknown']);
+    const run = await stack.registry.get('20260301T110000Z-scheduled');
+    expect(record).toMatchObject({
+      service: 'fleet-audit',
+      runId: '20260301T110000Z-scheduled',
+      RunsFinished: 1,
+      VmsAudited: 3,
+      VmsCompliant: run!.summary!.compliant,
+      VmsNonCompliant: run!.summary!.nonCompliant,
+      VmsUnknown: run!.summary!.unknown,
+      // From the run's start (the scheduler's delivery, T0) to the finalization 90 s later.
+      RunDuration: 90,
+      // Two collection passes (before and after the claim), each listing the command's invocations once.
+      ApiCalls: s.fleet.listed,
+    });
+    expect(s.fleet.listed).toBe(2);
+    expect(emf.records.filter((r) => 'Errors' in r)).toEqual([]);
+  });
+
+  it('count each failure under its kind, in a record of its own', async () => {
+    const s = scenario('cmd-metrics-2');
+    await expect(s.statusHandler({ source: 'aws.ssm' }, CONTEXT)).rejects.toThrow(/malformed/);
+    await expect(s.sweepHandler({ trigger: 'sweep', extra: 1 }, CONTEXT)).resolves.toBeDefined();
+    const errors = withMetric('Errors');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ errorKind: 'invalid-event', Errors: 1, service: 'fleet-audit' });
+    expect(errors[0]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'errorKind']]);
+    expect(Object.keys(declared(errors[0]!))).toEqual(['Errors']);
+  });
+
+  it('report how many runs each sweep found overdue', async () => {
+    const s = scenario('cmd-metrics-3', [{ instanceId: 'i-0ccccccccccccccc1' }]);
+    await s.startHandler(scheduleInput('2026-03-01T12:00:00Z'), CONTEXT);
+    s.fleet.running.add('i-0ccccccccccccccc1');
+    s.advance(31 * 60_000);
+    const swept = await s.sweepHandler({ trigger: 'sweep' }, CONTEXT);
+    const overdue = withMetric('RunsOverdue');
+    expect(overdue.map((r) => r.RunsOverdue)).toEqual([swept.runs.length]);
+    expect(swept.runs.map((r) => r.runId)).toContain('20260301T120000Z-scheduled');
   });
 });
 

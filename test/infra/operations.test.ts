@@ -100,10 +100,20 @@ describe('alarms', () => {
     expect(api.map(([, a]) => [a.MetricName, dimension(a)])).toEqual([['5xx', { Name: 'ApiId', Value: { Ref: 'HttpApi' } }]]);
   });
 
+  it('watch the runs the sweeps keep finding overdue, in the functions\' own metric namespace', () => {
+    const overdue = alarms().filter(([, a]) => a.MetricName === 'RunsOverdue');
+    expect(overdue.map(([name]) => name)).toEqual(['RunsOverdueAlarm']);
+    expect(overdue[0]![1]).toMatchObject({ Namespace: { Ref: 'MetricsNamespace' }, Dimensions: [{ Name: 'service', Value: 'fleet-audit' }], Statistic: 'Minimum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect((stack.provider as Json & { environment: Json }).environment.METRICS_NAMESPACE).toEqual({ Ref: 'MetricsNamespace' });
+    expect(resolveIntrinsics({ Ref: 'MetricsNamespace' }, stack, NAMES)).toBe('FleetAudit');
+  });
+
   it('all tell the one SNS topic, at once and when they clear, and never alarm on missing data', () => {
     expect(alarms().length).toBeGreaterThan(0);
     for (const [name, alarm] of alarms()) {
-      expect(alarm, name).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+      expect(alarm, name).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], TreatMissingData: 'notBreaching' });
+      // At once, but for runs overdue: one sweep finding some is the sweep doing its work.
+      expect(alarm.EvaluationPeriods, name).toBe(name === 'RunsOverdueAlarm' ? 6 : 1);
     }
     expect(resources().AlarmTopic!.Type).toBe('AWS::SNS::Topic');
   });
@@ -159,6 +169,7 @@ describe('the parameters the template branches on', () => {
       'EksClusterEndpoint',
       'EksClusterName',
       'KmsKeyArn',
+      'MetricsNamespace',
       'NoncurrentVersionDays',
       'ObjectLockDays',
       'RetentionDays',

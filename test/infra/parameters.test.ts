@@ -38,6 +38,7 @@ const CASES: Record<string, { good: string[]; bad: string[] }> = {
   EksClusterName: { good: ['', 'mesh', 'prod_mesh-1'], bad: ['-mesh', 'mesh.prod', 'a'.repeat(101)] },
   EksClusterEndpoint: { good: ['', 'https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com'], bad: ['http://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'https://x/../y'] },
   EksClusterCa: { good: ['', CA], bad: ['-----BEGIN CERTIFICATE-----', 'not base64!'] },
+  MetricsNamespace: { good: ['FleetAudit', 'Platform/FleetAudit'], bad: ['', 'AWS/Lambda', 'Fleet Audit'] },
   AlarmEmail: { good: ['', 'ops@example.com'], bad: ['ops', 'ops@example', 'a b@example.com'] },
   AuditScheduleExpression: { good: ['cron(0 6 * * ? *)', 'rate(12 hours)'], bad: ['0 6 * * *', 'rate(0 hours)', 'daily'] },
   AuditScheduleTimezone: { good: ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1'], bad: ['', 'Europe Paris', '+01:00'] },
