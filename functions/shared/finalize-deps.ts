@@ -1,5 +1,7 @@
 import type { AuditMetrics } from '../../lib/ports/audit-metrics.ts';
 import type { FinalizeAuditDeps } from '../../lib/use-cases/finalize-audit.ts';
+import { EventBridgeAuditEvents } from '../../lib/adapters/eventbridge-audit-events.ts';
+import { S3RunHistory } from '../../lib/adapters/s3-run-history.ts';
 import { isTransientError } from '../../lib/adapters/transient-error.ts';
 import { auditSideFromEnv } from './aws.ts';
 import { parseMeshConfig } from './config.ts';
@@ -19,6 +21,9 @@ export function finalizeDepsFromEnv(env: Record<string, string | undefined>, met
       clock: () => new Date(),
       isTransient: isTransientError,
       ...(metrics ? { metrics } : {}),
+      // A finished run is announced on the account's default bus, compared with its trigger's previous run.
+      events: new EventBridgeAuditEvents({ clientConfig: { region: storage.region } }),
+      history: new S3RunHistory({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
     },
     close: () => fleets.close(),
   };

@@ -2,7 +2,11 @@ import type { AnalyzeOptions } from '../core/analyze.ts';
 import type { Invocation } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { Report } from '../core/report.ts';
+import type { AuditEvent, AuditEvents } from '../ports/audit-events.ts';
 import type { AuditMetrics } from '../ports/audit-metrics.ts';
+import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
+import { digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
+import { newFailures } from '../core/compliance/regressions.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
@@ -25,6 +29,10 @@ export interface FinalizeAuditDeps {
   isTransient?: (error: unknown) => boolean;
   /** Told of each run that reaches DONE or FAILED. */
   metrics?: AuditMetrics;
+  /** Told when a run is DONE, and when it has failures its trigger's previous run did not (compared through `history`). */
+  events?: AuditEvents;
+  /** The stored runs' digests, to compare a finished run with the previous one. */
+  history?: RunHistory;
 }
 
 /** A finalization that failed; `transient` when it was not counted as an attempt. */
@@ -61,11 +69,20 @@ export type FinalizeAuditResult =
   | { kind: 'collecting'; runId: string; collected: number; expected: number; pending: number }
   /** Another finalization holds the run. */
   | { kind: 'busy'; runId: string }
-  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary; startedAt: string; finishedAt: string }
+  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary; startedAt: string; finishedAt: string; announced: Announced }
   | { kind: 'failed'; runId: string; error: string };
 
 /** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
 export const NO_CLUSTER_CONFIGURED = 'no cluster configured';
+
+/**
+ * What was told of a DONE run: the kinds of event published, or why none was (the run stays DONE either
+ * way: its report is written, and a repeated finalization of a DONE run does nothing more).
+ */
+export type Announced = { published: Array<AuditEvent['kind']> } | { error: string };
+
+/** The regressions an event lists at most (EventBridge takes 256 KB an entry); `count` says how many there are. */
+export const MAX_REGRESSIONS_LISTED = 100;
 
 export const DEFAULT_LEASE_MS = 20 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -88,6 +105,7 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
   const counted = countingFleets(deps);
   const result = await finalizeRun(counted.deps, request);
   if (result.kind === 'failed') deps.metrics?.error('run-failed');
+  if (result.kind === 'done' && 'error' in result.announced) deps.metrics?.error('events-not-published');
   if (result.kind === 'done') {
     const { summary } = result;
     const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
@@ -183,7 +201,9 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     const finishedAt = deps.clock().toISOString();
     const completed = await deps.registry.complete(runId, claim, { finishedAt, collectedCount, summary });
     if (!completed) return { kind: 'busy', runId };
-    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt };
+    const report = { location: storage.location, files: result.written };
+    const announced = await announce(deps, { run, finishedAt, summary, report, digest: () => digestReport(result.report) });
+    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const transient = deps.isTransient?.(error) ?? false;
@@ -191,6 +211,58 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     else await deps.registry.releaseFinalization(runId, claim, message, { transient });
     throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error, transient });
   }
+}
+
+/**
+ * Tells that the run is DONE and, when the previous DONE run of the same trigger is readable, which
+ * CRITICAL or HIGH failures it did not have. Never throws: the run is DONE already.
+ */
+async function announce(
+  deps: FinalizeAuditDeps,
+  done: { run: AuditRun; finishedAt: string; summary: RunSummary; report: { location: string; files: string[] }; digest: () => RunDigest },
+): Promise<Announced> {
+  if (!deps.events) return { published: [] };
+  const { run, finishedAt, summary, report } = done;
+  try {
+    const events: AuditEvent[] = [{ kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report }];
+    const previous = await previousDigest(deps, run);
+    if (previous) {
+      const regressions = newFailures(previous, done.digest());
+      if (regressions.length > 0) {
+        events.push({ kind: 'regression', runId: run.runId, previousRunId: previous.runId, finishedAt, count: regressions.length, regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED), report });
+      }
+    }
+    await deps.events.publish(events);
+    return { published: events.map((e) => e.kind) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Runs looked at, newest first, to find the previous one of a trigger (api runs may come between scheduled ones). */
+const PREVIOUS_RUN_PAGES = 5;
+const PREVIOUS_RUN_PAGE_SIZE = 25;
+
+/** The digest of the newest DONE run of the same trigger started before `run`; undefined when none is readable. */
+async function previousDigest(deps: FinalizeAuditDeps, run: AuditRun): Promise<RunDigest | undefined> {
+  if (!deps.history) return undefined;
+  let cursor: string | undefined;
+  for (let page = 0; page < PREVIOUS_RUN_PAGES; page++) {
+    const listed = await deps.registry.list({ limit: PREVIOUS_RUN_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+    const previous = listed.runs.find((r) => r.runId !== run.runId && r.status === 'DONE' && r.trigger === run.trigger && r.startedAt < run.startedAt);
+    if (previous) {
+      try {
+        return await deps.history.readDigest(previous.runId);
+      } catch (error) {
+        // A previous run that cannot be read is no baseline: no regression is claimed against it.
+        if (error instanceof RunHistoryError) return undefined;
+        throw error;
+      }
+    }
+    if (!listed.next) return undefined;
+    cursor = listed.next;
+  }
+  return undefined;
 }
 
 /**

@@ -3,7 +3,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createCommandStatusHandler, type CommandStatusHandlerDeps } from '../../functions/ssm-command-status.ts';
 import { createStartAuditHandler, type StartAuditHandlerDeps } from '../../functions/start-audit.ts';
 import { createSweepHandler, type SweepHandlerDeps } from '../../functions/sweep.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoRunRegistry } from '../../lib/adapters/dynamo-run-store.ts';
+import { S3RunHistory } from '../../lib/adapters/s3-run-history.ts';
 import type { Report } from '../../lib/core/report.ts';
+import { AuditEventsError, type AuditEvent, type AuditEvents, type RegressionEvent } from '../../lib/ports/audit-events.ts';
+import type { RunHistory } from '../../lib/ports/run-history.ts';
+import { S3RVER_CREDENTIALS } from '../../lib/sim/s3-server.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
 import { NO_CLUSTER_CONFIGURED } from '../../lib/use-cases/finalize-audit.ts';
 import { PowertoolsAuditMetrics } from '../../lib/adapters/powertools-audit-metrics.ts';
@@ -38,16 +44,31 @@ const CONTEXT = { awsRequestId: 'req-1' };
 const T0 = new Date('2026-03-01T06:00:05.000Z');
 
 /** Everything the three handlers share for one scenario: one fleet, one clock. */
-function scenario(commandId: string, vms: TestVm[] = VMS, options: { cluster: boolean } = { cluster: true }) {
+interface ScenarioOptions {
+  cluster?: boolean;
+  /** A registry of its own, so that no other test's run is taken for the previous one. */
+  registry?: DynamoRunRegistry;
+  start?: Date;
+  events?: AuditEvents;
+  history?: RunHistory;
+}
+
+function scenario(commandId: string, vms: TestVm[] = VMS, options: ScenarioOptions = {}) {
   const fleet = new FakeFleet(vms, commandId);
   const logger = new RecordingLogger();
-  let now = T0.getTime();
+  let now = (options.start ?? T0).getTime();
   const clock = () => new Date(now);
   let closed = 0;
-  const common = { registry: stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
+  const common = { registry: options.registry ?? stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
   const metrics = new PowertoolsAuditMetrics({ namespace: 'FleetAuditTest', serviceName: 'fleet-audit' });
   const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, metrics, close: () => closed++ };
-  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: { ...common, metrics, ...(options.cluster ? { mesh: async () => fakeMesh(vms) } : {}) }, logger, metrics, close: () => closed++ };
+  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: {
+      ...common,
+      metrics,
+      ...(options.cluster === false ? {} : { mesh: async () => fakeMesh(vms) }),
+      ...(options.events ? { events: options.events } : {}),
+      ...(options.history ? { history: options.history } : {}),
+    }, logger, metrics, close: () => closed++ };
   return {
     fleet,
     logger,
@@ -244,6 +265,79 @@ describe('the metrics of the finalizing functions (embedded metric format on sta
     const overdue = withMetric('RunsOverdue');
     expect(overdue.map((r) => r.RunsOverdue)).toEqual([swept.runs.length]);
     expect(swept.runs.map((r) => r.runId)).toContain('20260301T120000Z-scheduled');
+  });
+});
+
+describe('the events of a finished run', () => {
+  /** The events published, in order. */
+  class RecordingEvents implements AuditEvents {
+    readonly published: AuditEvent[] = [];
+    async publish(events: readonly AuditEvent[]): Promise<void> {
+      this.published.push(...events);
+    }
+  }
+
+  it('tell that a run finished, and what failed at CRITICAL or HIGH that the previous run of its trigger did not', async () => {
+    await stack.dynamo.createRunTable('fleet-audit-runs-events');
+    const registry = new DynamoRunRegistry({ tableName: 'fleet-audit-runs-events', client: stack.dynamo.client });
+    const s3 = new S3Client({ region: 'eu-west-1', endpoint: stack.s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+    const history = new S3RunHistory({ client: s3, bucket: stack.bucket });
+    const events = new RecordingEvents();
+    const healthy = VMS.map((vm, i) => ({ instanceId: vm.instanceId, ip: `10.0.1.${i + 1}` }));
+    const options = { registry, events, history };
+
+    // The first run has no previous one: it is told as finished, and no regression is claimed.
+    const first = scenario('cmd-events-1', healthy, { ...options, start: new Date('2026-04-01T06:00:05Z') });
+    await first.startHandler(scheduleInput('2026-04-01T06:00:00Z'), CONTEXT);
+    expect(await first.statusHandler(statusEvent('cmd-events-1', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished'] } });
+    expect(events.published).toEqual([
+      {
+        kind: 'run-finished',
+        runId: '20260401T060000Z-scheduled',
+        trigger: 'schedule',
+        startedAt: '2026-04-01T06:00:05.000Z',
+        finishedAt: '2026-04-01T06:00:05.000Z',
+        summary: (await registry.get('20260401T060000Z-scheduled'))!.summary,
+        report: { location: `s3://${stack.bucket}/runs/20260401T060000Z-scheduled/`, files: expect.arrayContaining([`s3://${stack.bucket}/runs/20260401T060000Z-scheduled/report.json`]) },
+      },
+    ]);
+
+    // The next day one VM's proxy has failed.
+    const broken = healthy.map((vm, i) => (i === 1 ? { ...vm, activeState: 'failed', subState: 'failed' } : vm));
+    const second = scenario('cmd-events-2', broken, { ...options, start: new Date('2026-04-02T06:00:05Z') });
+    await second.startHandler(scheduleInput('2026-04-02T06:00:00Z'), CONTEXT);
+    expect(await second.statusHandler(statusEvent('cmd-events-2', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished', 'regression'] } });
+    const regression = events.published.at(-1) as RegressionEvent;
+    expect(regression).toMatchObject({ kind: 'regression', runId: '20260402T060000Z-scheduled', previousRunId: '20260401T060000Z-scheduled', finishedAt: '2026-04-02T06:00:05.000Z' });
+
+    // Exactly the CRITICAL and HIGH FAILs of the second report that the first report did not have.
+    const failsOf = async (runId: string) => {
+      const report = JSON.parse((await stack.store.readReportText(runId)) ?? '{}') as Report;
+      return report.findings.filter((f) => f.status === 'FAIL' && (f.severity === 'CRITICAL' || f.severity === 'HIGH')).map((f) => `${f.control} ${f.subject.kind} ${f.subject.id}`);
+    };
+    const before = new Set(await failsOf('20260401T060000Z-scheduled'));
+    const expected = (await failsOf('20260402T060000Z-scheduled')).filter((f) => !before.has(f));
+    expect(regression.regressions.map((r) => `${r.control} ${r.subject.kind} ${r.subject.id}`).sort()).toEqual([...new Set(expected)].sort());
+    expect(regression.count).toBe(regression.regressions.length);
+    expect(regression.regressions).toContainEqual({ control: 'HEALTH-01', severity: 'CRITICAL', subject: { kind: 'vm', id: 'i-0aaaaaaaaaaaaaaa2' } });
+    expect(regression.regressions.every((r) => r.subject.id === 'i-0aaaaaaaaaaaaaaa2')).toBe(true);
+
+    // The same failures a day later are no regression.
+    const third = scenario('cmd-events-3', broken, { ...options, start: new Date('2026-04-03T06:00:05Z') });
+    await third.startHandler(scheduleInput('2026-04-03T06:00:00Z'), CONTEXT);
+    expect(await third.statusHandler(statusEvent('cmd-events-3', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished'] } });
+    s3.destroy();
+  });
+
+  it('keep the run DONE when the events cannot be published, and count it', async () => {
+    const failing: AuditEvents = { publish: async () => Promise.reject(new AuditEventsError('EventBridge did not accept 1 event(s): run-finished: AccessDeniedException')) };
+    const s = scenario('cmd-events-4', [{ instanceId: 'i-0ddddddddddddddd1' }], { events: failing, start: new Date('2026-05-01T06:00:05Z') });
+    await s.startHandler(scheduleInput('2026-05-01T06:00:00Z'), CONTEXT);
+    const result = await s.statusHandler(statusEvent('cmd-events-4', 'Success'), CONTEXT);
+    expect(result).toMatchObject({ kind: 'done', announced: { error: expect.stringContaining('AccessDeniedException') } });
+    expect(await stack.registry.get('20260501T060000Z-scheduled')).toMatchObject({ status: 'DONE' });
+    expect(emf.records.filter((r) => r.errorKind === 'events-not-published')).toHaveLength(1);
+    expect(s.logger.lines.find((l) => l.message === 'run looked at')?.extra).toMatchObject({ eventsNotPublished: expect.stringContaining('AccessDeniedException') });
   });
 });
 

@@ -196,3 +196,48 @@ describe('SendCommand from the functions that start audits', () => {
     }
   });
 });
+
+/** The decision for PutEvents by a function's role on one bus, its entries carrying these sources. */
+async function putEvents(role: string, bus: string, ...sources: string[]): Promise<string> {
+  const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  const simulation: Simulation = {
+    request: {
+      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`,
+      action: 'events:PutEvents',
+      resource: { resource: `arn:aws:events:eu-west-1:${ACCOUNT}:event-bus/${bus}`, accountId: ACCOUNT },
+      // Multi-valued: one source per entry of the call.
+      contextVariables: sources.length > 0 ? { 'events:source': sources } : {},
+    },
+    identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  };
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
+  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  // A source the simulator dropped as not applying would make the source assertions vacuous.
+  expect(result.result.ignoredContextKeys ?? []).toEqual([]);
+  return result.overallResult;
+}
+
+describe('PutEvents from the functions that finalize runs', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: the audit's own events on the default bus, and nothing else`, async () => {
+      expect(await putEvents(role, 'default', 'fleet-audit')).toBe('Allowed');
+      expect(await putEvents(role, 'security-findings', 'fleet-audit')).not.toBe('Allowed');
+      // Another source on the same bus would let the function impersonate another producer.
+      expect(await putEvents(role, 'default', 'aws.ssm')).not.toBe('Allowed');
+      expect(await putEvents(role, 'default', 'fleet-audit-prod')).not.toBe('Allowed');
+      // One entry of ours does not carry another's.
+      expect(await putEvents(role, 'default', 'fleet-audit', 'fleet-audit')).toBe('Allowed');
+      expect(await putEvents(role, 'default', 'fleet-audit', 'aws.ssm')).not.toBe('Allowed');
+      expect(await putEvents(role, 'default')).not.toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the functions that start audits', async () => {
+    for (const role of ['StartAuditRole', 'HttpApiRole']) {
+      expect(await putEvents(role, 'default', 'fleet-audit'), role).not.toBe('Allowed');
+    }
+  });
+});
