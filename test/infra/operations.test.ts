@@ -159,6 +159,13 @@ describe('the evidence bucket lifecycle', () => {
   });
 });
 
+describe('the functions\' limits', () => {
+  it('give the finalizing functions the memory of their analysis, and the others what they hold', () => {
+    const limits = Object.fromEntries(Object.entries(stack.functions).map(([name, fn]) => [name, [fn.memorySize, fn.timeout]]));
+    expect(limits).toEqual({ startAudit: [512, 300], ssmCommandStatus: [2048, 900], sweep: [2048, 900], httpApi: [512, 29] });
+  });
+});
+
 describe('the parameters the template branches on', () => {
   it('are CloudFormation parameters defaulting to the stage parameters, so no branch holds an empty literal', () => {
     expect(Object.keys(stack.resources.Parameters ?? {}).sort()).toEqual([
