@@ -5,7 +5,7 @@ import type { Report } from '../core/report.ts';
 import type { AuditEvent, AuditEvents } from '../ports/audit-events.ts';
 import type { AuditMetrics } from '../ports/audit-metrics.ts';
 import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
-import { digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
+import { DIGEST_FILE, digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
 import { newFailures } from '../core/compliance/regressions.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
@@ -197,12 +197,15 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, request.analyze);
     const summary = summaryOf(result.report);
+    // Kept beside the report: the next run's regressions and compliance over time read it, not the whole report.
+    const digest = digestReport(result.report);
+    await storage.reports.writeArtifact({ name: DIGEST_FILE, contentType: 'application/json', body: JSON.stringify(digest) });
     const collectedCount = new Set([...pass.stored, ...pass.terminal, ...openIds]).size;
     const finishedAt = deps.clock().toISOString();
     const completed = await deps.registry.complete(runId, claim, { finishedAt, collectedCount, summary });
     if (!completed) return { kind: 'busy', runId };
     const report = { location: storage.location, files: result.written };
-    const announced = await announce(deps, { run, finishedAt, summary, report, digest: () => digestReport(result.report) });
+    const announced = await announce(deps, { run, finishedAt, summary, report, digest });
     return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -219,7 +222,7 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
  */
 async function announce(
   deps: FinalizeAuditDeps,
-  done: { run: AuditRun; finishedAt: string; summary: RunSummary; report: { location: string; files: string[] }; digest: () => RunDigest },
+  done: { run: AuditRun; finishedAt: string; summary: RunSummary; report: { location: string; files: string[] }; digest: RunDigest },
 ): Promise<Announced> {
   if (!deps.events) return { published: [] };
   const { run, finishedAt, summary, report } = done;
@@ -227,7 +230,7 @@ async function announce(
     const events: AuditEvent[] = [{ kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report }];
     const previous = await previousDigest(deps, run);
     if (previous) {
-      const regressions = newFailures(previous, done.digest());
+      const regressions = newFailures(previous, done.digest);
       if (regressions.length > 0) {
         events.push({ kind: 'regression', runId: run.runId, previousRunId: previous.runId, finishedAt, count: regressions.length, regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED), report });
       }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createCommandStatusHandler, type CommandStatusHandlerDeps } from '../../functions/ssm-command-status.ts';
 import { createStartAuditHandler, type StartAuditHandlerDeps } from '../../functions/start-audit.ts';
 import { createSweepHandler, type SweepHandlerDeps } from '../../functions/sweep.ts';
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoRunRegistry } from '../../lib/adapters/dynamo-run-store.ts';
 import { S3RunHistory } from '../../lib/adapters/s3-run-history.ts';
 import type { Report } from '../../lib/core/report.ts';
@@ -321,6 +321,10 @@ describe('the events of a finished run', () => {
     expect(regression.count).toBe(regression.regressions.length);
     expect(regression.regressions).toContainEqual({ control: 'HEALTH-01', severity: 'CRITICAL', subject: { kind: 'vm', id: 'i-0aaaaaaaaaaaaaaa2' } });
     expect(regression.regressions.every((r) => r.subject.id === 'i-0aaaaaaaaaaaaaaa2')).toBe(true);
+
+    // The previous run was compared on the digest the finalization kept beside its report.
+    const stored = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: 'runs/20260401T060000Z-scheduled/digest.json' }));
+    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({ digestVersion: 1, runId: '20260401T060000Z-scheduled', vms: 3 });
 
     // The same failures a day later are no regression.
     const third = scenario('cmd-events-3', broken, { ...options, start: new Date('2026-04-03T06:00:05Z') });
