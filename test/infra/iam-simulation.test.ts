@@ -241,3 +241,34 @@ describe('PutEvents from the functions that finalize runs', () => {
     }
   });
 });
+
+/** The decision for one request by a function's role (no resource policy: the bucket policy only denies non-TLS). */
+async function asRole(role: string, action: string, resource: string): Promise<string> {
+  const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  const result = await runSimulation(
+    {
+      request: { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`, action, resource: { resource, accountId: ACCOUNT }, contextVariables: {} },
+      identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  return result.overallResult;
+}
+
+describe('what the finalizing functions read and write to compare runs', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: writes a run's digest beside its report, and finds the previous run through the table's byStart index`, async () => {
+      expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:GetObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/other.json`))).not.toBe('Allowed');
+      expect(await asRole(role, 'dynamodb:Query', `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable/index/byStart`)).toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the function that starts audits', async () => {
+    expect(await asRole('StartAuditRole', 's3:PutObject', object(`runs/${RUN}/digest.json`))).not.toBe('Allowed');
+  });
+});
