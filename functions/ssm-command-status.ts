@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { AuditMetrics } from '../lib/ports/audit-metrics.ts';
 import { finalizeCommand, type FinalizeAuditDeps, type FinalizeAuditResult } from '../lib/use-cases/finalize-audit.ts';
 import { once } from './shared/config.ts';
+import { errorKindOf, withMetrics } from './shared/metrics.ts';
 import { parseEvent } from './shared/events.ts';
 import { finalizeDepsFromEnv } from './shared/finalize-deps.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
@@ -28,6 +30,8 @@ export type CommandStatusResult = FinalizeAuditResult | { kind: 'unknown-command
 export interface CommandStatusHandlerDeps {
   audit: FinalizeAuditDeps;
   logger: HandlerLogger;
+  /** Run and error metrics, written at the end of each invocation. */
+  metrics: AuditMetrics;
   close(): void;
 }
 
@@ -51,12 +55,14 @@ export function createCommandStatusHandler(deps: () => Promise<CommandStatusHand
       return result;
     } catch (error) {
       d.logger.error('the run of the command could not be finalized', errorFields(error));
+      d.metrics.error(errorKindOf(error));
       throw error;
     } finally {
+      d.metrics.flush();
       d.close();
     }
   };
 }
 
 /** Lambda entry point. */
-export const handler = createCommandStatusHandler(once(async () => ({ ...finalizeDepsFromEnv(process.env), logger: createLogger() })));
+export const handler = createCommandStatusHandler(once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))));

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import type { AuditMetrics } from '../lib/ports/audit-metrics.ts';
 import { startAudit, type StartAuditDeps, type StartAuditResult } from '../lib/use-cases/start-audit.ts';
 import { auditSideFromEnv } from './shared/aws.ts';
 import { once } from './shared/config.ts';
+import { errorKindOf, withMetrics } from './shared/metrics.ts';
 import { parseEvent } from './shared/events.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
 import { compactTime } from '../lib/shared/identifiers.ts';
@@ -21,6 +23,8 @@ export interface StartAuditHandlerDeps {
   toolVersion: string;
   targets: unknown;
   logger: HandlerLogger;
+  /** Run and error metrics, written at the end of each invocation. */
+  metrics: AuditMetrics;
   /** Ends the connections made for this invocation. */
   close(): void;
 }
@@ -41,8 +45,10 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
       return result;
     } catch (error) {
       d.logger.error('the audit could not be started', errorFields(error));
+      d.metrics.error(errorKindOf(error));
       throw error;
     } finally {
+      d.metrics.flush();
       d.close();
     }
   };
@@ -50,15 +56,17 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
 
 /** Lambda entry point. */
 export const handler = createStartAuditHandler(
-  once(async () => {
-    const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
-    return {
-      audit: { registry, store, fleet: (runId: string) => fleets.fleet(runId), clock: () => new Date() },
-      collectForMs: fleetConfig.collectForMs,
-      toolVersion: storage.toolVersion,
-      targets: { tag: fleetConfig.tag },
-      logger: createLogger(),
-      close: () => fleets.close(),
-    };
-  }),
+  once(() =>
+    withMetrics(process.env, () => {
+      const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
+      return {
+        audit: { registry, store, fleet: (runId: string) => fleets.fleet(runId), clock: () => new Date() },
+        collectForMs: fleetConfig.collectForMs,
+        toolVersion: storage.toolVersion,
+        targets: { tag: fleetConfig.tag },
+        logger: createLogger(),
+        close: () => fleets.close(),
+      };
+    }),
+  ),
 );

@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import type { AuditMetrics } from '../lib/ports/audit-metrics.ts';
 import { sweepAudits, type FinalizeAuditDeps, type SweepResult } from '../lib/use-cases/finalize-audit.ts';
 import { once } from './shared/config.ts';
+import { errorKindOf, withMetrics } from './shared/metrics.ts';
 import { parseEvent } from './shared/events.ts';
 import { finalizeDepsFromEnv } from './shared/finalize-deps.ts';
 import { createLogger, errorFields, type HandlerLogger, type InvocationContext } from './shared/logger.ts';
@@ -18,6 +20,8 @@ export const SWEEP_LIMIT = 5;
 export interface SweepHandlerDeps {
   audit: FinalizeAuditDeps;
   logger: HandlerLogger;
+  /** Run and error metrics, written at the end of each invocation. */
+  metrics: AuditMetrics;
   close(): void;
 }
 
@@ -30,20 +34,27 @@ export function createSweepHandler(deps: () => Promise<SweepHandlerDeps>) {
     try {
       parseEvent(SweepEventSchema, event, 'sweep schedule input');
       const result = await sweepAudits(d.audit, { limit: SWEEP_LIMIT });
+      d.metrics.runsOverdue(result.runs.length);
       for (const run of result.runs) {
-        if ('error' in run) d.logger.error('an overdue run could not be finalized', { runId: run.runId, errorMessage: run.error });
-        else d.logger.info('overdue run looked at', outcomeFields(run.result));
+        if ('error' in run) {
+          d.metrics.error(run.transient ? 'transient' : 'finalization-failed');
+          d.logger.error('an overdue run could not be finalized', { runId: run.runId, errorMessage: run.error });
+        } else {
+          d.logger.info('overdue run looked at', outcomeFields(run.result));
+        }
       }
       d.logger.info('sweep done', { runs: result.runs.length });
       return result;
     } catch (error) {
       d.logger.error('the sweep failed', errorFields(error));
+      d.metrics.error(errorKindOf(error));
       throw error;
     } finally {
+      d.metrics.flush();
       d.close();
     }
   };
 }
 
 /** Lambda entry point. */
-export const handler = createSweepHandler(once(async () => ({ ...finalizeDepsFromEnv(process.env), logger: createLogger() })));
+export const handler = createSweepHandler(once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))));

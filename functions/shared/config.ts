@@ -12,17 +12,42 @@ export class ConfigError extends ConfigurationError {
   override name = 'ConfigError';
 }
 
-const required = (name: string) => z.string({ error: `${name} is not set` }).trim().min(1, { error: `${name} is empty` });
+/**
+ * The stage parameter (infra/params.yml) each variable comes from, named in messages: the operator fixes the
+ * parameter, not the variable. CloudFormation refuses most malformed values first (infra/resources/conditions.yml).
+ */
+const PARAMETER_OF: Record<string, string> = {
+  TARGET_TAG_KEY: 'targetTagKey',
+  TARGET_TAG_VALUES: 'targetTagValues',
+  EKS_CLUSTER_NAME: 'eksClusterName',
+  EKS_CLUSTER_ENDPOINT: 'eksClusterEndpoint',
+  EKS_CLUSTER_CA: 'eksClusterCa',
+  AUDIT_KMS_KEY_ID: 'kmsKeyArn',
+  AUDIT_RETENTION_DAYS: 'retentionDays',
+  METRICS_NAMESPACE: 'metricsNamespace',
+};
+
+/** `EKS_CLUSTER_CA (parameter eksClusterCa)`, or the variable alone when no parameter sets it. */
+export function variableLabel(name: string): string {
+  const parameter = PARAMETER_OF[name];
+  return parameter ? `${name} (parameter ${parameter})` : name;
+}
+
+const required = (name: string) => z.string({ error: `${variableLabel(name)} is not set` }).trim().min(1, { error: `${variableLabel(name)} is empty` });
 const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
   z
     .string()
     .trim()
-    .regex(/^\d+$/, { error: `${name} must be a whole number` })
+    .regex(/^\d+$/, { error: `${variableLabel(name)} must be a whole number` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `${name} must be at least ${min}` }).max(max, { error: `${name} must be at most ${max}` }))
+    .pipe(z.number().min(min, { error: `${variableLabel(name)} must be at least ${min}` }).max(max, { error: `${variableLabel(name)} must be at most ${max}` }))
     .optional()
     .transform((n) => n ?? fallback);
 
+/** EC2's tag keys and values (as infra/iam/target-tag-condition.cjs checks them when the template is made). */
+const TAG_KEY = /^[\p{L}\p{N} +\-=._:/@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{N} +\-=._:/@]{0,256}$/u;
+const KMS_KEY = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+|alias\/[A-Za-z0-9/_-]+|[A-Za-z0-9-]{36})$/;
 
 export const StorageConfigSchema = z
   .object({
@@ -30,7 +55,11 @@ export const StorageConfigSchema = z
     AUDIT_BUCKET: required('AUDIT_BUCKET'),
     AUDIT_TABLE: required('AUDIT_TABLE'),
     /** A KMS key (id, ARN or alias) for aws:kms encryption; AES256 (S3-managed keys) without it. */
-    AUDIT_KMS_KEY_ID: z.string().trim().optional(),
+    AUDIT_KMS_KEY_ID: z
+      .string()
+      .trim()
+      .refine((v) => v === '' || KMS_KEY.test(v), { error: `${variableLabel('AUDIT_KMS_KEY_ID')} must be a KMS key ARN, alias or id` })
+      .optional(),
     AUDIT_RETENTION_DAYS: wholeNumber('AUDIT_RETENTION_DAYS', 1, 3650, 400),
     FLEET_AUDIT_VERSION: z.string().trim().optional(),
   })
@@ -47,9 +76,12 @@ export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 export const FleetConfigSchema = z
   .object({
     SSM_DOCUMENT_NAME: required('SSM_DOCUMENT_NAME'),
-    TARGET_TAG_KEY: required('TARGET_TAG_KEY'),
+    TARGET_TAG_KEY: required('TARGET_TAG_KEY').refine((v) => v === '' || TAG_KEY.test(v), { error: `${variableLabel('TARGET_TAG_KEY')} is not an EC2 tag key` }),
     /** Comma-separated; any value of the tag when empty. */
-    TARGET_TAG_VALUES: z.string().optional(),
+    TARGET_TAG_VALUES: z
+      .string()
+      .refine((v) => v.split(',').every((value) => TAG_VALUE.test(value.trim())), { error: `${variableLabel('TARGET_TAG_VALUES')} holds a value that is not an EC2 tag value` })
+      .optional(),
     SSM_EXECUTION_TIMEOUT_SECONDS: wholeNumber('SSM_EXECUTION_TIMEOUT_SECONDS', 1, 3600, 300),
     SSM_DELIVERY_TIMEOUT_SECONDS: wholeNumber('SSM_DELIVERY_TIMEOUT_SECONDS', 30, 2_592_000, 600),
     /** After this, a run is finalized with what it has (default: both timeouts and five minutes). */
@@ -69,10 +101,10 @@ export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 
 export const MeshConfigSchema = z
   .object({
-    EKS_CLUSTER_NAME: required('EKS_CLUSTER_NAME'),
-    EKS_CLUSTER_ENDPOINT: required('EKS_CLUSTER_ENDPOINT').pipe(z.url({ protocol: /^https$/, error: 'EKS_CLUSTER_ENDPOINT must be an https URL' })),
+    EKS_CLUSTER_NAME: required('EKS_CLUSTER_NAME').regex(/^([0-9A-Za-z][0-9A-Za-z_-]{0,99})?$/, { error: `${variableLabel('EKS_CLUSTER_NAME')} is not an EKS cluster name` }),
+    EKS_CLUSTER_ENDPOINT: required('EKS_CLUSTER_ENDPOINT').pipe(z.url({ protocol: /^https$/, error: `${variableLabel('EKS_CLUSTER_ENDPOINT')} must be an https URL` })),
     /** Base64 PEM, as `aws eks describe-cluster` gives certificateAuthority.data. */
-    EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]+$/, { error: 'EKS_CLUSTER_CA must be base64 (certificateAuthority.data)' }),
+    EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]*$/, { error: `${variableLabel('EKS_CLUSTER_CA')} must be base64 (certificateAuthority.data)` }),
     ISTIO_NAMESPACE: z.string().trim().optional(),
     /** The mesh's root-of-trust ConfigMap, when istiod's own setting (PILOT_CA_CERT_CONFIGMAP) is not to be asked. */
     ROOT_CA_CONFIGMAP: z
@@ -89,6 +121,30 @@ export const MeshConfigSchema = z
     ...(env.ROOT_CA_CONFIGMAP ? { rootCaConfigMap: env.ROOT_CA_CONFIGMAP } : {}),
   }));
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;
+
+export const MetricsConfigSchema = z
+  .object({
+    /** A CloudWatch namespace of our own: AWS/ is reserved for AWS's services. */
+    METRICS_NAMESPACE: z
+      .string()
+      .trim()
+      .regex(/^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/, { error: `${variableLabel('METRICS_NAMESPACE')} must be a CloudWatch namespace (letters, digits, . _ / # : -), not under AWS/` })
+      .optional(),
+  })
+  .transform((env) => ({ namespace: env.METRICS_NAMESPACE || 'FleetAudit', serviceName: 'fleet-audit' }));
+export type MetricsConfig = z.infer<typeof MetricsConfigSchema>;
+
+const MESH_VARIABLES = ['EKS_CLUSTER_NAME', 'EKS_CLUSTER_ENDPOINT', 'EKS_CLUSTER_CA'] as const;
+
+/**
+ * The mesh's cluster, or undefined when none is configured (the three EKS variables empty, as the default
+ * parameters leave them): the audit then checks the hosts and skips the mesh controls. One of them set
+ * without the others is a mistake, named as such.
+ */
+export function parseMeshConfig(env: Record<string, string | undefined>): MeshConfig | undefined {
+  const configured = MESH_VARIABLES.some((name) => (env[name] ?? '').trim() !== '');
+  return configured ? parseConfig(MeshConfigSchema, env) : undefined;
+}
 
 /** Parses one group of variables; throws ConfigError naming every variable that is missing or malformed. */
 export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {

@@ -6,7 +6,15 @@ export function outcomeFields(result: FinalizeAuditResult): Record<string, unkno
     case 'collecting':
       return { runId: result.runId, outcome: result.kind, collected: result.collected, expected: result.expected, pending: result.pending };
     case 'done':
-      return { runId: result.runId, outcome: result.kind, vms: result.summary.vms, compliant: result.summary.compliant, nonCompliant: result.summary.nonCompliant, unknown: result.summary.unknown };
+      return {
+        runId: result.runId,
+        outcome: result.kind,
+        vms: result.summary.vms,
+        compliant: result.summary.compliant,
+        nonCompliant: result.summary.nonCompliant,
+        unknown: result.summary.unknown,
+        ...('error' in result.announced ? { eventsNotPublished: result.announced.error } : { eventsPublished: result.announced.published }),
+      };
     case 'final':
       return { runId: result.runId, outcome: result.kind, status: result.status };
     case 'failed':

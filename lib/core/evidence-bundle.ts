@@ -20,6 +20,8 @@ export const ManifestSchema = z.looseObject({
   source: BundleSourceSchema,
   targets: z.unknown().optional(),
   toolVersion: z.string().optional(),
+  /** Why the run read no cluster on purpose (none is configured): the controls that need it are then SKIP, not ERROR. */
+  clusterNotRead: z.string().min(1).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

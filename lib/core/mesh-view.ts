@@ -90,8 +90,10 @@ export interface ProxyPresence {
 }
 
 export interface MeshView {
-  /** False when the bundle has no cluster part: every mesh control is ERROR. */
+  /** False when the bundle has no cluster part: every mesh control is ERROR, or SKIP when `notRead` says why. */
   available: boolean;
+  /** Why the run read no cluster on purpose (the manifest's `clusterNotRead`), e.g. no cluster is configured. */
+  notRead?: string;
   workloadEntries: WorkloadEntry[];
   workloadGroups: WorkloadGroup[];
   istiods: Array<{
@@ -112,10 +114,11 @@ export interface MeshView {
   problems: ClusterReadProblem[];
 }
 
-/** Builds the mesh view from the bundle's cluster part. Never throws. */
-export function buildMeshView(cluster: ClusterEvidence | undefined): MeshView {
+/** Builds the mesh view from the bundle's cluster part (and why there is none, when that was chosen). Never throws. */
+export function buildMeshView(cluster: ClusterEvidence | undefined, notRead?: string): MeshView {
   const view: MeshView = {
     available: cluster !== undefined,
+    ...(cluster === undefined && notRead !== undefined ? { notRead } : {}),
     workloadEntries: [],
     workloadGroups: [],
     istiods: [],

@@ -147,6 +147,8 @@ export interface CommandFleet {
   sendDiagnostics(instances: InstanceInformation[], onInvocation: (invocation: Invocation) => Promise<void>): Promise<SentDiagnostics[]>;
   /** Lists the commands' invocations once and hands over each terminal one whose instance is not in `skip`. */
   collect(commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> }): Promise<CollectOutcome>;
+  /** The API calls made so far per service and operation, when the fleet counts them. */
+  callCounts?(): Record<string, number>;
 }
 
 /** What a conditional write of an invocation record did. */

@@ -2,11 +2,16 @@ import type { AnalyzeOptions } from '../core/analyze.ts';
 import type { Invocation } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { Report } from '../core/report.ts';
+import type { AuditEvent, AuditEvents } from '../ports/audit-events.ts';
+import type { AuditMetrics } from '../ports/audit-metrics.ts';
+import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
+import { DIGEST_FILE, digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
+import { newFailures } from '../core/compliance/regressions.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
 import { BoundedWrites } from './bounded-writes.ts';
-import { finishEvidence } from './run-audit.ts';
+import { finishEvidence, type MeshSource } from './run-audit.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
 
 export interface FinalizeAuditDeps {
@@ -14,11 +19,31 @@ export interface FinalizeAuditDeps {
   store: StoredRuns;
   /** The fleet as reached for one run (see startAudit). */
   fleet: (runId: string) => CommandFleet;
-  /** The mesh, reached afresh for each finalization (an EKS token is minted per run). */
-  mesh: () => Promise<MeshReader>;
+  /**
+   * The mesh, reached afresh for each finalization (an EKS token is minted per run); absent when the
+   * deployment configures no cluster: the host checks run and the mesh controls are SKIP ("no cluster configured").
+   */
+  mesh?: () => Promise<MeshReader>;
   clock: () => Date;
   /** True for a failure worth trying again that must not count as an attempt (throttling, a 5xx, a timeout); none is by default. */
   isTransient?: (error: unknown) => boolean;
+  /** Told of each run that reaches DONE or FAILED. */
+  metrics?: AuditMetrics;
+  /** Told when a run is DONE, and when it has failures its trigger's previous run did not (compared through `history`). */
+  events?: AuditEvents;
+  /** The stored runs' digests, to compare a finished run with the previous one. */
+  history?: RunHistory;
+}
+
+/** A finalization that failed; `transient` when it was not counted as an attempt. */
+export class FinalizationError extends Error {
+  override name = 'FinalizationError';
+  readonly transient: boolean;
+
+  constructor(message: string, options: { cause: unknown; transient: boolean }) {
+    super(message, { cause: options.cause });
+    this.transient = options.transient;
+  }
 }
 
 export interface FinalizeAuditRequest {
@@ -44,8 +69,20 @@ export type FinalizeAuditResult =
   | { kind: 'collecting'; runId: string; collected: number; expected: number; pending: number }
   /** Another finalization holds the run. */
   | { kind: 'busy'; runId: string }
-  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary }
+  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary; startedAt: string; finishedAt: string; announced: Announced }
   | { kind: 'failed'; runId: string; error: string };
+
+/** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
+export const NO_CLUSTER_CONFIGURED = 'no cluster configured';
+
+/**
+ * What was told of a DONE run: the kinds of event published, or why none was (the run stays DONE either
+ * way: its report is written, and a repeated finalization of a DONE run does nothing more).
+ */
+export type Announced = { published: Array<AuditEvent['kind']> } | { error: string };
+
+/** The regressions an event lists at most (EventBridge takes 256 KB an entry); `count` says how many there are. */
+export const MAX_REGRESSIONS_LISTED = 100;
 
 export const DEFAULT_LEASE_MS = 20 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
@@ -65,6 +102,32 @@ const WRITE_CONCURRENCY = 16;
  *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
+  const counted = countingFleets(deps);
+  const result = await finalizeRun(counted.deps, request);
+  if (result.kind === 'failed') deps.metrics?.error('run-failed');
+  if (result.kind === 'done' && 'error' in result.announced) deps.metrics?.error('events-not-published');
+  if (result.kind === 'done') {
+    const { summary } = result;
+    const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
+    deps.metrics?.runFinished({ runId: result.runId, vms: summary.vms, compliant: summary.compliant, nonCompliant: summary.nonCompliant, unknown: summary.unknown, durationSeconds, apiCalls: counted.apiCalls() });
+  }
+  return result;
+}
+
+/** The fleets a finalization reaches, kept so that the API calls they made can be summed once it is done. */
+function countingFleets(deps: FinalizeAuditDeps): { deps: FinalizeAuditDeps; apiCalls: () => number } {
+  // A set: a fleet handed out twice counts its calls once.
+  const used = new Set<CommandFleet>();
+  const fleet = (runId: string): CommandFleet => {
+    const reached = deps.fleet(runId);
+    used.add(reached);
+    return reached;
+  };
+  const apiCalls = () => [...used].reduce((sum, f) => sum + Object.values(f.callCounts?.() ?? {}).reduce((a, b) => a + b, 0), 0);
+  return { deps: { ...deps, fleet }, apiCalls };
+}
+
+async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
   const { runId } = request;
   const run = await deps.registry.get(runId);
   if (!run) return { kind: 'unknown-run', runId };
@@ -107,7 +170,7 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
   const { runId } = run;
   try {
     // Reached first: a mesh that cannot be reached fails the attempt before any VM is recorded as pending.
-    const mesh = await deps.mesh();
+    const mesh: MeshSource = deps.mesh ? await deps.mesh() : { notRead: NO_CLUSTER_CONFIGURED };
     const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
     // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
     const pass = await collectRun(deps, run, storage, 'sealed');
@@ -134,17 +197,75 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, request.analyze);
     const summary = summaryOf(result.report);
+    // Kept beside the report: the next run's regressions and compliance over time read it, not the whole report.
+    const digest = digestReport(result.report);
+    await storage.reports.writeArtifact({ name: DIGEST_FILE, contentType: 'application/json', body: JSON.stringify(digest) });
     const collectedCount = new Set([...pass.stored, ...pass.terminal, ...openIds]).size;
-    const completed = await deps.registry.complete(runId, claim, { finishedAt: deps.clock().toISOString(), collectedCount, summary });
+    const finishedAt = deps.clock().toISOString();
+    const completed = await deps.registry.complete(runId, claim, { finishedAt, collectedCount, summary });
     if (!completed) return { kind: 'busy', runId };
-    return { kind: 'done', runId, location: storage.location, written: result.written, summary };
+    const report = { location: storage.location, files: result.written };
+    const announced = await announce(deps, { run, finishedAt, summary, report, digest });
+    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const transient = deps.isTransient?.(error) ?? false;
     if (!transient && claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
     else await deps.registry.releaseFinalization(runId, claim, message, { transient });
-    throw new Error(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error });
+    throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error, transient });
   }
+}
+
+/**
+ * Tells that the run is DONE and, when the previous DONE run of the same trigger is readable, which
+ * CRITICAL or HIGH failures it did not have. Never throws: the run is DONE already.
+ */
+async function announce(
+  deps: FinalizeAuditDeps,
+  done: { run: AuditRun; finishedAt: string; summary: RunSummary; report: { location: string; files: string[] }; digest: RunDigest },
+): Promise<Announced> {
+  if (!deps.events) return { published: [] };
+  const { run, finishedAt, summary, report } = done;
+  try {
+    const events: AuditEvent[] = [{ kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report }];
+    const previous = await previousDigest(deps, run);
+    if (previous) {
+      const regressions = newFailures(previous, done.digest);
+      if (regressions.length > 0) {
+        events.push({ kind: 'regression', runId: run.runId, previousRunId: previous.runId, finishedAt, count: regressions.length, regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED), report });
+      }
+    }
+    await deps.events.publish(events);
+    return { published: events.map((e) => e.kind) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Runs looked at, newest first, to find the previous one of a trigger (api runs may come between scheduled ones). */
+const PREVIOUS_RUN_PAGES = 5;
+const PREVIOUS_RUN_PAGE_SIZE = 25;
+
+/** The digest of the newest DONE run of the same trigger started before `run`; undefined when none is readable. */
+async function previousDigest(deps: FinalizeAuditDeps, run: AuditRun): Promise<RunDigest | undefined> {
+  if (!deps.history) return undefined;
+  let cursor: string | undefined;
+  for (let page = 0; page < PREVIOUS_RUN_PAGES; page++) {
+    const listed = await deps.registry.list({ limit: PREVIOUS_RUN_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+    const previous = listed.runs.find((r) => r.runId !== run.runId && r.status === 'DONE' && r.trigger === run.trigger && r.startedAt < run.startedAt);
+    if (previous) {
+      try {
+        return await deps.history.readDigest(previous.runId);
+      } catch (error) {
+        // A previous run that cannot be read is no baseline: no regression is claimed against it.
+        if (error instanceof RunHistoryError) return undefined;
+        throw error;
+      }
+    }
+    if (!listed.next) return undefined;
+    cursor = listed.next;
+  }
+  return undefined;
 }
 
 /**
@@ -221,7 +342,7 @@ export async function finalizeCommand(
 
 export interface SweepResult {
   /** Each overdue run looked at, with what finalizing it gave (or the error it threw). */
-  runs: Array<{ runId: string; result: FinalizeAuditResult } | { runId: string; error: string }>;
+  runs: Array<{ runId: string; result: FinalizeAuditResult } | { runId: string; error: string; transient: boolean }>;
 }
 
 /**
@@ -236,7 +357,7 @@ export async function sweepAudits(deps: FinalizeAuditDeps, request: Omit<Finaliz
     try {
       runs.push({ runId: run.runId, result: await finalizeAudit(deps, { ...rest, runId: run.runId }) });
     } catch (error) {
-      runs.push({ runId: run.runId, error: error instanceof Error ? error.message : String(error) });
+      runs.push({ runId: run.runId, error: error instanceof Error ? error.message : String(error), transient: error instanceof FinalizationError && error.transient });
     }
   }
   return { runs };

@@ -72,18 +72,26 @@ export function startManifest(request: Pick<RunAuditRequest, 'runId' | 'source' 
   };
 }
 
+/** The mesh a run reads, or why it reads none on purpose (no cluster is configured). */
+export type MeshSource = MeshReader | { notRead: string };
+
 /**
  * Completes a bundle once every VM has an invocation: the mesh's view of the VMs' namespaces, then the
- * manifest with `finishedAt` (and whatever `extra` gives, read after the mesh).
+ * manifest with `finishedAt` (and whatever `extra` gives, read after the mesh). Without a mesh to read, the
+ * manifest says why, so that the analysis (and any replay of the bundle) skips the mesh controls with that reason.
  */
 export async function finishEvidence(
   evidence: EvidenceWriter,
-  mesh: MeshReader,
+  mesh: MeshSource,
   manifest: Manifest,
   namespaces: Iterable<string>,
   clock: () => Date,
   extra: () => Record<string, unknown> = () => ({}),
 ): Promise<void> {
+  if ('notRead' in mesh) {
+    await evidence.writeManifest({ ...manifest, finishedAt: clock().toISOString(), clusterNotRead: mesh.notRead, ...extra() });
+    return;
+  }
   const cluster = await mesh.readCluster([...new Set(namespaces)].sort());
   await evidence.writeCluster(cluster);
   await evidence.writeManifest({ ...manifest, finishedAt: clock().toISOString(), ...extra() });

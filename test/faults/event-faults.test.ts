@@ -85,7 +85,7 @@ describe.concurrent('the deployed audit when its events and collectors misbehave
   });
 
   it('status events out of order: an early one before anything ended, a late one after the report', async () => {
-    await withFaultWorld(fleet, { ssm: { delays: { executionMs: 300 } } }, async (world) => {
+    await withFaultWorld(fleet, { ssm: { delays: { executionMs: 2_000 } } }, async (world) => {
       const [commandId] = await world.start('run');
       // The event for "in progress" handled after the one for "done" would be: nothing ended yet.
       expect(await finalizeCommand(world.deps(), { commandId: commandId! })).toMatchObject({ kind: 'collecting' });

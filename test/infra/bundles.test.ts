@@ -62,6 +62,23 @@ describe('the function bundles', () => {
     expect(kube('sweep')).toBe(true);
   });
 
+  it('load the Kubernetes client only when a finalization reads the mesh, not when the function starts', () => {
+    const importers = Object.entries(metafile.inputs).flatMap(([file, input]) =>
+      input.imports.filter((i) => /lib\/adapters\/kube-(mesh-reader|config)\.ts$/.test(i.path)).map((i) => ({ file, path: i.path, kind: i.kind })),
+    );
+    // Only the mesh factory imports them, and only with import(): esbuild then defers their evaluation.
+    expect(importers.filter((i) => i.file.startsWith('functions/'))).toEqual([
+      { file: 'functions/shared/mesh.ts', path: 'lib/adapters/kube-config.ts', kind: 'dynamic-import' },
+      { file: 'functions/shared/mesh.ts', path: 'lib/adapters/kube-mesh-reader.ts', kind: 'dynamic-import' },
+    ]);
+    expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
+  });
+
+  it('are minified: the deployment zips and the cold imports are what bench/function-bundles.ts measures', async () => {
+    const options = JSON.parse(await readFile(join(ROOT, 'infra', 'esbuild.json'), 'utf8')) as { minify: boolean; keepNames: boolean };
+    expect(options).toMatchObject({ minify: true, keepNames: true });
+  });
+
   it('load as ES modules on Node 24 and name the variables missing from the environment', async () => {
     const script = `
       const results = {};
@@ -78,7 +95,11 @@ describe('the function bundles', () => {
     `;
     // A bare environment, as a function without configuration has.
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: {}, cwd: out });
-    const results = JSON.parse(stdout) as Record<string, string>;
+    // Each failure is also counted in embedded metric format, one JSON line each before the results.
+    const lines = stdout.split('\n').filter((line) => line !== '');
+    const metrics = lines.filter((line) => line.startsWith('{"_aws"')).map((line) => JSON.parse(line) as { errorKind?: string });
+    expect(metrics.map((m) => m.errorKind)).toEqual(['config', 'config', 'config']);
+    const results = JSON.parse(lines.find((line) => !line.startsWith('{"_aws"'))!) as Record<string, string>;
     expect(process.versions.node.split('.')[0]).toBe('24');
     for (const name of FUNCTIONS) {
       expect(results[name], name).toBe('ConfigError: the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');

@@ -197,42 +197,97 @@ describe('SendCommand from the functions that start audits', () => {
   });
 });
 
-/** The decision for an S3 request by a function's role, the bucket's own policy applying too. */
-async function asFunction(role: string, action: string, resource: string): Promise<string> {
+/** The decision for PutEvents by a function's role on one bus, its entries carrying these sources. */
+async function putEvents(role: string, bus: string, ...sources: string[]): Promise<string> {
   const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
   const simulation: Simulation = {
     request: {
       principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`,
-      action,
-      resource: { resource, accountId: ACCOUNT },
-      contextVariables: { 'aws:SecureTransport': 'true' },
+      action: 'events:PutEvents',
+      resource: { resource: `arn:aws:events:eu-west-1:${ACCOUNT}:event-bus/${bus}`, accountId: ACCOUNT },
+      // Multi-valued: one source per entry of the call.
+      contextVariables: sources.length > 0 ? { 'events:source': sources } : {},
     },
     identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    resourcePolicy: bucketPolicy,
   };
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
   if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  // A source the simulator dropped as not applying would make the source assertions vacuous.
+  expect(result.result.ignoredContextKeys ?? []).toEqual([]);
   return result.overallResult;
 }
+
+describe('PutEvents from the functions that finalize runs', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: the audit's own events on the default bus, and nothing else`, async () => {
+      expect(await putEvents(role, 'default', 'fleet-audit')).toBe('Allowed');
+      expect(await putEvents(role, 'security-findings', 'fleet-audit')).not.toBe('Allowed');
+      // Another source on the same bus would let the function impersonate another producer.
+      expect(await putEvents(role, 'default', 'aws.ssm')).not.toBe('Allowed');
+      expect(await putEvents(role, 'default', 'fleet-audit-prod')).not.toBe('Allowed');
+      // One entry of ours does not carry another's.
+      expect(await putEvents(role, 'default', 'fleet-audit', 'fleet-audit')).toBe('Allowed');
+      expect(await putEvents(role, 'default', 'fleet-audit', 'aws.ssm')).not.toBe('Allowed');
+      expect(await putEvents(role, 'default')).not.toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the functions that start audits', async () => {
+    for (const role of ['StartAuditRole', 'HttpApiRole']) {
+      expect(await putEvents(role, 'default', 'fleet-audit'), role).not.toBe('Allowed');
+    }
+  });
+});
+
+/** The decision for one request by a function's role (no resource policy: the bucket policy only denies non-TLS). */
+async function asRole(role: string, action: string, resource: string): Promise<string> {
+  const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
+  const result = await runSimulation(
+    {
+      request: { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`, action, resource: { resource, accountId: ACCOUNT }, contextVariables: {} },
+      identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (result.resultType !== 'single') throw new Error(`expected one resource, got ${result.resultType}`);
+  return result.overallResult;
+}
+
+describe('what the finalizing functions read and write to compare runs', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: writes a run's digest beside its report, and finds the previous run through the table's byStart index`, async () => {
+      expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:GetObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/other.json`))).not.toBe('Allowed');
+      expect(await asRole(role, 'dynamodb:Query', `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable/index/byStart`)).toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the function that starts audits', async () => {
+    expect(await asRole('StartAuditRole', 's3:PutObject', object(`runs/${RUN}/digest.json`))).not.toBe('Allowed');
+  });
+});
 
 describe('report uploads by the functions that finalize', () => {
   for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
     it(`${role}: may upload a report in parts and abort that upload, and abort nothing else`, async () => {
       // CreateMultipartUpload, UploadPart and CompleteMultipartUpload are all authorized as s3:PutObject.
-      expect(await asFunction(role, 's3:PutObject', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
-      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
-      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/evidence/manifest.json`))).not.toBe('Allowed');
-      expect(await asFunction(role, 's3:AbortMultipartUpload', object(outputKey(VM_A)))).not.toBe('Allowed');
-      expect(await asFunction(role, 's3:AbortMultipartUpload', object('elsewhere/report.json'))).not.toBe('Allowed');
+      expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.ocsf.json`))).toBe('Allowed');
+      expect(await asRole(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/evidence/manifest.json`))).not.toBe('Allowed');
+      expect(await asRole(role, 's3:AbortMultipartUpload', object(outputKey(VM_A)))).not.toBe('Allowed');
+      expect(await asRole(role, 's3:AbortMultipartUpload', object('elsewhere/report.json'))).not.toBe('Allowed');
     });
   }
 
   it('is not granted to the functions that do not write reports', async () => {
     for (const role of ['StartAuditRole', 'HttpApiRole']) {
-      expect(await asFunction(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.json`)), role).not.toBe('Allowed');
+      expect(await asRole(role, 's3:AbortMultipartUpload', object(`runs/${RUN}/report.json`)), role).not.toBe('Allowed');
     }
   });
 });

@@ -100,10 +100,20 @@ describe('alarms', () => {
     expect(api.map(([, a]) => [a.MetricName, dimension(a)])).toEqual([['5xx', { Name: 'ApiId', Value: { Ref: 'HttpApi' } }]]);
   });
 
+  it('watch the runs the sweeps keep finding overdue, in the functions\' own metric namespace', () => {
+    const overdue = alarms().filter(([, a]) => a.MetricName === 'RunsOverdue');
+    expect(overdue.map(([name]) => name)).toEqual(['RunsOverdueAlarm']);
+    expect(overdue[0]![1]).toMatchObject({ Namespace: { Ref: 'MetricsNamespace' }, Dimensions: [{ Name: 'service', Value: 'fleet-audit' }], Statistic: 'Minimum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect((stack.provider as Json & { environment: Json }).environment.METRICS_NAMESPACE).toEqual({ Ref: 'MetricsNamespace' });
+    expect(resolveIntrinsics({ Ref: 'MetricsNamespace' }, stack, NAMES)).toBe('FleetAudit');
+  });
+
   it('all tell the one SNS topic, at once and when they clear, and never alarm on missing data', () => {
     expect(alarms().length).toBeGreaterThan(0);
     for (const [name, alarm] of alarms()) {
-      expect(alarm, name).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], TreatMissingData: 'notBreaching', EvaluationPeriods: 1 });
+      expect(alarm, name).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], TreatMissingData: 'notBreaching' });
+      // At once, but for runs overdue: one sweep finding some is the sweep doing its work.
+      expect(alarm.EvaluationPeriods, name).toBe(name === 'RunsOverdueAlarm' ? 6 : 1);
     }
     expect(resources().AlarmTopic!.Type).toBe('AWS::SNS::Topic');
   });
@@ -138,9 +148,8 @@ describe('the evidence bucket lifecycle', () => {
     expect(parameter(stack, 'RetentionDays')).toBe('400');
     expect(parameter(stack, 'NoncurrentVersionDays')).toBe('30');
     // One parameter for both stores: the table's TTL and the bucket's expiry never disagree.
-    expect((stack.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toBe('400');
+    expect((stack.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toEqual({ Ref: 'RetentionDays' });
     expect(parameter(withEmail, 'RetentionDays')).toBe('30');
-    expect((withEmail.provider as Json & { environment: Json }).environment.AUDIT_RETENTION_DAYS).toBe('30');
     expect(RUN_TABLE.ttlAttribute).toBe('expiresAt');
   });
 
@@ -150,9 +159,29 @@ describe('the evidence bucket lifecycle', () => {
   });
 });
 
+describe('the functions\' limits', () => {
+  it('give the finalizing functions the memory of their analysis, and the others what they hold', () => {
+    const limits = Object.fromEntries(Object.entries(stack.functions).map(([name, fn]) => [name, [fn.memorySize, fn.timeout]]));
+    expect(limits).toEqual({ startAudit: [512, 300], ssmCommandStatus: [2048, 900], sweep: [2048, 900], httpApi: [512, 29] });
+  });
+});
+
 describe('the parameters the template branches on', () => {
   it('are CloudFormation parameters defaulting to the stage parameters, so no branch holds an empty literal', () => {
-    expect(Object.keys(stack.resources.Parameters ?? {}).sort()).toEqual(['AlarmEmail', 'EksClusterName', 'KmsKeyArn', 'NoncurrentVersionDays', 'ObjectLockDays', 'RetentionDays']);
+    expect(Object.keys(stack.resources.Parameters ?? {}).sort()).toEqual([
+      'AlarmEmail',
+      'AuditScheduleExpression',
+      'AuditScheduleTimezone',
+      'EksClusterCa',
+      'EksClusterEndpoint',
+      'EksClusterName',
+      'KmsKeyArn',
+      'MetricsNamespace',
+      'NoncurrentVersionDays',
+      'ObjectLockDays',
+      'RetentionDays',
+      'SweepScheduleExpression',
+    ]);
     const conditions = JSON.stringify(stack.resources.Conditions);
     expect(conditions).not.toMatch(/\{"Fn::Equals":\["[^"]*","[^"]*"\]\}/);
     for (const name of ['UseKms', 'UseObjectLock', 'HasEksCluster', 'HasAlarmEmail']) {

@@ -1,5 +1,5 @@
 import { formatSerialHex, type CertificateInfo } from '../certificates/pem.ts';
-import { error, fail, pass, skip, vmControl, withEvidence, type Outcome } from './control.ts';
+import { error, fail, pass, skip, vmControl, withEvidence, withoutCluster, type Outcome } from './control.ts';
 
 const DAY_MS = 86_400_000;
 const describe = (c: CertificateInfo): Record<string, unknown> => ({
@@ -160,7 +160,7 @@ export const cert02 = vmControl(
       'then `systemctl restart istio`.',
   },
   (vm, snapshot, ctx) => {
-    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+    if (!ctx.mesh.available) return withoutCluster(ctx);
     if (!vm.namespace) return error('the VM reported no ISTIO_NAMESPACE');
     const configMap = ctx.meshRoots.get(vm.namespace);
     if (!configMap) return error(`the bundle holds no root-of-trust ConfigMap for ${vm.namespace} (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives)`);

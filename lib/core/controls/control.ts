@@ -74,6 +74,14 @@ export const fail = (message: string, evidence?: Record<string, unknown>): Outco
 export const error = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'ERROR', message, evidence });
 export const skip = (message: string, evidence?: Record<string, unknown>): Outcome => ({ status: 'SKIP', message, evidence });
 
+/**
+ * What a control that needs the cluster says when the bundle lacks it: SKIP with the reason when the run read
+ * no cluster on purpose (none is configured), else ERROR with `missing`.
+ */
+export function withoutCluster(ctx: AuditContext, missing = 'the bundle holds no cluster evidence (cluster/ is missing)'): Outcome {
+  return ctx.mesh.notRead === undefined ? error(missing) : skip(ctx.mesh.notRead);
+}
+
 /** Turns an outcome into a finding of `control` about one subject. */
 export function toFinding(control: Omit<Control, 'evaluate'>, subjectId: string, outcome: Outcome): Finding {
   return {
@@ -122,7 +130,8 @@ export function vmControl(
  * Defines a control that reads the VM ↔ mesh join: when two VMs claim the same proxy name or address, or the
  * VM's claim is contradicted by its own state or SSM's (join.ts), it is ERROR naming them, never an answer
  * about a VM picked at random or one that rests on another machine's evidence. `decides` names the kinds of
- * contradiction the control itself judges (REG-07 judges the address), which then do not stop it.
+ * contradiction the control itself judges (REG-07 judges the address), which then do not stop it. SKIP when
+ * the run read no cluster on purpose.
  */
 export function joinedVmControl(
   definition: Omit<Control, 'evaluate' | 'subject'>,
@@ -130,6 +139,8 @@ export function joinedVmControl(
   options: { decides?: ReadonlyArray<Contradiction['kind']> } = {},
 ): Control {
   return vmControl(definition, (vm, snapshot, ctx) => {
+    // Without a cluster there is no join to judge, nor to call ambiguous.
+    if (ctx.mesh.notRead !== undefined) return skip(ctx.mesh.notRead);
     if (vm.ambiguities.length > 0) return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
     const contradictions = vm.contradictions.filter((c) => !options.decides?.includes(c.kind));
     if (contradictions.length > 0) {

@@ -1,4 +1,4 @@
-import { defineControl, error, fail, pass, type Outcome } from './control.ts';
+import { defineControl, error, fail, pass, withoutCluster, type Outcome } from './control.ts';
 
 /** FLEET-01: every istiod replica answered its proxy-status query (else XDS-01 is unreliable and its failures become ERROR). */
 export const fleet01 = defineControl(
@@ -13,7 +13,7 @@ export const fleet01 = defineControl(
   },
   (ctx, findingOf) => {
     const finding = (outcome: Outcome) => [findingOf.fleet(outcome)];
-    if (!ctx.mesh.available) return finding(error('the bundle holds no cluster evidence (cluster/ is missing)'));
+    if (!ctx.mesh.available) return finding(withoutCluster(ctx));
     const problems = ctx.mesh.problems.filter((p) => p.part === 'syncz' || p.part === 'istiod-pods');
     const evidence = {
       replicas: ctx.mesh.istiods.map((i) => ({ name: i.name, phase: i.phase ?? null, answered: i.answered })),

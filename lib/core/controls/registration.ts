@@ -1,6 +1,6 @@
 import { joinKey, type VmRecord } from '../join.ts';
 import type { WorkloadEntry } from '../mesh-view.ts';
-import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip } from './control.ts';
+import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, withoutCluster } from './control.ts';
 import { appendTo } from '../multimap.ts';
 import { describeWindow, livenessWindow } from './liveness-window.ts';
 
@@ -23,7 +23,7 @@ export const reg01 = joinedVmControl(
   },
   (vm, _snapshot, ctx) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)');
+      return withoutCluster(ctx, 'the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)');
     }
     if (!vm.namespace || !vm.proxyIp) return error('the VM reported no ISTIO_NAMESPACE or no address to look its WorkloadEntry up by');
     const evidence = { namespace: vm.namespace, address: vm.proxyIp, network: vm.network };
@@ -56,7 +56,7 @@ export const reg02 = defineControl(
   },
   (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(withoutCluster(ctx, 'the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     const invalid = ctx.mesh.invalid
       .filter((o) => o.kind === 'WorkloadEntry')
@@ -119,7 +119,7 @@ export const reg03 = defineControl(
   },
   (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(withoutCluster(ctx, 'the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     return ctx.mesh.workloadEntries.map((we) => {
       const a = we.metadata.annotations ?? {};
@@ -170,7 +170,7 @@ export const reg04 = defineControl(
   },
   (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
-      return [finding.fleet(error('the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
+      return [finding.fleet(withoutCluster(ctx, 'the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     }
     const byKey = new Map<string, string[]>();
     for (const we of ctx.mesh.workloadEntries) {
@@ -198,7 +198,7 @@ export const reg05 = joinedVmControl(
       "or fix cluster.env; the group's template.serviceAccount must be the VM's SERVICE_ACCOUNT.",
   },
   (vm, snapshot, ctx) => {
-    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json')) return error('the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
+    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json')) return withoutCluster(ctx, 'the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
     if (!snapshot.clusterEnv.ok) return error(snapshot.clusterEnv.reason);
     if (!vm.group) return skip('the VM does not auto-register (no ISTIO_META_AUTO_REGISTER_GROUP)');
     if (!vm.namespace) return error('the VM auto-registers but names no ISTIO_NAMESPACE');

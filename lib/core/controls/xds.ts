@@ -1,6 +1,6 @@
 import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
-import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, vmControl, withEvidence, type AuditContext, type Outcome } from './control.ts';
+import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, vmControl, withEvidence, withoutCluster, type AuditContext, type Outcome } from './control.ts';
 import type { VmRecord } from '../join.ts';
 import { appendTo } from '../multimap.ts';
 
@@ -15,7 +15,7 @@ export const xds01 = joinedVmControl(
       '`discoveryAddress` in /etc/istio/config/mesh resolves (/etc/hosts) and is reachable on 15012.',
   },
   (vm, _snapshot, ctx) => {
-    if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+    if (!ctx.mesh.available) return withoutCluster(ctx);
     if (!vm.proxyName) return error('the proxy name is unknown: the VM reported neither a node id nor hostname and ISTIO_NAMESPACE');
     if (vm.proxy.length > 0) {
       return pass(`${vm.proxyName} is connected to ${vm.proxy.map((p) => p.replica).join(', ')}`, {
@@ -96,7 +96,7 @@ export const xds02 = joinedVmControl(
  * but an unknown proxy name or a silent replica is ERROR, as for XDS-01.
  */
 function notConnected(vm: VmRecord, ctx: AuditContext): Outcome | undefined {
-  if (!ctx.mesh.available) return error('the bundle holds no cluster evidence (cluster/ is missing)');
+  if (!ctx.mesh.available) return withoutCluster(ctx);
   if (!vm.proxyName) return error('the proxy name is unknown: the VM reported neither a node id nor hostname and ISTIO_NAMESPACE');
   if (vm.proxy.length > 0) return undefined;
   const silent = ctx.mesh.istiods.filter((i) => !i.answered).map((i) => i.name);
@@ -151,7 +151,7 @@ export const xds05 = defineControl(
       'holding a mesh identity must be explained or removed (revoke its token, delete its WorkloadEntry).',
   },
   (ctx, finding) => {
-    if (!ctx.mesh.available) return [finding.fleet(error('the bundle holds no cluster evidence (cluster/ is missing)'))];
+    if (!ctx.mesh.available) return [finding.fleet(withoutCluster(ctx))];
     const vmNamespaces = new Set<string>([
       ...ctx.vms.flatMap((vm) => (vm.namespace ? [vm.namespace] : [])),
       ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),

@@ -9,6 +9,8 @@ export class FakeFleet implements CommandFleet {
   readonly vms: TestVm[];
   readonly running = new Set<string>();
   readonly sent: string[][] = [];
+  /** ListCommandInvocations as SsmFleetRunner counts it: one a collection pass here. */
+  listed = 0;
   readonly #commandId: string;
 
   constructor(vms: TestVm[], commandId = 'cmd-0001') {
@@ -26,6 +28,7 @@ export class FakeFleet implements CommandFleet {
   }
 
   async collect(_commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> }): Promise<CollectOutcome> {
+    this.listed++;
     const outcome: CollectOutcome = { collected: [], pending: [] };
     for (const vm of this.vms) {
       if (options.skip?.has(vm.instanceId)) continue;
@@ -37,6 +40,10 @@ export class FakeFleet implements CommandFleet {
       outcome.collected.push(vm.instanceId);
     }
     return outcome;
+  }
+
+  callCounts(): Record<string, number> {
+    return { 'SSM.ListCommandInvocations': this.listed };
   }
 }
 
