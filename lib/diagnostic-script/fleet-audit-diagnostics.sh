@@ -3,7 +3,8 @@
 #
 # Read-only: it changes nothing on the VM, loads no kernel module and installs nothing; its only writes
 # are temporary files in one mktemp -d directory, removed on exit. It never prints a private key, a
-# bearer token or a value whose name looks secret, and reads regular files only, each up to a bound.
+# bearer token, a JWT, a URL's password or a value whose name looks secret, and reads regular files
+# only, each up to a bound.
 # Inputs, overridable so it can run against a fake VM: FLEET_AUDIT_ROOT (prefix of every file path),
 # ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH.
 # Runs under dash, bash and busybox ash. Everything is inside functions and the last lines call
@@ -158,8 +159,9 @@ s_envoy() {
 s_server_info() {
   rc=127
   if need curl; then
-    { fetch -sS -m 5 "$ENVOY/server_info" 2>/dev/null; echo $? > "$T/rc"; } | redact_json > "$T/out"
+    { fetch -sS -m 5 "$ENVOY/server_info" 2>/dev/null; echo $? > "$T/rc"; } | redact_json | redact_values > "$T/out"
     rc=$(cat "$T/rc")
+    need awk || rc=127
   fi
   emit envoy-server-info 65536 "$rc"
 }
@@ -176,14 +178,15 @@ add_source() {
   printf 'source %s %s %s\n' "$1" "$2" "$((n + 0))" >> "$T/out"
 }
 
-# Counts one LOGS-01 pattern in the pool and keeps its latest line, cut to 512 bytes.
+# Counts one LOGS-01 pattern in the pool and keeps its latest line, redacted, cut to 512 bytes. Only
+# its first 4096 bytes are redacted (awk's work grows with a line's length), and only 512 are printed.
 pattern() {
   grep -a -E -e "$2" "$T/pool" > "$T/match" 2>/dev/null
   c=$(grep -c '' "$T/match")
   c=$((c + 0))
   printf 'count %s %s\n' "$1" "$c" >> "$T/out"
-  if [ "$c" -gt 0 ]; then
-    printf 'last %s %s\n' "$1" "$(tail -n 1 "$T/match" | tr -d '\000\r' | head -c 512)" >> "$T/last"
+  if [ "$c" -gt 0 ] && have awk; then
+    printf 'last %s %s\n' "$1" "$(tail -n 1 "$T/match" | tr -d '\000\r' | head -c 4096 | redact_values each | head -c 512)" >> "$T/last"
   fi
 }
 
@@ -195,6 +198,8 @@ s_logs() {
   ok=1
   need grep || ok=
   need tail || ok=
+  # Without awk the latest lines, which cannot be redacted, are left out.
+  need awk
   if [ -n "$ok" ]; then
     if need journalctl; then
       tmo journalctl -q -u istio -n 1000 --no-pager -o cat > "$T/src" 2>/dev/null
@@ -306,10 +311,15 @@ quote_end() {
   [ "$QS" != N ] || QS=
 }
 
-# Copies cluster.env a logical line at a time (lines joined by an open quote or a backslash-newline,
-# as the shell and systemd read them). One where a secret-looking name stands before an `=` is
-# printed up to its first `=`, then `=<redacted>`; any other as it is.
+# An environment file (cluster.env, sidecar.env) redacted by name, then by value.
 redact_env() {
+  redact_env_names | redact_values
+}
+
+# Copies an environment file a logical line at a time (lines joined by an open quote or a
+# backslash-newline, as the shell and systemd read them). One where a secret-looking name stands before
+# an `=` is printed up to its first `=`, then `=<redacted>`; any other as it is.
+redact_env_names() {
   QS='' all='' buf=''
   while IFS= read -r line || [ -n "$line" ]; do
     case $QS in
@@ -388,11 +398,151 @@ redact_json() {
   done
 }
 
-# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it.
+# Hides secrets by their look, wherever they stand in text read from the VM (docs/diagnostic-output.md,
+# "Redaction"): a PEM block's body whatever its label, an Authorization header's value, a bearer token,
+# a URL's userinfo password, a JWT, and a long base64 run, with the lines of base64 that follow it.
+# Text read from the VM goes through it after the redaction by name; cluster.env and sidecar.env through
+# redact_env. With $1 = each, every line stands alone (the logs' latest lines) and a line cut at the
+# bound of 4096 bytes loses its last, partial word. The input is given back line for line, its last
+# newline or its absence kept: the boundary, which no content holds, marks the input's end for awk.
+# Needs awk (its callers name it as missing): without it nothing is printed.
+redact_values() {
+  if ! have awk; then
+    cat > /dev/null
+    return 0
+  fi
+  { cat; printf '\n%s\n' "$B"; } | awk -v end="$B" -v each="${1:-}" '
+function pem(s,   o, p, q) {
+  o = ""
+  for (;;) {
+    p = index(tolower(s), "-----begin")
+    if (!p) return o s
+    q = index(substr(s, p + 10), "-----")
+    q = q ? p + q + 13 : p + 9
+    o = o substr(s, 1, q) "<redacted>"
+    s = substr(s, q + 1)
+    p = index(tolower(s), "-----end")
+    if (!p) {
+      if (each == "") blk = 1
+      return o
+    }
+    s = substr(s, p)
+    o = o substr(s, 1, 8)
+    s = substr(s, 9)
+  }
+}
+function authz(s,   o, q, v) {
+  o = ""
+  while (match(tolower(s), "authorization[\"\047]?[ \t]*[:=][ \t]*")) {
+    o = o substr(s, 1, RSTART + RLENGTH - 1)
+    s = substr(s, RSTART + RLENGTH)
+    q = substr(s, 1, 1)
+    if (q == "\"" || q == "\047") {
+      o = o q
+      s = substr(s, 2)
+      v = index(s, q)
+      v = v ? v - 1 : length(s)
+    } else {
+      v = match(s, "[\"\047\\\\]") ? RSTART - 1 : length(s)
+    }
+    if (v > 0) o = o "<redacted>"
+    s = substr(s, v + 1)
+  }
+  return o s
+}
+function bearer(s,   o) {
+  o = ""
+  while (match(tolower(s), "bearer[ \t]+[^ \t\"\047\\\\,;<>(){}]+")) {
+    o = o substr(s, 1, RSTART + 5) " <redacted>"
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function userinfo(s,   o, u, c) {
+  o = ""
+  while (match(s, "://[^/?#<> \t\"\047\\\\]*@")) {
+    u = substr(s, RSTART + 3, RLENGTH - 4)
+    c = index(u, ":")
+    o = o substr(s, 1, RSTART + 2) (c ? substr(u, 1, c) : "") "<redacted>@"
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function jwt(s,   o, r, n, i, g, hit) {
+  o = ""
+  while (match(s, "[A-Za-z0-9_-]+[.][A-Za-z0-9_.-]*")) {
+    r = substr(s, RSTART, RLENGTH)
+    n = split(r, g, ".")
+    hit = 0
+    for (i = 1; i + 2 <= n && !hit; i++)
+      if ((g[i] ~ /^eyJ/ && g[i + 1] != "") || (length(g[i]) >= 16 && length(g[i + 1]) >= 16 && length(g[i + 2]) >= 16)) hit = 1
+    o = o substr(s, 1, RSTART - 1) (hit ? "<redacted>" : r)
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function b64(s,   o, r, hit) {
+  o = ""
+  hit = 0
+  while (match(s, long)) {
+    r = substr(s, RSTART, RLENGTH)
+    hit = r ~ /[A-Z]/ && r ~ /[a-z]/ && r ~ /[0-9]/
+    o = o substr(s, 1, RSTART - 1) (hit ? "<redacted>" : r)
+    s = substr(s, RSTART + RLENGTH)
+  }
+  if (hit && each == "" && s ~ /^[^A-Za-z0-9]*$/) run = 1
+  return o s
+}
+function out(s, nl,   p, r) {
+  if (blk || run) {
+    p = blk ? index(tolower(s), "-----end") : 0
+    if (p) {
+      # What stands before the END marker but base64, such as an indentation, is kept.
+      r = substr(s, 1, p - 1)
+      gsub(/[A-Za-z0-9+\/=]/, "", r)
+      s = r substr(s, p)
+    } else if (s ~ /^[^A-Za-z0-9+\/=]*[A-Za-z0-9+\/]*=*[^A-Za-z0-9+\/=:]*$/ && s !~ /[<>;&|(){}]/) {
+      # Lines of a PEM body are dropped up to its END; after a base64 run, up to a short line, its last.
+      if (!blk) run = gsub(/[A-Za-z0-9+\/]/, "", s) >= 40
+      gsub(/[A-Za-z0-9+\/=]/, "", s)
+      if (s ~ /[^ \t]/) printf "%s%s", s, nl
+      return
+    }
+    blk = 0
+    run = 0
+  }
+  if (each != "" && length(s) >= 4096) sub(/[^ \t]+$/, "", s)
+  printf "%s%s", b64(jwt(userinfo(bearer(authz(pem(s)))))), nl
+}
+BEGIN {
+  # 40 base64 characters or more, spelled out: not every awk knows {40,}.
+  for (i = 0; i < 40; i++) long = long "[A-Za-z0-9+/]"
+  long = long "[A-Za-z0-9+/]*=*"
+}
+$0 == end {
+  if (held && prev != "") out(prev, "")
+  held = 0
+  exit
+}
+{
+  if (held) out(prev, "\n")
+  prev = $0
+  held = 1
+}
+END { if (held) out(prev, "\n") }'
+}
+
+# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it; NAME *-env is
+# an environment file, any other YAML.
 s_filtered() {
   rc=1
-  if reg "$2" 65536; then
-    head -c 65536 "$2" | if [ "$1" = cluster-env ]; then redact_env; else redact_yaml; fi > "$T/out"
+  if ! need awk; then
+    rc=127
+  elif reg "$2" 65536; then
+    case $1 in
+      *-env) head -c 65536 "$2" | redact_env ;;
+      *) head -c 65536 "$2" | redact_yaml | redact_values ;;
+    esac > "$T/out"
     rc=0
   fi
   emit "$1" 16384 "$rc"
@@ -492,25 +642,81 @@ EOF
   emit certs 8192 "$rc"
 }
 
-# Keeps only the CERTIFICATE blocks of a PEM file: a BEGIN of anything else or a PRIVATE KEY line,
-# however indented, stops the printing, and only a BEGIN CERTIFICATE line of its own resumes it.
+# Prints only what parses as a certificate block: a line -----BEGIN CERTIFICATE-----, lines of base64
+# only, a line -----END CERTIFICATE----- (blanks around a marker or a line allowed), whose base64 is
+# the DER of one X.509 certificate: SEQUENCE { SEQUENCE { [0] version or INTEGER serial, ... } ... },
+# exactly as long as its header says. A private key, whatever its label, starts with an INTEGER or is
+# longer or shorter than a certificate it follows, and is dropped with everything else; a last line
+# dropped_lines=<count> counts the lines dropped, blank ones aside.
 pem_certs() {
-  inside=
-  while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-      *[Pp][Rr][Ii][Vv][Aa][Tt][Ee]\ [Kk][Ee][Yy]*) inside= ;;
-      -----BEGIN\ CERTIFICATE----- | -----BEGIN\ CERTIFICATE-----[[:space:]]) inside=1 ;;
-      *-----[Bb][Ee][Gg][Ii][Nn]*) inside= ;;
-    esac
-    [ -z "$inside" ] || printf '%s\n' "$line"
-    case $line in *-----[Ee][Nn][Dd]*) inside= ;; esac
-  done
+  awk '
+function der(b,   i, v, n, byte, hdr, len, t) {
+  if (b !~ /^[A-Za-z0-9+\/]+=?=?$/ || length(b) % 4 != 0 || length(b) < 16) return 0
+  for (i = 1; i <= 16; i++) v[i] = index(a64, substr(b, i, 1)) - 1
+  n = 0
+  for (i = 1; i <= 16; i += 4) {
+    byte[n++] = int(v[i] * 4 + v[i + 1] / 16)
+    byte[n++] = (v[i + 1] % 16) * 16 + int(v[i + 2] / 4)
+    byte[n++] = (v[i + 2] % 4) * 64 + v[i + 3]
+  }
+  if (byte[0] != 48) return 0
+  if (byte[1] < 128) { len = byte[1]; hdr = 2 }
+  else if (byte[1] == 129) { len = byte[2]; hdr = 3 }
+  else if (byte[1] == 130) { len = byte[2] * 256 + byte[3]; hdr = 4 }
+  else if (byte[1] == 131) { len = (byte[2] * 256 + byte[3]) * 256 + byte[4]; hdr = 5 }
+  else return 0
+  if (byte[hdr] != 48) return 0
+  t = byte[hdr + 1]
+  t = t < 128 ? hdr + 2 : t == 129 ? hdr + 3 : t == 130 ? hdr + 4 : t == 131 ? hdr + 5 : 0
+  if (!t || (byte[t] != 160 && byte[t] != 2)) return 0
+  len += hdr
+  return length(b) == 4 * int((len + 2) / 3) && (len % 3 == 0 ? b !~ /=$/ : len % 3 == 1 ? b ~ /==$/ : b ~ /[^=]=$/)
+}
+function drop() {
+  if (open) dropped += lines
+  open = 0
+}
+BEGIN { a64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" }
+{
+  t = $0
+  sub(/^[ \t\r]+/, "", t)
+  sub(/[ \t\r]+$/, "", t)
+}
+t == "-----BEGIN CERTIFICATE-----" {
+  drop()
+  open = 1
+  lines = 1
+  body = b = ""
+  next
+}
+open && t == "-----END CERTIFICATE-----" {
+  if (der(b)) printf "-----BEGIN CERTIFICATE-----\n%s-----END CERTIFICATE-----\n", body
+  else dropped += lines + 1
+  open = 0
+  next
+}
+open && t ~ /^[A-Za-z0-9+\/]+=*$/ {
+  body = body t "\n"
+  b = b t
+  lines++
+  next
+}
+{
+  drop()
+  if (t != "") dropped++
+}
+END {
+  drop()
+  if (dropped) printf "dropped_lines=%s\n", dropped
+}'
 }
 
 # s_pem NAME LIMIT PATH
 s_pem() {
   rc=1
-  if reg "$3" $(($2 * 4)); then
+  if ! need awk; then
+    rc=127
+  elif reg "$3" $(($2 * 4)); then
     head -c $(($2 * 4)) "$3" | pem_certs > "$T/out"
     rc=0
   fi

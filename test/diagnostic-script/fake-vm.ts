@@ -28,7 +28,7 @@ export const SHIMS = [
 ] as const;
 export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
-export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl', 'timeout'] as const;
+export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'awk', 'stat', 'date', 'curl', 'openssl', 'timeout'] as const;
 
 export type ShellName = 'dash' | 'bash' | 'busybox';
 export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
@@ -93,6 +93,8 @@ export interface FakeVmOptions {
    * as `seconds` so that a test of a hung tool takes a second instead of ten.
    */
   timeout?: { tool: 'coreutils' | 'busybox'; seconds: number };
+  /** The awk on PATH: the test machine's (the default) or busybox's applet, as a busybox-only VM has. */
+  awk?: 'system' | 'busybox';
   /** Extra keys of Envoy's node.metadata in /server_info (as ISTIO_META_* variables put there). */
   envoyMetadata?: Record<string, unknown>;
 
@@ -320,7 +322,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   writeRoot(root, pki, options);
   writeShims(shimDir, base, callsLog, options, without);
   // These real tools are reached through a shim instead, which knows where the real one is.
-  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : [])]);
+  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : []), ...(options.awk === 'busybox' ? ['awk'] : [])]);
   for (const tool of REAL_TOOLS) {
     if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
@@ -584,6 +586,7 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   if (options.clock !== undefined) shims.date = dateShim(options.clock);
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
   if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds);
+  if (options.awk === 'busybox') shims.awk = `exec ${sq(realTool('busybox'))} awk "$@"`;
   // exec: the process a timeout kills is the one that hangs, with no child left holding its output open.
   for (const name of options.hang ?? []) shims[name] = `exec ${sq(realTool('sleep'))} 120`;
 
