@@ -24,13 +24,70 @@ have() {
   command -v "$1" >/dev/null 2>&1
 }
 
-# Runs a command under timeout where the VM has a working one. One that runs out leaves $T/to, which
-# makes its section's rc 124; busybox's timeout kills the command, whose status is then 143 or 137.
+# Runs a tool that can hang (docs/diagnostic-output.md, "Timeouts"): for at most TOOL_LIMIT seconds,
+# and only within what is left of the run's BUDGET. One that runs out leaves $T/to, which makes its
+# section's rc 124, and $T/hung.<tool> holding the seconds it was given: a tool that hung is not run
+# again, and once the budget is spent no tool is, each reported as timed out. busybox's timeout and the
+# watcher kill the command, whose status is then 143 or 137.
 tmo() {
-  [ -n "$TMO" ] || { "$@"; return; }
-  timeout -k 5 10 "$@"
+  if [ -e "$T/hung.$1" ] || ! budget_left; then
+    : > "$T/to"
+    return 124
+  fi
+  if [ -n "$TMO" ]; then
+    timeout -k "$GRACE" "$LEFT" "$@"
+  elif [ -n "$WATCH" ]; then
+    watched "$@"
+  else
+    "$@"
+  fi
+  set -- "$1" $?
+  case $2 in
+    124 | 137 | 143)
+      : > "$T/to"
+      echo "$LEFT" > "$T/hung.$1"
+      return 124
+      ;;
+  esac
+  return "$2"
+}
+
+# Sets LEFT to the seconds the next tool may take: TOOL_LIMIT, or less when the budget is nearly spent;
+# fails when it is spent. What is spent is the time since the start, or, without a clock, at least the
+# seconds given to every tool that timed out.
+budget_left() {
+  spent=0
+  if [ -n "$START" ]; then
+    now=$(date +%s 2>/dev/null) || now=
+    case $now in '' | *[!0-9]*) ;; *) spent=$((now - START)) ;; esac
+  fi
+  waited=0
+  for f in "$T"/hung.*; do
+    [ -f "$f" ] || continue
+    read -r n < "$f" || n=0
+    waited=$((waited + n))
+  done
+  [ "$waited" -le "$spent" ] || spent=$waited
+  LEFT=$((BUDGET - spent))
+  [ "$LEFT" -gt 0 ] || return 1
+  [ "$LEFT" -le "$TOOL_LIMIT" ] || LEFT=$TOOL_LIMIT
+}
+
+# Without a working timeout: the command runs in the background and a watcher sends it TERM after LEFT
+# seconds, KILL after GRACE more. The watcher's own sleep outlives it, holding nothing of the run.
+watched() {
+  "$@" &
+  pid=$!
+  (
+    sleep "$LEFT"
+    kill -TERM "$pid" 2>/dev/null || exit 0
+    sleep "$GRACE"
+    kill -KILL "$pid" 2>/dev/null
+  ) > /dev/null 2>&1 &
+  watcher=$!
+  wait "$pid"
   set -- $?
-  case $1 in 124 | 137 | 143) : > "$T/to" && return 124 ;; esac
+  kill "$watcher" 2>/dev/null
   return "$1"
 }
 
@@ -68,14 +125,14 @@ emit() {
 s_identity() {
   rc=127 h='' ips='' clock='' os='' uid='' gid=''
   if need hostname; then
-    h=$(hostname -s 2>/dev/null)
+    h=$(tmo hostname -s 2>/dev/null)
     rc=$?
-    ips=$(hostname -I 2>/dev/null) || ips=
+    ips=$(tmo hostname -I 2>/dev/null) || ips=
   fi
   if [ -z "$ips" ] && have ip; then
     # `ip -o addr` lines: "<n>: <dev> inet|inet6 <addr>/<len> ... scope <scope> ..."; hostname -I
     # leaves out loopback and link-local addresses, and so does this fallback.
-    ips=$(ip -o addr show 2>/dev/null | while read -r _ _ fam addr rest; do
+    ips=$(tmo ip -o addr show 2>/dev/null | while read -r _ _ fam addr rest; do
       case $fam in inet | inet6) ;; *) continue ;; esac
       case $rest in *"scope host"* | *"scope link"*) continue ;; esac
       printf '%s ' "${addr%/*}"
@@ -102,7 +159,7 @@ s_identity() {
   esac
   if need id; then
     uid=$(tmo id -u istio-proxy 2>/dev/null) || uid=
-    [ -e "$T/to" ] || gid=$(tmo id -g istio-proxy 2>/dev/null) || gid=
+    gid=$(tmo id -g istio-proxy 2>/dev/null) || gid=
   fi
   set -f
   # shellcheck disable=SC2086 # splitting joins hostname -I's blanks and newlines into single spaces
@@ -128,9 +185,10 @@ s_systemd() {
   emit systemd 4096 "$rc"
 }
 
-# curl never reads ~/.curlrc (-q) nor goes through a proxy: every URL is the VM's own loopback.
+# curl never reads ~/.curlrc (-q) nor goes through a proxy: every URL is the VM's own loopback. Its -m
+# bounds the transfer; the timeout also bounds what -m does not, such as a resolver that never answers.
 fetch() {
-  curl -q --noproxy '*' "$@"
+  tmo curl -q --noproxy '*' "$@"
 }
 
 s_readiness() {
@@ -572,7 +630,11 @@ s_iptables() {
   # Reading a table loads its kernel module: legacy iptables is asked only about tables already
   # loaded, the nf_tables tools (iptables-save too, when it is one) only when nf_tables is.
   legacy=1
-  case $tool in *-nft-*) legacy= ;; *) case $("$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
+  case $tool in *-nft-*) legacy= ;; *) case $(tmo "$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
+  if [ -e "$T/to" ]; then
+    emit "$tool" 65536 124
+    return 0
+  fi
   if [ -z "$legacy" ] && [ ! -d "$ROOT/sys/module/nf_tables" ] && ! listed "$ROOT/proc/modules" nf_tables; then
     emit "$tool" 65536 0
     return 0
@@ -580,7 +642,7 @@ s_iptables() {
   rc=0
   for table in nat raw mangle; do
     if [ -n "$legacy" ] && ! listed "$2" "$table"; then continue; fi
-    "$tool" -t "$table" > "$T/table" 2>/dev/null
+    tmo "$tool" -t "$table" > "$T/table" 2>/dev/null
     r=$?
     if [ "$table" = nat ]; then
       rc=$r
@@ -613,7 +675,7 @@ s_certs() {
         kind=other
         if [ -h "$f" ]; then kind='link'; elif [ -f "$f" ]; then kind='file'; elif [ -d "$f" ]; then kind='dir'; fi
         # -L: for a link, the mode and owner that matter are those of the file it points to.
-        if info=$(stat -L -c '%a %u %g %U %s %Y' "$f" 2>/dev/null); then
+        if info=$(tmo stat -L -c '%a %u %g %U %s %Y' "$f" 2>/dev/null); then
           read -r m u g o s t <<EOF
 $info
 EOF
@@ -732,7 +794,7 @@ s_token() {
     printf 'present=no\n' > "$T/out"
   else
     printf 'present=yes\n' > "$T/out"
-    if need stat && info=$(stat -L -c '%a %u %g %U %Y' "$f" 2>/dev/null); then
+    if need stat && info=$(tmo stat -L -c '%a %u %g %U %Y' "$f" 2>/dev/null); then
       read -r m u g o t <<EOF
 $info
 EOF
@@ -769,11 +831,16 @@ s_versions() {
   fi
   have dpkg-query || have rpm || MISS=dpkg-query,rpm
   if need pilot-agent; then
-    pa=$(pilot-agent version -s 2>/dev/null)
+    pa=$(tmo pilot-agent version -s 2>/dev/null)
     pa=${pa%%"$NL"*}
   fi
   printf 'package_manager=%s\npackage_version=%s\npilot_agent_version=%s\n' "$pm" "$pv" "$pa" > "$T/out"
   emit versions 1024 "$rc"
+}
+
+# Prints $1 when it is a whole number of seconds from 1 to $2, else $2.
+seconds() {
+  case $1 in '' | *[!0-9]* | 0*) echo "$2" ;; *) if [ "${#1}" -le 4 ] && [ "$1" -le "$2" ]; then echo "$1"; else echo "$2"; fi ;; esac
 }
 
 main() {
@@ -815,9 +882,18 @@ main() {
   # A reader gone away (a dropped ssh) must still leave no temporary directory behind.
   trap 'exit 141' PIPE
   : > "$T/out" || return 2
-  SECTIONS=0 MISS='' CUT=0 TMO=''
-  # An old busybox's timeout takes -t SECONDS: the tools then run unbounded, as without timeout.
-  timeout -k 5 10 cat /dev/null > /dev/null 2>&1 && TMO=1
+  SECTIONS=0 MISS='' CUT=0 TMO='' WATCH=''
+  # Seconds: what one tool may take, the grace between TERM and KILL, and what all tools together may
+  # take, which keeps the run well inside SSM's execution timeout (300 s by default). The first two
+  # may be lowered, not raised, through the environment.
+  TOOL_LIMIT=$(seconds "${FLEET_AUDIT_TOOL_TIMEOUT:-}" 10)
+  GRACE=5
+  BUDGET=$(seconds "${FLEET_AUDIT_BUDGET:-}" 120)
+  START=$(date +%s 2>/dev/null) || START=
+  case $START in *[!0-9]*) START= ;; esac
+  # An old busybox's timeout takes -t SECONDS: it is not used, nor one that does not work; a watcher
+  # (sleep and kill) bounds the tools instead, and without sleep they run unbounded.
+  if timeout -k 5 10 cat /dev/null > /dev/null 2>&1; then TMO=1; elif have sleep; then WATCH=1; fi
 
   printf 'FLEET-AUDIT-DIAGNOSTICS v1 boundary=%s\n' "$B"
   s_identity

@@ -28,7 +28,7 @@ export const SHIMS = [
 ] as const;
 export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
-export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'awk', 'stat', 'date', 'curl', 'openssl', 'timeout'] as const;
+export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'awk', 'stat', 'date', 'curl', 'openssl', 'timeout', 'sleep'] as const;
 
 export type ShellName = 'dash' | 'bash' | 'busybox';
 export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
@@ -88,9 +88,12 @@ export interface FakeVmOptions {
   nfTables?: 'proc-modules' | 'sysfs' | 'not-loaded';
   /** Tools (shimmed or real) that never answer, as a tool stuck on D-Bus, NSS or an rpm lock does. */
   hang?: string[];
+  /** The hung tools ignore SIGTERM, so that only a SIGKILL ends them. */
+  hangIgnoresTerm?: boolean;
   /**
    * The `timeout` on PATH: coreutils' (the default) or busybox's, answering every duration it is given
-   * as `seconds` so that a test of a hung tool takes a second instead of ten.
+   * as `seconds` for a hung tool so that a test of it takes a second instead of ten; the tools that
+   * answer keep the durations the script gives, so a busy test machine does not make them time out.
    */
   timeout?: { tool: 'coreutils' | 'busybox'; seconds: number };
   /** The awk on PATH: the test machine's (the default) or busybox's applet, as a busybox-only VM has. */
@@ -218,6 +221,8 @@ export interface FakeVm {
 
 export interface RunOptions {
   stdin?: boolean;
+  /** Variables added to the VM's environment for this run. */
+  env?: Record<string, string>;
   deadlineMs?: number;
   fileSizeBlocks?: number;
   memoryKb?: number;
@@ -359,7 +364,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
     pki,
     requests,
     calls: () => readFileSync(callsLog, 'utf8').split('\n').filter(Boolean),
-    run: (shell, how) => runScript(shell, env, base, how ?? {}),
+    run: (shell, how) => runScript(shell, { ...env, ...how?.env }, base, how ?? {}),
     hashRoot: () => hashTree(root),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -585,10 +590,11 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   }
   if (options.clock !== undefined) shims.date = dateShim(options.clock);
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
-  if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds);
+  if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds, options.hang ?? []);
   if (options.awk === 'busybox') shims.awk = `exec ${sq(realTool('busybox'))} awk "$@"`;
   // exec: the process a timeout kills is the one that hangs, with no child left holding its output open.
-  for (const name of options.hang ?? []) shims[name] = `exec ${sq(realTool('sleep'))} 120`;
+  // An ignored signal stays ignored across exec.
+  for (const name of options.hang ?? []) shims[name] = `${options.hangIgnoresTerm ? "trap '' TERM\n" : ''}exec ${sq(realTool('sleep'))} 120`;
 
   for (const [name, body] of Object.entries(shims)) {
     if (without.has(name)) continue;
@@ -614,12 +620,17 @@ case "$*" in "-u +%s") echo ${Math.floor(clock)} ;; *) exec ${sq(realTool('date'
 }
 
 /** coreutils' or busybox's timeout, with its duration and -k grace (the only options the script passes) set to `seconds`. */
-function timeoutShim(tool: 'coreutils' | 'busybox', seconds: number): string {
+function timeoutShim(tool: 'coreutils' | 'busybox', seconds: number, hung: readonly string[]): string {
   const real = tool === 'busybox' ? `${sq(realTool('busybox'))} timeout` : sq(realTool('timeout'));
+  const names = hung.length > 0 ? hung.map(sq).join(' | ') : "''";
   return `
-if [ "$1" = -k ]; then shift 3; exec ${real} -k ${seconds} ${seconds} "$@"; fi
-shift
-exec ${real} ${seconds} "$@"`;
+if [ "$1" = -k ]; then
+  k=$2 t=$3
+  shift 3
+  case "$1" in ${names}) k=${seconds} t=${seconds} ;; esac
+  exec ${real} -k "$k" "$t" "$@"
+fi
+exec ${real} "$@"`;
 }
 
 /** The real stat, with %u, %g and %U of every -c format answered as the given owner. */
