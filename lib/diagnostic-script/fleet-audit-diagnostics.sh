@@ -460,8 +460,8 @@ redact_json() {
 # "Redaction"): a PEM block's body whatever its label, an Authorization header's value, a bearer token,
 # a URL's userinfo password, a JWT, and a long base64 run, with the lines of base64 that follow it.
 # Text read from the VM goes through it after the redaction by name; cluster.env and sidecar.env through
-# redact_env. With $1 = each, every line stands alone (the logs' latest lines) and a line cut at the
-# bound of 4096 bytes loses its last, partial word. The input is given back line for line, its last
+# redact_env. With $1 = each, every line stands alone (the logs' latest lines). A line is cut at 4096
+# bytes, and loses its last, partial word. The input is given back line for line, its last
 # newline or its absence kept: the boundary, which no content holds, marks the input's end for awk.
 # Needs awk (its callers name it as missing): without it nothing is printed.
 redact_values() {
@@ -569,7 +569,12 @@ function out(s, nl,   p, r) {
     blk = 0
     run = 0
   }
-  if (each != "" && length(s) >= 4096) sub(/[^ \t]+$/, "", s)
+  # The work of the rules grows with the square of the length of a line: it is cut at 4096 bytes, and
+  # loses its last word, which may be part of a secret.
+  if (length(s) >= 4096) {
+    s = substr(s, 1, 4096)
+    sub(/[^ \t]+$/, "", s)
+  }
   printf "%s%s", b64(jwt(userinfo(bearer(authz(pem(s)))))), nl
 }
 BEGIN {

@@ -50,6 +50,8 @@ function corpus(pki: Pki): Corpus {
     `TRAILER='-----END CERTIFICATE-----${key[0]}'`,
     `BARE=${key[1]}`,
     'AFTER_CORPUS=visible-after-corpus',
+    // Longer than the 4096 bytes a line is redacted on: cut there.
+    `LONG_LINE=${'a.b '.repeat(2000)}beyond-the-bound`,
     '',
   ].join('\n');
   const meshConfig = [
@@ -152,6 +154,9 @@ describe('the diagnostic script hides secrets by their look, wherever they stand
     expect(env).toContain('\nCA_BUNDLE="-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n"\n');
     expect(env).toContain("\nTRAILER='-----END CERTIFICATE-----<redacted>'\n");
     expect(env).toContain('\nBARE=<redacted>\n');
+    const long = env.split('\n').find((l) => l.startsWith('LONG_LINE='));
+    expect(long).toBe(`LONG_LINE=${'a.b '.repeat(1021)}`);
+    expect(env).not.toContain('beyond-the-bound');
     const parsed = parseClusterEnv(env);
     expect(parsed.get('AFTER_CORPUS')).toBe('visible-after-corpus');
     expect(parsed.get('SERVICE_ACCOUNT')).toBe('vm-serviceaccount');
