@@ -114,6 +114,8 @@ export interface FakeVmOptions {
   proxyGid?: number;
   /** The VM's clock: `date -u +%s` answers this epoch second instead of the test machine's time. */
   clock?: number;
+  /** The clock `date +%s` reads (the script's measure of its budget) advances by this many seconds at each read. */
+  clockStep?: number;
   /**
    * Who owns the files `stat` describes. The test cannot chown to the VM's istio-proxy user, so a `stat`
    * shim runs the real stat and answers this owner in place of %u, %g and %U.
@@ -327,7 +329,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   writeRoot(root, pki, options);
   writeShims(shimDir, base, callsLog, options, without);
   // These real tools are reached through a shim instead, which knows where the real one is.
-  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : []), ...(options.awk === 'busybox' ? ['awk'] : [])]);
+  const shimmed = new Set([...(options.clock === undefined && options.clockStep === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : []), ...(options.awk === 'busybox' ? ['awk'] : [])]);
   for (const tool of REAL_TOOLS) {
     if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
@@ -588,7 +590,7 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   } else {
     for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
   }
-  if (options.clock !== undefined) shims.date = dateShim(options.clock);
+  if (options.clock !== undefined || options.clockStep !== undefined) shims.date = dateShim(options.clock, options.clockStep, join(base, 'clock'));
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
   if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds, options.hang ?? []);
   if (options.awk === 'busybox') shims.awk = `exec ${sq(realTool('busybox'))} awk "$@"`;
@@ -613,10 +615,18 @@ function realTool(name: string): string {
   return path;
 }
 
-/** `date -u +%s` answers the VM's clock; anything else goes to the real date. */
-function dateShim(clock: number): string {
+/**
+ * `date -u +%s` answers the VM's clock, and `date +%s` a clock that advances by `step` seconds at each
+ * call (kept in the file `state`); anything else goes to the real date.
+ */
+function dateShim(clock: number | undefined, step: number | undefined, state: string): string {
+  writeFileSync(state, `${Math.floor(Date.now() / 1000)}\n`);
   return `
-case "$*" in "-u +%s") echo ${Math.floor(clock)} ;; *) exec ${sq(realTool('date'))} "$@" ;; esac`;
+case "$*" in
+  ${clock === undefined ? '' : `"-u +%s") echo ${Math.floor(clock)} ;;`}
+  ${step === undefined ? '' : `"+%s") read -r n < ${sq(state)}; n=$((n + ${step})); echo "$n" > ${sq(state)}; echo "$n" ;;`}
+  *) exec ${sq(realTool('date'))} "$@" ;;
+esac`;
 }
 
 /** coreutils' or busybox's timeout, with its duration and -k grace (the only options the script passes) set to `seconds`. */

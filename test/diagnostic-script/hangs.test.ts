@@ -203,6 +203,17 @@ describe('the diagnostic script keeps within its budget whatever its tools do', 
     expect(section(out, 'cert-chain-pem').content).toContain('-----BEGIN CERTIFICATE-----');
   });
 
+  it('measures the budget by the clock: once it says the budget is spent, no tool is run, even one that would answer', async () => {
+    // Every read of the clock is 50 s later: the start, hostname -s at 50 s, hostname -I at 100 s, and
+    // the budget is spent at 150 s, before id.
+    const out = await run({ clockStep: 50 }, 'dash');
+    expectFinished(out);
+    expect(called(out, 'hostname')).toHaveLength(2);
+    for (const tool of TOOLS.slice(1)) expect(called(out, tool), tool).toEqual([]);
+    expectRcs(out, SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)));
+    expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
+  });
+
   it('counts the seconds given to tools that timed out where it has no clock', async () => {
     // The timeout shim ends each hung tool in 0.3 s; without date, each counts as the 10 s it was given,
     // and 12 of them spend the 120 s budget.
