@@ -6,7 +6,9 @@
 # bearer token, a JWT, a URL's password or a value whose name looks secret, and reads regular files
 # only, each up to a bound.
 # Inputs, overridable so it can run against a fake VM: FLEET_AUDIT_ROOT (prefix of every file path),
-# ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH.
+# ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH; FLEET_AUDIT_TOOL_TIMEOUT and
+# FLEET_AUDIT_BUDGET may lower the seconds a tool and all tools may take. Every tool that can hang runs
+# under a timeout, within a budget that ends the run well inside SSM's execution timeout.
 # Runs under dash, bash and busybox ash. Everything is inside functions and the last lines call
 # main with stdin from /dev/null, so `fleet-audit script | ssh vm sudo sh` neither runs a partly
 # received script nor lets a tool swallow the rest of it from stdin.
