@@ -3,9 +3,12 @@
 #
 # Read-only: it changes nothing on the VM, loads no kernel module and installs nothing; its only writes
 # are temporary files in one mktemp -d directory, removed on exit. It never prints a private key, a
-# bearer token or a value whose name looks secret, and reads regular files only, each up to a bound.
+# bearer token, a JWT, a URL's password or a value whose name looks secret, and reads regular files
+# only, each up to a bound.
 # Inputs, overridable so it can run against a fake VM: FLEET_AUDIT_ROOT (prefix of every file path),
-# ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH.
+# ENVOY_ADMIN_URL, AGENT_READY_URL, and every tool found on PATH; FLEET_AUDIT_TOOL_TIMEOUT and
+# FLEET_AUDIT_BUDGET may lower the seconds a tool and all tools may take. Every tool that can hang runs
+# under a timeout, within a budget that ends the run well inside SSM's execution timeout.
 # Runs under dash, bash and busybox ash. Everything is inside functions and the last lines call
 # main with stdin from /dev/null, so `fleet-audit script | ssh vm sudo sh` neither runs a partly
 # received script nor lets a tool swallow the rest of it from stdin.
@@ -23,13 +26,70 @@ have() {
   command -v "$1" >/dev/null 2>&1
 }
 
-# Runs a command under timeout where the VM has a working one. One that runs out leaves $T/to, which
-# makes its section's rc 124; busybox's timeout kills the command, whose status is then 143 or 137.
+# Runs a tool that can hang (docs/diagnostic-output.md, "Timeouts"): for at most TOOL_LIMIT seconds,
+# and only within what is left of the run's BUDGET. One that runs out leaves $T/to, which makes its
+# section's rc 124, and $T/hung.<tool> holding the seconds it was given: a tool that hung is not run
+# again, and once the budget is spent no tool is, each reported as timed out. busybox's timeout and the
+# watcher kill the command, whose status is then 143 or 137.
 tmo() {
-  [ -n "$TMO" ] || { "$@"; return; }
-  timeout -k 5 10 "$@"
+  if [ -e "$T/hung.$1" ] || ! budget_left; then
+    : > "$T/to"
+    return 124
+  fi
+  if [ -n "$TMO" ]; then
+    timeout -k "$GRACE" "$LEFT" "$@"
+  elif [ -n "$WATCH" ]; then
+    watched "$@"
+  else
+    "$@"
+  fi
+  set -- "$1" $?
+  case $2 in
+    124 | 137 | 143)
+      : > "$T/to"
+      echo "$LEFT" > "$T/hung.$1"
+      return 124
+      ;;
+  esac
+  return "$2"
+}
+
+# Sets LEFT to the seconds the next tool may take: TOOL_LIMIT, or less when the budget is nearly spent;
+# fails when it is spent. What is spent is the time since the start, or, without a clock, at least the
+# seconds given to every tool that timed out.
+budget_left() {
+  spent=0
+  if [ -n "$START" ]; then
+    now=$(date +%s 2>/dev/null) || now=
+    case $now in '' | *[!0-9]*) ;; *) spent=$((now - START)) ;; esac
+  fi
+  waited=0
+  for f in "$T"/hung.*; do
+    [ -f "$f" ] || continue
+    read -r n < "$f" || n=0
+    waited=$((waited + n))
+  done
+  [ "$waited" -le "$spent" ] || spent=$waited
+  LEFT=$((BUDGET - spent))
+  [ "$LEFT" -gt 0 ] || return 1
+  [ "$LEFT" -le "$TOOL_LIMIT" ] || LEFT=$TOOL_LIMIT
+}
+
+# Without a working timeout: the command runs in the background and a watcher sends it TERM after LEFT
+# seconds, KILL after GRACE more. The watcher's own sleep outlives it, holding nothing of the run.
+watched() {
+  "$@" &
+  pid=$!
+  (
+    sleep "$LEFT"
+    kill -TERM "$pid" 2>/dev/null || exit 0
+    sleep "$GRACE"
+    kill -KILL "$pid" 2>/dev/null
+  ) > /dev/null 2>&1 &
+  watcher=$!
+  wait "$pid"
   set -- $?
-  case $1 in 124 | 137 | 143) : > "$T/to" && return 124 ;; esac
+  kill "$watcher" 2>/dev/null
   return "$1"
 }
 
@@ -67,14 +127,14 @@ emit() {
 s_identity() {
   rc=127 h='' ips='' clock='' os='' uid='' gid=''
   if need hostname; then
-    h=$(hostname -s 2>/dev/null)
+    h=$(tmo hostname -s 2>/dev/null)
     rc=$?
-    ips=$(hostname -I 2>/dev/null) || ips=
+    ips=$(tmo hostname -I 2>/dev/null) || ips=
   fi
   if [ -z "$ips" ] && have ip; then
     # `ip -o addr` lines: "<n>: <dev> inet|inet6 <addr>/<len> ... scope <scope> ..."; hostname -I
     # leaves out loopback and link-local addresses, and so does this fallback.
-    ips=$(ip -o addr show 2>/dev/null | while read -r _ _ fam addr rest; do
+    ips=$(tmo ip -o addr show 2>/dev/null | while read -r _ _ fam addr rest; do
       case $fam in inet | inet6) ;; *) continue ;; esac
       case $rest in *"scope host"* | *"scope link"*) continue ;; esac
       printf '%s ' "${addr%/*}"
@@ -101,7 +161,7 @@ s_identity() {
   esac
   if need id; then
     uid=$(tmo id -u istio-proxy 2>/dev/null) || uid=
-    [ -e "$T/to" ] || gid=$(tmo id -g istio-proxy 2>/dev/null) || gid=
+    gid=$(tmo id -g istio-proxy 2>/dev/null) || gid=
   fi
   set -f
   # shellcheck disable=SC2086 # splitting joins hostname -I's blanks and newlines into single spaces
@@ -127,9 +187,10 @@ s_systemd() {
   emit systemd 4096 "$rc"
 }
 
-# curl never reads ~/.curlrc (-q) nor goes through a proxy: every URL is the VM's own loopback.
+# curl never reads ~/.curlrc (-q) nor goes through a proxy: every URL is the VM's own loopback. Its -m
+# bounds the transfer; the timeout also bounds what -m does not, such as a resolver that never answers.
 fetch() {
-  curl -q --noproxy '*' "$@"
+  tmo curl -q --noproxy '*' "$@"
 }
 
 s_readiness() {
@@ -158,8 +219,9 @@ s_envoy() {
 s_server_info() {
   rc=127
   if need curl; then
-    { fetch -sS -m 5 "$ENVOY/server_info" 2>/dev/null; echo $? > "$T/rc"; } | redact_json > "$T/out"
+    { fetch -sS -m 5 "$ENVOY/server_info" 2>/dev/null; echo $? > "$T/rc"; } | redact_json | redact_values > "$T/out"
     rc=$(cat "$T/rc")
+    need awk || rc=127
   fi
   emit envoy-server-info 65536 "$rc"
 }
@@ -176,14 +238,15 @@ add_source() {
   printf 'source %s %s %s\n' "$1" "$2" "$((n + 0))" >> "$T/out"
 }
 
-# Counts one LOGS-01 pattern in the pool and keeps its latest line, cut to 512 bytes.
+# Counts one LOGS-01 pattern in the pool and keeps its latest line, redacted, cut to 512 bytes. Only
+# its first 4096 bytes are redacted (awk's work grows with a line's length), and only 512 are printed.
 pattern() {
   grep -a -E -e "$2" "$T/pool" > "$T/match" 2>/dev/null
   c=$(grep -c '' "$T/match")
   c=$((c + 0))
   printf 'count %s %s\n' "$1" "$c" >> "$T/out"
-  if [ "$c" -gt 0 ]; then
-    printf 'last %s %s\n' "$1" "$(tail -n 1 "$T/match" | tr -d '\000\r' | head -c 512)" >> "$T/last"
+  if [ "$c" -gt 0 ] && have awk; then
+    printf 'last %s %s\n' "$1" "$(tail -n 1 "$T/match" | tr -d '\000\r' | head -c 4096 | redact_values each | head -c 512)" >> "$T/last"
   fi
 }
 
@@ -195,6 +258,8 @@ s_logs() {
   ok=1
   need grep || ok=
   need tail || ok=
+  # Without awk the latest lines, which cannot be redacted, are left out.
+  need awk
   if [ -n "$ok" ]; then
     if need journalctl; then
       tmo journalctl -q -u istio -n 1000 --no-pager -o cat > "$T/src" 2>/dev/null
@@ -306,10 +371,15 @@ quote_end() {
   [ "$QS" != N ] || QS=
 }
 
-# Copies cluster.env a logical line at a time (lines joined by an open quote or a backslash-newline,
-# as the shell and systemd read them). One where a secret-looking name stands before an `=` is
-# printed up to its first `=`, then `=<redacted>`; any other as it is.
+# An environment file (cluster.env, sidecar.env) redacted by name, then by value.
 redact_env() {
+  redact_env_names | redact_values
+}
+
+# Copies an environment file a logical line at a time (lines joined by an open quote or a
+# backslash-newline, as the shell and systemd read them). One where a secret-looking name stands before
+# an `=` is printed up to its first `=`, then `=<redacted>`; any other as it is.
+redact_env_names() {
   QS='' all='' buf=''
   while IFS= read -r line || [ -n "$line" ]; do
     case $QS in
@@ -388,11 +458,156 @@ redact_json() {
   done
 }
 
-# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it.
+# Hides secrets by their look, wherever they stand in text read from the VM (docs/diagnostic-output.md,
+# "Redaction"): a PEM block's body whatever its label, an Authorization header's value, a bearer token,
+# a URL's userinfo password, a JWT, and a long base64 run, with the lines of base64 that follow it.
+# Text read from the VM goes through it after the redaction by name; cluster.env and sidecar.env through
+# redact_env. With $1 = each, every line stands alone (the logs' latest lines). A line is cut at 4096
+# bytes, and loses its last, partial word. The input is given back line for line, its last
+# newline or its absence kept: the boundary, which no content holds, marks the input's end for awk.
+# Needs awk (its callers name it as missing): without it nothing is printed.
+redact_values() {
+  if ! have awk; then
+    cat > /dev/null
+    return 0
+  fi
+  { cat; printf '\n%s\n' "$B"; } | awk -v end="$B" -v each="${1:-}" '
+function pem(s,   o, p, q) {
+  o = ""
+  for (;;) {
+    p = index(tolower(s), "-----begin")
+    if (!p) return o s
+    q = index(substr(s, p + 10), "-----")
+    q = q ? p + q + 13 : p + 9
+    o = o substr(s, 1, q) "<redacted>"
+    s = substr(s, q + 1)
+    p = index(tolower(s), "-----end")
+    if (!p) {
+      if (each == "") blk = 1
+      return o
+    }
+    s = substr(s, p)
+    o = o substr(s, 1, 8)
+    s = substr(s, 9)
+  }
+}
+function authz(s,   o, q, v) {
+  o = ""
+  while (match(tolower(s), "authorization[\"\047]?[ \t]*[:=][ \t]*")) {
+    o = o substr(s, 1, RSTART + RLENGTH - 1)
+    s = substr(s, RSTART + RLENGTH)
+    q = substr(s, 1, 1)
+    if (q == "\"" || q == "\047") {
+      o = o q
+      s = substr(s, 2)
+      v = index(s, q)
+      v = v ? v - 1 : length(s)
+    } else {
+      v = match(s, "[\"\047\\\\]") ? RSTART - 1 : length(s)
+    }
+    if (v > 0) o = o "<redacted>"
+    s = substr(s, v + 1)
+  }
+  return o s
+}
+function bearer(s,   o) {
+  o = ""
+  while (match(tolower(s), "bearer[ \t]+[^ \t\"\047\\\\,;<>(){}]+")) {
+    o = o substr(s, 1, RSTART + 5) " <redacted>"
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function userinfo(s,   o, u, c) {
+  o = ""
+  while (match(s, "://[^/?#<> \t\"\047\\\\]*@")) {
+    u = substr(s, RSTART + 3, RLENGTH - 4)
+    c = index(u, ":")
+    o = o substr(s, 1, RSTART + 2) (c ? substr(u, 1, c) : "") "<redacted>@"
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function jwt(s,   o, r, n, i, g, hit) {
+  o = ""
+  while (match(s, "[A-Za-z0-9_-]+[.][A-Za-z0-9_.-]*")) {
+    r = substr(s, RSTART, RLENGTH)
+    n = split(r, g, ".")
+    hit = 0
+    for (i = 1; i + 2 <= n && !hit; i++)
+      if ((g[i] ~ /^eyJ/ && g[i + 1] != "") || (length(g[i]) >= 16 && length(g[i + 1]) >= 16 && length(g[i + 2]) >= 16)) hit = 1
+    o = o substr(s, 1, RSTART - 1) (hit ? "<redacted>" : r)
+    s = substr(s, RSTART + RLENGTH)
+  }
+  return o s
+}
+function b64(s,   o, r, hit) {
+  o = ""
+  hit = 0
+  while (match(s, long)) {
+    r = substr(s, RSTART, RLENGTH)
+    hit = r ~ /[A-Z]/ && r ~ /[a-z]/ && r ~ /[0-9]/
+    o = o substr(s, 1, RSTART - 1) (hit ? "<redacted>" : r)
+    s = substr(s, RSTART + RLENGTH)
+  }
+  if (hit && each == "" && s ~ /^[^A-Za-z0-9]*$/) run = 1
+  return o s
+}
+function out(s, nl,   p, r) {
+  if (blk || run) {
+    p = blk ? index(tolower(s), "-----end") : 0
+    if (p) {
+      # What stands before the END marker but base64, such as an indentation, is kept.
+      r = substr(s, 1, p - 1)
+      gsub(/[A-Za-z0-9+\/=]/, "", r)
+      s = r substr(s, p)
+    } else if (s ~ /^[^A-Za-z0-9+\/=]*[A-Za-z0-9+\/]*=*[^A-Za-z0-9+\/=:]*$/ && s !~ /[<>;&|(){}]/) {
+      # Lines of a PEM body are dropped up to its END; after a base64 run, up to a short line, its last.
+      if (!blk) run = gsub(/[A-Za-z0-9+\/]/, "", s) >= 40
+      gsub(/[A-Za-z0-9+\/=]/, "", s)
+      if (s ~ /[^ \t]/) printf "%s%s", s, nl
+      return
+    }
+    blk = 0
+    run = 0
+  }
+  # The work of the rules grows with the square of the length of a line: it is cut at 4096 bytes, and
+  # loses its last word, which may be part of a secret.
+  if (length(s) >= 4096) {
+    s = substr(s, 1, 4096)
+    sub(/[^ \t]+$/, "", s)
+  }
+  printf "%s%s", b64(jwt(userinfo(bearer(authz(pem(s)))))), nl
+}
+BEGIN {
+  # 40 base64 characters or more, spelled out: not every awk knows {40,}.
+  for (i = 0; i < 40; i++) long = long "[A-Za-z0-9+/]"
+  long = long "[A-Za-z0-9+/]*=*"
+}
+$0 == end {
+  if (held && prev != "") out(prev, "")
+  held = 0
+  exit
+}
+{
+  if (held) out(prev, "\n")
+  prev = $0
+  held = 1
+}
+END { if (held) out(prev, "\n") }'
+}
+
+# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it; NAME *-env is
+# an environment file, any other YAML.
 s_filtered() {
   rc=1
-  if reg "$2" 65536; then
-    head -c 65536 "$2" | if [ "$1" = cluster-env ]; then redact_env; else redact_yaml; fi > "$T/out"
+  if ! need awk; then
+    rc=127
+  elif reg "$2" 65536; then
+    case $1 in
+      *-env) head -c 65536 "$2" | redact_env ;;
+      *) head -c 65536 "$2" | redact_yaml | redact_values ;;
+    esac > "$T/out"
     rc=0
   fi
   emit "$1" 16384 "$rc"
@@ -422,7 +637,11 @@ s_iptables() {
   # Reading a table loads its kernel module: legacy iptables is asked only about tables already
   # loaded, the nf_tables tools (iptables-save too, when it is one) only when nf_tables is.
   legacy=1
-  case $tool in *-nft-*) legacy= ;; *) case $("$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
+  case $tool in *-nft-*) legacy= ;; *) case $(tmo "$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
+  if [ -e "$T/to" ]; then
+    emit "$tool" 65536 124
+    return 0
+  fi
   if [ -z "$legacy" ] && [ ! -d "$ROOT/sys/module/nf_tables" ] && ! listed "$ROOT/proc/modules" nf_tables; then
     emit "$tool" 65536 0
     return 0
@@ -430,7 +649,7 @@ s_iptables() {
   rc=0
   for table in nat raw mangle; do
     if [ -n "$legacy" ] && ! listed "$2" "$table"; then continue; fi
-    "$tool" -t "$table" > "$T/table" 2>/dev/null
+    tmo "$tool" -t "$table" > "$T/table" 2>/dev/null
     r=$?
     if [ "$table" = nat ]; then
       rc=$r
@@ -463,7 +682,7 @@ s_certs() {
         kind=other
         if [ -h "$f" ]; then kind='link'; elif [ -f "$f" ]; then kind='file'; elif [ -d "$f" ]; then kind='dir'; fi
         # -L: for a link, the mode and owner that matter are those of the file it points to.
-        if info=$(stat -L -c '%a %u %g %U %s %Y' "$f" 2>/dev/null); then
+        if info=$(tmo stat -L -c '%a %u %g %U %s %Y' "$f" 2>/dev/null); then
           read -r m u g o s t <<EOF
 $info
 EOF
@@ -492,25 +711,81 @@ EOF
   emit certs 8192 "$rc"
 }
 
-# Keeps only the CERTIFICATE blocks of a PEM file: a BEGIN of anything else or a PRIVATE KEY line,
-# however indented, stops the printing, and only a BEGIN CERTIFICATE line of its own resumes it.
+# Prints only what parses as a certificate block: a line -----BEGIN CERTIFICATE-----, lines of base64
+# only, a line -----END CERTIFICATE----- (blanks around a marker or a line allowed), whose base64 is
+# the DER of one X.509 certificate: SEQUENCE { SEQUENCE { [0] version or INTEGER serial, ... } ... },
+# exactly as long as its header says. A private key, whatever its label, starts with an INTEGER or is
+# longer or shorter than a certificate it follows, and is dropped with everything else; a last line
+# dropped_lines=<count> counts the lines dropped, blank ones aside.
 pem_certs() {
-  inside=
-  while IFS= read -r line || [ -n "$line" ]; do
-    case $line in
-      *[Pp][Rr][Ii][Vv][Aa][Tt][Ee]\ [Kk][Ee][Yy]*) inside= ;;
-      -----BEGIN\ CERTIFICATE----- | -----BEGIN\ CERTIFICATE-----[[:space:]]) inside=1 ;;
-      *-----[Bb][Ee][Gg][Ii][Nn]*) inside= ;;
-    esac
-    [ -z "$inside" ] || printf '%s\n' "$line"
-    case $line in *-----[Ee][Nn][Dd]*) inside= ;; esac
-  done
+  awk '
+function der(b,   i, v, n, byte, hdr, len, t) {
+  if (b !~ /^[A-Za-z0-9+\/]+=?=?$/ || length(b) % 4 != 0 || length(b) < 16) return 0
+  for (i = 1; i <= 16; i++) v[i] = index(a64, substr(b, i, 1)) - 1
+  n = 0
+  for (i = 1; i <= 16; i += 4) {
+    byte[n++] = int(v[i] * 4 + v[i + 1] / 16)
+    byte[n++] = (v[i + 1] % 16) * 16 + int(v[i + 2] / 4)
+    byte[n++] = (v[i + 2] % 4) * 64 + v[i + 3]
+  }
+  if (byte[0] != 48) return 0
+  if (byte[1] < 128) { len = byte[1]; hdr = 2 }
+  else if (byte[1] == 129) { len = byte[2]; hdr = 3 }
+  else if (byte[1] == 130) { len = byte[2] * 256 + byte[3]; hdr = 4 }
+  else if (byte[1] == 131) { len = (byte[2] * 256 + byte[3]) * 256 + byte[4]; hdr = 5 }
+  else return 0
+  if (byte[hdr] != 48) return 0
+  t = byte[hdr + 1]
+  t = t < 128 ? hdr + 2 : t == 129 ? hdr + 3 : t == 130 ? hdr + 4 : t == 131 ? hdr + 5 : 0
+  if (!t || (byte[t] != 160 && byte[t] != 2)) return 0
+  len += hdr
+  return length(b) == 4 * int((len + 2) / 3) && (len % 3 == 0 ? b !~ /=$/ : len % 3 == 1 ? b ~ /==$/ : b ~ /[^=]=$/)
+}
+function drop() {
+  if (open) dropped += lines
+  open = 0
+}
+BEGIN { a64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" }
+{
+  t = $0
+  sub(/^[ \t\r]+/, "", t)
+  sub(/[ \t\r]+$/, "", t)
+}
+t == "-----BEGIN CERTIFICATE-----" {
+  drop()
+  open = 1
+  lines = 1
+  body = b = ""
+  next
+}
+open && t == "-----END CERTIFICATE-----" {
+  if (der(b)) printf "-----BEGIN CERTIFICATE-----\n%s-----END CERTIFICATE-----\n", body
+  else dropped += lines + 1
+  open = 0
+  next
+}
+open && t ~ /^[A-Za-z0-9+\/]+=*$/ {
+  body = body t "\n"
+  b = b t
+  lines++
+  next
+}
+{
+  drop()
+  if (t != "") dropped++
+}
+END {
+  drop()
+  if (dropped) printf "dropped_lines=%s\n", dropped
+}'
 }
 
 # s_pem NAME LIMIT PATH
 s_pem() {
   rc=1
-  if reg "$3" $(($2 * 4)); then
+  if ! need awk; then
+    rc=127
+  elif reg "$3" $(($2 * 4)); then
     head -c $(($2 * 4)) "$3" | pem_certs > "$T/out"
     rc=0
   fi
@@ -526,7 +801,7 @@ s_token() {
     printf 'present=no\n' > "$T/out"
   else
     printf 'present=yes\n' > "$T/out"
-    if need stat && info=$(stat -L -c '%a %u %g %U %Y' "$f" 2>/dev/null); then
+    if need stat && info=$(tmo stat -L -c '%a %u %g %U %Y' "$f" 2>/dev/null); then
       read -r m u g o t <<EOF
 $info
 EOF
@@ -563,11 +838,16 @@ s_versions() {
   fi
   have dpkg-query || have rpm || MISS=dpkg-query,rpm
   if need pilot-agent; then
-    pa=$(pilot-agent version -s 2>/dev/null)
+    pa=$(tmo pilot-agent version -s 2>/dev/null)
     pa=${pa%%"$NL"*}
   fi
   printf 'package_manager=%s\npackage_version=%s\npilot_agent_version=%s\n' "$pm" "$pv" "$pa" > "$T/out"
   emit versions 1024 "$rc"
+}
+
+# Prints $1 when it is a whole number of seconds from 1 to $2, else $2.
+seconds() {
+  case $1 in '' | *[!0-9]* | 0*) echo "$2" ;; *) if [ "${#1}" -le 4 ] && [ "$1" -le "$2" ]; then echo "$1"; else echo "$2"; fi ;; esac
 }
 
 main() {
@@ -609,9 +889,18 @@ main() {
   # A reader gone away (a dropped ssh) must still leave no temporary directory behind.
   trap 'exit 141' PIPE
   : > "$T/out" || return 2
-  SECTIONS=0 MISS='' CUT=0 TMO=''
-  # An old busybox's timeout takes -t SECONDS: the tools then run unbounded, as without timeout.
-  timeout -k 5 10 cat /dev/null > /dev/null 2>&1 && TMO=1
+  SECTIONS=0 MISS='' CUT=0 TMO='' WATCH=''
+  # Seconds: what one tool may take, the grace between TERM and KILL, and what all tools together may
+  # take, which keeps the run well inside SSM's execution timeout (300 s by default). The first two
+  # may be lowered, not raised, through the environment.
+  TOOL_LIMIT=$(seconds "${FLEET_AUDIT_TOOL_TIMEOUT:-}" 10)
+  GRACE=5
+  BUDGET=$(seconds "${FLEET_AUDIT_BUDGET:-}" 120)
+  START=$(date +%s 2>/dev/null) || START=
+  case $START in *[!0-9]*) START= ;; esac
+  # An old busybox's timeout takes -t SECONDS: it is not used, nor one that does not work; a watcher
+  # (sleep and kill) bounds the tools instead, and without sleep they run unbounded.
+  if timeout -k 5 10 cat /dev/null > /dev/null 2>&1; then TMO=1; elif have sleep; then WATCH=1; fi
 
   printf 'FLEET-AUDIT-DIAGNOSTICS v1 boundary=%s\n' "$B"
   s_identity

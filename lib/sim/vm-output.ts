@@ -302,10 +302,9 @@ function pemFileBytes(pem: string): number {
 }
 
 /**
- * What the script's pem_certs keeps of a PEM file: the lines of its CERTIFICATE blocks, nothing between
- * them. A PRIVATE KEY line or a BEGIN of anything else stops the keeping wherever it stands on its
- * line; only a BEGIN CERTIFICATE line of its own (a trailing blank allowed) starts it, and any END line
- * ends it.
+ * What the script's pem_certs keeps of the simulated PEM files, which hold well-formed certificate
+ * blocks and nothing else: the lines of their CERTIFICATE blocks. (The script also checks each block's
+ * DER and counts what it drops, docs/diagnostic-output.md; a simulated file has nothing to drop.)
  */
 function pemCertificateLines(pem: string): string {
   const kept: string[] = [];

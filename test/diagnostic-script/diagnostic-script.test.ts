@@ -368,8 +368,9 @@ describe('the diagnostic script never prints a secret', () => {
     const env = section(run.split, 'cluster-env').content;
     expect(env).toContain("\nVAULT_TOKEN=<redacted>\nexport DB_PASSWORD=<redacted>\n# AWS_SECRET_ACCESS_KEY=<redacted>\nSIGNING_KEY=<redacted>\napi_credential =<redacted>\nISTIO_META_TLS_PRIVATE=<redacted>\nISTIO_META_AFTER=visible-value\n");
     expect(env).toContain("\nSERVICE_ACCOUNT='vm-serviceaccount'\n");
-    // The key stored in cert-chain.pem is dropped; the certificates are kept as they are.
-    expect(section(run.split, 'cert-chain-pem').content).toBe(`${leafPem}${rootPem}`);
+    // The key stored in cert-chain.pem is dropped and its lines counted; the certificates are kept as they are.
+    const keyLines = keyPem.split('\n').filter((l) => l.trim()).length;
+    expect(section(run.split, 'cert-chain-pem').content).toBe(`${leafPem}${rootPem}dropped_lines=${keyLines}\n`);
     expect(section(run.split, 'certs').content).toMatch(/\nkey_match=yes\n$/);
   });
 });

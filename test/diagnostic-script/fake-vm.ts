@@ -28,7 +28,7 @@ export const SHIMS = [
 ] as const;
 export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
-export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'stat', 'date', 'curl', 'openssl', 'timeout'] as const;
+export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'awk', 'stat', 'date', 'curl', 'openssl', 'timeout', 'sleep'] as const;
 
 export type ShellName = 'dash' | 'bash' | 'busybox';
 export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
@@ -88,11 +88,16 @@ export interface FakeVmOptions {
   nfTables?: 'proc-modules' | 'sysfs' | 'not-loaded';
   /** Tools (shimmed or real) that never answer, as a tool stuck on D-Bus, NSS or an rpm lock does. */
   hang?: string[];
+  /** The hung tools ignore SIGTERM, so that only a SIGKILL ends them. */
+  hangIgnoresTerm?: boolean;
   /**
    * The `timeout` on PATH: coreutils' (the default) or busybox's, answering every duration it is given
-   * as `seconds` so that a test of a hung tool takes a second instead of ten.
+   * as `seconds` for a hung tool so that a test of it takes a second instead of ten; the tools that
+   * answer keep the durations the script gives, so a busy test machine does not make them time out.
    */
   timeout?: { tool: 'coreutils' | 'busybox'; seconds: number };
+  /** The awk on PATH: the test machine's (the default) or busybox's applet, as a busybox-only VM has. */
+  awk?: 'system' | 'busybox';
   /** Extra keys of Envoy's node.metadata in /server_info (as ISTIO_META_* variables put there). */
   envoyMetadata?: Record<string, unknown>;
 
@@ -109,6 +114,8 @@ export interface FakeVmOptions {
   proxyGid?: number;
   /** The VM's clock: `date -u +%s` answers this epoch second instead of the test machine's time. */
   clock?: number;
+  /** The clock `date +%s` reads (the script's measure of its budget) advances by this many seconds at each read. */
+  clockStep?: number;
   /**
    * Who owns the files `stat` describes. The test cannot chown to the VM's istio-proxy user, so a `stat`
    * shim runs the real stat and answers this owner in place of %u, %g and %U.
@@ -216,6 +223,8 @@ export interface FakeVm {
 
 export interface RunOptions {
   stdin?: boolean;
+  /** Variables added to the VM's environment for this run. */
+  env?: Record<string, string>;
   deadlineMs?: number;
   fileSizeBlocks?: number;
   memoryKb?: number;
@@ -320,7 +329,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   writeRoot(root, pki, options);
   writeShims(shimDir, base, callsLog, options, without);
   // These real tools are reached through a shim instead, which knows where the real one is.
-  const shimmed = new Set([...(options.clock === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : [])]);
+  const shimmed = new Set([...(options.clock === undefined && options.clockStep === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : []), ...(options.awk === 'busybox' ? ['awk'] : [])]);
   for (const tool of REAL_TOOLS) {
     if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
@@ -357,7 +366,7 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
     pki,
     requests,
     calls: () => readFileSync(callsLog, 'utf8').split('\n').filter(Boolean),
-    run: (shell, how) => runScript(shell, env, base, how ?? {}),
+    run: (shell, how) => runScript(shell, { ...env, ...how?.env }, base, how ?? {}),
     hashRoot: () => hashTree(root),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -581,11 +590,13 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   } else {
     for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
   }
-  if (options.clock !== undefined) shims.date = dateShim(options.clock);
+  if (options.clock !== undefined || options.clockStep !== undefined) shims.date = dateShim(options.clock, options.clockStep, join(base, 'clock'));
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
-  if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds);
+  if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds, options.hang ?? []);
+  if (options.awk === 'busybox') shims.awk = `exec ${sq(realTool('busybox'))} awk "$@"`;
   // exec: the process a timeout kills is the one that hangs, with no child left holding its output open.
-  for (const name of options.hang ?? []) shims[name] = `exec ${sq(realTool('sleep'))} 120`;
+  // An ignored signal stays ignored across exec.
+  for (const name of options.hang ?? []) shims[name] = `${options.hangIgnoresTerm ? "trap '' TERM\n" : ''}exec ${sq(realTool('sleep'))} 120`;
 
   for (const [name, body] of Object.entries(shims)) {
     if (without.has(name)) continue;
@@ -604,19 +615,32 @@ function realTool(name: string): string {
   return path;
 }
 
-/** `date -u +%s` answers the VM's clock; anything else goes to the real date. */
-function dateShim(clock: number): string {
+/**
+ * `date -u +%s` answers the VM's clock, and `date +%s` a clock that advances by `step` seconds at each
+ * call (kept in the file `state`); anything else goes to the real date.
+ */
+function dateShim(clock: number | undefined, step: number | undefined, state: string): string {
+  writeFileSync(state, `${Math.floor(Date.now() / 1000)}\n`);
   return `
-case "$*" in "-u +%s") echo ${Math.floor(clock)} ;; *) exec ${sq(realTool('date'))} "$@" ;; esac`;
+case "$*" in
+  ${clock === undefined ? '' : `"-u +%s") echo ${Math.floor(clock)} ;;`}
+  ${step === undefined ? '' : `"+%s") read -r n < ${sq(state)}; n=$((n + ${step})); echo "$n" > ${sq(state)}; echo "$n" ;;`}
+  *) exec ${sq(realTool('date'))} "$@" ;;
+esac`;
 }
 
 /** coreutils' or busybox's timeout, with its duration and -k grace (the only options the script passes) set to `seconds`. */
-function timeoutShim(tool: 'coreutils' | 'busybox', seconds: number): string {
+function timeoutShim(tool: 'coreutils' | 'busybox', seconds: number, hung: readonly string[]): string {
   const real = tool === 'busybox' ? `${sq(realTool('busybox'))} timeout` : sq(realTool('timeout'));
+  const names = hung.length > 0 ? hung.map(sq).join(' | ') : "''";
   return `
-if [ "$1" = -k ]; then shift 3; exec ${real} -k ${seconds} ${seconds} "$@"; fi
-shift
-exec ${real} ${seconds} "$@"`;
+if [ "$1" = -k ]; then
+  k=$2 t=$3
+  shift 3
+  case "$1" in ${names}) k=${seconds} t=${seconds} ;; esac
+  exec ${real} -k "$k" "$t" "$@"
+fi
+exec ${real} "$@"`;
 }
 
 /** The real stat, with %u, %g and %U of every -c format answered as the given owner. */

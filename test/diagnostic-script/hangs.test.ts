@@ -3,8 +3,24 @@ import { describe, expect, it } from 'vitest';
 import { splitDiagnosticOutput, type Section } from '../../lib/core/diagnostic-output.ts';
 import { createFakeVm, SHELLS, type FakeVm, type FakeVmOptions, type RunOptions, type RunResult, type ShellName } from './fake-vm.ts';
 
-/** Longer than any run of the script on a fake VM, far shorter than a hung read. */
-const DEADLINE_MS = 20_000;
+/**
+ * Far longer than any run of the script on a fake VM, even with hung tools bounded at a second or less,
+ * on a busy machine; far shorter than a hung tool (120 s) or a hung read.
+ */
+const DEADLINE_MS = 90_000;
+
+/** Every section the script prints on the fake VM, each of whose rc is 0 there. */
+const SECTIONS = [
+  'identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'envoy-secrets-active', 'envoy-secrets-warming',
+  'envoy-clusters-active', 'envoy-clusters-warming', 'logs', 'cluster-env', 'mesh-config', 'iptables-save', 'iptables-legacy-save',
+  'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save', 'certs', 'cert-chain-pem', 'root-cert-pem',
+  'token', 'versions',
+];
+const CURL_SECTIONS = SECTIONS.filter((name) => name === 'readiness' || name.startsWith('envoy-'));
+const IPTABLES_SECTIONS = SECTIONS.filter((name) => name.includes('tables-'));
+
+/** Every tool the script runs under its timeout on the fake VM, in the order it first runs them. */
+const TOOLS = ['hostname', 'id', 'systemctl', 'curl', 'journalctl', ...IPTABLES_SECTIONS, 'stat', 'openssl', 'dpkg-query', 'pilot-agent'];
 
 /** Every file the script reads, as a root-relative path. */
 const READ_FILES = [
@@ -116,7 +132,7 @@ describe('the diagnostic script bounds each command that can hang', () => {
     expect(section(out, 'iptables-save').rc).toBe(0);
   });
 
-  it('runs its tools directly, with the same output, on a VM without timeout', async () => {
+  it('bounds its tools with a watcher (sleep and kill), with the same output, on a VM without timeout', async () => {
     const [without, withTimeout] = await Promise.all([run({ without: ['timeout'] }, 'busybox'), run({}, 'busybox')]);
     expectFinished(without);
     // Two VMs: their files were written at different times, their agents listen on different ports.
@@ -124,5 +140,95 @@ describe('the diagnostic script bounds each command that can hang', () => {
       text.replace(/@@fa-[0-9a-f]{16}/g, '@@fa-X').replace(/^clock=\d+$/m, 'clock=N').replace(/ mtime=\d+/g, ' mtime=N').replace(/^url=.*$/m, 'url=U');
     expect(normalise(without.stdout)).toBe(normalise(withTimeout.stdout));
     expect([...without.sections.values()].filter((s) => s.rc !== 0).map((s) => s.name)).toEqual([]);
+  });
+});
+
+/** What a run prints of each section, and which tools it called, beside what it was expected to print. */
+function expectRcs(out: Outcome, timedOut: readonly string[]): void {
+  for (const name of SECTIONS) expect(section(out, name).rc, name).toBe(timedOut.includes(name) ? 124 : 0);
+}
+
+const called = (out: Outcome, tool: string) => out.calls.filter((c) => c.startsWith(`${tool} `));
+
+describe('the diagnostic script with one tool that never answers', () => {
+  const CASES: Array<{ hang: string[]; timedOut: string[] }> = [
+    { hang: ['hostname'], timedOut: ['identity'] },
+    // hostname -I gives nothing: ip is asked instead.
+    { hang: ['hostname', 'ip'], timedOut: ['identity'] },
+    { hang: ['id'], timedOut: ['identity'] },
+    { hang: ['systemctl'], timedOut: ['systemd'] },
+    { hang: ['curl'], timedOut: CURL_SECTIONS },
+    { hang: ['journalctl'], timedOut: ['logs'] },
+    { hang: ['iptables-save'], timedOut: ['iptables-save'] },
+    { hang: ['ip6tables-nft-save'], timedOut: ['ip6tables-nft-save'] },
+    { hang: ['stat'], timedOut: ['certs', 'token'] },
+    { hang: ['openssl'], timedOut: ['certs'] },
+    { hang: ['dpkg-query'], timedOut: ['versions'] },
+    { hang: ['pilot-agent'], timedOut: ['versions'] },
+  ];
+
+  it.each(CASES.map((c, i) => ({ ...c, shell: SHELLS[i % SHELLS.length]!, tool: c.hang.at(-1)! })))(
+    'under $shell: $tool times out, its sections say rc 124, every other section is printed as usual',
+    async ({ hang, timedOut, shell, tool }) => {
+      const out = await run({ hang, timeout: { tool: 'coreutils', seconds: 0.3 } }, shell);
+      expectFinished(out);
+      expectRcs(out, timedOut);
+      // Asked once, then reported as timed out without being asked again.
+      expect(called(out, tool)).toHaveLength(1);
+      expect(section(out, 'cluster-env').content).toContain("SERVICE_ACCOUNT='vm-serviceaccount'");
+    },
+  );
+
+  it('reports what it read without the tool: the identity without the proxy user, the certificates without the key match', async () => {
+    const out = await run({ hang: ['id', 'openssl', 'stat'], timeout: { tool: 'coreutils', seconds: 0.3 } }, 'dash');
+    expectFinished(out);
+    expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
+    expect(section(out, 'certs').content).toBe('file name=cert-chain.pem\nfile name=key.pem\nfile name=root-cert.pem\nkey_match=unknown\n');
+    expect(section(out, 'token').content).toMatch(/^present=yes\npayload=[A-Za-z0-9_-]+\n$/);
+  });
+});
+
+describe('the diagnostic script keeps within its budget whatever its tools do', () => {
+  const ALL: FakeVmOptions = { hang: TOOLS, timeout: { tool: 'coreutils', seconds: 1 } };
+
+  it('stops running tools once the budget is spent, and reports their sections as timed out', async () => {
+    const out = await run(ALL, 'dash', { env: { FLEET_AUDIT_BUDGET: '3' } });
+    expectFinished(out);
+    // The first tools ran, and timed out, until the 3 s were spent; the last ones never ran.
+    expect(called(out, 'hostname')).toHaveLength(1);
+    for (const tool of ['journalctl', 'stat', 'openssl', 'dpkg-query', 'pilot-agent', ...IPTABLES_SECTIONS]) expect(called(out, tool), tool).toEqual([]);
+    expectRcs(out, SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)));
+    // The files are read all the same.
+    expect(section(out, 'mesh-config').content).toContain('discoveryAddress: istiod-rev-1.istio-system.svc:15012');
+    expect(section(out, 'cert-chain-pem').content).toContain('-----BEGIN CERTIFICATE-----');
+  });
+
+  it('measures the budget by the clock: once it says the budget is spent, no tool is run, even one that would answer', async () => {
+    // Every read of the clock is 50 s later: the start, hostname -s at 50 s, hostname -I at 100 s, and
+    // the budget is spent at 150 s, before id.
+    const out = await run({ clockStep: 50 }, 'dash');
+    expectFinished(out);
+    expect(called(out, 'hostname')).toHaveLength(2);
+    for (const tool of TOOLS.slice(1)) expect(called(out, tool), tool).toEqual([]);
+    expectRcs(out, SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)));
+    expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
+  });
+
+  it('counts the seconds given to tools that timed out where it has no clock', async () => {
+    // The timeout shim ends each hung tool in 0.3 s; without date, each counts as the 10 s it was given,
+    // and 12 of them spend the 120 s budget.
+    const out = await run({ ...ALL, timeout: { tool: 'coreutils', seconds: 0.3 }, without: ['date'] }, 'busybox');
+    expectFinished(out);
+    for (const tool of TOOLS.slice(0, 12)) expect(called(out, tool), tool).toHaveLength(1);
+    for (const tool of TOOLS.slice(12)) expect(called(out, tool), tool).toEqual([]);
+    expect(section(out, 'versions').rc).toBe(124);
+    expect(section(out, 'certs').content).toMatch(/\nkey_match=unknown\n$/);
+  });
+
+  it.each(['dash', 'busybox'] as const)('under %s without timeout: a watcher kills a hung tool, even one that ignores TERM', async (shell) => {
+    const out = await run({ hang: ['systemctl', 'pilot-agent'], hangIgnoresTerm: true, without: ['timeout'] }, shell, { env: { FLEET_AUDIT_TOOL_TIMEOUT: '1' } });
+    expectFinished(out);
+    expectRcs(out, ['systemd', 'versions']);
+    expect(section(out, 'versions').content).toBe('package_manager=dpkg\npackage_version=1.24.6\npilot_agent_version=\n');
   });
 });

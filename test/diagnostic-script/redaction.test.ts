@@ -182,6 +182,9 @@ describe('the diagnostic script keeps only certificates of a PEM file', () => {
     for (const key of [pki.keyPem, pki.otherKeyPem]) {
       for (const line of key.split('\n').filter((l) => l && !l.startsWith('-----'))) expect(out.stdout).not.toContain(line);
     }
-    expect(content(out.sections, 'cert-chain-pem')).toBe(`${endIndented}${pki.rootPem}-----BEGIN CERTIFICATE-----\n`);
+    // Blanks around a marker are dropped; every line outside the two certificates is counted.
+    const nonBlank = (text: string) => text.split('\n').filter((l) => l.trim()).length;
+    const dropped = nonBlank(chain) - nonBlank(pki.leafPem) - nonBlank(pki.rootPem);
+    expect(content(out.sections, 'cert-chain-pem')).toBe(`${pki.leafPem}${pki.rootPem}dropped_lines=${dropped}\n`);
   });
 });

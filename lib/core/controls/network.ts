@@ -99,8 +99,11 @@ export const net05 = vmControl(
   (_vm, snapshot) => {
     if (!snapshot.identity.ok) return error(snapshot.identity.reason);
     if (snapshot.sections.get('identity')?.missing.includes('id')) return error('id is not installed on the VM: the istio-proxy uid is unknown');
-    if (snapshot.sections.get('identity')?.rc === TIMED_OUT) return error('a command of the identity section timed out on the VM: the istio-proxy uid is unknown');
     const { proxyUid, proxyGid } = snapshot.identity.value;
+    // The section also times out on ip (hostname -I's fallback) alone; only a missing uid or gid leaves the answer unknown.
+    if (snapshot.sections.get('identity')?.rc === TIMED_OUT && (proxyUid === undefined || proxyGid === undefined)) {
+      return error('a command of the identity section timed out on the VM: the istio-proxy uid is unknown');
+    }
     return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
       const output = natRules(ruleset, 'ISTIO_OUTPUT');
       const uids = [...new Set(output.flatMap((r) => (r.uidOwner ? [r.uidOwner.value] : [])))];

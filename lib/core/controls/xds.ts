@@ -45,7 +45,7 @@ export const xds04 = vmControl(
   },
   (_vm, snapshot) =>
     withEvidence(snapshot.versions, (versions) => {
-      if (snapshot.sections.get('versions')?.rc === TIMED_OUT) return error('the package query timed out on the VM');
+      if (snapshot.sections.get('versions')?.rc === TIMED_OUT) return error('a command of the versions section (the package query or pilot-agent) timed out on the VM');
       if (!versions.packageVersion) return skip('no istio-sidecar package is installed (dpkg/rpm): nothing to compare', { pilotAgentVersion: versions.pilotAgentVersion ?? null });
       if (!snapshot.serverInfo.ok) return error(snapshot.serverInfo.reason);
       const running = snapshot.serverInfo.value.istioVersion;

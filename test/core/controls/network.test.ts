@@ -85,4 +85,12 @@ describe('NET-05', () => {
     const v = { ...vm({ 'iptables-save': CAPTURE }), sections: [{ name: 'identity', content: 'hostname=vm1\nproxy_uid=\nproxy_gid=' }, { name: 'iptables-save', content: CAPTURE }] };
     expect(statusOf(v, 'NET-05')).toEqual({ status: 'FAIL', message: 'there is no istio-proxy user on this VM' });
   });
+  it('is ERROR when the identity section timed out before id answered, and decides when only ip timed out', () => {
+    const timedOut = (content: string) => ({ ...vm({ 'iptables-save': CAPTURE }), sections: [{ name: 'identity', content, rc: 124 }, { name: 'iptables-save', content: CAPTURE }] });
+    expect(statusOf(timedOut('hostname=vm1\nips=10.0.0.1\nproxy_uid=998\nproxy_gid='), 'NET-05')).toEqual({
+      status: 'ERROR',
+      message: 'a command of the identity section timed out on the VM: the istio-proxy uid is unknown',
+    });
+    expect(statusOf(timedOut('hostname=vm1\nips=\nproxy_uid=998\nproxy_gid=998'), 'NET-05').status).toBe('PASS');
+  });
 });
