@@ -13,6 +13,8 @@ export interface HtmlReportModel {
   namespaces: string[];
   /** Controls with a finding listed in some drill-down, in the order of the summary. */
   listedControls: string[];
+  /** How to fix each of those controls (a control's findings share its remediation). */
+  remediations: Map<string, string>;
 }
 
 export interface VmRow {
@@ -57,9 +59,11 @@ export function buildHtmlReportModel(report: Report): HtmlReportModel {
   const byVm = new Map<string, Finding[]>();
   const bySubject = new Map<string, Finding[]>();
   const listedControls = new Set<string>();
+  const remediations = new Map<string, string>();
   for (const finding of report.findings) {
     if (!LISTED.has(finding.status)) continue;
     listedControls.add(finding.control);
+    if (!remediations.has(finding.control)) remediations.set(finding.control, finding.remediation);
     const { vm } = place(finding);
     if (vm) appendTo(byVm, vm.instanceId, finding);
     else appendTo(bySubject, `${finding.subject.kind}\u0000${finding.subject.id}`, finding);
@@ -83,6 +87,7 @@ export function buildHtmlReportModel(report: Report): HtmlReportModel {
     drillDowns,
     namespaces: [...new Set(report.vms.map((vm) => vm.namespace).filter((ns): ns is string => ns !== null))].sort(),
     listedControls: [...listedControls].sort((a, b) => rank(controlOrder, a) - rank(controlOrder, b)),
+    remediations,
   };
 }
 

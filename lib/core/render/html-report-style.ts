@@ -41,7 +41,7 @@ pre{margin:.3rem 0 0;white-space:pre-wrap;word-break:break-all;font-size:.8rem;b
 [hidden]{display:none!important}
 @media print{
 body{margin:0;font-size:11px}
-form,.screen-only,th button::after{display:none!important}
+form,.more,th button::after{display:none!important}
 thead th{position:static}
 details::details-content{content-visibility:visible;display:block}
 details.subject{break-inside:avoid}

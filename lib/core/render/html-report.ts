@@ -1,7 +1,8 @@
 import { SEVERITIES, type Report } from '../report.ts';
 import { describeWaiverSubject, type WaiverReport } from '../waivers.ts';
 import { cspHashSource } from './csp-hash.ts';
-import { buildHtmlReportModel, severitiesOf, type DrillDown, type ListedFinding, type VmRow } from './html-report-model.ts';
+import { renderScriptData } from './html-report-data.ts';
+import { buildHtmlReportModel, type DrillDown, type ListedFinding, type VmRow } from './html-report-model.ts';
 import { HTML_REPORT_SCRIPT } from './html-report-script.ts';
 import { HTML_REPORT_STYLE } from './html-report-style.ts';
 import { escapeHtml as h } from './text.ts';
@@ -14,6 +15,10 @@ const CSP = `default-src 'none'; style-src ${cspHashSource(HTML_REPORT_STYLE)}; 
  * waivers, a VM table (searchable, filterable and sortable when script runs) and one drill-down per VM,
  * proxy or WorkloadEntry with something to act on. Every string that came from a VM or the cluster is
  * escaped; the script gets the VMs as JSON and writes them only as text.
+ *
+ * A VM's drill-down is built by the script when it is opened; without script the same drill-downs are
+ * in a <noscript> list, which a browser running the script reads as one text node and does not build.
+ * Thousands of drill-downs built up front made a 10,000-VM page take seconds to open.
  */
 export function renderHtmlReport(report: Report): string {
   const s = report.summary;
@@ -49,44 +54,52 @@ export function renderHtmlReport(report: Report): string {
 <section aria-labelledby="controls-title">
 <h2 id="controls-title">Controls</h2>
 <table id="controls">
-<thead><tr><th scope="col">Control</th><th scope="col">Severity</th><th scope="col">Title</th><th scope="col" class="n">Pass</th><th scope="col" class="n">Fail</th><th scope="col" class="n">Error</th><th scope="col" class="n">Skip</th><th scope="col" class="n">Waived</th></tr></thead>
+<thead><tr><th scope="col">Control</th><th scope="col">Severity</th><th scope="col">Title</th><th scope="col" class="n">Pass</th><th scope="col" class="n">Fail</th><th scope="col" class="n">Error</th><th scope="col" class="n">Skip</th><th scope="col" class="n">Waived</th><th scope="col">How to fix</th></tr></thead>
 <tbody>
 ${Object.entries(s.byControl)
-  .map(([id, c]) => `<tr><th scope="row">${h(id)}</th><td>${h(c.severity)}</td><td>${h(c.title)}</td><td class="n">${c.PASS}</td><td class="n">${c.FAIL}</td><td class="n">${c.ERROR}</td><td class="n">${c.SKIP}</td><td class="n">${c.WAIVED}</td></tr>`)
+  .map(([id, c]) => `<tr><th scope="row" id="control-${h(id)}">${h(id)}</th><td>${h(c.severity)}</td><td>${h(c.title)}</td><td class="n">${c.PASS}</td><td class="n">${c.FAIL}</td><td class="n">${c.ERROR}</td><td class="n">${c.SKIP}</td><td class="n">${c.WAIVED}</td><td class="fix">${withCode(model.remediations.get(id) ?? '')}</td></tr>`)
   .join('\n')}
 </tbody>
 </table>
 </section>
 ${renderWaivers(report.waivers)}<section aria-labelledby="vms-title">
 <h2 id="vms-title">Virtual machines</h2>
-<form id="vm-filters" role="search" aria-label="Search and filter the VMs" hidden>
+<p class="note">A VM's findings are on its proxy, its WorkloadEntry and itself, each with its evidence and how to fix it. A finding that could not be evaluated because another failed is listed under that one.</p>
+<div id="vm-app" hidden>
+<form id="vm-filters" role="search" aria-label="Search and filter the VMs">
 <label>Search<input type="search" name="q" placeholder="hostname, instance id, namespace, control" autocomplete="off"></label>
 <label>Status<select name="status"><option value="">any</option><option>NON_COMPLIANT</option><option>UNKNOWN</option><option>COMPLIANT</option></select></label>
 <label>Namespace<select name="namespace"><option value="">any</option>${model.namespaces.map((ns) => `<option>${h(ns)}</option>`).join('')}</select></label>
 <label>Failing control<select name="control"><option value="">any</option>${model.listedControls.map((c) => `<option>${h(c)}</option>`).join('')}</select></label>
 <label>Severity<select name="severity"><option value="">any</option>${SEVERITIES.map((sev) => `<option>${sev}</option>`).join('')}</select></label>
 <button type="reset">Clear</button>
-<p id="vm-count" role="status" aria-live="polite"></p>
 </form>
+<p id="vm-count" role="status" aria-live="polite"></p>
 <table id="vms">
-<caption>${plural(s.vms, 'VM')}, problems first; a hostname opens the VM's findings</caption>
-<thead><tr><th scope="col" data-sort="hostname">Hostname</th><th scope="col" data-sort="instance">Instance</th><th scope="col" data-sort="namespace">Namespace</th><th scope="col" data-sort="status">Status</th><th scope="col" data-sort="failing">Failing controls</th></tr></thead>
+<caption>VMs, problems first; a hostname opens the VM's findings</caption>
+${vmTableHead(true)}
+<tbody></tbody>
+</table>
+<p class="more"><button type="button" id="vm-more" hidden></button> <button type="button" id="vm-all" hidden></button></p>
+</div>
+<noscript>
+<table id="vms-static">
+<caption>${plural(s.vms, 'VM')}, problems first; a hostname links to the VM's findings</caption>
+${vmTableHead(false)}
 <tbody>
 ${model.rows.map(vmRow).join('\n')}
 </tbody>
 </table>
-<script type="application/json" id="vm-data">${scriptData(model.rows)}</script>
-</section>
-<section aria-labelledby="findings-title">
-<h2 id="findings-title">Findings by VM</h2>
-<p class="note">What failed on each VM, on its proxy and on its WorkloadEntry, with its evidence and how to fix it. A finding that could not be evaluated because another failed is listed under that one.</p>
-${vmDrillDowns.length > 0 ? vmDrillDowns.map(drillDown).join('\n') : '<p>No VM has a finding to act on.</p>'}
+<h3 id="findings-title">Findings by VM</h3>
+${vmDrillDowns.length > 0 ? vmDrillDowns.map((d) => drillDown(d, model.remediations)).join('\n') : '<p>No VM has a finding to act on.</p>'}
+</noscript>
+<script type="application/json" id="vm-data">${renderScriptData(model.rows, new Map(vmDrillDowns.map((d) => [d.anchor, d.findings])))}</script>
 </section>
 ${
   meshDrillDowns.length > 0
     ? `<section aria-labelledby="mesh-title">
 <h2 id="mesh-title">Findings about proxies, WorkloadEntries and the fleet that no VM claims</h2>
-${meshDrillDowns.map(drillDown).join('\n')}
+${meshDrillDowns.map((d) => drillDown(d)).join('\n')}
 </section>
 `
     : ''
@@ -97,34 +110,45 @@ ${meshDrillDowns.map(drillDown).join('\n')}
 `;
 }
 
+const VM_COLUMNS = [
+  ['hostname', 'Hostname'],
+  ['instance', 'Instance'],
+  ['namespace', 'Namespace'],
+  ['status', 'Status'],
+  ['failing', 'Failing controls'],
+] as const;
+
+/** The VM table's header; the script makes a sortable one's cells buttons, by their sort key. */
+function vmTableHead(sortable: boolean): string {
+  return `<thead><tr>${VM_COLUMNS.map(([key, name]) => `<th scope="col"${sortable ? ` data-sort="${key}"` : ''}>${name}</th>`).join('')}</tr></thead>`;
+}
+
 function vmRow(row: VmRow): string {
   const vm = row.vm;
   const name = h(vm.hostname ?? '(no hostname)');
-  const failing = row.causes.map((f) => `${h(f.control)} <span class="s ${f.status}">${f.status}</span>`).join(', ');
+  const failing = row.causes.map((f) => `${h(f.control)} ${f.status}`).join(', ');
   const more = row.consequences > 0 ? ` <small>(${plural(row.consequences, 'other finding')} not evaluated)</small>` : '';
   return `<tr><th scope="row">${row.anchor ? `<a href="#${row.anchor}">${name}</a>` : name}</th><td>${h(vm.instanceId)}</td><td>${h(vm.namespace ?? '-')}</td><td><span class="s ${vm.status}">${vm.status}</span></td><td>${failing || 'none'}${more}</td></tr>`;
 }
 
-/** The VMs for the script, in table order; `<` is escaped so that nothing in it can close the data block. */
-function scriptData(rows: readonly VmRow[]): string {
-  const data = rows.map(({ vm, causes }) => [vm.hostname, vm.instanceId, vm.namespace, vm.status, [...new Set(causes.map((f) => f.control))], severitiesOf(causes)]);
-  return JSON.stringify(data).replace(/</g, '\\u003c');
-}
-
-function drillDown(d: DrillDown): string {
+/**
+ * A subject's findings. Given the controls' remediations (shown in the controls table), a finding refers
+ * to its control's instead of repeating it: thousands of VMs fail the same few controls.
+ */
+function drillDown(d: DrillDown, remediations?: ReadonlyMap<string, string>): string {
   const what = d.vm ? `${h(d.vm.hostname ?? '(no hostname)')} · ${h(d.vm.instanceId)}` : d.kind === 'fleet' ? 'The fleet' : `${d.kind === 'proxy' ? 'Proxy' : 'WorkloadEntry'} ${h(d.id)}`;
   const status = d.vm ? ` <span class="s ${d.vm.status}">${d.vm.status}</span>` : '';
   const findings = d.findings.length + d.findings.reduce((n, f) => n + f.consequences.length, 0);
   const facts = d.vm ? `<p class="meta">IP ${h(d.vm.ip ?? '-')} · namespace ${h(d.vm.namespace ?? '-')} · proxy ${h(d.vm.proxyId ?? '-')} · WorkloadEntry ${h(d.vm.workloadEntry ?? '-')}</p>\n` : '';
   return `<details class="subject" id="${d.anchor}"><summary>${what}${status} · ${plural(findings, 'finding')}</summary>
 ${facts}<ol class="findings">
-${d.findings.map((f) => listedFinding(f, d)).join('\n')}
+${d.findings.map((f) => listedFinding(f, d, remediations)).join('\n')}
 </ol></details>`;
 }
 
 const SUBJECT_NAMES: Record<DrillDown['kind'], string> = { vm: 'VM', proxy: 'proxy', workloadentry: 'WorkloadEntry', fleet: 'fleet' };
 
-function listedFinding({ finding: f, consequences }: ListedFinding, d: DrillDown): string {
+function listedFinding({ finding: f, consequences }: ListedFinding, d: DrillDown, remediations: ReadonlyMap<string, string> | undefined): string {
   const about = f.subject.kind !== d.kind || f.subject.id !== d.id ? ` <span class="meta">on ${SUBJECT_NAMES[f.subject.kind]} ${h(f.subject.id)}</span>` : '';
   const { waiver, ...evidence } = f.evidence;
   const shown = f.status === 'WAIVED' ? evidence : f.evidence;
@@ -133,7 +157,7 @@ function listedFinding({ finding: f, consequences }: ListedFinding, d: DrillDown
       ? `\n<details><summary>${plural(consequences.length, 'finding')} not evaluated because of this</summary><ul>${consequences.map((c) => `<li>${h(c.control)} <span class="s ${c.status}">${c.status}</span> ${h(c.message)}</li>`).join('')}</ul></details>`
       : '';
   return `<li><span class="s ${f.status}">${f.status}</span> <b>${h(f.control)}</b> ${h(f.severity)}${about}: ${h(f.message)}${f.status === 'WAIVED' ? waiverNote(waiver) : ''}
-<p class="fix">Fix: ${withCode(f.remediation)}</p>${Object.keys(shown).length > 0 ? `\n<details><summary>evidence</summary><pre>${h(JSON.stringify(shown, null, 2))}</pre></details>` : ''}${folded}</li>`;
+<p class="fix">Fix: ${remediations?.get(f.control) === f.remediation ? `see <a href="#control-${h(f.control)}">${h(f.control)}</a> in the controls` : withCode(f.remediation)}</p>${Object.keys(shown).length > 0 ? `\n<details><summary>evidence</summary><pre>${h(JSON.stringify(shown, null, 2))}</pre></details>` : ''}${folded}</li>`;
 }
 
 /** The waiver a WAIVED finding carries in its evidence (lib/core/waivers.ts, applyWaivers), in plain words. */

@@ -25,6 +25,14 @@ interface Opened {
   problems: string[];
 }
 
+/** A report of `vms` VMs, each failing one control, for the paging of the VM table. */
+function largeReport(vms: number): Report {
+  const base = hostileReport();
+  const list = Array.from({ length: vms }, (_, i) => ({ ...base.vms[1]!, instanceId: `i-${String(i).padStart(17, '0')}`, hostname: `host-${i}` }));
+  const failing = base.findings.find((f) => f.control === 'HEALTH-03' && f.status === 'FAIL')!;
+  return { ...base, summary: { ...base.summary, vms }, vms: list, findings: list.map((vm) => ({ ...failing, subject: { kind: 'vm', id: vm.instanceId } })) };
+}
+
 describe('report.html in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
@@ -59,7 +67,7 @@ describe('report.html in headless Chromium', () => {
     return opened;
   }
 
-  const visibleHostnames = (page: Page): Promise<string[]> => page.locator('#vms tbody tr:not([hidden]) th').allTextContents();
+  const visibleHostnames = (page: Page): Promise<string[]> => page.locator('#vms tbody tr:not(.drill) th').allTextContents();
 
   it('runs its own script only, with no error, no CSP violation and no request, and shows every VM', async () => {
     const report = sampleReport();
@@ -68,11 +76,13 @@ describe('report.html in headless Chromium', () => {
     expect(problems).toEqual([]);
     expect(dialogs).toEqual([]);
     expect(requests).toEqual([`file://${file}`]);
-    expect(await page.locator('#vms tbody tr').count()).toBe(report.vms.length);
+    expect(await visibleHostnames(page)).toEqual(['web-2', 'web-3', '(no hostname)', 'web-1']);
     expect(await page.locator('#vms tbody tr').first().locator('td').nth(2).textContent()).toBe('NON_COMPLIANT');
     expect(await page.locator('#controls tbody tr').count()).toBe(Object.keys(report.summary.byControl).length);
     expect(await page.locator('#vm-filters').isVisible()).toBe(true);
-    expect(await page.locator('#vm-count').textContent()).toBe('Showing all 4 VMs');
+    expect(await page.locator('#vm-count').textContent()).toBe('All 4 VMs');
+    // The list for readers without script is not built.
+    expect(await page.locator('#vms-static, details[id^="vm-"]').count()).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     await page.close();
   });
@@ -81,22 +91,28 @@ describe('report.html in headless Chromium', () => {
     const { page, problems } = await open(sampleReport(), 'search.html');
     await page.getByRole('searchbox', { name: 'Search' }).fill('web-3');
     expect(await visibleHostnames(page)).toEqual(['web-3']);
-    expect(await page.locator('#vm-count').textContent()).toBe('Showing 1 of 4 VMs');
+    expect(await page.locator('#vm-count').textContent()).toBe('1 VM of 4 match');
 
-    const drillDown = page.locator('details.subject', { hasText: 'i-0000000000000003' });
-    expect(await drillDown.getAttribute('open')).toBeNull();
-    await page.getByRole('link', { name: 'web-3' }).click();
-    expect(await drillDown.getAttribute('open')).toBe('');
-    expect(await drillDown.getByText('the readiness probe answered 503', { exact: false }).isVisible()).toBe(true);
+    const link = page.getByRole('link', { name: 'web-3' });
+    expect(await link.getAttribute('aria-expanded')).toBe('false');
+    await link.click();
+    expect(await link.getAttribute('aria-expanded')).toBe('true');
+    const drillDown = page.locator('#vms tr.drill');
+    expect(await drillDown.getByText('the readiness probe answered 503: Envoy proxy is NOT ready: <script>', { exact: false }).isVisible()).toBe(true);
     expect(await drillDown.locator('.fix code').first().textContent()).toBe('curl -v localhost:15021/healthz/ready');
     await drillDown.getByText('evidence', { exact: true }).click();
     expect(await drillDown.locator('pre').textContent()).toContain('"httpCode": 503');
-    // Other VMs' drill-downs follow the search.
-    expect(await page.locator('details.subject[id^="vm-"]:not([hidden])').count()).toBe(1);
+    expect(page.url()).toMatch(/#vm-1$/);
+    await link.press('Enter');
+    expect(await drillDown.isVisible()).toBe(false);
 
     // By instance id, by a failing control, and several words at once.
     await page.getByRole('searchbox', { name: 'Search' }).fill('mi-0000');
     expect(await visibleHostnames(page)).toEqual(['(no hostname)']);
+    await page.getByRole('link', { name: '(no hostname)' }).click();
+    // What could not be evaluated is under the failure that caused it, without a remediation of its own.
+    expect(await drillDown.locator('ol.findings > li').count()).toBe(1);
+    expect(await drillDown.getByText('4 findings not evaluated because of this').count()).toBe(1);
     await page.getByRole('searchbox', { name: 'Search' }).fill('reg-01');
     expect(await visibleHostnames(page)).toEqual(['web-2']);
     await page.getByRole('searchbox', { name: 'Search' }).fill('payments web-1');
@@ -128,6 +144,7 @@ describe('report.html in headless Chromium', () => {
   it('sorts by a column from a click or the keyboard, and says so with aria-sort', async () => {
     const { page, problems } = await open(sampleReport(), 'sort.html');
     const hostname = page.locator('#vms thead th', { hasText: 'Hostname' });
+    expect(await hostname.getAttribute('aria-sort')).toBe('none');
     await page.getByRole('button', { name: 'Hostname' }).click();
     expect(await hostname.getAttribute('aria-sort')).toBe('ascending');
     expect(await visibleHostnames(page)).toEqual(['(no hostname)', 'web-1', 'web-2', 'web-3']);
@@ -141,20 +158,61 @@ describe('report.html in headless Chromium', () => {
     await page.close();
   });
 
-  it('opens the drill-down a link names, and prints every drill-down open without the controls', async () => {
-    const report = waivedHostileReport();
-    const { page, problems } = await open(report, 'print.html');
-    await page.goto(`${page.url()}#vm-1`);
-    expect(await page.locator('#vm-1').getAttribute('open')).toBe('');
-    expect(await page.evaluate('document.activeElement.tagName')).toBe('SUMMARY');
+  it('shows a large fleet a hundred rows at a time, and opens a VM a link names wherever it is', async () => {
+    const { page, problems } = await open(largeReport(250), 'large.html');
+    expect(await page.locator('#vm-count').textContent()).toBe('All 250 VMs; showing the first 100');
+    expect(await visibleHostnames(page)).toHaveLength(100);
+    await page.getByRole('button', { name: 'Show 100 more' }).click();
+    expect(await visibleHostnames(page)).toHaveLength(200);
+    expect(await page.getByRole('button', { name: 'Show all 250 VMs' }).isVisible()).toBe(false);
+    await page.getByRole('searchbox', { name: 'Search' }).fill('host');
+    await page.getByRole('button', { name: 'Show all 250 VMs' }).click();
+    expect(await visibleHostnames(page)).toHaveLength(250);
+    expect(await page.getByRole('button', { name: /^Show/ }).count()).toBe(0);
 
-    await page.emulateMedia({ media: 'print' });
-    expect(await page.locator('#vm-filters').isVisible()).toBe(false);
-    expect(await page.locator('#vm-0').getAttribute('open')).toBeNull();
-    expect(await page.locator('#vm-0 .fix').first().isVisible()).toBe(true);
-    await page.screenshot({ path: join(ARTIFACTS, 'report-print.png'), fullPage: true });
+    await page.goto(`${page.url()}#vm-240`);
+    expect(await visibleHostnames(page)).toEqual(['host-240']);
+    expect(await page.locator('#vm-240').isVisible()).toBe(true);
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('host-240');
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('prints every VM that matches with its findings, and no control', async () => {
+    const { page, problems } = await open(sampleReport(), 'print.html');
+    await page.getByLabel('Status').selectOption('NON_COMPLIANT');
+    await page.evaluate("window.dispatchEvent(new Event('beforeprint'))");
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('#vm-filters').isVisible()).toBe(false);
+    expect(await page.locator('#vms tr.drill').count()).toBe(2);
+    expect(await page.locator('#vms tr.drill .fix').first().isVisible()).toBe(true);
+    // The drill-downs no VM claims are printed open too.
+    expect(await page.locator('#subject-0 .fix').isVisible()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-print.png'), fullPage: true });
+    await page.evaluate("window.dispatchEvent(new Event('afterprint'))");
+    await page.emulateMedia({ media: 'screen' });
+    expect(await page.locator('#vms tr.drill:not([hidden])').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('is whole without script: every VM, and the findings of each a link away, printed open', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const file = join(dir, 'no-script.html');
+    writeFileSync(file, renderHtmlReport(sampleReport()));
+    await page.goto(`file://${file}`);
+    expect(await page.locator('#vm-filters').isVisible()).toBe(false);
+    expect(await page.locator('#vms-static tbody th').allTextContents()).toEqual(['web-2', 'web-3', '(no hostname)', 'web-1']);
+    await page.getByRole('link', { name: 'web-3' }).click();
+    expect(page.url()).toMatch(/#vm-1$/);
+    await page.locator('#vm-1 > summary').click();
+    expect(await page.locator('#vm-1').getByText('the readiness probe answered 503', { exact: false }).isVisible()).toBe(true);
+    await page.locator('#vm-1').getByRole('link', { name: 'HEALTH-03' }).click();
+    expect(await page.locator('#control-HEALTH-03 ~ td.fix code').first().textContent()).toBe('curl -v localhost:15021/healthz/ready');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('#vm-0 .fix').first().isVisible()).toBe(true);
+    await context.close();
   });
 
   it('shows waivers with their justification, owner and expiry, in the list and on the finding', async () => {
@@ -162,7 +220,7 @@ describe('report.html in headless Chromium', () => {
     const row = page.locator('#waivers tbody tr');
     expect(await row.locator('td').allTextContents()).toEqual(['vm i-0a1b2c3d4e5f60002', 'web-2 is being replaced; its readiness is <b>accepted</b> until then', 'platform-team@example.com', '2027-01-31T00:00:00Z', 'active', '1']);
     await page.getByRole('link', { name: 'web-2' }).click();
-    expect(await page.locator('.waiver').textContent()).toBe('Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is <b>accepted</b> until then');
+    expect(await page.locator('#vms tr.drill .waiver').textContent()).toBe('Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is <b>accepted</b> until then');
     expect(problems).toEqual([]);
     await page.close();
   });
@@ -172,8 +230,10 @@ describe('report.html in headless Chromium', () => {
     await page.getByRole('searchbox', { name: 'Search' }).fill('<img');
     await page.getByRole('searchbox', { name: 'Search' }).fill('');
     await page.getByRole('button', { name: 'Hostname' }).click();
+    for (const link of await page.locator('#vms tbody a').all()) await link.click();
     await page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })");
 
+    expect(await page.locator('#vms tr.drill').count()).toBe(3);
     expect(await page.locator('img, iframe, object, embed, svg, math').count()).toBe(0);
     expect(await page.locator('script:not([type="application/json"])').count()).toBe(1);
     expect(await page.locator('[onerror], [onload], [onclick]').count()).toBe(0);
