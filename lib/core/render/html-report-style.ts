@@ -16,6 +16,7 @@ caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{text-align:left;padding:.3rem .6rem;border-bottom:1px solid #d8dee4;vertical-align:top}
 thead th{background:#f6f8fa;position:sticky;top:0}
 th[scope=row]{font-weight:400}
+#controls th[scope=row]{white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 th button{font:inherit;font-weight:600;color:inherit;background:none;border:0;padding:0;cursor:pointer;text-align:left}
 th[aria-sort=ascending] button::after{content:" \\25B2"}

@@ -82,6 +82,8 @@ ${vmTableHead(true)}
 </table>
 <p class="more"><button type="button" id="vm-more" hidden></button> <button type="button" id="vm-all" hidden></button></p>
 </div>
+<script type="application/json" id="vm-data">${renderScriptData(model.rows, new Map(vmDrillDowns.map((d) => [d.anchor, d.findings])))}</script>
+<script>${HTML_REPORT_SCRIPT}</script>
 <noscript>
 <table id="vms-static">
 <caption>${plural(s.vms, 'VM')}, problems first; a hostname links to the VM's findings</caption>
@@ -93,7 +95,6 @@ ${model.rows.map(vmRow).join('\n')}
 <h3 id="findings-title">Findings by VM</h3>
 ${vmDrillDowns.length > 0 ? vmDrillDowns.map((d) => drillDown(d, model.remediations)).join('\n') : '<p>No VM has a finding to act on.</p>'}
 </noscript>
-<script type="application/json" id="vm-data">${renderScriptData(model.rows, new Map(vmDrillDowns.map((d) => [d.anchor, d.findings])))}</script>
 </section>
 ${
   meshDrillDowns.length > 0
@@ -104,7 +105,6 @@ ${meshDrillDowns.map((d) => drillDown(d)).join('\n')}
 `
     : ''
 }</main>
-<script>${HTML_REPORT_SCRIPT}</script>
 </body>
 </html>
 `;

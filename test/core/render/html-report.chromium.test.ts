@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../../lib/core/render/html-report.ts';
@@ -216,11 +216,15 @@ describe('report.html in headless Chromium', () => {
   });
 
   it('shows waivers with their justification, owner and expiry, in the list and on the finding', async () => {
-    const { page, problems } = await open(waivedHostileReport(), 'waivers.html');
+    const { page, file, problems } = await open(waivedHostileReport(), 'waivers.html');
     const row = page.locator('#waivers tbody tr');
     expect(await row.locator('td').allTextContents()).toEqual(['vm i-0a1b2c3d4e5f60002', 'web-2 is being replaced; its readiness is <b>accepted</b> until then', 'platform-team@example.com', '2027-01-31T00:00:00Z', 'active', '1']);
     await page.getByRole('link', { name: 'web-2' }).click();
     expect(await page.locator('#vms tr.drill .waiver').textContent()).toBe('Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is <b>accepted</b> until then');
+    // A link to a subject no VM claims opens its drill-down, once the page has it.
+    await page.goto('about:blank');
+    await page.goto(`${pathToFileURL(file).href}#subject-0`);
+    expect(await page.locator('#subject-0').getAttribute('open')).toBe('');
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -54,6 +54,12 @@ describe('renderHtmlReport', () => {
     expect(data.vms[0]!.h).toBe(HOSTILE_TEXT.formula);
   });
 
+  it('escapes a namespace a VM reports in the filter that lists it', () => {
+    const report = hostileReport();
+    report.vms[1]!.namespace = '</option><script>alert(1)</script>';
+    expect(renderHtmlReport(report)).toContain('<option>&lt;/option&gt;&lt;script&gt;alert(1)&lt;/script&gt;</option>');
+  });
+
   it('says 1 VM, not 1 VMs', () => {
     const report: Report = { ...hostileReport(), vms: hostileReport().vms.slice(0, 1) };
     report.summary = { ...report.summary, vms: 1 };
