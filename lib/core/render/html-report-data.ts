@@ -42,6 +42,8 @@ export interface ScriptFinding {
   x?: Array<[string, string, string]>;
 }
 
+const JSON_ESCAPES: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
+
 export interface ScriptData {
   r: string[];
   vms: ScriptVm[];
@@ -49,7 +51,8 @@ export interface ScriptData {
 
 /**
  * The data block's text: JSON with every `<` escaped, so that no string a VM sent can end the block
- * (`</script>`) or open a comment in it. JSON.parse reads the escape back as `<`.
+ * (`</script>`) or open a comment in it, and `>` and `&` too, so that no text a VM sent is in the page as
+ * it was sent, even where it would be inert. JSON.parse reads the escapes back.
  */
 export function renderScriptData(rows: readonly VmRow[], drillDowns: ReadonlyMap<string, ListedFinding[]>): string {
   const remediations = new Map<string, number>();
@@ -75,7 +78,7 @@ export function renderScriptData(rows: readonly VmRow[], drillDowns: ReadonlyMap
     };
   });
   const data: ScriptData = { r: [...remediations.keys()], vms };
-  return JSON.stringify(data).replace(/</g, '\\u003c');
+  return JSON.stringify(data).replace(/[<>&]/g, (c) => JSON_ESCAPES[c]!);
 }
 
 function scriptFinding({ finding: f, consequences }: ListedFinding, instanceId: string, remediation: (text: string) => number): ScriptFinding {
