@@ -10,8 +10,10 @@
  *    GetCommandInvocation polling per instance (bench/ssm.ts, in a child process).
  * 3. One finalization of a 10,000-VM run whose invocation records are all collected, over the S3 store and
  *    the Kubernetes API, in a child process, against the finalizing function's time and memory limits.
+ * 4. report.html of the same sizes as 1, rendered and opened in headless Chromium (bench/report-html.ts,
+ *    in a child process): its size and the time it takes to open.
  *
- * Environment: BENCH_SIZES (e.g. `1000,10000`), BENCH_PARTS (`analysis,end-to-end,finalize`),
+ * Environment: BENCH_SIZES (e.g. `1000,10000`), BENCH_PARTS (`analysis,end-to-end,finalize,report-html`),
  * BENCH_E2E_VMS, BENCH_FINALIZE_VMS, BENCH_LATENCY_MS, BENCH_RESULTS (default bench-results.json).
  * bench/README.md says how to read the figures.
  */
@@ -21,11 +23,12 @@ import { join } from 'node:path';
 import { runBenchScript, runMeasured } from './child-measure.ts';
 import { startFinalizeFixture } from './finalize-fixture.ts';
 import { functionLimits, type FunctionLimits } from './function-limits.ts';
+import { formatHtmlReportBench, type HtmlReportBenchResult } from './report-html-format.ts';
 import { benchFleet, storeSimBundle } from './sim-bundle.ts';
 import { formatSsmBench, type SsmBenchResult } from './ssm.ts';
 import type { SimFleet } from '../lib/sim/fleet.ts';
 
-const PARTS = ['analysis', 'end-to-end', 'finalize'] as const;
+const PARTS = ['analysis', 'end-to-end', 'finalize', 'report-html'] as const;
 type Part = (typeof PARTS)[number];
 
 /** What the analysis is held to, at the largest size measured (10,000 VMs by default). */
@@ -75,6 +78,7 @@ interface BenchResults {
   sizes: SizeResult[];
   endToEnd?: SsmBenchResult;
   finalize?: FinalizeResult;
+  reportHtml?: HtmlReportBenchResult[];
   errors: Array<{ part: Part; error: string }>;
 }
 
@@ -118,6 +122,12 @@ if (parts.has('finalize')) {
     const fleet = kept ?? (await benchFleet(finalizeVms));
     kept = undefined;
     results.finalize = await measureFinalize(fleet, latencyMs);
+    await save();
+  });
+}
+if (parts.has('report-html')) {
+  await part('report-html', async () => {
+    results.reportHtml = await measureReportHtml(sizes);
     await save();
   });
 }
@@ -186,6 +196,18 @@ async function measureEndToEnd(vms: number, latency: number): Promise<SsmBenchRe
   }
 }
 
+async function measureReportHtml(vms: readonly number[]): Promise<HtmlReportBenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-audit-bench-html-'));
+  try {
+    log(`report.html: ${vms.join(', ')} VMs, opened in headless Chromium`);
+    const file = join(dir, 'results.json');
+    await runBenchScript('./report-html.ts', ['--sizes', vms.join(','), '--results', file], { captureStdout: true });
+    return (JSON.parse(await readFile(file, 'utf8')) as { reportHtml: HtmlReportBenchResult[] }).reportHtml;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function measureFinalize(fleet: SimFleet, s3LatencyMs: number): Promise<FinalizeResult> {
   log(`finalize: storing a ${fleet.vms.length}-VM run in S3 (s3rver)`);
   const fixture = await startFinalizeFixture(fleet, { s3LatencyMs });
@@ -243,6 +265,7 @@ function formatResults(r: BenchResults): string {
       ]),
     );
   }
+  if (r.reportHtml) sections.push(formatHtmlReportBench(r.reportHtml));
   for (const e of r.errors) sections.push(`${e.part} FAILED: ${e.error}`);
   return sections.join('\n\n');
 }

@@ -6,34 +6,51 @@
  * standard calls a parse error) shows up as a problem, with its offset.
  */
 
-// The elements and attributes html-report.ts writes; anything else came from the data.
+// The elements and attributes html-report.ts writes (its script builds elements later, never from markup);
+// anything else came from the data.
 const ALLOWED_TAGS: Record<string, readonly string[]> = {
   html: ['lang'],
   head: [],
-  meta: ['charset', 'http-equiv', 'content'],
+  meta: ['charset', 'name', 'http-equiv', 'content'],
   title: [],
   style: [],
+  script: ['type', 'id'],
+  noscript: [],
   body: [],
+  header: [],
+  main: [],
+  section: ['aria-labelledby'],
   h1: [],
-  h2: [],
-  p: ['class'],
+  h2: ['id'],
+  h3: ['id'],
+  p: ['class', 'id', 'role', 'aria-live'],
+  a: ['href'],
   code: [],
-  div: ['class'],
+  div: ['id', 'hidden'],
+  ul: ['class'],
+  ol: ['class'],
+  li: [],
   b: [],
+  form: ['id', 'role', 'aria-label'],
+  label: [],
+  input: ['type', 'name', 'placeholder', 'autocomplete'],
+  select: ['name'],
+  option: ['value'],
+  button: ['type', 'id', 'hidden'],
   table: ['id'],
+  caption: [],
   thead: [],
   tbody: [],
   tr: [],
-  th: [],
+  th: ['scope', 'id', 'class', 'data-sort'],
   td: ['class'],
   span: ['class'],
-  br: [],
   small: [],
-  details: [],
+  details: ['class', 'id'],
   summary: [],
   pre: [],
 };
-const VOID_TAGS = new Set(['meta', 'br']);
+const VOID_TAGS = new Set(['meta', 'input']);
 const TAG = /<(?<close>\/?)(?<name>[a-z][a-z0-9]*)(?<attributes>(?:\s+[a-z-]+(?:="[^"<>]*")?)*)\s*>/y;
 const ATTRIBUTE = /\s+(?<name>[a-z-]+)(?:="[^"<>]*")?/g;
 const ENTITY = /&(?:amp|lt|gt|quot|#39);/y;
@@ -68,12 +85,15 @@ export function htmlProblems(html: string): string[] {
       if (tag.groups.close) {
         const top = open.pop();
         if (top !== name) problems.push(`</${name}> closes <${top ?? 'nothing'}> at offset ${i}`);
-      } else if (name === 'style') {
-        // Raw text up to its end tag: the stylesheet is the renderer's own, never data.
-        const end = html.indexOf('</style>', i);
-        if (end < 0) problems.push('<style> is never closed');
-        else if (html.slice(i, end).includes('<')) problems.push('the stylesheet holds a "<"');
-        i = end < 0 ? html.length : end + '</style>'.length;
+      } else if (name === 'style' || name === 'script') {
+        // Raw text up to its end tag. The stylesheet and the script are the renderer's own, never data; the
+        // data block (a script of type application/json) must hold no "<" at all, so that nothing in it can
+        // end it or open a comment.
+        const end = html.indexOf(`</${name}>`, i);
+        const data = /\stype="application\/json"/.test(tag.groups.attributes!);
+        if (end < 0) problems.push(`<${name}> is never closed`);
+        else if ((name === 'style' || data) && html.slice(i, end).includes('<')) problems.push(`the ${data ? 'data block' : 'stylesheet'} holds a "<"`);
+        i = end < 0 ? html.length : end + `</${name}>`.length;
       } else if (!VOID_TAGS.has(name)) {
         open.push(name);
       }
