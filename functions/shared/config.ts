@@ -25,6 +25,8 @@ const PARAMETER_OF: Record<string, string> = {
   AUDIT_KMS_KEY_ID: 'kmsKeyArn',
   AUDIT_RETENTION_DAYS: 'retentionDays',
   METRICS_NAMESPACE: 'metricsNamespace',
+  WAIVERS_KEY: 'waiversKey',
+  SSM_COMPLIANCE: 'ssmCompliance',
 };
 
 /** `EKS_CLUSTER_CA (parameter eksClusterCa)`, or the variable alone when no parameter sets it. */
@@ -133,6 +135,20 @@ export const MetricsConfigSchema = z
   })
   .transform((env) => ({ namespace: env.METRICS_NAMESPACE || 'FleetAudit', serviceName: 'fleet-audit' }));
 export type MetricsConfig = z.infer<typeof MetricsConfigSchema>;
+
+/** What the finalizing functions do beyond the report: the waivers they apply and whether they publish to SSM Compliance. */
+export const ReportingConfigSchema = z
+  .object({
+    /** The waivers object in the audit bucket, under config/ (the only prefix the functions may read it from); none when empty. */
+    WAIVERS_KEY: z
+      .string()
+      .trim()
+      .regex(/^(config\/[A-Za-z0-9._/-]{1,200})?$/, { error: `${variableLabel('WAIVERS_KEY')} must be an object key under config/ (letters, digits, . _ / -) or empty` })
+      .optional(),
+    SSM_COMPLIANCE: z.enum(['true', 'false'], { error: `${variableLabel('SSM_COMPLIANCE')} must be true or false` }).optional(),
+  })
+  .transform((env) => ({ ...(env.WAIVERS_KEY ? { waiversKey: env.WAIVERS_KEY } : {}), ssmCompliance: env.SSM_COMPLIANCE !== 'false' }));
+export type ReportingConfig = z.infer<typeof ReportingConfigSchema>;
 
 const MESH_VARIABLES = ['EKS_CLUSTER_NAME', 'EKS_CLUSTER_ENDPOINT', 'EKS_CLUSTER_CA'] as const;
 

@@ -13,6 +13,9 @@ import { analyzeStoredBundle } from './analyze-bundle.ts';
 import { BoundedWrites } from './bounded-writes.ts';
 import { finishEvidence, type MeshSource } from './run-audit.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
+import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
+import type { WaiversSource } from '../ports/waivers-source.ts';
+import { publishCompliance, type PublishComplianceResult } from './publish-compliance.ts';
 
 export interface FinalizeAuditDeps {
   registry: RunRegistry;
@@ -33,6 +36,13 @@ export interface FinalizeAuditDeps {
   events?: AuditEvents;
   /** The stored runs' digests, to compare a finished run with the previous one. */
   history?: RunHistory;
+  /**
+   * The deployment's waivers, read at each finalization; a document that cannot be read or is malformed
+   * fails the finalization with the entry named (and, attempts spent, the run), never "no waivers".
+   */
+  waivers?: WaiversSource;
+  /** Where each VM's findings are published once the run is DONE (SSM Compliance); off when absent. */
+  compliance?: CompliancePublisher;
 }
 
 /** A finalization that failed; `transient` when it was not counted as an attempt. */
@@ -69,7 +79,18 @@ export type FinalizeAuditResult =
   | { kind: 'collecting'; runId: string; collected: number; expected: number; pending: number }
   /** Another finalization holds the run. */
   | { kind: 'busy'; runId: string }
-  | { kind: 'done'; runId: string; location: string; written: string[]; summary: RunSummary; startedAt: string; finishedAt: string; announced: Announced }
+  | {
+      kind: 'done';
+      runId: string;
+      location: string;
+      written: string[];
+      summary: RunSummary;
+      startedAt: string;
+      finishedAt: string;
+      announced: Announced;
+      /** What publishing the findings as SSM Compliance items gave, when it is on. */
+      compliance?: PublishComplianceResult | { error: string };
+    }
   | { kind: 'failed'; runId: string; error: string };
 
 /** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
@@ -171,6 +192,8 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
   try {
     // Reached first: a mesh that cannot be reached fails the attempt before any VM is recorded as pending.
     const mesh: MeshSource = deps.mesh ? await deps.mesh() : { notRead: NO_CLUSTER_CONFIGURED };
+    // Read before the run is sealed further: a malformed waivers document fails the attempt with nothing changed.
+    const waivers = deps.waivers ? await deps.waivers.read(deps.clock()) : undefined;
     const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
     // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
     const pass = await collectRun(deps, run, storage, 'sealed');
@@ -195,7 +218,7 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     }
     const namespaces = (await deps.registry.get(runId))?.namespaces ?? [];
     await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
-    const result = await analyzeStoredBundle(storage.evidence, storage.reports, request.analyze);
+    const result = await analyzeStoredBundle(storage.evidence, storage.reports, { ...request.analyze, ...(waivers ? { waivers } : {}) });
     const summary = summaryOf(result.report);
     // Kept beside the report: the next run's regressions and compliance over time read it, not the whole report.
     const digest = digestReport(result.report);
@@ -206,13 +229,23 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     if (!completed) return { kind: 'busy', runId };
     const report = { location: storage.location, files: result.written };
     const announced = await announce(deps, { run, finishedAt, summary, report, digest });
-    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced };
+    const compliance = deps.compliance ? await publishAfterDone(deps.compliance, result.report) : undefined;
+    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced, ...(compliance ? { compliance } : {}) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const transient = deps.isTransient?.(error) ?? false;
     if (!transient && claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
     else await deps.registry.releaseFinalization(runId, claim, message, { transient });
     throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error, transient });
+  }
+}
+
+/** Publishes the findings of a DONE run; a failure is reported, never thrown: the run is DONE already. */
+async function publishAfterDone(publisher: CompliancePublisher, report: Report): Promise<PublishComplianceResult | { error: string }> {
+  try {
+    return await publishCompliance(publisher, report);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
   }
 }
 

@@ -10,7 +10,11 @@ import { SsmFleetRunner, type SsmTarget } from '../../lib/adapters/ssm-fleet-run
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
 import { ReportSchema, type Report } from '../../lib/core/report.ts';
 import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
+import type { CompliancePublisher } from '../../lib/ports/compliance-publisher.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
+import type { WaiversSource } from '../../lib/ports/waivers-source.ts';
+import type { SsmComplianceRecord } from '../../lib/core/ssm-compliance.ts';
+import { parseWaiversText } from '../../lib/core/waivers-text.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
 import { startSimEndpoints, type SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
 import { SimMeshReader } from '../../lib/sim/sim-sources.ts';
@@ -207,6 +211,63 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     expect(await registry.get('broken-start')).toMatchObject({ status: 'FAILED', error: 'SendCommand failed: AccessDeniedException' });
     expect(await finalizeAudit(d, { runId: 'broken-start' })).toEqual({ kind: 'final', runId: 'broken-start', status: 'FAILED' });
     expect(await finalizeAudit(d, { runId: 'never-started' })).toEqual({ kind: 'unknown-run', runId: 'never-started' });
+  });
+
+  it("applies the deployment's waivers, read at finalization, and publishes each VM's compliance items once DONE", async () => {
+    const clock = testClock();
+    const ids = otherIds.slice(0, 6);
+    const published: SsmComplianceRecord[][] = [];
+    const read: Date[] = [];
+    // Every FAIL of every control is waived, so that the report must say WAIVED wherever it would say FAIL.
+    const controls = new Set<string>();
+    const waivers: WaiversSource = {
+      read: async (now) => {
+        read.push(now);
+        return [...controls].map((control) => ({ control, justification: 'accepted until the VMs are rebuilt', owner: 'platform-team', expires: new Date(now.getTime() + 30 * 86_400_000).toISOString() }));
+      },
+    };
+    const publisher: CompliancePublisher = {
+      publish: async (records) => {
+        published.push([...records]);
+        return records.map((r) => ({ instanceId: r.instanceId, ok: true as const }));
+      },
+    };
+    const plain = deps(clock.now, { kind: 'instanceIds', instanceIds: ids });
+    await startAudit(plain, { runId: 'unwaived', trigger: 'schedule', toolVersion: 'test', collectForMs: 30 * 60_000 });
+    await finalizeUntilDone(plain, 'unwaived');
+    const failed = (await storedReport('unwaived')).findings.filter((f) => f.status === 'FAIL');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) controls.add(f.control);
+
+    const d = { ...deps(clock.now, { kind: 'instanceIds', instanceIds: ids }), waivers, compliance: publisher };
+    await startAudit(d, { runId: 'waived', trigger: 'schedule', toolVersion: 'test', collectForMs: 30 * 60_000 });
+    const done = await finalizeUntilDone(d, 'waived');
+    const report = await storedReport('waived');
+    expect(report.findings.filter((f) => f.status === 'FAIL')).toEqual([]);
+    expect(report.findings.filter((f) => f.status === 'WAIVED').map((f) => `${f.control} ${f.subject.id}`).sort()).toEqual(failed.map((f) => `${f.control} ${f.subject.id}`).sort());
+    expect(report.waivers.map((w) => w.state)).toEqual([...controls].map(() => 'active'));
+    expect(read.length).toBeGreaterThan(0);
+    // Published once, after the run was DONE: every VM, with all of its items.
+    expect(done.compliance).toEqual({ published: ids.length, failed: [] });
+    expect(published).toHaveLength(1);
+    expect(published[0]!.map((r) => r.instanceId).sort()).toEqual([...ids].sort());
+    expect(published[0]!.every((r) => r.items.length > 0)).toBe(true);
+  });
+
+  it('fails the finalization with the entry named when the waivers are malformed, and never publishes a half-waived run', async () => {
+    const clock = testClock();
+    const ids = otherIds.slice(6, 8);
+    let published = 0;
+    const malformed: WaiversSource = {
+      read: async (now) => parseWaiversText('s3://bucket/config/waivers.yaml', 'waivers:\n  - control: XDS-05\n    owner: me\n    expires: 2099-01-01T00:00:00Z\n', now),
+    };
+    const d = { ...deps(clock.now, { kind: 'instanceIds', instanceIds: ids }), waivers: malformed, compliance: { publish: async () => (published++, []) } };
+    await startAudit(d, { runId: 'bad-waivers', trigger: 'schedule', toolVersion: 'test', collectForMs: 60_000 });
+    clock.advance(2 * 60_000);
+    await expect(finalizeAudit(d, { runId: 'bad-waivers', maxAttempts: 1 })).rejects.toThrow('s3://bucket/config/waivers.yaml: waivers[0] (XDS-05): justification:');
+    expect(await registry.get('bad-waivers')).toMatchObject({ status: 'FAILED' });
+    expect(published).toBe(0);
+    expect(await store.readReportText('bad-waivers')).toBeUndefined();
   });
 
   it('gives a run whose finalization keeps failing back for another try, then fails it', async () => {
