@@ -388,11 +388,12 @@ redact_json() {
   done
 }
 
-# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it.
+# s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it. sidecar.env is
+# sourced by istio-start.sh like cluster.env, so it is redacted the same way.
 s_filtered() {
   rc=1
   if reg "$2" 65536; then
-    head -c 65536 "$2" | if [ "$1" = cluster-env ]; then redact_env; else redact_yaml; fi > "$T/out"
+    head -c 65536 "$2" | case $1 in cluster-env | sidecar-env) redact_env ;; *) redact_yaml ;; esac > "$T/out"
     rc=0
   fi
   emit "$1" 16384 "$rc"
@@ -626,6 +627,8 @@ main() {
   s_envoy envoy-clusters-warming 262144 '/config_dump?resource=dynamic_warming_clusters&mask=cluster.name,cluster.type'
   s_logs
   s_filtered cluster-env "$ROOT/var/lib/istio/envoy/cluster.env"
+  # istio-start.sh sources sidecar.env first, then cluster.env over it.
+  s_filtered sidecar-env "$ROOT/var/lib/istio/envoy/sidecar.env"
   # istioctl writes cluster.env's variables into the mesh config's proxyMetadata too.
   s_filtered mesh-config "$ROOT/etc/istio/config/mesh"
   s_iptables iptables-save "$ROOT/proc/net/ip_tables_names" required

@@ -126,6 +126,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     envoy('envoy-clusters-warming', () => (vm.faults.includes('cluster-warming') ? clustersDump(['outbound|9090||ledger-db.legacy.svc.cluster.local']) : '{}')),
     { name: 'logs', content: renderLogs(logs) },
     { name: 'cluster-env', content: renderClusterEnv(vm) },
+    renderSidecarEnv(vm),
     { name: 'mesh-config', content: renderMeshConfig(vm) },
     { name: 'iptables-save', content: renderIptables(vm, fleet.now, 'nft') },
     // Legacy iptables is asked only about tables already loaded: none, unless it holds rules.
@@ -191,10 +192,9 @@ function renderClusterEnv(vm: SimVm): string {
     CANONICAL_REVISION: 'latest',
     CANONICAL_SERVICE: vm.group ?? vm.hostname,
     CA_ADDR: 'istiod.istio-system.svc:15012',
-    ISTIO_INBOUND_PORTS: '*',
+    ...(vm.configuration === 'sidecar-env' ? {} : { ISTIO_INBOUND_PORTS: '*', ISTIO_META_DNS_CAPTURE: 'true' }),
     ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
-    ISTIO_META_DNS_CAPTURE: 'true',
     ISTIO_META_MESH_ID: '',
     ISTIO_META_NETWORK: '',
     ISTIO_META_WORKLOAD_NAME: vm.group ?? vm.hostname,
@@ -213,6 +213,18 @@ function renderClusterEnv(vm: SimVm): string {
       .sort()
       .map((key) => `${key}='${env[key]}'`),
   );
+}
+
+/**
+ * /var/lib/istio/envoy/sidecar.env, where an operator keeps the settings istioctl does not write: absent
+ * (rc 1, nothing printed) on a VM of the default layout.
+ */
+function renderSidecarEnv(vm: SimVm): { name: string; content: string; rc?: number } {
+  const settings: Partial<Record<NonNullable<SimVm['configuration']>, string[]>> = {
+    'sidecar-env': ['# Inbound and DNS capture, kept out of the generated cluster.env', 'ISTIO_INBOUND_PORTS=*', 'ISTIO_META_DNS_CAPTURE=true'],
+  };
+  const content = vm.configuration ? settings[vm.configuration] : undefined;
+  return content ? { name: 'sidecar-env', content: lines(content) } : { name: 'sidecar-env', content: '', rc: 1 };
 }
 
 function renderMeshConfig(vm: SimVm): string {

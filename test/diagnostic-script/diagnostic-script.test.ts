@@ -12,7 +12,7 @@ const execFileAsync = promisify(execFile);
 const SECTIONS = [
   'identity', 'systemd', 'readiness',
   'envoy-server-info', 'envoy-stats', 'envoy-secrets-active', 'envoy-secrets-warming', 'envoy-clusters-active', 'envoy-clusters-warming',
-  'logs', 'cluster-env', 'mesh-config',
+  'logs', 'cluster-env', 'sidecar-env', 'mesh-config',
   'iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save',
   'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
 ];

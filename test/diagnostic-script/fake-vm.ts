@@ -124,6 +124,8 @@ export interface FakeVmOptions {
   istioErrLog?: string[];
   /** The whole of cluster.env, in place of the fixture (clusterEnvExtra is still appended). */
   clusterEnv?: string;
+  /** /var/lib/istio/envoy/sidecar.env, which istio-start.sh sources before cluster.env; none when left out. */
+  sidecarEnv?: string;
   /** The whole of /etc/istio/config/mesh, in place of the fixture. */
   meshConfig?: string;
   /** What Envoy's /server_info says of its node and uptime. */
@@ -429,6 +431,7 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   // What istioctl x workload entry configure writes, as installed on the VM.
   const clusterEnv = options.clusterEnv ?? fixture('cluster.env');
   write(join(root, 'var/lib/istio/envoy/cluster.env'), clusterEnv + (options.clusterEnvExtra ?? ''));
+  if (options.sidecarEnv !== undefined) write(join(root, 'var/lib/istio/envoy/sidecar.env'), options.sidecarEnv);
   let mesh = options.meshConfig ?? fixture('mesh.yaml');
   if (options.meshBytes) {
     const pad: string[] = [];

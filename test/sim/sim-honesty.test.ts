@@ -27,7 +27,7 @@ import { parseLogsSummary, type LogsSummary } from '../../lib/core/parsers/logs-
 import { IPTABLES_SECTIONS, parseVmSnapshot, type VmSnapshot } from '../../lib/core/vm-snapshot.ts';
 import { mintWorkloadCertificate } from '../../lib/sim/certificates.ts';
 import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleetAsync, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
+import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
 import { renderVmOutput, type SimVmCertificates } from '../../lib/sim/vm-output.ts';
 import { createFakeVm, type EnvoyCluster, type FakeVmOptions, type IptablesTool, type IptablesToolState, type RunResult, type ShellName } from '../diagnostic-script/fake-vm.ts';
 
@@ -78,7 +78,7 @@ const SNAPSHOT_PARTS = {
 
 /** Sections whose bytes the script defines (or copies from a file or a tool): they must be identical. */
 const TEXT_SECTIONS = [
-  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'mesh-config', ...IPTABLES_SECTIONS,
+  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'sidecar-env', 'mesh-config', ...IPTABLES_SECTIONS,
   'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
 ];
 
@@ -126,6 +126,11 @@ const SCENARIOS: Array<{ name: string; find: (f: SimFleet) => SimVm | undefined;
     find: (f: SimFleet) => f.vms.find((vm) => vm.faults.includes(fault)),
     shells: ['dash' as ShellName],
   })),
+  ...VM_CONFIGURATIONS.map((configuration) => ({
+    name: `${configuration} layout`,
+    find: (f: SimFleet) => f.vms.find((vm) => vm.configuration === configuration),
+    shells: ['dash' as ShellName],
+  })),
 ];
 const RUNS = SCENARIOS.flatMap((s) => s.shells.map((shell) => `${s.name} under ${shell}`));
 
@@ -151,7 +156,7 @@ beforeAll(async () => {
       await fake.close();
     }
   });
-}, 120_000);
+}, 300_000);
 
 afterAll(() => outcomes.clear());
 
@@ -272,6 +277,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
   const tokenFile = /^mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) mtime=(?<mtime>\d+)$/m.exec(section('token').content)!.groups!;
   const versions = kv('versions');
   const clusterEnv = section('cluster-env').content;
+  const sidecarEnv = section('sidecar-env');
 
   return {
     hostname: vm.hostname,
@@ -305,6 +311,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
       : {}),
     ...logFiles(parseLogsOrThrow(section('logs').content), clock),
     clusterEnv: asFile(clusterEnv),
+    ...(sidecarEnv.rc === 0 ? { sidecarEnv: asFile(sidecarEnv.content) } : {}),
     meshConfig: asFile(section('mesh-config').content),
     ...iptables(rendered),
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.
