@@ -222,6 +222,7 @@ function renderClusterEnv(vm: SimVm): string {
 function renderSidecarEnv(vm: SimVm): { name: string; content: string; rc?: number } {
   const settings: Partial<Record<NonNullable<SimVm['configuration']>, string[]>> = {
     'sidecar-env': ['# Inbound and DNS capture, kept out of the generated cluster.env', 'ISTIO_INBOUND_PORTS=*', 'ISTIO_META_DNS_CAPTURE=true'],
+    'custom-iptables': ['# The capture rules are installed by the host firewall, not by istio-iptables', 'ISTIO_CUSTOM_IP_TABLES=true'],
   };
   const content = vm.configuration ? settings[vm.configuration] : undefined;
   return content ? { name: 'sidecar-env', content: lines(content) } : { name: 'sidecar-env', content: '', rc: 1 };
@@ -249,6 +250,7 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
   if (vm.faults.includes('capture-missing')) {
     return lines([header, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`]);
   }
+  if (vm.configuration === 'custom-iptables') return renderOperatorIptables(header, stamp, uid);
   return lines([
     header,
     '*nat',
@@ -281,6 +283,28 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
     `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j RETURN`,
     `-A ISTIO_OUTPUT -d ${resolver}/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053`,
     '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
+    'COMMIT',
+    `# Completed on ${stamp}`,
+  ]);
+}
+
+/**
+ * A host firewall's own capture (ISTIO_CUSTOM_IP_TABLES=true): chains of its own naming, outbound only,
+ * nothing Istio's controls would recognise.
+ */
+function renderOperatorIptables(header: string, stamp: string, uid: number): string {
+  return lines([
+    header,
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':MESH_OUTBOUND - [0:0]',
+    '-A OUTPUT -p tcp -j MESH_OUTBOUND',
+    `-A MESH_OUTBOUND -m owner --uid-owner ${uid} -j RETURN`,
+    '-A MESH_OUTBOUND -d 127.0.0.0/8 -j RETURN',
+    '-A MESH_OUTBOUND -d 10.0.0.0/8 -p tcp -j REDIRECT --to-ports 15001',
     'COMMIT',
     `# Completed on ${stamp}`,
   ]);

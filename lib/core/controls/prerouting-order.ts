@@ -1,6 +1,7 @@
 import type { IptablesRule, IptablesRuleset } from '../parsers/iptables-save.ts';
 import { captureView, isTcpJump, natRules } from '../traffic-capture.ts';
 import { error, fail, pass, skip, vmControl } from './control.ts';
+import { unlessOperatorCapture } from './operator-capture.ts';
 
 /** Targets that send a TCP connection somewhere else than the address it was made to. */
 const REWRITING_TARGETS = new Set(['DNAT', 'REDIRECT']);
@@ -20,9 +21,8 @@ export const net06 = vmControl(
       'Run `iptables-save -t nat` and look at the order of PREROUTING: the `-j ISTIO_INBOUND` rule must come first. Restart the istio unit after ' +
       'the service that inserted its rule (`systemctl restart istio` after docker), or order them in the unit files (`After=docker.service`).',
   },
-  (_vm, snapshot) => {
+  (_vm, snapshot) => unlessOperatorCapture(snapshot, () => {
     if (!snapshot.clusterEnv.ok) return error(snapshot.clusterEnv.reason);
-    if (snapshot.clusterEnv.value.get('ISTIO_CUSTOM_IP_TABLES') === 'true') return skip('ISTIO_CUSTOM_IP_TABLES=true: the operator installs the capture rules, not Istio');
     if ((snapshot.clusterEnv.value.get('ISTIO_INBOUND_PORTS') ?? '').trim() === '') return skip('inbound capture is off (ISTIO_INBOUND_PORTS is empty)');
     const view = captureView(snapshot);
     if (!view.ok) return error(view.reason);
@@ -38,7 +38,7 @@ export const net06 = vmControl(
       `PREROUTING rewrites TCP before the jump to ISTIO_INBOUND, so that traffic bypasses the sidecar: ${ahead.map((r) => r.text).join('; ')}`,
       { ...evidence, ahead: ahead.map((r) => r.text) },
     );
-  },
+  }),
 );
 
 /** A rule that can match TCP: no protocol, or `-p tcp`. */

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeBundle } from '../../../lib/core/analyze.ts';
+import { buildBundle, type TestVm } from '../../support/bundle-builder.ts';
+import { findingsOf } from '../../support/evaluate.ts';
+import { fixture } from '../../support/fixtures.ts';
+
+// The capture layouts Istio supports besides istio-iptables' nat REDIRECT: none of them may FAIL.
+const CAPTURE = fixture('iptables/vm-nft-dns-capture.txt');
+const ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22,15090,15021,15020'", "ISTIO_META_DNS_CAPTURE='true'"];
+const IDENTITY = { name: 'identity', content: 'hostname=vm1\nips=10.0.0.1\nproxy_uid=998\nproxy_gid=998' };
+const NET = ['NET-01', 'NET-02', 'NET-03', 'NET-04', 'NET-05', 'NET-06'];
+const ID = 'i-0000000000000001';
+
+function vm(sections: { name: string; content: string; rc?: number }[], env: string[] = ENV): TestVm {
+  return { instanceId: ID, env, sections: [IDENTITY, ...sections] };
+}
+const statuses = (v: TestVm) => {
+  const bundle = buildBundle({ vms: [v] });
+  return Object.fromEntries(NET.map((c) => [c, findingsOf(bundle, c)[ID]!.status]));
+};
+const finding = (v: TestVm, control: string) => findingsOf(buildBundle({ vms: [v] }), control)[ID]!;
+const every = (status: string) => Object.fromEntries(NET.map((c) => [c, status]));
+
+describe('ISTIO_CUSTOM_IP_TABLES=true', () => {
+  it('makes NET-01..06 SKIP with the reason, showing the rules in force', () => {
+    const v = vm([{ name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='true'"]);
+    expect(statuses(v)).toEqual(every('SKIP'));
+    const net01 = finding(v, 'NET-01');
+    expect(net01.message).toBe('ISTIO_CUSTOM_IP_TABLES=true: the operator installs the capture rules, not Istio');
+    const shown = analyzeBundle(buildBundle({ vms: [v] })).findings.find((f) => f.control === 'NET-01')?.evidence;
+    expect(shown).toMatchObject({ backend: 'iptables-save', rules: expect.any(Array) });
+    const operatorRules = vm([{ name: 'iptables-save', content: CAPTURE }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='true'"]);
+    const evidence = analyzeBundle(buildBundle({ vms: [operatorRules] })).findings.find((f) => f.control === 'NET-01')?.evidence;
+    expect(evidence?.rules).toContain('nat -A OUTPUT -p tcp -j ISTIO_OUTPUT');
+  });
+
+  it('counts when only sidecar.env sets it, and not when cluster.env turns it off', () => {
+    const rules = { name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') };
+    expect(statuses(vm([rules, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }]))).toEqual(every('SKIP'));
+    const overridden = statuses(vm([rules, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='false'"]));
+    expect(overridden['NET-01']).toBe('FAIL');
+  });
+
+  it('is only the exact word true, as istio-start.sh compares it', () => {
+    expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='TRUE'"]))).toEqual(every('PASS'));
+  });
+
+  it('leaves a FAIL an ERROR when sidecar.env could not be read, since it might set it', () => {
+    const v = vm([{ name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') }, { name: 'sidecar-env', content: '', rc: 124 }]);
+    const net01 = finding(v, 'NET-01');
+    expect(net01.status).toBe('ERROR');
+    expect(net01.message).toContain('whether the operator installs the rules (ISTIO_CUSTOM_IP_TABLES) is unknown');
+    expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'sidecar-env', content: '', rc: 124 }]))['NET-01']).toBe('PASS');
+  });
+});
