@@ -42,7 +42,20 @@ export function captureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' |
 
 /** The nat rules of one chain, in order. */
 export function natRules(ruleset: IptablesRuleset, chain: string): IptablesRule[] {
-  return ruleset.rules.filter((r) => r.table === 'nat' && r.chain === chain);
+  return tableRules(ruleset, 'nat', chain);
+}
+
+/** The rules of one chain of one table, in order. */
+export function tableRules(ruleset: IptablesRuleset, table: string, chain: string): IptablesRule[] {
+  return ruleset.rules.filter((r) => r.table === table && r.chain === chain);
+}
+
+/**
+ * Whether inbound capture is TPROXY: istio-start.sh and istio-iptables take ISTIO_INBOUND_INTERCEPTION_MODE
+ * as written, and only `TPROXY` moves the capture from nat REDIRECT to the mangle table.
+ */
+export function isTproxyMode(env: ReadonlyMap<string, string>): boolean {
+  return env.get('ISTIO_INBOUND_INTERCEPTION_MODE') === 'TPROXY';
 }
 
 const is = (m: { value: string; negated: boolean } | undefined, value: string): boolean => m !== undefined && !m.negated && m.value === value;
@@ -55,6 +68,11 @@ export function isTcpJump(rule: IptablesRule, target: string): boolean {
 /** A REDIRECT of TCP to `port`. */
 export function isTcpRedirectTo(rule: IptablesRule, port: string): boolean {
   return rule.target === 'REDIRECT' && is(rule.protocol, 'tcp') && rule.toPorts === port;
+}
+
+/** A TPROXY of TCP to `port` (`-j TPROXY --on-port`). */
+export function isTcpTproxyTo(rule: IptablesRule, port: string): boolean {
+  return rule.target === 'TPROXY' && is(rule.protocol, 'tcp') && rule.toPorts === port;
 }
 
 /** A rule that returns traffic to `destination`, with no other condition. */

@@ -223,6 +223,7 @@ function renderSidecarEnv(vm: SimVm): { name: string; content: string; rc?: numb
   const settings: Partial<Record<NonNullable<SimVm['configuration']>, string[]>> = {
     'sidecar-env': ['# Inbound and DNS capture, kept out of the generated cluster.env', 'ISTIO_INBOUND_PORTS=*', 'ISTIO_META_DNS_CAPTURE=true'],
     'custom-iptables': ['# The capture rules are installed by the host firewall, not by istio-iptables', 'ISTIO_CUSTOM_IP_TABLES=true'],
+    tproxy: ['ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY'],
   };
   const content = vm.configuration ? settings[vm.configuration] : undefined;
   return content ? { name: 'sidecar-env', content: lines(content) } : { name: 'sidecar-env', content: '', rc: 1 };
@@ -251,6 +252,15 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
     return lines([header, '*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT', `# Completed on ${stamp}`]);
   }
   if (vm.configuration === 'custom-iptables') return renderOperatorIptables(header, stamp, uid);
+  const tproxy = vm.configuration === 'tproxy';
+  // In TPROXY mode only the HBONE port's return stays in nat: inbound capture is the mangle table's.
+  const natInbound = tproxy
+    ? ['-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN']
+    : [
+        '-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN',
+        ...[22, 15090, 15021, 15020].map((port) => `-A ISTIO_INBOUND -p tcp -m tcp --dport ${port} -j RETURN`),
+        '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
+      ];
   return lines([
     header,
     '*nat',
@@ -262,12 +272,10 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
     ':ISTIO_IN_REDIRECT - [0:0]',
     ':ISTIO_OUTPUT - [0:0]',
     ':ISTIO_REDIRECT - [0:0]',
-    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    ...(tproxy ? [] : ['-A PREROUTING -p tcp -j ISTIO_INBOUND']),
     '-A OUTPUT -p tcp -j ISTIO_OUTPUT',
     '-A OUTPUT -p udp -j ISTIO_OUTPUT',
-    '-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN',
-    ...[22, 15090, 15021, 15020].map((port) => `-A ISTIO_INBOUND -p tcp -m tcp --dport ${port} -j RETURN`),
-    '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
+    ...natInbound,
     '-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006',
     '-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN',
     `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 53 -m owner --uid-owner ${uid} -j ISTIO_IN_REDIRECT`,
@@ -285,7 +293,44 @@ function renderIptables(vm: SimVm, now: Date, backend: 'nft' | 'legacy'): string
     '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001',
     'COMMIT',
     `# Completed on ${stamp}`,
+    ...(tproxy ? tproxyMangle(header, stamp, uid) : []),
   ]);
+}
+
+/**
+ * The mangle table istio-iptables writes in TPROXY mode (tools/istio-iptables/pkg/capture/testdata/tproxy.golden),
+ * with the VM's excluded ports returning first, as iptables-save prints it after the nat table.
+ */
+function tproxyMangle(header: string, stamp: string, uid: number): string[] {
+  return [
+    header,
+    '*mangle',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':ISTIO_DIVERT - [0:0]',
+    ':ISTIO_INBOUND - [0:0]',
+    ':ISTIO_TPROXY - [0:0]',
+    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    '-A PREROUTING -p tcp -m mark --mark 0x539 -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff',
+    '-A OUTPUT -o lo -p tcp -m mark --mark 0x539 -j RETURN',
+    `-A OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m owner --uid-owner ${uid} -j MARK --set-xmark 0x53a/0xffffffff`,
+    `-A OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m owner --gid-owner ${uid} -j MARK --set-xmark 0x53a/0xffffffff`,
+    '-A OUTPUT -p tcp -m connmark --mark 0x539 -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff',
+    '-A ISTIO_DIVERT -j MARK --set-xmark 0x539/0xffffffff',
+    '-A ISTIO_DIVERT -j ACCEPT',
+    '-A ISTIO_INBOUND -p tcp -m mark --mark 0x539 -j RETURN',
+    '-A ISTIO_INBOUND -s 127.0.0.6/32 -i lo -p tcp -j RETURN',
+    '-A ISTIO_INBOUND -i lo -p tcp -m mark ! --mark 0x53a -j RETURN',
+    ...[22, 15090, 15021, 15020].map((port) => `-A ISTIO_INBOUND -p tcp -m tcp --dport ${port} -j RETURN`),
+    '-A ISTIO_INBOUND -p tcp -m conntrack --ctstate RELATED,ESTABLISHED -j ISTIO_DIVERT',
+    '-A ISTIO_INBOUND -p tcp -j ISTIO_TPROXY',
+    '-A ISTIO_TPROXY ! -d 127.0.0.1/32 -p tcp -j TPROXY --on-port 15006 --on-ip 0.0.0.0 --tproxy-mark 0x539/0xffffffff',
+    'COMMIT',
+    `# Completed on ${stamp}`,
+  ];
 }
 
 /**

@@ -3,6 +3,8 @@ import { splitDiagnosticOutput, type Section } from '../../lib/core/diagnostic-o
 import { parseVmSnapshot, type VmSnapshot } from '../../lib/core/vm-snapshot.ts';
 import { createFakeVm, SHELLS, type FakeVmOptions, type ShellName } from './fake-vm.ts';
 import { vmFindingsOfRun } from './script-audit.ts';
+import { fixture } from '../support/fixtures.ts';
+import { iptablesGoldenAsSave } from '../support/istio-iptables-golden.ts';
 
 // Every VM layout Istio itself supports, run through the real script under each shell and parsed.
 interface ConfiguredRun {
@@ -68,5 +70,34 @@ describe('ISTIO_CUSTOM_IP_TABLES=true', () => {
     expect(out.sections.get('iptables-save')).toMatchObject({ content: nat, rc: 0 });
     expect(netStatuses(out)).toEqual(Object.fromEntries(NET.map((c) => [c, 'SKIP'])));
     expect(out.findings['NET-01']?.message).toBe('ISTIO_CUSTOM_IP_TABLES=true: the operator installs the capture rules, not Istio');
+  });
+});
+
+/** cluster.env as the fake VM's fixture, with the capture settings the golden rules were made with. */
+function clusterEnvFor(settings: Record<string, string>): string {
+  const lines = fixture('fake-vm/cluster.env').split('\n').filter((l) => l !== '' && !Object.keys(settings).some((k) => l.startsWith(`${k}=`)));
+  return `${[...lines, ...Object.entries(settings).map(([k, v]) => `${k}='${v}'`)].join('\n')}\n`;
+}
+
+describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
+  // Istio 1.24.0 tools/istio-iptables/pkg/capture/testdata/tproxy.golden: inbound `*`, DNS to 127.0.0.53, uid/gid 1337.
+  const golden = fixture('iptables/istio-1.24.0-tproxy.golden');
+  const options: FakeVmOptions = {
+    clusterEnv: clusterEnvFor({ ISTIO_INBOUND_PORTS: '*', ISTIO_LOCAL_EXCLUDE_PORTS: '', ISTIO_META_DNS_CAPTURE: 'true' }),
+    sidecarEnv: 'ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY\n',
+    proxyUid: 1337,
+    iptables: {
+      'iptables-save': { backend: 'nf_tables', tables: iptablesGoldenAsSave(golden, 'ipv4') },
+      'ip6tables-save': { backend: 'nf_tables', tables: iptablesGoldenAsSave(golden, 'ipv6') },
+    },
+  };
+
+  it.each(SHELLS)('under %s: the mangle table is collected, and NET-01..06 pass on it', async (shell) => {
+    const out = await run(options, shell);
+    const section = out.sections.get('iptables-save')?.content ?? '';
+    expect(section).toContain('-A ISTIO_TPROXY ! -d 127.0.0.1/32 -p tcp -j TPROXY --tproxy-mark 1337/0xffffffff --on-port 15006\n');
+    expect(section.indexOf('*nat')).toBeLessThan(section.indexOf('*mangle'));
+    expect(netStatuses(out)).toEqual(Object.fromEntries(NET.map((c) => [c, 'PASS'])));
+    expect(out.findings['NET-02']?.message).toBe('inbound capture matches ISTIO_INBOUND_PORTS=* (TPROXY, mangle table)');
   });
 });

@@ -1,5 +1,5 @@
-import type { IptablesRule } from '../parsers/iptables-save.ts';
-import { captureView, hasIstioChains, hasTcpDport, isDnsRedirect, isReturnFor, isTcpJump, isTcpRedirectTo, natRules } from '../traffic-capture.ts';
+import type { IptablesRule, IptablesRuleset } from '../parsers/iptables-save.ts';
+import { captureView, hasIstioChains, hasTcpDport, isDnsRedirect, isReturnFor, isTcpJump, isTcpRedirectTo, isTcpTproxyTo, isTproxyMode, natRules, tableRules } from '../traffic-capture.ts';
 import { error, fail, pass, skip, TIMED_OUT, vmControl, withEvidence } from './control.ts';
 import { unlessOperatorCapture } from './operator-capture.ts';
 
@@ -26,6 +26,37 @@ export const net01 = vmControl(
     })),
 );
 
+/**
+ * Where inbound capture lives. istio-iptables' default sends it through nat REDIRECT; in TPROXY mode
+ * (ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY) the mangle table holds it: ISTIO_INBOUND sends established
+ * connections to ISTIO_DIVERT and new ones to ISTIO_TPROXY, which TPROXYs them to 15006
+ * (tools/istio-iptables/pkg/capture/testdata/tproxy.golden).
+ */
+interface InboundForm {
+  table: 'nat' | 'mangle';
+  /** The chain ISTIO_INBOUND sends captured TCP to. */
+  capture: string;
+  /** The rules the form needs besides PREROUTING's jump and the per-port ones, each missing one named. */
+  missingFixedRules: (ruleset: IptablesRuleset) => string[];
+}
+
+const REDIRECT_FORM: InboundForm = {
+  table: 'nat',
+  capture: 'ISTIO_IN_REDIRECT',
+  missingFixedRules: (ruleset) =>
+    natRules(ruleset, 'ISTIO_IN_REDIRECT').some((r) => isTcpRedirectTo(r, '15006')) ? [] : ['ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006'],
+};
+
+const TPROXY_FORM: InboundForm = {
+  table: 'mangle',
+  capture: 'ISTIO_TPROXY',
+  missingFixedRules: (ruleset) => [
+    ...(tableRules(ruleset, 'mangle', 'ISTIO_TPROXY').some((r) => isTcpTproxyTo(r, '15006')) ? [] : ['mangle ISTIO_TPROXY -p tcp -j TPROXY --on-port 15006']),
+    ...(tableRules(ruleset, 'mangle', 'ISTIO_INBOUND').some((r) => r.target === 'ISTIO_DIVERT') ? [] : ['mangle ISTIO_INBOUND … -j ISTIO_DIVERT']),
+    ...(tableRules(ruleset, 'mangle', 'ISTIO_DIVERT').some((r) => r.target === 'MARK') ? [] : ['mangle ISTIO_DIVERT -j MARK']),
+  ],
+};
+
 /** NET-02: inbound capture matches ISTIO_INBOUND_PORTS, and ISTIO_LOCAL_EXCLUDE_PORTS return before it. */
 export const net02 = vmControl(
   { id: 'NET-02', severity: 'HIGH', title: 'Inbound traffic captured as configured', remediation: IPTABLES_REMEDIATION },
@@ -34,29 +65,32 @@ export const net02 = vmControl(
     const env = snapshot.clusterEnv.value;
     const inbound = (env.get('ISTIO_INBOUND_PORTS') ?? '').trim();
     const excluded = splitPorts(env.get('ISTIO_LOCAL_EXCLUDE_PORTS'));
+    const form = isTproxyMode(env) ? TPROXY_FORM : REDIRECT_FORM;
+    const where = (chain: string) => (form.table === 'nat' ? chain : `${form.table} ${chain}`);
     return withEvidence(captureView(snapshot), ({ effective: { ruleset, section } }) => {
-      const chain = natRules(ruleset, 'ISTIO_INBOUND');
-      const evidence = { backend: section, inboundPorts: inbound, excludedPorts: excluded, istioInbound: rulesText(chain).slice(0, 30) };
-      const jumps = natRules(ruleset, 'PREROUTING').some((r) => isTcpJump(r, 'ISTIO_INBOUND'));
+      const chain = tableRules(ruleset, form.table, 'ISTIO_INBOUND');
+      const evidence = { backend: section, mode: form === TPROXY_FORM ? 'TPROXY' : 'REDIRECT', inboundPorts: inbound, excludedPorts: excluded, istioInbound: rulesText(chain).slice(0, 30) };
+      const jumps = tableRules(ruleset, form.table, 'PREROUTING').some((r) => isTcpJump(r, 'ISTIO_INBOUND'));
       if (inbound === '') {
         return jumps ? fail('ISTIO_INBOUND_PORTS is empty, yet inbound traffic is captured', evidence) : pass('inbound capture is off, as ISTIO_INBOUND_PORTS is empty', evidence);
       }
       const missing: string[] = [];
-      if (!jumps) missing.push('PREROUTING -p tcp -j ISTIO_INBOUND');
-      if (!natRules(ruleset, 'ISTIO_IN_REDIRECT').some((r) => isTcpRedirectTo(r, '15006'))) missing.push('ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006');
+      if (!jumps) missing.push(`${where('PREROUTING')} -p tcp -j ISTIO_INBOUND`);
+      missing.push(...form.missingFixedRules(ruleset));
       if (inbound === '*') {
-        const catchAll = chain.findIndex((r) => r.target === 'ISTIO_IN_REDIRECT' && !r.dport && (r.protocol === undefined || r.protocol.value === 'tcp'));
-        if (catchAll < 0) missing.push('ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT');
+        const catchAll = chain.findIndex((r) => r.target === form.capture && !r.dport && (r.protocol === undefined || r.protocol.value === 'tcp'));
+        if (catchAll < 0) missing.push(`${where('ISTIO_INBOUND')} -p tcp -j ${form.capture}`);
         for (const port of excluded) {
           const at = chain.findIndex((r) => r.target === 'RETURN' && hasTcpDport(r, port));
-          if (at < 0 || (catchAll >= 0 && at > catchAll)) missing.push(`ISTIO_INBOUND -p tcp --dport ${port} -j RETURN before the redirect`);
+          if (at < 0 || (catchAll >= 0 && at > catchAll)) missing.push(`${where('ISTIO_INBOUND')} -p tcp --dport ${port} -j RETURN before the ${form === TPROXY_FORM ? 'TPROXY' : 'redirect'}`);
         }
       } else {
         for (const port of splitPorts(inbound)) {
-          if (!chain.some((r) => r.target === 'ISTIO_IN_REDIRECT' && hasTcpDport(r, port))) missing.push(`ISTIO_INBOUND -p tcp --dport ${port} -j ISTIO_IN_REDIRECT`);
+          if (!chain.some((r) => r.target === form.capture && hasTcpDport(r, port))) missing.push(`${where('ISTIO_INBOUND')} -p tcp --dport ${port} -j ${form.capture}`);
         }
       }
-      return missing.length === 0 ? pass(`inbound capture matches ISTIO_INBOUND_PORTS=${inbound}`, evidence) : fail(`inbound capture does not match the configuration: missing ${missing.join('; ')}`, evidence);
+      const how = form === TPROXY_FORM ? ' (TPROXY, mangle table)' : '';
+      return missing.length === 0 ? pass(`inbound capture matches ISTIO_INBOUND_PORTS=${inbound}${how}`, evidence) : fail(`inbound capture does not match the configuration${how}: missing ${missing.join('; ')}`, evidence);
     });
   }),
 );

@@ -1,5 +1,5 @@
 import type { IptablesRule, IptablesRuleset } from '../parsers/iptables-save.ts';
-import { captureView, isTcpJump, natRules } from '../traffic-capture.ts';
+import { captureView, isTcpJump, isTproxyMode, natRules, tableRules } from '../traffic-capture.ts';
 import { error, fail, pass, skip, vmControl } from './control.ts';
 import { unlessOperatorCapture } from './operator-capture.ts';
 
@@ -29,6 +29,11 @@ export const net06 = vmControl(
     const { ruleset, section } = view.value.effective;
     const prerouting = natRules(ruleset, 'PREROUTING');
     const evidence = { backend: section, prerouting: prerouting.map((r) => r.text).slice(0, 30) };
+    // The mangle table's PREROUTING hook runs before nat's (netfilter priority -150 against -100).
+    if (isTproxyMode(snapshot.clusterEnv.value)) {
+      if (!tableRules(ruleset, 'mangle', 'PREROUTING').some((r) => isTcpJump(r, 'ISTIO_INBOUND'))) return skip('mangle PREROUTING has no jump to ISTIO_INBOUND (NET-02 reports the missing capture)', evidence);
+      return pass(`inbound capture is TPROXY in mangle PREROUTING, which sees TCP before any nat rule rewrites it (${section})`, evidence);
+    }
     const istio = prerouting.findIndex((r) => isTcpJump(r, 'ISTIO_INBOUND'));
     if (istio < 0) return skip('PREROUTING has no jump to ISTIO_INBOUND (NET-02 reports the missing capture)', evidence);
     const rewriting = chainsRewritingTcp(ruleset);

@@ -21,7 +21,7 @@ export interface IptablesRule {
   uidOwner?: Match;
   gidOwner?: Match;
   target?: string;
-  /** `--to-ports` / `--to-port` of a REDIRECT. */
+  /** `--to-ports` / `--to-port` of a REDIRECT, `--on-port` of a TPROXY. */
   toPorts?: string;
   /** The rule as it was printed, for evidence. */
   text: string;
@@ -114,7 +114,7 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
       (rule as unknown as Record<string, Match>)[field] = { value: normalizeValue(field, value), negated: negate };
     } else if (token === '-j' || token === '--jump' || token === '-g' || token === '--goto') {
       rule.target = tokens[++i];
-    } else if (token === '--to-ports' || token === '--to-port') {
+    } else if (token === '--to-ports' || token === '--to-port' || token === '--on-port') {
       rule.toPorts = tokens[++i];
     }
     negate = false;

@@ -3,6 +3,7 @@ import { analyzeBundle } from '../../../lib/core/analyze.ts';
 import { buildBundle, type TestVm } from '../../support/bundle-builder.ts';
 import { findingsOf } from '../../support/evaluate.ts';
 import { fixture } from '../../support/fixtures.ts';
+import { iptablesGoldenAsSave } from '../../support/istio-iptables-golden.ts';
 
 // The capture layouts Istio supports besides istio-iptables' nat REDIRECT: none of them may FAIL.
 const CAPTURE = fixture('iptables/vm-nft-dns-capture.txt');
@@ -51,5 +52,48 @@ describe('ISTIO_CUSTOM_IP_TABLES=true', () => {
     expect(net01.status).toBe('ERROR');
     expect(net01.message).toContain('whether the operator installs the rules (ISTIO_CUSTOM_IP_TABLES) is unknown');
     expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'sidecar-env', content: '', rc: 124 }]))['NET-01']).toBe('PASS');
+  });
+});
+
+describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
+  // Istio 1.24.0's own golden rules (test/fixtures/iptables/README.md), as iptables-save prints them.
+  const tables = (golden: string) => iptablesGoldenAsSave(fixture(`iptables/${golden}`), 'ipv4');
+  const wildcard = tables('istio-1.24.0-tproxy.golden');
+  const listed = tables('istio-1.24.0-inbound-ports-tproxy.golden');
+  const save = (t: Record<string, string>, names = ['nat', 'raw', 'mangle']) => ({ name: 'iptables-save', content: names.map((n) => t[n] ?? '').join('') });
+  const GOLDEN_ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_META_DNS_CAPTURE='true'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"];
+  const uid1337 = { name: 'identity', content: 'hostname=vm1\nips=10.0.0.1\nproxy_uid=1337\nproxy_gid=1337' };
+
+  it('passes NET-01..06 on the mangle-table capture istio-iptables installs', () => {
+    const v = { ...vm([save(wildcard)], GOLDEN_ENV), sections: [uid1337, save(wildcard)] };
+    expect(statuses(v)).toEqual(every('PASS'));
+    expect(finding(v, 'NET-02').message).toBe('inbound capture matches ISTIO_INBOUND_PORTS=* (TPROXY, mangle table)');
+    expect(finding(v, 'NET-06').message).toContain('TPROXY in mangle PREROUTING');
+  });
+
+  it('checks each listed inbound port against ISTIO_TPROXY', () => {
+    const env = ["ISTIO_INBOUND_PORTS='32000,31000'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"];
+    expect(finding(vm([save(listed)], env), 'NET-02').status).toBe('PASS');
+    expect(finding(vm([save(listed)], ["ISTIO_INBOUND_PORTS='32000,8080'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02')).toEqual({
+      status: 'FAIL',
+      message: 'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle ISTIO_INBOUND -p tcp --dport 8080 -j ISTIO_TPROXY',
+    });
+  });
+
+  it('fails NET-02 when the mangle rules are missing, naming them', () => {
+    expect(finding(vm([save(wildcard, ['nat'])], GOLDEN_ENV), 'NET-02')).toEqual({
+      status: 'FAIL',
+      message:
+        'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle PREROUTING -p tcp -j ISTIO_INBOUND; mangle ISTIO_TPROXY -p tcp -j TPROXY --on-port 15006; mangle ISTIO_INBOUND … -j ISTIO_DIVERT; mangle ISTIO_DIVERT -j MARK; mangle ISTIO_INBOUND -p tcp -j ISTIO_TPROXY',
+    });
+    // The nat REDIRECT form does not stand in for TPROXY, and the other way round.
+    expect(finding(vm([{ name: 'iptables-save', content: CAPTURE }], [...ENV, "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02').status).toBe('FAIL');
+    expect(finding(vm([save(wildcard)], ["ISTIO_INBOUND_PORTS='*'"]), 'NET-02').status).toBe('FAIL');
+  });
+
+  it('fails NET-02 when an excluded port returns after the TPROXY jump', () => {
+    expect(finding(vm([save(wildcard)], [...GOLDEN_ENV, "ISTIO_LOCAL_EXCLUDE_PORTS='22'"]), 'NET-02').message).toBe(
+      'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle ISTIO_INBOUND -p tcp --dport 22 -j RETURN before the TPROXY',
+    );
   });
 });
