@@ -7,6 +7,7 @@ import { parseSystemdShow, type UnitState } from './parsers/systemd-show.ts';
 import { parseCertsListing, type CertsListing } from './parsers/certs-listing.ts';
 import { parseEnvoyStats } from './parsers/envoy-stats.ts';
 import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
+import { parseNftList, type NftRuleset } from './parsers/nft-list.ts';
 import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
 import { parsePemCertificates, type CertificateInfo } from './certificates/pem.ts';
@@ -51,6 +52,11 @@ export interface VmSnapshot {
   stats: Evidence<Map<string, number>>;
   logs: Evidence<LogsSummary>;
   iptables: IptablesBackend[];
+  /**
+   * Istio's native nftables tables (`nft list table inet istio-proxy-*`); undefined when the VM printed
+   * no nftables section (no `nft` installed, or a script that did not collect it).
+   */
+  nftables: Evidence<NftRuleset> | undefined;
   certs: Evidence<CertsListing>;
   certChain: Evidence<CertificateInfo[]>;
   rootCert: Evidence<CertificateInfo[]>;
@@ -109,6 +115,7 @@ function readSnapshot(output: string): VmSnapshot {
     stats: part('envoy-stats', parseEnvoyStats),
     logs: part('logs', parseLogsSummary),
     iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name, parseChecked)) : [],
+    nftables: readable && split.sections.has('nftables') ? parseChecked(split.sections.get('nftables'), 'nftables', parseNftList) : undefined,
     certs: part('certs', parseCertsListing),
     certChain: part('cert-chain-pem', pemBundle),
     rootCert: part('root-cert-pem', pemBundle),
@@ -203,6 +210,7 @@ export const SECTION_LIMITS: Readonly<Record<string, number>> = {
   'sidecar-env': 16384,
   'mesh-config': 16384,
   ...Object.fromEntries(IPTABLES_SECTIONS.map((name) => [name, 65536])),
+  nftables: 65536,
   certs: 8192,
   'cert-chain-pem': 32768,
   'root-cert-pem': 32768,

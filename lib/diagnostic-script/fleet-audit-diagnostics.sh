@@ -410,6 +410,39 @@ listed() {
   )
 }
 
+# Whether the nf_tables module is loaded: listed in /proc/modules, or present in /sys/module.
+nf_tables_loaded() {
+  [ -d "$ROOT/sys/module/nf_tables" ] || listed "$ROOT/proc/modules" nf_tables
+}
+
+# Istio's native nftables mode (1.27+) keeps its rules in inet tables iptables-save cannot show. Only
+# when nft is installed (the mode runs it) and nf_tables is loaded; only the tables `nft list tables`
+# names, so that no table is created or looked up by guess. Listing reads, it changes nothing.
+s_nftables() {
+  have nft || return 0
+  rc=0
+  if nf_tables_loaded; then
+    nft list tables inet > "$T/table" 2>/dev/null
+    rc=$?
+    for table in istio-proxy-nat istio-proxy-mangle istio-proxy-raw; do
+      listed_table "$T/table" "$table" || continue
+      nft list table inet "$table" >> "$T/out" 2>/dev/null || rc=$?
+    done
+    : > "$T/table"
+  fi
+  emit nftables 65536 "$rc"
+}
+
+# Reports whether `nft list tables inet` output $1 names table $2 (lines `table inet NAME`).
+listed_table() {
+  head -c 65536 "$1" | (
+    while read -r w f n _; do
+      [ "$w $f $n" != "table inet $2" ] || exit 0
+    done
+    exit 1
+  )
+}
+
 # s_iptables TOOL TABLES-NAMES-FILE [required]: one section per tool that exists; a required tool that does
 # not exist still gets its section, empty, naming it as missing.
 s_iptables() {
@@ -424,7 +457,7 @@ s_iptables() {
   # loaded, the nf_tables tools (iptables-save too, when it is one) only when nf_tables is.
   legacy=1
   case $tool in *-nft-*) legacy= ;; *) case $("$tool" --version 2>/dev/null) in *nf_tables*) legacy= ;; esac ;; esac
-  if [ -z "$legacy" ] && [ ! -d "$ROOT/sys/module/nf_tables" ] && ! listed "$ROOT/proc/modules" nf_tables; then
+  if [ -z "$legacy" ] && ! nf_tables_loaded; then
     emit "$tool" 65536 0
     return 0
   fi
@@ -637,6 +670,7 @@ main() {
   s_iptables ip6tables-save "$ROOT/proc/net/ip6_tables_names" required
   s_iptables ip6tables-legacy-save "$ROOT/proc/net/ip6_tables_names"
   s_iptables ip6tables-nft-save "$ROOT/proc/net/ip6_tables_names"
+  s_nftables
   s_certs
   s_pem cert-chain-pem 32768 "$ROOT/etc/certs/cert-chain.pem"
   s_pem root-cert-pem 32768 "$ROOT/etc/certs/root-cert.pem"

@@ -55,7 +55,8 @@ describe('the diagnostic script on a healthy fake VM', () => {
   let vm: FakeVm;
   const outputs = new Map<ShellName, RunResult>();
   beforeAll(async () => {
-    vm = await createFakeVm();
+    // With a sidecar.env, so that every section has a file to read.
+    vm = await createFakeVm({ sidecarEnv: 'ISTIO_AGENT_FLAGS=--log_output_level=default:info\n' });
   });
   afterAll(async () => {
     await vm?.close();

@@ -141,6 +141,11 @@ export interface FakeVmOptions {
    * each table; a table left out does not exist. Tools left out are not installed.
    */
   iptables?: Partial<Record<IptablesTool, IptablesToolState>>;
+  /**
+   * `nft` is installed, holding these inet tables: name → what `nft list table inet <name>` prints.
+   * Left out, the VM has no nft.
+   */
+  nftTables?: Record<string, string>;
   /** /proc/net/ip_tables_names and ip6_tables_names: the tables legacy iptables has loaded. */
   legacyTables?: { ipv4: string[]; ipv6: string[] };
   /** The /etc/certs files, in place of the test PKI's, with their modification time. */
@@ -584,6 +589,7 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   } else {
     for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
   }
+  if (options.nftTables) shims.nft = nftShim(options.nftTables, join(base, 'nft'));
   if (options.clock !== undefined) shims.date = dateShim(options.clock);
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
   if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds);
@@ -646,6 +652,23 @@ for a do
   set -- "$@" "$a"
 done
 exec ${sq(realTool('stat'))} "$@"`;
+}
+
+/** `nft list tables inet` and `nft list table inet NAME` of the given tables; anything else is refused, as a write would be. */
+function nftShim(tables: Record<string, string>, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const cases = Object.entries(tables).map(([name, text]) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return `  "list table inet ${name}") cat ${sq(file)} ;;`;
+  });
+  return `
+case "$*" in
+  "list tables inet") printf '%s\\n' ${Object.keys(tables).map((name) => sq(`table inet ${name}`)).join(' ')} ;;
+${cases.join('\n')}
+  "list table "*) echo "Error: No such file or directory; did you mean table 'filter' in family ip?" >&2; exit 1 ;;
+  *) echo "nft shim: only listing is expected: $*" >&2; exit 64 ;;
+esac`;
 }
 
 /** A save tool answering `--version` with its backend and `-t <table>` with the given outputs, byte for byte. */

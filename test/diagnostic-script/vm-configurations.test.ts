@@ -5,6 +5,7 @@ import { createFakeVm, SHELLS, type FakeVmOptions, type ShellName } from './fake
 import { vmFindingsOfRun } from './script-audit.ts';
 import { fixture } from '../support/fixtures.ts';
 import { iptablesGoldenAsSave } from '../support/istio-iptables-golden.ts';
+import { nftGoldenAsListing } from '../support/istio-nftables-golden.ts';
 
 // Every VM layout Istio itself supports, run through the real script under each shell and parsed.
 interface ConfiguredRun {
@@ -99,5 +100,44 @@ describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
     expect(section.indexOf('*nat')).toBeLessThan(section.indexOf('*mangle'));
     expect(netStatuses(out)).toEqual(Object.fromEntries(NET.map((c) => [c, 'PASS'])));
     expect(out.findings['NET-02']?.message).toBe('inbound capture matches ISTIO_INBOUND_PORTS=* (TPROXY, mangle table)');
+  });
+});
+
+describe("Istio's native nftables mode", () => {
+  // Istio 1.27.0 tools/istio-nftables/pkg/capture/testdata/tproxy.golden (TPROXY, inbound `*`, DNS, uid/gid 1337).
+  const tables = nftGoldenAsListing(fixture('nftables/istio-1.27.0-tproxy.golden'));
+  const options: FakeVmOptions = {
+    clusterEnv: clusterEnvFor({ ISTIO_INBOUND_PORTS: '*', ISTIO_LOCAL_EXCLUDE_PORTS: '', ISTIO_META_DNS_CAPTURE: 'true' }),
+    sidecarEnv: 'ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY\nNATIVE_NFTABLES=true\n',
+    proxyUid: 1337,
+    nftTables: tables,
+    // iptables is installed but holds nothing of Istio's: the capture is nftables'.
+    iptables: {
+      'iptables-save': { backend: 'nf_tables', tables: { nat: '*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n' } },
+      'ip6tables-save': { backend: 'nf_tables', tables: {} },
+    },
+  };
+
+  it.each(SHELLS)('under %s: the istio-proxy tables are listed, read-only, and NET-01..06 pass on them', async (shell) => {
+    const out = await run(options, shell);
+    expect(out.sections.get('nftables')).toMatchObject({ content: `${tables['istio-proxy-nat']}${tables['istio-proxy-mangle']}${tables['istio-proxy-raw']}`, rc: 0, cut: false });
+    expect(out.calls.filter((c) => c.startsWith('nft '))).toEqual(['nft list tables inet', ...['nat', 'mangle', 'raw'].map((t) => `nft list table inet istio-proxy-${t}`)]);
+    expect(netStatuses(out)).toEqual(Object.fromEntries(NET.map((c) => [c, 'PASS'])));
+    expect(out.findings['NET-01']?.message).toBe('outbound capture is installed (nftables)');
+  });
+
+  it('never runs nft when nf_tables is not loaded, and prints no section without nft', async () => {
+    const notLoaded = await run({ ...options, nfTables: 'not-loaded' }, 'dash');
+    expect(notLoaded.calls.filter((c) => c.startsWith('nft '))).toEqual([]);
+    expect(notLoaded.sections.get('nftables')).toMatchObject({ content: '', rc: 0 });
+    const without = await run({}, 'dash');
+    expect(without.sections.has('nftables')).toBe(false);
+  });
+
+  it('lists only the tables nft names: a VM in iptables mode prints an empty section', async () => {
+    const out = await run({ nftTables: { filter: 'table inet filter {\n}\n' } }, 'busybox');
+    expect(out.calls.filter((c) => c.startsWith('nft '))).toEqual(['nft list tables inet']);
+    expect(out.sections.get('nftables')).toMatchObject({ content: '', rc: 0 });
+    expect(netStatuses(out)['NET-01']).toBe('PASS');
   });
 });

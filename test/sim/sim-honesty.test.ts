@@ -67,6 +67,7 @@ const SNAPSHOT_PARTS = {
   stats: true,
   logs: true,
   iptables: true,
+  nftables: true,
   certs: true,
   certChain: true,
   rootCert: true,
@@ -78,7 +79,7 @@ const SNAPSHOT_PARTS = {
 
 /** Sections whose bytes the script defines (or copies from a file or a tool): they must be identical. */
 const TEXT_SECTIONS = [
-  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'sidecar-env', 'mesh-config', ...IPTABLES_SECTIONS,
+  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'sidecar-env', 'mesh-config', ...IPTABLES_SECTIONS, 'nftables',
   'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
 ];
 
@@ -314,6 +315,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
     ...(sidecarEnv.rc === 0 ? { sidecarEnv: asFile(sidecarEnv.content) } : {}),
     meshConfig: asFile(section('mesh-config').content),
     ...iptables(rendered),
+    ...nftables(rendered),
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.
     certificates: { chainPem: asFile(certificates.chainPem), rootPem: asFile(certificates.rootPem), keyPem: asFile(workloadKeyPem), mtime: Number(chainFile.mtime) },
     keyMode: parseInt(keyFile.mode!, 8),
@@ -409,6 +411,15 @@ function shiftTimestamp(line: string, seconds: number): string {
   if (!m?.groups) return line;
   const shifted = new Date(Date.parse(`${m.groups.ts}Z`) + seconds * 1000).toISOString().slice(0, 19);
   return `${shifted}.${m.groups.frac}Z${line.slice(m[0].length)}`;
+}
+
+/** nft, when the simulated VM printed an nftables section: each table of it, as `nft list table` answers. */
+function nftables(rendered: SplitOutput): Pick<FakeVmOptions, 'nftTables'> {
+  const section = rendered.sections.get('nftables');
+  if (!section) return {};
+  const tables: Record<string, string> = {};
+  for (const m of section.content.matchAll(/^table inet (?<name>\S+) \{\n[\s\S]*?^\}\n/gm)) tables[m.groups!.name!] = m[0];
+  return { nftTables: tables };
 }
 
 /**

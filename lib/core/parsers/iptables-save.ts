@@ -123,12 +123,14 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
 }
 
 function normalizeValue(field: keyof IptablesRule, value: string): string {
-  if (field === 'source' || field === 'destination') {
-    if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(value)) return `${value}/32`;
-    if (/^[0-9a-fA-F:]+$/.test(value) && value.includes(':')) return `${value.toLowerCase()}/128`;
-    return value.toLowerCase();
-  }
-  return value;
+  return field === 'source' || field === 'destination' ? normalizeAddress(value) : value;
+}
+
+/** An address as `address/prefix`: a host address gets its full-length prefix, as iptables-save prints it. */
+export function normalizeAddress(value: string): string {
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(value)) return `${value}/32`;
+  if (/^[0-9a-fA-F:]+$/.test(value) && value.includes(':')) return `${value.toLowerCase()}/128`;
+  return value.toLowerCase();
 }
 
 /** Splits a rule into words, honouring the double quotes iptables-save puts around comments. */

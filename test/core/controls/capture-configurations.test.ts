@@ -4,6 +4,7 @@ import { buildBundle, type TestVm } from '../../support/bundle-builder.ts';
 import { findingsOf } from '../../support/evaluate.ts';
 import { fixture } from '../../support/fixtures.ts';
 import { iptablesGoldenAsSave } from '../../support/istio-iptables-golden.ts';
+import { nftGoldenAsListing } from '../../support/istio-nftables-golden.ts';
 
 // The capture layouts Istio supports besides istio-iptables' nat REDIRECT: none of them may FAIL.
 const CAPTURE = fixture('iptables/vm-nft-dns-capture.txt');
@@ -95,5 +96,52 @@ describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
     expect(finding(vm([save(wildcard)], [...GOLDEN_ENV, "ISTIO_LOCAL_EXCLUDE_PORTS='22'"]), 'NET-02').message).toBe(
       'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle ISTIO_INBOUND -p tcp --dport 22 -j RETURN before the TPROXY',
     );
+  });
+});
+
+describe("Istio's native nftables mode", () => {
+  // Istio 1.27.0's own nftables golden rules (test/fixtures/nftables/README.md), as `nft list table` prints them.
+  const listing = (golden: string, uid?: number) => {
+    const tables = nftGoldenAsListing(fixture(`nftables/${golden}`), uid);
+    return { name: 'nftables', content: Object.values(tables).join('') };
+  };
+  const EMPTY_NAT = { name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') };
+  const uid1337 = { name: 'identity', content: 'hostname=vm1\nips=10.0.0.1\nproxy_uid=1337\nproxy_gid=1337' };
+  const TPROXY_ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_META_DNS_CAPTURE='true'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'", "NATIVE_NFTABLES='true'"];
+
+  it('passes NET-01..06 on the tables istio-nftables installs, with iptables empty', () => {
+    const v = { ...vm([]), env: TPROXY_ENV, sections: [uid1337, EMPTY_NAT, listing('istio-1.27.0-tproxy.golden')] };
+    expect(statuses(v)).toEqual(every('PASS'));
+    expect(finding(v, 'NET-01').message).toBe('outbound capture is installed (nftables)');
+  });
+
+  it('reads the nat REDIRECT form from nftables too, ports and all', () => {
+    const v = vm([EMPTY_NAT, listing('istio-1.27.0-inbound-ports-wildcard.golden', 998)], ["ISTIO_INBOUND_PORTS='*'"]);
+    expect(finding(v, 'NET-02')).toEqual({ status: 'PASS', message: 'inbound capture matches ISTIO_INBOUND_PORTS=*' });
+    expect(finding(v, 'NET-06').status).toBe('PASS');
+    // That configuration of istio-nftables' tests captures no outbound range: NET-01 says so.
+    expect(finding(v, 'NET-01').message).toBe('outbound capture is incomplete: missing ISTIO_OUTPUT … -j ISTIO_REDIRECT');
+    expect(finding(vm([EMPTY_NAT, listing('istio-1.27.0-inbound-ports-wildcard.golden', 998)], ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22'"]), 'NET-02').status).toBe('FAIL');
+  });
+
+  it('fails NET-04 and NET-05 on nftables as on iptables', () => {
+    const v = vm([EMPTY_NAT, listing('istio-1.27.0-ip-range.golden')], ["ISTIO_INBOUND_PORTS=''", "ISTIO_META_DNS_CAPTURE='false'"]);
+    expect(finding(v, 'NET-04').message).toBe('DNS capture is off, yet port 53 is redirected to 15053');
+    expect(finding(v, 'NET-05').message).toBe('the owner rules name uid 3, uid 4, gid 1, gid 2, but istio-proxy is uid 998 gid 998');
+  });
+
+  it('fails NET-03 when iptables still holds a capture beside the nftables tables', () => {
+    const v = vm([{ name: 'iptables-save', content: CAPTURE }, listing('istio-1.27.0-tproxy.golden', 998)], TPROXY_ENV);
+    expect(finding(v, 'NET-03')).toEqual({ status: 'FAIL', message: 'ISTIO_ chains are in both nftables and iptables-save: the capture is split between backends' });
+  });
+
+  it('is ERROR when NATIVE_NFTABLES=true but no listing was printed, and when the listing was cut', () => {
+    expect(finding(vm([EMPTY_NAT], [...ENV, "NATIVE_NFTABLES='true'"]), 'NET-01')).toEqual({ status: 'ERROR', message: 'NATIVE_NFTABLES=true, but the VM printed no nftables section (is nft installed?)' });
+    const cut = listing('istio-1.27.0-tproxy.golden').content;
+    expect(finding(vm([EMPTY_NAT, { name: 'nftables', content: cut.slice(0, 300) }]), 'NET-01').message).toBe('section nftables: the nft listing ends inside a block: it was cut');
+  });
+
+  it('leaves iptables in force when nf_tables holds no Istio table', () => {
+    expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'nftables', content: '' }]))).toEqual(every('PASS'));
   });
 });
