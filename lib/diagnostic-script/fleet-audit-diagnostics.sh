@@ -476,6 +476,58 @@ s_iptables() {
   emit "$tool" 65536 "$rc"
 }
 
+# Prints the value the last `NAME=value` line (`export` allowed) of env file $2 gives to $1, with one
+# level of quotes removed; fails when no line sets it. The file is read, never sourced: nothing in it runs.
+env_value() {
+  [ -f "$2" ] || return 1
+  head -c 65536 "$2" | (
+    found='' val=''
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line#"${line%%[![:space:]]*}"}
+      line=${line#export }
+      line=${line#"${line%%[![:space:]]*}"}
+      case $line in "$1="*) ;; *) continue ;; esac
+      found=1 val=${line#"$1="}
+      case $val in
+        \'*) val=${val#?} val=${val%%\'*} ;;
+        \"*) val=${val#?} val=${val%%\"*} ;;
+        *) val=${val%%[[:space:]]*} ;;
+      esac
+    done
+    [ -n "$found" ] && printf '%s' "$val"
+  )
+}
+
+# Sets CD to the directory the agent writes its certificates to, as istio-start.sh hands it over:
+# OUTPUT_CERTS, else PROV_CERT, of sidecar.env then cluster.env (cluster.env wins), else /etc/certs
+# (istio-start.sh's default ./etc/certs, from /). Only an absolute path of plain characters is taken;
+# another value is named in CR and the default is read. CS names where CD came from.
+certs_dir() {
+  CD=/etc/certs CS=default CR=''
+  for name in OUTPUT_CERTS PROV_CERT; do
+    v='' given=''
+    for f in "$ROOT/var/lib/istio/envoy/sidecar.env" "$ROOT/var/lib/istio/envoy/cluster.env"; do
+      if w=$(env_value "$name" "$f"); then v=$w given=1; fi
+    done
+    [ -n "$given" ] || continue
+    case $v in
+      ./etc/certs) return 0 ;;
+      /*)
+        case $v in
+          *[!A-Za-z0-9/._-]* | *..*) ;;
+          *)
+            CD=${v%/} CS=$name
+            [ -n "$CD" ] || CD=/
+            return 0
+            ;;
+        esac
+        ;;
+    esac
+    CR=$name
+    return 0
+  done
+}
+
 # Prints "0600" for stat's "600".
 mode4() {
   m=000$1
@@ -483,12 +535,13 @@ mode4() {
 }
 
 # Metadata only: the bytes of key.pem are never read by the shell, only by openssl to derive its
-# public key.
+# public key. The first line says which directory was read, and why.
 s_certs() {
-  d=$ROOT/etc/certs
+  d=$ROOT$CD
   rc=0
+  printf 'location=%s source=%s%s\n' "$CD" "$CS" "${CR:+ refused=$CR}" > "$T/out"
   if [ ! -d "$d" ]; then
-    printf 'dir=missing\n' > "$T/out"
+    printf 'dir=missing\n' >> "$T/out"
     rc=1
   else
     if need stat; then
@@ -671,9 +724,10 @@ main() {
   s_iptables ip6tables-legacy-save "$ROOT/proc/net/ip6_tables_names"
   s_iptables ip6tables-nft-save "$ROOT/proc/net/ip6_tables_names"
   s_nftables
+  certs_dir
   s_certs
-  s_pem cert-chain-pem 32768 "$ROOT/etc/certs/cert-chain.pem"
-  s_pem root-cert-pem 32768 "$ROOT/etc/certs/root-cert.pem"
+  s_pem cert-chain-pem 32768 "$ROOT$CD/cert-chain.pem"
+  s_pem root-cert-pem 32768 "$ROOT$CD/root-cert.pem"
   s_token
   s_versions
   printf '%s DONE sections=%s\n' "$B" "$SECTIONS"

@@ -204,6 +204,7 @@ function renderClusterEnv(vm: SimVm): string {
     ISTIO_SERVICE: `${vm.group ?? vm.hostname}.${vm.namespace}`,
     ISTIO_SERVICE_CIDR: '*',
     ISTIO_SVC_IP: vm.ip,
+    ...(vm.configuration === 'output-certs' ? { OUTPUT_CERTS: OUTPUT_CERTS_DIR } : {}),
     ...(vm.faults.includes('debug-logging') ? { ISTIO_AGENT_FLAGS: '--proxyLogLevel=debug --log_output_level=default:info,xdsproxy:debug' } : {}),
     POD_NAMESPACE: vm.namespace,
     SERVICE_ACCOUNT: vm.serviceAccount,
@@ -416,11 +417,15 @@ function iptablesStamp(now: Date): string {
   return now.toUTCString().replace(/^(\w{3}), (\d{2}) (\w{3}) (\d{4}) (\S+) GMT$/, '$1 $3 $2 $5 $4');
 }
 
-/** `stat` of /etc/certs, whose files hold the VM's PEMs (each ended by a newline) and its workload key. */
+/** Where the `output-certs` VM's agent writes its certificates (OUTPUT_CERTS in its cluster.env). */
+const OUTPUT_CERTS_DIR = '/var/lib/istio/certs';
+
+/** `stat` of the certificates' directory (/etc/certs, or OUTPUT_CERTS), whose files hold the VM's PEMs (each ended by a newline) and its workload key. */
 function renderCertsListing(vm: SimVm, certificates: SimVmCertificates, writtenAt: number, keyMatch: 'yes' | 'unknown'): string {
   const line = (mode: string, size: number, name: string) => `file mode=${mode} uid=${PROXY_UID} gid=${PROXY_UID} owner=istio-proxy size=${size} mtime=${writtenAt} name=${name}`;
   const keyMode = vm.faults.includes('key-world-readable') ? '0644' : '0600';
   return lines([
+    vm.configuration === 'output-certs' ? `location=${OUTPUT_CERTS_DIR} source=OUTPUT_CERTS` : 'location=/etc/certs source=default',
     line('0644', pemFileBytes(certificates.chainPem), 'cert-chain.pem'),
     line(keyMode, KEY_PEM_BYTES, 'key.pem'),
     line('0644', pemFileBytes(certificates.rootPem), 'root-cert.pem'),

@@ -75,6 +75,8 @@ export interface FakeVmOptions {
   /** Pad the active clusters dump to at least this many bytes. */
   clustersBytes?: number;
   noCerts?: boolean;
+  /** The directory the certificates are written to (OUTPUT_CERTS), in place of /etc/certs. */
+  certsDir?: string;
   noToken?: boolean;
   /**
    * Files of the root (paths relative to it) replaced by something a reader must not open or read to
@@ -446,16 +448,17 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   write(join(root, 'etc/istio/config/mesh'), mesh);
   write(join(root, 'etc/hosts'), fixture('hosts'));
 
+  const certs = join(root, options.certsDir ?? '/etc/certs');
   if (!options.noCerts && options.certificates) {
     const { chainPem, rootPem, keyPem, mtime } = options.certificates;
-    write(join(root, 'etc/certs/cert-chain.pem'), chainPem + (options.keyInCertChain ? keyPem : ''), 0o644, mtime);
-    write(join(root, 'etc/certs/root-cert.pem'), rootPem, 0o644, mtime);
-    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : keyPem, options.keyMode ?? 0o600, mtime);
+    write(join(certs, 'cert-chain.pem'), chainPem + (options.keyInCertChain ? keyPem : ''), 0o644, mtime);
+    write(join(certs, 'root-cert.pem'), rootPem, 0o644, mtime);
+    write(join(certs, 'key.pem'), options.keyMismatch ? pki.otherKeyPem : keyPem, options.keyMode ?? 0o600, mtime);
   } else if (!options.noCerts) {
     const chain = pki.leafPem + pki.rootPem + (options.keyInCertChain ? pki.keyPem : '');
-    write(join(root, 'etc/certs/cert-chain.pem'), chain);
-    write(join(root, 'etc/certs/root-cert.pem'), pki.rootPem);
-    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
+    write(join(certs, 'cert-chain.pem'), chain);
+    write(join(certs, 'root-cert.pem'), pki.rootPem);
+    write(join(certs, 'key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
   }
   if (!options.noToken && options.token) {
     write(join(root, 'var/run/secrets/tokens/istio-token'), signJwt(options.token.claims, pki.otherKeyPem), 0o640, options.token.mtime);

@@ -141,3 +141,37 @@ describe("Istio's native nftables mode", () => {
     expect(netStatuses(out)['NET-01']).toBe('PASS');
   });
 });
+
+describe('OUTPUT_CERTS and PROV_CERT', () => {
+  it.each(SHELLS)('under %s: the certificates are read where OUTPUT_CERTS says, and CERT-04 passes there', async (shell) => {
+    const out = await run({ certsDir: '/var/lib/istio/certs', sidecarEnv: "OUTPUT_CERTS='/var/lib/istio/certs/'\n" }, shell);
+    expect(out.sections.get('certs')?.content).toMatch(/^location=\/var\/lib\/istio\/certs source=OUTPUT_CERTS\nfile mode=0644 /);
+    expect(out.sections.get('certs')?.content).toMatch(/\nkey_match=yes\n$/);
+    expect(out.sections.get('cert-chain-pem')).toMatchObject({ rc: 0, cut: false });
+    expect(out.findings['CERT-04']).toEqual({ status: 'PASS', message: 'cert-chain.pem, key.pem and root-cert.pem are present in /var/lib/istio/certs, the leaf is valid and the key is private' });
+    expect(out.findings['CERT-06']?.status).toBe('SKIP');
+  });
+
+  it('takes PROV_CERT when OUTPUT_CERTS is not set, and cluster.env over sidecar.env', async () => {
+    const out = await run({ certsDir: '/opt/istio/certs', sidecarEnv: 'PROV_CERT=/etc/certs\n', clusterEnvExtra: 'export PROV_CERT="/opt/istio/certs"\n' }, 'busybox');
+    expect(out.sections.get('certs')?.content).toMatch(/^location=\/opt\/istio\/certs source=PROV_CERT\n/);
+    expect(out.findings['CERT-04']?.status).toBe('PASS');
+  });
+
+  it.each(SHELLS)('under %s: a value that is not a plain absolute path is never run nor read, and CERT-04/06 are ERROR', async (shell) => {
+    const vm = await createFakeVm({ clusterEnvExtra: "OUTPUT_CERTS='$(id -u nobody)/certs'\n" });
+    try {
+      const started = new Date();
+      const result = await vm.run(shell, { deadlineMs: 20_000 });
+      expect(result.stderr).toBe('');
+      const certs = splitDiagnosticOutput(result.stdout).sections.get('certs');
+      expect(certs?.content).toMatch(/^location=\/etc\/certs source=default refused=OUTPUT_CERTS\n/);
+      const findings = Object.fromEntries(vmFindingsOfRun(result, vm.pki.rootPem, started, new Date()).map((f) => [f.control, f.status]));
+      expect([findings['CERT-04'], findings['CERT-06']]).toEqual(['ERROR', 'ERROR']);
+      // `id` is a shim that records each call: the command substitution never ran.
+      expect(vm.calls().filter((c) => c.startsWith('id '))).toEqual(['id -u istio-proxy', 'id -g istio-proxy']);
+    } finally {
+      await vm.close();
+    }
+  });
+});

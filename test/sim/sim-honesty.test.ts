@@ -319,6 +319,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.
     certificates: { chainPem: asFile(certificates.chainPem), rootPem: asFile(certificates.rootPem), keyPem: asFile(workloadKeyPem), mtime: Number(chainFile.mtime) },
     keyMode: parseInt(keyFile.mode!, 8),
+    certsDir: /^location=(?<dir>\S+) /m.exec(section('certs').content)!.groups!.dir!,
     ...(section('certs').missing.includes('openssl') ? { without: ['openssl'] } : {}),
     token: {
       claims: JSON.parse(Buffer.from(token.get('payload')!, 'base64url').toString('utf8')) as Record<string, unknown>,
