@@ -28,7 +28,7 @@ export function hasIstioChains(ruleset: IptablesRuleset): boolean {
 export function captureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated' | 'nftables' | 'clusterEnv'>): Evidence<CaptureView> {
   const native = nativeNftables(snapshot);
   if (!native.ok) return native;
-  const iptables = iptablesView(snapshot);
+  const iptables = iptablesCaptureView(snapshot);
   if (!native.value) return iptables;
   // Istio's nftables tables are in force; any iptables backend still holding ISTIO_ chains captures too.
   const withIstio = iptables.ok && hasIstioChains(iptables.value.effective.ruleset) ? [iptables.value.effective.section, ...iptables.value.backendsWithIstio] : [];
@@ -52,7 +52,8 @@ function nativeNftables(snapshot: Pick<VmSnapshot, 'nftables' | 'clusterEnv' | '
   return { ok: true, value: nftablesAsIptables(listing.value) };
 }
 
-function iptablesView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated'>): Evidence<CaptureView> {
+/** The iptables backend in force, whatever nftables holds: captureView's choice among the save tools. */
+export function iptablesCaptureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated'>): Evidence<CaptureView> {
   const parsed = new Map<string, IptablesRuleset>();
   for (const b of snapshot.iptables) {
     if (!b.section.startsWith('iptables')) continue;

@@ -1,5 +1,5 @@
 import type { IptablesRule, IptablesRuleset } from '../parsers/iptables-save.ts';
-import { captureView, isTcpJump, isTproxyMode, natRules, tableRules } from '../traffic-capture.ts';
+import { captureView, iptablesCaptureView, isTcpJump, isTproxyMode, natRules, tableRules } from '../traffic-capture.ts';
 import { error, fail, pass, skip, vmControl } from './control.ts';
 import { unlessOperatorCapture } from './operator-capture.ts';
 
@@ -38,6 +38,18 @@ export const net06 = vmControl(
     if (istio < 0) return skip('PREROUTING has no jump to ISTIO_INBOUND (NET-02 reports the missing capture)', evidence);
     const rewriting = chainsRewritingTcp(ruleset);
     const ahead = prerouting.slice(0, istio).filter((r) => rewritesTcp(r) || (carriesTcp(r) && r.target !== undefined && rewriting.has(r.target)));
+    if (ahead.length === 0 && section === 'nftables') {
+      // iptables' nat PREROUTING (Docker's, say) hooks at dstnat like Istio's table, and nftables does
+      // not define the order of two base chains of the same hook and priority.
+      const iptables = iptablesCaptureView(snapshot);
+      const elsewhere = iptables.ok ? iptablesRewriting(iptables.value.effective.ruleset) : [];
+      if (elsewhere.length > 0) {
+        return error(
+          `iptables' nat PREROUTING rewrites TCP at the same hook and priority as Istio's nftables prerouting, in an order nftables does not define: ${elsewhere.join('; ')}`,
+          { ...evidence, iptablesRewriting: elsewhere },
+        );
+      }
+    }
     if (ahead.length === 0) return pass(`PREROUTING sends TCP to ISTIO_INBOUND before any rule that rewrites it (${section})`, evidence);
     return fail(
       `PREROUTING rewrites TCP before the jump to ISTIO_INBOUND, so that traffic bypasses the sidecar: ${ahead.map((r) => r.text).join('; ')}`,
@@ -45,6 +57,14 @@ export const net06 = vmControl(
     );
   }),
 );
+
+/** The rules of nat PREROUTING that rewrite TCP, or jump to a chain that does. */
+function iptablesRewriting(ruleset: IptablesRuleset): string[] {
+  const rewriting = chainsRewritingTcp(ruleset);
+  return natRules(ruleset, 'PREROUTING')
+    .filter((r) => rewritesTcp(r) || (carriesTcp(r) && r.target !== undefined && rewriting.has(r.target)))
+    .map((r) => r.text);
+}
 
 /** A rule that can match TCP: no protocol, or `-p tcp`. */
 function carriesTcp(rule: IptablesRule): boolean {

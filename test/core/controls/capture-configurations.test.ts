@@ -145,3 +145,14 @@ describe("Istio's native nftables mode", () => {
     expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'nftables', content: '' }]))).toEqual(every('PASS'));
   });
 });
+
+describe('NET-06 with native nftables beside iptables rules', () => {
+  it("is ERROR, neither PASS nor FAIL, when iptables' nat PREROUTING rewrites TCP: the two hooks' order is not defined", () => {
+    const tables = nftGoldenAsListing(fixture('nftables/istio-1.27.0-inbound-ports-wildcard.golden'), 998);
+    const docker = { name: 'iptables-save', content: fixture('iptables/vm-docker-before-istio.txt').replace(/^-A (PREROUTING|OUTPUT) .*ISTIO_.*\n/gm, '').replace(/^(:ISTIO_\S+ - \[0:0\]|-A ISTIO_.*)\n/gm, '') };
+    const v = vm([docker, { name: 'nftables', content: Object.values(tables).join('') }], ["ISTIO_INBOUND_PORTS='*'"]);
+    const net06 = finding(v, 'NET-06');
+    expect(net06.status).toBe('ERROR');
+    expect(net06.message).toMatch(/^iptables' nat PREROUTING rewrites TCP at the same hook and priority as Istio's nftables prerouting, in an order nftables does not define: .*-j DOCKER/);
+  });
+});
