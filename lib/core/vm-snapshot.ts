@@ -7,6 +7,7 @@ import { parseSystemdShow, type UnitState } from './parsers/systemd-show.ts';
 import { parseCertsListing, type CertsListing } from './parsers/certs-listing.ts';
 import { parseEnvoyStats } from './parsers/envoy-stats.ts';
 import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
+import { parseNftList, type NftRuleset } from './parsers/nft-list.ts';
 import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
 import { parsePemCertificates, type CertificateInfo } from './certificates/pem.ts';
@@ -40,6 +41,10 @@ export interface VmSnapshot {
   identity: Evidence<Identity>;
   unit: Evidence<UnitState>;
   readiness: Evidence<Readiness>;
+  /**
+   * The environment istio-start.sh gives the agent: `sidecar.env` sourced first, then `cluster.env` over
+   * it, so a variable set in both has its cluster.env value and one set only in sidecar.env counts.
+   */
   clusterEnv: Evidence<Map<string, string>>;
   serverInfo: Evidence<EnvoyServerInfo>;
   /** The logs section as the VM reduced it (pattern counts and the latest matching lines). */
@@ -47,6 +52,11 @@ export interface VmSnapshot {
   stats: Evidence<Map<string, number>>;
   logs: Evidence<LogsSummary>;
   iptables: IptablesBackend[];
+  /**
+   * Istio's native nftables tables (`nft list table inet istio-proxy-*`); undefined when the VM printed
+   * no nftables section (no `nft` installed, or a script that did not collect it).
+   */
+  nftables: Evidence<NftRuleset> | undefined;
   certs: Evidence<CertsListing>;
   certChain: Evidence<CertificateInfo[]>;
   rootCert: Evidence<CertificateInfo[]>;
@@ -96,12 +106,16 @@ function readSnapshot(output: string): VmSnapshot {
     identity: part('identity', parseIdentity),
     unit: part('systemd', parseSystemdShow),
     readiness: part('readiness', parseReadiness),
-    clusterEnv: part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
+    clusterEnv: mergedEnvironment(
+      part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
+      readable ? sidecarEnv(split.sections.get('sidecar-env'), split.truncated, parseChecked) : undefined,
+    ),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
     stats: part('envoy-stats', parseEnvoyStats),
     logs: part('logs', parseLogsSummary),
     iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name, parseChecked)) : [],
+    nftables: readable && split.sections.has('nftables') ? parseChecked(split.sections.get('nftables'), 'nftables', parseNftList) : undefined,
     certs: part('certs', parseCertsListing),
     certChain: part('cert-chain-pem', pemBundle),
     rootCert: part('root-cert-pem', pemBundle),
@@ -126,6 +140,29 @@ function readSnapshot(output: string): VmSnapshot {
  */
 function detached(snapshot: VmSnapshot): VmSnapshot {
   return structuredClone(snapshot);
+}
+
+/**
+ * sidecar.env is optional: an absent file (rc 1, nothing printed) adds nothing, and so does an output
+ * from a script that did not collect it yet (no section in an output that reached its end). A section
+ * cut, or lost with a cut output, could hold any variable: the environment is then unknown.
+ */
+function sidecarEnv(
+  section: Section | undefined,
+  truncated: boolean,
+  parse: (section: Section | undefined, name: string, parser: (text: string) => Evidence<Map<string, string>>) => Evidence<Map<string, string>>,
+): Evidence<Map<string, string>> {
+  if (!section) return truncated ? { ok: false, reason: 'the output was cut before sidecar.env: the variables it may set are unknown' } : { ok: true, value: new Map() };
+  if (!section.cut && section.rc === 1 && section.content === '') return { ok: true, value: new Map() };
+  if (!section.cut && section.rc !== 0) return { ok: false, reason: `sidecar.env could not be read (section sidecar-env rc ${section.rc})` };
+  return parse(section, 'sidecar-env', (text) => ({ ok: true, value: parseClusterEnv(text) }));
+}
+
+/** istio-start.sh's order: sidecar.env first, cluster.env over it. */
+function mergedEnvironment(clusterEnv: Evidence<Map<string, string>>, sidecar: Evidence<Map<string, string>> | undefined): Evidence<Map<string, string>> {
+  if (!clusterEnv.ok || sidecar === undefined) return clusterEnv;
+  if (!sidecar.ok) return sidecar;
+  return { ok: true, value: new Map([...sidecar.value, ...clusterEnv.value]) };
 }
 
 function mapOk<T, U>(evidence: Evidence<T>, map: (value: T) => U): Evidence<U> {
@@ -170,8 +207,10 @@ export const SECTION_LIMITS: Readonly<Record<string, number>> = {
   'envoy-clusters-warming': 262144,
   logs: 16384,
   'cluster-env': 16384,
+  'sidecar-env': 16384,
   'mesh-config': 16384,
   ...Object.fromEntries(IPTABLES_SECTIONS.map((name) => [name, 65536])),
+  nftables: 65536,
   certs: 8192,
   'cert-chain-pem': 32768,
   'root-cert-pem': 32768,

@@ -598,7 +598,7 @@ END { if (held) out(prev, "\n") }'
 }
 
 # s_filtered NAME FILE: the file, redacted, and bounded before the shell loop reads it; NAME *-env is
-# an environment file, any other YAML.
+# an environment file (cluster.env, and sidecar.env, which istio-start.sh sources the same way), any other YAML.
 s_filtered() {
   rc=1
   if ! need awk; then
@@ -624,6 +624,39 @@ listed() {
   )
 }
 
+# Whether the nf_tables module is loaded: listed in /proc/modules, or present in /sys/module.
+nf_tables_loaded() {
+  [ -d "$ROOT/sys/module/nf_tables" ] || listed "$ROOT/proc/modules" nf_tables
+}
+
+# Istio's native nftables mode (1.27+) keeps its rules in inet tables iptables-save cannot show. Only
+# when nft is installed (the mode runs it) and nf_tables is loaded; only the tables `nft list tables`
+# names, so that no table is created or looked up by guess. Listing reads, it changes nothing.
+s_nftables() {
+  have nft || return 0
+  rc=0
+  if nf_tables_loaded; then
+    tmo nft list tables inet > "$T/table" 2>/dev/null
+    rc=$?
+    for table in istio-proxy-nat istio-proxy-mangle istio-proxy-raw; do
+      listed_table "$T/table" "$table" || continue
+      tmo nft list table inet "$table" >> "$T/out" 2>/dev/null || rc=$?
+    done
+    : > "$T/table"
+  fi
+  emit nftables 65536 "$rc"
+}
+
+# Reports whether `nft list tables inet` output $1 names table $2 (lines `table inet NAME`).
+listed_table() {
+  head -c 65536 "$1" | (
+    while read -r w f n _; do
+      [ "$w $f $n" != "table inet $2" ] || exit 0
+    done
+    exit 1
+  )
+}
+
 # s_iptables TOOL TABLES-NAMES-FILE [required]: one section per tool that exists; a required tool that does
 # not exist still gets its section, empty, naming it as missing.
 s_iptables() {
@@ -642,7 +675,7 @@ s_iptables() {
     emit "$tool" 65536 124
     return 0
   fi
-  if [ -z "$legacy" ] && [ ! -d "$ROOT/sys/module/nf_tables" ] && ! listed "$ROOT/proc/modules" nf_tables; then
+  if [ -z "$legacy" ] && ! nf_tables_loaded; then
     emit "$tool" 65536 0
     return 0
   fi
@@ -661,6 +694,58 @@ s_iptables() {
   emit "$tool" 65536 "$rc"
 }
 
+# Prints the value the last `NAME=value` line (`export` allowed) of env file $2 gives to $1, with one
+# level of quotes removed; fails when no line sets it. The file is read, never sourced: nothing in it runs.
+env_value() {
+  [ -f "$2" ] || return 1
+  head -c 65536 "$2" | (
+    found='' val=''
+    while IFS= read -r line || [ -n "$line" ]; do
+      line=${line#"${line%%[![:space:]]*}"}
+      line=${line#export }
+      line=${line#"${line%%[![:space:]]*}"}
+      case $line in "$1="*) ;; *) continue ;; esac
+      found=1 val=${line#"$1="}
+      case $val in
+        \'*) val=${val#?} val=${val%%\'*} ;;
+        \"*) val=${val#?} val=${val%%\"*} ;;
+        *) val=${val%%[[:space:]]*} ;;
+      esac
+    done
+    [ -n "$found" ] && printf '%s' "$val"
+  )
+}
+
+# Sets CD to the directory the agent writes its certificates to, as istio-start.sh hands it over:
+# OUTPUT_CERTS, else PROV_CERT, of sidecar.env then cluster.env (cluster.env wins), else /etc/certs
+# (istio-start.sh's default ./etc/certs, from /). Only an absolute path of plain characters is taken;
+# another value is named in CR and the default is read. CS names where CD came from.
+certs_dir() {
+  CD=/etc/certs CS=default CR=''
+  for name in OUTPUT_CERTS PROV_CERT; do
+    v='' given=''
+    for f in "$ROOT/var/lib/istio/envoy/sidecar.env" "$ROOT/var/lib/istio/envoy/cluster.env"; do
+      if w=$(env_value "$name" "$f"); then v=$w given=1; fi
+    done
+    [ -n "$given" ] || continue
+    case $v in
+      ./etc/certs) return 0 ;;
+      /*)
+        case $v in
+          *[!A-Za-z0-9/._-]* | *..*) ;;
+          *)
+            CD=${v%/} CS=$name
+            [ -n "$CD" ] || CD=/
+            return 0
+            ;;
+        esac
+        ;;
+    esac
+    CR=$name
+    return 0
+  done
+}
+
 # Prints "0600" for stat's "600".
 mode4() {
   m=000$1
@@ -668,12 +753,13 @@ mode4() {
 }
 
 # Metadata only: the bytes of key.pem are never read by the shell, only by openssl to derive its
-# public key.
+# public key. The first line says which directory was read, and why.
 s_certs() {
-  d=$ROOT/etc/certs
+  d=$ROOT$CD
   rc=0
+  printf 'location=%s source=%s%s\n' "$CD" "$CS" "${CR:+ refused=$CR}" > "$T/out"
   if [ ! -d "$d" ]; then
-    printf 'dir=missing\n' > "$T/out"
+    printf 'dir=missing\n' >> "$T/out"
     rc=1
   else
     if need stat; then
@@ -915,6 +1001,8 @@ main() {
   s_envoy envoy-clusters-warming 262144 '/config_dump?resource=dynamic_warming_clusters&mask=cluster.name,cluster.type'
   s_logs
   s_filtered cluster-env "$ROOT/var/lib/istio/envoy/cluster.env"
+  # istio-start.sh sources sidecar.env first, then cluster.env over it.
+  s_filtered sidecar-env "$ROOT/var/lib/istio/envoy/sidecar.env"
   # istioctl writes cluster.env's variables into the mesh config's proxyMetadata too.
   s_filtered mesh-config "$ROOT/etc/istio/config/mesh"
   s_iptables iptables-save "$ROOT/proc/net/ip_tables_names" required
@@ -923,9 +1011,11 @@ main() {
   s_iptables ip6tables-save "$ROOT/proc/net/ip6_tables_names" required
   s_iptables ip6tables-legacy-save "$ROOT/proc/net/ip6_tables_names"
   s_iptables ip6tables-nft-save "$ROOT/proc/net/ip6_tables_names"
+  s_nftables
+  certs_dir
   s_certs
-  s_pem cert-chain-pem 32768 "$ROOT/etc/certs/cert-chain.pem"
-  s_pem root-cert-pem 32768 "$ROOT/etc/certs/root-cert.pem"
+  s_pem cert-chain-pem 32768 "$ROOT$CD/cert-chain.pem"
+  s_pem root-cert-pem 32768 "$ROOT$CD/root-cert.pem"
   s_token
   s_versions
   printf '%s DONE sections=%s\n' "$B" "$SECTIONS"

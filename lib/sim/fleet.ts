@@ -71,6 +71,24 @@ export type FleetFault = (typeof FLEET_FAULTS)[number];
 export type SimFault = VmFault | FleetFault;
 export const SIM_FAULTS: readonly SimFault[] = [...VM_FAULTS, ...FLEET_FAULTS];
 
+/**
+ * Layouts Istio supports besides the one `istioctl x workload entry configure` gives (docs/controls.md):
+ * healthy VMs the audit must not call failing. One VM of each per fleet, on VMs that carry no fault.
+ */
+export const VM_CONFIGURATIONS = [
+  /** ISTIO_INBOUND_PORTS and ISTIO_META_DNS_CAPTURE set in sidecar.env only, which istio-start.sh sources before cluster.env. */
+  'sidecar-env',
+  /** ISTIO_CUSTOM_IP_TABLES=true: the operator's own capture rules, which Istio does not install. */
+  'custom-iptables',
+  /** ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY: inbound capture in the mangle table. */
+  'tproxy',
+  /** Istio's native nftables mode (1.27+): the rules are in the inet istio-proxy-* tables. */
+  'native-nftables',
+  /** OUTPUT_CERTS names another directory than /etc/certs for the on-disk certificates. */
+  'output-certs',
+] as const;
+export type VmConfiguration = (typeof VM_CONFIGURATIONS)[number];
+
 /** The Istio version of a VM with the `version-skew` fault. */
 export const SKEWED_ISTIO_VERSION = '1.22.8';
 
@@ -90,6 +108,8 @@ export interface SimVm {
   /** Seconds since the sidecar started (for systemd and Envoy uptimes). */
   uptimeSeconds: number;
   faults: VmFault[];
+  /** How Istio is set up on the VM, when not the default layout. */
+  configuration?: VmConfiguration;
   /** The VM trusts the mesh's previous root (SimFleet.pki.previousRoot), not the one in istio-ca-root-cert. */
   rootCaRotated: boolean;
 }
@@ -236,6 +256,10 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
       const vm = vms[order[next++]!]!;
       if (enabled.has(fault)) vm.faults.push(fault);
     }
+  }
+  // The slots after the faults' hold VMs no fault touches, whichever faults are enabled.
+  for (const configuration of VM_CONFIGURATIONS) {
+    if (next < order.length) vms[order[next++]!]!.configuration = configuration;
   }
   for (const vm of vms) {
     if (vm.faults.includes('workload-entry-missing')) vm.group = undefined;

@@ -12,7 +12,7 @@ const execFileAsync = promisify(execFile);
 const SECTIONS = [
   'identity', 'systemd', 'readiness',
   'envoy-server-info', 'envoy-stats', 'envoy-secrets-active', 'envoy-secrets-warming', 'envoy-clusters-active', 'envoy-clusters-warming',
-  'logs', 'cluster-env', 'mesh-config',
+  'logs', 'cluster-env', 'sidecar-env', 'mesh-config',
   'iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save',
   'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
 ];
@@ -55,7 +55,8 @@ describe('the diagnostic script on a healthy fake VM', () => {
   let vm: FakeVm;
   const outputs = new Map<ShellName, RunResult>();
   beforeAll(async () => {
-    vm = await createFakeVm();
+    // With a sidecar.env, so that every section has a file to read.
+    vm = await createFakeVm({ sidecarEnv: 'ISTIO_AGENT_FLAGS=--log_output_level=default:info\n' });
   });
   afterAll(async () => {
     await vm?.close();
@@ -168,12 +169,13 @@ describe('the diagnostic script on a healthy fake VM', () => {
 
     const certs = section(split, 'certs').content.split('\n').filter(Boolean);
     expect(certs.map((l) => l.replace(/ uid=.* size=\d+ mtime=\d+/, ''))).toEqual([
+      'location=/etc/certs source=default',
       'file mode=0644 name=cert-chain.pem',
       'file mode=0600 name=key.pem',
       'file mode=0644 name=root-cert.pem',
       'key_match=yes',
     ]);
-    expect(certs[1]).toMatch(/^file mode=0600 uid=\d+ gid=\d+ owner=\S+ size=\d+ mtime=\d+ name=key\.pem$/);
+    expect(certs[2]).toMatch(/^file mode=0600 uid=\d+ gid=\d+ owner=\S+ size=\d+ mtime=\d+ name=key\.pem$/);
     expect(section(split, 'cert-chain-pem').content).toBe(`${vm.pki.leafPem}${vm.pki.rootPem}`);
     expect(section(split, 'root-cert-pem').content).toBe(vm.pki.rootPem);
 
@@ -304,7 +306,7 @@ describe('the diagnostic script in failure scenarios', () => {
   it('reports missing certificates and token', async () => {
     const run = await runScenario({ noCerts: true, noToken: true });
     expectWellFormed(run);
-    expect(section(run.split, 'certs')).toMatchObject({ content: 'dir=missing\n', rc: 1 });
+    expect(section(run.split, 'certs')).toMatchObject({ content: 'location=/etc/certs source=default\ndir=missing\n', rc: 1 });
     expect(section(run.split, 'cert-chain-pem')).toMatchObject({ content: '', rc: 1 });
     expect(section(run.split, 'token')).toMatchObject({ content: 'present=no\n', rc: 0 });
   });

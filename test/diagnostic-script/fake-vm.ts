@@ -75,6 +75,8 @@ export interface FakeVmOptions {
   /** Pad the active clusters dump to at least this many bytes. */
   clustersBytes?: number;
   noCerts?: boolean;
+  /** The directory the certificates are written to (OUTPUT_CERTS), in place of /etc/certs. */
+  certsDir?: string;
   noToken?: boolean;
   /**
    * Files of the root (paths relative to it) replaced by something a reader must not open or read to
@@ -131,6 +133,8 @@ export interface FakeVmOptions {
   istioErrLog?: string[];
   /** The whole of cluster.env, in place of the fixture (clusterEnvExtra is still appended). */
   clusterEnv?: string;
+  /** /var/lib/istio/envoy/sidecar.env, which istio-start.sh sources before cluster.env; none when left out. */
+  sidecarEnv?: string;
   /** The whole of /etc/istio/config/mesh, in place of the fixture. */
   meshConfig?: string;
   /** What Envoy's /server_info says of its node and uptime. */
@@ -146,6 +150,11 @@ export interface FakeVmOptions {
    * each table; a table left out does not exist. Tools left out are not installed.
    */
   iptables?: Partial<Record<IptablesTool, IptablesToolState>>;
+  /**
+   * `nft` is installed, holding these inet tables: name → what `nft list table inet <name>` prints.
+   * Left out, the VM has no nft.
+   */
+  nftTables?: Record<string, string>;
   /** /proc/net/ip_tables_names and ip6_tables_names: the tables legacy iptables has loaded. */
   legacyTables?: { ipv4: string[]; ipv6: string[] };
   /** The /etc/certs files, in place of the test PKI's, with their modification time. */
@@ -438,6 +447,7 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   // What istioctl x workload entry configure writes, as installed on the VM.
   const clusterEnv = options.clusterEnv ?? fixture('cluster.env');
   write(join(root, 'var/lib/istio/envoy/cluster.env'), clusterEnv + (options.clusterEnvExtra ?? ''));
+  if (options.sidecarEnv !== undefined) write(join(root, 'var/lib/istio/envoy/sidecar.env'), options.sidecarEnv);
   let mesh = options.meshConfig ?? fixture('mesh.yaml');
   if (options.meshBytes) {
     const pad: string[] = [];
@@ -447,16 +457,17 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   write(join(root, 'etc/istio/config/mesh'), mesh);
   write(join(root, 'etc/hosts'), fixture('hosts'));
 
+  const certs = join(root, options.certsDir ?? '/etc/certs');
   if (!options.noCerts && options.certificates) {
     const { chainPem, rootPem, keyPem, mtime } = options.certificates;
-    write(join(root, 'etc/certs/cert-chain.pem'), chainPem + (options.keyInCertChain ? keyPem : ''), 0o644, mtime);
-    write(join(root, 'etc/certs/root-cert.pem'), rootPem, 0o644, mtime);
-    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : keyPem, options.keyMode ?? 0o600, mtime);
+    write(join(certs, 'cert-chain.pem'), chainPem + (options.keyInCertChain ? keyPem : ''), 0o644, mtime);
+    write(join(certs, 'root-cert.pem'), rootPem, 0o644, mtime);
+    write(join(certs, 'key.pem'), options.keyMismatch ? pki.otherKeyPem : keyPem, options.keyMode ?? 0o600, mtime);
   } else if (!options.noCerts) {
     const chain = pki.leafPem + pki.rootPem + (options.keyInCertChain ? pki.keyPem : '');
-    write(join(root, 'etc/certs/cert-chain.pem'), chain);
-    write(join(root, 'etc/certs/root-cert.pem'), pki.rootPem);
-    write(join(root, 'etc/certs/key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
+    write(join(certs, 'cert-chain.pem'), chain);
+    write(join(certs, 'root-cert.pem'), pki.rootPem);
+    write(join(certs, 'key.pem'), options.keyMismatch ? pki.otherKeyPem : pki.keyPem, options.keyMode ?? 0o600);
   }
   if (!options.noToken && options.token) {
     write(join(root, 'var/run/secrets/tokens/istio-token'), signJwt(options.token.claims, pki.otherKeyPem), 0o640, options.token.mtime);
@@ -590,6 +601,7 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
   } else {
     for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
   }
+  if (options.nftTables) shims.nft = nftShim(options.nftTables, join(base, 'nft'));
   if (options.clock !== undefined || options.clockStep !== undefined) shims.date = dateShim(options.clock, options.clockStep, join(base, 'clock'));
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
   if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds, options.hang ?? []);
@@ -667,6 +679,23 @@ for a do
   set -- "$@" "$a"
 done
 exec ${sq(realTool('stat'))} "$@"`;
+}
+
+/** `nft list tables inet` and `nft list table inet NAME` of the given tables; anything else is refused, as a write would be. */
+function nftShim(tables: Record<string, string>, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const cases = Object.entries(tables).map(([name, text]) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return `  "list table inet ${name}") cat ${sq(file)} ;;`;
+  });
+  return `
+case "$*" in
+  "list tables inet") printf '%s\\n' ${Object.keys(tables).map((name) => sq(`table inet ${name}`)).join(' ')} ;;
+${cases.join('\n')}
+  "list table "*) echo "Error: No such file or directory; did you mean table 'filter' in family ip?" >&2; exit 1 ;;
+  *) echo "nft shim: only listing is expected: $*" >&2; exit 64 ;;
+esac`;
 }
 
 /** A save tool answering `--version` with its backend and `-t <table>` with the given outputs, byte for byte. */

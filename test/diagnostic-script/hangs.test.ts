@@ -133,7 +133,9 @@ describe('the diagnostic script bounds each command that can hang', () => {
   });
 
   it('bounds its tools with a watcher (sleep and kill), with the same output, on a VM without timeout', async () => {
-    const [without, withTimeout] = await Promise.all([run({ without: ['timeout'] }, 'busybox'), run({}, 'busybox')]);
+    // With a sidecar.env each, so that every section has something to read (an absent file is rc 1).
+    const sidecarEnv = 'ISTIO_AGENT_FLAGS=--log_output_level=default:info\n';
+    const [without, withTimeout] = await Promise.all([run({ without: ['timeout'], sidecarEnv }, 'busybox'), run({ sidecarEnv }, 'busybox')]);
     expectFinished(without);
     // Two VMs: their files were written at different times, their agents listen on different ports.
     const normalise = (text: string) =>

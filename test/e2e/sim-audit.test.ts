@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactWriter, LocalAuditStore, LocalBundle } from '../../lib/adapters/local-audit-store.ts';
 import { CONTROLS } from '../../lib/core/controls/catalogue.ts';
 import type { FindingStatus, Report } from '../../lib/core/report.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
+import { buildSimFleetAsync, VM_CONFIGURATIONS, type SimFleet } from '../../lib/sim/fleet.ts';
 import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
@@ -99,6 +99,15 @@ describe('an audit of the simulated fleet', () => {
     expect(result.report.summary.compliant).toBe(50 - faulty.length + silentAtVmLevel.length);
     const unknown = result.report.vms.filter((v) => v.status === 'UNKNOWN').map((v) => v.instanceId);
     expect(unknown).toEqual(fleet.vms.filter((vm) => vm.faults.includes('ssm-undeliverable')).map((vm) => vm.instanceId).sort());
+  });
+
+  it('has one VM of each layout Istio supports, each compliant, with nothing failing', () => {
+    const configured = fleet.vms.filter((vm) => vm.configuration !== undefined);
+    expect(configured.map((vm) => vm.configuration).sort()).toEqual([...VM_CONFIGURATIONS].sort());
+    for (const vm of configured) {
+      expect(vm.faults, vm.configuration).toEqual([]);
+      expect(result.report.vms.find((v) => v.instanceId === vm.instanceId)?.status, vm.configuration).toBe('COMPLIANT');
+    }
   });
 
   it('finds exactly the faulty WorkloadEntries, proxies and replicas', () => {

@@ -27,7 +27,7 @@ import { parseLogsSummary, type LogsSummary } from '../../lib/core/parsers/logs-
 import { IPTABLES_SECTIONS, parseVmSnapshot, type VmSnapshot } from '../../lib/core/vm-snapshot.ts';
 import { mintWorkloadCertificate } from '../../lib/sim/certificates.ts';
 import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleetAsync, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
+import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
 import { renderVmOutput, type SimVmCertificates } from '../../lib/sim/vm-output.ts';
 import { createFakeVm, type EnvoyCluster, type FakeVmOptions, type IptablesTool, type IptablesToolState, type RunResult, type ShellName } from '../diagnostic-script/fake-vm.ts';
 
@@ -67,6 +67,7 @@ const SNAPSHOT_PARTS = {
   stats: true,
   logs: true,
   iptables: true,
+  nftables: true,
   certs: true,
   certChain: true,
   rootCert: true,
@@ -78,7 +79,7 @@ const SNAPSHOT_PARTS = {
 
 /** Sections whose bytes the script defines (or copies from a file or a tool): they must be identical. */
 const TEXT_SECTIONS = [
-  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'mesh-config', ...IPTABLES_SECTIONS,
+  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'sidecar-env', 'mesh-config', ...IPTABLES_SECTIONS, 'nftables',
   'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
 ];
 
@@ -126,6 +127,11 @@ const SCENARIOS: Array<{ name: string; find: (f: SimFleet) => SimVm | undefined;
     find: (f: SimFleet) => f.vms.find((vm) => vm.faults.includes(fault)),
     shells: ['dash' as ShellName],
   })),
+  ...VM_CONFIGURATIONS.map((configuration) => ({
+    name: `${configuration} layout`,
+    find: (f: SimFleet) => f.vms.find((vm) => vm.configuration === configuration),
+    shells: ['dash' as ShellName],
+  })),
 ];
 const RUNS = SCENARIOS.flatMap((s) => s.shells.map((shell) => `${s.name} under ${shell}`));
 
@@ -151,7 +157,7 @@ beforeAll(async () => {
       await fake.close();
     }
   });
-}, 120_000);
+}, 300_000);
 
 afterAll(() => outcomes.clear());
 
@@ -272,6 +278,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
   const tokenFile = /^mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) mtime=(?<mtime>\d+)$/m.exec(section('token').content)!.groups!;
   const versions = kv('versions');
   const clusterEnv = section('cluster-env').content;
+  const sidecarEnv = section('sidecar-env');
 
   return {
     hostname: vm.hostname,
@@ -305,11 +312,14 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
       : {}),
     ...logFiles(parseLogsOrThrow(section('logs').content), clock),
     clusterEnv: asFile(clusterEnv),
+    ...(sidecarEnv.rc === 0 ? { sidecarEnv: asFile(sidecarEnv.content) } : {}),
     meshConfig: asFile(section('mesh-config').content),
     ...iptables(rendered),
+    ...nftables(rendered),
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.
     certificates: { chainPem: asFile(certificates.chainPem), rootPem: asFile(certificates.rootPem), keyPem: asFile(workloadKeyPem), mtime: Number(chainFile.mtime) },
     keyMode: parseInt(keyFile.mode!, 8),
+    certsDir: /^location=(?<dir>\S+) /m.exec(section('certs').content)!.groups!.dir!,
     ...(section('certs').missing.includes('openssl') ? { without: ['openssl'] } : {}),
     token: {
       claims: JSON.parse(Buffer.from(token.get('payload')!, 'base64url').toString('utf8')) as Record<string, unknown>,
@@ -402,6 +412,15 @@ function shiftTimestamp(line: string, seconds: number): string {
   if (!m?.groups) return line;
   const shifted = new Date(Date.parse(`${m.groups.ts}Z`) + seconds * 1000).toISOString().slice(0, 19);
   return `${shifted}.${m.groups.frac}Z${line.slice(m[0].length)}`;
+}
+
+/** nft, when the simulated VM printed an nftables section: each table of it, as `nft list table` answers. */
+function nftables(rendered: SplitOutput): Pick<FakeVmOptions, 'nftTables'> {
+  const section = rendered.sections.get('nftables');
+  if (!section) return {};
+  const tables: Record<string, string> = {};
+  for (const m of section.content.matchAll(/^table inet (?<name>\S+) \{\n[\s\S]*?^\}\n/gm)) tables[m.groups!.name!] = m[0];
+  return { nftTables: tables };
 }
 
 /**

@@ -1,4 +1,6 @@
 import { formatSerialHex, type CertificateInfo } from '../certificates/pem.ts';
+import type { CertsListing } from '../parsers/certs-listing.ts';
+import type { VmSnapshot } from '../vm-snapshot.ts';
 import { error, fail, pass, skip, vmControl, withEvidence, withoutCluster, type Outcome } from './control.ts';
 
 const DAY_MS = 86_400_000;
@@ -58,7 +60,29 @@ export const cert03 = vmControl(
     }),
 );
 
-/** CERT-04: /etc/certs holds the three files, the on-disk leaf is valid, and key.pem is private to istio-proxy or root. */
+/**
+ * Where the agent writes its certificates, as istio-start.sh hands it over: OUTPUT_CERTS, else PROV_CERT,
+ * else its default ./etc/certs (run from /). Undefined when the environment is unknown.
+ */
+function configuredCertsDirectory(snapshot: VmSnapshot): string | undefined {
+  if (!snapshot.clusterEnv.ok) return undefined;
+  const env = snapshot.clusterEnv.value;
+  const value = env.get('OUTPUT_CERTS') ?? env.get('PROV_CERT') ?? './etc/certs';
+  return value === './etc/certs' ? '/etc/certs' : value.replace(/(?<=.)\/+$/, '');
+}
+
+/**
+ * Why the directory the script read may not be the agent's: a value it would not take as a directory,
+ * or one that differs from the environment (an output of a script that read /etc/certs only).
+ */
+function certsDirectoryDoubt(snapshot: VmSnapshot, listing: CertsListing): string | undefined {
+  if (listing.refused) return `${listing.refused} is not an absolute path of plain characters, so the script read ${listing.directory} instead of the agent's certificates`;
+  const configured = configuredCertsDirectory(snapshot);
+  if (configured !== undefined && configured !== listing.directory) return `the VM's environment puts the certificates in ${configured}, but the script read ${listing.directory}`;
+  return undefined;
+}
+
+/** CERT-04: the certificates' directory holds the three files, the on-disk leaf is valid, and key.pem is private to istio-proxy or root. */
 export const cert04 = vmControl(
   {
     id: 'CERT-04',
@@ -68,13 +92,16 @@ export const cert04 = vmControl(
   },
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.certs, (listing): Outcome => {
-      if (!listing.present) return fail('/etc/certs does not exist');
-      if (snapshot.sections.get('certs')?.missing.includes('stat')) return error('stat is not installed on the VM: the files of /etc/certs could not be described');
+      const dir = listing.directory;
+      const doubt = certsDirectoryDoubt(snapshot, listing);
+      if (doubt) return error(doubt, { directory: dir, source: listing.source });
+      if (!listing.present) return fail(`${dir} does not exist${listing.source === 'default' ? '' : ` (${listing.source})`}`);
+      if (snapshot.sections.get('certs')?.missing.includes('stat')) return error(`stat is not installed on the VM: the files of ${dir} could not be described`);
       if (listing.unreadable.length > 0) return error(`stat could not describe ${listing.unreadable.join(', ')}`);
       const names = new Set(listing.files.map((f) => f.name));
       const missing = ['cert-chain.pem', 'key.pem', 'root-cert.pem'].filter((n) => !names.has(n));
       const key = listing.files.find((f) => f.name === 'key.pem');
-      const evidence: Record<string, unknown> = { files: listing.files.map((f) => ({ name: f.name, mode: f.mode.toString(8).padStart(4, '0'), owner: f.owner })), keyMatch: listing.keyMatch };
+      const evidence: Record<string, unknown> = { directory: dir, source: listing.source, files: listing.files.map((f) => ({ name: f.name, mode: f.mode.toString(8).padStart(4, '0'), owner: f.owner })), keyMatch: listing.keyMatch };
       const problems: string[] = [];
       if (missing.length > 0) problems.push(`missing ${missing.join(', ')}`);
       if (key && (key.mode & 0o077) !== 0) problems.push(`key.pem is mode ${key.mode.toString(8).padStart(4, '0')}: readable beyond its owner`);
@@ -93,7 +120,7 @@ export const cert04 = vmControl(
           return error(`whether the on-disk leaf is the one Envoy serves cannot be told: ${snapshot.secrets.ok ? 'Envoy holds no ACTIVE default certificate' : snapshot.secrets.reason}`, evidence);
         }
       }
-      return problems.length === 0 ? pass('cert-chain.pem, key.pem and root-cert.pem are present, the leaf is valid and the key is private', evidence) : fail(problems.join('; '), evidence);
+      return problems.length === 0 ? pass(`cert-chain.pem, key.pem and root-cert.pem are present in ${dir}, the leaf is valid and the key is private`, evidence) : fail(problems.join('; '), evidence);
     }),
 );
 
@@ -129,6 +156,15 @@ export const cert06 = vmControl(
     remediation: 'Generate a new token (`istioctl x workload entry configure … --tokenDuration`) and copy it to /var/run/secrets/tokens/istio-token.',
   },
   (_vm, snapshot, ctx) => {
+    // The on-disk certificate is read from the directory the certs section names; without that section,
+    // only the default directory is known to be the one read.
+    const configured = configuredCertsDirectory(snapshot);
+    const doubt = snapshot.certs.ok
+      ? certsDirectoryDoubt(snapshot, snapshot.certs.value)
+      : configured !== undefined && configured !== '/etc/certs'
+        ? `the certificates are in ${configured}, and which directory the script read is unknown (${snapshot.certs.reason})`
+        : undefined;
+    if (doubt) return error(doubt);
     const leaf = snapshot.certChain.ok ? snapshot.certChain.value[0] : undefined;
     // An absent file (rc 1, nothing printed) is "no on-disk certificate"; anything else unreadable is unknown.
     const chainSection = snapshot.sections.get('cert-chain-pem');

@@ -12,7 +12,13 @@ export interface FileEntry {
 }
 
 export interface CertsListing {
-  /** False when /etc/certs does not exist. */
+  /** The directory the script read: OUTPUT_CERTS or PROV_CERT as the VM sets them, else /etc/certs. */
+  directory: string;
+  /** Where `directory` came from: `OUTPUT_CERTS`, `PROV_CERT` or `default`. */
+  source: string;
+  /** A variable whose value the script would not read as a directory (not an absolute plain path). */
+  refused?: string;
+  /** False when the directory does not exist. */
   present: boolean;
   files: FileEntry[];
   /** Whether key.pem holds the private key of the leaf certificate, as openssl judged on the VM. */
@@ -23,9 +29,14 @@ export interface CertsListing {
 
 const FILE_LINE = /^(?:file|link|dir|other) mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) size=(?<size>\d{1,15}) mtime=(?<mtime>\d{1,12}) name=(?<name>.{1,255})$/;
 
-/** Parses the `certs` section: `stat -c` lines of /etc/certs and `key_match` (docs/diagnostic-output.md). Never throws. */
+/**
+ * Parses the `certs` section: the `location=` line, `stat -c` lines of that directory and `key_match`
+ * (docs/diagnostic-output.md). An output without a location line read /etc/certs. Never throws.
+ */
 export function parseCertsListing(text: string): Evidence<CertsListing> {
-  if (/^dir=missing$/m.test(text)) return { ok: true, value: { present: false, files: [], keyMatch: 'unknown', unreadable: [] } };
+  const location = /^location=(?<dir>\/[^\s]{0,4095}) source=(?<source>OUTPUT_CERTS|PROV_CERT|default)(?: refused=(?<refused>OUTPUT_CERTS|PROV_CERT))?$/m.exec(text)?.groups;
+  const where = { directory: location?.dir ?? '/etc/certs', source: location?.source ?? 'default', ...(location?.refused ? { refused: location.refused } : {}) };
+  if (/^dir=missing$/m.test(text)) return { ok: true, value: { ...where, present: false, files: [], keyMatch: 'unknown', unreadable: [] } };
   const files: FileEntry[] = [];
   const unreadable: string[] = [];
   let keyMatch: CertsListing['keyMatch'] | undefined;
@@ -52,5 +63,5 @@ export function parseCertsListing(text: string): Evidence<CertsListing> {
     if (match?.groups) keyMatch = match.groups.v as CertsListing['keyMatch'];
   }
   if (keyMatch === undefined) return { ok: false, reason: 'the certs section ends before its key_match line' };
-  return { ok: true, value: { present: true, files, keyMatch, unreadable } };
+  return { ok: true, value: { ...where, present: true, files, keyMatch, unreadable } };
 }

@@ -21,7 +21,7 @@ export interface IptablesRule {
   uidOwner?: Match;
   gidOwner?: Match;
   target?: string;
-  /** `--to-ports` / `--to-port` of a REDIRECT. */
+  /** `--to-ports` / `--to-port` of a REDIRECT, `--on-port` of a TPROXY. */
   toPorts?: string;
   /** The rule as it was printed, for evidence. */
   text: string;
@@ -114,7 +114,7 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
       (rule as unknown as Record<string, Match>)[field] = { value: normalizeValue(field, value), negated: negate };
     } else if (token === '-j' || token === '--jump' || token === '-g' || token === '--goto') {
       rule.target = tokens[++i];
-    } else if (token === '--to-ports' || token === '--to-port') {
+    } else if (token === '--to-ports' || token === '--to-port' || token === '--on-port') {
       rule.toPorts = tokens[++i];
     }
     negate = false;
@@ -123,12 +123,14 @@ function parseRule(table: string, line: string): IptablesRule | undefined {
 }
 
 function normalizeValue(field: keyof IptablesRule, value: string): string {
-  if (field === 'source' || field === 'destination') {
-    if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(value)) return `${value}/32`;
-    if (/^[0-9a-fA-F:]+$/.test(value) && value.includes(':')) return `${value.toLowerCase()}/128`;
-    return value.toLowerCase();
-  }
-  return value;
+  return field === 'source' || field === 'destination' ? normalizeAddress(value) : value;
+}
+
+/** An address as `address/prefix`: a host address gets its full-length prefix, as iptables-save prints it. */
+export function normalizeAddress(value: string): string {
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(value)) return `${value}/32`;
+  if (/^[0-9a-fA-F:]+$/.test(value) && value.includes(':')) return `${value.toLowerCase()}/128`;
+  return value.toLowerCase();
 }
 
 /** Splits a rule into words, honouring the double quotes iptables-save puts around comments. */

@@ -75,10 +75,23 @@ describe('parseVersions', () => {
 
 describe('parseCertsListing', () => {
   const listing = 'file mode=0600 uid=998 gid=998 owner=istio-proxy size=1675 mtime=1764138000 name=key.pem\nfile mode=0644 uid=0 gid=0 owner=root size=10 mtime=1764138000 name=odd name.pem\nkey_match=yes';
+  it('reads the directory the script read, and a variable it refused', () => {
+    const read = (first: string) => parseCertsListing(`${first}\n${listing}`);
+    expect(read('location=/var/lib/istio/certs source=OUTPUT_CERTS')).toMatchObject({ ok: true, value: { directory: '/var/lib/istio/certs', source: 'OUTPUT_CERTS', present: true } });
+    expect(read('location=/etc/certs source=default refused=PROV_CERT')).toMatchObject({ ok: true, value: { directory: '/etc/certs', source: 'default', refused: 'PROV_CERT' } });
+    expect(parseCertsListing('location=/srv/certs source=OUTPUT_CERTS\ndir=missing\n')).toEqual({
+      ok: true,
+      value: { directory: '/srv/certs', source: 'OUTPUT_CERTS', present: false, files: [], keyMatch: 'unknown', unreadable: [] },
+    });
+  });
+
   it('reads the files and key_match', () => {
     expect(parseCertsListing(listing)).toEqual({
       ok: true,
       value: {
+        // A listing without its location line comes from a script that read /etc/certs only.
+        directory: '/etc/certs',
+        source: 'default',
         present: true,
         keyMatch: 'yes',
         unreadable: [],

@@ -1,0 +1,45 @@
+import { analyzeBundle } from '../../lib/core/analyze.ts';
+import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
+import { XDS_TYPE_URLS } from '../../lib/core/proxy-status.ts';
+import type { Finding } from '../../lib/core/report.ts';
+import { VM, type RunResult } from './fake-vm.ts';
+
+const INSTANCE_ID = 'i-0000000000000001';
+
+/**
+ * The findings of the fake VM from one run of the real script, as an SSM run would give them: the VM
+ * online, its proxy synced with one istiod replica, and the mesh root the fake VM's PKI holds.
+ */
+export function vmFindingsOfRun(run: RunResult, rootPem: string, started: Date, finished: Date): Finding[] {
+  const bundle: EvidenceBundle = {
+    manifest: { bundleVersion: 1, runId: 'script', startedAt: started.toISOString(), finishedAt: finished.toISOString(), source: 'replay' },
+    inventory: { InstanceInformationList: [{ InstanceId: INSTANCE_ID, PingStatus: 'Online', IPAddress: VM.ip }] },
+    invocations: {
+      [INSTANCE_ID]: {
+        InstanceId: INSTANCE_ID,
+        Status: 'Success',
+        ResponseCode: run.code ?? -1,
+        StandardOutputContent: run.stdout,
+        StandardErrorContent: run.stderr,
+        ExecutionStartDateTime: started.toISOString(),
+        ExecutionEndDateTime: finished.toISOString(),
+      },
+    },
+    cluster: {
+      workloadEntries: { items: [] },
+      workloadGroups: { items: [] },
+      istiodPods: { items: [{ metadata: { name: 'istiod-a', namespace: 'istio-system' }, spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] } }] },
+      syncz: {
+        'istiod-a': [
+          {
+            proxy: `${VM.hostname}.${VM.namespace}`,
+            istio_version: VM.istioVersion,
+            resources: Object.fromEntries((['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }])),
+          },
+        ],
+      },
+      rootCa: { [VM.namespace]: { data: { 'root-cert.pem': rootPem } } },
+    },
+  };
+  return analyzeBundle(bundle).findings.filter((f) => f.subject.kind === 'vm');
+}
