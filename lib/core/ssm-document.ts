@@ -84,9 +84,21 @@ export function buildSsmCommandDocument(
   return document;
 }
 
-/** The document as the JSON text stored in infra/ssm and sent to SSM CreateDocument. */
+/**
+ * The document as the JSON text stored in infra/ssm and sent to SSM CreateDocument: indented, but the
+ * script's lines one to a line without indentation. Indenting them would spend about a fifth of SSM's
+ * 64 KB on spaces, room the script's comments need more.
+ */
 export function renderSsmCommandDocument(document: SsmCommandDocument): string {
-  return `${JSON.stringify(document, null, 2)}\n`;
+  const PLACEHOLDER = '\u0000runCommand\u0000';
+  const lines = document.mainSteps.map((step) => step.inputs.runCommand);
+  const skeleton = {
+    ...document,
+    mainSteps: document.mainSteps.map((step) => ({ ...step, inputs: { ...step.inputs, runCommand: PLACEHOLDER } })),
+  };
+  let index = 0;
+  const text = JSON.stringify(skeleton, null, 2).replaceAll(JSON.stringify(PLACEHOLDER), () => `[\n${lines[index++]!.map((line) => JSON.stringify(line)).join(',\n')}\n]`);
+  return `${text}\n`;
 }
 
 /** Size in bytes of a document's text, as SSM counts it (UTF-8). */

@@ -185,7 +185,7 @@ describe('the diagnostic script with one tool that never answers', () => {
     const out = await run({ hang: ['id', 'openssl', 'stat'], timeout: { tool: 'coreutils', seconds: 0.3 } }, 'dash');
     expectFinished(out);
     expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
-    expect(section(out, 'certs').content).toBe('file name=cert-chain.pem\nfile name=key.pem\nfile name=root-cert.pem\nkey_match=unknown\n');
+    expect(section(out, 'certs').content).toBe('location=/etc/certs source=default\nfile name=cert-chain.pem\nfile name=key.pem\nfile name=root-cert.pem\nkey_match=unknown\n');
     expect(section(out, 'token').content).toMatch(/^present=yes\npayload=[A-Za-z0-9_-]+\n$/);
   });
 });

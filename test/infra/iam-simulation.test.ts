@@ -291,3 +291,24 @@ describe('report uploads by the functions that finalize', () => {
     }
   });
 });
+
+describe('waivers and SSM Compliance for the functions that finalize', () => {
+  for (const role of ['SsmCommandStatusRole', 'SweepRole']) {
+    it(`${role}: reads the waivers under config/ only, and publishes compliance items on nodes only`, async () => {
+      expect(await asRole(role, 's3:GetObject', object('config/waivers.yaml'))).toBe('Allowed');
+      expect(await asRole(role, 's3:PutObject', object('config/waivers.yaml'))).not.toBe('Allowed');
+      expect(await asRole(role, 's3:GetObject', object('elsewhere/waivers.yaml'))).not.toBe('Allowed');
+      expect(await asRole(role, 'ssm:PutComplianceItems', instance(VM_A))).toBe('Allowed');
+      expect(await asRole(role, 'ssm:PutComplianceItems', managedInstance(HYBRID))).toBe('Allowed');
+      // Another region's nodes are not this stack's.
+      expect(await asRole(role, 'ssm:PutComplianceItems', `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${VM_A}`)).not.toBe('Allowed');
+    });
+  }
+
+  it('is not granted to the functions that start audits', async () => {
+    for (const role of ['StartAuditRole', 'HttpApiRole']) {
+      expect(await asRole(role, 'ssm:PutComplianceItems', instance(VM_A)), role).not.toBe('Allowed');
+      expect(await asRole(role, 's3:GetObject', object('config/waivers.yaml')), role).not.toBe('Allowed');
+    }
+  });
+});

@@ -180,7 +180,9 @@ describe('the parameters the template branches on', () => {
       'NoncurrentVersionDays',
       'ObjectLockDays',
       'RetentionDays',
+      'SsmCompliance',
       'SweepScheduleExpression',
+      'WaiversKey',
     ]);
     const conditions = JSON.stringify(stack.resources.Conditions);
     expect(conditions).not.toMatch(/\{"Fn::Equals":\["[^"]*","[^"]*"\]\}/);

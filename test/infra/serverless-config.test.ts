@@ -124,7 +124,7 @@ describe('serverless.yml and infra/', () => {
     expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
   });
 
-  it('give each function only what it needs: SendCommand on our document and tagged nodes, S3 under runs/', () => {
+  it('give each function only what it needs: SendCommand on our document and tagged nodes, S3 under runs/ (and the waivers under config/)', () => {
     const readOnlyWithoutResources = new Set(['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation']);
     for (const role of ['StartAuditRole', 'SsmCommandStatusRole', 'SweepRole', 'HttpApiRole']) {
       for (const statement of statementsOf(role)) {
@@ -133,7 +133,9 @@ describe('serverless.yml and infra/', () => {
         if (statement.Resource === '*') for (const action of actions(statement)) expect(readOnlyWithoutResources.has(action), `${role}: ${action} on *`).toBe(true);
         const text = JSON.stringify(statement.Resource);
         if (actions(statement).some((a) => a.startsWith('s3:'))) expect(text, `${role} ${statement.Sid}`).toMatch(/EvidenceBucket/);
-        if (actions(statement).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket')) expect(text, `${role} ${statement.Sid}`).toContain('/runs/');
+        // The stage's waivers object is the one thing read outside runs/: under config/, and only read.
+        if (statement.Sid === 'ReadWaivers') expect({ actions: actions(statement), resource: text }, role).toEqual({ actions: ['s3:GetObject'], resource: JSON.stringify({ 'Fn::Sub': '${EvidenceBucket.Arn}/config/*' }) });
+        else if (actions(statement).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket')) expect(text, `${role} ${statement.Sid}`).toContain('/runs/');
         if (actions(statement).some((a) => a.startsWith('dynamodb:'))) expect(text, `${role} ${statement.Sid}`).toMatch(/RunTable/);
       }
     }
