@@ -13,7 +13,7 @@
 # main with stdin from /dev/null, so `fleet-audit script | ssh vm sudo sh` neither runs a partly
 # received script nor lets a tool swallow the rest of it from stdin.
 
-SCRIPT_VERSION=1.0.0
+SCRIPT_VERSION=1.1.0
 
 # Appends a tool to the current section's missing list unless it is on PATH.
 need() {
