@@ -15,6 +15,7 @@ import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-du
 import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
 import type { Evidence } from './result.ts';
+import { effectiveEnvironment } from './effective-environment.ts';
 
 /** The iptables sections, one per save tool (docs/diagnostic-output.md). */
 export const IPTABLES_SECTIONS = ['iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] as const;
@@ -158,11 +159,11 @@ function sidecarEnv(
   return parse(section, 'sidecar-env', (text) => ({ ok: true, value: parseClusterEnv(text) }));
 }
 
-/** istio-start.sh's order: sidecar.env first, cluster.env over it. */
+/** The effective environment, unknown when either file's part of it is. */
 function mergedEnvironment(clusterEnv: Evidence<Map<string, string>>, sidecar: Evidence<Map<string, string>> | undefined): Evidence<Map<string, string>> {
   if (!clusterEnv.ok || sidecar === undefined) return clusterEnv;
   if (!sidecar.ok) return sidecar;
-  return { ok: true, value: new Map([...sidecar.value, ...clusterEnv.value]) };
+  return { ok: true, value: effectiveEnvironment(sidecar.value, clusterEnv.value) };
 }
 
 function mapOk<T, U>(evidence: Evidence<T>, map: (value: T) => U): Evidence<U> {

@@ -16,4 +16,13 @@ describe('namespaceOfOutput', () => {
     expect(namespaceOfOutput(output("ISTIO_NAMESPACE='../../etc'"))).toBeUndefined();
     expect(namespaceOfOutput('\u0000garbage')).toBeUndefined();
   });
+  it('reads the environment istio-start.sh builds: sidecar.env under cluster.env', () => {
+    const both = (sidecar: string, cluster: string) =>
+      formatDiagnosticOutput(B, [
+        { name: 'cluster-env', content: cluster },
+        { name: 'sidecar-env', content: sidecar },
+      ]);
+    expect(namespaceOfOutput(both("ISTIO_NAMESPACE='ledger'", "CANONICAL_SERVICE='ledger'"))).toBe('ledger');
+    expect(namespaceOfOutput(both("ISTIO_NAMESPACE='ledger'", "ISTIO_NAMESPACE='payments'"))).toBe('payments');
+  });
 });
