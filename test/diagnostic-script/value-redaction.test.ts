@@ -36,7 +36,7 @@ interface Corpus {
 }
 
 function corpus(pki: Pki): Corpus {
-  const [envJwt, meshJwt, metaJwt, logJwt, plainJwt] = ['env', 'mesh', 'metadata', 'log', 'plain'].map((s) => jwt(`corpus-${s}`)) as [string, string, string, string, string];
+  const [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt] = ['env', 'mesh', 'metadata', 'log', 'plain', 'sidecar'].map((s) => jwt(`corpus-${s}`)) as [string, string, string, string, string, string];
   const key = bodyLines(pki.keyPem);
   const other = bodyLines(pki.otherKeyPem);
   const basic = Buffer.from('corp-user:hunter2-basic').toString('base64');
@@ -54,6 +54,8 @@ function corpus(pki: Pki): Corpus {
     `LONG_LINE=${'a.b '.repeat(2000)}beyond-the-bound`,
     '',
   ].join('\n');
+  // sidecar.env, which istio-start.sh sources before cluster.env, goes through the same redaction.
+  const sidecarEnv = [`XDS_AUTH_HEADER="Authorization: Bearer ${sidecarJwt}"`, 'HTTPS_PROXY=http://sideuser:hunter2-sidecar@proxy.corp:3128', 'SIDECAR_AFTER=visible-in-sidecar', ''].join('\n');
   const meshConfig = [
     'defaultConfig:',
     '  discoveryAddress: istiod-rev-1.istio-system.svc:15012',
@@ -93,8 +95,8 @@ function corpus(pki: Pki): Corpus {
   ].join('');
   const rootPem = `${pki.rootPem}-----BEGIN CERTIFICATE-----\n${key.slice(9, 12).join('\n')}\n-----END CERTIFICATE-----\n`;
   return {
-    options: { clusterEnvExtra, meshConfig, envoyMetadata, journalLines, logLines, istioErrLog, certificates: { chainPem, rootPem, keyPem: pki.keyPem, mtime: 1764138000 } },
-    secrets: fragments(pki, [envJwt, meshJwt, metaJwt, logJwt, plainJwt], ['hunter2-env', 'ghp-env-userinfo', 'hunter2-mesh', 'hunter2-metadata', 'hunter2-log', 'opaque-log-bearer', basic]),
+    options: { clusterEnvExtra, sidecarEnv, meshConfig, envoyMetadata, journalLines, logLines, istioErrLog, certificates: { chainPem, rootPem, keyPem: pki.keyPem, mtime: 1764138000 } },
+    secrets: fragments(pki, [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt], ['hunter2-sidecar', 'hunter2-env', 'ghp-env-userinfo', 'hunter2-mesh', 'hunter2-metadata', 'hunter2-log', 'opaque-log-bearer', basic]),
   };
 }
 
@@ -160,6 +162,13 @@ describe('the diagnostic script hides secrets by their look, wherever they stand
     const parsed = parseClusterEnv(env);
     expect(parsed.get('AFTER_CORPUS')).toBe('visible-after-corpus');
     expect(parsed.get('SERVICE_ACCOUNT')).toBe('vm-serviceaccount');
+  });
+
+  it.each(RUNS)('under $shell with $awk awk: sidecar.env is redacted like cluster.env and keeps what is not secret', ({ shell }) => {
+    const env = content(output(shell).sections, 'sidecar-env');
+    expect(env).toContain('XDS_AUTH_HEADER="Authorization: <redacted>"\n');
+    expect(env).toContain('\nHTTPS_PROXY=http://sideuser:<redacted>@proxy.corp:3128\n');
+    expect(parseClusterEnv(env).get('SIDECAR_AFTER')).toBe('visible-in-sidecar');
   });
 
   it.each(RUNS)('under $shell with $awk awk: the mesh config stays YAML', ({ shell }) => {
