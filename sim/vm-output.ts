@@ -1,5 +1,5 @@
-import { formatDiagnosticOutput } from '../core/diagnostic-output.ts';
-import { LOG_PATTERNS, type LogPattern } from '../core/parsers/logs-summary.ts';
+import { formatDiagnosticOutput } from '../lib/core/diagnostic-output.ts';
+import { LOG_PATTERNS, type LogPattern } from '../lib/core/parsers/logs-summary.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
 import { isConnected } from './fleet.ts';
 import { SeededRandom } from './random.ts';
