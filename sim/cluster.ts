@@ -2,7 +2,8 @@ import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from
 import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
 import { hasWorkloadEntry, isConnected } from './fleet.ts';
-import { hashString, renderVmOutput } from './vm-output.ts';
+import { hashString } from './random.ts';
+import { renderVmOutput } from './vm-output.ts';
 
 const ISTIO_SYSTEM = 'istio-system';
 

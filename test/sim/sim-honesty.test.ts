@@ -28,7 +28,8 @@ import { IPTABLES_SECTIONS, parseVmSnapshot, type VmSnapshot } from '../../lib/c
 import { mintWorkloadCertificate } from '../../sim/certificates.ts';
 import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../sim/cluster.ts';
 import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../sim/fleet.ts';
-import { renderVmOutput, type SimVmCertificates } from '../../sim/vm-output.ts';
+import type { SimVmCertificates } from '../../sim/vm-certificates.ts';
+import { renderVmOutput } from '../../sim/vm-output.ts';
 import { createFakeVm, type EnvoyCluster, type FakeVmOptions, type IptablesTool, type IptablesToolState, type RunResult, type ShellName } from '../diagnostic-script/fake-vm.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
