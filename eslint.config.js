@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
+    files: ['lib/**/*.ts', 'sim/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
     ignores: ['lib/adapters/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: sdkPatterns }] },
   },

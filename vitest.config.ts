@@ -8,7 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     coverage: {
       provider: 'v8',
-      include: ['lib/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
+      include: ['lib/**/*.ts', 'sim/**/*.ts', 'functions/**/*.ts', 'cli/**/*.ts'],
       reporter: ['text-summary', 'html'],
     },
   },

@@ -3,8 +3,8 @@
 // in one run are what can be compared between runs, not the absolute times.
 import { analyzeBundle } from '../lib/core/analyze.ts';
 import type { EvidenceBundle, Invocation } from '../lib/core/evidence-bundle.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../lib/sim/cluster.ts';
-import { buildSimFleetAsync } from '../lib/sim/fleet.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../sim/cluster.ts';
+import { buildSimFleetAsync } from '../sim/fleet.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const SIZES = (process.env.BENCH_SIZES ?? '100,1000,5000').split(',').map(Number);

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { S3AuditStore } from '../lib/adapters/s3-audit-store.ts';
-import { simClusterEvidence } from '../lib/sim/cluster.ts';
-import type { SimFleet } from '../lib/sim/fleet.ts';
-import { startKubeApiServer } from '../lib/sim/kube-api-server.ts';
-import { S3RVER_CREDENTIALS, startS3Server } from '../lib/sim/s3-server.ts';
+import { simClusterEvidence } from '../sim/cluster.ts';
+import type { SimFleet } from '../sim/fleet.ts';
+import { startKubeApiServer } from '../sim/kube-api-server.ts';
+import { S3RVER_CREDENTIALS, startS3Server } from '../sim/s3-server.ts';
 import type { FinalizeBenchSetup } from './measure-finalize.ts';
 import { writeSimEvidence } from './sim-bundle.ts';
 

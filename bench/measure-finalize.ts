@@ -14,7 +14,7 @@ import { KubeMeshReader } from '../lib/adapters/kube-mesh-reader.ts';
 import { MemoryRunRegistry } from '../lib/adapters/memory-run-registry.ts';
 import { S3AuditStore } from '../lib/adapters/s3-audit-store.ts';
 import type { CommandFleet } from '../lib/ports/run-registry.ts';
-import { S3RVER_CREDENTIALS } from '../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS } from '../sim/s3-server.ts';
 import { finalizeAudit } from '../lib/use-cases/finalize-audit.ts';
 import { reportToParent } from './child-measure.ts';
 

@@ -16,8 +16,8 @@ import { chromium } from 'playwright-core';
 import { analyzeBundle } from '../lib/core/analyze.ts';
 import type { EvidenceBundle, Invocation } from '../lib/core/evidence-bundle.ts';
 import { renderHtmlReport } from '../lib/core/render/html-report.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../lib/sim/cluster.ts';
-import type { SimFleet } from '../lib/sim/fleet.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../sim/cluster.ts';
+import type { SimFleet } from '../sim/fleet.ts';
 import { formatHtmlReportBench, type HtmlReportBenchResult } from './report-html-format.ts';
 import { benchFleet } from './sim-bundle.ts';
 

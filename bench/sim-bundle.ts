@@ -5,8 +5,8 @@
 import { LocalBundle } from '../lib/adapters/local-audit-store.ts';
 import type { Manifest } from '../lib/core/evidence-bundle.ts';
 import type { EvidenceWriter } from '../lib/ports/audit-store.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../lib/sim/cluster.ts';
-import { buildSimFleetAsync, type SimFleet } from '../lib/sim/fleet.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../sim/cluster.ts';
+import { buildSimFleetAsync, type SimFleet } from '../sim/fleet.ts';
 
 /** One fixed instant, so that every size is the same fleet grown, and two runs store the same bytes. */
 export const BENCH_NOW = new Date('2026-11-26T06:00:00.000Z');

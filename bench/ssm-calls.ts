@@ -14,9 +14,9 @@
  */
 import { parseArgs } from 'node:util';
 import { SsmFleetRunner } from '../lib/adapters/ssm-fleet-runner.ts';
-import { buildSimFleet } from '../lib/sim/fleet.ts';
-import { startSimEndpoints } from '../lib/sim/sim-endpoints.ts';
-import type { SimSsmOutcome } from '../lib/sim/ssm-api-server.ts';
+import { buildSimFleet } from '../sim/fleet.ts';
+import { startSimEndpoints } from '../sim/sim-endpoints.ts';
+import type { SimSsmOutcome } from '../sim/ssm-api-server.ts';
 
 const { values } = parseArgs({
   options: {

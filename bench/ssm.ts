@@ -23,8 +23,8 @@ import { auditThroughAws, SIM_AWS_TIMING } from '../cli/commands/run.ts';
 import { LocalAuditStore } from '../lib/adapters/local-audit-store.ts';
 import { SsmFleetRunner } from '../lib/adapters/ssm-fleet-runner.ts';
 import { isTerminalInvocationStatus } from '../lib/core/invocation-records.ts';
-import { buildSimFleetAsync } from '../lib/sim/fleet.ts';
-import { startSimCloud } from '../lib/sim/sim-cloud.ts';
+import { buildSimFleetAsync } from '../sim/fleet.ts';
+import { startSimCloud } from '../sim/sim-cloud.ts';
 
 export interface SsmBenchOptions {
   vms?: number;

@@ -26,7 +26,7 @@ import { functionLimits, type FunctionLimits } from './function-limits.ts';
 import { formatHtmlReportBench, type HtmlReportBenchResult } from './report-html-format.ts';
 import { benchFleet, storeSimBundle } from './sim-bundle.ts';
 import { formatSsmBench, type SsmBenchResult } from './ssm.ts';
-import type { SimFleet } from '../lib/sim/fleet.ts';
+import type { SimFleet } from '../sim/fleet.ts';
 
 const PARTS = ['analysis', 'end-to-end', 'finalize', 'report-html'] as const;
 type Part = (typeof PARTS)[number];

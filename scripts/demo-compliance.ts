@@ -6,8 +6,8 @@ import { parsePeriod } from '../lib/core/compliance/compliance-report.ts';
 import { renderComplianceCsv } from '../lib/core/render/compliance-csv.ts';
 import { renderComplianceHtml } from '../lib/core/render/compliance-html.ts';
 import { renderComplianceSummary } from '../lib/core/render/compliance-terminal.ts';
-import { buildSimFleetAsync } from '../lib/sim/fleet.ts';
-import { SimFleetRunner, SimMeshReader } from '../lib/sim/sim-sources.ts';
+import { buildSimFleetAsync } from '../sim/fleet.ts';
+import { SimFleetRunner, SimMeshReader } from '../sim/sim-sources.ts';
 import { complianceOverTime } from '../lib/use-cases/compliance-over-time.ts';
 import { runAudit } from '../lib/use-cases/run-audit.ts';
 

@@ -16,9 +16,9 @@ import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
 import type { MeshReader } from '../../lib/ports/mesh-reader.ts';
-import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../lib/sim/fleet.ts';
-import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
-import type * as SimCloudModuleType from '../../lib/sim/sim-cloud.ts';
+import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS } from '../../sim/fleet.ts';
+import { SimFleetRunner, SimMeshReader } from '../../sim/sim-sources.ts';
+import type * as SimCloudModuleType from '../../sim/sim-cloud.ts';
 import { publishCompliance, type PublishComplianceResult } from '../../lib/use-cases/publish-compliance.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
@@ -378,7 +378,7 @@ type SimCloudModule = typeof SimCloudModuleType;
  */
 async function loadSimCloud(): Promise<SimCloudModule> {
   try {
-    return await import('../../lib/sim/sim-cloud.ts');
+    return await import('../../sim/sim-cloud.ts');
   } catch (cause) {
     // ESM imports and CommonJS requires say a package is missing with different codes.
     const code = (cause as NodeJS.ErrnoException).code;

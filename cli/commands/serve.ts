@@ -7,8 +7,8 @@ import { MemoryIdempotencyStore } from '../../lib/adapters/memory-idempotency-st
 import { MemoryRunRegistry } from '../../lib/adapters/memory-run-registry.ts';
 import type { AuditTarget, HttpApiDeps, StartRunResult } from '../../lib/http-api/deps.ts';
 import { createHttpApiHandler, ROUTES } from '../../lib/http-api/handler.ts';
-import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS, type SimFleet } from '../../lib/sim/fleet.ts';
-import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
+import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS, type SimFleet } from '../../sim/fleet.ts';
+import { SimFleetRunner, SimMeshReader } from '../../sim/sim-sources.ts';
 import { startBackgroundAudit } from '../../lib/use-cases/background-audit.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 import { nonNegativeInt, positiveInt } from './run.ts';

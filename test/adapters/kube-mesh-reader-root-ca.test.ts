@@ -6,9 +6,9 @@ import { buildKubeConfig } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader, type KubeMeshReaderOptions } from '../../lib/adapters/kube-mesh-reader.ts';
 import { analyzeBundle } from '../../lib/core/analyze.ts';
 import type { ClusterEvidence, EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
-import { startKubeApiServer, type KubeApiServer } from '../../lib/sim/kube-api-server.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
+import { startKubeApiServer, type KubeApiServer } from '../../sim/kube-api-server.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const RENAMED = 'mesh-trust-bundle';

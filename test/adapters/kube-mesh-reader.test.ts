@@ -6,7 +6,7 @@ import { buildKubeConfig } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader, type KubeMeshReaderOptions } from '../../lib/adapters/kube-mesh-reader.ts';
 import type { ClusterEvidence } from '../../lib/core/evidence-bundle.ts';
 import { buildMeshView } from '../../lib/core/mesh-view.ts';
-import { startKubeApiServer, type KubeApiFaults, type KubeApiServer } from '../../lib/sim/kube-api-server.ts';
+import { startKubeApiServer, type KubeApiFaults, type KubeApiServer } from '../../sim/kube-api-server.ts';
 
 const NAMESPACES = ['billing', 'ledger', 'payments'];
 const ENTRIES = 1200;

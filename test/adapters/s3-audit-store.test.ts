@@ -7,7 +7,7 @@ import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
 import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
 import type { RunStorage } from '../../lib/ports/audit-store.ts';
-import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../sim/s3-server.ts';
 import { buildBundle } from '../support/bundle-builder.ts';
 
 /** The S3 store against s3rver, with the real SDK client, and checked against the local store. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_FILE_LIMITS, BundleError } from '../../lib/adapters/bundle-layout.ts';
 import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
 import type { RunStorage } from '../../lib/ports/audit-store.ts';
-import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../sim/s3-server.ts';
 import { buildBundle } from '../support/bundle-builder.ts';
 
 /**

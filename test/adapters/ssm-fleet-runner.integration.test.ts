@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SsmFleetRunner, type SsmFleetRunnerOptions } from '../../lib/adapters/ssm-fleet-runner.ts';
 import { splitDiagnosticOutput } from '../../lib/core/diagnostic-output.ts';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
-import { simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleet, type SimFleet, type SimVm } from '../../lib/sim/fleet.ts';
-import { startSimEndpoints, type SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
-import type { SimSsmOutcome } from '../../lib/sim/ssm-api-server.ts';
+import { simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleet, type SimFleet, type SimVm } from '../../sim/fleet.ts';
+import { startSimEndpoints, type SimEndpoints } from '../../sim/sim-endpoints.ts';
+import type { SimSsmOutcome } from '../../sim/ssm-api-server.ts';
 import { simRunnerOptions } from '../support/sim-runner.ts';
 
 /**

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SsmFleetRunner } from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
-import { simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleet, type SimFleet } from '../../lib/sim/fleet.ts';
-import { startSimEndpoints, type SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
+import { simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleet, type SimFleet } from '../../sim/fleet.ts';
+import { startSimEndpoints, type SimEndpoints } from '../../sim/sim-endpoints.ts';
 import { simRunnerOptions } from '../support/sim-runner.ts';
 
 /** An S3 object that is not the output SSM reports for its invocation, through the real SDK, the simulator and s3rver. */

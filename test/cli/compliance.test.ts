@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import { ComplianceReportSchema } from '../../lib/core/compliance/compliance-report.ts';
-import { buildSimFleetAsync } from '../../lib/sim/fleet.ts';
-import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
+import { buildSimFleetAsync } from '../../sim/fleet.ts';
+import { SimFleetRunner, SimMeshReader } from '../../sim/sim-sources.ts';
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
 import { cli } from '../support/cli.ts';
 

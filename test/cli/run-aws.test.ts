@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { buildKubeConfig } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
 import type { Report } from '../../lib/core/report.ts';
-import { buildSimFleetAsync, type SimFleet, type SimVm } from '../../lib/sim/fleet.ts';
-import { startSimCloud, type SimCloud } from '../../lib/sim/sim-cloud.ts';
+import { buildSimFleetAsync, type SimFleet, type SimVm } from '../../sim/fleet.ts';
+import { startSimCloud, type SimCloud } from '../../sim/sim-cloud.ts';
 import { cli } from '../support/cli.ts';
 
 /**

@@ -6,8 +6,8 @@ import { auditThroughAws, SIM_AWS_TIMING } from '../../cli/commands/run.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
 import type { Finding, Report } from '../../lib/core/report.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
-import { startSimCloud, type SimCloud } from '../../lib/sim/sim-cloud.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
+import { startSimCloud, type SimCloud } from '../../sim/sim-cloud.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
 import { cli, type CliRun } from '../support/cli.ts';
 

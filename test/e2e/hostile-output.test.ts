@@ -11,8 +11,8 @@ import { escapeHtml } from '../../lib/core/render/text.ts';
 import { describeVm, renderVmDescription } from '../../lib/core/render/vm-description.ts';
 import { ReportSchema, type Finding, type Report } from '../../lib/core/report.ts';
 import { findingsByVm } from '../../lib/core/vm-findings.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import {
   binaryNoise,

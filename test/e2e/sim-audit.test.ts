@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalArtifactWriter, LocalAuditStore, LocalBundle } from '../../lib/adapters/local-audit-store.ts';
 import { CONTROLS } from '../../lib/core/controls/catalogue.ts';
 import type { FindingStatus, Report } from '../../lib/core/report.ts';
-import { buildSimFleetAsync, VM_CONFIGURATIONS, type SimFleet } from '../../lib/sim/fleet.ts';
-import { SimFleetRunner, SimMeshReader } from '../../lib/sim/sim-sources.ts';
+import { buildSimFleetAsync, VM_CONFIGURATIONS, type SimFleet } from '../../sim/fleet.ts';
+import { SimFleetRunner, SimMeshReader } from '../../sim/sim-sources.ts';
 import { analyzeStoredBundle } from '../../lib/use-cases/analyze-bundle.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 

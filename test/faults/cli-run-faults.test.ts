@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
-import { simClusterEvidence } from '../../lib/sim/cluster.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
+import { simClusterEvidence } from '../../sim/cluster.ts';
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
 import { FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
 

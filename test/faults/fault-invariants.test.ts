@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
-import { SimFaultPlan } from '../../lib/sim/fault-plan.ts';
+import { SimFaultPlan } from '../../sim/fault-plan.ts';
 import { expectRecordsOnlyGrewFinal, recordWrites } from '../support/fault-invariants.ts';
 
 /** The checks and the fault plan the fault suite rests on: they must be able to fail, and count exactly. */

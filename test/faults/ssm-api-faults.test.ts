@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { SimFaultKind } from '../../lib/sim/fault-plan.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
+import type { SimFaultKind } from '../../sim/fault-plan.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
 import { FLEET_FAULTS, withFaultWorld } from '../support/fault-world.ts';
 
 /**

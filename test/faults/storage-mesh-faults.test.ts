@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3AuditStore } from '../../lib/adapters/s3-audit-store.ts';
-import type { SimFaultKind } from '../../lib/sim/fault-plan.ts';
-import { buildSimFleetAsync, type SimFleet } from '../../lib/sim/fleet.ts';
-import { simClusterEvidence } from '../../lib/sim/cluster.ts';
+import type { SimFaultKind } from '../../sim/fault-plan.ts';
+import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
+import { simClusterEvidence } from '../../sim/cluster.ts';
 import { FAULT_REQUEST_TIMEOUT_MS, FLEET_FAULTS, withFaultWorld, type FaultScenario } from '../support/fault-world.ts';
 
 /**

@@ -9,7 +9,7 @@ import { S3RunHistory } from '../../lib/adapters/s3-run-history.ts';
 import type { Report } from '../../lib/core/report.ts';
 import { AuditEventsError, type AuditEvent, type AuditEvents, type RegressionEvent } from '../../lib/ports/audit-events.ts';
 import type { RunHistory } from '../../lib/ports/run-history.ts';
-import { S3RVER_CREDENTIALS } from '../../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS } from '../../sim/s3-server.ts';
 import type { CommandFleet } from '../../lib/ports/run-registry.ts';
 import { NO_CLUSTER_CONFIGURED } from '../../lib/use-cases/finalize-audit.ts';
 import { PowertoolsAuditMetrics } from '../../lib/adapters/powertools-audit-metrics.ts';

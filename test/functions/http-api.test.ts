@@ -11,7 +11,7 @@ import type { HttpApiDeps } from '../../lib/http-api/deps.ts';
 import { createHttpApiHandler } from '../../lib/http-api/handler.ts';
 import type { HttpResponse } from '../../lib/http-api/http-types.ts';
 import { startAudit } from '../../lib/use-cases/start-audit.ts';
-import { S3RVER_CREDENTIALS } from '../../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS } from '../../sim/s3-server.ts';
 import { ReportSchema } from '../../lib/core/report.ts';
 import { finalizeAudit } from '../../lib/use-cases/finalize-audit.ts';
 import type { TestVm } from '../support/bundle-builder.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSimFleet, isFaultPresentOn, SIM_FAULTS, VM_FAULTS } from '../../lib/sim/fleet.ts';
+import { buildSimFleet, isFaultPresentOn, SIM_FAULTS, VM_FAULTS } from '../../sim/fleet.ts';
 
 const now = new Date('2026-11-01T06:00:00Z');
 const DAYS = Array.from({ length: 30 }, (_, d) => d);

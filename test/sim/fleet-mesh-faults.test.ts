@@ -2,9 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildMeshView, WorkloadEntrySchema, WorkloadGroupSchema, type WorkloadEntry } from '../../lib/core/mesh-view.ts';
 import { proxySyncStatus } from '../../lib/core/proxy-status.ts';
-import { mintWorkloadCertificate } from '../../lib/sim/certificates.ts';
-import { SIM_NACK_MESSAGE, simClusterEvidence } from '../../lib/sim/cluster.ts';
-import { buildSimFleet, buildSimFleetAsync, FLEET_FAULTS, hasWorkloadEntry, isConnected, SKEWED_ISTIO_VERSION, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
+import { mintWorkloadCertificate } from '../../sim/certificates.ts';
+import { SIM_NACK_MESSAGE, simClusterEvidence } from '../../sim/cluster.ts';
+import { buildSimFleet, buildSimFleetAsync, FLEET_FAULTS, hasWorkloadEntry, isConnected, SKEWED_ISTIO_VERSION, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../sim/fleet.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const LEGACY: VmFault[] = ['sidecar-stopped', 'sidecar-not-ready', 'istiod-disconnected', 'workload-entry-missing', 'ssm-undeliverable'];

@@ -3,8 +3,8 @@ import { analyzeBundle } from '../../lib/core/analyze.ts';
 import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
 import { readIstiodSettings } from '../../lib/core/istiod-settings.ts';
 import { reg03 } from '../../lib/core/controls/registration.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleet, type SimFleetOptions } from '../../lib/sim/fleet.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleet, type SimFleetOptions } from '../../sim/fleet.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 

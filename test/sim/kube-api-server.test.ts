@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { load } from 'js-yaml';
 import type { ClusterEvidence } from '../../lib/core/evidence-bundle.ts';
-import { startKubeApiServer, type KubeApiServer } from '../../lib/sim/kube-api-server.ts';
+import { startKubeApiServer, type KubeApiServer } from '../../sim/kube-api-server.ts';
 
 const entry = (ns: string, name: string): object => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name, namespace: ns }, spec: { address: `10.0.0.${name.length}` } });
 const pod = (name: string): object => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'istio-system', labels: { app: 'istiod' } }, status: { phase: 'Running' } });

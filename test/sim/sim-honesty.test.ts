@@ -25,10 +25,11 @@ import type { ClusterEvidence, EvidenceBundle } from '../../lib/core/evidence-bu
 import { parseClusterEnv, parseKeyValueLines } from '../../lib/core/parsers/key-value.ts';
 import { parseLogsSummary, type LogsSummary } from '../../lib/core/parsers/logs-summary.ts';
 import { IPTABLES_SECTIONS, parseVmSnapshot, type VmSnapshot } from '../../lib/core/vm-snapshot.ts';
-import { mintWorkloadCertificate } from '../../lib/sim/certificates.ts';
-import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../lib/sim/cluster.ts';
-import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../lib/sim/fleet.ts';
-import { renderVmOutput, type SimVmCertificates } from '../../lib/sim/vm-output.ts';
+import { mintWorkloadCertificate } from '../../sim/certificates.ts';
+import { simClusterEvidence, simInstanceInformation, simInvocation } from '../../sim/cluster.ts';
+import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../sim/fleet.ts';
+import type { SimVmCertificates } from '../../sim/vm-certificates.ts';
+import { renderVmOutput } from '../../sim/vm-output.ts';
 import { createFakeVm, type EnvoyCluster, type FakeVmOptions, type IptablesTool, type IptablesToolState, type RunResult, type ShellName } from '../diagnostic-script/fake-vm.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitDiagnosticOutput } from '../../lib/core/diagnostic-output.ts';
-import { buildSimFleet, type SimFleet } from '../../lib/sim/fleet.ts';
-import { startSimEndpoints, type SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
-import { API_STDOUT_LIMIT, cutApiCopy, detailsOutput, type SimSsmOutcome } from '../../lib/sim/ssm-api-server.ts';
+import { buildSimFleet, type SimFleet } from '../../sim/fleet.ts';
+import { startSimEndpoints, type SimEndpoints } from '../../sim/sim-endpoints.ts';
+import { API_STDOUT_LIMIT, cutApiCopy, detailsOutput, type SimSsmOutcome } from '../../sim/ssm-api-server.ts';
 
 const AUTH = `AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'a'.repeat(64)}`;
 const PADDING = 'p'.repeat(30_000);

@@ -4,7 +4,7 @@ import { InvocationSchema, type EvidenceBundle, type Invocation } from '../../li
 import { recordFinality, RECORD_FINALITY } from '../../lib/core/record-finality.ts';
 import { renderReportArtifacts } from '../../lib/core/render/artifacts.ts';
 import type { Report } from '../../lib/core/report.ts';
-import type { SimStoredObject } from '../../lib/sim/s3-server.ts';
+import type { SimStoredObject } from '../../sim/s3-server.ts';
 
 /**
  * What must hold after any fault, checked the same way for every scenario:

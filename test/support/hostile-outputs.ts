@@ -1,6 +1,6 @@
 import { formatDiagnosticOutput, splitDiagnosticOutput, type Section } from '../../lib/core/diagnostic-output.ts';
 import { MAX_VM_OUTPUT_BYTES } from '../../lib/core/evidence-limits.ts';
-import { SeededRandom } from '../../lib/sim/random.ts';
+import { SeededRandom } from '../../sim/random.ts';
 
 /**
  * Outputs a VM could print instead of (or around) the diagnostic script's, made from that VM's genuine

@@ -1,5 +1,5 @@
 import type { SsmFleetRunnerOptions, SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
-import type { SimEndpoints } from '../../lib/sim/sim-endpoints.ts';
+import type { SimEndpoints } from '../../sim/sim-endpoints.ts';
 
 /** SsmFleetRunner options that reach the simulated SSM and S3 endpoints for one run, with fast retries. */
 export function simRunnerOptions(sim: SimEndpoints, runId: string, target: SsmTarget, overrides: Partial<SsmFleetRunnerOptions> = {}): SsmFleetRunnerOptions {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mintMeshRootCa, mintWorkloadCertificate, type SimCertificateAuthority } from '../../../lib/sim/certificates.ts';
+import { mintMeshRootCa, mintWorkloadCertificate, type SimCertificateAuthority } from '../../../sim/certificates.ts';
 import { buildBundle, NOW, type TestVm } from '../../support/bundle-builder.ts';
 import { findingsOf } from '../../support/evaluate.ts';
 

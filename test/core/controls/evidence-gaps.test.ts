@@ -84,7 +84,7 @@ describe('unreadable evidence', () => {
     expect(findingsOf(bundle, 'REG-03')['payments/payments-vm-10.0.0.1']!.status).toBe('ERROR');
   });
   it('CERT-03 passes a root with 30 days and 23 hours left ("more than 30 days")', async () => {
-    const { mintMeshRootCa } = await import('../../../lib/sim/certificates.ts');
+    const { mintMeshRootCa } = await import('../../../sim/certificates.ts');
     const root = await mintMeshRootCa({ serialNumber: '01', notBefore: new Date(Date.parse(NOW) - (3650 - 30) * 86_400_000 - 3_600_000 + 23 * 3_600_000), validityDays: 3650 });
     expect(one({ sections: [{ name: 'root-cert-pem', content: root.pem }] }, 'CERT-03').status).toBe('PASS');
   });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceBundle } from '../../../lib/core/evidence-bundle.ts';
 import { XDS_TYPE_URLS } from '../../../lib/core/proxy-status.ts';
-import { mintMeshRootCa, type SimCertificateAuthority } from '../../../lib/sim/certificates.ts';
+import { mintMeshRootCa, type SimCertificateAuthority } from '../../../sim/certificates.ts';
 import { buildBundle, NOW, syncStatus, workloadEntry, type TestVm } from '../../support/bundle-builder.ts';
 import { findingsOf } from '../../support/evaluate.ts';
 

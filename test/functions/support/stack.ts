@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoRunRegistry } from '../../../lib/adapters/dynamo-run-store.ts';
 import { S3AuditStore } from '../../../lib/adapters/s3-audit-store.ts';
-import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../../lib/sim/s3-server.ts';
+import { S3RVER_CREDENTIALS, startS3Server, type SimS3Server } from '../../../sim/s3-server.ts';
 import { startDynalite, type LocalDynamo } from './local-aws.ts';
 
 /** The storage side of the deployment on loopback: the evidence bucket on s3rver, the run table on dynalite. */

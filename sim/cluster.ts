@@ -1,8 +1,9 @@
-import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from '../core/evidence-bundle.ts';
-import { autoRegisteredName } from '../core/controls/registration.ts';
+import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from '../lib/core/evidence-bundle.ts';
+import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
 import { hasWorkloadEntry, isConnected } from './fleet.ts';
-import { hashString, renderVmOutput } from './vm-output.ts';
+import { hashString } from './random.ts';
+import { renderVmOutput } from './vm-output.ts';
 
 const ISTIO_SYSTEM = 'istio-system';
 

@@ -1,6 +1,6 @@
-import type { ClusterEvidence, InstanceInformation, Inventory, Invocation } from '../core/evidence-bundle.ts';
-import type { FleetRunner } from '../ports/fleet-runner.ts';
-import type { MeshReader } from '../ports/mesh-reader.ts';
+import type { ClusterEvidence, InstanceInformation, Inventory, Invocation } from '../lib/core/evidence-bundle.ts';
+import type { FleetRunner } from '../lib/ports/fleet-runner.ts';
+import type { MeshReader } from '../lib/ports/mesh-reader.ts';
 import { simClusterEvidence, simInstanceInformation, simInvocation } from './cluster.ts';
 import type { SimFleet } from './fleet.ts';
 

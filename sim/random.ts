@@ -40,3 +40,13 @@ export class SeededRandom {
     return copy;
   }
 }
+
+/** FNV-1a: a stable 32-bit seed from a string. */
+export function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { loadAll } from 'js-yaml';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { z } from 'zod';
-import type { ClusterEvidence } from '../core/evidence-bundle.ts';
+import type { ClusterEvidence } from '../lib/core/evidence-bundle.ts';
 import { mintLoopbackServerCertificate } from './certificates.ts';
 import { holdUnanswered, SimFaultPlan, type SimFaultRule, type SimFaultKind } from './fault-plan.ts';
 
@@ -307,7 +307,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const token = options.token ?? randomBytes(24).toString('base64url');
   const account = options.serviceAccount ?? { namespace: 'fleet-audit', name: 'fleet-audit' };
   const user = `system:serviceaccount:${account.namespace}:${account.name}`;
-  const rbacYaml = options.rbacYaml ?? readFileSync(new URL('../../infra/k8s/rbac.yaml', import.meta.url), 'utf8');
+  const rbacYaml = options.rbacYaml ?? readFileSync(new URL('../infra/k8s/rbac.yaml', import.meta.url), 'utf8');
   const grants = grantsFor(rbacYaml, account);
   const faults = options.faults ?? {};
   const bursts = new SimFaultPlan(faults.bursts);

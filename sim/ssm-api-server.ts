@@ -7,7 +7,7 @@ import { simInstanceInformation, simInvocation } from './cluster.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
 import { holdUnanswered, SimFaultPlan, type SimFaultRule } from './fault-plan.ts';
 import type { SimS3Writer } from './s3-server.ts';
-import { hashString } from './vm-output.ts';
+import { hashString } from './random.ts';
 
 /**
  * An SSM endpoint speaking the JSON 1.1 protocol over a simulated fleet, so the real SDK client runs

@@ -1,16 +1,9 @@
-import { formatDiagnosticOutput } from '../core/diagnostic-output.ts';
-import { LOG_PATTERNS, type LogPattern } from '../core/parsers/logs-summary.ts';
+import { formatDiagnosticOutput } from '../lib/core/diagnostic-output.ts';
+import { LOG_PATTERNS, type LogPattern } from '../lib/core/parsers/logs-summary.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
 import { isConnected } from './fleet.ts';
-import { SeededRandom } from './random.ts';
-
-/** The certificates a simulated VM holds: on disk in /etc/certs and served by Envoy. */
-export interface SimVmCertificates {
-  /** Leaf then intermediates/root, PEM (what Envoy serves as `default` and /etc/certs/cert-chain.pem holds). */
-  chainPem: string;
-  /** The root the VM trusts (Envoy's ROOTCA and /etc/certs/root-cert.pem). */
-  rootPem: string;
-}
+import { hashString, SeededRandom } from './random.ts';
+import type { SimVmCertificates } from './vm-certificates.ts';
 
 const PROXY_UID = 998;
 /** SCRIPT_VERSION of lib/diagnostic-script/fleet-audit-diagnostics.sh, printed in its identity section. */
@@ -533,14 +526,4 @@ function clustersDump(names: string[]): string {
 
 function isoMicros(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, '.000000Z');
-}
-
-/** FNV-1a: a stable 32-bit seed from a string. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

@@ -1,7 +1,6 @@
 import { mintSimMeshPki, type SimKeyAlgorithm, type SimMeshPki } from './certificates.ts';
 import { SeededRandom } from './random.ts';
-import { mintVmCertificates } from './vm-certificates.ts';
-import type { SimVmCertificates } from './vm-output.ts';
+import { mintVmCertificates, type SimVmCertificates } from './vm-certificates.ts';
 
 /**
  * The faults the simulator can inject into a VM. Each maps to the findings it must cause. The order is
