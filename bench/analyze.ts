@@ -41,7 +41,9 @@ for (const size of SIZES) {
 console.log('analyze (median of %d rounds)', ROUNDS);
 console.log('VMS     TOTAL ms   PER VM ms   OUTPUT MiB   HEAP MiB');
 for (const r of results) {
-  console.log(`${String(r.vms).padEnd(8)}${r.ms.toFixed(1).padStart(8)}   ${r.perVmMs.toFixed(3).padStart(9)}   ${r.outputMiB.toFixed(1).padStart(10)}   ${r.heapMiB.toFixed(0).padStart(8)}`);
+  console.log(
+    `${String(r.vms).padEnd(8)}${r.ms.toFixed(1).padStart(8)}   ${r.perVmMs.toFixed(3).padStart(9)}   ${r.outputMiB.toFixed(1).padStart(10)}   ${r.heapMiB.toFixed(0).padStart(8)}`,
+  );
 }
 const first = results[0]!;
 for (const r of results.slice(1)) {

@@ -9,7 +9,24 @@
 import { splitDiagnosticOutput } from '../lib/core/diagnostic-output.ts';
 import { createFakeVm, SHELLS, type ShellName } from '../test/diagnostic-script/fake-vm.ts';
 
-const TOOLS = ['hostname', 'ip', 'id', 'systemctl', 'curl', 'journalctl', 'iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save', 'stat', 'openssl', 'dpkg-query', 'pilot-agent'];
+const TOOLS = [
+  'hostname',
+  'ip',
+  'id',
+  'systemctl',
+  'curl',
+  'journalctl',
+  'iptables-save',
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
+  'stat',
+  'openssl',
+  'dpkg-query',
+  'pilot-agent',
+];
 
 const shells = process.argv.slice(2) as ShellName[];
 for (const shell of shells.length > 0 ? shells : SHELLS) {
@@ -23,8 +40,12 @@ for (const shell of shells.length > 0 ? shells : SHELLS) {
     const split = splitDiagnosticOutput(result.stdout);
     const timedOut = [...split.sections.values()].filter((s) => s.rc === 124).map((s) => s.name);
     const asked = new Set(vm.calls().map((c) => c.split(' ')[0]));
-    console.log(`${shell}: ${seconds.toFixed(1)} s, exit ${result.code}, ${split.sections.size} sections (${timedOut.length} timed out), DONE ${split.truncated ? 'missing' : 'printed'}`);
-    console.log(`  hung tools run: ${TOOLS.filter((t) => asked.has(t)).join(' ')}; never run: ${TOOLS.filter((t) => !asked.has(t)).join(' ') || '-'}`);
+    console.log(
+      `${shell}: ${seconds.toFixed(1)} s, exit ${result.code}, ${split.sections.size} sections (${timedOut.length} timed out), DONE ${split.truncated ? 'missing' : 'printed'}`,
+    );
+    console.log(
+      `  hung tools run: ${TOOLS.filter((t) => asked.has(t)).join(' ')}; never run: ${TOOLS.filter((t) => !asked.has(t)).join(' ') || '-'}`,
+    );
   } finally {
     await vm.close();
   }

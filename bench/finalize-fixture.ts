@@ -39,7 +39,13 @@ export async function startFinalizeFixture(fleet: SimFleet, options: { s3Latency
     const started = performance.now();
     const filling = await startS3Server({ directory: objects, buckets: [BUCKET] });
     try {
-      const s3 = new S3Client({ region: REGION, endpoint: filling.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 5 });
+      const s3 = new S3Client({
+        region: REGION,
+        endpoint: filling.endpoint,
+        forcePathStyle: true,
+        credentials: S3RVER_CREDENTIALS,
+        maxAttempts: 5,
+      });
       const store = new S3AuditStore({ bucket: BUCKET, client: s3, encryption: { kind: 'AES256' } });
       await writeSimEvidence((await store.openRun(runId)).evidence, fleet, runId, { finished: false, source: 'aws' });
       s3.destroy();
@@ -83,6 +89,8 @@ function requireDesCipher(): void {
   try {
     createCipheriv('des', Buffer.alloc(8), Buffer.alloc(8));
   } catch {
-    throw new Error('s3rver cannot list more than 1,000 keys without the DES cipher: run Node with --openssl-legacy-provider (npm run bench does)');
+    throw new Error(
+      's3rver cannot list more than 1,000 keys without the DES cipher: run Node with --openssl-legacy-provider (npm run bench does)',
+    );
   }
 }

@@ -29,7 +29,10 @@ interface ImportFigures {
 
 /** Builds the bundles as the deployment does, into a temporary folder. */
 async function buildBundles(out: string): Promise<void> {
-  const options = JSON.parse(await readFile(join(ROOT, 'infra', 'esbuild.json'), 'utf8')) as Record<string, unknown> & { outputFileExtension: string; exclude?: unknown };
+  const options = JSON.parse(await readFile(join(ROOT, 'infra', 'esbuild.json'), 'utf8')) as Record<string, unknown> & {
+    outputFileExtension: string;
+    exclude?: unknown;
+  };
   const { outputFileExtension, exclude: _exclude, ...esbuildOptions } = options;
   await build({
     ...esbuildOptions,
@@ -80,7 +83,9 @@ try {
     });
   }
   console.table(rows);
-  console.log(JSON.stringify({ node: process.versions.node, imports: IMPORTS, loadavg: (await import('node:os')).loadavg()[0], functions: rows }));
+  console.log(
+    JSON.stringify({ node: process.versions.node, imports: IMPORTS, loadavg: (await import('node:os')).loadavg()[0], functions: rows }),
+  );
 } finally {
   await rm(out, { recursive: true, force: true });
 }

@@ -37,7 +37,13 @@ const startedAt = new Date(setup.startedAt);
 const now = new Date(startedAt.getTime() + 60_000);
 
 const registry = new MemoryRunRegistry();
-await registry.create({ runId: setup.runId, trigger: 'schedule', startedAt: setup.startedAt, deadline: new Date(startedAt.getTime() + 30 * 60_000).toISOString(), location: setup.runId });
+await registry.create({
+  runId: setup.runId,
+  trigger: 'schedule',
+  startedAt: setup.startedAt,
+  deadline: new Date(startedAt.getTime() + 30 * 60_000).toISOString(),
+  location: setup.runId,
+});
 await registry.markCollecting(setup.runId, { commandIds: [setup.commandId], expectedCount: setup.vms, collectedCount: setup.vms });
 await registry.recordNamespaces(setup.runId, setup.namespaces);
 
@@ -47,7 +53,14 @@ const nothingLeft: CommandFleet = {
   collect: async () => ({ collected: [], pending: [] }),
 };
 // The retries the store gives its own client in the function (S3AuditStore's default).
-const s3 = new S3Client({ region: setup.region, endpoint: setup.s3Endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, retryMode: 'adaptive', maxAttempts: 5 });
+const s3 = new S3Client({
+  region: setup.region,
+  endpoint: setup.s3Endpoint,
+  forcePathStyle: true,
+  credentials: S3RVER_CREDENTIALS,
+  retryMode: 'adaptive',
+  maxAttempts: 5,
+});
 const store = new S3AuditStore({ bucket: setup.bucket, client: s3, encryption: { kind: 'AES256' } });
 
 const started = performance.now();

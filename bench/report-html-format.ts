@@ -29,12 +29,27 @@ export function formatHtmlReportBench(rows: readonly HtmlReportBenchResult[]): s
     ['size per VM (bytes)', ...rows.map((r) => String(r.bytesPerVm)), ''],
     ['drill-downs (VMs, proxies, entries)', ...rows.map((r) => String(r.drillDowns)), ''],
     ['render (ms)', ...rows.map((r) => String(r.renderMs)), ''],
-    ['load event (ms)', ...rows.map((r) => String(r.loadMs)), `< ${HTML_LOAD_TARGET_MS} ${rows.every((r) => r.loadMs < HTML_LOAD_TARGET_MS) ? 'met' : 'MISSED'}`],
-    ['script ready (ms)', ...rows.map((r) => String(r.readyMs)), `< ${HTML_LOAD_TARGET_MS} ${rows.every((r) => r.readyMs < HTML_LOAD_TARGET_MS) ? 'met' : 'MISSED'}`],
+    [
+      'load event (ms)',
+      ...rows.map((r) => String(r.loadMs)),
+      `< ${HTML_LOAD_TARGET_MS} ${rows.every((r) => r.loadMs < HTML_LOAD_TARGET_MS) ? 'met' : 'MISSED'}`,
+    ],
+    [
+      'script ready (ms)',
+      ...rows.map((r) => String(r.readyMs)),
+      `< ${HTML_LOAD_TARGET_MS} ${rows.every((r) => r.readyMs < HTML_LOAD_TARGET_MS) ? 'met' : 'MISSED'}`,
+    ],
     ['renderer CPU to load (ms)', ...rows.map((r) => String(r.loadCpuMs)), ''],
     ['one search (ms)', ...rows.map((r) => String(r.searchMs)), ''],
     ['load average (1 min)', ...rows.map((r) => String(r.loadAverage)), ''],
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
-  return table.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return table
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -23,10 +23,20 @@ import { benchFleet } from './sim-bundle.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The flags keep Chromium off the network, as in the HTML report's tests.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, results: { type: 'string' } } });
 const sizes = values.sizes.split(',').map((v) => Number(v.trim()));
-if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes must be whole numbers separated by commas, got ${values.sizes}`);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error(`--sizes must be whole numbers separated by commas, got ${values.sizes}`);
 
 const results: HtmlReportBenchResult[] = [];
 const dir = await mkdtemp(join(tmpdir(), 'fleet-audit-bench-html-'));
@@ -66,7 +76,9 @@ try {
       input.dispatchEvent(new Event('input', { bubbles: true }));
       requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - start), 0));
     })`)) as number;
-    const drillDowns = JSON.parse(await page.locator('#vm-data').textContent() ?? '{}').vms.filter((vm: { f?: unknown }) => vm.f).length + (await page.locator('details.subject').count());
+    const drillDowns =
+      JSON.parse((await page.locator('#vm-data').textContent()) ?? '{}').vms.filter((vm: { f?: unknown }) => vm.f).length +
+      (await page.locator('details.subject').count());
     await page.close();
     if (problems.length > 0) throw new Error(`report.html ${vms} VMs: the page reported ${problems.join('; ')}`);
     results.push({

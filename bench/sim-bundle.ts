@@ -26,10 +26,21 @@ export interface SimEvidenceOptions {
 }
 
 /** Writes the fleet's manifest, inventory, one invocation per VM and, for a finished bundle, the cluster evidence. */
-export async function writeSimEvidence(writer: EvidenceWriter, fleet: SimFleet, runId: string, options: SimEvidenceOptions = {}): Promise<void> {
+export async function writeSimEvidence(
+  writer: EvidenceWriter,
+  fleet: SimFleet,
+  runId: string,
+  options: SimEvidenceOptions = {},
+): Promise<void> {
   const finished = options.finished ?? true;
   const at = fleet.now.toISOString();
-  await writer.writeManifest({ bundleVersion: 1, runId, startedAt: at, ...(finished ? { finishedAt: at } : {}), source: options.source ?? 'sim' });
+  await writer.writeManifest({
+    bundleVersion: 1,
+    runId,
+    startedAt: at,
+    ...(finished ? { finishedAt: at } : {}),
+    source: options.source ?? 'sim',
+  });
   await writer.writeInventory({ InstanceInformationList: fleet.vms.map((vm) => simInstanceInformation(fleet, vm)) });
   let next = 0;
   // Rendered one at a time as written: the whole fleet's output is never held at once.

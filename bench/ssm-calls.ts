@@ -41,7 +41,9 @@ if (modes.some((m) => m !== 'ids' && m !== 'tag')) throw new Error(`--mode must 
 const fleet = buildSimFleet({ vms, seed: Number(values.seed), now: new Date() });
 const outcomes: Record<string, SimSsmOutcome> = {};
 const offline = Math.round(vms * Number(values.undeliverable));
-for (const vm of fleet.vms.filter((v) => v.faults.length === 0).slice(0, Math.max(0, offline - fleet.vms.filter((v) => v.faults.includes('ssm-undeliverable')).length))) {
+for (const vm of fleet.vms
+  .filter((v) => v.faults.length === 0)
+  .slice(0, Math.max(0, offline - fleet.vms.filter((v) => v.faults.includes('ssm-undeliverable')).length))) {
   outcomes[vm.instanceId] = 'Undeliverable';
 }
 // Real diagnostics carry config dumps and log tails: pad the simulated output to a realistic size.
@@ -77,7 +79,8 @@ try {
       keyPrefix: values['no-bucket'] ? undefined : `runs/bench-${mode}/ssm-output`,
       documentName: 'FleetAudit-Diagnostics',
       comment: `fleet-audit bench ${mode}`,
-      target: mode === 'tag' ? { kind: 'tag', key: 'istio-fleet' } : { kind: 'instanceIds', instanceIds: fleet.vms.map((vm) => vm.instanceId) },
+      target:
+        mode === 'tag' ? { kind: 'tag', key: 'istio-fleet' } : { kind: 'instanceIds', instanceIds: fleet.vms.map((vm) => vm.instanceId) },
       poll: { initialDelayMs: 250, maxDelayMs: 1000 },
       outputRetry: { initialDelayMs: 100, attempts: 8 },
       apiRetry: { initialDelayMs: 50 },

@@ -68,7 +68,10 @@ export async function benchSsmEndToEnd(options: SsmBenchOptions = {}): Promise<S
   const vms = options.vms ?? 1000;
   const latencyMs = options.latencyMs ?? 30;
   const seed = options.seed ?? 1;
-  const delays = options.executionMs === undefined && options.spreadMs === undefined ? undefined : { executionMs: options.executionMs ?? 20, spreadMs: options.spreadMs ?? 20 };
+  const delays =
+    options.executionMs === undefined && options.spreadMs === undefined
+      ? undefined
+      : { executionMs: options.executionMs ?? 20, spreadMs: options.spreadMs ?? 20 };
   const ssm = { latencyMs, ...(delays ? { delays: { ...delays, undeliverableMs: delays.executionMs + delays.spreadMs } } : {}) };
   const run = await endToEnd(vms, ssm, seed);
   const result: SsmBenchResult = { vms, latencyMs, ...(delays ? { delays } : {}), run };
@@ -103,7 +106,12 @@ async function endToEnd(vms: number, ssm: SimSsm, seed: number): Promise<SsmBenc
           targets: { simulated: { vms, seed }, through: 'aws-api' },
           timing: SIM_AWS_TIMING,
         },
-        { store: new LocalAuditStore(out), clock: () => new Date(), toolVersion: 'bench', io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => new Date() } },
+        {
+          store: new LocalAuditStore(out),
+          clock: () => new Date(),
+          toolVersion: 'bench',
+          io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => new Date() },
+        },
       );
       const wallMs = Math.round(performance.now() - started);
       const listingFloor = Math.ceil(vms / 50);
@@ -147,7 +155,9 @@ async function naiveCollection(vms: number, simSsm: SimSsm, seed: number): Promi
     const commandOf = new Map<string, string>();
     await eachLimited(ids, 10, async (id) => {
       count('SendCommand');
-      const sent = await ssm.send(new SendCommandCommand({ InstanceIds: [id], DocumentName: 'FleetAudit-Diagnostics', MaxErrors: '100%', TimeoutSeconds: 600 }));
+      const sent = await ssm.send(
+        new SendCommandCommand({ InstanceIds: [id], DocumentName: 'FleetAudit-Diagnostics', MaxErrors: '100%', TimeoutSeconds: 600 }),
+      );
       commandOf.set(id, sent.Command!.CommandId!);
     });
     let open = ids;
@@ -180,13 +190,17 @@ async function naiveCollection(vms: number, simSsm: SimSsm, seed: number): Promi
 
 async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 function awsTotal(calls: Record<string, number>): number {
-  return Object.entries(calls).filter(([k]) => k.startsWith('SSM.') || k.startsWith('S3.')).reduce((a, [, n]) => a + n, 0);
+  return Object.entries(calls)
+    .filter(([k]) => k.startsWith('SSM.') || k.startsWith('S3.'))
+    .reduce((a, [, n]) => a + n, 0);
 }
 
 function sorted(counts: Record<string, number>): Record<string, number> {
@@ -201,7 +215,11 @@ function round(n: number, digits: number): number {
 export function formatSsmBench(r: SsmBenchResult): string {
   const ops = [...new Set([...Object.keys(r.run.apiCalls), ...Object.keys(r.naive?.apiCalls ?? {})])].sort();
   const rows = [
-    [`${r.vms} VMs, ${r.latencyMs} ms a call${r.delays ? `, scripts ${r.delays.executionMs}+${r.delays.spreadMs} ms` : ''}`, 'run --source sim-aws', 'naive'],
+    [
+      `${r.vms} VMs, ${r.latencyMs} ms a call${r.delays ? `, scripts ${r.delays.executionMs}+${r.delays.spreadMs} ms` : ''}`,
+      'run --source sim-aws',
+      'naive',
+    ],
     // The run's wall time covers building the simulated fleet, the analysis and the reports; the naive one only collects.
     ['wall (s)', (r.run.wallMs / 1000).toFixed(1), r.naive ? (r.naive.wallMs / 1000).toFixed(1) : '-'],
     ['peak RSS (MiB)', String(r.run.rssMiB), '-'],

@@ -84,7 +84,9 @@ interface BenchResults {
 
 const sizes = numbers('BENCH_SIZES', '1000,10000').sort((a, b) => a - b);
 const parts = new Set((process.env.BENCH_PARTS ?? PARTS.join(',')).split(',').map((p) => p.trim()));
-for (const part of parts) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`BENCH_PARTS: unknown part ${JSON.stringify(part)} (one of ${PARTS.join(', ')})`);
+for (const part of parts)
+  if (!(PARTS as readonly string[]).includes(part))
+    throw new Error(`BENCH_PARTS: unknown part ${JSON.stringify(part)} (one of ${PARTS.join(', ')})`);
 const e2eVms = numbers('BENCH_E2E_VMS', '1000')[0]!;
 const finalizeVms = numbers('BENCH_FINALIZE_VMS', '10000')[0]!;
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 30);
@@ -213,7 +215,9 @@ async function measureFinalize(fleet: SimFleet, s3LatencyMs: number): Promise<Fi
   const fixture = await startFinalizeFixture(fleet, { s3LatencyMs });
   try {
     log(`finalize: finalizeAudit, ${s3LatencyMs} ms a request to S3`);
-    const measured = await runMeasured<{ ms: number; rssMiB: number; vmsInReport: number }>('./measure-finalize.ts', [JSON.stringify(fixture.setup)]);
+    const measured = await runMeasured<{ ms: number; rssMiB: number; vmsInReport: number }>('./measure-finalize.ts', [
+      JSON.stringify(fixture.setup),
+    ]);
     const limits = await functionLimits(FINALIZING_FUNCTION);
     return {
       vms: fleet.vms.length,
@@ -235,17 +239,33 @@ function formatResults(r: BenchResults): string {
   const sections: string[] = [];
   if (r.sizes.length > 0) {
     const largest = r.sizes.at(-1)!;
-    const head = ['stored bundle → report (analyzeStoredBundle)', ...r.sizes.map((s) => `${s.vms.toLocaleString('en')} VMs`), `target at ${largest.vms.toLocaleString('en')}`];
+    const head = [
+      'stored bundle → report (analyzeStoredBundle)',
+      ...r.sizes.map((s) => `${s.vms.toLocaleString('en')} VMs`),
+      `target at ${largest.vms.toLocaleString('en')}`,
+    ];
     const mark = (ok: boolean): string => (ok ? 'met' : 'MISSED');
     const rows = [
       head,
       ['bundle (MiB)', ...r.sizes.map((s) => (s.bundleBytes / 2 ** 20).toFixed(1)), ''],
       ['floor: read + JSON.parse (ms)', ...r.sizes.map((s) => String(s.analysis.floorMs)), ''],
       ['analysis (ms)', ...r.sizes.map((s) => String(s.analysis.ms)), ''],
-      ['analysis / floor', ...r.sizes.map((s) => `${s.analysis.floorRatio}×`), `≤ ${r.targets.floorRatioMax}× ${mark(largest.analysis.floorRatio <= r.targets.floorRatioMax)}`],
+      [
+        'analysis / floor',
+        ...r.sizes.map((s) => `${s.analysis.floorRatio}×`),
+        `≤ ${r.targets.floorRatioMax}× ${mark(largest.analysis.floorRatio <= r.targets.floorRatioMax)}`,
+      ],
       ['per-VM time (ms)', ...r.sizes.map((s) => s.analysis.perVmMs.toFixed(3)), ''],
-      [`per-VM time / at ${r.sizes[0]!.vms.toLocaleString('en')}`, ...r.sizes.map((s) => s.analysis.perVmRatio.toFixed(2)), r.sizes.length > 1 ? `≤ ${r.targets.perVmRatioMax} ${mark(largest.analysis.perVmRatio <= r.targets.perVmRatioMax)}` : ''],
-      ['peak RSS, analysis (MiB)', ...r.sizes.map((s) => String(s.analysis.rssMiB)), `≤ ${r.targets.rssMiBMax} ${mark(largest.analysis.rssMiB <= r.targets.rssMiBMax)}`],
+      [
+        `per-VM time / at ${r.sizes[0]!.vms.toLocaleString('en')}`,
+        ...r.sizes.map((s) => s.analysis.perVmRatio.toFixed(2)),
+        r.sizes.length > 1 ? `≤ ${r.targets.perVmRatioMax} ${mark(largest.analysis.perVmRatio <= r.targets.perVmRatioMax)}` : '',
+      ],
+      [
+        'peak RSS, analysis (MiB)',
+        ...r.sizes.map((s) => String(s.analysis.rssMiB)),
+        `≤ ${r.targets.rssMiBMax} ${mark(largest.analysis.rssMiB <= r.targets.rssMiBMax)}`,
+      ],
       ['peak RSS, floor (MiB)', ...r.sizes.map((s) => String(s.analysis.floorRssMiB)), ''],
       ['report.json (bytes)', ...r.sizes.map((s) => String(s.analysis.reportJsonBytes)), ''],
       ['report.json per VM (bytes)', ...r.sizes.map((s) => String(s.analysis.reportJsonBytesPerVm)), ''],
@@ -272,7 +292,14 @@ function formatResults(r: BenchResults): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A part that fails is reported and the others still run: a finalization out of memory must not hide the analysis figures. */
@@ -300,7 +327,8 @@ async function treeBytes(dir: string): Promise<number> {
 
 function numbers(name: string, fallback: string): number[] {
   const values = (process.env[name] ?? fallback).split(',').map((v) => Number(v.trim()));
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${name} must be whole numbers separated by commas, got ${JSON.stringify(process.env[name])}`);
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(`${name} must be whole numbers separated by commas, got ${JSON.stringify(process.env[name])}`);
   return values;
 }
 

@@ -33,11 +33,13 @@ export class CliUsageError extends UsageError {
 
 /** The `--fail-on SEVERITY` option shared by the commands that produce a report; any case is accepted. */
 export function failOnOption(): Option {
-  return new Option('--fail-on <severity>', `exit 1 when a finding of this severity or above fails (${SEVERITIES.join(', ')})`).argParser((value: string): Severity => {
-    const severity = SEVERITIES.find((s) => s === value.toUpperCase());
-    if (!severity) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
-    return severity;
-  });
+  return new Option('--fail-on <severity>', `exit 1 when a finding of this severity or above fails (${SEVERITIES.join(', ')})`).argParser(
+    (value: string): Severity => {
+      const severity = SEVERITIES.find((s) => s === value.toUpperCase());
+      if (!severity) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+      return severity;
+    },
+  );
 }
 
 /** The `--fail-on-unknown` option: VMs that could not be checked fail the command too. */
@@ -65,7 +67,10 @@ export function reportFormatsOption(): Option {
     const asked = value.split(',').map((f) => f.trim().toLowerCase());
     const unknown = asked.filter((f) => !(REPORT_FORMATS as readonly string[]).includes(f));
     if (asked.every((f) => f === '') || unknown.length > 0) {
-      const what = unknown.filter((f) => f !== '').map((f) => JSON.stringify(f)).join(', ');
+      const what = unknown
+        .filter((f) => f !== '')
+        .map((f) => JSON.stringify(f))
+        .join(', ');
       throw new InvalidArgumentError(`${what ? `${what}: ` : ''}expected a comma-separated list of ${REPORT_FORMATS.join(', ')}`);
     }
     return REPORT_FORMATS.filter((f) => asked.includes(f));

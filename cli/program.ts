@@ -57,5 +57,7 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
 }
 
 function isCommanderExit(error: unknown): error is { exitCode: number; code: string } {
-  return typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('commander.');
+  return (
+    typeof error === 'object' && error !== null && 'code' in error && String((error as { code: unknown }).code).startsWith('commander.')
+  );
 }

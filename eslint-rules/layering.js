@@ -12,7 +12,17 @@ import { fileURLToPath } from 'node:url';
  * @type {Record<string, string[]>} layer → layers it must not import
  */
 const FORBIDDEN = {
-  'lib/shared': ['lib/core', 'lib/ports', 'lib/use-cases', 'lib/adapters', 'sim', 'lib/http-api', 'lib/diagnostic-script', 'cli', 'functions'],
+  'lib/shared': [
+    'lib/core',
+    'lib/ports',
+    'lib/use-cases',
+    'lib/adapters',
+    'sim',
+    'lib/http-api',
+    'lib/diagnostic-script',
+    'cli',
+    'functions',
+  ],
   'lib/core': ['lib/ports', 'lib/use-cases', 'lib/adapters', 'sim', 'cli', 'functions'],
   'lib/ports': ['lib/use-cases', 'lib/adapters', 'sim', 'cli', 'functions'],
   'lib/use-cases': ['lib/adapters', 'sim', 'cli', 'functions'],
@@ -25,8 +35,10 @@ const FORBIDDEN = {
 
 /** @param {string} path repo-relative, with / separators */
 function layerOf(path) {
-  return Object.keys(FORBIDDEN).find((layer) => path === layer || path.startsWith(`${layer}/`))
-    ?? ['cli', 'functions'].find((layer) => path.startsWith(`${layer}/`));
+  return (
+    Object.keys(FORBIDDEN).find((layer) => path === layer || path.startsWith(`${layer}/`)) ??
+    ['cli', 'functions'].find((layer) => path.startsWith(`${layer}/`))
+  );
 }
 
 /**
@@ -53,14 +65,16 @@ export const layeringRule = {
     const root = context.cwd;
     const file = relative(root, context.filename).split(sep).join('/');
     const layer = layerOf(file);
-    const forbidden = layer ? FORBIDDEN[layer] ?? [] : [];
+    const forbidden = layer ? (FORBIDDEN[layer] ?? []) : [];
     /** @param {import('estree').Node & { source?: import('estree').Node | null }} node */
     const check = (node) => {
       const source = node.source;
       if (!source || source.type !== 'Literal' || typeof source.value !== 'string') return;
       const path = pathOf(source.value);
       if (path === undefined) return;
-      const target = relative(root, resolve(dirname(context.filename), path)).split(sep).join('/');
+      const target = relative(root, resolve(dirname(context.filename), path))
+        .split(sep)
+        .join('/');
       const targetLayer = forbidden.find((f) => target === f || target.startsWith(`${f}/`));
       if (targetLayer) context.report({ node, message: `${layer} must not import ${targetLayer} (${source.value}).` });
     };

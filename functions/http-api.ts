@@ -21,7 +21,10 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export { ROUTES } from '../lib/http-api/handler.ts';
 
 /** What this deployment can audit on demand: the target tag's nodes (all or some values), or listed instances. */
-export function fleetTargetOf(target: AuditTarget, config: FleetConfig): { target?: { kind: 'instanceIds'; instanceIds: string[] } | { kind: 'tag'; key: string; values?: string[] } } | { refused: string } {
+export function fleetTargetOf(
+  target: AuditTarget,
+  config: FleetConfig,
+): { target?: { kind: 'instanceIds'; instanceIds: string[] } | { kind: 'tag'; key: string; values?: string[] } } | { refused: string } {
   switch (target.kind) {
     case 'default':
       return {};
@@ -36,7 +39,10 @@ export function fleetTargetOf(target: AuditTarget, config: FleetConfig): { targe
       return { target: { kind: 'tag', key: target.key, values: target.values } };
     }
     case 'namespace':
-      return { refused: 'targeting a namespace needs the mesh when the audit starts, which this deployment reads only when it finalizes; target by tag or instance ids' };
+      return {
+        refused:
+          'targeting a namespace needs the mesh when the audit starts, which this deployment reads only when it finalizes; target by tag or instance ids',
+      };
   }
 }
 
@@ -49,7 +55,12 @@ export const handler = createHttpApiHandler(
       registry,
       reports: new S3ReportFiles({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
       history: new S3RunHistory({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
-      idempotency: new DynamoDBPersistenceLayer({ tableName: storage.table, keyAttr: RUN_TABLE.partitionKey, expiryAttr: RUN_TABLE.ttlAttribute, clientConfig: { region: storage.region } }),
+      idempotency: new DynamoDBPersistenceLayer({
+        tableName: storage.table,
+        keyAttr: RUN_TABLE.partitionKey,
+        expiryAttr: RUN_TABLE.ttlAttribute,
+        clientConfig: { region: storage.region },
+      }),
       newRunId: () => newRunId(new Date(), 'api'),
       maxBodyBytes: MAX_BODY_BYTES,
       logger,
@@ -59,7 +70,13 @@ export const handler = createHttpApiHandler(
         if ('refused' in reach) return { kind: 'refused', detail: reach.refused };
         const started = await startAudit(
           { registry, store, fleet: (id) => fleets.fleet(id, reach.target), clock: () => new Date() },
-          { runId, trigger: 'api', toolVersion: storage.toolVersion, targets: reach.target ?? { tag: fleetConfig.tag }, collectForMs: fleetConfig.collectForMs },
+          {
+            runId,
+            trigger: 'api',
+            toolVersion: storage.toolVersion,
+            targets: reach.target ?? { tag: fleetConfig.tag },
+            collectForMs: fleetConfig.collectForMs,
+          },
         );
         return started.kind === 'duplicate' ? { kind: 'duplicate' } : { kind: 'started', status: 'COLLECTING' };
       },

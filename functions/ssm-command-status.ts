@@ -25,7 +25,8 @@ export const CommandStatusEventSchema = z.object({
 /** Command statuses after which the command's invocations change no more. */
 const TERMINAL = new Set(['Success', 'Failed', 'TimedOut', 'Cancelled']);
 
-export type CommandStatusResult = FinalizeAuditResult | { kind: 'unknown-command'; commandId: string } | { kind: 'ignored'; status: string };
+export type CommandStatusResult =
+  FinalizeAuditResult | { kind: 'unknown-command'; commandId: string } | { kind: 'ignored'; status: string };
 
 export interface CommandStatusHandlerDeps {
   audit: FinalizeAuditDeps;
@@ -50,7 +51,8 @@ export function createCommandStatusHandler(deps: () => Promise<CommandStatusHand
         return { kind: 'ignored', status: detail.status };
       }
       const result = await finalizeCommand(d.audit, { commandId });
-      if (result.kind === 'unknown-command') d.logger.warn('no audit run is registered for this command; the sweep finalizes its run if it has one');
+      if (result.kind === 'unknown-command')
+        d.logger.warn('no audit run is registered for this command; the sweep finalizes its run if it has one');
       else d.logger.info('run looked at', outcomeFields(result));
       return result;
     } catch (error) {
@@ -65,4 +67,6 @@ export function createCommandStatusHandler(deps: () => Promise<CommandStatusHand
 }
 
 /** Lambda entry point. */
-export const handler = createCommandStatusHandler(once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))));
+export const handler = createCommandStatusHandler(
+  once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))),
+);

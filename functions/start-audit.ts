@@ -39,9 +39,21 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
       const input = parseEvent(ScheduledStartEventSchema, event, 'schedule input');
       const runId = `${compactTime(new Date(input.scheduledTime))}-scheduled`;
       d.logger.appendKeys({ runId });
-      const result = await startAudit(d.audit, { runId, trigger: 'schedule', toolVersion: d.toolVersion, targets: d.targets, collectForMs: d.collectForMs });
+      const result = await startAudit(d.audit, {
+        runId,
+        trigger: 'schedule',
+        toolVersion: d.toolVersion,
+        targets: d.targets,
+        collectForMs: d.collectForMs,
+      });
       if (result.kind === 'duplicate') d.logger.info('the audit of this schedule time is started already');
-      else d.logger.info('audit started', { commands: result.commandIds.length, expected: result.expected, collected: result.collected, deadline: result.deadline });
+      else
+        d.logger.info('audit started', {
+          commands: result.commandIds.length,
+          expected: result.expected,
+          collected: result.collected,
+          deadline: result.deadline,
+        });
       return result;
     } catch (error) {
       d.logger.error('the audit could not be started', errorFields(error));

@@ -57,4 +57,6 @@ export function createSweepHandler(deps: () => Promise<SweepHandlerDeps>) {
 }
 
 /** Lambda entry point. */
-export const handler = createSweepHandler(once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))));
+export const handler = createSweepHandler(
+  once(() => withMetrics(process.env, (metrics) => ({ ...finalizeDepsFromEnv(process.env, metrics), logger: createLogger() }))),
+);

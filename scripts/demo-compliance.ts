@@ -30,7 +30,10 @@ for (let day = 0; day < DAYS; day++) {
   const clock = (): Date => new Date(startedAt.getTime() + 120_000);
   const fleet = await buildSimFleetAsync({ vms: VMS, seed: SEED, now: startedAt, day });
   const runId = `${startedAt.toISOString().slice(0, 10)}-daily`;
-  await runAudit({ fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock }, { runId, source: 'sim', toolVersion: 'demo', targets: { simulated: { vms: VMS, seed: SEED, day } } });
+  await runAudit(
+    { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store, clock },
+    { runId, source: 'sim', toolVersion: 'demo', targets: { simulated: { vms: VMS, seed: SEED, day } } },
+  );
   process.stderr.write(`\raudited day ${day + 1} of ${DAYS}`);
 }
 process.stderr.write('\n');
@@ -40,4 +43,6 @@ await writeFile(join(STORE, 'compliance.json'), `${JSON.stringify(compliance, nu
 await writeFile(join(STORE, 'compliance.csv'), renderComplianceCsv(compliance));
 await writeFile(join(STORE, 'compliance.html'), renderComplianceHtml(compliance));
 process.stdout.write(renderComplianceSummary(compliance));
-process.stdout.write(`\nRuns:       ${STORE}/<run id>/\nCompliance: ${join(STORE, 'compliance.html')}\n            ${join(STORE, 'compliance.json')}\n            ${join(STORE, 'compliance.csv')}\n`);
+process.stdout.write(
+  `\nRuns:       ${STORE}/<run id>/\nCompliance: ${join(STORE, 'compliance.html')}\n            ${join(STORE, 'compliance.json')}\n            ${join(STORE, 'compliance.csv')}\n`,
+);

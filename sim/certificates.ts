@@ -69,9 +69,15 @@ const DAY_MS = 86_400_000;
 const WORKLOAD_TTL_MS = DAY_MS;
 const keyCache = new Map<string, Promise<CryptoKeyPair>>();
 
-function keyParams(algorithm: SimKeyAlgorithm): { generate: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams; sign: webcrypto.Algorithm | webcrypto.EcdsaParams } {
+function keyParams(algorithm: SimKeyAlgorithm): {
+  generate: webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams;
+  sign: webcrypto.Algorithm | webcrypto.EcdsaParams;
+} {
   return algorithm === 'RSA-2048'
-    ? { generate: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } }
+    ? {
+        generate: { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+        sign: { name: 'RSASSA-PKCS1-v1_5' },
+      }
     : { generate: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } as webcrypto.EcdsaParams };
 }
 
@@ -120,7 +126,10 @@ export async function mintMeshRootCa(options: MintRootCaOptions): Promise<SimCer
 }
 
 /** Mints a workload certificate for `spiffe://<trust domain>/ns/<ns>/sa/<sa>`, signed by the given root. */
-export async function mintWorkloadCertificate(ca: SimCertificateAuthority, options: MintWorkloadCertificateOptions): Promise<SimWorkloadCertificate> {
+export async function mintWorkloadCertificate(
+  ca: SimCertificateAuthority,
+  options: MintWorkloadCertificateOptions,
+): Promise<SimWorkloadCertificate> {
   const keys = await cachedKeys('workload', ca.algorithm);
   const spiffeId = `spiffe://${options.trustDomain ?? 'cluster.local'}/ns/${options.namespace}/sa/${options.serviceAccount}`;
   const notAfter = new Date(options.notBefore.getTime() + (options.lifetimeMs ?? WORKLOAD_TTL_MS));
@@ -164,10 +173,18 @@ export interface SimMeshPki {
 }
 
 /** Mints the simulated mesh's roots: the current one issued 90 days before `now`, the previous one 400 days before. */
-export async function mintSimMeshPki(options: { seed: number; now: Date; trustDomain?: string; algorithm?: SimKeyAlgorithm }): Promise<SimMeshPki> {
+export async function mintSimMeshPki(options: {
+  seed: number;
+  now: Date;
+  trustDomain?: string;
+  algorithm?: SimKeyAlgorithm;
+}): Promise<SimMeshPki> {
   // A leading 01 byte keeps the DER INTEGER positive and the hex even-length.
   const serial = (n: number): string => `01${(options.seed >>> 0).toString(16).padStart(8, '0')}${n.toString(16).padStart(8, '0')}`;
-  const common = { ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}), ...(options.algorithm ? { algorithm: options.algorithm } : {}) };
+  const common = {
+    ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}),
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+  };
   const [root, previousRoot] = await Promise.all([
     mintMeshRootCa({ ...common, serialNumber: serial(2), notBefore: new Date(options.now.getTime() - 90 * DAY_MS), keySlot: 0 }),
     mintMeshRootCa({ ...common, serialNumber: serial(1), notBefore: new Date(options.now.getTime() - 400 * DAY_MS), keySlot: 1 }),
@@ -184,7 +201,13 @@ export interface SimTlsServerCertificate {
 
 /** Mints a private CA and a TLS server certificate for loopback (127.0.0.1, ::1, localhost), e.g. for the simulated API server. */
 export async function mintLoopbackServerCertificate(options: { now: Date; commonName?: string }): Promise<SimTlsServerCertificate> {
-  const ca = await mintMeshRootCa({ serialNumber: '01aa', notBefore: new Date(options.now.getTime() - DAY_MS), validityDays: 30, trustDomain: 'kubernetes', keySlot: 9 });
+  const ca = await mintMeshRootCa({
+    serialNumber: '01aa',
+    notBefore: new Date(options.now.getTime() - DAY_MS),
+    validityDays: 30,
+    trustDomain: 'kubernetes',
+    keySlot: 9,
+  });
   const keys = await cachedKeys('tls-server', ca.algorithm);
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: '01ab',

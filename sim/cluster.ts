@@ -29,7 +29,14 @@ export function simInstanceInformation(fleet: SimFleet, vm: SimVm): InstanceInfo
 /** The GetCommandInvocation-shaped result of running the diagnostic script on the VM. */
 export function simInvocation(fleet: SimFleet, vm: SimVm): Invocation {
   if (vm.faults.includes('ssm-undeliverable')) {
-    return { InstanceId: vm.instanceId, Status: 'Failed', StatusDetails: 'Undeliverable', ResponseCode: -1, StandardOutputContent: '', StandardErrorContent: '' };
+    return {
+      InstanceId: vm.instanceId,
+      Status: 'Failed',
+      StatusDetails: 'Undeliverable',
+      ResponseCode: -1,
+      StandardOutputContent: '',
+      StandardErrorContent: '',
+    };
   }
   const start = new Date(fleet.now.getTime() - 4000).toISOString();
   return {
@@ -83,7 +90,12 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
   for (const istiod of fleet.istiods) {
     const proxies = fleet.vms
       .filter((vm) => isConnected(vm) && vm.istiod === istiod)
-      .map((vm) => ({ name: `${vm.hostname}.${vm.namespace}`, key: vm.instanceId, istioVersion: vm.istioVersion, faults: vm.faults as readonly string[] }));
+      .map((vm) => ({
+        name: `${vm.hostname}.${vm.namespace}`,
+        key: vm.instanceId,
+        istioVersion: vm.istioVersion,
+        faults: vm.faults as readonly string[],
+      }));
     for (const unknown of fleet.unknownProxies.filter((u) => u.istiod === istiod)) {
       proxies.push({ name: unknown.name, key: unknown.ip, istioVersion: unknown.istioVersion, faults: [] });
     }
@@ -93,7 +105,12 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
   const rootCa: Record<string, ConfigMap> = {};
   if (fleet.pki) for (const ns of fleet.namespaces) rootCa[ns.name] = rootCaConfigMap(fleet, ns.name, fleet.pki.root.pem);
   return {
-    workloadEntries: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntryList', metadata: { resourceVersion: resourceVersion(fleet, 'list') }, items: entries },
+    workloadEntries: {
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntryList',
+      metadata: { resourceVersion: resourceVersion(fleet, 'list') },
+      items: entries,
+    },
     workloadGroups: {
       apiVersion: 'networking.istio.io/v1',
       kind: 'WorkloadGroupList',
@@ -160,7 +177,15 @@ function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
       creationTimestamp: kubeTime(Date.parse(e.connectedAt)),
       annotations,
       labels: { app: e.group, 'service.istio.io/canonical-name': e.group },
-      ownerReferences: [{ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadGroup', name: e.group, uid: uid(fleet, `workloadgroup/${e.namespace}/${e.group}`), controller: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'networking.istio.io/v1',
+          kind: 'WorkloadGroup',
+          name: e.group,
+          uid: uid(fleet, `workloadgroup/${e.namespace}/${e.group}`),
+          controller: true,
+        },
+      ],
     },
     spec: { address: e.ip, labels: { app: e.group, 'service.istio.io/canonical-name': e.group }, serviceAccount: e.serviceAccount },
     ...(e.health === 'none'
@@ -246,7 +271,16 @@ function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
         'pod-template-hash': templateHash,
         'sidecar.istio.io/inject': 'false',
       },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `istiod-${templateHash}`, uid: uid(fleet, `rs/${templateHash}`), controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `istiod-${templateHash}`,
+          uid: uid(fleet, `rs/${templateHash}`),
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       serviceAccountName: 'istiod',
@@ -260,12 +294,16 @@ function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
             '--log_output_level=default:info',
             '--domain',
             'cluster.local',
-            ...(settings.keepaliveMaxServerConnectionAge === null ? [] : ['--keepaliveMaxServerConnectionAge', settings.keepaliveMaxServerConnectionAge]),
+            ...(settings.keepaliveMaxServerConnectionAge === null
+              ? []
+              : ['--keepaliveMaxServerConnectionAge', settings.keepaliveMaxServerConnectionAge]),
           ],
           // As the Helm chart renders it: PILOT_CA_CERT_CONFIGMAP only when global.trustBundleName renames the root.
           env: [
             { name: 'REVISION', value: 'default' },
-            ...(settings.rootCaConfigMap === 'istio-ca-root-cert' ? [] : [{ name: 'PILOT_CA_CERT_CONFIGMAP', value: settings.rootCaConfigMap }]),
+            ...(settings.rootCaConfigMap === 'istio-ca-root-cert'
+              ? []
+              : [{ name: 'PILOT_CA_CERT_CONFIGMAP', value: settings.rootCaConfigMap }]),
             { name: 'PILOT_ENABLE_ANALYSIS', value: 'false' },
           ],
           ports: [

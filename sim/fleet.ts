@@ -206,12 +206,14 @@ const NAMESPACE_POOL = ['payments', 'inventory', 'billing', 'legacy-batch', 'led
  */
 export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const count = options.vms ?? DEFAULT_SIM_VMS;
-  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new RangeError(`the simulated fleet size must be 1..100000, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 100_000)
+    throw new RangeError(`the simulated fleet size must be 1..100000, got ${count}`);
   const requested = new Set<SimFault>(options.faults ?? SIM_FAULTS);
   for (const fault of requested) if (!SIM_FAULTS.includes(fault)) throw new RangeError(`unknown simulated fault ${JSON.stringify(fault)}`);
   const seed = options.seed ?? DEFAULT_SIM_SEED;
   const day = options.day;
-  if (day !== undefined && (!Number.isInteger(day) || day < 0)) throw new RangeError(`the simulated day must be a whole number from 0, got ${day}`);
+  if (day !== undefined && (!Number.isInteger(day) || day < 0))
+    throw new RangeError(`the simulated day must be a whole number from 0, got ${day}`);
   // Aging only switches faults on and off: every other draw stays the same from one day to the next.
   const enabled = new Set([...requested].filter((fault) => day === undefined || isFaultPresentOn(seed, fault, day)));
   const rnd = new SeededRandom(seed);
@@ -279,20 +281,35 @@ export function buildSimFleet(options: SimFleetOptions): SimFleet {
   const unknownIp = freshIp(rnd, usedIps);
   usedIps.add(unknownIp);
   const unknownProxies: SimUnknownProxy[] = enabled.has('unknown-proxy')
-    ? [{ name: `ip-${unknownIp.replaceAll('.', '-')}.${unknownNs.name}`, namespace: unknownNs.name, ip: unknownIp, istiod: istiods[istiods.length - 1]!, istioVersion }]
+    ? [
+        {
+          name: `ip-${unknownIp.replaceAll('.', '-')}.${unknownNs.name}`,
+          namespace: unknownNs.name,
+          ip: unknownIp,
+          istiod: istiods[istiods.length - 1]!,
+          istioVersion,
+        },
+      ]
     : [];
 
   const istiodSettings: SimIstiodSettings = {
     rootCaConfigMap: options.istiod?.rootCaConfigMap ?? 'istio-ca-root-cert',
-    keepaliveMaxServerConnectionAge: options.istiod?.keepaliveMaxServerConnectionAge === undefined ? '30m' : options.istiod.keepaliveMaxServerConnectionAge,
+    keepaliveMaxServerConnectionAge:
+      options.istiod?.keepaliveMaxServerConnectionAge === undefined ? '30m' : options.istiod.keepaliveMaxServerConnectionAge,
   };
   return { seed, now: options.now, istioVersion, istiods, namespaces, vms, orphanEntries, unknownProxies, istiodSettings };
 }
 
 /** buildSimFleet plus the mesh's root certificates (SimFleet.pki), which WebCrypto mints asynchronously. */
-export async function buildSimFleetAsync(options: SimFleetOptions & { keyAlgorithm?: SimKeyAlgorithm }): Promise<SimFleet & { pki: SimMeshPki }> {
+export async function buildSimFleetAsync(
+  options: SimFleetOptions & { keyAlgorithm?: SimKeyAlgorithm },
+): Promise<SimFleet & { pki: SimMeshPki }> {
   const fleet = buildSimFleet(options);
-  const pki = await mintSimMeshPki({ seed: fleet.seed, now: fleet.now, ...(options.keyAlgorithm ? { algorithm: options.keyAlgorithm } : {}) });
+  const pki = await mintSimMeshPki({
+    seed: fleet.seed,
+    now: fleet.now,
+    ...(options.keyAlgorithm ? { algorithm: options.keyAlgorithm } : {}),
+  });
   const withPki = { ...fleet, pki };
   return { ...withPki, vmCertificates: await mintVmCertificates(withPki) };
 }
@@ -308,7 +325,9 @@ function freshIp(rnd: SeededRandom, used: ReadonlySet<string>): string {
 /** Whether the VM's sidecar holds a connection to istiod in the simulation. */
 export function isConnected(vm: SimVm): boolean {
   // istiod 1.24 fails the connection when auto-registration cannot find the WorkloadGroup.
-  return !vm.faults.includes('sidecar-stopped') && !vm.faults.includes('istiod-disconnected') && !vm.faults.includes('workload-group-missing');
+  return (
+    !vm.faults.includes('sidecar-stopped') && !vm.faults.includes('istiod-disconnected') && !vm.faults.includes('workload-group-missing')
+  );
 }
 
 /** Whether istiod keeps an auto-registered WorkloadEntry for the VM (deleted 10 s after a disconnect). */

@@ -137,13 +137,16 @@ function grantsFor(rbacYaml: string, account: { namespace: string; name: string 
   for (const doc of docs) {
     if (doc.kind !== 'RoleBinding' && doc.kind !== 'ClusterRoleBinding') continue;
     const binding = BindingSchema.parse(doc);
-    const bindingNs = binding.kind === 'RoleBinding' ? binding.metadata.namespace ?? 'default' : undefined;
+    const bindingNs = binding.kind === 'RoleBinding' ? (binding.metadata.namespace ?? 'default') : undefined;
     const bound = (binding.subjects ?? []).some(
       (s) => s.kind === 'ServiceAccount' && s.name === account.name && (s.namespace ?? bindingNs) === account.namespace,
     );
     if (!bound) continue;
     const role = roles.find(
-      (r) => r.kind === binding.roleRef.kind && r.metadata.name === binding.roleRef.name && (r.kind === 'ClusterRole' || (r.metadata.namespace ?? 'default') === bindingNs),
+      (r) =>
+        r.kind === binding.roleRef.kind &&
+        r.metadata.name === binding.roleRef.name &&
+        (r.kind === 'ClusterRole' || (r.metadata.namespace ?? 'default') === bindingNs),
     );
     for (const rule of role?.rules ?? []) grants.push({ namespace: bindingNs, rule });
   }
@@ -170,7 +173,10 @@ interface ApiReply {
 }
 
 function statusObject(code: number, reason: string, message: string, details?: Record<string, unknown>): ApiReply {
-  return { status: code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code } };
+  return {
+    status: code,
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code },
+  };
 }
 
 function forbidden(user: string, a: RequestAttributes): ApiReply {
@@ -178,11 +184,16 @@ function forbidden(user: string, a: RequestAttributes): ApiReply {
   const subject = a.name ? `${qualified} "${a.name}"` : qualified;
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  return statusObject(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`, {
-    ...(a.name ? { name: a.name } : {}),
-    ...(a.group ? { group: a.group } : {}),
-    kind: a.resource,
-  });
+  return statusObject(
+    403,
+    'Forbidden',
+    `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`,
+    {
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.group ? { group: a.group } : {}),
+      kind: a.resource,
+    },
+  );
 }
 
 function notFound(a: RequestAttributes): ApiReply {
@@ -199,7 +210,10 @@ const UNAUTHORIZED = statusObject(401, 'Unauthorized', 'Unauthorized');
 /** kube-apiserver's answers to a request it throttles (max-in-flight) or fails. */
 function burstReply(kind: Exclude<SimFaultKind, 'timeout'>): ApiReply {
   return kind === 'throttle'
-    ? statusObject(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', { causes: [{ reason: 'TooManyRequests' }], retryAfterSeconds: 1 })
+    ? statusObject(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', {
+        causes: [{ reason: 'TooManyRequests' }],
+        retryAfterSeconds: 1,
+      })
     : statusObject(500, 'InternalError', 'Internal error occurred: the simulated API server failed this request');
 }
 
@@ -232,7 +246,11 @@ function requestAttributes(method: string, path: string, query: URLSearchParams)
 }
 
 const DISCOVERY: Record<string, unknown> = {
-  '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] },
+  '/api': {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
+  },
   '/apis': {
     kind: 'APIGroupList',
     apiVersion: 'v1',
@@ -248,10 +266,30 @@ const DISCOVERY: Record<string, unknown> = {
     kind: 'APIResourceList',
     groupVersion: 'v1',
     resources: [
-      { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['cm'] },
-      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['po'] },
+      {
+        name: 'configmaps',
+        singularName: 'configmap',
+        namespaced: true,
+        kind: 'ConfigMap',
+        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+        shortNames: ['cm'],
+      },
+      {
+        name: 'pods',
+        singularName: 'pod',
+        namespaced: true,
+        kind: 'Pod',
+        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+        shortNames: ['po'],
+      },
       { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
-      { name: 'pods/proxy', singularName: '', namespaced: true, kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+      {
+        name: 'pods/proxy',
+        singularName: '',
+        namespaced: true,
+        kind: 'PodProxyOptions',
+        verbs: ['create', 'delete', 'get', 'patch', 'update'],
+      },
     ],
   },
   [`/apis/${NETWORKING_GROUP}/v1`]: {
@@ -259,8 +297,22 @@ const DISCOVERY: Record<string, unknown> = {
     apiVersion: 'v1',
     groupVersion: `${NETWORKING_GROUP}/v1`,
     resources: [
-      { name: 'workloadentries', singularName: 'workloadentry', namespaced: true, kind: 'WorkloadEntry', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['we'] },
-      { name: 'workloadgroups', singularName: 'workloadgroup', namespaced: true, kind: 'WorkloadGroup', verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'], shortNames: ['wg'] },
+      {
+        name: 'workloadentries',
+        singularName: 'workloadentry',
+        namespaced: true,
+        kind: 'WorkloadEntry',
+        verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
+        shortNames: ['we'],
+      },
+      {
+        name: 'workloadgroups',
+        singularName: 'workloadgroup',
+        namespaced: true,
+        kind: 'WorkloadGroup',
+        verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
+        shortNames: ['wg'],
+      },
     ],
   },
   '/version': { major: '1', minor: '35', gitVersion: 'v1.35.0', platform: 'linux/amd64' },
@@ -325,10 +377,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     pods: { group: '', kind: 'Pod', items: asObjects(cluster.istiodPods?.items) },
     configmaps: { group: '', kind: 'ConfigMap', items: asObjects(Object.values(cluster.rootCa)) },
   };
-  for (const c of Object.values(collections)) c.items.sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));
+  for (const c of Object.values(collections))
+    c.items.sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));
 
   const delay = (target: string): Promise<void> => {
-    const ms = Math.max(0, ...(faults.slow ?? []).filter((s) => s.target === target || target.startsWith(`${s.target}/`)).map((s) => s.delayMs));
+    const ms = Math.max(
+      0,
+      ...(faults.slow ?? []).filter((s) => s.target === target || target.startsWith(`${s.target}/`)).map((s) => s.delayMs),
+    );
     if (ms === 0 || closing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -349,7 +405,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   /** The first of `verbs` that is not allowed, with its 403; undefined when all are. */
   const authorize = (a: RequestAttributes, verbs: readonly string[]): { reply: ApiReply; attrs: RequestAttributes } | undefined => {
     const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-    const injected = (faults.forbidden ?? []).some((f) => f.resource === resource && (f.namespace === undefined || f.namespace === a.namespace));
+    const injected = (faults.forbidden ?? []).some(
+      (f) => f.resource === resource && (f.namespace === undefined || f.namespace === a.namespace),
+    );
     for (const verb of verbs) {
       if (injected || !allows(grants, { ...a, verb })) return { reply: forbidden(user, { ...a, verb }), attrs: { ...a, verb } };
     }
@@ -363,14 +421,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     if (query.get('fieldSelector')) return statusObject(400, 'BadRequest', 'field selectors are not supported here');
     let items = collection.items.filter((o) => (a.namespace === undefined || o.metadata?.namespace === a.namespace) && matcher(o));
     const limit = Number(query.get('limit') ?? '0');
-    if (!Number.isInteger(limit) || limit < 0) return statusObject(400, 'BadRequest', `limit must be a non-negative integer, got ${query.get('limit')}`);
+    if (!Number.isInteger(limit) || limit < 0)
+      return statusObject(400, 'BadRequest', `limit must be a non-negative integer, got ${query.get('limit')}`);
     const continueToken = query.get('continue');
     if (continueToken) {
       let parsed: z.infer<typeof ContinueTokenSchema>;
       try {
         parsed = ContinueTokenSchema.parse(JSON.parse(Buffer.from(continueToken, 'base64url').toString('utf8')));
       } catch {
-        return statusObject(400, 'BadRequest', 'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+        return statusObject(
+          400,
+          'BadRequest',
+          'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
+        );
       }
       items = items.filter((o) => objectKey(o) > parsed.start);
     }
@@ -390,7 +453,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         kind: `${collection.kind}List`,
         apiVersion: core ? 'v1' : `${collection.group}/${ISTIO_VERSION}`,
         metadata,
-        items: page.map((o) => (core ? withoutTypeMeta(o) : { apiVersion: `${collection.group}/${ISTIO_VERSION}`, kind: collection.kind, ...o })),
+        items: page.map((o) =>
+          core ? withoutTypeMeta(o) : { apiVersion: `${collection.group}/${ISTIO_VERSION}`, kind: collection.kind, ...o },
+        ),
       },
     };
   };
@@ -399,7 +464,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const collection = collections[a.resource]!;
     const found = collection.items.find((o) => o.metadata?.name === a.name && o.metadata?.namespace === a.namespace);
     if (!found) return notFound(a);
-    return { status: 200, body: { apiVersion: collection.group ? `${collection.group}/${ISTIO_VERSION}` : 'v1', kind: collection.kind, ...found } };
+    return {
+      status: 200,
+      body: { apiVersion: collection.group ? `${collection.group}/${ISTIO_VERSION}` : 'v1', kind: collection.kind, ...found },
+    };
   };
 
   const serve = async (req: IncomingMessage, url: URL): Promise<{ reply: ApiReply; attrs?: RequestAttributes; unanswered?: true }> => {
@@ -411,7 +479,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const denied = authorize(attrs, [attrs.verb]);
     if (denied) return denied;
     const known = collections[attrs.resource];
-    const versionOk = known && (known.group === '' ? url.pathname.startsWith('/api/v1/') : url.pathname.startsWith(`/apis/${known.group}/${ISTIO_VERSION}/`));
+    const versionOk =
+      known &&
+      (known.group === '' ? url.pathname.startsWith('/api/v1/') : url.pathname.startsWith(`/apis/${known.group}/${ISTIO_VERSION}/`));
     if (!known || known.group !== attrs.group || !versionOk) return { reply: notFound(attrs), attrs };
     if (attrs.resource === 'pods' && attrs.subresource === 'portforward') {
       return { reply: statusObject(400, 'BadRequest', 'Upgrade request required'), attrs };
@@ -439,7 +509,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
         if (unanswered) return void holdUnanswered(res);
         if (res.destroyed) return;
         const body = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-        res.writeHead(reply.status, { 'Content-Type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(body) });
+        res.writeHead(reply.status, {
+          'Content-Type': typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+        });
         res.end(body);
       },
       (error: unknown) => {
@@ -542,7 +615,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const path = target.split('?')[0];
     if (method !== 'GET' || path !== '/debug/syncz') {
       const body = '404 page not found\n';
-      send(Buffer.from(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+      send(
+        Buffer.from(
+          `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      );
       ws.close(1000);
       return;
     }
@@ -554,14 +631,25 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     if (burst !== undefined) {
       const [code, text] = burst === 'throttle' ? [503, 'Service Unavailable'] : [500, 'Internal Server Error'];
       const body = `${text}\n`;
-      send(Buffer.from(`HTTP/1.1 ${code} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+      send(
+        Buffer.from(
+          `HTTP/1.1 ${code} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        ),
+      );
       ws.close(1000);
       return;
     }
-    const body = faults.garbledSyncz?.includes(pod) ? Buffer.from('<html><body>upstream connect error</body></html>') : Buffer.from(JSON.stringify(synczOf(pod)));
+    const body = faults.garbledSyncz?.includes(pod)
+      ? Buffer.from('<html><body>upstream connect error</body></html>')
+      : Buffer.from(JSON.stringify(synczOf(pod)));
     const head = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${date}\r\n`;
     if (faults.truncatedSyncz?.includes(pod)) {
-      send(Buffer.concat([Buffer.from(`${head}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body.subarray(0, Math.floor(body.length / 2))]));
+      send(
+        Buffer.concat([
+          Buffer.from(`${head}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
+          body.subarray(0, Math.floor(body.length / 2)),
+        ]),
+      );
     } else if (body.length > CHUNKED_ABOVE_BYTES) {
       // Go's net/http switches to chunked encoding when a handler writes more than its buffer before returning.
       send(Buffer.from(`${head}Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n`));

@@ -42,7 +42,10 @@ export function s3FaultStep(plan: SimFaultPlan): (ctx: S3FaultContext, next: () 
       ctx.respond = false;
       return holdUnanswered(ctx.res);
     }
-    const [status, code, message] = fault === 'throttle' ? [503, 'SlowDown', 'Please reduce your request rate.'] : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
+    const [status, code, message] =
+      fault === 'throttle'
+        ? [503, 'SlowDown', 'Please reduce your request rate.']
+        : [500, 'InternalError', 'We encountered an internal error. Please try again.'];
     ctx.status = status;
     ctx.type = 'application/xml';
     ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;

@@ -50,7 +50,10 @@ export async function startSimCloud(options: SimCloudOptions): Promise<SimCloud>
   try {
     const endpoints = await startSimEndpoints({ ...options.ssm, fleet });
     opened.push(() => endpoints.close());
-    const kube = await startKubeApiServer({ cluster: simClusterEvidence(fleet), ...(options.kubeFaults ? { faults: options.kubeFaults } : {}) });
+    const kube = await startKubeApiServer({
+      cluster: simClusterEvidence(fleet),
+      ...(options.kubeFaults ? { faults: options.kubeFaults } : {}),
+    });
     opened.push(() => kube.close());
     const dir = await mkdtemp(join(tmpdir(), 'fleet-audit-kube-'));
     opened.push(() => rm(dir, { recursive: true, force: true }));

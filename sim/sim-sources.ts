@@ -23,7 +23,13 @@ export class SimFleetRunner implements FleetRunner {
       await onInvocation(
         vm
           ? simInvocation(this.#fleet, vm)
-          : { InstanceId: instance.InstanceId, Status: 'Failed', StatusDetails: 'Undeliverable', StandardOutputContent: '', StandardErrorContent: '' },
+          : {
+              InstanceId: instance.InstanceId,
+              Status: 'Failed',
+              StatusDetails: 'Undeliverable',
+              StandardOutputContent: '',
+              StandardErrorContent: '',
+            },
       );
     }
   }

@@ -155,7 +155,9 @@ function validationError(message: string): SsmApiError {
 // ---------------------------------------------------------------- request schemas (zod, AWS limits)
 
 const INSTANCE_ID = /^(i-(\w{8}|\w{17})|mi-\w{17})$/;
-const InstanceIdSchema = z.string().regex(INSTANCE_ID, { error: 'Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)' });
+const InstanceIdSchema = z
+  .string()
+  .regex(INSTANCE_ID, { error: 'Member must satisfy regular expression pattern: (^i-(\\w{8}|\\w{17})$)|(^mi-\\w{17}$)' });
 const CommandIdSchema = z.string();
 const NextTokenSchema = z.string().min(1).optional();
 
@@ -208,11 +210,15 @@ const SendCommandSchema = z.object({
   OutputS3KeyPrefix: z.string().max(500, { error: 'Member must have length less than or equal to 500' }).optional(),
   MaxConcurrency: z
     .string()
-    .regex(/^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/, { error: 'Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$' })
+    .regex(/^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$/, {
+      error: 'Member must satisfy regular expression pattern: ^([1-9][0-9]*|[1-9][0-9]%|[1-9]%|100%)$',
+    })
     .optional(),
   MaxErrors: z
     .string()
-    .regex(/^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$/, { error: 'Member must satisfy regular expression pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$' })
+    .regex(/^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$/, {
+      error: 'Member must satisfy regular expression pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$',
+    })
     .optional(),
   ServiceRoleArn: z.string().optional(),
 });
@@ -391,7 +397,12 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     if (fault === 'timeout') return holdUnanswered(res);
     if (fault !== undefined) {
       if (fault === 'throttle') stats.throttled++;
-      respondError(res, fault === 'throttle' ? new SsmApiError('ThrottlingException', 'Rate exceeded', { modeled: false }) : new SsmApiError('InternalServerError', 'injected server error', { status: 500 }));
+      respondError(
+        res,
+        fault === 'throttle'
+          ? new SsmApiError('ThrottlingException', 'Rate exceeded', { modeled: false })
+          : new SsmApiError('InternalServerError', 'injected server error', { status: 500 }),
+      );
       return;
     }
     try {
@@ -406,8 +417,10 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
 
   function putComplianceItems(body: unknown): unknown {
     const request = parseRequest(PutComplianceItemsSchema, body);
-    if (request.ResourceType !== 'ManagedInstance') throw new SsmApiError('InvalidResourceType', `resource type ${request.ResourceType} is not supported`);
-    if (!fleet.vms.some((vm) => vm.instanceId === request.ResourceId)) throw new SsmApiError('InvalidResourceId', `${request.ResourceId} is not a managed node`);
+    if (request.ResourceType !== 'ManagedInstance')
+      throw new SsmApiError('InvalidResourceType', `resource type ${request.ResourceType} is not supported`);
+    if (!fleet.vms.some((vm) => vm.instanceId === request.ResourceId))
+      throw new SsmApiError('InvalidResourceId', `${request.ResourceId} is not a managed node`);
     compliance.put(request);
     return {};
   }
@@ -425,7 +438,13 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     let vms = fleet.vms;
     for (const filter of request.Filters ?? []) vms = vms.filter(instanceFilter(filter.Key, filter.Values));
     const items = vms.map(wireInstanceInformation);
-    return page(items, request.MaxResults ?? 10, request.NextToken, fingerprint('DescribeInstanceInformation', request.Filters), 'InstanceInformationList');
+    return page(
+      items,
+      request.MaxResults ?? 10,
+      request.NextToken,
+      fingerprint('DescribeInstanceInformation', request.Filters),
+      'InstanceInformationList',
+    );
   }
 
   function instanceFilter(key: string, values: string[]): (vm: SimVm) => boolean {
@@ -437,7 +456,8 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     }
     if (key === 'PingStatus') return (vm) => values.includes(pingStatus(vm));
     if (key === 'ResourceType') {
-      if (values.length !== 1) throw new SsmApiError('InvalidInstanceInformationFilterValue', 'ResourceType filter may contain only one value.');
+      if (values.length !== 1)
+        throw new SsmApiError('InvalidInstanceInformationFilterValue', 'ResourceType filter may contain only one value.');
       return (vm) => (vm.hybrid ? 'ManagedInstance' : 'EC2Instance') === values[0];
     }
     if (key === 'PlatformTypes' || key === 'PlatformType') return () => values.includes('Linux');
@@ -475,11 +495,15 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
   function listTagsForResource(body: unknown): unknown {
     const request = parseRequest(ListTagsForResourceSchema, body);
     if (request.ResourceType !== 'ManagedInstance') {
-      throw new SsmApiError('InvalidResourceType', `the simulator keeps tags of ManagedInstance resources only, not ${request.ResourceType}`);
+      throw new SsmApiError(
+        'InvalidResourceType',
+        `the simulator keeps tags of ManagedInstance resources only, not ${request.ResourceType}`,
+      );
     }
     const vm = vmsById.get(request.ResourceId);
     // EC2 instances keep their tags in EC2; SSM only knows the tags of hybrid (mi-) nodes.
-    if (!vm || !vm.hybrid) throw new SsmApiError('InvalidResourceId', 'The resource ID is not valid. Verify that you entered the correct ID and try again.');
+    if (!vm || !vm.hybrid)
+      throw new SsmApiError('InvalidResourceId', 'The resource ID is not valid. Verify that you entered the correct ID and try again.');
     return { TagList: tagsOf(vm) };
   }
 
@@ -499,10 +523,14 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     let targeted: SimVm[];
     if (hasIds) {
       const ids = request.InstanceIds!;
-      if (new Set(ids).size !== ids.length) throw new SsmApiError('DuplicateInstanceId', 'You can\'t specify a managed node ID in more than one association.');
+      if (new Set(ids).size !== ids.length)
+        throw new SsmApiError('DuplicateInstanceId', "You can't specify a managed node ID in more than one association.");
       const unknown = ids.filter((id) => !vmsById.has(id));
       if (unknown.length > 0) {
-        throw new SsmApiError('InvalidInstanceId', `Instances [${unknown.map((id) => `[${id}]`).join(', ')}] not in a valid state for account ${account}`);
+        throw new SsmApiError(
+          'InvalidInstanceId',
+          `Instances [${unknown.map((id) => `[${id}]`).join(', ')}] not in a valid state for account ${account}`,
+        );
       }
       targeted = ids.map((id) => vmsById.get(id)!);
     } else {
@@ -547,7 +575,9 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
   function plan(vm: SimVm, now: number): SimInvocationState {
     const spread = hashString(`${fleet.seed}:${vm.instanceId}:spread`) % (delays.spreadMs + 1);
     const base = simInvocation(fleet, vm);
-    const outcome: SimSsmOutcome = outcomes[vm.instanceId] ?? (base.StatusDetails === 'Undeliverable' ? 'Undeliverable' : base.Status === 'Success' ? 'Success' : 'Failed');
+    const outcome: SimSsmOutcome =
+      outcomes[vm.instanceId] ??
+      (base.StatusDetails === 'Undeliverable' ? 'Undeliverable' : base.Status === 'Success' ? 'Success' : 'Failed');
     const visibleAt = now + delays.invocationVisibleMs;
     const startAt = visibleAt + delays.deliveryMs + spread;
     let endAt = startAt + delays.executionMs;
@@ -585,13 +615,25 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
       default:
         endAt = visibleAt;
     }
-    return { instanceId: vm.instanceId, computerName: simInstanceInformation(fleet, vm).ComputerName ?? '', outcome, visibleAt, startAt, endAt, stdout, stderr, responseCode };
+    return {
+      instanceId: vm.instanceId,
+      computerName: simInstanceInformation(fleet, vm).ComputerName ?? '',
+      outcome,
+      visibleAt,
+      startAt,
+      endAt,
+      stdout,
+      stderr,
+      responseCode,
+    };
   }
 
   function statusAt(inv: SimInvocationState, t: number): StatusNow {
     if (t >= inv.endAt || TERMINAL_IMMEDIATELY.has(inv.outcome)) return terminalStatus(inv.outcome);
     if (inv.outcome === 'Undeliverable') {
-      return t < (inv.visibleAt + inv.endAt) / 2 ? { status: 'Pending', details: 'Pending', terminal: false } : { status: 'Delayed', details: 'Delayed', terminal: false };
+      return t < (inv.visibleAt + inv.endAt) / 2
+        ? { status: 'Pending', details: 'Pending', terminal: false }
+        : { status: 'Delayed', details: 'Delayed', terminal: false };
     }
     if (inv.outcome === 'DeliveryTimedOut' || t < inv.startAt) return { status: 'Pending', details: 'Pending', terminal: false };
     return { status: 'InProgress', details: 'InProgress', terminal: false };
@@ -599,25 +641,28 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
 
   function scheduleUpload(command: SimCommand, inv: SimInvocationState, now: number): void {
     if (!AGENT_RAN.has(inv.outcome)) return;
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      const writer = options.s3!;
-      // The agent uploads only the streams that have content.
-      const puts: Array<Promise<void>> = [];
-      const stdout = tampered.has(inv.instanceId) ? `forged by another node\n${inv.stdout}` : inv.stdout;
-      if (stdout !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stdout'), stdout));
-      if (inv.stderr !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stderr'), inv.stderr));
-      const upload = Promise.all(puts).then(
-        () => {
-          stats.uploads += puts.length;
-        },
-        (err: unknown) => {
-          stats.uploadErrors.push(`${command.commandId}/${inv.instanceId}: ${err instanceof Error ? err.message : String(err)}`);
-        },
-      );
-      uploads.add(upload);
-      void upload.finally(() => uploads.delete(upload));
-    }, Math.max(0, inv.endAt + delays.outputUploadLagMs - now));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        const writer = options.s3!;
+        // The agent uploads only the streams that have content.
+        const puts: Array<Promise<void>> = [];
+        const stdout = tampered.has(inv.instanceId) ? `forged by another node\n${inv.stdout}` : inv.stdout;
+        if (stdout !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stdout'), stdout));
+        if (inv.stderr !== '') puts.push(writer.put(command.bucket, outputKey(command, inv.instanceId, 'stderr'), inv.stderr));
+        const upload = Promise.all(puts).then(
+          () => {
+            stats.uploads += puts.length;
+          },
+          (err: unknown) => {
+            stats.uploadErrors.push(`${command.commandId}/${inv.instanceId}: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        );
+        uploads.add(upload);
+        void upload.finally(() => uploads.delete(upload));
+      },
+      Math.max(0, inv.endAt + delays.outputUploadLagMs - now),
+    );
     timers.add(timer);
   }
 
@@ -678,7 +723,13 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     // Right after SendCommand a command may not be listed yet.
     list = list.filter((c) => t >= c.requestedAt + delays.invocationVisibleMs);
     const items = list.map((c) => wireCommand(c, t));
-    return page(items, request.MaxResults ?? 50, request.NextToken, fingerprint('ListCommands', request.CommandId, request.InstanceId, request.Filters), 'Commands');
+    return page(
+      items,
+      request.MaxResults ?? 50,
+      request.NextToken,
+      fingerprint('ListCommands', request.CommandId, request.InstanceId, request.Filters),
+      'Commands',
+    );
   }
 
   function commandFilter(key: string, value: string, t: number, op: string): (c: SimCommand) => boolean {
@@ -691,7 +742,8 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
     if (key === 'Status') return (c) => commandStatus(c.invocations.map((i) => statusAt(i, t))).status === value;
     if (key === 'ExecutionStage') {
       if (op !== 'ListCommands') throw new SsmApiError('InvalidFilterKey', 'ExecutionStage can only be used with ListCommands');
-      if (value !== 'Executing' && value !== 'Complete') throw new SsmApiError('InvalidFilterValue', `${value} is not a valid ExecutionStage`);
+      if (value !== 'Executing' && value !== 'Complete')
+        throw new SsmApiError('InvalidFilterValue', `${value} is not a valid ExecutionStage`);
       return (c) => c.invocations.every((i) => statusAt(i, t).terminal) === (value === 'Complete');
     }
     throw new SsmApiError('InvalidFilterKey', undefined);
@@ -719,7 +771,13 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
         items.push(wireInvocation(command, inv, now, request.Details ?? false));
       }
     }
-    return page(items, request.MaxResults ?? 50, request.NextToken, fingerprint('ListCommandInvocations', request.CommandId, request.InstanceId, request.Filters, request.Details), 'CommandInvocations');
+    return page(
+      items,
+      request.MaxResults ?? 50,
+      request.NextToken,
+      fingerprint('ListCommandInvocations', request.CommandId, request.InstanceId, request.Filters, request.Details),
+      'CommandInvocations',
+    );
   }
 
   function wireInvocation(command: SimCommand, inv: SimInvocationState, now: StatusNow, details: boolean): Record<string, unknown> {
@@ -729,7 +787,8 @@ export async function startSsmApiServer(options: SsmApiServerOptions): Promise<S
       Status: now.status,
       StatusDetails: now.details,
       ResponseCode: now.terminal ? inv.responseCode : -1,
-      ResponseStartDateTime: now.status !== 'Pending' && now.status !== 'Delayed' && AGENT_RAN.has(inv.outcome) ? inv.startAt / 1000 : undefined,
+      ResponseStartDateTime:
+        now.status !== 'Pending' && now.status !== 'Delayed' && AGENT_RAN.has(inv.outcome) ? inv.startAt / 1000 : undefined,
       ResponseFinishDateTime: ran ? inv.endAt / 1000 : undefined,
       Output: ran ? detailsOutput(inv.stdout, inv.stderr) : '',
       StandardOutputUrl: outputUrl(command, inv.instanceId, 'stdout'),
@@ -850,12 +909,23 @@ export function detailsOutput(stdout: string, stderr: string, capacity = DETAILS
 /** Accepts any SigV4 signature but insists on a well-formed Authorization header, as a client bug would show. */
 function checkAuthorization(req: IncomingMessage): SsmApiError | undefined {
   const header = req.headers.authorization;
-  if (header === undefined || header === '') return new SsmApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', { status: 403, modeled: false });
-  const sigv4 = /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/[a-z0-9-]+\/ssm\/aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$/;
+  if (header === undefined || header === '')
+    return new SsmApiError('MissingAuthenticationTokenException', 'Missing Authentication Token', { status: 403, modeled: false });
+  const sigv4 =
+    /^AWS4-HMAC-SHA256 Credential=[^/\s]+\/\d{8}\/[a-z0-9-]+\/ssm\/aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$/;
   if (!sigv4.test(header)) {
-    return new SsmApiError('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature for the ssm service', { modeled: false });
+    return new SsmApiError(
+      'IncompleteSignatureException',
+      'Authorization header requires Credential, SignedHeaders and Signature for the ssm service',
+      { modeled: false },
+    );
   }
-  if (req.headers['x-amz-date'] === undefined) return new SsmApiError('IncompleteSignatureException', 'Authorization header requires existence of either a \'X-Amz-Date\' or a \'Date\' header.', { modeled: false });
+  if (req.headers['x-amz-date'] === undefined)
+    return new SsmApiError(
+      'IncompleteSignatureException',
+      "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+      { modeled: false },
+    );
   return undefined;
 }
 
@@ -900,7 +970,7 @@ function page(items: unknown[], size: number, token: string | undefined, print: 
       decoded = undefined;
     }
     const parsed = PageTokenSchema.safeParse(decoded);
-    if (!parsed.success || parsed.data.f !== print) throw new SsmApiError('InvalidNextToken', 'The specified token isn\'t valid.');
+    if (!parsed.success || parsed.data.f !== print) throw new SsmApiError('InvalidNextToken', "The specified token isn't valid.");
     offset = parsed.data.o;
   }
   const slice = items.slice(offset, offset + size);

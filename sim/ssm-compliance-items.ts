@@ -15,7 +15,10 @@ const ItemSchema = z.strictObject({
 export const PutComplianceItemsSchema = z.strictObject({
   ResourceId: z.string().min(1).max(100),
   ResourceType: z.string().min(1).max(50),
-  ComplianceType: z.string().max(100).regex(/^[A-Za-z0-9_-]\w+$|^Custom:[a-zA-Z0-9_-]\w+$/),
+  ComplianceType: z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]\w+$|^Custom:[a-zA-Z0-9_-]\w+$/),
   ExecutionSummary: z.strictObject({
     ExecutionTime: z.union([z.number(), z.string()]),
     ExecutionId: z.string().max(100).optional(),

@@ -33,7 +33,13 @@ export function registerComplianceCommand(program: Command, { io }: CommandConte
       for (const run of unreadable) io.stderr(`fleet-audit: left out run ${run.runId}: ${run.reason}\n`);
       const format = opts.output ?? opts.format;
       const body =
-        format === 'json' ? `${JSON.stringify(compliance, null, 2)}\n` : format === 'csv' ? renderComplianceCsv(compliance) : format === 'html' ? renderComplianceHtml(compliance) : renderComplianceSummary(compliance);
+        format === 'json'
+          ? `${JSON.stringify(compliance, null, 2)}\n`
+          : format === 'csv'
+            ? renderComplianceCsv(compliance)
+            : format === 'html'
+              ? renderComplianceHtml(compliance)
+              : renderComplianceSummary(compliance);
       if (opts.out) {
         await writeFile(opts.out, body);
         io.stdout(`Compliance: ${opts.out}\n`);

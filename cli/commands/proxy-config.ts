@@ -14,7 +14,13 @@ import { renderRoutesJson, renderRoutesTable } from '../../lib/core/proxy-config
 import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
-import { chooseIstioctlVersion, isAtLeast, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
+import {
+  chooseIstioctlVersion,
+  isAtLeast,
+  ISTIOCTL_VERSIONS,
+  NEWEST_ISTIOCTL_VERSION,
+  type IstioctlVersion,
+} from '../../lib/core/istioctl-version.ts';
 import { proxyIstioVersionOf } from '../../lib/core/proxy-config/proxy-istio-version.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
 
@@ -74,7 +80,10 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       // istioctl 1.24–1.29 print the same cluster table: the option is only checked, so a wrong value is refused.
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
       io.stdout(renderClustersTable(clusters, { filter }));
-      if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`);
+      if (warming > 0)
+        io.stderr(
+          `fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`,
+        );
     });
 
   withDumpOptions(
@@ -91,7 +100,12 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     if (shape === 'empty') throw new CliUsageError(`${label} holds no secrets (no SecretsConfigDump and no DynamicSecret entries)`);
     const now = io.clock();
     if (opts.output === 'json') io.stdout(renderSecretsJson(secrets, now));
-    else io.stdout(secrets.length === 0 ? NO_SECRETS_MESSAGE : renderSecretsTable(secrets, now, { version: resolveIstioctlVersion(opts.istioVersion, text, io) }));
+    else
+      io.stdout(
+        secrets.length === 0
+          ? NO_SECRETS_MESSAGE
+          : renderSecretsTable(secrets, now, { version: resolveIstioctlVersion(opts.istioVersion, text, io) }),
+      );
   });
 
   registerEndpointsCommand(proxyConfig, io);
@@ -118,7 +132,11 @@ function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void {
     .aliases(['endpoint', 'ep'])
     .description("List the endpoints of Envoy's /clusters?format=json answer as `istioctl proxy-config endpoints` does")
     .requiredOption('-f, --file <path>', "Envoy's /clusters?format=json answer; - reads standard input")
-    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the cluster statuses as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table) or json (the cluster statuses as Envoy wrote them)')
+        .choices(['short', 'json'])
+        .default('short'),
+    )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
     .option('--address <address>', 'only endpoints with this address (without the port), case-insensitive')
     .option('--port <port>', 'only endpoints on this port')
@@ -130,7 +148,9 @@ function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void {
       const { label, text } = await readDump(opts.file, io);
       const parsed = parseClusterStatuses(text);
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
-      io.stdout(opts.output === 'json' ? renderClusterStatusesJson(parsed.value, filter) : renderClusterStatusesTable(parsed.value, filter));
+      io.stdout(
+        opts.output === 'json' ? renderClusterStatusesJson(parsed.value, filter) : renderClusterStatusesTable(parsed.value, filter),
+      );
     });
 }
 
@@ -139,7 +159,11 @@ function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
     .command('eds')
     .description('List the endpoints of an Envoy config dump taken with ?include_eds, as `istioctl proxy-config eds` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump?include_eds); - reads standard input')
-    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the ClusterLoadAssignments as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table) or json (the ClusterLoadAssignments as Envoy wrote them)')
+        .choices(['short', 'json'])
+        .default('short'),
+    )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
     .option('--address <address>', 'only endpoints with this address (ip:port, a pipe path), case-insensitive')
     .option('--port <port>', 'only endpoints on this port')
@@ -170,7 +194,11 @@ function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
     .aliases(['route', 'r'])
     .description('List the routes of an Envoy config dump as `istioctl proxy-config routes` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the RouteConfigurations as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table) or json (the RouteConfigurations as Envoy wrote them)')
+        .choices(['short', 'json'])
+        .default('short'),
+    )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
     .option('--name <name>', 'only the route configuration of this name')
     .option('--no-verbose', 'one row per route configuration (NAME, VIRTUAL HOSTS) instead of one per route')
@@ -208,7 +236,11 @@ function registerListenersCommand(proxyConfig: Command, io: CliIo): void {
     .aliases(['listener', 'l'])
     .description('List the listeners of an Envoy config dump as `istioctl proxy-config listeners` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json (the Listeners as Envoy wrote them)').choices(['short', 'json']).default('short'))
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table) or json (the Listeners as Envoy wrote them)')
+        .choices(['short', 'json'])
+        .default('short'),
+    )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
     .option('--address <address>', 'only listeners on this address, case-insensitive')
     .option('--port <port>', 'only listeners on this port')
@@ -222,7 +254,11 @@ function registerListenersCommand(proxyConfig: Command, io: CliIo): void {
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
       // istioctl refuses a dump without a single listener.
       if (parsed.value.length === 0) throw new CliUsageError(`${label} holds no listeners`);
-      io.stdout(opts.output === 'json' ? renderListenersJson(parsed.value, filter) : renderListenersTable(parsed.value, { filter, verbose: opts.verbose }));
+      io.stdout(
+        opts.output === 'json'
+          ? renderListenersJson(parsed.value, filter)
+          : renderListenersTable(parsed.value, { filter, verbose: opts.verbose }),
+      );
     });
 }
 
@@ -232,7 +268,11 @@ function registerBootstrapCommand(proxyConfig: Command, io: CliIo): void {
     .alias('b')
     .description('Print the bootstrap of an Envoy config dump as `istioctl proxy-config bootstrap` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(new Option('-o, --output <format>', "json (the BootstrapConfigDump as Envoy wrote it, istioctl's default) or short (the versions)").choices(['json', 'short']).default('json'))
+    .addOption(
+      new Option('-o, --output <format>', "json (the BootstrapConfigDump as Envoy wrote it, istioctl's default) or short (the versions)")
+        .choices(['json', 'short'])
+        .default('json'),
+    )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same summary)`)
     .action(async (opts: { file: string; output: 'json' | 'short'; istioVersion?: string }) => {
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
@@ -248,14 +288,21 @@ function registerAllCommand(proxyConfig: Command, io: CliIo): void {
     .command('all')
     .alias('a')
     .description('Print every summary of an Envoy config dump as `istioctl proxy-config all` does')
-    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump, with ?include_eds for the endpoints); - reads standard input')
-    .option('--istio-version <version>', `print the tables as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`)
+    .requiredOption(
+      '-f, --file <path>',
+      'the Envoy config dump JSON (/config_dump, with ?include_eds for the endpoints); - reads standard input',
+    )
+    .option(
+      '--istio-version <version>',
+      `print the tables as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`,
+    )
     .option('--no-verbose', 'the short listener and route tables')
     .option('--with-headers', 'istioctl 1.29+: a `------ CLUSTER INFO ------` line before each part')
     .action(async (opts: { file: string; istioVersion?: string; verbose: boolean; withHeaders?: boolean }) => {
       const { label, text } = await readDump(opts.file, io);
       const version = resolveIstioctlVersion(opts.istioVersion, text, io);
-      if (opts.withHeaders && !isAtLeast(version, '1.29')) throw new CliUsageError(`--with-headers: istioctl ${version} has no such option (it came with 1.29)`);
+      if (opts.withHeaders && !isAtLeast(version, '1.29'))
+        throw new CliUsageError(`--with-headers: istioctl ${version} has no such option (it came with 1.29)`);
       const summary = renderAllSummary(text, { version, now: io.clock(), verbose: opts.verbose, withHeaders: opts.withHeaders });
       if (!summary.ok) throw new CliUsageError(`${label} ${summary.reason}`);
       io.stdout(summary.value);
@@ -264,7 +311,10 @@ function registerAllCommand(proxyConfig: Command, io: CliIo): void {
 
 function askedIstioctlVersion(asked: string): IstioctlVersion {
   const choice = chooseIstioctlVersion(asked);
-  if (!choice || choice.note) throw new CliUsageError(`--istio-version ${asked}: expected one of ${ISTIOCTL_VERSIONS.join(', ')} (a patch release such as 1.26.3 is accepted)`);
+  if (!choice || choice.note)
+    throw new CliUsageError(
+      `--istio-version ${asked}: expected one of ${ISTIOCTL_VERSIONS.join(', ')} (a patch release such as 1.26.3 is accepted)`,
+    );
   return choice.version;
 }
 
@@ -273,7 +323,10 @@ function withDumpOptions(command: Command, warmingHelp: string): Command {
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump or a ?resource= answer); - reads standard input')
     .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json').choices(['short', 'json']).default('short'))
     .option('--warming', warmingHelp)
-    .option('--istio-version <version>', `print the table as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`);
+    .option(
+      '--istio-version <version>',
+      `print the table as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`,
+    );
 }
 
 /** The layout asked for, else the one of the proxy's release, else the newest; a clamped release is said on stderr. */

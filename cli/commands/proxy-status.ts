@@ -4,7 +4,13 @@ import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { ManifestSchema } from '../../lib/core/evidence-bundle.ts';
 import { istiodReleasesOf } from '../../lib/core/istiod-releases.ts';
-import { chooseIstioctlVersion, isAtLeast, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION, type IstioctlVersion } from '../../lib/core/istioctl-version.ts';
+import {
+  chooseIstioctlVersion,
+  isAtLeast,
+  ISTIOCTL_VERSIONS,
+  NEWEST_ISTIOCTL_VERSION,
+  type IstioctlVersion,
+} from '../../lib/core/istioctl-version.ts';
 import { proxyStatusRows } from '../../lib/core/proxy-status.ts';
 import { renderProxyStatusTable } from '../../lib/core/render/proxy-status-table.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
@@ -35,7 +41,11 @@ export function registerProxyStatusCommand(program: Command, { io }: CommandCont
       '--istio-version <version>',
       `print the table as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the release of the istiod pods in the bundle's cluster/istiod-pods.json next to cluster/syncz/, else ${NEWEST_ISTIOCTL_VERSION})`,
     )
-    .addOption(new Option('-v, --verbosity <level>', 'istioctl 1.27+: 1 prints every xDS type\'s state instead of SUBSCRIBED TYPES').choices(['0', '1']).default('0'))
+    .addOption(
+      new Option('-v, --verbosity <level>', "istioctl 1.27+: 1 prints every xDS type's state instead of SUBSCRIBED TYPES")
+        .choices(['0', '1'])
+        .default('0'),
+    )
     .action(async (opts: ProxyStatusOptions) => {
       const replicas: Array<{ istiod: string; syncz: unknown[] }> = [];
       for (const file of opts.file) {
@@ -52,9 +62,17 @@ export function registerProxyStatusCommand(program: Command, { io }: CommandCont
         const first = invalid[0];
         if (first) throw new CliUsageError(`${file}: entry ${first.index} is not a syncz proxy status (${first.reason})`);
       }
-      const version = opts.istioVersion === undefined ? await bundleIstioctlVersion(opts.file, replicas.map((r) => r.istiod), io) : askedIstioctlVersion(opts.istioVersion);
+      const version =
+        opts.istioVersion === undefined
+          ? await bundleIstioctlVersion(
+              opts.file,
+              replicas.map((r) => r.istiod),
+              io,
+            )
+          : askedIstioctlVersion(opts.istioVersion);
       const verbosity = Number(opts.verbosity);
-      if (verbosity > 0 && !isAtLeast(version, '1.27')) throw new CliUsageError(`-v ${verbosity}: istioctl ${version} has no verbosity levels (they came with 1.27)`);
+      if (verbosity > 0 && !isAtLeast(version, '1.27'))
+        throw new CliUsageError(`-v ${verbosity}: istioctl ${version} has no verbosity levels (they came with 1.27)`);
       const now = (await bundleTime(opts.file)) ?? io.clock();
       io.stdout(renderProxyStatusTable(proxyStatusRows(replicas).rows, { now, version, verbosity }));
     });
@@ -62,7 +80,10 @@ export function registerProxyStatusCommand(program: Command, { io }: CommandCont
 
 function askedIstioctlVersion(asked: string): IstioctlVersion {
   const choice = chooseIstioctlVersion(asked);
-  if (!choice || choice.note) throw new CliUsageError(`--istio-version ${asked}: expected one of ${ISTIOCTL_VERSIONS.join(', ')} (a patch release such as 1.26.3 is accepted)`);
+  if (!choice || choice.note)
+    throw new CliUsageError(
+      `--istio-version ${asked}: expected one of ${ISTIOCTL_VERSIONS.join(', ')} (a patch release such as 1.26.3 is accepted)`,
+    );
   return choice.version;
 }
 
@@ -72,7 +93,9 @@ function askedIstioctlVersion(asked: string): IstioctlVersion {
  * way) take the newest; the newest supported layout when the bundle does not say.
  */
 async function bundleIstioctlVersion(files: string[], replicas: string[], io: CliIo): Promise<IstioctlVersion> {
-  const podLists = [...new Set(files.filter((f) => f !== '-' && basename(dirname(f)) === 'syncz').map((f) => join(dirname(f), '..', 'istiod-pods.json')))];
+  const podLists = [
+    ...new Set(files.filter((f) => f !== '-' && basename(dirname(f)) === 'syncz').map((f) => join(dirname(f), '..', 'istiod-pods.json'))),
+  ];
   const releases = new Set<string>();
   for (const path of podLists) {
     let podList: unknown;
@@ -95,7 +118,9 @@ async function bundleIstioctlVersion(files: string[], replicas: string[], io: Cl
   const newest = choices.reduce((a, b) => (isAtLeast(b.version, a.version) ? b : a));
   if (newest.note) io.stderr(`fleet-audit: ${newest.note} (the istiod pods' release; --istio-version chooses another)\n`);
   if (new Set(choices.map((c) => c.version)).size > 1) {
-    io.stderr(`fleet-audit: the istiod replicas run ${[...releases].sort().join(', ')}: printing the ${newest.version} layout (--istio-version chooses another)\n`);
+    io.stderr(
+      `fleet-audit: the istiod replicas run ${[...releases].sort().join(', ')}: printing the ${newest.version} layout (--istio-version chooses another)\n`,
+    );
   }
   return newest.version;
 }

@@ -22,7 +22,17 @@ import type * as SimCloudModuleType from '../../sim/sim-cloud.ts';
 import { publishCompliance, type PublishComplianceResult } from '../../lib/use-cases/publish-compliance.ts';
 import { runAudit, type RunAuditResult } from '../../lib/use-cases/run-audit.ts';
 import { readWaiversFile } from '../waivers-file.ts';
-import { CliUsageError, failOnOption, failOnUnknownOption, gateExit, outputOption, reportFormatsOption, reportJson, type CliIo, type CommandContext } from '../context.ts';
+import {
+  CliUsageError,
+  failOnOption,
+  failOnUnknownOption,
+  gateExit,
+  outputOption,
+  reportFormatsOption,
+  reportJson,
+  type CliIo,
+  type CommandContext,
+} from '../context.ts';
 import { AWS_REGION, INSTANCE_ID, newRunId, ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
@@ -55,7 +65,18 @@ interface RunOptions {
 }
 
 /** Flags that only mean something for `--source aws`, by commander attribute name. */
-const AWS_FLAGS = ['region', 'kubeconfig', 'context', 'tag', 'instanceIds', 'bucket', 'document', 'ssmEndpoint', 's3Endpoint', 'rootCaConfigmap'] as const;
+const AWS_FLAGS = [
+  'region',
+  'kubeconfig',
+  'context',
+  'tag',
+  'instanceIds',
+  'bucket',
+  'document',
+  'ssmEndpoint',
+  's3Endpoint',
+  'rootCaConfigmap',
+] as const;
 /** Flags that only mean something for the simulated fleet. */
 const SIM_FLAGS = ['vms', 'seed'] as const;
 
@@ -65,7 +86,10 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .command('run')
     .description('Audit the fleet and write the evidence bundle and reports to the store')
     .addOption(
-      new Option('--source <source>', 'where the fleet is: the simulator in process, AWS, or the simulator behind simulated AWS and Kubernetes endpoints')
+      new Option(
+        '--source <source>',
+        'where the fleet is: the simulator in process, AWS, or the simulator behind simulated AWS and Kubernetes endpoints',
+      )
         .choices(RUN_SOURCES)
         .default('sim'),
     )
@@ -88,7 +112,10 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
     .option('--no-ssm-compliance', 'aws, sim-aws: do not publish the findings as SSM Compliance items (type Custom:IstioMeshAudit)')
     .option('--ssm-endpoint <url>', 'SSM endpoint override')
     .option('--s3-endpoint <url>', 'S3 endpoint override (path-style addressing)')
-    .option('--root-ca-configmap <name>', "the mesh's root-of-trust ConfigMap (default: the name istiod is run with, PILOT_CA_CERT_CONFIGMAP, else istio-ca-root-cert)")
+    .option(
+      '--root-ca-configmap <name>',
+      "the mesh's root-of-trust ConfigMap (default: the name istiod is run with, PILOT_CA_CERT_CONFIGMAP, else istio-ca-root-cert)",
+    )
     .action(async (opts: RunOptions, command: Command) => {
       const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
       const misplaced = opts.source === 'aws' ? SIM_FLAGS.filter(given) : AWS_FLAGS.filter(given);
@@ -118,7 +145,8 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
           );
         } else {
           const settings = opts.source === 'aws' ? awsSettings(opts, runId) : undefined;
-          const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> => auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze, ...formats });
+          const audit = (s: AwsAuditSettings): Promise<AwsAuditResult> =>
+            auditThroughAws(s, { store, clock: io.clock, toolVersion, io, analyze, ...formats });
           ({ result, apiCalls, compliance } = settings ? await audit(settings) : await auditSimThroughAws(opts, runId, startedAt, audit));
         }
         if (toStdout || opts.output === 'json') {
@@ -127,9 +155,13 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
           io.stdout(renderTerminalSummary(result.report));
           io.stdout(`\nEvidence: ${result.location}/evidence\nReports:  ${result.written.join('\n          ')}\n`);
           if (apiCalls) io.stdout(`API calls: ${formatCallCounts(apiCalls)}\n`);
-          if (compliance) io.stdout(`SSM Compliance: ${compliance.published} VM${compliance.published === 1 ? '' : 's'} published${compliance.failed.length > 0 ? `, ${compliance.failed.length} failed` : ''}\n`);
+          if (compliance)
+            io.stdout(
+              `SSM Compliance: ${compliance.published} VM${compliance.published === 1 ? '' : 's'} published${compliance.failed.length > 0 ? `, ${compliance.failed.length} failed` : ''}\n`,
+            );
         }
-        for (const failed of compliance?.failed.slice(0, 5) ?? []) io.stderr(`fleet-audit: SSM Compliance of ${failed.instanceId}: ${failed.error}\n`);
+        for (const failed of compliance?.failed.slice(0, 5) ?? [])
+          io.stderr(`fleet-audit: SSM Compliance of ${failed.instanceId}: ${failed.error}\n`);
         if (result.report.summary.vms === 0) io.stderr('fleet-audit: no managed node matched the target\n');
         setExitCode(gateExit(result.report, { failOn: opts.failOn, failOnUnknown: opts.failOnUnknown === true }, io));
       } finally {
@@ -227,7 +259,9 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     throw new CliUsageError('no AWS region: pass --region, set AWS_REGION, or set one in the AWS profile');
   }
   if (settings.bucket === undefined) {
-    deps.io.stderr('fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n');
+    deps.io.stderr(
+      'fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n',
+    );
   }
   const apiCalls = (): Record<string, number> => sortKeys({ ...runner.callCounts(), ...kubeCallCounts(meshCalls) });
   let location: string | undefined;
@@ -255,7 +289,11 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     const calls = apiCalls();
     if (settings.ssmCompliance === false) return { result, apiCalls: calls };
     const publisher = new SsmCompliancePublisher(undefined, {
-      clientConfig: { region, ...(settings.credentials ? { credentials: settings.credentials } : {}), ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}) },
+      clientConfig: {
+        region,
+        ...(settings.credentials ? { credentials: settings.credentials } : {}),
+        ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
+      },
     });
     try {
       return { result, apiCalls: calls, compliance: await publishCompliance(publisher, result.report) };
@@ -282,7 +320,15 @@ const TagFlagSchema = z
   .string()
   .transform((raw) => {
     const at = raw.indexOf('=');
-    return at < 0 ? { key: raw.trim() } : { key: raw.slice(0, at).trim(), values: raw.slice(at + 1).split(',').map((v) => v.trim()) };
+    return at < 0
+      ? { key: raw.trim() }
+      : {
+          key: raw.slice(0, at).trim(),
+          values: raw
+            .slice(at + 1)
+            .split(',')
+            .map((v) => v.trim()),
+        };
   })
   .pipe(
     z.object({
@@ -296,7 +342,14 @@ const TagFlagSchema = z
 
 const InstanceIdsFlagSchema = z
   .string()
-  .transform((raw) => [...new Set(raw.split(',').map((id) => id.trim()).filter((id) => id !== ''))])
+  .transform((raw) => [
+    ...new Set(
+      raw
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    ),
+  ])
   .pipe(
     z
       .array(z.string().regex(INSTANCE_ID, { error: (issue) => `${JSON.stringify(issue.input)} is not a managed node id (i-… or mi-…)` }))
@@ -316,7 +369,13 @@ const AwsFlagsSchema = z
     document: z.string().regex(DOCUMENT, { error: 'expected an SSM document name or ARN' }),
     ssmEndpoint: EndpointSchema.optional(),
     s3Endpoint: EndpointSchema.optional(),
-    rootCaConfigmap: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'expected a ConfigMap name (lowercase letters, digits, - and .)' }).max(253).optional(),
+    rootCaConfigmap: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+        error: 'expected a ConfigMap name (lowercase letters, digits, - and .)',
+      })
+      .max(253)
+      .optional(),
   })
   .refine((f) => (f.tag === undefined) !== (f.instanceIds === undefined), {
     error: 'say which managed nodes to audit with exactly one of --tag KEY=VALUE or --instance-ids i-…,mi-…',
@@ -326,7 +385,9 @@ const AwsFlagsSchema = z
 function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
   const parsed = AwsFlagsSchema.safeParse(Object.fromEntries(AWS_FLAGS.map((name) => [name, opts[name]])));
   if (!parsed.success) {
-    throw new CliUsageError(parsed.error.issues.map((i) => (i.path.length > 0 ? `--${kebab(String(i.path[0]))}: ${i.message}` : i.message)).join('\n'));
+    throw new CliUsageError(
+      parsed.error.issues.map((i) => (i.path.length > 0 ? `--${kebab(String(i.path[0]))}: ${i.message}` : i.message)).join('\n'),
+    );
   }
   const flags = parsed.data;
   // Without --region the SDK's chain decides (AWS_REGION, then the profile's configuration).
@@ -355,7 +416,11 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
         bucket: flags.bucket ?? null,
         ...(flags.ssmEndpoint ? { endpoint: flags.ssmEndpoint } : {}),
       },
-      kubernetes: { kubeconfig: flags.kubeconfig ?? null, context: flags.context ?? null, ...(flags.rootCaConfigmap ? { rootCaConfigMap: flags.rootCaConfigmap } : {}) },
+      kubernetes: {
+        kubeconfig: flags.kubeconfig ?? null,
+        context: flags.context ?? null,
+        ...(flags.rootCaConfigmap ? { rootCaConfigMap: flags.rootCaConfigmap } : {}),
+      },
     },
   };
 }
@@ -383,7 +448,9 @@ async function loadSimCloud(): Promise<SimCloudModule> {
     // ESM imports and CommonJS requires say a package is missing with different codes.
     const code = (cause as NodeJS.ErrnoException).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw cause;
-    throw new CliUsageError('--source sim-aws needs the development dependencies (s3rver, js-yaml): run it from a source checkout after npm install');
+    throw new CliUsageError(
+      '--source sim-aws needs the development dependencies (s3rver, js-yaml): run it from a source checkout after npm install',
+    );
   }
 }
 
@@ -467,7 +534,10 @@ function progressDisplay(io: CliIo): { onProgress?: (event: { done: number; tota
     }),
     { isTTY: true, columns: process.stderr.columns },
   );
-  const bar = new SingleBar({ stream, format: 'VMs {bar} {value}/{total} | {duration_formatted}', hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { stream, format: 'VMs {bar} {value}/{total} | {duration_formatted}', hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     onProgress: ({ done, total }) => {

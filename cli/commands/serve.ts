@@ -49,7 +49,11 @@ export function registerServeCommand(program: Command, { io, toolVersion }: Comm
 }
 
 /** Starts the local API; tests call it directly. `close` waits for the audits still running. */
-export async function startLocalApi(opts: ServeOptions, io: Pick<CliIo, 'stderr' | 'clock'>, toolVersion: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startLocalApi(
+  opts: ServeOptions,
+  io: Pick<CliIo, 'stderr' | 'clock'>,
+  toolVersion: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const registry = new MemoryRunRegistry();
   const store = new LocalAuditStore(opts.store);
   const running = new Set<Promise<void>>();
@@ -60,7 +64,12 @@ export async function startLocalApi(opts: ServeOptions, io: Pick<CliIo, 'stderr'
     idempotency: new MemoryIdempotencyStore(),
     newRunId: () => newRunId(io.clock(), 'api'),
     maxBodyBytes: Number.POSITIVE_INFINITY,
-    logger: { info: () => undefined, appendKeys: () => undefined, resetKeys: () => undefined, error: (message, extra) => io.stderr(`fleet-audit serve: ${message} ${JSON.stringify(extra ?? {})}\n`) },
+    logger: {
+      info: () => undefined,
+      appendKeys: () => undefined,
+      resetKeys: () => undefined,
+      error: (message, extra) => io.stderr(`fleet-audit serve: ${message} ${JSON.stringify(extra ?? {})}\n`),
+    },
     close: () => undefined,
     async startRun(runId: string, target: AuditTarget): Promise<StartRunResult> {
       const whole = await buildSimFleetAsync({ vms: opts.vms, seed: opts.seed, now: io.clock() });
@@ -68,7 +77,15 @@ export async function startLocalApi(opts: ServeOptions, io: Pick<CliIo, 'stderr'
       if ('refused' in fleet) return { kind: 'refused', detail: fleet.refused };
       const { started, done } = await startBackgroundAudit(
         { registry, store, clock: io.clock },
-        { runId, fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), source: 'sim', toolVersion, targets: { simulated: { vms: opts.vms, seed: opts.seed }, target }, deadlineMs: LOCAL_DEADLINE_MS },
+        {
+          runId,
+          fleet: new SimFleetRunner(fleet),
+          mesh: new SimMeshReader(fleet),
+          source: 'sim',
+          toolVersion,
+          targets: { simulated: { vms: opts.vms, seed: opts.seed }, target },
+          deadlineMs: LOCAL_DEADLINE_MS,
+        },
       );
       if (!started) return { kind: 'duplicate' };
       const tracked = done.finally(() => running.delete(tracked));
@@ -88,7 +105,8 @@ export async function startLocalApi(opts: ServeOptions, io: Pick<CliIo, 'stderr'
 
 /** The simulated VMs an audit reaches; the mesh is narrowed with them, as a real audit of those VMs would see it. */
 function targetFleet(fleet: SimFleet, target: AuditTarget): SimFleet | { refused: string } {
-  const keep = (vms: SimFleet['vms']): SimFleet | { refused: string } => (vms.length === 0 ? { refused: 'no simulated VM matches the target' } : { ...fleet, vms });
+  const keep = (vms: SimFleet['vms']): SimFleet | { refused: string } =>
+    vms.length === 0 ? { refused: 'no simulated VM matches the target' } : { ...fleet, vms };
   switch (target.kind) {
     case 'default':
       return fleet;
@@ -100,12 +118,15 @@ function targetFleet(fleet: SimFleet, target: AuditTarget): SimFleet | { refused
       return keep(fleet.vms.filter((vm) => vm.namespace === target.namespace));
     case 'tag':
       // The simulated nodes carry the tag istio-fleet=<namespace>.
-      return target.key === 'istio-fleet' ? keep(fleet.vms.filter((vm) => target.values.includes(vm.namespace))) : { refused: 'the simulated nodes are tagged istio-fleet=<namespace> only' };
+      return target.key === 'istio-fleet'
+        ? keep(fleet.vms.filter((vm) => target.values.includes(vm.namespace)))
+        : { refused: 'the simulated nodes are tagged istio-fleet=<namespace> only' };
   }
 }
 
 function portNumber(value: string): number {
   const port = Number(value);
-  if (!/^\d{1,5}$/.test(value) || port > 65535) throw new CliUsageError(`--port must be a TCP port (0 to 65535), got ${JSON.stringify(value)}`);
+  if (!/^\d{1,5}$/.test(value) || port > 65535)
+    throw new CliUsageError(`--port must be a TCP port (0 to 65535), got ${JSON.stringify(value)}`);
   return port;
 }

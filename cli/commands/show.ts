@@ -18,8 +18,13 @@ export function registerShowCommand(program: Command, { io }: CommandContext): v
       if (!report) throw new CliUsageError(`${dir}: holds neither a report.json nor an evidence bundle`);
       const found = findVm(report, key);
       if ('matches' in found) {
-        if (found.matches.length === 0) throw new CliUsageError(`no VM of run ${report.runId} has the instance id or hostname ${JSON.stringify(sanitizeForTerminal(key))}`);
-        throw new CliUsageError(`${found.matches.length} VMs have the hostname ${JSON.stringify(sanitizeForTerminal(key))}: ${found.matches.map((vm) => vm.instanceId).join(', ')}; name one by its instance id`);
+        if (found.matches.length === 0)
+          throw new CliUsageError(
+            `no VM of run ${report.runId} has the instance id or hostname ${JSON.stringify(sanitizeForTerminal(key))}`,
+          );
+        throw new CliUsageError(
+          `${found.matches.length} VMs have the hostname ${JSON.stringify(sanitizeForTerminal(key))}: ${found.matches.map((vm) => vm.instanceId).join(', ')}; name one by its instance id`,
+        );
       }
       const description = describeVm(report, found.vm);
       io.stdout(opts.output === 'json' ? `${JSON.stringify(description, null, 2)}\n` : renderVmDescription(description));

@@ -11,7 +11,11 @@ import { ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
 export function makeStorage(config: StorageConfig): { store: S3AuditStore; registry: DynamoRunRegistry } {
   return {
     store: new S3AuditStore({ bucket: config.bucket, encryption: config.encryption, clientConfig: { region: config.region } }),
-    registry: new DynamoRunRegistry({ tableName: config.table, retentionDays: config.retentionDays, clientConfig: { region: config.region } }),
+    registry: new DynamoRunRegistry({
+      tableName: config.table,
+      retentionDays: config.retentionDays,
+      clientConfig: { region: config.region },
+    }),
   };
 }
 

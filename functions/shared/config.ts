@@ -35,14 +35,23 @@ export function variableLabel(name: string): string {
   return parameter ? `${name} (parameter ${parameter})` : name;
 }
 
-const required = (name: string) => z.string({ error: `${variableLabel(name)} is not set` }).trim().min(1, { error: `${variableLabel(name)} is empty` });
+const required = (name: string) =>
+  z
+    .string({ error: `${variableLabel(name)} is not set` })
+    .trim()
+    .min(1, { error: `${variableLabel(name)} is empty` });
 const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
   z
     .string()
     .trim()
     .regex(/^\d+$/, { error: `${variableLabel(name)} must be a whole number` })
     .transform(Number)
-    .pipe(z.number().min(min, { error: `${variableLabel(name)} must be at least ${min}` }).max(max, { error: `${variableLabel(name)} must be at most ${max}` }))
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `${variableLabel(name)} must be at least ${min}` })
+        .max(max, { error: `${variableLabel(name)} must be at most ${max}` }),
+    )
     .optional()
     .transform((n) => n ?? fallback);
 
@@ -78,11 +87,15 @@ export type StorageConfig = z.infer<typeof StorageConfigSchema>;
 export const FleetConfigSchema = z
   .object({
     SSM_DOCUMENT_NAME: required('SSM_DOCUMENT_NAME'),
-    TARGET_TAG_KEY: required('TARGET_TAG_KEY').refine((v) => v === '' || TAG_KEY.test(v), { error: `${variableLabel('TARGET_TAG_KEY')} is not an EC2 tag key` }),
+    TARGET_TAG_KEY: required('TARGET_TAG_KEY').refine((v) => v === '' || TAG_KEY.test(v), {
+      error: `${variableLabel('TARGET_TAG_KEY')} is not an EC2 tag key`,
+    }),
     /** Comma-separated; any value of the tag when empty. */
     TARGET_TAG_VALUES: z
       .string()
-      .refine((v) => v.split(',').every((value) => TAG_VALUE.test(value.trim())), { error: `${variableLabel('TARGET_TAG_VALUES')} holds a value that is not an EC2 tag value` })
+      .refine((v) => v.split(',').every((value) => TAG_VALUE.test(value.trim())), {
+        error: `${variableLabel('TARGET_TAG_VALUES')} holds a value that is not an EC2 tag value`,
+      })
       .optional(),
     SSM_EXECUTION_TIMEOUT_SECONDS: wholeNumber('SSM_EXECUTION_TIMEOUT_SECONDS', 1, 3600, 300),
     SSM_DELIVERY_TIMEOUT_SECONDS: wholeNumber('SSM_DELIVERY_TIMEOUT_SECONDS', 30, 2_592_000, 600),
@@ -90,29 +103,43 @@ export const FleetConfigSchema = z
     AUDIT_COLLECT_MINUTES: wholeNumber('AUDIT_COLLECT_MINUTES', 1, 24 * 60, 0),
   })
   .transform((env) => {
-    const values = (env.TARGET_TAG_VALUES ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = (env.TARGET_TAG_VALUES ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     return {
       documentName: env.SSM_DOCUMENT_NAME,
       tag: { key: env.TARGET_TAG_KEY, ...(values.length > 0 ? { values } : {}) },
       executionTimeoutSeconds: env.SSM_EXECUTION_TIMEOUT_SECONDS,
       deliveryTimeoutSeconds: env.SSM_DELIVERY_TIMEOUT_SECONDS,
-      collectForMs: env.AUDIT_COLLECT_MINUTES > 0 ? env.AUDIT_COLLECT_MINUTES * 60_000 : (env.SSM_EXECUTION_TIMEOUT_SECONDS + env.SSM_DELIVERY_TIMEOUT_SECONDS + 300) * 1000,
+      collectForMs:
+        env.AUDIT_COLLECT_MINUTES > 0
+          ? env.AUDIT_COLLECT_MINUTES * 60_000
+          : (env.SSM_EXECUTION_TIMEOUT_SECONDS + env.SSM_DELIVERY_TIMEOUT_SECONDS + 300) * 1000,
     };
   });
 export type FleetConfig = z.infer<typeof FleetConfigSchema>;
 
 export const MeshConfigSchema = z
   .object({
-    EKS_CLUSTER_NAME: required('EKS_CLUSTER_NAME').regex(/^([0-9A-Za-z][0-9A-Za-z_-]{0,99})?$/, { error: `${variableLabel('EKS_CLUSTER_NAME')} is not an EKS cluster name` }),
-    EKS_CLUSTER_ENDPOINT: required('EKS_CLUSTER_ENDPOINT').pipe(z.url({ protocol: /^https$/, error: `${variableLabel('EKS_CLUSTER_ENDPOINT')} must be an https URL` })),
+    EKS_CLUSTER_NAME: required('EKS_CLUSTER_NAME').regex(/^([0-9A-Za-z][0-9A-Za-z_-]{0,99})?$/, {
+      error: `${variableLabel('EKS_CLUSTER_NAME')} is not an EKS cluster name`,
+    }),
+    EKS_CLUSTER_ENDPOINT: required('EKS_CLUSTER_ENDPOINT').pipe(
+      z.url({ protocol: /^https$/, error: `${variableLabel('EKS_CLUSTER_ENDPOINT')} must be an https URL` }),
+    ),
     /** Base64 PEM, as `aws eks describe-cluster` gives certificateAuthority.data. */
-    EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]*$/, { error: `${variableLabel('EKS_CLUSTER_CA')} must be base64 (certificateAuthority.data)` }),
+    EKS_CLUSTER_CA: required('EKS_CLUSTER_CA').regex(/^[A-Za-z0-9+/=\s]*$/, {
+      error: `${variableLabel('EKS_CLUSTER_CA')} must be base64 (certificateAuthority.data)`,
+    }),
     ISTIO_NAMESPACE: z.string().trim().optional(),
     /** The mesh's root-of-trust ConfigMap, when istiod's own setting (PILOT_CA_CERT_CONFIGMAP) is not to be asked. */
     ROOT_CA_CONFIGMAP: z
       .string()
       .trim()
-      .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'ROOT_CA_CONFIGMAP must be a ConfigMap name' })
+      .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+        error: 'ROOT_CA_CONFIGMAP must be a ConfigMap name',
+      })
       .optional(),
   })
   .transform((env) => ({
@@ -130,7 +157,9 @@ export const MetricsConfigSchema = z
     METRICS_NAMESPACE: z
       .string()
       .trim()
-      .regex(/^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/, { error: `${variableLabel('METRICS_NAMESPACE')} must be a CloudWatch namespace (letters, digits, . _ / # : -), not under AWS/` })
+      .regex(/^(?!AWS\/)[A-Za-z0-9._/#:-]{1,255}$/, {
+        error: `${variableLabel('METRICS_NAMESPACE')} must be a CloudWatch namespace (letters, digits, . _ / # : -), not under AWS/`,
+      })
       .optional(),
   })
   .transform((env) => ({ namespace: env.METRICS_NAMESPACE || 'FleetAudit', serviceName: 'fleet-audit' }));
@@ -143,7 +172,9 @@ export const ReportingConfigSchema = z
     WAIVERS_KEY: z
       .string()
       .trim()
-      .regex(/^(config\/[A-Za-z0-9._/-]{1,200})?$/, { error: `${variableLabel('WAIVERS_KEY')} must be an object key under config/ (letters, digits, . _ / -) or empty` })
+      .regex(/^(config\/[A-Za-z0-9._/-]{1,200})?$/, {
+        error: `${variableLabel('WAIVERS_KEY')} must be an object key under config/ (letters, digits, . _ / -) or empty`,
+      })
       .optional(),
     SSM_COMPLIANCE: z.enum(['true', 'false'], { error: `${variableLabel('SSM_COMPLIANCE')} must be true or false` }).optional(),
   })

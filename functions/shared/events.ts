@@ -18,4 +18,3 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what:
 export function describeIssues(error: z.ZodError, max = 3): string {
   return issuesText(error, max);
 }
-

@@ -10,7 +10,10 @@ import { parseConfig, parseMeshConfig, ReportingConfigSchema } from './config.ts
 import { makeMeshFactory } from './mesh.ts';
 
 /** What the finalizing functions (the status event, the sweep) need, from the environment. */
-export function finalizeDepsFromEnv(env: Record<string, string | undefined>, metrics?: AuditMetrics): { audit: FinalizeAuditDeps; close(): void } {
+export function finalizeDepsFromEnv(
+  env: Record<string, string | undefined>,
+  metrics?: AuditMetrics,
+): { audit: FinalizeAuditDeps; close(): void } {
   const { storage, store, registry, fleets } = auditSideFromEnv(env);
   const meshConfig = parseMeshConfig(env);
   const reporting = parseConfig(ReportingConfigSchema, env);
@@ -27,9 +30,13 @@ export function finalizeDepsFromEnv(env: Record<string, string | undefined>, met
       // A finished run is announced on the account's default bus, compared with its trigger's previous run.
       events: new EventBridgeAuditEvents({ clientConfig: { region: storage.region } }),
       history: new S3RunHistory({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
-      ...(reporting.waiversKey ? { waivers: new S3WaiversSource({ bucket: storage.bucket, key: reporting.waiversKey, clientConfig: { region: storage.region } }) } : {}),
+      ...(reporting.waiversKey
+        ? { waivers: new S3WaiversSource({ bucket: storage.bucket, key: reporting.waiversKey, clientConfig: { region: storage.region } }) }
+        : {}),
       // Each VM's findings where its owners look in the console (Custom:IstioMeshAudit); on unless the stage turns it off.
-      ...(reporting.ssmCompliance ? { compliance: new SsmCompliancePublisher(undefined, { clientConfig: { region: storage.region } }) } : {}),
+      ...(reporting.ssmCompliance
+        ? { compliance: new SsmCompliancePublisher(undefined, { clientConfig: { region: storage.region } }) }
+        : {}),
     },
     close: () => fleets.close(),
   };

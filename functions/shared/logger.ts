@@ -20,7 +20,8 @@ export interface InvocationContext {
 /** The structured logger of the functions (service `fleet-audit`; level from POWERTOOLS_LOG_LEVEL). */
 export function createLogger(): HandlerLogger {
   const logger = new Logger({ serviceName: 'fleet-audit' });
-  const line = (level: 'info' | 'warn' | 'error') => (message: string, extra?: Record<string, unknown>) => (extra ? logger[level](message, extra) : logger[level](message));
+  const line = (level: 'info' | 'warn' | 'error') => (message: string, extra?: Record<string, unknown>) =>
+    extra ? logger[level](message, extra) : logger[level](message);
   return {
     info: line('info'),
     warn: line('warn'),

@@ -11,8 +11,21 @@ import type { MeshConfig, StorageConfig } from './config.ts';
  */
 export function makeMeshFactory(storage: StorageConfig, mesh: MeshConfig): () => Promise<MeshReader> {
   return async () => {
-    const [{ buildKubeConfig }, { KubeMeshReader }] = await Promise.all([import('../../lib/adapters/kube-config.ts'), import('../../lib/adapters/kube-mesh-reader.ts')]);
-    const { kubeConfig } = await buildKubeConfig({ kind: 'eks', clusterName: mesh.clusterName, region: storage.region, server: mesh.endpoint, caData: mesh.caData });
-    return new KubeMeshReader({ kubeConfig, istioNamespace: mesh.istioNamespace, ...(mesh.rootCaConfigMap ? { rootCaConfigMap: mesh.rootCaConfigMap } : {}) });
+    const [{ buildKubeConfig }, { KubeMeshReader }] = await Promise.all([
+      import('../../lib/adapters/kube-config.ts'),
+      import('../../lib/adapters/kube-mesh-reader.ts'),
+    ]);
+    const { kubeConfig } = await buildKubeConfig({
+      kind: 'eks',
+      clusterName: mesh.clusterName,
+      region: storage.region,
+      server: mesh.endpoint,
+      caData: mesh.caData,
+    });
+    return new KubeMeshReader({
+      kubeConfig,
+      istioNamespace: mesh.istioNamespace,
+      ...(mesh.rootCaConfigMap ? { rootCaConfigMap: mesh.rootCaConfigMap } : {}),
+    });
   };
 }

@@ -22,7 +22,10 @@ export function errorKindOf(error: unknown): ErrorKind {
  * Makes a function's dependencies; a configuration that does not hold is counted (errorKind `config`) before
  * it fails the invocation, when the metrics themselves could be made.
  */
-export async function withMetrics<T>(env: Record<string, string | undefined>, make: (metrics: AuditMetrics) => T | Promise<T>): Promise<T & { metrics: AuditMetrics }> {
+export async function withMetrics<T>(
+  env: Record<string, string | undefined>,
+  make: (metrics: AuditMetrics) => T | Promise<T>,
+): Promise<T & { metrics: AuditMetrics }> {
   const metrics = metricsFromEnv(env);
   try {
     return { ...(await make(metrics)), metrics };

@@ -29,7 +29,9 @@ class SsmDocumentContent {
       throw new serverless.classes.Error(`ssm-document-content: cannot read ${DOCUMENT_FILE}: ${error.message}`);
     }
     if (!content || content.schemaVersion !== '2.2' || !Array.isArray(content.mainSteps)) {
-      throw new serverless.classes.Error(`ssm-document-content: ${DOCUMENT_FILE} is not an SSM Command document (schemaVersion 2.2 with mainSteps)`);
+      throw new serverless.classes.Error(
+        `ssm-document-content: ${DOCUMENT_FILE} is not an SSM Command document (schemaVersion 2.2 with mainSteps)`,
+      );
     }
     document.Properties.Content = content;
   }

@@ -79,7 +79,10 @@ export const CLUSTER_DIR = 'cluster';
 
 /** Where an invocation goes; throws BundleError when its InstanceId is not a managed node id. */
 export function invocationPath(invocation: Invocation): string {
-  if (!isInstanceId(invocation.InstanceId)) throw new BundleError(`refusing to store an invocation for instance id ${JSON.stringify(invocation.InstanceId)}: not an SSM managed node id`);
+  if (!isInstanceId(invocation.InstanceId))
+    throw new BundleError(
+      `refusing to store an invocation for instance id ${JSON.stringify(invocation.InstanceId)}: not an SSM managed node id`,
+    );
   return `${INVOCATIONS_DIR}/${invocation.InstanceId}.json`;
 }
 
@@ -135,7 +138,8 @@ export function clusterFiles(cluster: ClusterEvidence): BundleFile[] {
   if (cluster.istiodPods) files.push({ path: `${CLUSTER_DIR}/istiod-pods.json`, value: cluster.istiodPods });
   if (cluster.problems && cluster.problems.length > 0) files.push({ path: `${CLUSTER_DIR}/problems.json`, value: cluster.problems });
   for (const [pod, syncz] of Object.entries(cluster.syncz)) files.push({ path: `${CLUSTER_DIR}/syncz/${pod}.json`, value: syncz });
-  for (const [namespace, configMap] of Object.entries(cluster.rootCa)) files.push({ path: `${CLUSTER_DIR}/root-ca/${namespace}.json`, value: configMap });
+  for (const [namespace, configMap] of Object.entries(cluster.rootCa))
+    files.push({ path: `${CLUSTER_DIR}/root-ca/${namespace}.json`, value: configMap });
   return files;
 }
 
@@ -183,12 +187,18 @@ export async function readEvidenceBundle(source: BundleSource, options: ReadBund
  * invocation file larger than its limit harms only its VM: it is not read, and its record says why
  * (FleetAuditCollectionError, the VM's COLLECT-01 is ERROR). Any other bad file is a BundleError.
  */
-export async function readDigestedBundle<D>(source: BundleSource, digest: (invocation: Invocation) => D, options: ReadBundleOptions = {}): Promise<DigestedBundle<D>> {
+export async function readDigestedBundle<D>(
+  source: BundleSource,
+  digest: (invocation: Invocation) => D,
+  options: ReadBundleOptions = {},
+): Promise<DigestedBundle<D>> {
   if (!(await source.exists())) throw new BundleError(source.missingMessage);
   const concurrency = Math.max(1, options.concurrency ?? 1);
   const manifest = await readRequired(source, MANIFEST_FILE, ManifestSchema, (raw) => {
     const version = (raw as { bundleVersion?: unknown } | null)?.bundleVersion;
-    return version !== BUNDLE_VERSION ? `bundleVersion ${JSON.stringify(version)} is not supported (this tool reads bundleVersion ${BUNDLE_VERSION})` : undefined;
+    return version !== BUNDLE_VERSION
+      ? `bundleVersion ${JSON.stringify(version)} is not supported (this tool reads bundleVersion ${BUNDLE_VERSION})`
+      : undefined;
   });
   const inventory = (await readOptional(source, INVENTORY_FILE, InventorySchema)) ?? { InstanceInformationList: [] };
   const files = await source.listJson(INVOCATIONS_DIR);
@@ -213,7 +223,8 @@ async function readInvocation(source: BundleSource, file: string): Promise<Invoc
       FleetAuditCollectionError: `the stored record of this VM's invocation holds ${error.size} bytes, more than the ${error.limit} bytes one VM's record may hold: its output was not read`,
     };
   }
-  if (invocation.InstanceId !== instanceId) throw new BundleError(`${source.locate(path)}: holds the InstanceId of another VM than its name says`);
+  if (invocation.InstanceId !== instanceId)
+    throw new BundleError(`${source.locate(path)}: holds the InstanceId of another VM than its name says`);
   return invocation;
 }
 
@@ -224,7 +235,9 @@ async function readCluster(source: BundleSource, concurrency: number): Promise<{
   const syncz: Record<string, unknown[]> = {};
   synczFiles.forEach((file, i) => (syncz[file.replace(/\.json$/, '')] = synczRead[i]!));
   const rootCaFiles = await source.listJson(`${CLUSTER_DIR}/root-ca`);
-  const rootCaRead = await mapBounded(rootCaFiles, concurrency, (file) => readRequired(source, `${CLUSTER_DIR}/root-ca/${file}`, ConfigMapSchema));
+  const rootCaRead = await mapBounded(rootCaFiles, concurrency, (file) =>
+    readRequired(source, `${CLUSTER_DIR}/root-ca/${file}`, ConfigMapSchema),
+  );
   const rootCa: Record<string, ConfigMap> = {};
   rootCaFiles.forEach((file, i) => (rootCa[file.replace(/\.json$/, '')] = rootCaRead[i]!));
   const workloadEntries = await readOptional(source, `${CLUSTER_DIR}/workloadentries.json`, KubeListSchema);
@@ -256,7 +269,12 @@ async function readOptional<T>(source: BundleSource, path: string, schema: z.Zod
   return text === undefined ? undefined : parseBundleText(source.locate(path), text, schema);
 }
 
-async function readRequired<T>(source: BundleSource, path: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): Promise<T> {
+async function readRequired<T>(
+  source: BundleSource,
+  path: string,
+  schema: z.ZodType<T>,
+  precheck?: (raw: unknown) => string | undefined,
+): Promise<T> {
   const text = await source.readText(path, fileLimitOf(path));
   if (text === undefined) throw new BundleError(`${source.locate(path)}: cannot be read (${source.missingCode})`);
   return parseBundleText(source.locate(path), text, schema, precheck);
@@ -267,7 +285,12 @@ async function readRequired<T>(source: BundleSource, path: string, schema: z.Zod
  * A leading byte-order mark is skipped (editors on Windows write one). The message says where the problem
  * is, never what the file holds (see content-free-errors.ts).
  */
-export function parseBundleText<T>(location: string, text: string, schema: z.ZodType<T>, precheck?: (raw: unknown) => string | undefined): T {
+export function parseBundleText<T>(
+  location: string,
+  text: string,
+  schema: z.ZodType<T>,
+  precheck?: (raw: unknown) => string | undefined,
+): T {
   const body = text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
   let raw: unknown;
   try {
@@ -286,4 +309,3 @@ export function parseBundleText<T>(location: string, text: string, schema: z.Zod
 }
 
 const BYTE_ORDER_MARK = 0xfeff;
-

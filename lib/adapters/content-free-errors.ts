@@ -13,7 +13,9 @@ export function describeJsonSyntaxError(text: string): string {
   const offset = firstJsonSyntaxError(text);
   if (offset === undefined) return 'rejected by the JSON parser';
   const { line, column } = lineAndColumn(text, offset);
-  return offset >= text.length ? `it ends early, at line ${line}, column ${column}` : `unexpected character at line ${line}, column ${column}`;
+  return offset >= text.length
+    ? `it ends early, at line ${line}, column ${column}`
+    : `unexpected character at line ${line}, column ${column}`;
 }
 
 // The parser's states: what may come next.
@@ -232,7 +234,11 @@ interface SchemaNode {
 
 function unwrap(node: SchemaNode | undefined): SchemaNode | undefined {
   let current = node;
-  while (current && ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(current._zod.def.type) && current._zod.def.innerType) {
+  while (
+    current &&
+    ['optional', 'nullable', 'default', 'prefault', 'readonly', 'catch', 'nonoptional'].includes(current._zod.def.type) &&
+    current._zod.def.innerType
+  ) {
     current = current._zod.def.innerType;
   }
   return current;

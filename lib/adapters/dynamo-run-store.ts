@@ -49,7 +49,11 @@ export function runTableDefinition(tableName: string): {
   BillingMode: 'PAY_PER_REQUEST';
   AttributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' }>;
   KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
-  GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>; Projection: { ProjectionType: 'ALL' } }>;
+  GlobalSecondaryIndexes: Array<{
+    IndexName: string;
+    KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+    Projection: { ProjectionType: 'ALL' };
+  }>;
 } {
   return {
     TableName: tableName,
@@ -148,12 +152,21 @@ export class DynamoRunRegistry implements RunRegistry {
       [RUN_TABLE.ttlAttribute]: this.#expiresAt(run.startedAt),
     };
     return this.#conditional('PutItem', run.runId, () =>
-      this.#db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey } })),
+      this.#db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
+        }),
+      ),
     );
   }
 
   async get(runId: string): Promise<AuditRun | undefined> {
-    const answer = await this.#call('GetItem', `run ${runId}`, () => this.#db.send(new GetCommand({ TableName: this.tableName, Key: { [RUN_TABLE.partitionKey]: runKey(runId) }, ConsistentRead: true })));
+    const answer = await this.#call('GetItem', `run ${runId}`, () =>
+      this.#db.send(new GetCommand({ TableName: this.tableName, Key: { [RUN_TABLE.partitionKey]: runKey(runId) }, ConsistentRead: true })),
+    );
     return answer.Item ? this.#parseRun(answer.Item, runId) : undefined;
   }
 
@@ -167,41 +180,51 @@ export class DynamoRunRegistry implements RunRegistry {
     return parsed.data.runId;
   }
 
-  async markCollecting(runId: string, sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string }): Promise<boolean> {
+  async markCollecting(
+    runId: string,
+    sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string },
+  ): Promise<boolean> {
     const run = await this.get(runId);
     if (!run) return false;
     // The mapping first: an event for a command must find its run as soon as the run is COLLECTING.
     const expiresAt = this.#expiresAt(run.startedAt);
-    await this.#batchPut(sent.commandIds.map((commandId) => ({ [RUN_TABLE.partitionKey]: commandKey(commandId), runId, [RUN_TABLE.ttlAttribute]: expiresAt })), `run ${runId}`);
+    await this.#batchPut(
+      sent.commandIds.map((commandId) => ({ [RUN_TABLE.partitionKey]: commandKey(commandId), runId, [RUN_TABLE.ttlAttribute]: expiresAt })),
+      `run ${runId}`,
+    );
     return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: `SET #status = :collecting, commandIds = :commandIds, expectedCount = :expected, collectedCount = :collected${sent.deadline ? ', #deadline = :deadline' : ''}`,
-        ConditionExpression: '#status = :sending',
-        ExpressionAttributeNames: { '#status': 'status', ...(sent.deadline ? { '#deadline': RUN_TABLE.overdueIndexSortKey } : {}) },
-        ExpressionAttributeValues: {
-          ':collecting': 'COLLECTING',
-          ':sending': 'SENDING',
-          ':commandIds': sent.commandIds,
-          ':expected': sent.expectedCount,
-          ':collected': sent.collectedCount,
-          ...(sent.deadline ? { ':deadline': canonicalTime(sent.deadline, 'deadline') } : {}),
-        },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: `SET #status = :collecting, commandIds = :commandIds, expectedCount = :expected, collectedCount = :collected${sent.deadline ? ', #deadline = :deadline' : ''}`,
+          ConditionExpression: '#status = :sending',
+          ExpressionAttributeNames: { '#status': 'status', ...(sent.deadline ? { '#deadline': RUN_TABLE.overdueIndexSortKey } : {}) },
+          ExpressionAttributeValues: {
+            ':collecting': 'COLLECTING',
+            ':sending': 'SENDING',
+            ':commandIds': sent.commandIds,
+            ':expected': sent.expectedCount,
+            ':collected': sent.collectedCount,
+            ...(sent.deadline ? { ':deadline': canonicalTime(sent.deadline, 'deadline') } : {}),
+          },
+        }),
+      ),
     );
   }
 
   async recordProgress(runId: string, collectedCount: number): Promise<void> {
     await this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET collectedCount = :n',
-        ConditionExpression: 'attribute_exists(#pk) AND collectedCount < :n',
-        ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':n': collectedCount },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: 'SET collectedCount = :n',
+          ConditionExpression: 'attribute_exists(#pk) AND collectedCount < :n',
+          ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
+          ExpressionAttributeValues: { ':n': collectedCount },
+        }),
+      ),
     );
   }
 
@@ -209,15 +232,24 @@ export class DynamoRunRegistry implements RunRegistry {
     const token = randomUUID();
     let attempts: unknown;
     const claimed = await this.#conditional('UpdateItem', runId, async () => {
-      const answer = await this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one, claims :one',
-        ConditionExpression: '#status = :collecting OR (#status = :analyzing AND leaseUntil < :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':analyzing': 'ANALYZING', ':collecting': 'COLLECTING', ':lease': leaseUntil.toISOString(), ':now': now.toISOString(), ':token': token, ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }));
+      const answer = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one, claims :one',
+          ConditionExpression: '#status = :collecting OR (#status = :analyzing AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':analyzing': 'ANALYZING',
+            ':collecting': 'COLLECTING',
+            ':lease': leaseUntil.toISOString(),
+            ':now': now.toISOString(),
+            ':token': token,
+            ':one': 1,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
       attempts = answer.Attributes;
     });
     if (!claimed) return undefined;
@@ -230,14 +262,22 @@ export class DynamoRunRegistry implements RunRegistry {
     // A transient failure gives its attempt back, in the same conditional write that releases the run.
     const refund = options.transient === true;
     await this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: `SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken${refund ? ' ADD attempts :minusOne' : ''}`,
-        ConditionExpression: '#status = :analyzing AND claimToken = :token',
-        ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-        ExpressionAttributeValues: { ':collecting': 'COLLECTING', ':analyzing': 'ANALYZING', ':token': claim.token, ':error': clip(error), ...(refund ? { ':minusOne': -1 } : {}) },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: `SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken${refund ? ' ADD attempts :minusOne' : ''}`,
+          ConditionExpression: '#status = :analyzing AND claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':collecting': 'COLLECTING',
+            ':analyzing': 'ANALYZING',
+            ':token': claim.token,
+            ':error': clip(error),
+            ...(refund ? { ':minusOne': -1 } : {}),
+          },
+        }),
+      ),
     );
   }
 
@@ -245,42 +285,71 @@ export class DynamoRunRegistry implements RunRegistry {
     if (namespaces.length === 0) return;
     // ADD to a string set: idempotent, and concurrent collectors never lose each other's namespaces.
     await this.#call('UpdateItem', `run ${runId}`, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'ADD namespaces :ns',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':ns': new Set(namespaces) },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: 'ADD namespaces :ns',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
+          ExpressionAttributeValues: { ':ns': new Set(namespaces) },
+        }),
+      ),
     );
   }
 
-  async complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean> {
+  async complete(
+    runId: string,
+    claim: FinalizationClaim,
+    result: { finishedAt: string; collectedCount: number; summary: RunSummary },
+  ): Promise<boolean> {
     return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET #status = :done, finishedAt = :finishedAt, collectedCount = :collected, summary = :summary REMOVE #open, leaseUntil, claimToken, #error',
-        ConditionExpression: '#status = :analyzing AND claimToken = :token',
-        ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':analyzing': 'ANALYZING', ':token': claim.token, ':finishedAt': result.finishedAt, ':collected': result.collectedCount, ':summary': result.summary },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression:
+            'SET #status = :done, finishedAt = :finishedAt, collectedCount = :collected, summary = :summary REMOVE #open, leaseUntil, claimToken, #error',
+          ConditionExpression: '#status = :analyzing AND claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':done': 'DONE',
+            ':analyzing': 'ANALYZING',
+            ':token': claim.token,
+            ':finishedAt': result.finishedAt,
+            ':collected': result.collectedCount,
+            ':summary': result.summary,
+          },
+        }),
+      ),
     );
   }
 
-  async fail(runId: string, failure: { error: string; finishedAt: string }, from: readonly RunStatus[], claim?: FinalizationClaim): Promise<boolean> {
+  async fail(
+    runId: string,
+    failure: { error: string; finishedAt: string },
+    from: readonly RunStatus[],
+    claim?: FinalizationClaim,
+  ): Promise<boolean> {
     if (from.length === 0) return false;
     const states = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-        UpdateExpression: 'SET #status = :failed, #error = :error, finishedAt = :finishedAt REMOVE #open, leaseUntil, claimToken',
-        ConditionExpression: `#status IN (${Object.keys(states).join(', ')})${claim ? ' AND claimToken = :token' : ''}`,
-        ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
-        ExpressionAttributeValues: { ':failed': 'FAILED', ':error': clip(failure.error), ':finishedAt': failure.finishedAt, ...states, ...(claim ? { ':token': claim.token } : {}) },
-      })),
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
+          UpdateExpression: 'SET #status = :failed, #error = :error, finishedAt = :finishedAt REMOVE #open, leaseUntil, claimToken',
+          ConditionExpression: `#status IN (${Object.keys(states).join(', ')})${claim ? ' AND claimToken = :token' : ''}`,
+          ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
+          ExpressionAttributeValues: {
+            ':failed': 'FAILED',
+            ':error': clip(failure.error),
+            ':finishedAt': failure.finishedAt,
+            ...states,
+            ...(claim ? { ':token': claim.token } : {}),
+          },
+        }),
+      ),
     );
   }
 
@@ -289,15 +358,17 @@ export class DynamoRunRegistry implements RunRegistry {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.#call('Query', `index ${RUN_TABLE.overdueIndex}`, () =>
-        this.#db.send(new QueryCommand({
-          TableName: this.tableName,
-          IndexName: RUN_TABLE.overdueIndex,
-          KeyConditionExpression: '#open = :open AND #deadline <= :now',
-          ExpressionAttributeNames: { '#open': RUN_TABLE.overdueIndexPartitionKey, '#deadline': RUN_TABLE.overdueIndexSortKey },
-          ExpressionAttributeValues: { ':open': OPEN, ':now': now.toISOString() },
-          Limit: limit - runs.length,
-          ExclusiveStartKey: start,
-        })),
+        this.#db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: RUN_TABLE.overdueIndex,
+            KeyConditionExpression: '#open = :open AND #deadline <= :now',
+            ExpressionAttributeNames: { '#open': RUN_TABLE.overdueIndexPartitionKey, '#deadline': RUN_TABLE.overdueIndexSortKey },
+            ExpressionAttributeValues: { ':open': OPEN, ':now': now.toISOString() },
+            Limit: limit - runs.length,
+            ExclusiveStartKey: start,
+          }),
+        ),
       );
       for (const item of page.Items ?? []) runs.push(this.#parseRun(item, String(item.runId ?? '?')));
       start = page.LastEvaluatedKey;
@@ -343,12 +414,22 @@ export class DynamoRunRegistry implements RunRegistry {
   async #batchPut(items: Array<Record<string, unknown>>, context: string): Promise<void> {
     const retry = this.#options.batchRetry ?? {};
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
-      let requests: BatchWriteCommandInput['RequestItems'] = { [this.tableName]: items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } })) };
+      let requests: BatchWriteCommandInput['RequestItems'] = {
+        [this.tableName]: items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } })),
+      };
       for (let attempt = 1; ; attempt++) {
         const answer = await this.#call('BatchWriteItem', context, () => this.#db.send(new BatchWriteCommand({ RequestItems: requests })));
         const left = answer.UnprocessedItems?.[this.tableName] ?? [];
         if (left.length === 0) break;
-        if (attempt >= (retry.attempts ?? 5)) throw new AwsCallError('DynamoDB', 'BatchWriteItem', 'UnprocessedItems', `${left.length} items left unprocessed`, `table ${this.tableName}, ${context}`, undefined);
+        if (attempt >= (retry.attempts ?? 5))
+          throw new AwsCallError(
+            'DynamoDB',
+            'BatchWriteItem',
+            'UnprocessedItems',
+            `${left.length} items left unprocessed`,
+            `table ${this.tableName}, ${context}`,
+            undefined,
+          );
         requests = { [this.tableName]: left };
         await this.#sleep((retry.initialDelayMs ?? 100) * 2 ** (attempt - 1));
       }
@@ -375,7 +456,14 @@ export class DynamoRunRegistry implements RunRegistry {
   }
 
   #error(operation: string, context: string, error: unknown): AwsCallError {
-    return new AwsCallError('DynamoDB', operation, errorCode(error), error instanceof Error ? error.message : String(error), `table ${this.tableName}, ${context}`, error);
+    return new AwsCallError(
+      'DynamoDB',
+      operation,
+      errorCode(error),
+      error instanceof Error ? error.message : String(error),
+      `table ${this.tableName}, ${context}`,
+      error,
+    );
   }
 }
 
@@ -409,4 +497,3 @@ function canonicalTime(value: string, what: string): string {
 function clip(text: string): string {
   return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text;
 }
-

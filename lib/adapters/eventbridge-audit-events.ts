@@ -33,9 +33,15 @@ export class EventBridgeAuditEvents implements AuditEvents {
       if ((answer.FailedEntryCount ?? 0) === 0) continue;
       // Entries are answered in order: name each refused one by its kind and run.
       const refused = (answer.Entries ?? []).flatMap((result, i) =>
-        result.ErrorCode ? [`${DETAIL_TYPE[batch[i]!.kind]} of run ${batch[i]!.runId}: ${result.ErrorCode}${result.ErrorMessage ? ` (${result.ErrorMessage})` : ''}`] : [],
+        result.ErrorCode
+          ? [
+              `${DETAIL_TYPE[batch[i]!.kind]} of run ${batch[i]!.runId}: ${result.ErrorCode}${result.ErrorMessage ? ` (${result.ErrorMessage})` : ''}`,
+            ]
+          : [],
       );
-      throw new AuditEventsError(`EventBridge did not accept ${answer.FailedEntryCount} event(s): ${refused.join('; ') || 'no reason given'}`);
+      throw new AuditEventsError(
+        `EventBridge did not accept ${answer.FailedEntryCount} event(s): ${refused.join('; ') || 'no reason given'}`,
+      );
     }
   }
 

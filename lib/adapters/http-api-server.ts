@@ -25,7 +25,12 @@ export interface ApiServer {
  * send (payload 2.0) and handing it to the same handler Lambda runs. The caller is the local user: the
  * event carries an IAM identity that names `fleet-audit serve`.
  */
-export async function startApiServer(options: { routes: readonly string[]; handler: EventHandler; port: number; host?: string }): Promise<ApiServer> {
+export async function startApiServer(options: {
+  routes: readonly string[];
+  handler: EventHandler;
+  port: number;
+  host?: string;
+}): Promise<ApiServer> {
   const routes = options.routes.map(parseRouteKey);
   let sequence = 0;
   const server: Server = createServer((req, res) => {
@@ -51,13 +56,18 @@ function parseRouteKey(key: string): RouteKey {
 }
 
 /** The route a request matches, with its path parameters; unmatched requests keep their own method and path. */
-export function matchRoute(routes: readonly RouteKey[], method: string, path: string): { routeKey: string; pathParameters?: Record<string, string> } {
+export function matchRoute(
+  routes: readonly RouteKey[],
+  method: string,
+  path: string,
+): { routeKey: string; pathParameters?: Record<string, string> } {
   const segments = path.split('/').slice(1);
   for (const route of routes) {
     if (route.method !== method || route.segments.length !== segments.length) continue;
     const params: Record<string, string> = {};
     const fits = route.segments.every((s, i) => {
-      if (s.startsWith('{') && s.endsWith('}')) return segments[i] !== '' && (params[s.slice(1, -1)] = decodeSegment(segments[i]!)) !== undefined;
+      if (s.startsWith('{') && s.endsWith('}'))
+        return segments[i] !== '' && (params[s.slice(1, -1)] = decodeSegment(segments[i]!)) !== undefined;
       return s === segments[i];
     });
     if (fits) return { routeKey: route.key, ...(Object.keys(params).length > 0 ? { pathParameters: params } : {}) };
@@ -73,14 +83,24 @@ function decodeSegment(segment: string): string {
   }
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, routes: readonly RouteKey[], handler: EventHandler, requestId: string): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  routes: readonly RouteKey[],
+  handler: EventHandler,
+  requestId: string,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > MAX_REQUEST_BYTES) {
-      send(res, { statusCode: 413, headers: { 'content-type': 'application/problem+json' }, body: `${JSON.stringify({ type: 'about:blank', title: 'Content Too Large', status: 413, detail: `the body is larger than ${MAX_REQUEST_BYTES} bytes`, instance: url.pathname })}\n` });
+      send(res, {
+        statusCode: 413,
+        headers: { 'content-type': 'application/problem+json' },
+        body: `${JSON.stringify({ type: 'about:blank', title: 'Content Too Large', status: 413, detail: `the body is larger than ${MAX_REQUEST_BYTES} bytes`, instance: url.pathname })}\n`,
+      });
       req.destroy();
       return;
     }
@@ -104,7 +124,13 @@ async function answer(req: IncomingMessage, res: ServerResponse, routes: readonl
     requestContext: {
       requestId,
       routeKey,
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '',
+        userAgent: headers['user-agent'] ?? '',
+      },
       authorizer: { iam: { userArn: 'arn:fleet-audit:serve:local-user' } },
     },
   };

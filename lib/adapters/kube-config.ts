@@ -75,7 +75,10 @@ export async function buildKubeConfig(source: KubeConfigSource): Promise<BuiltKu
       return { kubeConfig, expiresAt };
     }
   }
-  if (!kubeConfig.getCurrentCluster()) throw new Error(`the kubeconfig (${source.kind}) has no cluster for its current context ${JSON.stringify(kubeConfig.getCurrentContext())}`);
+  if (!kubeConfig.getCurrentCluster())
+    throw new Error(
+      `the kubeconfig (${source.kind}) has no cluster for its current context ${JSON.stringify(kubeConfig.getCurrentContext())}`,
+    );
   return { kubeConfig };
 }
 
@@ -128,11 +131,14 @@ export async function mintEksToken(request: EksTokenRequest): Promise<{ token: s
     .sort()
     .map((key) => {
       const value = presignedQuery[key];
-      return `${rfc3986(key)}=${rfc3986(Array.isArray(value) ? value.join(',') : value ?? '')}`;
+      return `${rfc3986(key)}=${rfc3986(Array.isArray(value) ? value.join(',') : (value ?? ''))}`;
     })
     .join('&');
   const url = `https://${hostname}/?${query}`;
-  return { token: EKS_TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url'), expiresAt: new Date(signingDate.getTime() + EKS_TOKEN_LIFETIME_MS) };
+  return {
+    token: EKS_TOKEN_PREFIX + Buffer.from(url, 'utf8').toString('base64url'),
+    expiresAt: new Date(signingDate.getTime() + EKS_TOKEN_LIFETIME_MS),
+  };
 }
 
 /** The presigned STS URL inside an EKS token (for diagnostics: never log the token itself). */

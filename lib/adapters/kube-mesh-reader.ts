@@ -15,7 +15,14 @@ import {
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { ConfigMapSchema, KubeListSchema, SynczSchema, type ClusterEvidence, type ConfigMap, type KubeList } from '../core/evidence-bundle.ts';
+import {
+  ConfigMapSchema,
+  KubeListSchema,
+  SynczSchema,
+  type ClusterEvidence,
+  type ConfigMap,
+  type KubeList,
+} from '../core/evidence-bundle.ts';
 import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 
@@ -108,7 +115,9 @@ class ReadFailure extends Error {
 
 const StatusObjectSchema = z.looseObject({ kind: z.literal('Status'), message: z.string().optional(), reason: z.string().optional() });
 const ListPageSchema = KubeListSchema.extend({
-  metadata: z.looseObject({ continue: z.string().optional(), remainingItemCount: z.number().optional(), resourceVersion: z.string().optional() }).optional(),
+  metadata: z
+    .looseObject({ continue: z.string().optional(), remainingItemCount: z.number().optional(), resourceVersion: z.string().optional() })
+    .optional(),
 });
 // Per item, so that one malformed pod (reported by the mesh view) does not hide the others' syncz.
 const PodNameSchema = z.looseObject({ metadata: z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/) }) });
@@ -146,7 +155,8 @@ export class KubeMeshReader implements MeshReader {
       onlyRequestedNamespaces: options.onlyRequestedNamespaces ?? false,
     };
     const name = options.rootCaConfigMap;
-    if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name))) throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
+    if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name)))
+      throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
     this.#rootCaConfigMap = name;
   }
 
@@ -166,7 +176,14 @@ export class KubeMeshReader implements MeshReader {
         return await run();
       } catch (error) {
         if (!(error instanceof ReadFailure)) throw error;
-        problems.push({ part, ...(target === undefined ? {} : { target }), call, kind: error.kind, ...(error.status === undefined ? {} : { status: error.status }), message: error.message });
+        problems.push({
+          part,
+          ...(target === undefined ? {} : { target }),
+          call,
+          kind: error.kind,
+          ...(error.status === undefined ? {} : { status: error.status }),
+          message: error.message,
+        });
         return undefined;
       }
     };
@@ -176,14 +193,32 @@ export class KubeMeshReader implements MeshReader {
     const podCall = `GET /api/v1/namespaces/${this.#opts.istioNamespace}/pods?labelSelector=${encodeURIComponent(this.#opts.istiodLabelSelector)}`;
     const [workloadEntries, workloadGroups, istiodPods] = await Promise.all([
       attempt('workloadentries', undefined, weCall, () =>
-        this.#listAll(weCall, calls, (page) => this.#custom.listClusterCustomObject({ group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadentries', limit: this.#opts.pageSize, ...page.params }, page.options)),
+        this.#listAll(weCall, calls, (page) =>
+          this.#custom.listClusterCustomObject(
+            { group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadentries', limit: this.#opts.pageSize, ...page.params },
+            page.options,
+          ),
+        ),
       ),
       attempt('workloadgroups', undefined, wgCall, () =>
-        this.#listAll(wgCall, calls, (page) => this.#custom.listClusterCustomObject({ group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadgroups', limit: this.#opts.pageSize, ...page.params }, page.options)),
+        this.#listAll(wgCall, calls, (page) =>
+          this.#custom.listClusterCustomObject(
+            { group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadgroups', limit: this.#opts.pageSize, ...page.params },
+            page.options,
+          ),
+        ),
       ),
       attempt('istiod-pods', undefined, podCall, () =>
         this.#listAll(podCall, calls, (page) =>
-          this.#core.listNamespacedPod({ namespace: this.#opts.istioNamespace, labelSelector: this.#opts.istiodLabelSelector, limit: this.#opts.pageSize, ...page.params }, page.options),
+          this.#core.listNamespacedPod(
+            {
+              namespace: this.#opts.istioNamespace,
+              labelSelector: this.#opts.istiodLabelSelector,
+              limit: this.#opts.pageSize,
+              ...page.params,
+            },
+            page.options,
+          ),
         ),
       ),
     ]);
@@ -214,7 +249,12 @@ export class KubeMeshReader implements MeshReader {
 
     const keep = (list: KubeList | undefined): KubeList | undefined => {
       if (!list || !this.#opts.onlyRequestedNamespaces) return list;
-      return { ...list, items: list.items.filter((item) => scope.includes((item as { metadata?: { namespace?: unknown } } | null)?.metadata?.namespace as string)) };
+      return {
+        ...list,
+        items: list.items.filter((item) =>
+          scope.includes((item as { metadata?: { namespace?: unknown } } | null)?.metadata?.namespace as string),
+        ),
+      };
     };
     const evidence: ClusterEvidence = {
       ...optional('workloadEntries', keep(workloadEntries)),
@@ -274,14 +314,20 @@ export class KubeMeshReader implements MeshReader {
       let pages = 0;
       try {
         do {
-          if (++pages > this.#opts.maxPages) throw new ReadFailure('too-many-pages', `${call} still had more after ${this.#opts.maxPages} pages of ${this.#opts.pageSize}`);
+          if (++pages > this.#opts.maxPages)
+            throw new ReadFailure('too-many-pages', `${call} still had more after ${this.#opts.maxPages} pages of ${this.#opts.pageSize}`);
           const pageCall = `${call}${call.includes('?') ? '&' : '?'}limit=${this.#opts.pageSize}${token ? '&continue=…' : ''}`;
           calls.push(pageCall);
           const json = await this.#call(pageCall, (options) => fetchPage({ params: token ? { _continue: token } : {}, options }));
           const page = ListPageSchema.safeParse(json);
-          if (!page.success) throw new ReadFailure('invalid-response', `${call} did not return a Kubernetes List: ${page.error.issues[0]?.message ?? 'invalid'}`);
+          if (!page.success)
+            throw new ReadFailure(
+              'invalid-response',
+              `${call} did not return a Kubernetes List: ${page.error.issues[0]?.message ?? 'invalid'}`,
+            );
           const next = page.data.metadata?.continue || undefined;
-          if (next !== undefined && next === token) throw new ReadFailure('invalid-response', `${call} returned the same continue token twice`);
+          if (next !== undefined && next === token)
+            throw new ReadFailure('invalid-response', `${call} returned the same continue token twice`);
           token = next;
           if (!merged) {
             const { continue: _c, remainingItemCount: _r, ...metadata } = page.data.metadata ?? {};
@@ -350,12 +396,22 @@ export class KubeMeshReader implements MeshReader {
     });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ReadFailure('timeout', `${where}: no complete /debug/syncz answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new ReadFailure('timeout', `${where}: no complete /debug/syncz answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     const exchange = async (): Promise<unknown[]> => {
       let ws: WebSocket;
       try {
-        ws = (await new PortForward(this.#kc, true, handler).portForward(this.#opts.istioNamespace, pod, [port], output, errors, input)) as unknown as WebSocket;
+        ws = (await new PortForward(this.#kc, true, handler).portForward(
+          this.#opts.istioNamespace,
+          pod,
+          [port],
+          output,
+          errors,
+          input,
+        )) as unknown as WebSocket;
       } catch (error) {
         throw classifyUpgradeError(where, error);
       }
@@ -375,7 +431,8 @@ export class KubeMeshReader implements MeshReader {
         throw new ReadFailure('invalid-response', `${where}: /debug/syncz answered a body that is not JSON (${body.text.length} bytes)`);
       }
       const parsed = SynczSchema.safeParse(json);
-      if (!parsed.success) throw new ReadFailure('invalid-response', `${where}: /debug/syncz answered JSON that is not an array of proxy statuses`);
+      if (!parsed.success)
+        throw new ReadFailure('invalid-response', `${where}: /debug/syncz answered JSON that is not an array of proxy statuses`);
       return parsed.data;
     };
     const work = exchange();
@@ -394,7 +451,13 @@ export class KubeMeshReader implements MeshReader {
 }
 
 /** Sends one HTTP/1.1 GET into a byte stream pair and reads the answer with Node's own HTTP parser. */
-async function httpGetOverStream(fromPod: PassThrough, toPod: PassThrough, port: number, path: string, maxBytes: number): Promise<{ status: number; text: string }> {
+async function httpGetOverStream(
+  fromPod: PassThrough,
+  toPod: PassThrough,
+  port: number,
+  path: string,
+  maxBytes: number,
+): Promise<{ status: number; text: string }> {
   const tunnel = new Duplex({
     read() {},
     write(chunk: Buffer, _encoding, callback) {
@@ -452,7 +515,10 @@ function classifyApiError(call: string, error: unknown, seen: { status?: number;
     return new ReadFailure(kind, `${call} answered ${status}${detail ? `: ${detail}` : ''}`, status);
   }
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const message = [error instanceof Error ? error.message : String(error), typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '']
+  const message = [
+    error instanceof Error ? error.message : String(error),
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '',
+  ]
     .filter(Boolean)
     .join(': ');
   return new ReadFailure('network', `${call} failed: ${message}`);
@@ -460,12 +526,20 @@ function classifyApiError(call: string, error: unknown, seen: { status?: number;
 
 function classifyUpgradeError(where: string, error: unknown): ReadFailure {
   // The WebSocket client rejects with an ErrorEvent whose message carries the HTTP status of a refused upgrade.
-  const message = String((error as { message?: unknown } | null)?.message ?? (error as { error?: { message?: unknown } } | null)?.error?.message ?? error);
+  const message = String(
+    (error as { message?: unknown } | null)?.message ?? (error as { error?: { message?: unknown } } | null)?.error?.message ?? error,
+  );
   const status = Number(/Unexpected server response: (\d{3})/.exec(message)?.[1]);
   if (status === 401) return new ReadFailure('unauthorized', `${where}: the port-forward was refused with 401`, status);
-  if (status === 403) return new ReadFailure('forbidden', `${where}: the port-forward was refused with 403 (RBAC must allow get and create on pods/portforward in this namespace)`, status);
+  if (status === 403)
+    return new ReadFailure(
+      'forbidden',
+      `${where}: the port-forward was refused with 403 (RBAC must allow get and create on pods/portforward in this namespace)`,
+      status,
+    );
   if (status === 404) return new ReadFailure('not-found', `${where}: the pod is gone (404)`, status);
-  if (Number.isInteger(status)) return new ReadFailure('port-forward-refused', `${where}: the port-forward upgrade was refused with ${status}`, status);
+  if (Number.isInteger(status))
+    return new ReadFailure('port-forward-refused', `${where}: the port-forward upgrade was refused with ${status}`, status);
   if (/timed out|timeout/i.test(message)) return new ReadFailure('timeout', `${where}: the port-forward handshake timed out`);
   return new ReadFailure('network', `${where}: the port-forward failed: ${message}`);
 }

@@ -1,8 +1,23 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { InvocationSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
+import {
+  InvocationSchema,
+  type ClusterEvidence,
+  type EvidenceBundle,
+  type Inventory,
+  type Invocation,
+  type Manifest,
+} from '../core/evidence-bundle.ts';
 import { mayReplaceRecord, recordFinality, RECORD_FINALITY } from '../core/record-finality.ts';
-import type { Artifact, ArtifactWriter, AuditStore, DigestedBundle, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
+import type {
+  Artifact,
+  ArtifactWriter,
+  AuditStore,
+  DigestedBundle,
+  EvidenceReader,
+  EvidenceWriter,
+  RunStorage,
+} from '../ports/audit-store.ts';
 import {
   BUNDLE_FILE_LIMITS,
   BundleError,
@@ -151,7 +166,9 @@ async function listStoredFiles(tree: ContainedDirectory, dir: string): Promise<s
       if (kind !== 'file') throw notRegularFileError(location, kind);
       names.push(name);
     } else if (!isInterruptedWrite(dir, name)) {
-      throw new BundleError(`${tree.location(dir)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`);
+      throw new BundleError(
+        `${tree.location(dir)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`,
+      );
     }
   }
   return names.sort();

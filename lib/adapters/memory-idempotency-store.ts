@@ -1,4 +1,8 @@
-import { IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError, IdempotencyRecordStatus } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyItemAlreadyExistsError,
+  IdempotencyItemNotFoundError,
+  IdempotencyRecordStatus,
+} from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer, type IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 
 /**
@@ -21,7 +25,9 @@ export class MemoryIdempotencyStore extends BasePersistenceLayer {
     const free =
       !held ||
       (held.expiryTimestamp !== undefined && held.expiryTimestamp < now / 1000) ||
-      (held.getStatus() === IdempotencyRecordStatus.INPROGRESS && held.inProgressExpiryTimestamp !== undefined && held.inProgressExpiryTimestamp < now);
+      (held.getStatus() === IdempotencyRecordStatus.INPROGRESS &&
+        held.inProgressExpiryTimestamp !== undefined &&
+        held.inProgressExpiryTimestamp < now);
     if (!free) throw new IdempotencyItemAlreadyExistsError(`a request with idempotency key ${record.idempotencyKey} exists already`, held);
     this.#records.set(record.idempotencyKey, record);
   }

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { RunCursorError, type AuditRun, type FinalizationClaim, type NewRun, type RunRegistry, type RunStatus, type RunSummary } from '../ports/run-registry.ts';
+import {
+  RunCursorError,
+  type AuditRun,
+  type FinalizationClaim,
+  type NewRun,
+  type RunRegistry,
+  type RunStatus,
+  type RunSummary,
+} from '../ports/run-registry.ts';
 
 /**
  * The run registry in memory, for `fleet-audit serve` on one machine: the same transitions and guards as
@@ -11,7 +19,18 @@ export class MemoryRunRegistry implements RunRegistry {
 
   async create(run: NewRun): Promise<boolean> {
     if (this.#runs.has(run.runId)) return false;
-    this.#runs.set(run.runId, { runId: run.runId, status: 'SENDING', trigger: run.trigger, startedAt: run.startedAt, deadline: run.deadline, commandIds: [], expectedCount: 0, collectedCount: 0, attempts: 0, location: run.location });
+    this.#runs.set(run.runId, {
+      runId: run.runId,
+      status: 'SENDING',
+      trigger: run.trigger,
+      startedAt: run.startedAt,
+      deadline: run.deadline,
+      commandIds: [],
+      expectedCount: 0,
+      collectedCount: 0,
+      attempts: 0,
+      location: run.location,
+    });
     return true;
   }
 
@@ -26,10 +45,19 @@ export class MemoryRunRegistry implements RunRegistry {
     return this.#commands.get(commandId);
   }
 
-  async markCollecting(runId: string, sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string }): Promise<boolean> {
+  async markCollecting(
+    runId: string,
+    sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string },
+  ): Promise<boolean> {
     const run = this.#runs.get(runId);
     if (run?.status !== 'SENDING') return false;
-    Object.assign(run, { status: 'COLLECTING', commandIds: [...sent.commandIds], expectedCount: sent.expectedCount, collectedCount: sent.collectedCount, ...(sent.deadline ? { deadline: sent.deadline } : {}) });
+    Object.assign(run, {
+      status: 'COLLECTING',
+      commandIds: [...sent.commandIds],
+      expectedCount: sent.expectedCount,
+      collectedCount: sent.collectedCount,
+      ...(sent.deadline ? { deadline: sent.deadline } : {}),
+    });
     for (const id of sent.commandIds) this.#commands.set(id, runId);
     return true;
   }
@@ -45,14 +73,25 @@ export class MemoryRunRegistry implements RunRegistry {
     const free = run.status === 'COLLECTING' || (run.status === 'ANALYZING' && (run.lease?.until ?? 0) <= now.getTime());
     if (!free) return undefined;
     const claim = { token: randomUUID(), attempt: run.attempts + 1, claim: (run.claims ?? 0) + 1 };
-    Object.assign(run, { status: 'ANALYZING', attempts: claim.attempt, claims: claim.claim, lease: { token: claim.token, until: leaseUntil.getTime() } });
+    Object.assign(run, {
+      status: 'ANALYZING',
+      attempts: claim.attempt,
+      claims: claim.claim,
+      lease: { token: claim.token, until: leaseUntil.getTime() },
+    });
     return claim;
   }
 
   async releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options: { transient?: boolean } = {}): Promise<void> {
     const run = this.#held(runId, claim);
     // A transient failure gives its attempt back.
-    if (run) Object.assign(run, { status: 'COLLECTING', error, lease: undefined, ...(options.transient ? { attempts: Math.max(0, run.attempts - 1) } : {}) });
+    if (run)
+      Object.assign(run, {
+        status: 'COLLECTING',
+        error,
+        lease: undefined,
+        ...(options.transient ? { attempts: Math.max(0, run.attempts - 1) } : {}),
+      });
   }
 
   async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {
@@ -60,15 +99,30 @@ export class MemoryRunRegistry implements RunRegistry {
     if (run) run.namespaces = [...new Set([...(run.namespaces ?? []), ...namespaces])].sort();
   }
 
-  async complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean> {
+  async complete(
+    runId: string,
+    claim: FinalizationClaim,
+    result: { finishedAt: string; collectedCount: number; summary: RunSummary },
+  ): Promise<boolean> {
     const run = this.#held(runId, claim);
     if (!run) return false;
-    Object.assign(run, { status: 'DONE', finishedAt: result.finishedAt, collectedCount: result.collectedCount, summary: structuredClone(result.summary), lease: undefined });
+    Object.assign(run, {
+      status: 'DONE',
+      finishedAt: result.finishedAt,
+      collectedCount: result.collectedCount,
+      summary: structuredClone(result.summary),
+      lease: undefined,
+    });
     delete run.error;
     return true;
   }
 
-  async fail(runId: string, failure: { error: string; finishedAt: string }, from: readonly RunStatus[], claim?: FinalizationClaim): Promise<boolean> {
+  async fail(
+    runId: string,
+    failure: { error: string; finishedAt: string },
+    from: readonly RunStatus[],
+    claim?: FinalizationClaim,
+  ): Promise<boolean> {
     const run = claim ? this.#held(runId, claim) : this.#runs.get(runId);
     if (!run || !from.includes(run.status)) return false;
     Object.assign(run, { status: 'FAILED', error: failure.error, finishedAt: failure.finishedAt, lease: undefined });
@@ -76,7 +130,9 @@ export class MemoryRunRegistry implements RunRegistry {
   }
 
   async listOverdue(now: Date, limit: number): Promise<AuditRun[]> {
-    const open = [...this.#runs.values()].filter((r) => r.status !== 'DONE' && r.status !== 'FAILED' && Date.parse(r.deadline) <= now.getTime());
+    const open = [...this.#runs.values()].filter(
+      (r) => r.status !== 'DONE' && r.status !== 'FAILED' && Date.parse(r.deadline) <= now.getTime(),
+    );
     open.sort((a, b) => Date.parse(a.deadline) - Date.parse(b.deadline));
     return Promise.all(open.slice(0, limit).map(async (r) => (await this.get(r.runId))!));
   }

@@ -10,9 +10,26 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { InventorySchema, InvocationSchema, ManifestSchema, type ClusterEvidence, type EvidenceBundle, type Inventory, type Invocation, type Manifest } from '../core/evidence-bundle.ts';
+import {
+  InventorySchema,
+  InvocationSchema,
+  ManifestSchema,
+  type ClusterEvidence,
+  type EvidenceBundle,
+  type Inventory,
+  type Invocation,
+  type Manifest,
+} from '../core/evidence-bundle.ts';
 import { mayFenceRecord, mayReplaceRecord, recordFinality, RECORD_FINALITY, type RecordFinality } from '../core/record-finality.ts';
-import type { Artifact, ArtifactWriter, AuditStore, DigestedBundle, EvidenceReader, EvidenceWriter, RunStorage } from '../ports/audit-store.ts';
+import type {
+  Artifact,
+  ArtifactWriter,
+  AuditStore,
+  DigestedBundle,
+  EvidenceReader,
+  EvidenceWriter,
+  RunStorage,
+} from '../ports/audit-store.ts';
 import type { RecordWrite, RecordWriteOptions, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import {
   BundleError,
@@ -82,7 +99,12 @@ export class S3AuditStore implements AuditStore, StoredRuns {
   constructor(options: S3AuditStoreOptions) {
     if (!options.bucket) throw new Error('S3AuditStore: no bucket');
     const prefix = options.prefix ?? '';
-    if (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/') || prefix.split('/').some((p, i, all) => p === '..' || p === '.' || (p === '' && i < all.length - 1)))) {
+    if (
+      prefix !== '' &&
+      (!prefix.endsWith('/') ||
+        prefix.startsWith('/') ||
+        prefix.split('/').some((p, i, all) => p === '..' || p === '.' || (p === '' && i < all.length - 1)))
+    ) {
       throw new Error(`S3AuditStore: the key prefix ${JSON.stringify(prefix)} must be relative segments ending in "/"`);
     }
     this.bucket = options.bucket;
@@ -101,8 +123,11 @@ export class S3AuditStore implements AuditStore, StoredRuns {
 
   async openRun(runId: string): Promise<RunStorage> {
     const base = this.#runBase(runId);
-    const listed = await this.#send('ListObjectsV2', base, () => this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, MaxKeys: 1 })));
-    if ((listed.KeyCount ?? listed.Contents?.length ?? 0) > 0) throw new BundleError(`${this.#url(base)}: a run with this id is already stored`);
+    const listed = await this.#send('ListObjectsV2', base, () =>
+      this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: base, MaxKeys: 1 })),
+    );
+    if ((listed.KeyCount ?? listed.Contents?.length ?? 0) > 0)
+      throw new BundleError(`${this.#url(base)}: a run with this id is already stored`);
     return this.#storage(base);
   }
 
@@ -164,7 +189,9 @@ export class S3AuditStore implements AuditStore, StoredRuns {
         Body: Readable.from(utf8Blocks(chunks)),
         ContentType: contentType,
         ServerSideEncryption: encryption.kind,
-        ...(encryption.kind === 'aws:kms' ? { BucketKeyEnabled: true, ...(encryption.keyId ? { SSEKMSKeyId: encryption.keyId } : {}) } : {}),
+        ...(encryption.kind === 'aws:kms'
+          ? { BucketKeyEnabled: true, ...(encryption.keyId ? { SSEKMSKeyId: encryption.keyId } : {}) }
+          : {}),
       },
       partSize: STREAMED_PART_BYTES,
       queueSize: 1,
@@ -204,7 +231,13 @@ export class S3AuditStore implements AuditStore, StoredRuns {
       if (options.open && !(await options.open())) return 'sealed';
       condition = { IfMatch: current.etag };
     }
-    throw new S3CallError('PutObject', 'ConditionalRequestConflict', `lost ${RECORD_WRITE_ROUNDS} rounds to other writers`, this.#url(key), undefined);
+    throw new S3CallError(
+      'PutObject',
+      'ConditionalRequestConflict',
+      `lost ${RECORD_WRITE_ROUNDS} rounds to other writers`,
+      this.#url(key),
+      undefined,
+    );
   }
 
   /** The stored record's finality and ETag; a record that does not parse counts as none, so a valid one replaces it. */
@@ -229,7 +262,12 @@ export class S3AuditStore implements AuditStore, StoredRuns {
   }
 
   /** One PutObject; with a condition, false when the condition did not hold (or another conditional write won). */
-  async #put(key: string, body: string, contentType: string, condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'>): Promise<boolean> {
+  async #put(
+    key: string,
+    body: string,
+    contentType: string,
+    condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'>,
+  ): Promise<boolean> {
     const encryption = this.#options.encryption;
     const input: PutObjectCommandInput = {
       ...condition,
@@ -278,7 +316,8 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     }
     const body = answer.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
     try {
-      if (answer.ContentLength !== undefined && answer.ContentLength > limit) throw new BundleFileTooLargeError(this.#url(key), answer.ContentLength, limit);
+      if (answer.ContentLength !== undefined && answer.ContentLength > limit)
+        throw new BundleFileTooLargeError(this.#url(key), answer.ContentLength, limit);
       if (!body) return '';
       const chunks: Uint8Array[] = [];
       let total = 0;
@@ -307,7 +346,9 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     const objects: Array<{ key: string; size: number | undefined }> = [];
     let token: string | undefined;
     do {
-      const page = await this.#send('ListObjectsV2', prefix, () => this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })));
+      const page = await this.#send('ListObjectsV2', prefix, () =>
+        this.#s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token })),
+      );
       for (const item of page.Contents ?? []) if (item.Key) objects.push({ key: item.Key, size: item.Size });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -366,7 +407,9 @@ class S3Bundle implements EvidenceWriter, EvidenceReader {
     const files = clusterFiles(cluster);
     // S3 has no directories: an empty marker keeps "the mesh was read and gave nothing" apart from "never read".
     if (files.length === 0) await this.#store.put(`${this.#base}${CLUSTER_DIR}/`, '', 'application/x-directory');
-    await mapBounded(files, this.#store.writeConcurrency, (file) => this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE));
+    await mapBounded(files, this.#store.writeConcurrency, (file) =>
+      this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE),
+    );
   }
 
   /** One part of the bundle, read and validated alone (no listing of the rest). */
@@ -429,7 +472,10 @@ function storedNamesIn(dir: string, keys: readonly string[], url: (path: string)
     if (!key.startsWith(`${dir}/`)) continue;
     const name = key.slice(dir.length + 1);
     if (name === '') continue;
-    if (!isStoredFileName(dir, name)) throw new BundleError(`${url(`${dir}/`)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`);
+    if (!isStoredFileName(dir, name))
+      throw new BundleError(
+        `${url(`${dir}/`)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`,
+      );
     names.push(name);
   }
   return names.sort();
@@ -448,10 +494,11 @@ class S3ArtifactWriter implements ArtifactWriter {
   async writeArtifact(artifact: Artifact): Promise<string> {
     if (!ARTIFACT_NAME.test(artifact.name)) throw new BundleError(`refusing to store a report named ${JSON.stringify(artifact.name)}`);
     const key = `${this.#base}${artifact.name}`;
-    return typeof artifact.body === 'string' ? this.#store.put(key, artifact.body, artifact.contentType) : this.#store.putStreamed(key, artifact.body, artifact.contentType);
+    return typeof artifact.body === 'string'
+      ? this.#store.put(key, artifact.body, artifact.contentType)
+      : this.#store.putStreamed(key, artifact.body, artifact.contentType);
   }
 }
-
 
 /** A conditional write that did not hold (412), lost a race with another one (409), or found its object gone (404). */
 function isLostCondition(error: unknown): boolean {
@@ -459,4 +506,3 @@ function isLostCondition(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
   return ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(code) || status === 412 || status === 409;
 }
-

@@ -50,5 +50,7 @@ export class S3ReportFiles implements ReportFiles {
 
 function isMissing(error: unknown): boolean {
   const name = (error as { name?: string }).name;
-  return name === 'NoSuchKey' || name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+  return (
+    name === 'NoSuchKey' || name === 'NotFound' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+  );
 }

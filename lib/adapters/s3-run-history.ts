@@ -25,7 +25,9 @@ export class S3RunHistory implements RunHistory {
     const runs: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.#s3.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }));
+      const page = await this.#s3.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }),
+      );
       for (const p of page.CommonPrefixes ?? []) {
         const id = p.Prefix?.slice(base.length, -1);
         if (id !== undefined && isRunId(id)) runs.push(id);
@@ -46,7 +48,8 @@ export class S3RunHistory implements RunHistory {
   async #read(key: string, limit: number): Promise<string | undefined> {
     try {
       const answer = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
-      if ((answer.ContentLength ?? 0) > limit) throw new RunHistoryError(`${this.#url(key)}: holds ${answer.ContentLength} bytes, more than the ${limit} it may`);
+      if ((answer.ContentLength ?? 0) > limit)
+        throw new RunHistoryError(`${this.#url(key)}: holds ${answer.ContentLength} bytes, more than the ${limit} it may`);
       return (await answer.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;

@@ -38,7 +38,8 @@ export class S3WaiversSource implements WaiversSource {
       text = (await answer.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       if (error instanceof WaiversError) throw error;
-      if (errorCode(error) === 'NoSuchKey') throw new WaiversError(`${where}: the waivers object does not exist (the stage's waiversKey names it)`, { cause: error });
+      if (errorCode(error) === 'NoSuchKey')
+        throw new WaiversError(`${where}: the waivers object does not exist (the stage's waiversKey names it)`, { cause: error });
       throw new S3CallError('GetObject', errorCode(error), messageOf(error), where, error);
     }
     return parseWaiversText(where, text, now);

@@ -132,7 +132,8 @@ export class ContainedDirectory {
     }
     this.#realRoot ??= realpath(this.root).catch(() => undefined);
     const realRoot = await this.#realRoot;
-    if (realRoot !== undefined && actual !== join(realRoot, path)) throw new BundleError(`${location}: resolves outside the bundle (a directory on its way was replaced by a link)`);
+    if (realRoot !== undefined && actual !== join(realRoot, path))
+      throw new BundleError(`${location}: resolves outside the bundle (a directory on its way was replaced by a link)`);
   }
 }
 
@@ -156,7 +157,11 @@ function kindOf(entry: Dirent | Stats): FileKind {
 
 /** The error for `location` being of `kind` where a regular file belongs. */
 export function notRegularFileError(location: string, kind: FileKind): BundleError {
-  return new BundleError(kind === 'symbolic link' ? `${location}: is a symbolic link; a bundle holds none` : `${location}: is ${describeKind(kind)}, not a regular file`);
+  return new BundleError(
+    kind === 'symbolic link'
+      ? `${location}: is a symbolic link; a bundle holds none`
+      : `${location}: is ${describeKind(kind)}, not a regular file`,
+  );
 }
 
 function refuseUnlessRegular(location: string, found: Stats): void {
@@ -192,7 +197,8 @@ export async function readAtMost(handle: FileHandle, expected: number, limit: nu
 /** The segments of a relative `/`-separated path, none of which may climb or be empty. */
 function segmentsOf(path: string): string[] {
   const segments = path.split('/');
-  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) throw new BundleError(`refusing to read ${quoteStoredName(path)}: not a plain path inside the bundle`);
+  if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0')))
+    throw new BundleError(`refusing to read ${quoteStoredName(path)}: not a plain path inside the bundle`);
   return segments;
 }
 

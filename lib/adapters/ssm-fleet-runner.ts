@@ -29,8 +29,10 @@ export class SsmFleetRunner implements FleetRunner {
   #inventoryIds: Set<string> | undefined;
 
   constructor(options: SsmFleetRunnerOptions) {
-    if (options.target.kind === 'instanceIds' && options.target.instanceIds.length === 0) throw new Error('SsmFleetRunner: the instanceIds target lists no instance');
-    if (options.target.kind === 'tag' && options.target.values?.length === 0) throw new Error('SsmFleetRunner: the tag target lists no value');
+    if (options.target.kind === 'instanceIds' && options.target.instanceIds.length === 0)
+      throw new Error('SsmFleetRunner: the instanceIds target lists no instance');
+    if (options.target.kind === 'tag' && options.target.values?.length === 0)
+      throw new Error('SsmFleetRunner: the tag target lists no value');
     if (options.keyPrefix !== undefined && options.bucket === undefined) throw new Error('SsmFleetRunner: keyPrefix needs a bucket');
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const aws = new AwsCaller(options.apiRetry ?? {}, sleep, options.random ?? Math.random);
@@ -42,7 +44,11 @@ export class SsmFleetRunner implements FleetRunner {
       // waiting: a lost answer would hold the collector until its function is killed.
       requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true, connectionTimeout: 5_000 },
     } as const;
-    const ssm = new SSMClient({ ...common, ...(options.region ? { region: options.region } : {}), ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}) });
+    const ssm = new SSMClient({
+      ...common,
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.ssmEndpoint ? { endpoint: options.ssmEndpoint } : {}),
+    });
     const s3Region = options.s3Region ?? options.region;
     const s3 = new S3Client({
       ...common,
@@ -94,7 +100,11 @@ export class SsmFleetRunner implements FleetRunner {
 
   async runDiagnostics(instances: InstanceInformation[], onInvocation: (invocation: Invocation) => Promise<void>): Promise<void> {
     const sent = await this.sendDiagnostics(instances, onInvocation);
-    await this.waitForCompletion(sent, onInvocation, instances.map((i) => i.InstanceId));
+    await this.waitForCompletion(
+      sent,
+      onInvocation,
+      instances.map((i) => i.InstanceId),
+    );
   }
 
   /**
@@ -104,7 +114,13 @@ export class SsmFleetRunner implements FleetRunner {
   async sendDiagnostics(instances: InstanceInformation[], onInvocation: (invocation: Invocation) => Promise<void>): Promise<SentCommand[]> {
     const ctx = this.#ctx;
     const deliver = serialized(ctx, onInvocation);
-    await deliverNotSent(ctx, this.#absentIds, () => 'DescribeInstanceInformation does not list this node: it is not a managed node of SSM in this account and region, so no command was sent to it', deliver);
+    await deliverNotSent(
+      ctx,
+      this.#absentIds,
+      () =>
+        'DescribeInstanceInformation does not list this node: it is not a managed node of SSM in this account and region, so no command was sent to it',
+      deliver,
+    );
     this.#absentIds = [];
     const ids = [...new Set(instances.map((i) => i.InstanceId))].filter((id) => !ctx.handedOver.has(id));
     if (ids.length === 0) return [];
@@ -118,7 +134,11 @@ export class SsmFleetRunner implements FleetRunner {
    * soon as it ends; afterwards the rest are handed over with their last status. `expected` names the
    * instances that must each end with one invocation (by default those the commands were sent to).
    */
-  async waitForCompletion(sent: SentCommand[], onInvocation: (invocation: Invocation) => Promise<void>, expected?: string[]): Promise<void> {
+  async waitForCompletion(
+    sent: SentCommand[],
+    onInvocation: (invocation: Invocation) => Promise<void>,
+    expected?: string[],
+  ): Promise<void> {
     const waitingFor = expected ?? sent.flatMap((s) => s.instanceIds ?? []);
     await waitForCommands(this.#ctx, sent, serialized(this.#ctx, onInvocation), waitingFor, expected);
   }
@@ -127,7 +147,11 @@ export class SsmFleetRunner implements FleetRunner {
    * Lists the invocations of the commands once and hands over every terminal one not in `skip`
    * (instance ids), complete output included; also the entry point when completion is signalled by events.
    */
-  async collect(commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> } = {}): Promise<CollectResult> {
+  async collect(
+    commandIds: string[],
+    onInvocation: (invocation: Invocation) => Promise<void>,
+    options: { skip?: ReadonlySet<string> } = {},
+  ): Promise<CollectResult> {
     const collected: string[] = [];
     const deliver = serialized(this.#ctx, async (invocation) => {
       collected.push(invocation.InstanceId);

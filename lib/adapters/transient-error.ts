@@ -45,11 +45,23 @@ export function isTransientError(error: unknown): boolean {
   const seen = new Set<unknown>();
   for (let e: unknown = error; typeof e === 'object' && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
     seen.add(e);
-    const fields = e as { name?: unknown; code?: unknown; Code?: unknown; statusCode?: unknown; $metadata?: { httpStatusCode?: unknown }; $retryable?: unknown };
+    const fields = e as {
+      name?: unknown;
+      code?: unknown;
+      Code?: unknown;
+      statusCode?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      $retryable?: unknown;
+    };
     for (const code of [fields.code, fields.Code, fields.name]) {
       if (typeof code === 'string' && (THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code))) return true;
     }
-    const status = typeof fields.$metadata?.httpStatusCode === 'number' ? fields.$metadata.httpStatusCode : typeof fields.statusCode === 'number' ? fields.statusCode : undefined;
+    const status =
+      typeof fields.$metadata?.httpStatusCode === 'number'
+        ? fields.$metadata.httpStatusCode
+        : typeof fields.statusCode === 'number'
+          ? fields.statusCode
+          : undefined;
     if (status !== undefined && (status === 429 || status >= 500)) return true;
     if (fields.$retryable !== undefined && fields.$retryable !== null) return true;
     if (e instanceof AggregateError && e.errors.length > 0 && e.errors.every((inner) => isTransientError(inner))) return true;

@@ -43,7 +43,10 @@ export interface CollectedEvidence {
 export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = {}): Report {
   const vms = new Map<string, CollectedVm>();
   for (const [id, invocation] of Object.entries(bundle.invocations)) vms.set(id, collectVm(invocation));
-  return analyzeCollected({ manifest: bundle.manifest, inventory: bundle.inventory, vms, ...(bundle.cluster ? { cluster: bundle.cluster } : {}) }, options);
+  return analyzeCollected(
+    { manifest: bundle.manifest, inventory: bundle.inventory, vms, ...(bundle.cluster ? { cluster: bundle.cluster } : {}) },
+    options,
+  );
 }
 
 /**
@@ -56,11 +59,22 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
   const mesh = buildMeshView(evidence.cluster, manifest.clusterNotRead);
   const vms = joinFleet(evidence.inventory.InstanceInformationList, evidence.vms, mesh);
   const meshRoots = new Map(
-    Object.entries(evidence.cluster?.rootCa ?? {}).map(([ns, cm]) => [ns, parsePemCertificates(cm.data?.['root-cert.pem'] ?? '').certificates]),
+    Object.entries(evidence.cluster?.rootCa ?? {}).map(([ns, cm]) => [
+      ns,
+      parsePemCertificates(cm.data?.['root-cert.pem'] ?? '').certificates,
+    ]),
   );
-  const ctx: AuditContext = { now: new Date(finishedAt), vms, mesh, meshRoots, thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds } };
+  const ctx: AuditContext = {
+    now: new Date(finishedAt),
+    vms,
+    mesh,
+    meshRoots,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...options.thresholds },
+  };
   const controls = options.controls ?? CONTROLS;
-  const evaluated = controls.flatMap((control) => boundFindings(control.evaluate(ctx)).sort((a, b) => compareText(a.subject.id, b.subject.id)));
+  const evaluated = controls.flatMap((control) =>
+    boundFindings(control.evaluate(ctx)).sort((a, b) => compareText(a.subject.id, b.subject.id)),
+  );
   const vmNamespaces = new Map(vms.map((vm) => [vm.instanceId, vm.namespace]));
   const waived = applyWaivers(evaluated, options.waivers ?? [], ctx.now, new Set(controls.map((c) => c.id)), (subject) =>
     subject.kind === 'vm' ? vmNamespaces.get(subject.id) : namespaceOfSubjectId(subject.kind, subject.id),

@@ -29,7 +29,8 @@ export function judgeReport(report: Report, gate: CiGate): CiVerdict {
     if (total > 0) {
       const named = [...perControl].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1));
       const list = named.slice(0, NAMED_CONTROLS).map(([control, n]) => `${control} ×${n}`);
-      if (named.length > NAMED_CONTROLS) list.push(`${named.length - NAMED_CONTROLS} more control${named.length - NAMED_CONTROLS === 1 ? '' : 's'}`);
+      if (named.length > NAMED_CONTROLS)
+        list.push(`${named.length - NAMED_CONTROLS} more control${named.length - NAMED_CONTROLS === 1 ? '' : 's'}`);
       reasons.push(`${total} finding${total === 1 ? '' : 's'} failed at or above ${gate.failOn} (${list.join(', ')})`);
     }
   }

@@ -26,12 +26,18 @@ export function collectVm(invocation: Invocation): CollectedVm {
   const { StandardOutputContent: stdout, StandardErrorContent: stderr, ...record } = invocation;
   const kept: Invocation = { ...record, ...(stderr !== undefined ? { StandardErrorContent: cut(stderr, KEPT_STDERR_CHARS) } : {}) };
   if (invocation.Status !== 'Success' || stdout === undefined || invocation.FleetAuditCollectionError) {
-    return { invocation: { ...kept, ...(stdout !== undefined ? { StandardOutputContent: cut(stdout, KEPT_STDOUT_CHARS) } : {}) }, snapshot: undefined };
+    return {
+      invocation: { ...kept, ...(stdout !== undefined ? { StandardOutputContent: cut(stdout, KEPT_STDOUT_CHARS) } : {}) },
+      snapshot: undefined,
+    };
   }
   const bytes = utf8ByteLength(stdout);
   if (bytes > MAX_VM_OUTPUT_BYTES) {
     return {
-      invocation: { ...kept, FleetAuditCollectionError: `the output holds ${bytes} bytes, more than the ${MAX_VM_OUTPUT_BYTES} bytes one VM's output may hold: it was not analyzed` },
+      invocation: {
+        ...kept,
+        FleetAuditCollectionError: `the output holds ${bytes} bytes, more than the ${MAX_VM_OUTPUT_BYTES} bytes one VM's output may hold: it was not analyzed`,
+      },
       snapshot: undefined,
     };
   }

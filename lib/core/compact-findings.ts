@@ -52,7 +52,10 @@ function passExcerpt(evidence: Record<string, unknown>): Record<string, unknown>
 
 /** A value with long lists, long strings and deep nesting cut, each cut saying how much was left out. */
 function bounded(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.length <= EVIDENCE_STRING_CHARS ? value : `${value.slice(0, EVIDENCE_STRING_CHARS)}… (${value.length - EVIDENCE_STRING_CHARS} more characters)`;
+  if (typeof value === 'string')
+    return value.length <= EVIDENCE_STRING_CHARS
+      ? value
+      : `${value.slice(0, EVIDENCE_STRING_CHARS)}… (${value.length - EVIDENCE_STRING_CHARS} more characters)`;
   if (value === null || typeof value !== 'object') return value;
   if (depth >= EVIDENCE_DEPTH) return '… (nested too deep to show)';
   if (Array.isArray(value)) {
@@ -95,7 +98,10 @@ export function boundFindings(findings: Finding[]): Finding[] {
       continue;
     }
     const worst = rest.reduce((a, b) => (STATUS_RANK[b.status] > STATUS_RANK[a.status] ? b : a));
-    out.push({ ...worst, message: `${worst.message} (and ${rest.length - 1} more findings of this control about this subject, not listed)` });
+    out.push({
+      ...worst,
+      message: `${worst.message} (and ${rest.length - 1} more findings of this control about this subject, not listed)`,
+    });
   }
   return out;
 }

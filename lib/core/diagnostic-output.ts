@@ -68,11 +68,21 @@ export function splitDiagnosticOutput(text: string): SplitOutput {
   };
   const header = HEADER.exec(text.slice(0, 4096));
   if (!header?.groups) {
-    return { version: undefined, sections, truncated: true, problems: ['no diagnostic header: the output is not from the fleet-audit script'] };
+    return {
+      version: undefined,
+      sections,
+      truncated: true,
+      problems: ['no diagnostic header: the output is not from the fleet-audit script'],
+    };
   }
   const version = Number(header.groups.version);
   if (version !== DIAGNOSTIC_FORMAT_VERSION) {
-    return { version, sections, truncated: false, problems: [`diagnostic format v${version} is not supported (expected v${DIAGNOSTIC_FORMAT_VERSION})`] };
+    return {
+      version,
+      sections,
+      truncated: false,
+      problems: [`diagnostic format v${version} is not supported (expected v${DIAGNOSTIC_FORMAT_VERSION})`],
+    };
   }
   const boundary = header.groups.boundary!;
   const marker = `\n${boundary} `;
@@ -149,7 +159,9 @@ export function formatDiagnosticOutput(
   const parts = [`FLEET-AUDIT-DIAGNOSTICS v${DIAGNOSTIC_FORMAT_VERSION} boundary=${boundary}\n`];
   for (const s of sections) {
     const missing = s.missing && s.missing.length > 0 ? s.missing.join(',') : '-';
-    parts.push(`${boundary} BEGIN ${s.name}\n${s.content}\n${boundary} END ${s.name} rc=${s.rc ?? 0} cut=${s.cut ? 1 : 0} missing=${missing}\n`);
+    parts.push(
+      `${boundary} BEGIN ${s.name}\n${s.content}\n${boundary} END ${s.name} rc=${s.rc ?? 0} cut=${s.cut ? 1 : 0} missing=${missing}\n`,
+    );
   }
   parts.push(`${boundary} DONE sections=${sections.length}\n`);
   return parts.join('');

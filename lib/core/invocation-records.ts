@@ -147,14 +147,18 @@ function neverListedRecord(instanceId: string, commands: readonly RunCommand[], 
   const first = commands[0]!;
   const single = commands.length === 1 ? first.commandId : undefined;
   if (!finalized && commands.every((c) => c.ended)) {
-    const why = single === undefined
-      ? `none of the run's ${commands.length} commands created an invocation for this node`
-      : byTag
-        ? `command ${single}, targeted by tag, created no invocation for this node`
-        : `command ${single} ended without an invocation for this node`;
+    const why =
+      single === undefined
+        ? `none of the run's ${commands.length} commands created an invocation for this node`
+        : byTag
+          ? `command ${single}, targeted by tag, created no invocation for this node`
+          : `command ${single} ended without an invocation for this node`;
     return { ...notSentRecord(instanceId, why, first.commandId), FleetAuditPlaceholder: byTag ? 'not-targeted' : 'never-listed' };
   }
-  const named = commands.length <= 3 ? `command${commands.length === 1 ? '' : 's'} ${commands.map((c) => c.commandId).join(', ')}` : `any of the run's ${commands.length} commands`;
+  const named =
+    commands.length <= 3
+      ? `command${commands.length === 1 ? '' : 's'} ${commands.map((c) => c.commandId).join(', ')}`
+      : `any of the run's ${commands.length} commands`;
   return {
     InstanceId: instanceId,
     ...(single === undefined ? {} : { CommandId: single }),

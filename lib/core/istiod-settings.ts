@@ -55,7 +55,11 @@ export interface IstiodSettings {
 
 /** Reads the settings of one istiod pod object. Never throws: what cannot be read is `readable: false`. */
 export function readIstiodSettings(pod: unknown): IstiodSettings {
-  const unreadable: IstiodSettings = { readable: false, rootCaConfigMap: { value: undefined, source: 'unset' }, maxConnectionAge: { value: undefined, source: 'unset' } };
+  const unreadable: IstiodSettings = {
+    readable: false,
+    rootCaConfigMap: { value: undefined, source: 'unset' },
+    maxConnectionAge: { value: undefined, source: 'unset' },
+  };
   const parsed = PodSpecSchema.safeParse(pod);
   if (!parsed.success) return unreadable;
   const containers = (parsed.data.spec?.containers ?? []).flatMap((c) => {
@@ -78,7 +82,12 @@ function envSetting(env: unknown[], name: string): IstiodSetting {
   for (const item of env) {
     const parsed = EnvVarSchema.safeParse(item);
     if (!parsed.success || parsed.data.name !== name) continue;
-    setting = parsed.data.value !== undefined ? { value: parsed.data.value, source: 'env' } : parsed.data.valueFrom !== undefined ? { value: undefined, source: 'value-from' } : { value: '', source: 'env' };
+    setting =
+      parsed.data.value !== undefined
+        ? { value: parsed.data.value, source: 'env' }
+        : parsed.data.valueFrom !== undefined
+          ? { value: undefined, source: 'value-from' }
+          : { value: '', source: 'env' };
   }
   return setting;
 }
@@ -112,7 +121,7 @@ export function rootCaConfigMapNames(pods: readonly unknown[] | undefined): stri
   return names.has(DEFAULT_ROOT_CA_CONFIGMAP) || renamed.length === 0 ? [...renamed, DEFAULT_ROOT_CA_CONFIGMAP] : renamed;
 }
 
-const DURATION_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const DURATION_UNITS_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 const DURATION = /^(?<sign>[-+]?)(?<body>(?:\d*(?:\.\d*)?(?:ns|us|µs|μs|ms|s|m|h))+|0)$/;
 const DURATION_PART = /(?<number>\d*(?:\.\d*)?)(?<unit>ns|us|µs|μs|ms|s|m|h)/g;
 

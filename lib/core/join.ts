@@ -73,12 +73,12 @@ export function joinFleet(inventory: InstanceInformation[], collected: ReadonlyM
   const entriesByAddress = groupBy(mesh.workloadEntries, (we) => joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? ''));
   for (const entries of entriesByAddress.values()) entries.sort((a, b) => Number(isAutoRegistered(b)) - Number(isAutoRegistered(a)));
   for (const record of records) {
-    const sameName = record.proxyName ? byProxyName.get(record.proxyName) ?? [] : [];
+    const sameName = record.proxyName ? (byProxyName.get(record.proxyName) ?? []) : [];
     if (sameName.length > 1) {
       record.ambiguities.push(`proxy name ${record.proxyName} is claimed by ${describeClaimants(sameName)}`);
     }
     const key = addressKeyOf(record);
-    const sameAddress = key ? byAddress.get(key) ?? [] : [];
+    const sameAddress = key ? (byAddress.get(key) ?? []) : [];
     if (sameAddress.length > 1) {
       record.ambiguities.push(`address ${record.proxyIp} in ${record.namespace} is claimed by ${describeClaimants(sameAddress)}`);
     }
@@ -124,7 +124,10 @@ function contradictionsOf(record: VmRecord): Contradiction[] {
   const pinned = snapshot.clusterEnv.ok ? snapshot.clusterEnv.value.get('ISTIO_SVC_IP') || undefined : undefined;
   if (connected && ssmIp && proxyIp && proxyIp !== ssmIp) {
     const pin = pinned === proxyIp ? ', the address ISTIO_SVC_IP pins' : '';
-    contradictions.push({ kind: 'address', message: `the proxy ${record.proxyName} is at ${proxyIp}${pin}, but SSM knows the VM at ${ssmIp}` });
+    contradictions.push({
+      kind: 'address',
+      message: `the proxy ${record.proxyName} is at ${proxyIp}${pin}, but SSM knows the VM at ${ssmIp}`,
+    });
   }
   return contradictions;
 }
@@ -133,13 +136,18 @@ function contradictionsOf(record: VmRecord): Contradiction[] {
 function envoyDown(snapshot: VmSnapshot): string | undefined {
   const unit = snapshot.unit.ok ? snapshot.unit.value : undefined;
   if (unit?.notFound) return 'the VM has no istio unit';
-  if (unit && (unit.activeState === 'inactive' || unit.activeState === 'failed')) return `its istio unit is ${unit.activeState} (${unit.subState})`;
+  if (unit && (unit.activeState === 'inactive' || unit.activeState === 'failed'))
+    return `its istio unit is ${unit.activeState} (${unit.subState})`;
   // curl exits 7 when nothing listens (the script's rc for the HTTP sections, docs/diagnostic-output.md).
   if (snapshot.readiness.ok && snapshot.readiness.value.outcome === 'refused') return "nothing answers on its agent's readiness port";
-  if (snapshot.sections.get('envoy-server-info')?.rc === CONNECTION_REFUSED || snapshot.sections.get('envoy-stats')?.rc === CONNECTION_REFUSED) {
+  if (
+    snapshot.sections.get('envoy-server-info')?.rc === CONNECTION_REFUSED ||
+    snapshot.sections.get('envoy-stats')?.rc === CONNECTION_REFUSED
+  ) {
     return "nothing answers on its Envoy's admin port";
   }
-  if (snapshot.stats.ok && snapshot.stats.value.get('control_plane.connected_state') === 0) return 'its Envoy reports no control-plane connection';
+  if (snapshot.stats.ok && snapshot.stats.value.get('control_plane.connected_state') === 0)
+    return 'its Envoy reports no control-plane connection';
   return undefined;
 }
 
@@ -164,11 +172,19 @@ export function joinKey(namespace: string, address: string, network: string): st
 /** Who claims one key: named up to a few, then counted, so many VMs claiming one name cost a line each, not the fleet. */
 const LISTED_CLAIMANTS = 5;
 function describeClaimants(records: VmRecord[]): string {
-  const names = records.slice(0, LISTED_CLAIMANTS).map((r) => r.instanceId).join(', ');
+  const names = records
+    .slice(0, LISTED_CLAIMANTS)
+    .map((r) => r.instanceId)
+    .join(', ');
   return records.length > LISTED_CLAIMANTS ? `${names} and ${records.length - LISTED_CLAIMANTS} more` : names;
 }
 
-function baseRecord(instanceId: string, inventoryItem: InstanceInformation | undefined, invocation: Invocation | undefined, snapshot: VmSnapshot | undefined): VmRecord {
+function baseRecord(
+  instanceId: string,
+  inventoryItem: InstanceInformation | undefined,
+  invocation: Invocation | undefined,
+  snapshot: VmSnapshot | undefined,
+): VmRecord {
   const env = snapshot?.clusterEnv.ok ? snapshot.clusterEnv.value : undefined;
   const identity = snapshot?.identity.ok ? snapshot.identity.value : undefined;
   const server = snapshot?.serverInfo.ok ? snapshot.serverInfo.value : undefined;

@@ -27,9 +27,11 @@ export const WorkloadEntrySchema = z.looseObject({
     serviceAccount: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
   }),
-  status: z.looseObject({
-    conditions: z.array(z.looseObject({ type: z.string(), status: z.string(), message: z.string().optional() })).optional(),
-  }).optional(),
+  status: z
+    .looseObject({
+      conditions: z.array(z.looseObject({ type: z.string(), status: z.string(), message: z.string().optional() })).optional(),
+    })
+    .optional(),
 });
 export type WorkloadEntry = z.infer<typeof WorkloadEntrySchema>;
 
@@ -45,7 +47,9 @@ export type WorkloadGroup = z.infer<typeof WorkloadGroupSchema>;
 
 export const IstiodPodSchema = z.looseObject({
   metadata: ObjectMetaSchema,
-  spec: z.looseObject({ containers: z.array(z.looseObject({ name: z.string().optional(), image: z.string().optional() })).optional() }).optional(),
+  spec: z
+    .looseObject({ containers: z.array(z.looseObject({ name: z.string().optional(), image: z.string().optional() })).optional() })
+    .optional(),
   status: z.looseObject({ phase: z.string().optional() }).optional(),
 });
 export type IstiodPod = z.infer<typeof IstiodPodSchema>;
@@ -68,12 +72,17 @@ export const SyncStatusSchema = z.looseObject({
   endpoint_acked: z.string().optional().catch(undefined),
   extensionconfig_sent: z.string().optional().catch(undefined),
   extensionconfig_acked: z.string().optional().catch(undefined),
-  resources: z.record(z.string(), z.looseObject({
-    sent: z.string().optional(),
-    acked: z.string().optional(),
-    sentTime: z.string().optional(),
-    lastError: z.string().optional(),
-  })).optional(),
+  resources: z
+    .record(
+      z.string(),
+      z.looseObject({
+        sent: z.string().optional(),
+        acked: z.string().optional(),
+        sentTime: z.string().optional(),
+        lastError: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type SyncStatus = z.infer<typeof SyncStatusSchema>;
 
@@ -173,7 +182,10 @@ export function istiodVersion(pod: IstiodPod | undefined): string | undefined {
   return /:(?<tag>\d+\.\d+\.\d+[^@]*)(?:@.*)?$/.exec(image ?? '')?.groups?.tag;
 }
 
-function byNamespacedName(a: { metadata: { namespace: string; name: string } }, b: { metadata: { namespace: string; name: string } }): number {
+function byNamespacedName(
+  a: { metadata: { namespace: string; name: string } },
+  b: { metadata: { namespace: string; name: string } },
+): number {
   const x = `${a.metadata.namespace}/${a.metadata.name}`;
   const y = `${b.metadata.namespace}/${b.metadata.name}`;
   return x < y ? -1 : x > y ? 1 : 0;
@@ -194,4 +206,3 @@ function objectRef(item: unknown, index: number): string {
   if (typeof meta?.name === 'string' && typeof meta.namespace === 'string') return `${meta.namespace}/${meta.name}`;
   return `items[${index}]`;
 }
-

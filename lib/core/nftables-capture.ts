@@ -5,7 +5,11 @@ import type { NftRuleset } from './parsers/nft-list.ts';
  * The tables of Istio's native nftables mode and the iptables table each stands for
  * (tools/istio-nftables/pkg/constants: IstioProxyNatTable, IstioProxyMangleTable, IstioProxyRawTable).
  */
-export const ISTIO_NFT_TABLES: Readonly<Record<string, string>> = { 'istio-proxy-nat': 'nat', 'istio-proxy-mangle': 'mangle', 'istio-proxy-raw': 'raw' };
+export const ISTIO_NFT_TABLES: Readonly<Record<string, string>> = {
+  'istio-proxy-nat': 'nat',
+  'istio-proxy-mangle': 'mangle',
+  'istio-proxy-raw': 'raw',
+};
 
 /**
  * Istio's nftables rules read as the iptables rules they replace, so the capture controls judge both
@@ -58,19 +62,32 @@ function nftRule(table: string, chain: string, text: string): IptablesRule {
       at++;
     }
     const raw = tokens[at] ?? '';
-    const value = raw.startsWith('{') ? raw.slice(1, -1).split(',').map((v) => v.trim()).filter(Boolean).join(',') : raw.replace(/^"(.*)"$/, '$1');
+    const value = raw.startsWith('{')
+      ? raw
+          .slice(1, -1)
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+          .join(',')
+      : raw.replace(/^"(.*)"$/, '$1');
     return { match: { value, negated }, next: at + 1 };
   };
-  const put = (field: 'protocol' | 'source' | 'destination' | 'inInterface' | 'outInterface' | 'dport' | 'sport' | 'uidOwner' | 'gidOwner', i: number): number => {
+  const put = (
+    field: 'protocol' | 'source' | 'destination' | 'inInterface' | 'outInterface' | 'dport' | 'sport' | 'uidOwner' | 'gidOwner',
+    i: number,
+  ): number => {
     const { match, next } = valueAt(i);
     if (field === 'source' || field === 'destination') match.value = match.value.split(',').map(normalizeAddress).join(',');
     rule[field] = match;
     return next;
   };
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const token = tokens[i]!;
     const after = tokens[i + 1];
-    if (token === 'meta' && (after === 'l4proto' || after === 'skuid' || after === 'skgid' || after === 'oifname' || after === 'iifname' || after === 'mark')) {
+    if (
+      token === 'meta' &&
+      (after === 'l4proto' || after === 'skuid' || after === 'skgid' || after === 'oifname' || after === 'iifname' || after === 'mark')
+    ) {
       i++;
       continue;
     }
@@ -78,7 +95,8 @@ function nftRule(table: string, chain: string, text: string): IptablesRule {
     else if ((token === 'tcp' || token === 'udp' || token === 'th') && (after === 'dport' || after === 'sport')) {
       if (token !== 'th' && !rule.protocol) rule.protocol = { value: token, negated: false };
       i = put(after === 'dport' ? 'dport' : 'sport', i + 2);
-    } else if ((token === 'ip' || token === 'ip6') && (after === 'daddr' || after === 'saddr')) i = put(after === 'daddr' ? 'destination' : 'source', i + 2);
+    } else if ((token === 'ip' || token === 'ip6') && (after === 'daddr' || after === 'saddr'))
+      i = put(after === 'daddr' ? 'destination' : 'source', i + 2);
     else if (token === 'oifname' || token === 'oif') i = put('outInterface', i + 1);
     else if (token === 'iifname' || token === 'iif') i = put('inInterface', i + 1);
     else if (token === 'skuid') i = put('uidOwner', i + 1);

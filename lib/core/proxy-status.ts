@@ -107,7 +107,13 @@ function watchedTypes(status: SyncStatus, types: Record<XdsType, XdsTypeStatus>)
     // Any other type (ztunnel's istio.workload.Address, …) by the same rules, from its own entry only.
     const resource = status.resources?.[typeUrl];
     const sent = resource?.sent ?? '';
-    const state: XdsSyncState = resource?.lastError ? 'ERROR' : sent === '' ? 'NOT SENT' : sent === (resource?.acked ?? '') ? 'SYNCED' : 'STALE';
+    const state: XdsSyncState = resource?.lastError
+      ? 'ERROR'
+      : sent === ''
+        ? 'NOT SENT'
+        : sent === (resource?.acked ?? '')
+          ? 'SYNCED'
+          : 'STALE';
     watched.push({ typeUrl, state, ...(resource?.sentTime && state !== 'NOT SENT' ? { sentTime: resource.sentTime } : {}) });
   }
   return watched;
@@ -143,7 +149,10 @@ export interface InvalidSyncEntry {
  * ordered by replica name so the output does not depend on the input order). Entries that are not
  * syncz objects are returned apart, never dropped silently.
  */
-export function proxyStatusRows(replicas: ReadonlyArray<{ istiod: string; syncz: readonly unknown[] }>): { rows: ProxyStatusRow[]; invalid: InvalidSyncEntry[] } {
+export function proxyStatusRows(replicas: ReadonlyArray<{ istiod: string; syncz: readonly unknown[] }>): {
+  rows: ProxyStatusRow[];
+  invalid: InvalidSyncEntry[];
+} {
   const rows: ProxyStatusRow[] = [];
   const invalid: InvalidSyncEntry[] = [];
   for (const { istiod, syncz } of replicas) {

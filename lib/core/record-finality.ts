@@ -20,7 +20,9 @@ export const RECORD_FINALITY = { none: 0, placeholder: 1, inProgress: 2, termina
 export type RecordFinality = (typeof RECORD_FINALITY)[keyof typeof RECORD_FINALITY];
 
 /** The finality of a record; `undefined` (nothing stored) is none. */
-export function recordFinality(invocation: (Pick<Invocation, 'Status' | 'StatusDetails' | 'FleetAuditPlaceholder'> & { CommandId?: unknown }) | undefined): RecordFinality {
+export function recordFinality(
+  invocation: (Pick<Invocation, 'Status' | 'StatusDetails' | 'FleetAuditPlaceholder'> & { CommandId?: unknown }) | undefined,
+): RecordFinality {
   if (invocation === undefined) return RECORD_FINALITY.none;
   // Made up for a VM no command listed an invocation for, even when it names the one command sent.
   if (invocation.FleetAuditPlaceholder === 'never-listed') return RECORD_FINALITY.placeholder;

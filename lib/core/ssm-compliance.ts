@@ -51,7 +51,12 @@ export function ssmComplianceRecords(report: Report): SsmComplianceRecord[] {
       if (!held || WORST_FIRST[f.status] < WORST_FIRST[held.status]) perControl.set(f.control, f);
     }
     const items = [...perControl.values()].slice(0, ITEMS_LIMIT).map((f) => itemOf(f, titles.get(f.control) ?? f.control));
-    records.push({ instanceId: vm.instanceId, executionId: report.runId.slice(0, EXECUTION_ID_LIMIT), executionTime: report.finishedAt, items });
+    records.push({
+      instanceId: vm.instanceId,
+      executionId: report.runId.slice(0, EXECUTION_ID_LIMIT),
+      executionTime: report.finishedAt,
+      items,
+    });
   }
   return records;
 }
@@ -69,6 +74,8 @@ function itemOf(f: Finding, title: string): SsmComplianceItem {
     Title: title.slice(0, TITLE_LIMIT),
     Severity: f.severity,
     Status: f.status === 'FAIL' || f.status === 'ERROR' ? 'NON_COMPLIANT' : 'COMPLIANT',
-    Details: Object.fromEntries(Object.entries(details).map(([k, v]) => [k, v.length > DETAIL_VALUE_LIMIT ? `${v.slice(0, DETAIL_VALUE_LIMIT - 1)}…` : v])),
+    Details: Object.fromEntries(
+      Object.entries(details).map(([k, v]) => [k, v.length > DETAIL_VALUE_LIMIT ? `${v.slice(0, DETAIL_VALUE_LIMIT - 1)}…` : v]),
+    ),
   };
 }

@@ -42,10 +42,7 @@ export class SsmDocumentError extends BadInputError {
 }
 
 /** Builds the SSM Command document running `script`; throws SsmDocumentError when SSM would refuse it. */
-export function buildSsmCommandDocument(
-  script: string,
-  options: { defaultTimeoutSeconds?: number } = {},
-): SsmCommandDocument {
+export function buildSsmCommandDocument(script: string, options: { defaultTimeoutSeconds?: number } = {}): SsmCommandDocument {
   const timeout = options.defaultTimeoutSeconds ?? DEFAULT_EXECUTION_TIMEOUT_SECONDS;
   if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) {
     throw new SsmDocumentError(`the default execution timeout must be 1..3600 seconds, not ${timeout}`);
@@ -58,7 +55,8 @@ export function buildSsmCommandDocument(
   }
   const document: SsmCommandDocument = {
     schemaVersion: '2.2',
-    description: 'fleet-audit: read-only diagnostics of an Istio VM sidecar (output format v1, docs/diagnostic-output.md). Generated from lib/diagnostic-script/fleet-audit-diagnostics.sh.',
+    description:
+      'fleet-audit: read-only diagnostics of an Istio VM sidecar (output format v1, docs/diagnostic-output.md). Generated from lib/diagnostic-script/fleet-audit-diagnostics.sh.',
     parameters: {
       executionTimeout: {
         type: 'String',
@@ -79,7 +77,9 @@ export function buildSsmCommandDocument(
   };
   const size = ssmDocumentSizeBytes(renderSsmCommandDocument(document));
   if (size > SSM_DOCUMENT_MAX_BYTES) {
-    throw new SsmDocumentError(`the SSM document would be ${size} bytes, over SSM's limit of ${SSM_DOCUMENT_MAX_BYTES} bytes: shorten the diagnostic script`);
+    throw new SsmDocumentError(
+      `the SSM document would be ${size} bytes, over SSM's limit of ${SSM_DOCUMENT_MAX_BYTES} bytes: shorten the diagnostic script`,
+    );
   }
   return document;
 }
@@ -97,7 +97,10 @@ export function renderSsmCommandDocument(document: SsmCommandDocument): string {
     mainSteps: document.mainSteps.map((step) => ({ ...step, inputs: { ...step.inputs, runCommand: PLACEHOLDER } })),
   };
   let index = 0;
-  const text = JSON.stringify(skeleton, null, 2).replaceAll(JSON.stringify(PLACEHOLDER), () => `[\n${lines[index++]!.map((line) => JSON.stringify(line)).join(',\n')}\n]`);
+  const text = JSON.stringify(skeleton, null, 2).replaceAll(
+    JSON.stringify(PLACEHOLDER),
+    () => `[\n${lines[index++]!.map((line) => JSON.stringify(line)).join(',\n')}\n]`,
+  );
   return `${text}\n`;
 }
 

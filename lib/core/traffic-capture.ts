@@ -25,14 +25,22 @@ export function hasIstioChains(ruleset: IptablesRuleset): boolean {
  * distribution's alternative), so when exactly one of those holds ISTIO_ chains it is the one in force;
  * otherwise plain `iptables-save` is taken as the distribution's choice.
  */
-export function captureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated' | 'nftables' | 'clusterEnv'>): Evidence<CaptureView> {
+export function captureView(
+  snapshot: Pick<VmSnapshot, 'iptables' | 'sections' | 'truncated' | 'nftables' | 'clusterEnv'>,
+): Evidence<CaptureView> {
   const native = nativeNftables(snapshot);
   if (!native.ok) return native;
   const iptables = iptablesCaptureView(snapshot);
   if (!native.value) return iptables;
   // Istio's nftables tables are in force; any iptables backend still holding ISTIO_ chains captures too.
-  const withIstio = iptables.ok && hasIstioChains(iptables.value.effective.ruleset) ? [iptables.value.effective.section, ...iptables.value.backendsWithIstio] : [];
-  return { ok: true, value: { effective: { section: 'nftables', ruleset: native.value }, backendsWithIstio: ['nftables', ...new Set(withIstio)] } };
+  const withIstio =
+    iptables.ok && hasIstioChains(iptables.value.effective.ruleset)
+      ? [iptables.value.effective.section, ...iptables.value.backendsWithIstio]
+      : [];
+  return {
+    ok: true,
+    value: { effective: { section: 'nftables', ruleset: native.value }, backendsWithIstio: ['nftables', ...new Set(withIstio)] },
+  };
 }
 
 /**
@@ -40,11 +48,19 @@ export function captureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sections' |
  * holds Istio's inet tables, or its environment says NATIVE_NFTABLES=true (then an empty listing is
  * a missing capture, not a reason to look at iptables). Undefined when nftables is not in use.
  */
-function nativeNftables(snapshot: Pick<VmSnapshot, 'nftables' | 'clusterEnv' | 'truncated' | 'sections'>): Evidence<IptablesRuleset | undefined> {
+function nativeNftables(
+  snapshot: Pick<VmSnapshot, 'nftables' | 'clusterEnv' | 'truncated' | 'sections'>,
+): Evidence<IptablesRuleset | undefined> {
   const declared = snapshot.clusterEnv.ok && snapshot.clusterEnv.value.get('NATIVE_NFTABLES') === 'true';
   const listing = snapshot.nftables;
   if (!listing) {
-    if (declared) return { ok: false, reason: snapshot.truncated ? 'the output was cut before the nftables section' : 'NATIVE_NFTABLES=true, but the VM printed no nftables section (is nft installed?)' };
+    if (declared)
+      return {
+        ok: false,
+        reason: snapshot.truncated
+          ? 'the output was cut before the nftables section'
+          : 'NATIVE_NFTABLES=true, but the VM printed no nftables section (is nft installed?)',
+      };
     return { ok: true, value: undefined };
   }
   if (!listing.ok) return listing;
@@ -63,12 +79,17 @@ export function iptablesCaptureView(snapshot: Pick<VmSnapshot, 'iptables' | 'sec
   }
   // A cut output may have lost the legacy or nft section after iptables-save: sections that follow show it did not.
   const after = IPTABLES_SECTIONS.slice(IPTABLES_SECTIONS.indexOf('ip6tables-save'));
-  if (snapshot.truncated && !after.some((name) => snapshot.sections.has(name)) && !['certs', 'token', 'versions'].some((name) => snapshot.sections.has(name))) {
+  if (
+    snapshot.truncated &&
+    !after.some((name) => snapshot.sections.has(name)) &&
+    !['certs', 'token', 'versions'].some((name) => snapshot.sections.has(name))
+  ) {
     return { ok: false, reason: 'the output was cut around the iptables sections: a backend may be missing' };
   }
   if (parsed.size === 0) return { ok: false, reason: 'no iptables-save tool on the VM printed rules' };
   const backendsWithIstio = ['iptables-legacy-save', 'iptables-nft-save'].filter((s) => parsed.has(s) && hasIstioChains(parsed.get(s)!));
-  const section = backendsWithIstio.length === 1 ? backendsWithIstio[0]! : parsed.has('iptables-save') ? 'iptables-save' : [...parsed.keys()][0]!;
+  const section =
+    backendsWithIstio.length === 1 ? backendsWithIstio[0]! : parsed.has('iptables-save') ? 'iptables-save' : [...parsed.keys()][0]!;
   return { ok: true, value: { effective: { section, ruleset: parsed.get(section)! }, backendsWithIstio } };
 }
 
@@ -90,7 +111,8 @@ export function isTproxyMode(env: ReadonlyMap<string, string>): boolean {
   return env.get('ISTIO_INBOUND_INTERCEPTION_MODE') === 'TPROXY';
 }
 
-const is = (m: { value: string; negated: boolean } | undefined, value: string): boolean => m !== undefined && !m.negated && m.value === value;
+const is = (m: { value: string; negated: boolean } | undefined, value: string): boolean =>
+  m !== undefined && !m.negated && m.value === value;
 
 /** A rule matches TCP (or all protocols) and jumps to `target`. */
 export function isTcpJump(rule: IptablesRule, target: string): boolean {
@@ -109,7 +131,9 @@ export function isTcpTproxyTo(rule: IptablesRule, port: string): boolean {
 
 /** A rule that returns traffic to `destination`, with no other condition. */
 export function isReturnFor(rule: IptablesRule, destination: string): boolean {
-  return rule.target === 'RETURN' && is(rule.destination, destination) && !rule.dport && !rule.uidOwner && !rule.gidOwner && !rule.outInterface;
+  return (
+    rule.target === 'RETURN' && is(rule.destination, destination) && !rule.dport && !rule.uidOwner && !rule.gidOwner && !rule.outInterface
+  );
 }
 
 /** A TCP rule on one destination port (not negated). */

@@ -19,7 +19,14 @@ export function findingsByVm(report: Report): Map<string, Finding[]> {
     index(byEntry, vm.workloadEntry, vm);
   }
   for (const f of report.findings) {
-    const owners = f.subject.kind === 'vm' ? [f.subject.id] : f.subject.kind === 'proxy' ? byProxy.get(f.subject.id) : f.subject.kind === 'workloadentry' ? byEntry.get(f.subject.id) : undefined;
+    const owners =
+      f.subject.kind === 'vm'
+        ? [f.subject.id]
+        : f.subject.kind === 'proxy'
+          ? byProxy.get(f.subject.id)
+          : f.subject.kind === 'workloadentry'
+            ? byEntry.get(f.subject.id)
+            : undefined;
     for (const owner of owners ?? []) byVm.get(owner)?.push(f);
   }
   return byVm;

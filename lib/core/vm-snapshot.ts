@@ -18,7 +18,14 @@ import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
 
 /** The iptables sections, one per save tool (docs/diagnostic-output.md). */
-export const IPTABLES_SECTIONS = ['iptables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] as const;
+export const IPTABLES_SECTIONS = [
+  'iptables-save',
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
+] as const;
 export type IptablesSection = (typeof IPTABLES_SECTIONS)[number];
 
 /** One iptables backend as the VM showed it: its rules, or why they cannot be read, or that the tool is absent. */
@@ -86,14 +93,16 @@ function readSnapshot(output: string): VmSnapshot {
     const parsed = parseSection(section, name, parse);
     // Unreadable: larger than the script prints, or a command that succeeded but printed something else.
     // A failed command (Envoy down, a file absent) is the controls' to judge, not a collection problem.
-    if (!parsed.ok && section && !section.cut && (section.rc === 0 || section.content.length > (SECTION_LIMITS[name] ?? Infinity))) unparseable.add(name);
+    if (!parsed.ok && section && !section.cut && (section.rc === 0 || section.content.length > (SECTION_LIMITS[name] ?? Infinity)))
+      unparseable.add(name);
     return parsed;
   };
   const part = <T>(name: string, parse: (content: string) => Evidence<T>, options: { rcMustBeZero?: string } = {}): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
     const section = split.sections.get(name);
     // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
-    if (options.rcMustBeZero && section && !section.cut && section.rc !== 0) return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
+    if (options.rcMustBeZero && section && !section.cut && section.rc !== 0)
+      return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
     return parseChecked(section, name, parse);
   };
   const sections = new Map<string, SectionMeta>();
@@ -115,8 +124,13 @@ function readSnapshot(output: string): VmSnapshot {
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
     stats: part('envoy-stats', parseEnvoyStats),
     logs: part('logs', parseLogsSummary),
-    iptables: readable ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) => iptablesBackend(split.sections.get(name)!, name, parseChecked)) : [],
-    nftables: readable && split.sections.has('nftables') ? parseChecked(split.sections.get('nftables'), 'nftables', parseNftList) : undefined,
+    iptables: readable
+      ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) =>
+          iptablesBackend(split.sections.get(name)!, name, parseChecked),
+        )
+      : [],
+    nftables:
+      readable && split.sections.has('nftables') ? parseChecked(split.sections.get('nftables'), 'nftables', parseNftList) : undefined,
     certs: part('certs', parseCertsListing),
     certChain: part('cert-chain-pem', pemBundle),
     rootCert: part('root-cert-pem', pemBundle),
@@ -151,16 +165,27 @@ function detached(snapshot: VmSnapshot): VmSnapshot {
 function sidecarEnv(
   section: Section | undefined,
   truncated: boolean,
-  parse: (section: Section | undefined, name: string, parser: (text: string) => Evidence<Map<string, string>>) => Evidence<Map<string, string>>,
+  parse: (
+    section: Section | undefined,
+    name: string,
+    parser: (text: string) => Evidence<Map<string, string>>,
+  ) => Evidence<Map<string, string>>,
 ): Evidence<Map<string, string>> {
-  if (!section) return truncated ? { ok: false, reason: 'the output was cut before sidecar.env: the variables it may set are unknown' } : { ok: true, value: new Map() };
+  if (!section)
+    return truncated
+      ? { ok: false, reason: 'the output was cut before sidecar.env: the variables it may set are unknown' }
+      : { ok: true, value: new Map() };
   if (!section.cut && section.rc === 1 && section.content === '') return { ok: true, value: new Map() };
-  if (!section.cut && section.rc !== 0) return { ok: false, reason: `sidecar.env could not be read (section sidecar-env rc ${section.rc})` };
+  if (!section.cut && section.rc !== 0)
+    return { ok: false, reason: `sidecar.env could not be read (section sidecar-env rc ${section.rc})` };
   return parse(section, 'sidecar-env', (text) => ({ ok: true, value: parseClusterEnv(text) }));
 }
 
 /** The effective environment, unknown when either file's part of it is. */
-function mergedEnvironment(clusterEnv: Evidence<Map<string, string>>, sidecar: Evidence<Map<string, string>> | undefined): Evidence<Map<string, string>> {
+function mergedEnvironment(
+  clusterEnv: Evidence<Map<string, string>>,
+  sidecar: Evidence<Map<string, string>> | undefined,
+): Evidence<Map<string, string>> {
   if (!clusterEnv.ok || sidecar === undefined) return clusterEnv;
   if (!sidecar.ok) return sidecar;
   return { ok: true, value: effectiveEnvironment(sidecar.value, clusterEnv.value) };
@@ -189,7 +214,11 @@ function iptablesBackend(
   parse: (section: Section, name: string, parser: typeof parseIptablesSave) => Evidence<IptablesRuleset>,
 ): IptablesBackend {
   const absent = section.missing.length > 0 && section.content.trim() === '';
-  return { section: name, absent, ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parseIptablesSave) };
+  return {
+    section: name,
+    absent,
+    ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parseIptablesSave),
+  };
 }
 
 /**

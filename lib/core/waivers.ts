@@ -63,7 +63,8 @@ export function parseWaivers(raw: unknown, now: Date): Waiver[] {
     const name = `waivers[${index}]${isControlOf(entry) ? ` (${entry.control})` : ''}`;
     if (!parsed.success) throw new WaiversError(`${name}: ${describeIssue(parsed.error.issues[0])}`);
     const days = (Date.parse(parsed.data.expires) - now.getTime()) / 86_400_000;
-    if (days > MAX_WAIVER_DAYS) throw new WaiversError(`${name}: expires: ${parsed.data.expires} is more than a year away; a waiver must be renewed at least yearly`);
+    if (days > MAX_WAIVER_DAYS)
+      throw new WaiversError(`${name}: expires: ${parsed.data.expires} is more than a year away; a waiver must be renewed at least yearly`);
     return parsed.data;
   });
 }
@@ -79,7 +80,13 @@ export interface WaiversOutcome {
  * of each waiver whether it was used, expired (judged at `now`, the evidence's time) or names a control
  * that does not exist. The first waiver (in file order) that covers a finding is the one it carries.
  */
-export function applyWaivers(findings: readonly Finding[], waivers: readonly Waiver[], now: Date, knownControls: ReadonlySet<string>, namespaceOf: (subject: Finding['subject']) => string | undefined): WaiversOutcome {
+export function applyWaivers(
+  findings: readonly Finding[],
+  waivers: readonly Waiver[],
+  now: Date,
+  knownControls: ReadonlySet<string>,
+  namespaceOf: (subject: Finding['subject']) => string | undefined,
+): WaiversOutcome {
   const usable = waivers.map((w) => knownControls.has(w.control) && Date.parse(w.expires) > now.getTime());
   const matchers = waivers.map((w) => subjectMatcher(w.subject));
   const byControl = new Map<string, number[]>();
@@ -96,7 +103,11 @@ export function applyWaivers(findings: readonly Finding[], waivers: readonly Wai
     if (index === undefined) return finding;
     counts[index]!++;
     const w = waivers[index]!;
-    return { ...finding, status: 'WAIVED' as const, evidence: { ...finding.evidence, waiver: { justification: w.justification, owner: w.owner, expires: w.expires } } };
+    return {
+      ...finding,
+      status: 'WAIVED' as const,
+      evidence: { ...finding.evidence, waiver: { justification: w.justification, owner: w.owner, expires: w.expires } },
+    };
   });
   return {
     findings: out,
@@ -142,7 +153,12 @@ export function describeWaiverSubject(subject: WaiverSubject | undefined): strin
 }
 
 function isControlOf(entry: unknown): entry is { control: string } {
-  return typeof entry === 'object' && entry !== null && typeof (entry as { control?: unknown }).control === 'string' && /^[A-Z]+-\d{2}$/.test((entry as { control: string }).control);
+  return (
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof (entry as { control?: unknown }).control === 'string' &&
+    /^[A-Z]+-\d{2}$/.test((entry as { control: string }).control)
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue | undefined): string {

@@ -23,7 +23,9 @@ export const StartAuditBodySchema = z
     tag: z.string().regex(TAG, { error: 'must be KEY=VALUE (or KEY=VALUE1,VALUE2)' }).optional(),
     namespace: z.string().regex(NAMESPACE, { error: 'must be a Kubernetes namespace name' }).optional(),
   })
-  .refine((b) => [b.instanceIds, b.tag, b.namespace].filter((t) => t !== undefined).length <= 1, { error: 'give at most one of instanceIds, tag and namespace' });
+  .refine((b) => [b.instanceIds, b.tag, b.namespace].filter((t) => t !== undefined).length <= 1, {
+    error: 'give at most one of instanceIds, tag and namespace',
+  });
 
 /** The target a validated body names. */
 export function targetOf(body: z.infer<typeof StartAuditBodySchema>): AuditTarget {
@@ -95,7 +97,8 @@ export async function getReportRoute(d: HttpApiDeps, event: HttpApiEvent, instan
   const format = FORMATS[query.data.format]!;
   const run = await d.registry.get(checked);
   if (!run) return problem(404, `no audit run ${checked}`, instance);
-  if (run.status !== 'DONE') return problem(409, `audit run ${checked} has no report: it is ${run.status}`, instance, { runStatus: run.status });
+  if (run.status !== 'DONE')
+    return problem(409, `audit run ${checked} has no report: it is ${run.status}`, instance, { runStatus: run.status });
   const size = await d.reports.size(checked, format.file);
   if (size === undefined) return problem(404, `audit run ${checked} has no ${query.data.format} report`, instance);
   if (size > d.maxBodyBytes) {
@@ -128,7 +131,8 @@ function validReport(text: string, runId: string): true | string {
 }
 
 function checkRunId(runId: string | undefined, instance: string): string | HttpResponse {
-  if (runId === undefined || !isRunId(runId)) return problem(400, 'the run id must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit', instance);
+  if (runId === undefined || !isRunId(runId))
+    return problem(400, 'the run id must be 1 to 128 letters, digits, ".", "_" or "-", starting with a letter or digit', instance);
   return runId;
 }
 

@@ -9,7 +9,10 @@ import { problem } from './problem.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 
 const ComplianceQuerySchema = z.strictObject({
-  since: z.string().refine((s) => parsePeriod(s) !== undefined, { error: 'must be a period such as 30d, 12h or 2w' }).default('30d'),
+  since: z
+    .string()
+    .refine((s) => parsePeriod(s) !== undefined, { error: 'must be a period such as 30d, 12h or 2w' })
+    .default('30d'),
   format: z.enum(['json', 'html', 'csv']).default('json'),
 });
 
@@ -20,6 +23,9 @@ export async function complianceRoute(d: HttpApiDeps, event: HttpApiEvent, insta
   const { compliance, unreadable } = await complianceOverTime(d.history, parsePeriod(query.data.since)!);
   if (unreadable.length > 0) d.logger.error('stored runs left out of compliance', { runs: unreadable.slice(0, 20) });
   if (query.data.format === 'json') return jsonResponse(200, compliance);
-  const [type, body] = query.data.format === 'csv' ? ['text/csv; charset=utf-8', renderComplianceCsv(compliance)] : ['text/html; charset=utf-8', renderComplianceHtml(compliance)];
+  const [type, body] =
+    query.data.format === 'csv'
+      ? ['text/csv; charset=utf-8', renderComplianceCsv(compliance)]
+      : ['text/html; charset=utf-8', renderComplianceHtml(compliance)];
   return { statusCode: 200, headers: { 'content-type': type, 'cache-control': 'no-store' }, body };
 }

@@ -1,4 +1,9 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { getAuditRoute, getReportRoute, listAuditsRoute, startAuditRoute } from './audits-routes.ts';
 import { complianceRoute } from './compliance-route.ts';
 import type { HttpApiDeps } from './deps.ts';
@@ -74,15 +79,23 @@ async function postAudits(d: HttpApiDeps, event: HttpApiEvent, instance: string)
   const key = header(event, 'idempotency-key');
   if (key === undefined) return startAuditRoute(d, body.value, instance);
   if (!IDEMPOTENCY_KEY.test(key)) return problem(400, 'the Idempotency-Key header must be 1 to 128 visible ASCII characters', instance);
-  const start = makeIdempotent(async (request: { key: string; body: unknown }) => toStored(await startAuditRoute(d, request.body, instance)), {
-    persistenceStore: d.idempotency,
-    config: new IdempotencyConfig({ eventKeyJmesPath: 'key', payloadValidationJmesPath: 'body', expiresAfterSeconds: IDEMPOTENCY_SECONDS }),
-  });
+  const start = makeIdempotent(
+    async (request: { key: string; body: unknown }) => toStored(await startAuditRoute(d, request.body, instance)),
+    {
+      persistenceStore: d.idempotency,
+      config: new IdempotencyConfig({
+        eventKeyJmesPath: 'key',
+        payloadValidationJmesPath: 'body',
+        expiresAfterSeconds: IDEMPOTENCY_SECONDS,
+      }),
+    },
+  );
   try {
     return fromStored(await start({ key, body: body.value }));
   } catch (error) {
     if (error instanceof IdempotencyValidationError) return problem(409, 'this Idempotency-Key was used with another body', instance);
-    if (error instanceof IdempotencyAlreadyInProgressError) return problem(409, 'a request with this Idempotency-Key is still being answered; retry shortly', instance);
+    if (error instanceof IdempotencyAlreadyInProgressError)
+      return problem(409, 'a request with this Idempotency-Key is still being answered; retry shortly', instance);
     throw error;
   }
 }

@@ -40,5 +40,9 @@ export function pathOf(event: HttpApiEvent): string {
 }
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers }, body: `${JSON.stringify(body)}\n` };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: `${JSON.stringify(body)}\n`,
+  };
 }

@@ -17,12 +17,13 @@ export function parseJsonBody(event: HttpApiEvent): { ok: true; value: unknown }
   const text = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (text.trim() === '') return { ok: true, value: {} };
   const type = header(event, 'content-type');
-  if (!type || !/^application\/json\s*(;|$)/i.test(type)) return { ok: false, rejection: { status: 415, detail: 'the body must be JSON, sent with Content-Type: application/json' } };
-  if (Buffer.byteLength(text, 'utf8') > MAX_REQUEST_BYTES) return { ok: false, rejection: { status: 413, detail: `the body is larger than ${MAX_REQUEST_BYTES} bytes` } };
+  if (!type || !/^application\/json\s*(;|$)/i.test(type))
+    return { ok: false, rejection: { status: 415, detail: 'the body must be JSON, sent with Content-Type: application/json' } };
+  if (Buffer.byteLength(text, 'utf8') > MAX_REQUEST_BYTES)
+    return { ok: false, rejection: { status: 413, detail: `the body is larger than ${MAX_REQUEST_BYTES} bytes` } };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, rejection: { status: 400, detail: 'the body is not valid JSON' } };
   }
 }
-

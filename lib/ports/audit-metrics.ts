@@ -15,7 +15,15 @@ export interface RunMeasures {
  * The kinds of failure counted, one metric each: a bounded set, so that a dashboard and an alarm can name
  * them, and an error's text never becomes a metric dimension.
  */
-export const ERROR_KINDS = ['config', 'invalid-event', 'transient', 'finalization-failed', 'run-failed', 'events-not-published', 'unexpected'] as const;
+export const ERROR_KINDS = [
+  'config',
+  'invalid-event',
+  'transient',
+  'finalization-failed',
+  'run-failed',
+  'events-not-published',
+  'unexpected',
+] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
 /** The operational metrics of the audit (CloudWatch, through embedded metric format, in the functions). */

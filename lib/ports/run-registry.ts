@@ -89,7 +89,10 @@ export interface RunRegistry {
    * SENDING → COLLECTING, with the commands sent and the counts (and a new deadline when given); false when
    * the run was not SENDING.
    */
-  markCollecting(runId: string, sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string }): Promise<boolean>;
+  markCollecting(
+    runId: string,
+    sent: { commandIds: string[]; expectedCount: number; collectedCount: number; deadline?: string },
+  ): Promise<boolean>;
   /** Raises the collected count (never lowers it). */
   recordProgress(runId: string, collectedCount: number): Promise<void>;
   /**
@@ -106,9 +109,18 @@ export interface RunRegistry {
   /** Adds namespaces to the run's (a set: adding one twice is harmless). */
   recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void>;
   /** ANALYZING (held by `claim`) → DONE; false when the claim was lost. */
-  complete(runId: string, claim: FinalizationClaim, result: { finishedAt: string; collectedCount: number; summary: RunSummary }): Promise<boolean>;
+  complete(
+    runId: string,
+    claim: FinalizationClaim,
+    result: { finishedAt: string; collectedCount: number; summary: RunSummary },
+  ): Promise<boolean>;
   /** → FAILED from one of `from` (and held by `claim` when given); false when the run was in another state. */
-  fail(runId: string, failure: { error: string; finishedAt: string }, from: readonly RunStatus[], claim?: FinalizationClaim): Promise<boolean>;
+  fail(
+    runId: string,
+    failure: { error: string; finishedAt: string },
+    from: readonly RunStatus[],
+    claim?: FinalizationClaim,
+  ): Promise<boolean>;
   /** Runs not DONE or FAILED whose deadline is at or before `now`, oldest deadline first. */
   listOverdue(now: Date, limit: number): Promise<AuditRun[]>;
   /**
@@ -146,7 +158,11 @@ export interface CommandFleet {
   /** Sends the diagnostics; nodes that cannot be sent to are handed over at once as failed invocations. */
   sendDiagnostics(instances: InstanceInformation[], onInvocation: (invocation: Invocation) => Promise<void>): Promise<SentDiagnostics[]>;
   /** Lists the commands' invocations once and hands over each terminal one whose instance is not in `skip`. */
-  collect(commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> }): Promise<CollectOutcome>;
+  collect(
+    commandIds: string[],
+    onInvocation: (invocation: Invocation) => Promise<void>,
+    options: { skip?: ReadonlySet<string> },
+  ): Promise<CollectOutcome>;
   /** The API calls made so far per service and operation, when the fleet counts them. */
   callCounts?(): Record<string, number>;
 }

@@ -26,7 +26,8 @@ export async function analyzeStoredBundle(
   const { report, manifest } = await readAndAnalyze(reader, options);
   const written: string[] = [];
   // Each file is written before the next is rendered: only one of them is held at a time.
-  for (const artifact of renderEach(report, { ...(formats ? { formats } : {}), context: renderContextOf(manifest) })) written.push(await writer.writeArtifact(artifact));
+  for (const artifact of renderEach(report, { ...(formats ? { formats } : {}), context: renderContextOf(manifest) }))
+    written.push(await writer.writeArtifact(artifact));
   return { report, written };
 }
 

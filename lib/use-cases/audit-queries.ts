@@ -32,6 +32,11 @@ export async function getAuditReport(deps: { registry: RunRegistry; store: Store
   if (!parsed.success) {
     return { kind: 'invalid-report', runId, problem: `report.json: ${firstIssueText(parsed.error)}` };
   }
-  if (parsed.data.runId !== runId) return { kind: 'invalid-report', runId, problem: `report.json holds run ${JSON.stringify(parsed.data.runId)}, not ${JSON.stringify(runId)}` };
+  if (parsed.data.runId !== runId)
+    return {
+      kind: 'invalid-report',
+      runId,
+      problem: `report.json holds run ${JSON.stringify(parsed.data.runId)}, not ${JSON.stringify(runId)}`,
+    };
   return { kind: 'report', report: parsed.data };
 }

@@ -31,7 +31,10 @@ export interface BackgroundAuditRequest {
  * API answers exactly as the deployed one does. Resolves once the run is registered; `done` settles when
  * the run has.
  */
-export async function startBackgroundAudit(deps: BackgroundAuditDeps, request: BackgroundAuditRequest): Promise<{ started: boolean; done: Promise<void> }> {
+export async function startBackgroundAudit(
+  deps: BackgroundAuditDeps,
+  request: BackgroundAuditRequest,
+): Promise<{ started: boolean; done: Promise<void> }> {
   const startedAt = deps.clock();
   const created = await deps.registry.create({
     runId: request.runId,
@@ -42,17 +45,45 @@ export async function startBackgroundAudit(deps: BackgroundAuditDeps, request: B
   });
   if (!created) return { started: false, done: Promise.resolve() };
   const inventory = await request.fleet.listInstances();
-  await deps.registry.markCollecting(request.runId, { commandIds: [], expectedCount: inventory.InstanceInformationList.length, collectedCount: 0 });
+  await deps.registry.markCollecting(request.runId, {
+    commandIds: [],
+    expectedCount: inventory.InstanceInformationList.length,
+    collectedCount: 0,
+  });
   const done = (async () => {
     try {
       const result = await runAudit(
-        { fleet: { listInstances: async () => inventory, runDiagnostics: (i, on) => request.fleet.runDiagnostics(i, on) }, mesh: request.mesh, store: deps.store, clock: deps.clock },
-        { runId: request.runId, source: request.source, toolVersion: request.toolVersion, targets: request.targets, ...(request.analyze ? { analyze: request.analyze } : {}) },
+        {
+          fleet: { listInstances: async () => inventory, runDiagnostics: (i, on) => request.fleet.runDiagnostics(i, on) },
+          mesh: request.mesh,
+          store: deps.store,
+          clock: deps.clock,
+        },
+        {
+          runId: request.runId,
+          source: request.source,
+          toolVersion: request.toolVersion,
+          targets: request.targets,
+          ...(request.analyze ? { analyze: request.analyze } : {}),
+        },
       );
-      const claim = await deps.registry.claimFinalization(request.runId, deps.clock(), new Date(deps.clock().getTime() + request.deadlineMs));
-      if (claim) await deps.registry.complete(request.runId, claim, { finishedAt: result.report.finishedAt, collectedCount: result.report.summary.vms, summary: summaryOf(result.report) });
+      const claim = await deps.registry.claimFinalization(
+        request.runId,
+        deps.clock(),
+        new Date(deps.clock().getTime() + request.deadlineMs),
+      );
+      if (claim)
+        await deps.registry.complete(request.runId, claim, {
+          finishedAt: result.report.finishedAt,
+          collectedCount: result.report.summary.vms,
+          summary: summaryOf(result.report),
+        });
     } catch (error) {
-      await deps.registry.fail(request.runId, { error: error instanceof Error ? error.message : String(error), finishedAt: deps.clock().toISOString() }, ['SENDING', 'COLLECTING', 'ANALYZING']);
+      await deps.registry.fail(
+        request.runId,
+        { error: error instanceof Error ? error.message : String(error), finishedAt: deps.clock().toISOString() },
+        ['SENDING', 'COLLECTING', 'ANALYZING'],
+      );
     }
   })();
   return { started: true, done };

@@ -8,7 +8,16 @@ import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
 import { DIGEST_FILE, digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
 import { newFailures } from '../core/compliance/regressions.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
-import type { AuditRun, CollectOutcome, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
+import type {
+  AuditRun,
+  CollectOutcome,
+  CommandFleet,
+  FinalizationClaim,
+  RunRegistry,
+  RunSummary,
+  StoredRun,
+  StoredRuns,
+} from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
 import { BoundedWrites } from './bounded-writes.ts';
 import { finishEvidence, type MeshSource } from './run-audit.ts';
@@ -130,7 +139,15 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
   if (result.kind === 'done') {
     const { summary } = result;
     const durationSeconds = Math.max(0, (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000);
-    deps.metrics?.runFinished({ runId: result.runId, vms: summary.vms, compliant: summary.compliant, nonCompliant: summary.nonCompliant, unknown: summary.unknown, durationSeconds, apiCalls: counted.apiCalls() });
+    deps.metrics?.runFinished({
+      runId: result.runId,
+      vms: summary.vms,
+      compliant: summary.compliant,
+      nonCompliant: summary.nonCompliant,
+      unknown: summary.unknown,
+      durationSeconds,
+      apiCalls: counted.apiCalls(),
+    });
   }
   return result;
 }
@@ -173,7 +190,8 @@ async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditReques
     const collected = pass.terminal.size;
     if (collected > run.collectedCount) await deps.registry.recordProgress(runId, collected);
     const complete = pass.outcome.pending.length === 0 && collected >= run.expectedCount;
-    if (!complete && !overdue) return { kind: 'collecting', runId, collected, expected: run.expectedCount, pending: pass.outcome.pending.length };
+    if (!complete && !overdue)
+      return { kind: 'collecting', runId, collected, expected: run.expectedCount, pending: pass.outcome.pending.length };
   }
 
   const claim = await deps.registry.claimFinalization(runId, now, new Date(now.getTime() + (request.leaseMs ?? DEFAULT_LEASE_MS)));
@@ -187,7 +205,14 @@ async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditReques
   return finalizeClaimed(deps, request, run, storage, claim, maxAttempts);
 }
 
-async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRequest, run: AuditRun, storage: StoredRun, claim: FinalizationClaim, maxAttempts: number): Promise<FinalizeAuditResult> {
+async function finalizeClaimed(
+  deps: FinalizeAuditDeps,
+  request: FinalizeAuditRequest,
+  run: AuditRun,
+  storage: StoredRun,
+  claim: FinalizationClaim,
+  maxAttempts: number,
+): Promise<FinalizeAuditResult> {
   const { runId } = run;
   try {
     // Reached first: a mesh that cannot be reached fails the attempt before any VM is recorded as pending.
@@ -230,13 +255,27 @@ async function finalizeClaimed(deps: FinalizeAuditDeps, request: FinalizeAuditRe
     const report = { location: storage.location, files: result.written };
     const announced = await announce(deps, { run, finishedAt, summary, report, digest });
     const compliance = deps.compliance ? await publishAfterDone(deps.compliance, result.report) : undefined;
-    return { kind: 'done', runId, location: storage.location, written: result.written, summary, startedAt: run.startedAt, finishedAt, announced, ...(compliance ? { compliance } : {}) };
+    return {
+      kind: 'done',
+      runId,
+      location: storage.location,
+      written: result.written,
+      summary,
+      startedAt: run.startedAt,
+      finishedAt,
+      announced,
+      ...(compliance ? { compliance } : {}),
+    };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const transient = deps.isTransient?.(error) ?? false;
-    if (!transient && claim.attempt >= maxAttempts) await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
+    if (!transient && claim.attempt >= maxAttempts)
+      await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);
     else await deps.registry.releaseFinalization(runId, claim, message, { transient });
-    throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, { cause: error, transient });
+    throw new FinalizationError(`finalizing audit run ${runId} failed${transient ? ' (transient, not counted)' : ''}: ${message}`, {
+      cause: error,
+      transient,
+    });
   }
 }
 
@@ -260,12 +299,22 @@ async function announce(
   if (!deps.events) return { published: [] };
   const { run, finishedAt, summary, report } = done;
   try {
-    const events: AuditEvent[] = [{ kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report }];
+    const events: AuditEvent[] = [
+      { kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report },
+    ];
     const previous = await previousDigest(deps, run);
     if (previous) {
       const regressions = newFailures(previous, done.digest);
       if (regressions.length > 0) {
-        events.push({ kind: 'regression', runId: run.runId, previousRunId: previous.runId, finishedAt, count: regressions.length, regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED), report });
+        events.push({
+          kind: 'regression',
+          runId: run.runId,
+          previousRunId: previous.runId,
+          finishedAt,
+          count: regressions.length,
+          regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED),
+          report,
+        });
       }
     }
     await deps.events.publish(events);
@@ -285,7 +334,9 @@ async function previousDigest(deps: FinalizeAuditDeps, run: AuditRun): Promise<R
   let cursor: string | undefined;
   for (let page = 0; page < PREVIOUS_RUN_PAGES; page++) {
     const listed = await deps.registry.list({ limit: PREVIOUS_RUN_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-    const previous = listed.runs.find((r) => r.runId !== run.runId && r.status === 'DONE' && r.trigger === run.trigger && r.startedAt < run.startedAt);
+    const previous = listed.runs.find(
+      (r) => r.runId !== run.runId && r.status === 'DONE' && r.trigger === run.trigger && r.startedAt < run.startedAt,
+    );
     if (previous) {
       try {
         return await deps.history.readDigest(previous.runId);
@@ -323,7 +374,9 @@ async function collectRun(deps: FinalizeAuditDeps, run: AuditRun, storage: Store
     storage.storedInvocations(),
     storage.readProvisional(),
     mode === 'late' ? storage.storedLate() : Promise.resolve(new Set<string>()),
-    mode === 'late' ? Promise.resolve(undefined) : storage.readInventory().then((inventory) => new Set(inventory.InstanceInformationList.map((i) => i.InstanceId))),
+    mode === 'late'
+      ? Promise.resolve(undefined)
+      : storage.readInventory().then((inventory) => new Set(inventory.InstanceInformationList.map((i) => i.InstanceId))),
   ]);
   // Every stored record not named provisional is terminal: only finalizations write others, and they name them first.
   const terminal = new Set([...stored].filter((id) => !provisional.has(id)));
@@ -382,7 +435,10 @@ export interface SweepResult {
  * Finalizes the open runs whose deadline has passed (SSM's events are best effort, so some never come),
  * oldest first and at most `limit`; one run failing does not stop the others.
  */
-export async function sweepAudits(deps: FinalizeAuditDeps, request: Omit<FinalizeAuditRequest, 'runId'> & { limit: number }): Promise<SweepResult> {
+export async function sweepAudits(
+  deps: FinalizeAuditDeps,
+  request: Omit<FinalizeAuditRequest, 'runId'> & { limit: number },
+): Promise<SweepResult> {
   const { limit, ...rest } = request;
   const overdue = await deps.registry.listOverdue(deps.clock(), limit);
   const runs: SweepResult['runs'] = [];
@@ -390,7 +446,11 @@ export async function sweepAudits(deps: FinalizeAuditDeps, request: Omit<Finaliz
     try {
       runs.push({ runId: run.runId, result: await finalizeAudit(deps, { ...rest, runId: run.runId }) });
     } catch (error) {
-      runs.push({ runId: run.runId, error: error instanceof Error ? error.message : String(error), transient: error instanceof FinalizationError && error.transient });
+      runs.push({
+        runId: run.runId,
+        error: error instanceof Error ? error.message : String(error),
+        transient: error instanceof FinalizationError && error.transient,
+      });
     }
   }
   return { runs };
@@ -406,4 +466,3 @@ export function summaryOf(report: Report): RunSummary {
   const { vms, compliant, nonCompliant, unknown, bySeverity } = report.summary;
   return { vms, compliant, nonCompliant, unknown, failing: { ...bySeverity } };
 }
-

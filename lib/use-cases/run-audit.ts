@@ -54,7 +54,9 @@ export async function runAudit(deps: RunAuditDeps, request: RunAuditRequest): Pr
     request.onProgress?.({ done: ++done, total });
   });
 
-  await finishEvidence(run.evidence, deps.mesh, manifest, namespaces, deps.clock, () => (deps.apiCalls ? { apiCalls: deps.apiCalls() } : {}));
+  await finishEvidence(run.evidence, deps.mesh, manifest, namespaces, deps.clock, () =>
+    deps.apiCalls ? { apiCalls: deps.apiCalls() } : {},
+  );
 
   const result = await analyzeStoredBundle(run.evidence, run.reports, request.analyze, request.formats);
   return { ...result, location: run.location };

@@ -35,7 +35,13 @@ export async function startAudit(deps: StartAuditDeps, request: StartAuditReques
   const startedAt = deps.clock();
   const deadline = new Date(startedAt.getTime() + request.collectForMs).toISOString();
   const run = await deps.store.openRun(request.runId);
-  const created = await deps.registry.create({ runId: request.runId, trigger: request.trigger, startedAt: startedAt.toISOString(), deadline, location: run.location });
+  const created = await deps.registry.create({
+    runId: request.runId,
+    trigger: request.trigger,
+    startedAt: startedAt.toISOString(),
+    deadline,
+    location: run.location,
+  });
   if (!created) return { kind: 'duplicate', runId: request.runId };
 
   try {
@@ -52,7 +58,12 @@ export async function startAudit(deps: StartAuditDeps, request: StartAuditReques
     const expected = inventory.InstanceInformationList.length;
     // With no command out there is no event to wait for: the run is due for the sweep at once.
     const due = commandIds.length === 0 ? deps.clock().toISOString() : deadline;
-    const marked = await deps.registry.markCollecting(request.runId, { commandIds, expectedCount: expected, collectedCount: collected, ...(commandIds.length === 0 ? { deadline: due } : {}) });
+    const marked = await deps.registry.markCollecting(request.runId, {
+      commandIds,
+      expectedCount: expected,
+      collectedCount: collected,
+      ...(commandIds.length === 0 ? { deadline: due } : {}),
+    });
     if (!marked) throw new Error('the run left SENDING while its commands were being sent');
     return { kind: 'started', runId: request.runId, location: run.location, commandIds, expected, collected, deadline: due };
   } catch (error) {

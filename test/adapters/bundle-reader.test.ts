@@ -37,7 +37,10 @@ beforeAll(async () => {
   await writeFile(join(outside, 'secret.json'), `${SECRET} {"InstanceId": "${VM}", "Status": "Success"}\n`);
   await writeFile(join(outside, 'invocation.json'), JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: SECRET }));
   await mkdir(join(outside, 'invocations'));
-  await writeFile(join(outside, 'invocations', `${VM}.json`), JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: SECRET }));
+  await writeFile(
+    join(outside, 'invocations', `${VM}.json`),
+    JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: SECRET }),
+  );
 });
 
 afterAll(async () => {
@@ -121,7 +124,9 @@ describe('the local bundle reader', () => {
       async () => {
         const manifest = await replaceWith('manifest.json', (at) => symlink('/dev/zero', at));
         expect((await failure()).message).toBe(`${manifest}: is a symbolic link; a bundle holds none`);
-        await replaceWith('manifest.json', (at) => writeFile(at, '{"bundleVersion": 1, "runId": "r", "startedAt": "2026-11-26T06:00:00Z", "source": "sim"}'));
+        await replaceWith('manifest.json', (at) =>
+          writeFile(at, '{"bundleVersion": 1, "runId": "r", "startedAt": "2026-11-26T06:00:00Z", "source": "sim"}'),
+        );
         const invocation = await replaceWith(`invocations/${VM}.json`, (at) => symlink('/dev/zero', at));
         expect((await failure()).message).toBe(`${invocation}: is a symbolic link; a bundle holds none`);
       },
@@ -132,8 +137,12 @@ describe('the local bundle reader', () => {
       'a device itself (a tree rooted at /dev), refused before it is opened',
       async () => {
         const devices = new ContainedDirectory('/dev');
-        await expect(devices.readText('zero', BUNDLE_FILE_LIMITS.invocation)).rejects.toThrow('/dev/zero: is a character device, not a regular file');
-        await expect(devices.readText('null', BUNDLE_FILE_LIMITS.invocation)).rejects.toThrow('/dev/null: is a character device, not a regular file');
+        await expect(devices.readText('zero', BUNDLE_FILE_LIMITS.invocation)).rejects.toThrow(
+          '/dev/zero: is a character device, not a regular file',
+        );
+        await expect(devices.readText('null', BUNDLE_FILE_LIMITS.invocation)).rejects.toThrow(
+          '/dev/null: is a character device, not a regular file',
+        );
       },
       QUICK,
     );
@@ -179,14 +188,19 @@ describe('the local bundle reader', () => {
         const at = await replaceWith(path, () => Promise.resolve());
         const node = mknodOrDevice(at, 'zero');
         // Without the right to make a device node, the device itself is met in a tree rooted at its directory.
-        const error = node === at ? await failure() : await new ContainedDirectory(dirname(node)).readText(basename(node), BUNDLE_FILE_LIMITS.invocation).catch((e: unknown) => e as Error);
+        const error =
+          node === at
+            ? await failure()
+            : await new ContainedDirectory(dirname(node))
+                .readText(basename(node), BUNDLE_FILE_LIMITS.invocation)
+                .catch((e: unknown) => e as Error);
         expect((error as Error).message).toBe(`${node}: is a character device, not a regular file`);
       },
       QUICK,
     );
   });
 
-  describe('the writer, over what was left at a record\'s name', () => {
+  describe("the writer, over what was left at a record's name", () => {
     it.each([
       ['a FIFO', (at: string) => mkfifo(at)],
       ['a link to /dev/zero', (at: string) => symlink('/dev/zero', at)],
@@ -244,13 +258,17 @@ describe('the local bundle reader', () => {
       await writeFile(join(root, 'invocations', name), JSON.stringify({ InstanceId: VM, Status: 'Success' }));
       const error = await failure();
       expect(error).toBeInstanceOf(BundleError);
-      expect(error.message).toBe(`${join(root, 'invocations')}: holds ${quoted}, which is not a name this tool writes there (invocations/<SSM managed node id>.json)`);
+      expect(error.message).toBe(
+        `${join(root, 'invocations')}: holds ${quoted}, which is not a name this tool writes there (invocations/<SSM managed node id>.json)`,
+      );
       expect([...error.message].every((c) => c >= ' ' && c <= '~')).toBe(true);
     });
 
     it('refuses a syncz or root CA file not named like a Kubernetes object', async () => {
       await writeFile(join(root, 'cluster', 'syncz', 'Istiod_A.json'), '[]');
-      expect((await failure()).message).toBe(`${join(root, 'cluster/syncz')}: holds "Istiod_A.json", which is not a name this tool writes there (cluster/syncz/<istiod pod name>.json)`);
+      expect((await failure()).message).toBe(
+        `${join(root, 'cluster/syncz')}: holds "Istiod_A.json", which is not a name this tool writes there (cluster/syncz/<istiod pod name>.json)`,
+      );
     });
 
     it('passes over the leftovers of an interrupted atomic write', async () => {
@@ -266,7 +284,9 @@ describe('the local bundle reader', () => {
       expect(isStoredFileName('cluster', 'workloadentries.json')).toBe(false);
       expect(isStoredFileName('invocations', `${VM}.json`)).toBe(true);
       const tree = new ContainedDirectory(root);
-      await expect(tree.readText('invocations/../../outside/invocation.json', 1024)).rejects.toThrow('refusing to read "invocations/../../outside/invocation.json": not a plain path inside the bundle');
+      await expect(tree.readText('invocations/../../outside/invocation.json', 1024)).rejects.toThrow(
+        'refusing to read "invocations/../../outside/invocation.json": not a plain path inside the bundle',
+      );
       await expect(tree.readText('/etc/passwd', 1024)).rejects.toThrow('not a plain path inside the bundle');
     });
   });
@@ -289,7 +309,11 @@ describe('the local bundle reader', () => {
       const manifest = await readFile(join(root, 'manifest.json'), 'utf8');
       const size = Buffer.byteLength(manifest);
       expect(await tree.readText('manifest.json', size)).toBe(manifest);
-      await expect(tree.readText('manifest.json', size - 1)).rejects.toMatchObject({ name: 'BundleFileTooLargeError', size, limit: size - 1 });
+      await expect(tree.readText('manifest.json', size - 1)).rejects.toMatchObject({
+        name: 'BundleFileTooLargeError',
+        size,
+        limit: size - 1,
+      });
     });
   });
 
@@ -304,7 +328,9 @@ describe('the local bundle reader', () => {
     it('says where a truncated file ends', async () => {
       const at = join(root, 'manifest.json');
       await writeFile(at, `{"runId": "${SECRET}`);
-      expect((await failure()).message).toBe(`${at}: is not valid JSON (it ends early, at line 1, column ${`{"runId": "${SECRET}`.length + 1})`);
+      expect((await failure()).message).toBe(
+        `${at}: is not valid JSON (it ends early, at line 1, column ${`{"runId": "${SECRET}`.length + 1})`,
+      );
     });
 
     it("shows the schema's own field names in a path, never the file's own keys", () => {
@@ -330,14 +356,22 @@ describe('the local bundle reader', () => {
     });
 
     it('names the field of a wrong type, not its value', () => {
-      expect(() => parseBundleText('x.json', JSON.stringify({ InstanceId: VM, Status: [SECRET] }), InvocationSchema)).toThrow(/^x\.json: Status: Invalid input: expected string, received array$/);
+      expect(() => parseBundleText('x.json', JSON.stringify({ InstanceId: VM, Status: [SECRET] }), InvocationSchema)).toThrow(
+        /^x\.json: Status: Invalid input: expected string, received array$/,
+      );
     });
   });
 
   describe('decodes text like an editor would', () => {
     it('skips a UTF-8 byte-order mark', async () => {
       const at = join(root, 'invocations', `${VM}.json`);
-      await writeFile(at, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'ok' }))]));
+      await writeFile(
+        at,
+        Buffer.concat([
+          Buffer.from([0xef, 0xbb, 0xbf]),
+          Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'ok' })),
+        ]),
+      );
       expect((await new LocalBundle(root).readBundle()).invocations[VM]?.StandardOutputContent).toBe('ok');
     });
 
@@ -390,10 +424,12 @@ describe('the JSON syntax locator', () => {
     };
     const nearJson = fc.oneof(
       fc.json(),
-      fc.tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', ']', '}', '"', ':', '\\', 'e', '-', '.', '\u0001', ' ')).map(([json, at, insert]) => {
-        const i = at % (json.length + 1);
-        return json.slice(0, i) + insert + json.slice(i + (insert === '' ? 1 : 0));
-      }),
+      fc
+        .tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', ']', '}', '"', ':', '\\', 'e', '-', '.', '\u0001', ' '))
+        .map(([json, at, insert]) => {
+          const i = at % (json.length + 1);
+          return json.slice(0, i) + insert + json.slice(i + (insert === '' ? 1 : 0));
+        }),
       fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '1', '0', '-', '.', 'e', 't', 'r', 'u', 'n', 'l', ' ', '\\') }),
     );
     fc.assert(

@@ -13,7 +13,13 @@ beforeAll(async () => {
   registry = new DynamoRunRegistry({ tableName: 'runs', client: dynamo.client });
   for (let day = 1; day <= 5; day++) {
     const startedAt = `2026-11-0${day}T06:00:00.000Z`;
-    await registry.create({ runId: `run-${day}`, trigger: 'schedule', startedAt, deadline: `2026-11-0${day}T07:00:00.000Z`, location: `s3://b/runs/run-${day}/` });
+    await registry.create({
+      runId: `run-${day}`,
+      trigger: 'schedule',
+      startedAt,
+      deadline: `2026-11-0${day}T07:00:00.000Z`,
+      location: `s3://b/runs/run-${day}/`,
+    });
   }
 });
 afterAll(async () => dynamo?.close());

@@ -24,7 +24,13 @@ afterAll(async () => {
 });
 
 function newRun(runId: string, deadlineMinutes = 30): NewRun {
-  return { runId, trigger: 'schedule', startedAt: T0.toISOString(), deadline: at(deadlineMinutes).toISOString(), location: `s3://bucket/runs/${runId}/` };
+  return {
+    runId,
+    trigger: 'schedule',
+    startedAt: T0.toISOString(),
+    deadline: at(deadlineMinutes).toISOString(),
+    location: `s3://bucket/runs/${runId}/`,
+  };
 }
 
 describe('DynamoRunRegistry against dynalite', () => {
@@ -60,24 +66,38 @@ describe('DynamoRunRegistry against dynalite', () => {
     const claim = await registry.claimFinalization('run-a', at(5), at(15));
     expect(claim).toMatchObject({ attempt: 1 });
     expect(await registry.complete('run-a', claim!, { finishedAt: at(6).toISOString(), collectedCount: 3, summary: SUMMARY })).toBe(true);
-    expect(await registry.get('run-a')).toMatchObject({ status: 'DONE', finishedAt: at(6).toISOString(), collectedCount: 3, summary: SUMMARY, commandIds: ['cmd-1', 'cmd-2'], expectedCount: 3 });
+    expect(await registry.get('run-a')).toMatchObject({
+      status: 'DONE',
+      finishedAt: at(6).toISOString(),
+      collectedCount: 3,
+      summary: SUMMARY,
+      commandIds: ['cmd-1', 'cmd-2'],
+      expectedCount: 3,
+    });
     // Done is final: no claim, no second completion, no failure.
     expect(await registry.claimFinalization('run-a', at(60), at(70))).toBeUndefined();
     expect(await registry.complete('run-a', claim!, { finishedAt: at(7).toISOString(), collectedCount: 3, summary: SUMMARY })).toBe(false);
-    expect(await registry.fail('run-a', { error: 'late', finishedAt: at(8).toISOString() }, ['SENDING', 'COLLECTING', 'ANALYZING'])).toBe(false);
+    expect(await registry.fail('run-a', { error: 'late', finishedAt: at(8).toISOString() }, ['SENDING', 'COLLECTING', 'ANALYZING'])).toBe(
+      false,
+    );
   });
 
   it('lets one of two concurrent finalizations win, and another take over only after the lease', async () => {
     await registry.create(newRun('run-b'));
     await registry.markCollecting('run-b', { commandIds: ['cmd-b'], expectedCount: 1, collectedCount: 1 });
-    const claims = await Promise.all([registry.claimFinalization('run-b', at(1), at(11)), registry.claimFinalization('run-b', at(1), at(11))]);
+    const claims = await Promise.all([
+      registry.claimFinalization('run-b', at(1), at(11)),
+      registry.claimFinalization('run-b', at(1), at(11)),
+    ]);
     const won = claims.filter((c) => c !== undefined);
     expect(won).toHaveLength(1);
     expect(await registry.claimFinalization('run-b', at(10), at(20))).toBeUndefined();
     const second = await registry.claimFinalization('run-b', at(12), at(22));
     expect(second).toMatchObject({ attempt: 2 });
     // The first holder lost the run: it can neither complete nor fail it.
-    expect(await registry.complete('run-b', won[0]!, { finishedAt: at(13).toISOString(), collectedCount: 1, summary: SUMMARY })).toBe(false);
+    expect(await registry.complete('run-b', won[0]!, { finishedAt: at(13).toISOString(), collectedCount: 1, summary: SUMMARY })).toBe(
+      false,
+    );
     expect(await registry.fail('run-b', { error: 'x', finishedAt: at(13).toISOString() }, ['ANALYZING'], won[0])).toBe(false);
     expect(await registry.complete('run-b', second!, { finishedAt: at(14).toISOString(), collectedCount: 1, summary: SUMMARY })).toBe(true);
   });
@@ -113,7 +133,9 @@ describe('DynamoRunRegistry against dynalite', () => {
   });
 
   it('refuses a malformed item instead of trusting it, naming the table and the run', async () => {
-    await dynamo.client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'run#run-bad' }, runId: { S: 'run-bad' }, status: { S: 'WEIRD' } } }));
+    await dynamo.client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'run#run-bad' }, runId: { S: 'run-bad' }, status: { S: 'WEIRD' } } }),
+    );
     await expect(registry.get('run-bad')).rejects.toThrow(/^table fleet-audit-runs: the item of run run-bad is malformed: status: /);
   });
 

@@ -11,7 +11,10 @@ afterEach(() => {
   eventBridge.reset();
 });
 
-const REPORT = { location: 's3://evidence/runs/20260402T060000Z-scheduled/', files: ['s3://evidence/runs/20260402T060000Z-scheduled/report.json'] };
+const REPORT = {
+  location: 's3://evidence/runs/20260402T060000Z-scheduled/',
+  files: ['s3://evidence/runs/20260402T060000Z-scheduled/report.json'],
+};
 const FINISHED: AuditEvent = {
   kind: 'run-finished',
   runId: '20260402T060000Z-scheduled',
@@ -50,11 +53,16 @@ describe('the audit events on EventBridge', () => {
   });
 
   it('fail naming each entry EventBridge refused, and why', async () => {
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ EventId: 'a' }, { ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }] });
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ EventId: 'a' }, { ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized' }],
+    });
     const events = new EventBridgeAuditEvents({ client: new EventBridgeClient({ region: 'eu-west-1' }) });
     const refused = events.publish([FINISHED, REGRESSION]);
     await expect(refused).rejects.toThrow(AuditEventsError);
-    await expect(refused).rejects.toThrow('EventBridge did not accept 1 event(s): Fleet audit regression of run 20260402T060000Z-scheduled: AccessDeniedException (not authorized)');
+    await expect(refused).rejects.toThrow(
+      'EventBridge did not accept 1 event(s): Fleet audit regression of run 20260402T060000Z-scheduled: AccessDeniedException (not authorized)',
+    );
   });
 
   it('send at most ten entries a call, as PutEvents takes them', async () => {
@@ -68,6 +76,8 @@ describe('the audit events on EventBridge', () => {
 
   it('let a failed call fail the publication', async () => {
     eventBridge.on(PutEventsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(new EventBridgeAuditEvents({ client: new EventBridgeClient({ region: 'eu-west-1' }) }).publish([FINISHED])).rejects.toThrow('Rate exceeded');
+    await expect(
+      new EventBridgeAuditEvents({ client: new EventBridgeClient({ region: 'eu-west-1' }) }).publish([FINISHED]),
+    ).rejects.toThrow('Rate exceeded');
   });
 });

@@ -17,7 +17,16 @@ function expectedSignature(url: URL, secret: string, region: string, clusterName
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const canonicalRequest = ['GET', '/', canonicalQuery, `host:${url.host}`, `x-k8s-aws-id:${clusterName}`, '', 'host;x-k8s-aws-id', createHash('sha256').update('').digest('hex')].join('\n');
+  const canonicalRequest = [
+    'GET',
+    '/',
+    canonicalQuery,
+    `host:${url.host}`,
+    `x-k8s-aws-id:${clusterName}`,
+    '',
+    'host;x-k8s-aws-id',
+    createHash('sha256').update('').digest('hex'),
+  ].join('\n');
   const amzDate = url.searchParams.get('X-Amz-Date')!;
   const scope = `${amzDate.slice(0, 8)}/${region}/sts/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
@@ -55,12 +64,19 @@ describe('mintEksToken', () => {
   });
 
   it('carries the session token of temporary credentials', async () => {
-    const { token } = await mintEksToken({ clusterName: 'c', region: 'eu-central-1', credentials: { ...CREDENTIALS, sessionToken: 'FwoGZXIvYXdzE+/x=' }, now: NOW });
+    const { token } = await mintEksToken({
+      clusterName: 'c',
+      region: 'eu-central-1',
+      credentials: { ...CREDENTIALS, sessionToken: 'FwoGZXIvYXdzE+/x=' },
+      now: NOW,
+    });
     expect(eksTokenUrl(token).searchParams.get('X-Amz-Security-Token')).toBe('FwoGZXIvYXdzE+/x=');
   });
 
   it('rejects what is not a region', async () => {
-    await expect(mintEksToken({ clusterName: 'c', region: 'sts.evil.example/', credentials: CREDENTIALS })).rejects.toThrow(/not an AWS region/);
+    await expect(mintEksToken({ clusterName: 'c', region: 'sts.evil.example/', credentials: CREDENTIALS })).rejects.toThrow(
+      /not an AWS region/,
+    );
   });
 });
 
@@ -90,7 +106,9 @@ describe('buildKubeConfig', () => {
     const path = join(dir, 'config');
     writeFileSync(path, kubeconfig);
     expect((await buildKubeConfig({ kind: 'file', path })).kubeConfig.getCurrentCluster()?.server).toBe('https://a.example:6443');
-    expect((await buildKubeConfig({ kind: 'file', path, context: 'ctx-b' })).kubeConfig.getCurrentCluster()?.server).toBe('https://b.example:6443');
+    expect((await buildKubeConfig({ kind: 'file', path, context: 'ctx-b' })).kubeConfig.getCurrentCluster()?.server).toBe(
+      'https://b.example:6443',
+    );
     await expect(buildKubeConfig({ kind: 'file', path, context: 'ctx-c' })).rejects.toThrow(`${path} has no context named "ctx-c"`);
   });
 
@@ -106,7 +124,10 @@ describe('buildKubeConfig', () => {
     });
     expect(kubeConfig.getCurrentUser()?.token).toMatch(/^k8s-aws-v1\./);
     expect(eksTokenUrl(kubeConfig.getCurrentUser()!.token!).searchParams.get('X-Amz-Date')).toBe('20261126T060000Z');
-    expect(kubeConfig.getCurrentCluster()).toMatchObject({ server: 'https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com', skipTLSVerify: false });
+    expect(kubeConfig.getCurrentCluster()).toMatchObject({
+      server: 'https://ABCDEF.gr7.eu-west-1.eks.amazonaws.com',
+      skipTLSVerify: false,
+    });
     expect(kubeConfig.getCurrentCluster()?.caData).toBeTruthy();
     expect(expiresAt?.toISOString()).toBe('2026-11-26T06:15:00.000Z');
   });

@@ -13,7 +13,10 @@ import { startKubeApiServer, type KubeApiServer } from '../../sim/kube-api-serve
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const RENAMED = 'mesh-trust-bundle';
 // A mesh that renames its root grants the audit that name too (infra/k8s/rbac.yaml lists istio-ca-root-cert).
-const RBAC = readFileSync(new URL('../../infra/k8s/rbac.yaml', import.meta.url), 'utf8').replace('resourceNames: ["istio-ca-root-cert"]', `resourceNames: ["istio-ca-root-cert", "${RENAMED}"]`);
+const RBAC = readFileSync(new URL('../../infra/k8s/rbac.yaml', import.meta.url), 'utf8').replace(
+  'resourceNames: ["istio-ca-root-cert"]',
+  `resourceNames: ["istio-ca-root-cert", "${RENAMED}"]`,
+);
 
 describe('a mesh whose root of trust istiod publishes under another name (PILOT_CA_CERT_CONFIGMAP)', () => {
   let dir: string;
@@ -34,13 +37,21 @@ describe('a mesh whose root of trust istiod publishes under another name (PILOT_
 
   async function read(options: Partial<KubeMeshReaderOptions> = {}): Promise<{ evidence: ClusterEvidence; calls: string[] }> {
     const { kubeConfig } = await buildKubeConfig({ kind: 'file', path: kubeconfigPath });
-    const { evidence, problems, calls } = await new KubeMeshReader({ kubeConfig, ...options }).readClusterWithProblems(fleet.namespaces.map((n) => n.name));
+    const { evidence, problems, calls } = await new KubeMeshReader({ kubeConfig, ...options }).readClusterWithProblems(
+      fleet.namespaces.map((n) => n.name),
+    );
     return { evidence: { ...evidence, problems }, calls };
   }
 
   function audit(cluster: ClusterEvidence) {
     const bundle: EvidenceBundle = {
-      manifest: { bundleVersion: 1, runId: 'root-ca-renamed', startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), source: 'replay' },
+      manifest: {
+        bundleVersion: 1,
+        runId: 'root-ca-renamed',
+        startedAt: NOW.toISOString(),
+        finishedAt: NOW.toISOString(),
+        source: 'replay',
+      },
       inventory: { InstanceInformationList: fleet.vms.map((vm) => simInstanceInformation(fleet, vm)) },
       invocations: Object.fromEntries(fleet.vms.map((vm) => [vm.instanceId, simInvocation(fleet, vm)])),
       cluster,
@@ -53,7 +64,9 @@ describe('a mesh whose root of trust istiod publishes under another name (PILOT_
     expect(evidence.problems).toEqual([]);
     expect(Object.keys(evidence.rootCa).sort()).toEqual(fleet.namespaces.map((n) => n.name).sort());
     for (const cm of Object.values(evidence.rootCa)) expect(cm.metadata?.name).toBe(RENAMED);
-    expect(calls.filter((c) => c.includes('/configmaps/'))).toEqual(fleet.namespaces.map((n) => `GET /api/v1/namespaces/${n.name}/configmaps/${RENAMED}`).sort());
+    expect(calls.filter((c) => c.includes('/configmaps/'))).toEqual(
+      fleet.namespaces.map((n) => `GET /api/v1/namespaces/${n.name}/configmaps/${RENAMED}`).sort(),
+    );
     const cert02 = audit(evidence);
     const rotated = fleet.vms.filter((vm) => vm.rootCaRotated).map((vm) => vm.instanceId);
     expect(cert02.filter((f) => f.status === 'FAIL').map((f) => f.subject.id)).toEqual(rotated);
@@ -67,7 +80,13 @@ describe('a mesh whose root of trust istiod publishes under another name (PILOT_
     const wrong = await read({ rootCaConfigMap: 'istio-ca-root-cert' });
     expect(wrong.evidence.rootCa).toEqual({});
     expect(wrong.evidence.problems!.map((p) => [p.part, p.kind])).toEqual(fleet.namespaces.map(() => ['root-ca', 'not-found']));
-    expect(new Set(audit(wrong.evidence).filter((f) => f.subject.id !== fleet.vms.find((vm) => vm.faults.includes('ssm-undeliverable'))?.instanceId).map((f) => f.status))).toEqual(new Set(['ERROR']));
+    expect(
+      new Set(
+        audit(wrong.evidence)
+          .filter((f) => f.subject.id !== fleet.vms.find((vm) => vm.faults.includes('ssm-undeliverable'))?.instanceId)
+          .map((f) => f.status),
+      ),
+    ).toEqual(new Set(['ERROR']));
   });
 
   it('refuses a name that is not a ConfigMap name', async () => {

@@ -24,7 +24,11 @@ function entry(i: number): Record<string, unknown> {
       uid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       resourceVersion: String(5000 + i),
       creationTimestamp: '2026-11-26T05:40:00Z',
-      annotations: { 'istio.io/autoRegistrationGroup': `${ns}-vm`, 'istio.io/connectedAt': '2026-11-26T05:40:00.123456789Z', 'istio.io/workloadController': PODS[i % 2]! },
+      annotations: {
+        'istio.io/autoRegistrationGroup': `${ns}-vm`,
+        'istio.io/connectedAt': '2026-11-26T05:40:00.123456789Z',
+        'istio.io/workloadController': PODS[i % 2]!,
+      },
     },
     spec: { address: ip, serviceAccount: `${ns}-vm` },
   };
@@ -37,15 +41,26 @@ const sync = (proxy: string, version = '1.24.6'): Record<string, unknown> => ({
   istio_version: version,
   cluster_sent: 'n1',
   cluster_acked: 'n1',
-  resources: { 'type.googleapis.com/envoy.config.cluster.v3.Cluster': { sent: 'n1', acked: 'n1', sentTime: '2026-11-26T05:59:00.123456789Z' } },
+  resources: {
+    'type.googleapis.com/envoy.config.cluster.v3.Cluster': { sent: 'n1', acked: 'n1', sentTime: '2026-11-26T05:59:00.123456789Z' },
+  },
 });
 
 const CLUSTER: ClusterEvidence = {
-  workloadEntries: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntryList', items: Array.from({ length: ENTRIES }, (_, i) => entry(i)) },
+  workloadEntries: {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'WorkloadEntryList',
+    items: Array.from({ length: ENTRIES }, (_, i) => entry(i)),
+  },
   workloadGroups: {
     apiVersion: 'networking.istio.io/v1',
     kind: 'WorkloadGroupList',
-    items: NAMESPACES.map((ns) => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadGroup', metadata: { name: `${ns}-vm`, namespace: ns }, spec: { template: { serviceAccount: `${ns}-vm` } } })),
+    items: NAMESPACES.map((ns) => ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadGroup',
+      metadata: { name: `${ns}-vm`, namespace: ns },
+      spec: { template: { serviceAccount: `${ns}-vm` } },
+    })),
   },
   istiodPods: {
     apiVersion: 'v1',
@@ -53,7 +68,11 @@ const CLUSTER: ClusterEvidence = {
     items: PODS.map((name) => ({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: 'istio-system', labels: { app: 'istiod', 'istio.io/rev': name.includes('canary') ? 'canary' : 'default' } },
+      metadata: {
+        name,
+        namespace: 'istio-system',
+        labels: { app: 'istiod', 'istio.io/rev': name.includes('canary') ? 'canary' : 'default' },
+      },
       status: { phase: 'Running', podIP: '10.100.0.12' },
     })),
   },
@@ -63,13 +82,22 @@ const CLUSTER: ClusterEvidence = {
     [PODS[2]!]: [sync('vm-c.payments', '1.25.0')],
   },
   rootCa: Object.fromEntries(
-    NAMESPACES.filter((ns) => ns !== 'ledger').map((ns) => [ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-ca-root-cert', namespace: ns }, data: { 'root-cert.pem': `-----BEGIN CERTIFICATE-----\n${ns}\n` } }]),
+    NAMESPACES.filter((ns) => ns !== 'ledger').map((ns) => [
+      ns,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'istio-ca-root-cert', namespace: ns },
+        data: { 'root-cert.pem': `-----BEGIN CERTIFICATE-----\n${ns}\n` },
+      },
+    ]),
   ),
 };
 
 const byKey = (items: unknown[]): unknown[] =>
   [...items].sort((a, b) => {
-    const key = (o: unknown): string => `${(o as { metadata: { namespace: string } }).metadata.namespace}/${(o as { metadata: { name: string } }).metadata.name}`;
+    const key = (o: unknown): string =>
+      `${(o as { metadata: { namespace: string } }).metadata.namespace}/${(o as { metadata: { name: string } }).metadata.name}`;
     return key(a) < key(b) ? -1 : 1;
   });
 
@@ -84,7 +112,12 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function readerFor(faults: KubeApiFaults, options: Partial<KubeMeshReaderOptions> = {}, cluster = CLUSTER, token?: string): Promise<{ server: KubeApiServer; reader: KubeMeshReader }> {
+  async function readerFor(
+    faults: KubeApiFaults,
+    options: Partial<KubeMeshReaderOptions> = {},
+    cluster = CLUSTER,
+    token?: string,
+  ): Promise<{ server: KubeApiServer; reader: KubeMeshReader }> {
     const server = await startKubeApiServer({ cluster, faults });
     servers.push(server);
     const path = join(dir, `kubeconfig-${servers.length}`);
@@ -114,11 +147,19 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     ]);
     expect(evidence.workloadEntries!.items).toHaveLength(ENTRIES);
     expect(evidence.workloadEntries!.items).toEqual(byKey(CLUSTER.workloadEntries!.items));
-    expect(evidence.workloadEntries).toMatchObject({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntryList', metadata: { resourceVersion: expect.any(String) } });
+    expect(evidence.workloadEntries).toMatchObject({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'WorkloadEntryList',
+      metadata: { resourceVersion: expect.any(String) },
+    });
     expect(evidence.workloadEntries!.metadata).not.toHaveProperty('continue');
     expect(evidence.workloadGroups!.items).toEqual(byKey(CLUSTER.workloadGroups!.items));
     // A core List carries kind and apiVersion once, not on each item.
-    expect(evidence.istiodPods!.items).toEqual(CLUSTER.istiodPods!.items.map((p) => ({ ...(p as Record<string, unknown>), apiVersion: undefined, kind: undefined })).map(({ apiVersion: _a, kind: _k, ...rest }) => rest));
+    expect(evidence.istiodPods!.items).toEqual(
+      CLUSTER.istiodPods!.items.map((p) => ({ ...(p as Record<string, unknown>), apiVersion: undefined, kind: undefined })).map(
+        ({ apiVersion: _a, kind: _k, ...rest }) => rest,
+      ),
+    );
     expect(evidence.syncz).toEqual(CLUSTER.syncz);
     expect(evidence.rootCa).toEqual({ billing: CLUSTER.rootCa.billing, payments: CLUSTER.rootCa.payments });
     // One audit: ⌈E/500⌉ + ⌈G/500⌉ + ⌈P/500⌉ list pages, one port-forward per istiod pod, one GET per namespace.
@@ -133,14 +174,21 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     expect(Object.keys(evidence.syncz).sort()).toEqual([PODS[0], PODS[2]]);
     expect(evidence.syncz[PODS[0]!]).toEqual(CLUSTER.syncz[PODS[0]!]);
     expect(problems).toEqual([
-      expect.objectContaining({ part: 'syncz', target: PODS[1], kind: 'port-forward-refused', message: expect.stringMatching(/connection refused/) }),
+      expect.objectContaining({
+        part: 'syncz',
+        target: PODS[1],
+        kind: 'port-forward-refused',
+        message: expect.stringMatching(/connection refused/),
+      }),
     ]);
     const view = buildMeshView(evidence);
     expect(view.istiods.filter((i) => !i.answered).map((i) => i.name)).toEqual([PODS[1]]);
   });
 
   it('records a 403 as a problem and leaves the part out, without throwing', async () => {
-    const { evidence, problems } = await (await readerFor({ forbidden: [{ resource: 'workloadgroups' }, { resource: 'pods/portforward' }] })).reader.readClusterWithProblems(['payments']);
+    const { evidence, problems } = await (
+      await readerFor({ forbidden: [{ resource: 'workloadgroups' }, { resource: 'pods/portforward' }] })
+    ).reader.readClusterWithProblems(['payments']);
     expect(evidence.workloadGroups).toBeUndefined();
     expect(evidence.workloadEntries?.items).toHaveLength(ENTRIES);
     expect(evidence.syncz).toEqual({});
@@ -165,13 +213,19 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     );
     const { evidence, problems } = await reader.readClusterWithProblems([]);
     expect(evidence.syncz).toEqual({});
-    expect(Object.fromEntries(problems.map((p) => [p.target, p.kind]))).toEqual({ [PODS[0]!]: 'timeout', [PODS[1]!]: 'invalid-response', [PODS[2]!]: 'invalid-response' });
+    expect(Object.fromEntries(problems.map((p) => [p.target, p.kind]))).toEqual({
+      [PODS[0]!]: 'timeout',
+      [PODS[1]!]: 'invalid-response',
+      [PODS[2]!]: 'invalid-response',
+    });
     expect(problems.find((p) => p.target === PODS[1])!.message).toMatch(/cut off/);
     expect(problems.find((p) => p.target === PODS[2])!.message).toMatch(/not JSON/);
   });
 
   it('times a slow list out as a problem', async () => {
-    const { evidence, problems } = await (await readerFor({ slow: [{ target: 'workloadentries', delayMs: 20_000 }] }, { requestTimeoutMs: 300 })).reader.readClusterWithProblems([]);
+    const { evidence, problems } = await (
+      await readerFor({ slow: [{ target: 'workloadentries', delayMs: 20_000 }] }, { requestTimeoutMs: 300 })
+    ).reader.readClusterWithProblems([]);
     expect(evidence.workloadEntries).toBeUndefined();
     expect(problems).toEqual([expect.objectContaining({ part: 'workloadentries', kind: 'timeout' })]);
   });
@@ -214,6 +268,8 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
       ['SyncStatus', 'istiod-1[3]', '(root)'],
     ]);
     // A non-RFC 3339 connectedAt is a well-formed string: the entry stays, for REG-03 to judge.
-    expect(view.workloadEntries.find((we) => we.metadata.name === 'payments-vm-10.20.1.7')?.metadata.annotations?.['istio.io/connectedAt']).toBe('yesterday around noon');
+    expect(
+      view.workloadEntries.find((we) => we.metadata.name === 'payments-vm-10.20.1.7')?.metadata.annotations?.['istio.io/connectedAt'],
+    ).toBe('yesterday around noon');
   });
 });

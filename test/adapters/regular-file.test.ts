@@ -87,14 +87,18 @@ describe('readRegularFile', () => {
     ['a secret beside it', () => join(dir, 'secret.json')],
     ['/dev/zero', () => '/dev/zero'],
     ['a FIFO', () => join(dir, 'fifo-target')],
-  ])('refuses a link to %s, without following it', async (_case, target) => {
-    if (target().endsWith('fifo-target')) execFileSync('mkfifo', ['-m', '600', target()]);
-    const path = fresh();
-    await symlink(target(), path);
-    const error = await failure(path);
-    expect(error.message).toBe(`${path}: is a symbolic link, not a regular file`);
-    expect(error.message).not.toContain(SECRET);
-  }, QUICK);
+  ])(
+    'refuses a link to %s, without following it',
+    async (_case, target) => {
+      if (target().endsWith('fifo-target')) execFileSync('mkfifo', ['-m', '600', target()]);
+      const path = fresh();
+      await symlink(target(), path);
+      const error = await failure(path);
+      expect(error.message).toBe(`${path}: is a symbolic link, not a regular file`);
+      expect(error.message).not.toContain(SECRET);
+    },
+    QUICK,
+  );
 
   it('refuses a directory', async () => {
     const path = fresh();
@@ -135,8 +139,23 @@ describe('the local run history, reading a stored report', () => {
 
   it("names the schema's own fields in a path, never the file's own keys", async () => {
     const key = `${SECRET}\u001b[31m`;
-    const error = await historyFailure('run-bad-key', JSON.stringify({ schemaVersion: 1, runId: 'r', startedAt: 'x', finishedAt: 'x', source: 'sim', summary: { vms: 0, compliant: 0, nonCompliant: 0, unknown: 0, byControl: { [key]: 42 }, bySeverity: {} }, vms: [], findings: [], waivers: [] }));
+    const error = await historyFailure(
+      'run-bad-key',
+      JSON.stringify({
+        schemaVersion: 1,
+        runId: 'r',
+        startedAt: 'x',
+        finishedAt: 'x',
+        source: 'sim',
+        summary: { vms: 0, compliant: 0, nonCompliant: 0, unknown: 0, byControl: { [key]: 42 }, bySeverity: {} },
+        vms: [],
+        findings: [],
+        waivers: [],
+      }),
+    );
     expect(error.message).not.toContain(SECRET);
-    expect(error.message).toBe(`${join(dir, 'run-bad-key', 'report.json')}: summary.byControl.<key>: Invalid input: expected object, received number`);
+    expect(error.message).toBe(
+      `${join(dir, 'run-bad-key', 'report.json')}: summary.byControl.<key>: Invalid input: expected object, received number`,
+    );
   });
 });

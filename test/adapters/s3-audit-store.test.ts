@@ -19,7 +19,13 @@ let dir: string;
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: [BUCKET] });
-  client = new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+  client = new S3Client({
+    region: 'eu-west-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    maxAttempts: 1,
+  });
   dir = await mkdtemp(join(tmpdir(), 'fleet-audit-s3-store-'));
 });
 
@@ -43,7 +49,9 @@ const VMS = ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002', 'mi-0123456789abcdef0
 
 function sampleBundle(): EvidenceBundle {
   const bundle = buildBundle({ vms: VMS.map((instanceId) => ({ instanceId })), syncz: { 'istiod-a': [], 'istiod-b': [] } });
-  bundle.cluster!.rootCa = { payments: { metadata: { name: 'istio-ca-root-cert', namespace: 'payments' }, data: { 'root-cert.pem': 'PEM' } } };
+  bundle.cluster!.rootCa = {
+    payments: { metadata: { name: 'istio-ca-root-cert', namespace: 'payments' }, data: { 'root-cert.pem': 'PEM' } },
+  };
   bundle.cluster!.problems = [{ part: 'syncz', target: 'istiod-c', call: 'portforward', kind: 'timeout', message: 'no answer' }];
   return bundle;
 }
@@ -82,7 +90,14 @@ describe('S3AuditStore against s3rver', () => {
     const manifest = await objectText('audit/runs/run-layout/evidence/manifest.json');
     expect(manifest.status).toBe(200);
     expect(JSON.parse(manifest.body)).toEqual(bundle.manifest);
-    for (const key of ['inventory.json', 'invocations/mi-0123456789abcdef0.json', 'cluster/workloadentries.json', 'cluster/syncz/istiod-b.json', 'cluster/root-ca/payments.json', 'cluster/problems.json']) {
+    for (const key of [
+      'inventory.json',
+      'invocations/mi-0123456789abcdef0.json',
+      'cluster/workloadentries.json',
+      'cluster/syncz/istiod-b.json',
+      'cluster/root-ca/payments.json',
+      'cluster/problems.json',
+    ]) {
       expect((await objectText(`audit/runs/run-layout/evidence/${key}`)).status, key).toBe(200);
     }
     expect((await objectText('audit/runs/run-layout/report.json')).body).toBe('{"x":1}\n');
@@ -94,7 +109,8 @@ describe('S3AuditStore against s3rver', () => {
     spy.middlewareStack.add(
       (next) => async (args) => {
         const input = args.input as { Key?: string; ServerSideEncryption?: unknown; SSEKMSKeyId?: unknown; BucketKeyEnabled?: unknown };
-        if ((args.input as { Body?: unknown }).Body !== undefined) seen.push({ key: input.Key, sse: input.ServerSideEncryption, kmsKey: input.SSEKMSKeyId, bucketKey: input.BucketKeyEnabled });
+        if ((args.input as { Body?: unknown }).Body !== undefined)
+          seen.push({ key: input.Key, sse: input.ServerSideEncryption, kmsKey: input.SSEKMSKeyId, bucketKey: input.BucketKeyEnabled });
         return next(args);
       },
       { step: 'initialize', name: 'recordEncryption' },
@@ -121,10 +137,18 @@ describe('S3AuditStore against s3rver', () => {
     await expect(s.openRun('../escape')).rejects.toThrow('run id "../escape" is not a safe S3 key segment');
     await expect(s.resumeRun('a/b')).rejects.toThrow('is not a safe S3 key segment');
     const run = await s.openRun('run-names');
-    await expect(run.evidence.writeInvocation({ InstanceId: '../../x', Status: 'Success' })).rejects.toThrow('refusing to store an invocation for instance id "../../x": not an SSM managed node id');
-    await expect(run.evidence.writeCluster({ syncz: { '../pod': [] }, rootCa: {} })).rejects.toThrow('refusing to store syncz for pod name "../pod"');
-    await expect(run.evidence.writeCluster({ syncz: {}, rootCa: { 'Bad/NS': {} } })).rejects.toThrow('refusing to store a root CA for namespace "Bad/NS"');
-    await expect(run.reports.writeArtifact({ name: '../report.json', contentType: 'application/json', body: '{}' })).rejects.toThrow('refusing to store a report named "../report.json"');
+    await expect(run.evidence.writeInvocation({ InstanceId: '../../x', Status: 'Success' })).rejects.toThrow(
+      'refusing to store an invocation for instance id "../../x": not an SSM managed node id',
+    );
+    await expect(run.evidence.writeCluster({ syncz: { '../pod': [] }, rootCa: {} })).rejects.toThrow(
+      'refusing to store syncz for pod name "../pod"',
+    );
+    await expect(run.evidence.writeCluster({ syncz: {}, rootCa: { 'Bad/NS': {} } })).rejects.toThrow(
+      'refusing to store a root CA for namespace "Bad/NS"',
+    );
+    await expect(run.reports.writeArtifact({ name: '../report.json', contentType: 'application/json', body: '{}' })).rejects.toThrow(
+      'refusing to store a report named "../report.json"',
+    );
     // A refused cluster part stores nothing of itself.
     expect((await objectText('runs/run-names/evidence/cluster/workloadentries.json')).status).toBe(404);
   });
@@ -196,10 +220,30 @@ describe('S3AuditStore against s3rver', () => {
     }
 
     it.each([
-      ['an invocation that is not JSON', 'invocations/i-0a1b2c3d4e5f60001.json', '{"InstanceId": "i-', /invocations\/i-0a1b2c3d4e5f60001\.json: is not valid JSON/],
-      ['an invocation of another instance', 'invocations/i-0a1b2c3d4e5f60002.json', '{"InstanceId": "i-0a1b2c3d4e5f60009", "Status": "Success"}', /invocations\/i-0a1b2c3d4e5f60002\.json: holds the InstanceId of another VM than its name says/],
-      ['an unknown bundleVersion', 'manifest.json', '{"bundleVersion": 2, "runId": "x"}', /manifest\.json: bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/],
-      ['an inventory of the wrong shape', 'inventory.json', '{"InstanceInformationList": {}}', /inventory\.json: InstanceInformationList: /],
+      [
+        'an invocation that is not JSON',
+        'invocations/i-0a1b2c3d4e5f60001.json',
+        '{"InstanceId": "i-',
+        /invocations\/i-0a1b2c3d4e5f60001\.json: is not valid JSON/,
+      ],
+      [
+        'an invocation of another instance',
+        'invocations/i-0a1b2c3d4e5f60002.json',
+        '{"InstanceId": "i-0a1b2c3d4e5f60009", "Status": "Success"}',
+        /invocations\/i-0a1b2c3d4e5f60002\.json: holds the InstanceId of another VM than its name says/,
+      ],
+      [
+        'an unknown bundleVersion',
+        'manifest.json',
+        '{"bundleVersion": 2, "runId": "x"}',
+        /manifest\.json: bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/,
+      ],
+      [
+        'an inventory of the wrong shape',
+        'inventory.json',
+        '{"InstanceInformationList": {}}',
+        /inventory\.json: InstanceInformationList: /,
+      ],
       ['a syncz that is not an array', 'cluster/syncz/istiod-a.json', '{}', /cluster\/syncz\/istiod-a\.json: \(root\): /],
     ])('%s', async (_name, key, body, message) => {
       const runId = `run-broken-${key.replace(/[^a-z0-9]/g, '').slice(0, 40)}`;
@@ -217,8 +261,12 @@ describe('S3AuditStore against s3rver', () => {
       const s = store();
       const run = await s.openRun('run-no-manifest');
       await run.evidence.writeInventory({ InstanceInformationList: [] });
-      await expect(run.evidence.readBundle()).rejects.toThrow(`s3://${BUCKET}/runs/run-no-manifest/evidence/manifest.json: cannot be read (NoSuchKey)`);
-      await expect((await s.resumeRun('run-nothing')).evidence.readBundle()).rejects.toThrow(`s3://${BUCKET}/runs/run-nothing/evidence/: no such bundle (no object under this prefix)`);
+      await expect(run.evidence.readBundle()).rejects.toThrow(
+        `s3://${BUCKET}/runs/run-no-manifest/evidence/manifest.json: cannot be read (NoSuchKey)`,
+      );
+      await expect((await s.resumeRun('run-nothing')).evidence.readBundle()).rejects.toThrow(
+        `s3://${BUCKET}/runs/run-nothing/evidence/: no such bundle (no object under this prefix)`,
+      );
     });
   });
 
@@ -232,7 +280,9 @@ describe('S3AuditStore against s3rver', () => {
 
   it('names the bucket and the call when S3 refuses', async () => {
     const missing = new S3AuditStore({ bucket: 'no-such-bucket', client, encryption: { kind: 'AES256' } });
-    await expect(missing.openRun('run-x')).rejects.toThrow(/^ListObjectsV2 failed: NoSuchBucket.*\(s3:\/\/no-such-bucket\/runs\/run-x\/\)$/);
+    await expect(missing.openRun('run-x')).rejects.toThrow(
+      /^ListObjectsV2 failed: NoSuchBucket.*\(s3:\/\/no-such-bucket\/runs\/run-x\/\)$/,
+    );
   });
 });
 
@@ -241,11 +291,18 @@ describe('S3AuditStore streaming a large report to s3rver', () => {
   it('writes a report given in chunks whole: one PutObject when small, a completed multipart upload when large', async () => {
     const calls: string[] = [];
     const created: { ServerSideEncryption?: string; ContentType?: string }[] = [];
-    const spy = new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+    const spy = new S3Client({
+      region: 'eu-west-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: S3RVER_CREDENTIALS,
+      maxAttempts: 1,
+    });
     spy.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(context.commandName ?? '?');
-        if (context.commandName === 'CreateMultipartUploadCommand') created.push(args.input as { ServerSideEncryption?: string; ContentType?: string });
+        if (context.commandName === 'CreateMultipartUploadCommand')
+          created.push(args.input as { ServerSideEncryption?: string; ContentType?: string });
         return next(args);
       },
       { step: 'initialize', name: 'recordCommands' },
@@ -257,7 +314,9 @@ describe('S3AuditStore streaming a large report to s3rver', () => {
     };
     try {
       const run = await new S3AuditStore({ bucket: BUCKET, client: spy, encryption: { kind: 'AES256' } }).openRun('run-streamed');
-      expect(await run.reports.writeArtifact({ name: 'report.csv', contentType: 'text/csv; charset=utf-8', body: ['a,b\r\n', '1,2\r\n'] })).toBe(`s3://${BUCKET}/runs/run-streamed/report.csv`);
+      expect(
+        await run.reports.writeArtifact({ name: 'report.csv', contentType: 'text/csv; charset=utf-8', body: ['a,b\r\n', '1,2\r\n'] }),
+      ).toBe(`s3://${BUCKET}/runs/run-streamed/report.csv`);
       expect(calls.filter((c) => c !== 'ListObjectsV2Command')).toEqual(['PutObjectCommand']);
       calls.length = 0;
       await run.reports.writeArtifact({ name: 'report.json', contentType: 'application/json', body: lines() });

@@ -28,7 +28,13 @@ const gotKeys: string[] = [];
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: [BUCKET] });
-  client = new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+  client = new S3Client({
+    region: 'eu-west-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    maxAttempts: 1,
+  });
   client.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === 'GetObjectCommand') gotKeys.push((args.input as { Key: string }).Key);
@@ -54,7 +60,10 @@ async function run(runId: string, extra: Record<string, string | Buffer> = {}): 
   for (const invocation of Object.values(bundle.invocations)) await storage.evidence.writeInvocation(invocation);
   await storage.evidence.writeCluster(bundle.cluster!);
   for (const [key, body] of Object.entries(extra)) {
-    await fetch(`${s3.endpoint}/${BUCKET}/runs/${runId}/evidence/${key.split('/').map(encodeURIComponent).join('/')}`, { method: 'PUT', body });
+    await fetch(`${s3.endpoint}/${BUCKET}/runs/${runId}/evidence/${key.split('/').map(encodeURIComponent).join('/')}`, {
+      method: 'PUT',
+      body,
+    });
   }
   return storage;
 }
@@ -86,12 +95,16 @@ describe('the S3 bundle reader against s3rver', () => {
     const runId = `s3r-name-${Buffer.from(name).toString('hex').slice(0, 24)}`;
     const error = await failure(await run(runId, { [`invocations/${name}`]: JSON.stringify({ InstanceId: VM, Status: 'Success' }) }));
     expect(error).toBeInstanceOf(BundleError);
-    expect(error.message).toBe(`${url(runId, 'invocations/')}: holds ${quoted}, which is not a name this tool writes there (invocations/<SSM managed node id>.json)`);
+    expect(error.message).toBe(
+      `${url(runId, 'invocations/')}: holds ${quoted}, which is not a name this tool writes there (invocations/<SSM managed node id>.json)`,
+    );
   });
 
   it('refuses a root CA key not named like a namespace', async () => {
     const error = await failure(await run('s3r-rootca', { 'cluster/root-ca/Pay_ments.json': '{}' }));
-    expect(error.message).toBe(`${url('s3r-rootca', 'cluster/root-ca/')}: holds "Pay_ments.json", which is not a name this tool writes there (cluster/root-ca/<namespace>.json)`);
+    expect(error.message).toBe(
+      `${url('s3r-rootca', 'cluster/root-ca/')}: holds "Pay_ments.json", which is not a name this tool writes there (cluster/root-ca/<namespace>.json)`,
+    );
   });
 
   /** Makes a stored object `size` bytes long without writing them (a sparse file in s3rver's own layout). */
@@ -115,7 +128,10 @@ describe('the S3 bundle reader against s3rver', () => {
     await run('s3r-huge');
     const key = 'runs/s3r-huge/evidence/inventory.json';
     await growObject(key, 4 * 1024 ** 3);
-    await expect(store().getForBundle(key, BUNDLE_FILE_LIMITS.inventory)).rejects.toMatchObject({ name: 'BundleFileTooLargeError', size: 4 * 1024 ** 3 });
+    await expect(store().getForBundle(key, BUNDLE_FILE_LIMITS.inventory)).rejects.toMatchObject({
+      name: 'BundleFileTooLargeError',
+      size: 4 * 1024 ** 3,
+    });
   });
 
   it('checks the length S3 answers before reading the body', async () => {
@@ -131,30 +147,45 @@ describe('the S3 bundle reader against s3rver', () => {
 
   it('says where a JSON syntax error is, never what the object holds', async () => {
     const error = await failure(await run('s3r-json', { [`invocations/${VM}.json`]: `{"InstanceId": "${VM}",\n ${SECRET}}` }));
-    expect(error.message).toBe(`${url('s3r-json', `invocations/${VM}.json`)}: is not valid JSON (unexpected character at line 2, column 2)`);
+    expect(error.message).toBe(
+      `${url('s3r-json', `invocations/${VM}.json`)}: is not valid JSON (unexpected character at line 2, column 2)`,
+    );
   });
 
   it('reads bytes that are not UTF-8 as U+FFFD, in that string only', async () => {
     const [head, tail] = [`{"InstanceId": "${VM}", "Status": "Success", "StandardOutputContent": "a`, 'b"}'];
-    const read = await (await run('s3r-utf8', { [`invocations/${VM}.json`]: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xc3]), Buffer.from(tail)]) })).evidence.readBundle();
+    const read = await (
+      await run('s3r-utf8', {
+        [`invocations/${VM}.json`]: Buffer.concat([Buffer.from(head), Buffer.from([0xff, 0xc3]), Buffer.from(tail)]),
+      })
+    ).evidence.readBundle();
     expect(read.invocations[VM]?.StandardOutputContent).toBe('a\ufffd\ufffdb');
   });
 
   it("names a field of the wrong type, never the object's own keys or values", async () => {
     const body = JSON.stringify({ InstanceId: VM, Status: 'Success', ResponseCode: SECRET, [`${SECRET}\u001b[2J`]: 1 });
     const error = await failure(await run('s3r-schema', { [`invocations/${VM}.json`]: body }));
-    expect(error.message).toBe(`${url('s3r-schema', `invocations/${VM}.json`)}: ResponseCode: Invalid input: expected number, received string`);
+    expect(error.message).toBe(
+      `${url('s3r-schema', `invocations/${VM}.json`)}: ResponseCode: Invalid input: expected number, received string`,
+    );
   });
 
   it('names an invocation holding another InstanceId, without repeating the one it holds', async () => {
-    const error = await failure(await run('s3r-other-id', { [`invocations/${VM}.json`]: JSON.stringify({ InstanceId: `\u001b]0;${SECRET}\u0007`, Status: 'Success' }) }));
+    const error = await failure(
+      await run('s3r-other-id', {
+        [`invocations/${VM}.json`]: JSON.stringify({ InstanceId: `\u001b]0;${SECRET}\u0007`, Status: 'Success' }),
+      }),
+    );
     expect(error.message).toContain(url('s3r-other-id', `invocations/${VM}.json`));
     expect(error.message).not.toContain(SECRET);
     expect([...error.message].every((c) => c >= ' ' && c <= '~')).toBe(true);
   });
 
   it('skips a byte-order mark', async () => {
-    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'bom' }))]);
+    const body = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from(JSON.stringify({ InstanceId: VM, Status: 'Success', StandardOutputContent: 'bom' })),
+    ]);
     const read = await (await run('s3r-bom', { [`invocations/${VM}.json`]: body })).evidence.readBundle();
     expect(read.invocations[VM]?.StandardOutputContent).toBe('bom');
   });
@@ -166,17 +197,27 @@ describe('the S3 bundle reader at the SDK seam', () => {
   beforeAll(() => {
     mock = mockClient(S3Client);
   });
-  const seam = (): S3AuditStore => new S3AuditStore({ bucket: BUCKET, client: new S3Client({ region: 'eu-west-1' }), encryption: { kind: 'AES256' } });
+  const seam = (): S3AuditStore =>
+    new S3AuditStore({ bucket: BUCKET, client: new S3Client({ region: 'eu-west-1' }), encryption: { kind: 'AES256' } });
 
   afterAll(() => mock.restore());
 
   it('refuses a listed key that climbs out of its directory', async () => {
     mock.reset();
     const base = 'runs/seam-climb/evidence/';
-    mock.on(ListObjectsV2Command).resolves({ Contents: [{ Key: `${base}manifest.json`, Size: 10 }, { Key: `${base}invocations/../x.json`, Size: 10 }] });
-    mock.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from('{"bundleVersion": 1, "runId": "r", "startedAt": "2026-11-26T06:00:00Z", "source": "sim"}')]) }));
+    mock.on(ListObjectsV2Command).resolves({
+      Contents: [
+        { Key: `${base}manifest.json`, Size: 10 },
+        { Key: `${base}invocations/../x.json`, Size: 10 },
+      ],
+    });
+    mock.on(GetObjectCommand).callsFake(() => ({
+      Body: Readable.from([Buffer.from('{"bundleVersion": 1, "runId": "r", "startedAt": "2026-11-26T06:00:00Z", "source": "sim"}')]),
+    }));
     const error = await failure(await seam().resumeRun('seam-climb'));
-    expect(error.message).toBe(`s3://${BUCKET}/${base}invocations/: holds "../x.json", which is not a name this tool writes there (invocations/<SSM managed node id>.json)`);
+    expect(error.message).toBe(
+      `s3://${BUCKET}/${base}invocations/: holds "../x.json", which is not a name this tool writes there (invocations/<SSM managed node id>.json)`,
+    );
     expect(mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.Key)).toEqual([`${base}manifest.json`]);
   });
 
@@ -190,7 +231,10 @@ describe('the S3 bundle reader at the SDK seam', () => {
       },
     });
     mock.on(GetObjectCommand).resolves({ Body: endless as never });
-    await expect(seam().getForBundle('runs/x/evidence/manifest.json', 1024 * 1024)).rejects.toMatchObject({ name: 'BundleFileTooLargeError', limit: 1024 * 1024 });
+    await expect(seam().getForBundle('runs/x/evidence/manifest.json', 1024 * 1024)).rejects.toMatchObject({
+      name: 'BundleFileTooLargeError',
+      limit: 1024 * 1024,
+    });
     expect(endless.destroyed).toBe(true);
     expect(pulled).toBeLessThan(4 * 1024 * 1024);
   });
@@ -205,7 +249,10 @@ describe('the S3 bundle reader at the SDK seam', () => {
       },
     });
     mock.on(GetObjectCommand).resolves({ Body: body as never, ContentLength: 5_000_000_000 });
-    await expect(seam().getForBundle('runs/x/evidence/inventory.json', BUNDLE_FILE_LIMITS.inventory)).rejects.toMatchObject({ name: 'BundleFileTooLargeError', size: 5_000_000_000 });
+    await expect(seam().getForBundle('runs/x/evidence/inventory.json', BUNDLE_FILE_LIMITS.inventory)).rejects.toMatchObject({
+      name: 'BundleFileTooLargeError',
+      size: 5_000_000_000,
+    });
     expect(pulled).toBe(0);
     expect(body.destroyed).toBe(true);
   });

@@ -9,14 +9,19 @@ afterEach(() => s3.reset());
 const NOW = new Date('2026-12-01T00:00:00Z');
 // What the adapter reads of a GetObject body: its text.
 const body = (text: string) => ({ transformToString: async () => text }) as unknown as GetObjectCommandOutput['Body'];
-const source = () => new S3WaiversSource({ bucket: 'audit-bucket', key: 'config/waivers.yaml', client: new S3Client({ region: 'eu-west-1' }) });
+const source = () =>
+  new S3WaiversSource({ bucket: 'audit-bucket', key: 'config/waivers.yaml', client: new S3Client({ region: 'eu-west-1' }) });
 
 describe('S3WaiversSource', () => {
   it('reads the YAML object the stage names, validated', async () => {
     s3.on(GetObjectCommand, { Bucket: 'audit-bucket', Key: 'config/waivers.yaml' }).resolves({
-      Body: body('waivers:\n  - control: NET-02\n    justification: capture is installed by the platform team\n    owner: platform\n    expires: 2027-03-01T00:00:00Z\n'),
+      Body: body(
+        'waivers:\n  - control: NET-02\n    justification: capture is installed by the platform team\n    owner: platform\n    expires: 2027-03-01T00:00:00Z\n',
+      ),
     });
-    expect(await source().read(NOW)).toEqual([{ control: 'NET-02', justification: 'capture is installed by the platform team', owner: 'platform', expires: '2027-03-01T00:00:00Z' }]);
+    expect(await source().read(NOW)).toEqual([
+      { control: 'NET-02', justification: 'capture is installed by the platform team', owner: 'platform', expires: '2027-03-01T00:00:00Z' },
+    ]);
   });
 
   it('refuses a missing object, a malformed entry and an oversized object, naming the object', async () => {
@@ -32,6 +37,8 @@ describe('S3WaiversSource', () => {
 
   it('reports another S3 failure as the call that failed', async () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
-    await expect(source().read(NOW)).rejects.toThrow('GetObject failed: AccessDenied: Access Denied (s3://audit-bucket/config/waivers.yaml)');
+    await expect(source().read(NOW)).rejects.toThrow(
+      'GetObject failed: AccessDenied: Access Denied (s3://audit-bucket/config/waivers.yaml)',
+    );
   });
 });

@@ -36,22 +36,38 @@ describe('SSM Compliance items', () => {
     const passing = report.findings.find((f) => f.status === 'PASS' && f.subject.kind === 'vm' && f.subject.id !== failing.subject.id)!;
     passing.status = 'SKIP';
     const items = ssmComplianceRecords(report).flatMap((r) => r.items.map((i) => ({ ...i, vm: r.instanceId })));
-    expect(items.find((i) => i.vm === failing.subject.id && i.Id === failing.control)).toMatchObject({ Status: 'COMPLIANT', Details: { Waiver: 'host being rebuilt (owner ops, expires 2027-01-01T00:00:00Z)' } });
-    expect(items.find((i) => i.vm === passing.subject.id && i.Id === passing.control)).toMatchObject({ Status: 'COMPLIANT', Details: { Applicable: 'no' } });
+    expect(items.find((i) => i.vm === failing.subject.id && i.Id === failing.control)).toMatchObject({
+      Status: 'COMPLIANT',
+      Details: { Waiver: 'host being rebuilt (owner ops, expires 2027-01-01T00:00:00Z)' },
+    });
+    expect(items.find((i) => i.vm === passing.subject.id && i.Id === passing.control)).toMatchObject({
+      Status: 'COMPLIANT',
+      Details: { Applicable: 'no' },
+    });
   });
 
   it('sends every item of a VM in one call, replacing its list, and makes a failed VM an outcome', async () => {
     ssm.on(PutComplianceItemsCommand).resolves({});
-    ssm.on(PutComplianceItemsCommand, { ResourceId: 'mi-00000000000000004' }).rejects(new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} }));
+    ssm
+      .on(PutComplianceItemsCommand, { ResourceId: 'mi-00000000000000004' })
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} }));
     const report = sampleReport();
     const result = await publishCompliance(new SsmCompliancePublisher(client, { concurrency: 2 }), report);
-    expect(result).toEqual({ published: 3, failed: [{ instanceId: 'mi-00000000000000004', error: 'PutComplianceItems ThrottlingException: Rate exceeded' }] });
+    expect(result).toEqual({
+      published: 3,
+      failed: [{ instanceId: 'mi-00000000000000004', error: 'PutComplianceItems ThrottlingException: Rate exceeded' }],
+    });
     const calls = ssm.commandCalls(PutComplianceItemsCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(4);
     const records = ssmComplianceRecords(report);
     for (const input of calls) {
       const record = records.find((r) => r.instanceId === input.ResourceId)!;
-      expect(input).toMatchObject({ ResourceType: 'ManagedInstance', ComplianceType: SSM_COMPLIANCE_TYPE, UploadType: 'COMPLETE', ExecutionSummary: { ExecutionId: report.runId, ExecutionType: 'Command' } });
+      expect(input).toMatchObject({
+        ResourceType: 'ManagedInstance',
+        ComplianceType: SSM_COMPLIANCE_TYPE,
+        UploadType: 'COMPLETE',
+        ExecutionSummary: { ExecutionId: report.runId, ExecutionType: 'Command' },
+      });
       expect(input.Items).toEqual(record.items);
     }
   });

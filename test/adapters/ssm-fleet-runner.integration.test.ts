@@ -67,7 +67,9 @@ describe('SsmFleetRunner against the simulated SSM endpoint and s3rver', () => {
     try {
       const inventory = await runner.listInstances();
       expect(inventory.InstanceInformationList).toHaveLength(VMS);
-      const offlineInInventory = inventory.InstanceInformationList.filter((i) => i.PingStatus === 'ConnectionLost').map((i) => i.InstanceId);
+      const offlineInInventory = inventory.InstanceInformationList.filter((i) => i.PingStatus === 'ConnectionLost').map(
+        (i) => i.InstanceId,
+      );
       expect(new Set(offlineInInventory)).toEqual(undeliverable);
 
       const got: Invocation[] = [];
@@ -77,7 +79,9 @@ describe('SsmFleetRunner against the simulated SSM endpoint and s3rver', () => {
 
       const counts = runner.callCounts();
       expect(counts['SSM.SendCommand']).toBeLessThanOrEqual(Math.ceil(VMS / 50));
-      const listings = [...rounds.slice(1), counts].map((c, i) => (c['SSM.ListCommandInvocations'] ?? 0) - (rounds[i]!['SSM.ListCommandInvocations'] ?? 0));
+      const listings = [...rounds.slice(1), counts].map(
+        (c, i) => (c['SSM.ListCommandInvocations'] ?? 0) - (rounds[i]!['SSM.ListCommandInvocations'] ?? 0),
+      );
       expect(listings.length).toBeGreaterThan(0);
       for (const perRound of listings) expect(perRound).toBeLessThanOrEqual(3);
 
@@ -85,7 +89,12 @@ describe('SsmFleetRunner against the simulated SSM endpoint and s3rver', () => {
       expect(new Set(got.map((g) => g.InstanceId))).toEqual(new Set(fleet.vms.map((vm) => vm.instanceId)));
       for (const invocation of got) {
         if (undeliverable.has(invocation.InstanceId)) {
-          expect(invocation).toMatchObject({ Status: 'Failed', StatusDetails: 'Undeliverable', ResponseCode: -1, StandardOutputContent: '' });
+          expect(invocation).toMatchObject({
+            Status: 'Failed',
+            StatusDetails: 'Undeliverable',
+            ResponseCode: -1,
+            StandardOutputContent: '',
+          });
         } else {
           const vm = fleet.vms.find((v) => v.instanceId === invocation.InstanceId)!;
           expect(invocation).toMatchObject({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0 });
@@ -123,8 +132,16 @@ describe('SsmFleetRunner against the simulated SSM endpoint and s3rver', () => {
   });
 
   it('without a bucket hands over the API copy, cut at 24,000 bytes with the marker', async () => {
-    const ids = [...large, ...fleet.vms.filter((vm) => !large.has(vm.instanceId) && !undeliverable.has(vm.instanceId)).slice(0, 3).map((vm) => vm.instanceId)];
-    const runner = new SsmFleetRunner(options({ bucket: undefined, keyPrefix: undefined, target: { kind: 'instanceIds', instanceIds: ids } }));
+    const ids = [
+      ...large,
+      ...fleet.vms
+        .filter((vm) => !large.has(vm.instanceId) && !undeliverable.has(vm.instanceId))
+        .slice(0, 3)
+        .map((vm) => vm.instanceId),
+    ];
+    const runner = new SsmFleetRunner(
+      options({ bucket: undefined, keyPrefix: undefined, target: { kind: 'instanceIds', instanceIds: ids } }),
+    );
     try {
       const inventory = await runner.listInstances();
       const got: Invocation[] = [];

@@ -1,5 +1,14 @@
 import { Readable } from 'node:stream';
-import { DescribeInstanceInformationCommand, GetCommandInvocationCommand, ListCommandInvocationsCommand, ListCommandsCommand, SendCommandCommand, SSMClient, type CommandInvocation, type ListCommandInvocationsCommandInput } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+  type CommandInvocation,
+  type ListCommandInvocationsCommandInput,
+} from '@aws-sdk/client-ssm';
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -52,7 +61,17 @@ function success(instanceId: string, output: string): CommandInvocation {
     Status: 'Success',
     StatusDetails: 'Success',
     StandardOutputUrl: url,
-    CommandPlugins: [{ Name: 'aws:runShellScript', Status: 'Success', ResponseCode: 0, ResponseStartDateTime: new Date('2025-01-01T00:00:01Z'), ResponseFinishDateTime: ENDED, Output: output, StandardOutputUrl: url }],
+    CommandPlugins: [
+      {
+        Name: 'aws:runShellScript',
+        Status: 'Success',
+        ResponseCode: 0,
+        ResponseStartDateTime: new Date('2025-01-01T00:00:01Z'),
+        ResponseFinishDateTime: ENDED,
+        Output: output,
+        StandardOutputUrl: url,
+      },
+    ],
   };
 }
 
@@ -61,7 +80,10 @@ const CUT = `${HEAD}${'x'.repeat(2_400)}\n---Output truncated---`;
 
 async function collect(r: SsmFleetRunner, instanceIds: string[]): Promise<Invocation[]> {
   const got: Invocation[] = [];
-  await r.runDiagnostics(instanceIds.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })), async (inv) => void got.push(inv));
+  await r.runDiagnostics(
+    instanceIds.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })),
+    async (inv) => void got.push(inv),
+  );
   return got;
 }
 
@@ -77,10 +99,12 @@ describe('SsmFleetRunner output reads', () => {
     const [id] = ids(1);
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [success(id!, CUT)] });
     let read = false;
-    const body = new Readable({ read() {
-      read = true;
-      this.push(null);
-    } });
+    const body = new Readable({
+      read() {
+        read = true;
+        this.push(null);
+      },
+    });
     s3.on(GetObjectCommand).resolves({ ContentLength: 600_000_000, Body: body as never });
     const [got] = await collect(runner([id!]), [id!]);
     expect(read).toBe(false);
@@ -96,10 +120,12 @@ describe('SsmFleetRunner output reads', () => {
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [success(id!, CUT)] });
     const chunk = Buffer.alloc(1024 * 1024, 'x');
     let pulled = 0;
-    const endless = new Readable({ read() {
-      pulled++;
-      this.push(pulled === 1 ? Buffer.from(HEAD) : chunk);
-    } });
+    const endless = new Readable({
+      read() {
+        pulled++;
+        this.push(pulled === 1 ? Buffer.from(HEAD) : chunk);
+      },
+    });
     s3.on(GetObjectCommand).resolves({ Body: endless as never });
     const [got] = await collect(runner([id!]), [id!]);
     expect(pulled).toBeLessThan(MAX_VM_OUTPUT_BYTES / chunk.length + 4);
@@ -111,20 +137,30 @@ describe('SsmFleetRunner output reads', () => {
     const [good, forged] = ids(2);
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [success(good!, CUT), success(forged!, CUT)] });
     const whole = `${HEAD}${'x'.repeat(30_000)}\nEND\n`;
-    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({ Body: Readable.from([Buffer.from(input.Key.includes(forged!) ? `BEGIN identity boundary=0000\n${'x'.repeat(30_000)}` : whole)]) }));
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
+      Body: Readable.from([Buffer.from(input.Key.includes(forged!) ? `BEGIN identity boundary=0000\n${'x'.repeat(30_000)}` : whole)]),
+    }));
     const got = await collect(runner([good!, forged!]), [good!, forged!]);
     const byId = new Map(got.map((g) => [g.InstanceId, g]));
     expect(byId.get(good!)).toMatchObject({ StandardOutputContent: whole });
     expect(byId.get(good!)!.FleetAuditCollectionError).toBeUndefined();
     expect(byId.get(forged!)).toMatchObject({ Status: 'Success', StandardOutputContent: '' });
-    expect(byId.get(forged!)!.FleetAuditCollectionError).toMatch(/does not start with the \d+ characters SSM returned .*may have been tampered with/);
+    expect(byId.get(forged!)!.FleetAuditCollectionError).toMatch(
+      /does not start with the \d+ characters SSM returned .*may have been tampered with/,
+    );
   });
 
   it('waits for a late object up to outputWaitMs after the invocation ended, then uses the API copy', async () => {
     const [id] = ids(1);
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [success(id!, CUT)] });
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: `${HEAD}api copy`, StandardErrorContent: '' });
+    ssm.on(GetCommandInvocationCommand).resolves({
+      Status: 'Success',
+      StatusDetails: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: `${HEAD}api copy`,
+      StandardErrorContent: '',
+    });
     const time = clock();
     const startedAt = time.options.now!();
     const [got] = await collect(runner([id!], { outputWaitMs: 30_000, outputRetry: { initialDelayMs: 500 } }, time), [id!]);
@@ -143,11 +179,21 @@ describe('SsmFleetRunner polling', () => {
     let completed = 0;
     ssm.on(ListCommandsCommand).callsFake(() => {
       completed = Math.min(200, completed + 40);
-      return { Commands: [{ CommandId: COMMAND, Status: completed === 200 ? 'Success' : 'InProgress', TargetCount: 200, CompletedCount: completed }] };
+      return {
+        Commands: [
+          { CommandId: COMMAND, Status: completed === 200 ? 'Success' : 'InProgress', TargetCount: 200, CompletedCount: completed },
+        ],
+      };
     });
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => {
       const start = input.NextToken ? Number(input.NextToken) : 0;
-      const page = fleet.slice(start, start + 50).map((id, i) => (start + i < completed ? success(id, 'short\n') : { CommandId: COMMAND, InstanceId: id, Status: 'InProgress' as const, StatusDetails: 'InProgress' }));
+      const page = fleet
+        .slice(start, start + 50)
+        .map((id, i) =>
+          start + i < completed
+            ? success(id, 'short\n')
+            : { CommandId: COMMAND, InstanceId: id, Status: 'InProgress' as const, StatusDetails: 'InProgress' },
+        );
       return { CommandInvocations: page, ...(start + 50 < fleet.length ? { NextToken: String(start + 50) } : {}) };
     });
     const r = new SsmFleetRunner({
@@ -159,7 +205,9 @@ describe('SsmFleetRunner polling', () => {
       poll: { initialDelayMs: 1000, maxDelayMs: 1000 },
       ...clock().options,
     });
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: fleet.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
+    ssm
+      .on(DescribeInstanceInformationCommand)
+      .resolves({ InstanceInformationList: fleet.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
     const inventory = await r.listInstances();
     const got: Invocation[] = [];
     await r.runDiagnostics(inventory.InstanceInformationList, async (inv) => void got.push(inv));

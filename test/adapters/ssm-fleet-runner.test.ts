@@ -16,7 +16,13 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseS3Url, splitDetailsOutput, SsmCallError, SsmFleetRunner, type SsmFleetRunnerOptions } from '../../lib/adapters/ssm-fleet-runner.ts';
+import {
+  parseS3Url,
+  splitDetailsOutput,
+  SsmCallError,
+  SsmFleetRunner,
+  type SsmFleetRunnerOptions,
+} from '../../lib/adapters/ssm-fleet-runner.ts';
 import type { InstanceInformation, Invocation } from '../../lib/core/evidence-bundle.ts';
 
 const ssm = mockClient(SSMClient);
@@ -179,19 +185,34 @@ describe('SsmFleetRunner inventory', () => {
     ssm.on(DescribeInstanceInformationCommand).resolves({
       InstanceInformationList: [{ InstanceId: 'i-00000000000000001' }, { InstanceId: 'mi-00000000000000002' }],
     });
-    ssm.on(ListTagsForResourceCommand).resolves({ TagList: [{ Key: 'istio-fleet', Value: 'ledger' }, { Key: 'site', Value: 'dc1' }] });
+    ssm.on(ListTagsForResourceCommand).resolves({
+      TagList: [
+        { Key: 'istio-fleet', Value: 'ledger' },
+        { Key: 'site', Value: 'dc1' },
+      ],
+    });
     const inventory = await runner({ target: { kind: 'tag', key: 'istio-fleet' }, listTags: true }).listInstances();
-    expect(ssm.commandCalls(DescribeInstanceInformationCommand)[0]!.args[0].input.Filters).toEqual([{ Key: 'tag-key', Values: ['istio-fleet'] }]);
-    expect(ssm.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input)).toEqual([{ ResourceType: 'ManagedInstance', ResourceId: 'mi-00000000000000002' }]);
+    expect(ssm.commandCalls(DescribeInstanceInformationCommand)[0]!.args[0].input.Filters).toEqual([
+      { Key: 'tag-key', Values: ['istio-fleet'] },
+    ]);
+    expect(ssm.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input)).toEqual([
+      { ResourceType: 'ManagedInstance', ResourceId: 'mi-00000000000000002' },
+    ]);
     expect(inventory.InstanceInformationList[0]!.Tags).toBeUndefined();
-    expect(inventory.InstanceInformationList[1]!.Tags).toEqual([{ Key: 'istio-fleet', Value: 'ledger' }, { Key: 'site', Value: 'dc1' }]);
+    expect(inventory.InstanceInformationList[1]!.Tags).toEqual([
+      { Key: 'istio-fleet', Value: 'ledger' },
+      { Key: 'site', Value: 'dc1' },
+    ]);
   });
 
   it('asks for explicit ids in chunks of 50 and records ids SSM does not manage without sending to them', async () => {
     const wanted = ids(60);
     const unmanaged = wanted[55]!;
     ssm.on(DescribeInstanceInformationCommand).callsFake((input: { Filters: Array<{ Values: string[] }> }) => ({
-      InstanceInformationList: input.Filters[0]!.Values.filter((id) => id !== unmanaged).map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })),
+      InstanceInformationList: input.Filters[0]!.Values.filter((id) => id !== unmanaged).map((InstanceId) => ({
+        InstanceId,
+        PingStatus: 'Online',
+      })),
     }));
     sentByCommand = acceptCommands();
     listCommandsInProgress();
@@ -235,7 +256,13 @@ describe('SsmFleetRunner sending', () => {
   });
 
   it('sends 51 instances in two SendCommand calls with MaxErrors 100% and the output in the run prefix', async () => {
-    const r = runner({ target: { kind: 'instanceIds', instanceIds: ids(51) }, comment: `fleet-audit run ${'x'.repeat(200)}`, executionTimeoutSeconds: 300, deliveryTimeoutSeconds: 900, maxConcurrency: '25%' });
+    const r = runner({
+      target: { kind: 'instanceIds', instanceIds: ids(51) },
+      comment: `fleet-audit run ${'x'.repeat(200)}`,
+      executionTimeoutSeconds: 300,
+      deliveryTimeoutSeconds: 900,
+      maxConcurrency: '25%',
+    });
     const got = await collectAll(r, nodes(ids(51)));
     const calls = ssm.commandCalls(SendCommandCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.InstanceIds!.length)).toEqual([50, 1]);
@@ -259,9 +286,13 @@ describe('SsmFleetRunner sending', () => {
 
   it('targets the tag with one SendCommand when it audits the whole inventory', async () => {
     const fleet = ids(120);
-    ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: fleet.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
+    ssm
+      .on(DescribeInstanceInformationCommand)
+      .resolves({ InstanceInformationList: fleet.map((InstanceId) => ({ InstanceId, PingStatus: 'Online' })) });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'c0000000-0000-4000-8000-000000000001', RequestedDateTime: new Date() } });
-    ssm.on(ListCommandsCommand).resolves({ Commands: [{ CommandId: 'c0000000-0000-4000-8000-000000000001', Status: 'Success', TargetCount: 120, CompletedCount: 120 }] });
+    ssm.on(ListCommandsCommand).resolves({
+      Commands: [{ CommandId: 'c0000000-0000-4000-8000-000000000001', Status: 'Success', TargetCount: 120, CompletedCount: 120 }],
+    });
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => {
       const offset = input.NextToken ? Number(input.NextToken) : 0;
       const page = fleet.slice(offset, offset + 50).map((id) => listed(input.CommandId!, id, SUCCESS));
@@ -282,7 +313,8 @@ describe('SsmFleetRunner sending', () => {
     const chunk = ids(8);
     const bad = chunk[5]!;
     ssm.on(SendCommandCommand).callsFake((input: SendCommandCommandInput) => {
-      if (input.InstanceIds!.includes(bad)) throw new InvalidInstanceId({ message: `Instances [[${bad}]] not in a valid state`, $metadata: {} });
+      if (input.InstanceIds!.includes(bad))
+        throw new InvalidInstanceId({ message: `Instances [[${bad}]] not in a valid state`, $metadata: {} });
       const commandId = `00000000-0000-4000-8000-${String(sentByCommand.size + 1).padStart(12, '0')}`;
       sentByCommand.set(commandId, input.InstanceIds!);
       return { Command: { CommandId: commandId, RequestedDateTime: new Date() } };
@@ -296,7 +328,14 @@ describe('SsmFleetRunner sending', () => {
   });
 
   it('stops the run with an error naming the call and the AWS error code', async () => {
-    ssm.on(SendCommandCommand).rejects(new SSMServiceException({ name: 'AccessDeniedException', $fault: 'client', message: 'not authorized to perform ssm:SendCommand', $metadata: { httpStatusCode: 400 } }));
+    ssm.on(SendCommandCommand).rejects(
+      new SSMServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'not authorized to perform ssm:SendCommand',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const r = runner({ target: { kind: 'instanceIds', instanceIds: ids(2) } });
     const failure = await collectAll(r, nodes(ids(2))).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(SsmCallError);
@@ -315,9 +354,21 @@ describe('SsmFleetRunner waiting and collecting', () => {
     const time = fakeTime();
     ssm
       .on(ListCommandInvocationsCommand)
-      .rejectsOnce(new SSMServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }))
-      .callsFake((input: ListCommandInvocationsCommandInput) => ({ CommandInvocations: sentIds(input.CommandId!).map((id) => listed(input.CommandId!, id, SUCCESS)) }));
-    const got = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(3) }, apiRetry: { initialDelayMs: 300 } }, time), nodes(ids(3)));
+      .rejectsOnce(
+        new SSMServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          message: 'Rate exceeded',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      )
+      .callsFake((input: ListCommandInvocationsCommandInput) => ({
+        CommandInvocations: sentIds(input.CommandId!).map((id) => listed(input.CommandId!, id, SUCCESS)),
+      }));
+    const got = await collectAll(
+      runner({ target: { kind: 'instanceIds', instanceIds: ids(3) }, apiRetry: { initialDelayMs: 300 } }, time),
+      nodes(ids(3)),
+    );
     expect(got.map((g) => g.Status)).toEqual(['Success', 'Success', 'Success']);
     expect(ssm.commandCalls(ListCommandInvocationsCommand)).toHaveLength(2);
     // The poll wait, then the throttling backoff (300 ms with jitter of at most half).
@@ -326,8 +377,18 @@ describe('SsmFleetRunner waiting and collecting', () => {
   });
 
   it('gives up on a call that stays throttled with an SsmCallError', async () => {
-    ssm.on(ListCommandInvocationsCommand).rejects(new SSMServiceException({ name: 'ThrottlingException', $fault: 'client', message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
-    const failure = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, apiRetry: { attempts: 3 } }), nodes(ids(1))).catch((err: unknown) => err);
+    ssm.on(ListCommandInvocationsCommand).rejects(
+      new SSMServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const failure = await collectAll(
+      runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, apiRetry: { attempts: 3 } }),
+      nodes(ids(1)),
+    ).catch((err: unknown) => err);
     expect(String(failure)).toMatch(/SsmCallError: ListCommandInvocations failed: ThrottlingException: Rate exceeded \(command /);
     expect(ssm.commandCalls(ListCommandInvocationsCommand)).toHaveLength(3);
   });
@@ -339,7 +400,8 @@ describe('SsmFleetRunner waiting and collecting', () => {
       round++;
       const ids = sentIds(input.CommandId!);
       if (round === 1) return { CommandInvocations: [] };
-      if (round === 2) return { CommandInvocations: ids.map((id) => listed(input.CommandId!, id, { status: 'InProgress', details: 'InProgress' })) };
+      if (round === 2)
+        return { CommandInvocations: ids.map((id) => listed(input.CommandId!, id, { status: 'InProgress', details: 'InProgress' })) };
       return { CommandInvocations: ids.map((id) => listed(input.CommandId!, id, SUCCESS)) };
     });
     const got = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(2) } }, time), nodes(ids(2)));
@@ -359,7 +421,14 @@ describe('SsmFleetRunner waiting and collecting', () => {
     ['Cancelled', 'Cancelled', -1],
   ])('records %s / %s exactly as SSM reports it', async (status, details, responseCode) => {
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
-      CommandInvocations: sentIds(input.CommandId!).map((id) => listed(input.CommandId!, id, { status, details, responseCode, output: responseCode === -1 ? '' : 'partial\n----------ERROR-------\nkilled\n' })),
+      CommandInvocations: sentIds(input.CommandId!).map((id) =>
+        listed(input.CommandId!, id, {
+          status,
+          details,
+          responseCode,
+          output: responseCode === -1 ? '' : 'partial\n----------ERROR-------\nkilled\n',
+        }),
+      ),
     }));
     const [got] = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) } }), nodes(ids(1)));
     expect(got).toMatchObject({ InstanceId: ids(1)[0], Status: status, StatusDetails: details, ResponseCode: responseCode });
@@ -377,13 +446,17 @@ describe('SsmFleetRunner waiting and collecting', () => {
     const full = `${'x'.repeat(30_000)}\nDONE\n`;
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
       CommandInvocations: sentIds(input.CommandId!).map((id) =>
-        listed(input.CommandId!, id, { ...SUCCESS, output: `${'x'.repeat(2_477)}\n---Output truncated---` })),
+        listed(input.CommandId!, id, { ...SUCCESS, output: `${'x'.repeat(2_477)}\n---Output truncated---` }),
+      ),
     }));
     s3.on(GetObjectCommand)
       .rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }))
       .rejectsOnce(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }))
       .resolves({ Body: body(full) });
-    const [got] = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, outputRetry: { initialDelayMs: 200 } }, time), nodes(ids(1)));
+    const [got] = await collectAll(
+      runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, outputRetry: { initialDelayMs: 200 } }, time),
+      nodes(ids(1)),
+    );
     expect(got!.StandardOutputContent).toBe(full);
     const gets = s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input);
     expect(gets).toHaveLength(3);
@@ -401,42 +474,73 @@ describe('SsmFleetRunner waiting and collecting', () => {
         return { ...item, StandardOutputUrl: '', CommandPlugins: item.CommandPlugins!.map((p) => ({ ...p, StandardOutputUrl: '' })) };
       }),
     }));
-    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({ Contents: [{ Key: `${input.Prefix}awsrunShellScript/main/stdout` }] }));
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => ({
+      Contents: [{ Key: `${input.Prefix}awsrunShellScript/main/stdout` }],
+    }));
     s3.on(GetObjectCommand).resolves({ Body: body('whole') });
     const [got] = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) } }), nodes(ids(1)));
     expect(got!.StandardOutputContent).toBe('whole');
     const commandId = [...sentByCommand.keys()][0]!;
-    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({ Bucket: BUCKET, Prefix: `${PREFIX}/${commandId}/${ids(1)[0]}/` });
-    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.Key).toBe(`${PREFIX}/${commandId}/${ids(1)[0]}/awsrunShellScript/main/stdout`);
+    expect(s3.commandCalls(ListObjectsV2Command)[0]!.args[0].input).toMatchObject({
+      Bucket: BUCKET,
+      Prefix: `${PREFIX}/${commandId}/${ids(1)[0]}/`,
+    });
+    expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input.Key).toBe(
+      `${PREFIX}/${commandId}/${ids(1)[0]}/awsrunShellScript/main/stdout`,
+    );
   });
 
   it('falls back to the API copy when the object never appears', async () => {
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
-      CommandInvocations: sentIds(input.CommandId!).map((id) => listed(input.CommandId!, id, { ...SUCCESS, output: `${'z'.repeat(2_477)}\n---Output truncated---` })),
+      CommandInvocations: sentIds(input.CommandId!).map((id) =>
+        listed(input.CommandId!, id, { ...SUCCESS, output: `${'z'.repeat(2_477)}\n---Output truncated---` }),
+      ),
     }));
     s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } }));
     const apiCopy = `${'z'.repeat(23_980)}--output truncated--`;
-    ssm.on(GetCommandInvocationCommand).resolves({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: apiCopy, StandardErrorContent: '' });
-    const [got] = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, outputRetry: { attempts: 3 } }), nodes(ids(1)));
+    ssm
+      .on(GetCommandInvocationCommand)
+      .resolves({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: apiCopy, StandardErrorContent: '' });
+    const [got] = await collectAll(
+      runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, outputRetry: { attempts: 3 } }),
+      nodes(ids(1)),
+    );
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(3);
     expect(got!.StandardOutputContent).toBe(apiCopy);
   });
 
   it('without a bucket keeps the cut API copy and treats InvocationDoesNotExist as not yet', async () => {
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
-      CommandInvocations: sentIds(input.CommandId!).map((id) => ({ ...listed(input.CommandId!, id, SUCCESS), CommandPlugins: [], StandardOutputUrl: '' })),
+      CommandInvocations: sentIds(input.CommandId!).map((id) => ({
+        ...listed(input.CommandId!, id, SUCCESS),
+        CommandPlugins: [],
+        StandardOutputUrl: '',
+      })),
     }));
     const apiCopy = `${'a'.repeat(23_980)}--output truncated--`;
     ssm
       .on(GetCommandInvocationCommand)
       .rejectsOnce(new InvocationDoesNotExist({ message: '', $metadata: { httpStatusCode: 400 } }))
-      .resolves({ Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, ExecutionStartDateTime: '2025-01-01T00:00:01.000Z', ExecutionEndDateTime: '', StandardOutputContent: apiCopy, StandardErrorContent: '' });
+      .resolves({
+        Status: 'Success',
+        StatusDetails: 'Success',
+        ResponseCode: 0,
+        ExecutionStartDateTime: '2025-01-01T00:00:01.000Z',
+        ExecutionEndDateTime: '',
+        StandardOutputContent: apiCopy,
+        StandardErrorContent: '',
+      });
     const r = runner({ bucket: undefined, keyPrefix: undefined, target: { kind: 'instanceIds', instanceIds: ids(1) } });
     const [got] = await collectAll(r, nodes(ids(1)));
     expect(ssm.commandCalls(SendCommandCommand)[0]!.args[0].input.OutputS3BucketName).toBeUndefined();
     expect(ssm.commandCalls(ListCommandInvocationsCommand)[0]!.args[0].input.Details).toBe(false);
     expect(ssm.commandCalls(GetCommandInvocationCommand)).toHaveLength(2);
-    expect(got).toMatchObject({ Status: 'Success', ResponseCode: 0, StandardOutputContent: apiCopy, ExecutionStartDateTime: '2025-01-01T00:00:01.000Z' });
+    expect(got).toMatchObject({
+      Status: 'Success',
+      ResponseCode: 0,
+      StandardOutputContent: apiCopy,
+      ExecutionStartDateTime: '2025-01-01T00:00:01.000Z',
+    });
     expect(got!.ExecutionEndDateTime).toBeUndefined();
   });
 
@@ -444,10 +548,17 @@ describe('SsmFleetRunner waiting and collecting', () => {
     const time = fakeTime();
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
       CommandInvocations: sentIds(input.CommandId!).map((id, i) =>
-        listed(input.CommandId!, id, i === 0 ? SUCCESS : { status: 'Delayed', details: 'Delayed' })),
+        listed(input.CommandId!, id, i === 0 ? SUCCESS : { status: 'Delayed', details: 'Delayed' }),
+      ),
     }));
-    const got = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(2) }, waitTimeoutMs: 10_000 }, time), nodes(ids(2)));
-    expect(got.map((g) => [g.Status, g.StatusDetails])).toEqual([['Success', 'Success'], ['Delayed', 'Delayed']]);
+    const got = await collectAll(
+      runner({ target: { kind: 'instanceIds', instanceIds: ids(2) }, waitTimeoutMs: 10_000 }, time),
+      nodes(ids(2)),
+    );
+    expect(got.map((g) => [g.Status, g.StatusDetails])).toEqual([
+      ['Success', 'Success'],
+      ['Delayed', 'Delayed'],
+    ]);
     expect(got[1]!.StandardErrorContent).toMatch(/wait for this invocation ended while it was Delayed/);
     expect(time.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
   });
@@ -457,7 +568,9 @@ describe('SsmFleetRunner waiting and collecting', () => {
       Commands: [...sentByCommand.keys()].map((CommandId) => ({ CommandId, Status: 'InProgress', TargetCount: 1, CompletedCount: 0 })),
     }));
     ssm.on(ListCommandInvocationsCommand).callsFake((input: ListCommandInvocationsCommandInput) => ({
-      CommandInvocations: sentIds(input.CommandId!).map((id) => listed(input.CommandId!, id, { status: 'InProgress', details: 'InProgress' })),
+      CommandInvocations: sentIds(input.CommandId!).map((id) =>
+        listed(input.CommandId!, id, { status: 'InProgress', details: 'InProgress' }),
+      ),
     }));
     const got = await collectAll(runner({ target: { kind: 'instanceIds', instanceIds: ids(1) }, waitTimeoutMs: 30_000 }), nodes(ids(1)));
     expect(ssm.commandCalls(ListCommandsCommand).length).toBeGreaterThan(1);
@@ -470,14 +583,25 @@ describe('SsmFleetRunner waiting and collecting', () => {
     const commandId = 'c0000000-0000-4000-8000-000000000009';
     const fleet = ids(3);
     ssm.on(ListCommandInvocationsCommand).resolves({
-      CommandInvocations: [listed(commandId, fleet[0]!, SUCCESS), listed(commandId, fleet[1]!, SUCCESS), listed(commandId, fleet[2]!, { status: 'InProgress', details: 'InProgress' })],
+      CommandInvocations: [
+        listed(commandId, fleet[0]!, SUCCESS),
+        listed(commandId, fleet[1]!, SUCCESS),
+        listed(commandId, fleet[2]!, { status: 'InProgress', details: 'InProgress' }),
+      ],
     });
     const got: Invocation[] = [];
-    const result = await runner().collect([commandId], async (inv) => {
-      got.push(inv);
-    }, { skip: new Set([fleet[0]!]) });
+    const result = await runner().collect(
+      [commandId],
+      async (inv) => {
+        got.push(inv);
+      },
+      { skip: new Set([fleet[0]!]) },
+    );
     expect(got.map((g) => g.InstanceId)).toEqual([fleet[1]]);
-    expect(result).toEqual({ collected: [fleet[1]], pending: [{ commandId, instanceId: fleet[2], status: 'InProgress', statusDetails: 'InProgress' }] });
+    expect(result).toEqual({
+      collected: [fleet[1]],
+      pending: [{ commandId, instanceId: fleet[2], status: 'InProgress', statusDetails: 'InProgress' }],
+    });
   });
 });
 
@@ -500,10 +624,17 @@ describe('splitDetailsOutput', () => {
     expect(splitDetailsOutput('out\n')).toEqual({ stdout: 'out\n', stdoutComplete: true, stderr: '', stderrComplete: true });
   });
   it('splits stdout from stderr at the agent separator', () => {
-    expect(splitDetailsOutput('out\n----------ERROR-------\nerr')).toEqual({ stdout: 'out', stdoutComplete: true, stderr: 'err', stderrComplete: true });
+    expect(splitDetailsOutput('out\n----------ERROR-------\nerr')).toEqual({
+      stdout: 'out',
+      stdoutComplete: true,
+      stderr: 'err',
+      stderrComplete: true,
+    });
   });
   it('knows a cut stdout and a cut stderr', () => {
-    const cut = splitDetailsOutput(`${'o'.repeat(1200)}\n---Output truncated---\n----------ERROR-------\n${'e'.repeat(1200)}\n---Error truncated----`);
+    const cut = splitDetailsOutput(
+      `${'o'.repeat(1200)}\n---Output truncated---\n----------ERROR-------\n${'e'.repeat(1200)}\n---Error truncated----`,
+    );
     expect(cut.stdoutComplete).toBe(false);
     expect(cut.stderrComplete).toBe(false);
   });

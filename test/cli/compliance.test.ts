@@ -18,10 +18,14 @@ describe('fleet-audit compliance', () => {
     for (const day of [0, 1, 2]) {
       const now = new Date(Date.parse('2026-11-01T06:00:00Z') + day * 86_400_000);
       const fleet = await buildSimFleetAsync({ vms: 20, seed: 5, now, day });
-      await runAudit({ fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store: audits, clock: () => now }, { runId: `day-${day}`, source: 'sim', toolVersion: 'test' });
+      await runAudit(
+        { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store: audits, clock: () => now },
+        { runId: `day-${day}`, source: 'sim', toolVersion: 'test' },
+      );
     }
     rmSync(join(store, 'day-2', 'evidence'), { recursive: true });
-    for (const extra of ['digest.json', 'report.html']) if (existsSync(join(store, 'day-2', extra))) unlinkSync(join(store, 'day-2', extra));
+    for (const extra of ['digest.json', 'report.html'])
+      if (existsSync(join(store, 'day-2', extra))) unlinkSync(join(store, 'day-2', extra));
     mkdirSync(join(store, 'broken'));
     writeFileSync(join(store, 'broken', 'report.json'), '{"schemaVersion": 1, "runId": "secret-content"');
   });
@@ -50,7 +54,9 @@ describe('fleet-audit compliance', () => {
     const html = await cli(['compliance', store, '--format', 'html', '--out', out]);
     expect(html.stdout).toBe(`Compliance: ${out}\n`);
     expect(readFileSync(out, 'utf8')).toContain('<svg');
-    expect((await cli(['compliance', store, '--format', 'csv'])).stdout).toMatch(/^control,severity,title,date,runs,pass,fail,error,waived,compliant_share,trend\r\n/);
+    expect((await cli(['compliance', store, '--format', 'csv'])).stdout).toMatch(
+      /^control,severity,title,date,runs,pass,fail,error,waived,compliant_share,trend\r\n/,
+    );
   });
 
   it('refuses a period it cannot read', async () => {

@@ -60,7 +60,8 @@ describe('the npm package', () => {
     await run('tar', ['xzf', join(dir, tarball), '-C', dir]);
     await productionModules(join(dir, 'package', 'node_modules'));
     bin = join(dir, 'package', 'bin', 'fleet-audit.js');
-    if (!existsSync(NODE22)) await run('npm', ['install', '--prefix', NODE22_PREFIX, '--no-save', '--no-audit', '--no-fund', 'node@22'], { cwd: REPO });
+    if (!existsSync(NODE22))
+      await run('npm', ['install', '--prefix', NODE22_PREFIX, '--no-save', '--no-audit', '--no-fund', 'node@22'], { cwd: REPO });
   }, 240_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -74,16 +75,20 @@ describe('the npm package', () => {
   it.each([
     ['Node 22', () => NODE22],
     ['Node 24', () => process.execPath],
-  ])('audits the simulated fleet on %s with production dependencies only', async (_name, node) => {
-    const version = await exec(node(), ['--version'], dir);
-    expect(version.stdout).toMatch(_name === 'Node 22' ? /^v22\./ : /^v24\./);
-    const audit = await exec(node(), [bin, 'run', '--vms', '4', '--out', join(dir, `store-${_name.replace(' ', '')}`)], dir);
-    expect(audit.stderr).toBe('');
-    expect(audit.code).toBe(0);
-    expect(audit.stdout).toMatch(/^4 VMs: \d+ compliant/m);
-    const script = await exec(node(), [bin, 'script'], dir);
-    expect(script.stdout).toMatch(/^#!\/bin\/sh/);
-  }, 60_000);
+  ])(
+    'audits the simulated fleet on %s with production dependencies only',
+    async (_name, node) => {
+      const version = await exec(node(), ['--version'], dir);
+      expect(version.stdout).toMatch(_name === 'Node 22' ? /^v22\./ : /^v24\./);
+      const audit = await exec(node(), [bin, 'run', '--vms', '4', '--out', join(dir, `store-${_name.replace(' ', '')}`)], dir);
+      expect(audit.stderr).toBe('');
+      expect(audit.code).toBe(0);
+      expect(audit.stdout).toMatch(/^4 VMs: \d+ compliant/m);
+      const script = await exec(node(), [bin, 'script'], dir);
+      expect(script.stdout).toMatch(/^#!\/bin\/sh/);
+    },
+    60_000,
+  );
 
   it('says in one line that the simulated AWS endpoints need the development dependencies', async () => {
     const audit = await exec(process.execPath, [bin, 'run', '--source', 'sim-aws', '--vms', '2', '--out', join(dir, 'store-sim-aws')], dir);

@@ -32,7 +32,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'fleet-audit-proxy-config-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('fleet-audit proxy-config secret', () => {
-  it('prints istioctl\'s secret table for a config dump file', async () => {
+  it("prints istioctl's secret table for a config dump file", async () => {
     const result = await run(['proxy-config', 'secret', '--file', fixturePath('secret-config-dump.json'), '--istio-version', '1.24']);
     expect(result).toEqual({ code: 0, stdout: fixture('secret-output.txt'), stderr: '' });
   });
@@ -44,10 +44,21 @@ describe('fleet-audit proxy-config secret', () => {
 
   it("takes the layout from the proxy's ISTIO_VERSION in the dump's bootstrap, and --istio-version over it", async () => {
     const dump = JSON.parse(fixture('secret-warming-config-dump.json')) as { configs: object[] };
-    const bootstrap = { '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: { ISTIO_VERSION: '1.26.2' } } } };
+    const bootstrap = {
+      '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+      bootstrap: { node: { metadata: { ISTIO_VERSION: '1.26.2' } } },
+    };
     const withBootstrap = JSON.stringify({ configs: [bootstrap, ...dump.configs] });
-    expect(await run(['pc', 'secret', '-f', '-'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.26.txt'), stderr: '' });
-    expect(await run(['pc', 'secret', '-f', '-', '--istio-version', '1.29.1'], withBootstrap)).toEqual({ code: 0, stdout: fixture('secret-warming-output-1.29.txt'), stderr: '' });
+    expect(await run(['pc', 'secret', '-f', '-'], withBootstrap)).toEqual({
+      code: 0,
+      stdout: fixture('secret-warming-output-1.26.txt'),
+      stderr: '',
+    });
+    expect(await run(['pc', 'secret', '-f', '-', '--istio-version', '1.29.1'], withBootstrap)).toEqual({
+      code: 0,
+      stdout: fixture('secret-warming-output-1.29.txt'),
+      stderr: '',
+    });
   });
 
   it('says on stderr when the proxy is older than 1.24 and prints the 1.24 layout', async () => {
@@ -72,19 +83,35 @@ describe('fleet-audit proxy-config secret', () => {
     const result = await run(['pc', 's', '-f', '-', '-o', 'json'], fixture('secret-config-dump.json'));
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout) as { resourceName: string; validCert: boolean }[];
-    expect(json.map((s) => [s.resourceName, s.validCert])).toEqual([['default', false], ['ROOTCA', true]]);
+    expect(json.map((s) => [s.resourceName, s.validCert])).toEqual([
+      ['default', false],
+      ['ROOTCA', true],
+    ]);
     expect(result.stdout).not.toContain('redacted');
   });
 
   it('lists the entries of a warming answer as WARMING when told', async () => {
     const dump = JSON.parse(fixture('secret-config-dump.json')) as { configs: { dynamic_active_secrets: object[] }[] };
-    const answer = JSON.stringify({ configs: dump.configs[0]!.dynamic_active_secrets.map((s) => ({ '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s })) });
+    const answer = JSON.stringify({
+      configs: dump.configs[0]!.dynamic_active_secrets.map((s) => ({
+        '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret',
+        ...s,
+      })),
+    });
     const result = await run(['proxy-config', 'secret', '-f', '-', '--warming'], answer);
-    expect(result.stdout.split('\n').slice(1, 3).map((l) => l.split(/ {2,}/)[2])).toEqual(['WARMING', 'WARMING']);
+    expect(
+      result.stdout
+        .split('\n')
+        .slice(1, 3)
+        .map((l) => l.split(/ {2,}/)[2]),
+    ).toEqual(['WARMING', 'WARMING']);
   });
 
   it('says so when the dump has a secrets section without secrets', async () => {
-    const result = await run(['proxy-config', 'secret', '-f', '-'], '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.SecretsConfigDump"}]}');
+    const result = await run(
+      ['proxy-config', 'secret', '-f', '-'],
+      '{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.SecretsConfigDump"}]}',
+    );
     expect(result).toEqual({ code: 0, stdout: 'No active or warming secrets found.\n', stderr: '' });
   });
 
@@ -125,7 +152,7 @@ describe('fleet-audit proxy-config secret', () => {
 });
 
 describe('fleet-audit proxy-config clusters', () => {
-  it('prints istioctl\'s cluster table for a config dump file', async () => {
+  it("prints istioctl's cluster table for a config dump file", async () => {
     const result = await run(['proxy-config', 'clusters', '--file', fixturePath('waypoint-config-dump.json')]);
     expect(result).toEqual({ code: 0, stdout: fixture('waypoint-clusters.golden.txt'), stderr: '' });
   });
@@ -140,14 +167,19 @@ describe('fleet-audit proxy-config clusters', () => {
     const result = await run(['proxy-config', 'clusters', '-f', '-', '-o', 'json'], fixture('sidecar-clusters-active.json'));
     const json = JSON.parse(result.stdout) as { name: string; port: number | null; direction: string | null }[];
     expect(json).toHaveLength(32);
-    expect(json.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local')).toMatchObject({ port: 15012, direction: 'outbound' });
+    expect(json.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local')).toMatchObject({
+      port: 15012,
+      direction: 'outbound',
+    });
   });
 
   it('notes the warming clusters the table leaves out, and refuses a table of warming clusters only', async () => {
     const warmingOnly = fixture('sidecar-clusters-active.json');
     const refused = await run(['proxy-config', 'clusters', '-f', '-', '--warming'], warmingOnly);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe('fleet-audit: standard input holds no active or static clusters (only 32 warming, which the table leaves out: use -o json)\n');
+    expect(refused.stderr).toBe(
+      'fleet-audit: standard input holds no active or static clusters (only 32 warming, which the table leaves out: use -o json)\n',
+    );
     const json = await run(['proxy-config', 'clusters', '-f', '-', '--warming', '-o', 'json'], warmingOnly);
     expect(json.code).toBe(0);
     expect((JSON.parse(json.stdout) as { state: string }[]).every((c) => c.state === 'warming')).toBe(true);
@@ -161,7 +193,14 @@ describe('fleet-audit proxy-config clusters', () => {
   });
 
   it('keeps terminal control characters of cluster names off the terminal', async () => {
-    const answer = JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster', cluster: { name: 'evil\u001b[2J', type: 'STATIC' } }] });
+    const answer = JSON.stringify({
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
+          cluster: { name: 'evil\u001b[2J', type: 'STATIC' },
+        },
+      ],
+    });
     const result = await run(['proxy-config', 'clusters', '-f', '-'], answer);
     expect(result.stdout).not.toContain('\u001b');
     expect(result.stdout).toContain('evil\uFFFD[2J');
@@ -170,8 +209,16 @@ describe('fleet-audit proxy-config clusters', () => {
 
 describe('fleet-audit proxy-config eds', () => {
   it("prints istioctl's EDS table with its filters", async () => {
-    expect(await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json')])).toEqual({ code: 0, stdout: fixture('eds-output.txt'), stderr: '' });
-    expect(await run(['pc', 'eds', '-f', '-', '--port', '8080'], fixture('eds-config-dump.json'))).toEqual({ code: 0, stdout: fixture('eds-port-8080-output.txt'), stderr: '' });
+    expect(await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json')])).toEqual({
+      code: 0,
+      stdout: fixture('eds-output.txt'),
+      stderr: '',
+    });
+    expect(await run(['pc', 'eds', '-f', '-', '--port', '8080'], fixture('eds-config-dump.json'))).toEqual({
+      code: 0,
+      stdout: fixture('eds-port-8080-output.txt'),
+      stderr: '',
+    });
   });
 
   it('refuses a dump taken without ?include_eds, and a port that is not one', async () => {
@@ -187,7 +234,10 @@ describe('fleet-audit proxy-config routes', () => {
     const verbose = await run(['pc', 'routes', '-f', fixturePath('routes-k8s-gateway-http-route-path-prefix-config-dump.json')]);
     expect(verbose.code).toBe(0);
     expect(verbose.stdout.trim()).toBe(fixture('routes-k8s-gateway-http-route-path-prefix-output.txt').trim());
-    const short = await run(['pc', 'r', '-f', '-', '--no-verbose', '--name', 'http.80'], fixture('routes-k8s-gateway-http-route-path-prefix-config-dump.json'));
+    const short = await run(
+      ['pc', 'r', '-f', '-', '--no-verbose', '--name', 'http.80'],
+      fixture('routes-k8s-gateway-http-route-path-prefix-config-dump.json'),
+    );
     expect(short).toEqual({ code: 0, stdout: 'NAME        VIRTUAL HOSTS\nhttp.80     1\n', stderr: '' });
   });
 
@@ -203,7 +253,10 @@ describe('fleet-audit proxy-config clusters filters', () => {
     const rows = async (...args: string[]): Promise<string[][]> => {
       const result = await run(['pc', 'clusters', '-f', fixturePath('sidecar-clusters-active.json'), ...args]);
       expect(result.code).toBe(0);
-      return result.stdout.split('\n').slice(1, -1).map((l) => l.trimEnd().split(/ {2,}/));
+      return result.stdout
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.trimEnd().split(/ {2,}/));
     };
     expect(await rows('--port', '9080', '--direction', 'outbound')).toEqual([
       ['details.default.svc.cluster.local', '9080', '-', 'outbound', 'EDS'],
@@ -219,8 +272,14 @@ describe('fleet-audit proxy-config clusters filters', () => {
 describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
   it("prints istioctl's listener table, verbose by default", async () => {
     const result = await run(['pc', 'l', '-f', fixturePath('waypoint-config-dump.json'), '--port', '15021']);
-    expect(result).toEqual({ code: 0, stdout: 'ADDRESSES PORT  MATCH DESTINATION\n0.0.0.0   15021 ALL   Inline Route: /healthz/ready*\n', stderr: '' });
-    expect((await run(['pc', 'listeners', '-f', fixturePath('waypoint-config-dump.json'), '--no-verbose', '--type', 'http'])).stdout).toBe('ADDRESSES PORT  TYPE\n0.0.0.0   15021 HTTP\n');
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'ADDRESSES PORT  MATCH DESTINATION\n0.0.0.0   15021 ALL   Inline Route: /healthz/ready*\n',
+      stderr: '',
+    });
+    expect((await run(['pc', 'listeners', '-f', fixturePath('waypoint-config-dump.json'), '--no-verbose', '--type', 'http'])).stdout).toBe(
+      'ADDRESSES PORT  TYPE\n0.0.0.0   15021 HTTP\n',
+    );
   });
 
   it("prints the bootstrap as JSON by default and istioctl's version summary with -o short", async () => {
@@ -247,9 +306,22 @@ describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
 
 describe('fleet-audit proxy-config endpoints', () => {
   it("reads Envoy's /clusters?format=json as istioctl does, and sends a config dump to eds", async () => {
-    const answer = JSON.stringify({ cluster_statuses: [{ name: 'agent', host_statuses: [{ address: { socket_address: { address: '127.0.0.1', port_value: 15020 } }, health_status: { eds_health_status: 'HEALTHY' } }] }] });
+    const answer = JSON.stringify({
+      cluster_statuses: [
+        {
+          name: 'agent',
+          host_statuses: [
+            { address: { socket_address: { address: '127.0.0.1', port_value: 15020 } }, health_status: { eds_health_status: 'HEALTHY' } },
+          ],
+        },
+      ],
+    });
     const result = await run(['pc', 'ep', '-f', '-'], answer);
-    expect(result).toEqual({ code: 0, stdout: 'ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n127.0.0.1:15020     HEALTHY     OK                agent\n', stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'ENDPOINT            STATUS      OUTLIER CHECK     CLUSTER\n127.0.0.1:15020     HEALTHY     OK                agent\n',
+      stderr: '',
+    });
     const dump = await run(['pc', 'endpoints', '-f', fixturePath('eds-config-dump.json')]);
     expect(dump.code).toBe(2);
     expect(dump.stderr).toContain('proxy-config eds');

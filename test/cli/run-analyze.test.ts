@@ -32,7 +32,9 @@ describe('fleet-audit run and analyze', () => {
   it('--fail-on sets the exit code from the failing findings', async () => {
     const bundle = join(dir, 'store', 'r1', 'evidence');
     expect((await cli(['analyze', bundle, '--out', join(dir, 'f1'), '--fail-on', 'CRITICAL'])).code).toBe(1);
-    expect((await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r2', '--vms', '12', '--seed', '3', '--fail-on', 'HIGH'])).code).toBe(1);
+    expect(
+      (await cli(['run', '--out', join(dir, 'store'), '--run-id', 'r2', '--vms', '12', '--seed', '3', '--fail-on', 'HIGH'])).code,
+    ).toBe(1);
   });
 
   it('refuses a second run with the same id rather than mixing two runs', async () => {
@@ -50,8 +52,18 @@ describe('fleet-audit run and analyze', () => {
   it.each([
     ['an invocation that is not JSON', 'invocations', (f: string) => writeFileSync(f, '{"InstanceId": "i-'), /is not valid JSON/],
     ['an invocation of the wrong shape', 'invocations', (f: string) => writeFileSync(f, '{"InstanceId": 5}'), /InstanceId: Invalid input/],
-    ['an unknown bundleVersion', 'manifest.json', (f: string) => writeFileSync(f, '{"bundleVersion": 2, "runId": "x"}'), /bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/],
-    ['a syncz answer that is not an array', 'cluster/syncz', (f: string) => writeFileSync(f, '{"error": "unauthorized"}'), /expected array/],
+    [
+      'an unknown bundleVersion',
+      'manifest.json',
+      (f: string) => writeFileSync(f, '{"bundleVersion": 2, "runId": "x"}'),
+      /bundleVersion 2 is not supported \(this tool reads bundleVersion 1\)/,
+    ],
+    [
+      'a syncz answer that is not an array',
+      'cluster/syncz',
+      (f: string) => writeFileSync(f, '{"error": "unauthorized"}'),
+      /expected array/,
+    ],
   ])('exits 2 naming the file for %s, and writes no report', async (_what, part, spoil, message) => {
     const bundle = join(dir, `bad-${part.replace('/', '-')}`);
     await cp(join(dir, 'store', 'r1', 'evidence'), bundle, { recursive: true });
@@ -67,10 +79,17 @@ describe('fleet-audit run and analyze', () => {
 
   it('analyze --waivers reports the covered FAILs as WAIVED, and refuses a bad waivers file naming it', async () => {
     const file = join(dir, 'waivers.json');
-    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        waivers: [{ control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' }],
+      }),
+    );
     const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived'), '--waivers', file]);
     expect(run.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'waived', 'report.json'), 'utf8')) as { findings: Array<{ control: string; status: string }> };
+    const report = JSON.parse(readFileSync(join(dir, 'waived', 'report.json'), 'utf8')) as {
+      findings: Array<{ control: string; status: string }>;
+    };
     expect(report.findings.filter((f) => f.control === 'REG-02' && f.status === 'FAIL')).toEqual([]);
     expect(report.findings.some((f) => f.control === 'REG-02' && f.status === 'WAIVED')).toBe(true);
     writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'forever', owner: 'ops' }] }));
@@ -82,11 +101,24 @@ describe('fleet-audit run and analyze', () => {
 
   it('run --waivers applies them to the new audit, and a malformed file stops it before it starts', async () => {
     const file = join(dir, 'run-waivers.json');
-    writeFileSync(file, JSON.stringify({ waivers: [{ control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' }, { control: 'NET-99', justification: 'typo', owner: 'ops', expires: '2027-06-01T00:00:00Z' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        waivers: [
+          { control: 'REG-02', justification: 'machine being rebuilt', owner: 'ops', expires: '2027-06-01T00:00:00Z' },
+          { control: 'NET-99', justification: 'typo', owner: 'ops', expires: '2027-06-01T00:00:00Z' },
+        ],
+      }),
+    );
     const run = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'waived-run', '--vms', '12', '--seed', '3', '--waivers', file]);
     expect(run.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'store', 'waived-run', 'report.json'), 'utf8')) as { waivers: Array<{ control: string; state: string }> };
-    expect(report.waivers.map((w) => [w.control, w.state])).toEqual([['REG-02', 'active'], ['NET-99', 'unknown-control']]);
+    const report = JSON.parse(readFileSync(join(dir, 'store', 'waived-run', 'report.json'), 'utf8')) as {
+      waivers: Array<{ control: string; state: string }>;
+    };
+    expect(report.waivers.map((w) => [w.control, w.state])).toEqual([
+      ['REG-02', 'active'],
+      ['NET-99', 'unknown-control'],
+    ]);
     writeFileSync(file, '{"waivers": [{"control": "REG-02"}]}');
     const bad = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'waived-bad', '--vms', '3', '--waivers', file]);
     expect(bad.code).toBe(2);
@@ -96,10 +128,15 @@ describe('fleet-audit run and analyze', () => {
 
   it('analyze --waivers reads YAML too, with times left as text', async () => {
     const file = join(dir, 'waivers.yaml');
-    writeFileSync(file, 'waivers:\n  - control: REG-02\n    subject: {kind: workloadentry}\n    justification: machine being rebuilt\n    owner: ops\n    expires: 2027-06-01T00:00:00Z\n');
+    writeFileSync(
+      file,
+      'waivers:\n  - control: REG-02\n    subject: {kind: workloadentry}\n    justification: machine being rebuilt\n    owner: ops\n    expires: 2027-06-01T00:00:00Z\n',
+    );
     const run = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-yaml'), '--waivers', file]);
     expect(run.code).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'waived-yaml', 'report.json'), 'utf8')) as { waivers: Array<{ state: string; expires: string }> };
+    const report = JSON.parse(readFileSync(join(dir, 'waived-yaml', 'report.json'), 'utf8')) as {
+      waivers: Array<{ state: string; expires: string }>;
+    };
     expect(report.waivers.map((w) => [w.state, w.expires])).toEqual([['active', '2027-06-01T00:00:00Z']]);
     writeFileSync(file, 'waivers:\n  - control: [REG-02\n');
     const bad = await cli(['analyze', join(dir, 'store', 'r1', 'evidence'), '--out', join(dir, 'waived-yaml-bad'), '--waivers', file]);
@@ -151,7 +188,9 @@ describe('fleet-audit for CI and people', () => {
   });
 
   it('show describes one VM of a run by hostname or instance id, from the report or the bundle', async () => {
-    const report = JSON.parse(readFileSync(join(dir, 'store', 'r1', 'report.json'), 'utf8')) as { vms: Array<{ instanceId: string; hostname: string | null }> };
+    const report = JSON.parse(readFileSync(join(dir, 'store', 'r1', 'report.json'), 'utf8')) as {
+      vms: Array<{ instanceId: string; hostname: string | null }>;
+    };
     const vm = report.vms.find((v) => v.hostname)!;
     const byName = await cli(['show', join(dir, 'store', 'r1'), vm.hostname!]);
     expect(byName.code).toBe(0);
@@ -182,15 +221,26 @@ describe('--format', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const reportFiles = (at: string): string[] => readdirSync(at).filter((f) => f.startsWith('report.')).sort();
+  const reportFiles = (at: string): string[] =>
+    readdirSync(at)
+      .filter((f) => f.startsWith('report.'))
+      .sort();
 
   it('run writes every report file by default, and only report.json and the ones asked for with --format', async () => {
     expect((await cli(['run', '--out', join(dir, 'store'), '--run-id', 'all', '--vms', '3'])).code).toBe(0);
-    expect(reportFiles(join(dir, 'store', 'all'))).toEqual(['report.csv', 'report.html', 'report.json', 'report.junit.xml', 'report.ocsf.json']);
+    expect(reportFiles(join(dir, 'store', 'all'))).toEqual([
+      'report.csv',
+      'report.html',
+      'report.json',
+      'report.junit.xml',
+      'report.ocsf.json',
+    ]);
     const some = await cli(['run', '--out', join(dir, 'store'), '--run-id', 'some', '--vms', '3', '--format', 'JUnit, csv']);
     expect(some.code).toBe(0);
     expect(reportFiles(join(dir, 'store', 'some'))).toEqual(['report.csv', 'report.json', 'report.junit.xml']);
-    expect(some.stdout).toContain(`Reports:  ${join(dir, 'store', 'some', 'report.json')}\n          ${join(dir, 'store', 'some', 'report.csv')}\n`);
+    expect(some.stdout).toContain(
+      `Reports:  ${join(dir, 'store', 'some', 'report.json')}\n          ${join(dir, 'store', 'some', 'report.csv')}\n`,
+    );
   });
 
   it('analyze writes report.json even when it is not asked for', async () => {
@@ -204,7 +254,10 @@ describe('--format', () => {
     ['an unknown format', 'json,pdf', `'json,pdf' is invalid. "pdf": expected a comma-separated list of json, html, csv, junit, ocsf`],
     ['an empty list', ',', `',' is invalid. expected a comma-separated list of json, html, csv, junit, ocsf`],
   ])('refuses %s with a one-line usage error, before anything runs', async (_what, value, message) => {
-    for (const args of [['run', '--out', join(dir, 'bad-store'), '--vms', '3'], ['analyze', join(dir, 'store', 'all', 'evidence'), '--out', join(dir, 'bad-out')]]) {
+    for (const args of [
+      ['run', '--out', join(dir, 'bad-store'), '--vms', '3'],
+      ['analyze', join(dir, 'store', 'all', 'evidence'), '--out', join(dir, 'bad-out')],
+    ]) {
       const bad = await cli([...args, '--format', value]);
       expect(bad.code).toBe(2);
       expect(bad.stderr.trim().split('\n')).toEqual([`error: option '--format <formats>' argument ${message}`, '(add --help for usage)']);
@@ -216,7 +269,9 @@ describe('--format', () => {
   it('says in --help that report.json is always written', async () => {
     for (const command of ['run', 'analyze']) {
       const help = await cli([command, '--help']);
-      expect(help.stdout.replace(/\s+/g, ' ')).toContain('--format <formats> report files to write, comma-separated: json, html, csv, junit, ocsf (default: all); report.json is always written, as the source of truth the others are made from');
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+        '--format <formats> report files to write, comma-separated: json, html, csv, junit, ocsf (default: all); report.json is always written, as the source of truth the others are made from',
+      );
     }
   });
 });

@@ -19,7 +19,8 @@ describe('fleet-audit serve', () => {
     rmSync(store, { recursive: true, force: true });
   });
 
-  const post = (body: string, headers: Record<string, string> = {}) => fetch(`${api.url}/audits`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  const post = (body: string, headers: Record<string, string> = {}) =>
+    fetch(`${api.url}/audits`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
 
   async function untilDone(runId: string): Promise<Record<string, unknown>> {
     for (let i = 0; i < 200; i++) {

@@ -48,7 +48,9 @@ describe('analyzeBundle', () => {
     ]);
     expect(report.summary).toMatchObject({ vms: 2, compliant: 1, nonCompliant: 1, unknown: 0 });
     for (const [id, counts] of Object.entries(report.summary.byControl)) {
-      expect(counts.PASS + counts.FAIL + counts.ERROR + counts.SKIP + counts.WAIVED).toBe(report.findings.filter((f) => f.control === id).length);
+      expect(counts.PASS + counts.FAIL + counts.ERROR + counts.SKIP + counts.WAIVED).toBe(
+        report.findings.filter((f) => f.control === id).length,
+      );
     }
     expect(report.summary.bySeverity).toEqual({ CRITICAL: 2, HIGH: 1, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0 });
   });
@@ -64,13 +66,33 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
   const findingsOf = (report: ReturnType<typeof analyzeBundle>, control: string) =>
     Object.fromEntries(report.findings.filter((f) => f.control === control).map((f) => [f.subject.id, f]));
   const intruderOnly = buildBundle({
-    vms: [{ instanceId: 'i-0000000000000001', hostname: 'vm1', ip: '10.0.0.5', activeState: 'inactive', subState: 'dead', httpCode: '000', curlExit: '7' }],
+    vms: [
+      {
+        instanceId: 'i-0000000000000001',
+        hostname: 'vm1',
+        ip: '10.0.0.5',
+        activeState: 'inactive',
+        subState: 'dead',
+        httpCode: '000',
+        curlExit: '7',
+      },
+    ],
     entries: [workloadEntry('payments', 'payments-vm', '10.0.0.99')],
     syncz: { 'istiod-a': [intruderProxy] },
   });
   // The same fleet, the stopped VM now printing the intruder's host name.
   const liar = buildBundle({
-    vms: [{ instanceId: 'i-0000000000000001', hostname: 'intruder', ip: '10.0.0.5', activeState: 'inactive', subState: 'dead', httpCode: '000', curlExit: '7' }],
+    vms: [
+      {
+        instanceId: 'i-0000000000000001',
+        hostname: 'intruder',
+        ip: '10.0.0.5',
+        activeState: 'inactive',
+        subState: 'dead',
+        httpCode: '000',
+        curlExit: '7',
+      },
+    ],
     entries: [workloadEntry('payments', 'payments-vm', '10.0.0.99')],
     syncz: { 'istiod-a': [intruderProxy] },
   });
@@ -85,7 +107,9 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
     const report = analyzeBundle(liar);
     const xds05 = findingsOf(report, 'XDS-05')['intruder.payments']!;
     expect(xds05.status).toBe('ERROR');
-    expect(xds05.message).toContain('claimed by i-0000000000000001, whose own evidence contradicts the claim: its istio unit is inactive (dead)');
+    expect(xds05.message).toContain(
+      'claimed by i-0000000000000001, whose own evidence contradicts the claim: its istio unit is inactive (dead)',
+    );
     const vm = (control: string) => findingsOf(report, control)['i-0000000000000001']!;
     expect(vm('HEALTH-01').status).toBe('FAIL');
     for (const control of ['XDS-01', 'XDS-02', 'XDS-03']) {
@@ -93,7 +117,10 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
       expect(vm(control).message, control).toContain('istiod holds intruder.payments as connected (istiod-a)');
     }
     // What the VM or the ownership of the mesh's objects rests on passes nowhere (REG-03 and REG-04 judge the entry alone).
-    const borrowed = report.findings.filter((f) => f.status === 'PASS' && (f.subject.kind === 'vm' ? /^(XDS-0[123]|REG)/.test(f.control) : ['XDS-05', 'REG-02'].includes(f.control)));
+    const borrowed = report.findings.filter(
+      (f) =>
+        f.status === 'PASS' && (f.subject.kind === 'vm' ? /^(XDS-0[123]|REG)/.test(f.control) : ['XDS-05', 'REG-02'].includes(f.control)),
+    );
     expect(borrowed.map((f) => `${f.control} ${f.subject.id}`)).toEqual([]);
     expect(findingsOf(report, 'REG-02')['payments/payments-vm-10.0.0.99']!.status).toBe('FAIL');
     expect(report.vms[0]!.status).toBe('NON_COMPLIANT');
@@ -109,7 +136,12 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
             ip: '10.0.0.99',
             ssmIp: '10.0.0.5',
             env: ["ISTIO_SVC_IP=''"],
-            sections: [{ name: 'envoy-server-info', content: JSON.stringify({ state: 'LIVE', node: { id: 'sidecar~10.0.0.99~vm1.payments~payments.svc.cluster.local' } }) }],
+            sections: [
+              {
+                name: 'envoy-server-info',
+                content: JSON.stringify({ state: 'LIVE', node: { id: 'sidecar~10.0.0.99~vm1.payments~payments.svc.cluster.local' } }),
+              },
+            ],
           },
         ],
         entries: [workloadEntry('payments', 'payments-vm', '10.0.0.99')],
@@ -119,10 +151,13 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
     expect(findingsOf(report, 'XDS-01')['i-0000000000000001']!.status).toBe('ERROR');
     expect(findingsOf(report, 'XDS-05')['vm1.payments']!.status).toBe('ERROR');
     expect(findingsOf(report, 'REG-02')['payments/payments-vm-10.0.0.99']!.status).toBe('ERROR');
-    expect(findingsOf(report, 'REG-07')['i-0000000000000001']!).toMatchObject({ status: 'FAIL', message: expect.stringContaining('SSM knows it at 10.0.0.5') });
+    expect(findingsOf(report, 'REG-07')['i-0000000000000001']!).toMatchObject({
+      status: 'FAIL',
+      message: expect.stringContaining('SSM knows it at 10.0.0.5'),
+    });
   });
 
-  it('does not take an ISTIO_SVC_IP pin as proof: REG-07 accepts the pin, the joined controls cannot show the proxy is the VM\'s', () => {
+  it("does not take an ISTIO_SVC_IP pin as proof: REG-07 accepts the pin, the joined controls cannot show the proxy is the VM's", () => {
     const report = analyzeBundle(
       buildBundle({
         vms: [{ instanceId: 'i-0000000000000001', hostname: 'vm1', ip: '10.0.0.99', ssmIp: '10.0.0.5' }],
@@ -132,7 +167,9 @@ describe('analyzeBundle: a VM cannot lend itself the mesh standing of another ma
     );
     expect(findingsOf(report, 'REG-07')['i-0000000000000001']!.status).toBe('PASS');
     for (const control of ['XDS-01', 'REG-01']) {
-      expect(findingsOf(report, control)['i-0000000000000001']!.message, control).toContain('the proxy vm1.payments is at 10.0.0.99, the address ISTIO_SVC_IP pins, but SSM knows the VM at 10.0.0.5');
+      expect(findingsOf(report, control)['i-0000000000000001']!.message, control).toContain(
+        'the proxy vm1.payments is at 10.0.0.99, the address ISTIO_SVC_IP pins, but SSM knows the VM at 10.0.0.5',
+      );
     }
   });
 });

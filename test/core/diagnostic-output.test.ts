@@ -23,7 +23,10 @@ describe('splitDiagnosticOutput', () => {
   });
 
   it('marks the output truncated and the open section cut when SSM cut it', () => {
-    const full = formatDiagnosticOutput(B, [{ name: 'identity', content: 'hostname=vm1' }, { name: 'logs', content: 'x'.repeat(100) }]);
+    const full = formatDiagnosticOutput(B, [
+      { name: 'identity', content: 'hostname=vm1' },
+      { name: 'logs', content: 'x'.repeat(100) },
+    ]);
     const cut = `${full.slice(0, full.indexOf('xxxxx') + 20)}\n--output truncated--`;
     const split = splitDiagnosticOutput(cut);
     expect(split.truncated).toBe(true);

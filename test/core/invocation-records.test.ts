@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
-import { INVOCATION_FINALITY, invocationFinality, mayReplaceInvocation, missingInvocationRecords } from '../../lib/core/invocation-records.ts';
+import {
+  INVOCATION_FINALITY,
+  invocationFinality,
+  mayReplaceInvocation,
+  missingInvocationRecords,
+} from '../../lib/core/invocation-records.ts';
 
 const A = 'i-0000000000000000a';
 const B = 'i-0000000000000000b';
@@ -15,7 +20,10 @@ describe('missingInvocationRecords', () => {
       recorded: new Set([E]),
       pending: [{ instanceId: A, commandId: 'cmd-1', status: 'InProgress', statusDetails: 'InProgress' }],
       notSent: new Map([[B, 'SendCommand rejected this node']]),
-      commands: [{ commandId: 'cmd-1', instanceIds: [A, C], ended: false }, { commandId: 'cmd-tag', ended: true }],
+      commands: [
+        { commandId: 'cmd-1', instanceIds: [A, C], ended: false },
+        { commandId: 'cmd-tag', ended: true },
+      ],
       moment: 'wait-ended',
     });
     expect(records.map((r) => [r.InstanceId, r.Status, r.StatusDetails, r.FleetAuditPlaceholder])).toEqual([
@@ -34,29 +42,60 @@ describe('missingInvocationRecords', () => {
       targeted: [A, B],
       recorded: new Set(),
       pending: [{ instanceId: A, commandId: 'c1', status: 'Delayed' }],
-      commands: [{ commandId: 'c1', ended: false }, { commandId: 'c2', ended: true }],
+      commands: [
+        { commandId: 'c1', ended: false },
+        { commandId: 'c2', ended: true },
+      ],
       moment: 'finalized',
     });
     expect(pending!.StandardErrorContent).toBe('the audit was finalized while this invocation was Delayed; SSM may still complete it');
-    expect(missing).toMatchObject({ Status: 'Pending', FleetAuditPlaceholder: 'never-listed', StandardErrorContent: 'the audit was finalized before an invocation was listed for this node (commands c1, c2)' });
+    expect(missing).toMatchObject({
+      Status: 'Pending',
+      FleetAuditPlaceholder: 'never-listed',
+      StandardErrorContent: 'the audit was finalized before an invocation was listed for this node (commands c1, c2)',
+    });
   });
 
   it('records a command that ended without listing the node, and a node no command was sent to', () => {
-    const records = missingInvocationRecords({ targeted: [A], recorded: new Set(), commands: [{ commandId: 'c1', instanceIds: [A], ended: true }], moment: 'wait-ended' });
-    expect(records[0]).toMatchObject({ Status: 'Failed', StatusDetails: 'Undeliverable', CommandId: 'c1', StandardErrorContent: 'command c1 ended without an invocation for this node' });
-    expect(missingInvocationRecords({ targeted: [B], recorded: new Set(), moment: 'finalized' })[0]).toMatchObject({ FleetAuditPlaceholder: 'not-sent', StandardErrorContent: 'no command was sent to this node in this run' });
+    const records = missingInvocationRecords({
+      targeted: [A],
+      recorded: new Set(),
+      commands: [{ commandId: 'c1', instanceIds: [A], ended: true }],
+      moment: 'wait-ended',
+    });
+    expect(records[0]).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Undeliverable',
+      CommandId: 'c1',
+      StandardErrorContent: 'command c1 ended without an invocation for this node',
+    });
+    expect(missingInvocationRecords({ targeted: [B], recorded: new Set(), moment: 'finalized' })[0]).toMatchObject({
+      FleetAuditPlaceholder: 'not-sent',
+      StandardErrorContent: 'no command was sent to this node in this run',
+    });
   });
 });
 
 describe('invocationFinality', () => {
   const record = (over: Partial<Invocation>): Invocation => ({ InstanceId: A, Status: 'Success', ...over });
-  const [placeholder] = missingInvocationRecords({ targeted: [A], recorded: new Set(), commands: [{ commandId: 'c1', instanceIds: [A], ended: true }], moment: 'wait-ended' });
+  const [placeholder] = missingInvocationRecords({
+    targeted: [A],
+    recorded: new Set(),
+    commands: [{ commandId: 'c1', instanceIds: [A], ended: true }],
+    moment: 'wait-ended',
+  });
 
   it('orders none < placeholder < in progress < terminal', () => {
     expect(invocationFinality(undefined)).toBe(INVOCATION_FINALITY.none);
     expect(invocationFinality(placeholder)).toBe(INVOCATION_FINALITY.placeholder);
-    for (const status of ['Pending', 'InProgress', 'Delayed']) expect(invocationFinality(record({ Status: status, StatusDetails: status }))).toBe(INVOCATION_FINALITY.inProgress);
-    for (const [status, details] of [['Success', 'Success'], ['Failed', 'Undeliverable'], ['TimedOut', 'ExecutionTimedOut'], ['Cancelled', 'Cancelled']]) {
+    for (const status of ['Pending', 'InProgress', 'Delayed'])
+      expect(invocationFinality(record({ Status: status, StatusDetails: status }))).toBe(INVOCATION_FINALITY.inProgress);
+    for (const [status, details] of [
+      ['Success', 'Success'],
+      ['Failed', 'Undeliverable'],
+      ['TimedOut', 'ExecutionTimedOut'],
+      ['Cancelled', 'Cancelled'],
+    ]) {
       expect(invocationFinality(record({ Status: status, StatusDetails: details }))).toBe(INVOCATION_FINALITY.terminal);
     }
   });

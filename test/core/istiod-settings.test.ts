@@ -25,9 +25,12 @@ describe('parseGoDuration', () => {
     expect(parseGoDuration(text)).toBe(ms);
   });
 
-  it.each(['', '30', 'm', '30 m', '30min', '1d', '.s', '1h-30m', '--1m', 'Infinity', '1e3s', `${'9'.repeat(120)}h`])('refuses %j without throwing', (text) => {
-    expect(parseGoDuration(text)).toBeUndefined();
-  });
+  it.each(['', '30', 'm', '30 m', '30min', '1d', '.s', '1h-30m', '--1m', 'Infinity', '1e3s', `${'9'.repeat(120)}h`])(
+    'refuses %j without throwing',
+    (text) => {
+      expect(parseGoDuration(text)).toBeUndefined();
+    },
+  );
 
   it('refuses what is not a string', () => {
     expect(parseGoDuration(undefined as unknown as string)).toBeUndefined();
@@ -39,14 +42,25 @@ describe('readIstiodSettings', () => {
     const settings = readIstiodSettings(
       pod({
         args: ['discovery', '--keepaliveMaxServerConnectionAge', '30m', '--keepaliveMaxServerConnectionAge=1h'],
-        env: [{ name: 'PILOT_CA_CERT_CONFIGMAP', value: 'old-root' }, { name: 'PILOT_CA_CERT_CONFIGMAP', value: 'mesh-trust-bundle' }],
+        env: [
+          { name: 'PILOT_CA_CERT_CONFIGMAP', value: 'old-root' },
+          { name: 'PILOT_CA_CERT_CONFIGMAP', value: 'mesh-trust-bundle' },
+        ],
       }),
     );
-    expect(settings).toEqual({ readable: true, rootCaConfigMap: { value: 'mesh-trust-bundle', source: 'env' }, maxConnectionAge: { value: '1h', source: 'flag' } });
+    expect(settings).toEqual({
+      readable: true,
+      rootCaConfigMap: { value: 'mesh-trust-bundle', source: 'env' },
+      maxConnectionAge: { value: '1h', source: 'flag' },
+    });
   });
 
   it('says unset when the pod leaves them out, value-from when they come from elsewhere, and unreadable without a spec', () => {
-    expect(readIstiodSettings(pod({ args: ['discovery'], env: [{ name: 'PILOT_CA_CERT_CONFIGMAP', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }] }))).toEqual({
+    expect(
+      readIstiodSettings(
+        pod({ args: ['discovery'], env: [{ name: 'PILOT_CA_CERT_CONFIGMAP', valueFrom: { configMapKeyRef: { name: 'x', key: 'y' } } }] }),
+      ),
+    ).toEqual({
       readable: true,
       rootCaConfigMap: { value: undefined, source: 'value-from' },
       maxConnectionAge: { value: undefined, source: 'unset' },
@@ -57,7 +71,14 @@ describe('readIstiodSettings', () => {
   });
 
   it("reads istiod's container among sidecars by its name", () => {
-    const settings = readIstiodSettings({ spec: { containers: [{ name: 'istio-proxy', args: ['--keepaliveMaxServerConnectionAge=5m'] }, { name: 'discovery', args: ['--keepaliveMaxServerConnectionAge=2h'] }] } });
+    const settings = readIstiodSettings({
+      spec: {
+        containers: [
+          { name: 'istio-proxy', args: ['--keepaliveMaxServerConnectionAge=5m'] },
+          { name: 'discovery', args: ['--keepaliveMaxServerConnectionAge=2h'] },
+        ],
+      },
+    });
     expect(settings.maxConnectionAge.value).toBe('2h');
   });
 });

@@ -3,7 +3,8 @@ import { formatDiagnosticOutput } from '../../lib/core/diagnostic-output.ts';
 import { namespaceOfOutput } from '../../lib/core/namespaces.ts';
 
 const B = '@@fa-0123456789abcdef';
-const output = (env: string, meta: { rc?: number; cut?: boolean } = {}) => formatDiagnosticOutput(B, [{ name: 'cluster-env', content: env, ...meta }]);
+const output = (env: string, meta: { rc?: number; cut?: boolean } = {}) =>
+  formatDiagnosticOutput(B, [{ name: 'cluster-env', content: env, ...meta }]);
 
 describe('namespaceOfOutput', () => {
   it('reads ISTIO_NAMESPACE, else POD_NAMESPACE', () => {

@@ -6,13 +6,25 @@ const CDS = XDS_TYPE_URLS.CDS;
 const LDS = XDS_TYPE_URLS.LDS;
 
 function status(extra: Record<string, unknown>): SyncStatus {
-  return SyncStatusSchema.parse({ proxy: 'vm-1.payments', cluster_id: 'Kubernetes', proxy_type: 'sidecar', istio_version: '1.24.6', ...extra });
+  return SyncStatusSchema.parse({
+    proxy: 'vm-1.payments',
+    cluster_id: 'Kubernetes',
+    proxy_type: 'sidecar',
+    istio_version: '1.24.6',
+    ...extra,
+  });
 }
 
 describe('xdsTypeStatus', () => {
   it('is ERROR when the watched resource holds a lastError, quoting the NACK, even when the nonces match', () => {
     const s = status({ resources: { [LDS]: { sent: 'n2', acked: 'n2', lastError: 'Error adding/updating listener(s) x: bad filter' } } });
-    expect(xdsTypeStatus(s, 'LDS')).toEqual({ type: 'LDS', state: 'ERROR', sent: 'n2', acked: 'n2', lastError: 'Error adding/updating listener(s) x: bad filter' });
+    expect(xdsTypeStatus(s, 'LDS')).toEqual({
+      type: 'LDS',
+      state: 'ERROR',
+      sent: 'n2',
+      acked: 'n2',
+      lastError: 'Error adding/updating listener(s) x: bad filter',
+    });
   });
 
   it('is IGNORED when istiod lists the watched types and this one is not among them', () => {
@@ -29,7 +41,12 @@ describe('xdsTypeStatus', () => {
   });
 
   it('is NOT SENT when the type is watched but nothing was pushed yet', () => {
-    expect(xdsTypeStatus(status({ resources: { [CDS]: { sentTime: '0001-01-01T00:00:00Z' } } }), 'CDS')).toEqual({ type: 'CDS', state: 'NOT SENT', sent: '', acked: '' });
+    expect(xdsTypeStatus(status({ resources: { [CDS]: { sentTime: '0001-01-01T00:00:00Z' } } }), 'CDS')).toEqual({
+      type: 'CDS',
+      state: 'NOT SENT',
+      sent: '',
+      acked: '',
+    });
   });
 
   it('is SYNCED when the sent nonce was acknowledged, from the resources map or from the flat keys alone', () => {

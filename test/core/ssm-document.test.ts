@@ -27,7 +27,7 @@ describe('buildSsmCommandDocument', () => {
     expect(new RegExp(doc.parameters.executionTimeout.allowedPattern).test('0')).toBe(false);
   });
 
-  it('stays well under SSM\'s 64 KB document limit', () => {
+  it("stays well under SSM's 64 KB document limit", () => {
     const size = ssmDocumentSizeBytes(renderSsmCommandDocument(buildSsmCommandDocument(script)));
     expect(size).toBeLessThan(SSM_DOCUMENT_MAX_BYTES);
     // A quarter kept free, so that the script can grow (and keep its comments) before the limit is near.
@@ -48,7 +48,7 @@ describe('buildSsmCommandDocument', () => {
     expect(() => buildSsmCommandDocument('#!/bin/sh\necho ok\necho "{{ x }}"\n')).toThrow(/line 3/);
   });
 
-  it('takes another default timeout, within SSM\'s bounds', () => {
+  it("takes another default timeout, within SSM's bounds", () => {
     expect(buildSsmCommandDocument(script, { defaultTimeoutSeconds: 120 }).parameters.executionTimeout.default).toBe('120');
     expect(() => buildSsmCommandDocument(script, { defaultTimeoutSeconds: 0 })).toThrow(SsmDocumentError);
   });

@@ -33,7 +33,9 @@ describe('parseVmSnapshot', () => {
   });
 
   it('says why a section is empty when its tool is missing', () => {
-    const snap = parseVmSnapshot(formatDiagnosticOutput(B, [...HEALTHY.slice(0, 1), { name: 'systemd', content: '', rc: 127, missing: ['systemctl'] }]));
+    const snap = parseVmSnapshot(
+      formatDiagnosticOutput(B, [...HEALTHY.slice(0, 1), { name: 'systemd', content: '', rc: 127, missing: ['systemctl'] }]),
+    );
     expect(snap.unit).toEqual({ ok: false, reason: 'section systemd is empty: systemctl not installed' });
   });
 
@@ -81,11 +83,16 @@ describe('parseVmSnapshot', () => {
 
 describe('the environment istio-start.sh builds: sidecar.env under cluster.env', () => {
   const CLUSTER_ENV = { name: 'cluster-env', content: "ISTIO_NAMESPACE='payments'\nISTIO_INBOUND_PORTS='*'\n" };
-  const env = (sections: { name: string; content: string; rc?: number }[]) => parseVmSnapshot(formatDiagnosticOutput(B, [...HEALTHY.slice(0, 3), CLUSTER_ENV, ...sections])).clusterEnv;
+  const env = (sections: { name: string; content: string; rc?: number }[]) =>
+    parseVmSnapshot(formatDiagnosticOutput(B, [...HEALTHY.slice(0, 3), CLUSTER_ENV, ...sections])).clusterEnv;
 
   it('takes cluster.env on a variable both set, and a variable only sidecar.env sets', () => {
-    const merged = env([{ name: 'sidecar-env', content: "ISTIO_NAMESPACE=other\nISTIO_CUSTOM_IP_TABLES=true\n" }]);
-    expect(merged.ok && Object.fromEntries(merged.value)).toEqual({ ISTIO_NAMESPACE: 'payments', ISTIO_INBOUND_PORTS: '*', ISTIO_CUSTOM_IP_TABLES: 'true' });
+    const merged = env([{ name: 'sidecar-env', content: 'ISTIO_NAMESPACE=other\nISTIO_CUSTOM_IP_TABLES=true\n' }]);
+    expect(merged.ok && Object.fromEntries(merged.value)).toEqual({
+      ISTIO_NAMESPACE: 'payments',
+      ISTIO_INBOUND_PORTS: '*',
+      ISTIO_CUSTOM_IP_TABLES: 'true',
+    });
   });
 
   it('is cluster.env alone when there is no sidecar.env, or the script did not collect it', () => {
@@ -96,11 +103,18 @@ describe('the environment istio-start.sh builds: sidecar.env under cluster.env',
   });
 
   it('is unknown when sidecar.env was cut, unreadable, or lost with a cut output', () => {
-    const full = formatDiagnosticOutput(B, [...HEALTHY.slice(0, 3), CLUSTER_ENV, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }]);
+    const full = formatDiagnosticOutput(B, [
+      ...HEALTHY.slice(0, 3),
+      CLUSTER_ENV,
+      { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' },
+    ]);
     const cutInside = parseVmSnapshot(`${full.slice(0, full.indexOf('ISTIO_CUSTOM'))}\n--output truncated--`).clusterEnv;
     expect(cutInside).toEqual({ ok: false, reason: 'section sidecar-env was cut' });
     const lost = parseVmSnapshot(`${full.slice(0, full.indexOf(' BEGIN sidecar-env') - B.length)}--output truncated--`).clusterEnv;
     expect(lost.ok).toBe(false);
-    expect(env([{ name: 'sidecar-env', content: '', rc: 124 }])).toEqual({ ok: false, reason: 'sidecar.env could not be read (section sidecar-env rc 124)' });
+    expect(env([{ name: 'sidecar-env', content: '', rc: 124 }])).toEqual({
+      ok: false,
+      reason: 'sidecar.env could not be read (section sidecar-env rc 124)',
+    });
   });
 });

@@ -11,7 +11,13 @@ const bundle = buildBundle({
   entries: [workloadEntry('payments', 'payments-vm', '10.9.9.9'), workloadEntry('payments', 'payments-vm', '10.9.9.8')],
 });
 const analyze = (waivers: Waiver[]) => analyzeBundle(bundle, { controls: [collect01, health01, reg02], waivers });
-const waiver = (extra: Partial<Waiver>): Waiver => ({ control: 'HEALTH-01', justification: 'decommissioning this week', owner: 'platform-team', expires: '2027-01-01T00:00:00Z', ...extra });
+const waiver = (extra: Partial<Waiver>): Waiver => ({
+  control: 'HEALTH-01',
+  justification: 'decommissioning this week',
+  owner: 'platform-team',
+  expires: '2027-01-01T00:00:00Z',
+  ...extra,
+});
 const readAt = new Date('2026-11-26T00:00:00Z');
 
 describe('waivers', () => {
@@ -19,7 +25,11 @@ describe('waivers', () => {
     const report = analyze([waiver({ subject: { kind: 'vm', id: 'i-0000000000000001' } })]);
     const finding = report.findings.find((f) => f.control === 'HEALTH-01')!;
     expect(finding.status).toBe('WAIVED');
-    expect(finding.evidence.waiver).toEqual({ justification: 'decommissioning this week', owner: 'platform-team', expires: '2027-01-01T00:00:00Z' });
+    expect(finding.evidence.waiver).toEqual({
+      justification: 'decommissioning this week',
+      owner: 'platform-team',
+      expires: '2027-01-01T00:00:00Z',
+    });
     expect(report.vms[0]!.status).toBe('COMPLIANT');
     expect(report.summary.byControl['HEALTH-01']).toMatchObject({ FAIL: 0, WAIVED: 1 });
     expect(report.waivers).toEqual([{ ...waiver({ subject: { kind: 'vm', id: 'i-0000000000000001' } }), state: 'active', waived: 1 }]);
@@ -45,7 +55,10 @@ describe('waivers', () => {
     const glob = analyze([waiver({ control: 'REG-02', subject: { id: 'payments/*-10.9.9.?' } }), waiver({ control: 'COLLECT-01' })]);
     expect(glob.findings.filter((f) => f.control === 'REG-02').map((f) => f.status)).toEqual(['WAIVED', 'WAIVED']);
     expect(glob.findings.find((f) => f.control === 'COLLECT-01')!.status).toBe('PASS');
-    const namespaced = analyze([waiver({ control: 'REG-02', subject: { namespace: 'payments' } }), waiver({ subject: { namespace: 'billing' } })]);
+    const namespaced = analyze([
+      waiver({ control: 'REG-02', subject: { namespace: 'payments' } }),
+      waiver({ subject: { namespace: 'billing' } }),
+    ]);
     expect(namespaced.waivers.map((w) => w.waived)).toEqual([2, 0]);
   });
 
@@ -58,11 +71,17 @@ describe('waivers', () => {
   it('must say why, who owns them and when they end, at most a year ahead; the error names the entry', () => {
     const entry = { control: 'HEALTH-01', justification: 'x', owner: 'me', expires: '2027-01-01T00:00:00Z' };
     expect(parseWaivers({ waivers: [entry] }, readAt)).toEqual([entry]);
-    expect(() => parseWaivers({ waivers: [entry, { ...entry, justification: ' ' }] }, readAt)).toThrow('waivers[1] (HEALTH-01): justification: a waiver must say why');
+    expect(() => parseWaivers({ waivers: [entry, { ...entry, justification: ' ' }] }, readAt)).toThrow(
+      'waivers[1] (HEALTH-01): justification: a waiver must say why',
+    );
     expect(() => parseWaivers({ waivers: [{ ...entry, owner: undefined }] }, readAt)).toThrow(/waivers\[0\] \(HEALTH-01\): owner/);
-    expect(() => parseWaivers({ waivers: [{ ...entry, expires: 'soon' }] }, readAt)).toThrow('waivers[0] (HEALTH-01): expires: expected an RFC 3339 time');
+    expect(() => parseWaivers({ waivers: [{ ...entry, expires: 'soon' }] }, readAt)).toThrow(
+      'waivers[0] (HEALTH-01): expires: expected an RFC 3339 time',
+    );
     expect(() => parseWaivers({ waivers: [{ ...entry, expires: '2028-01-01T00:00:00Z' }] }, readAt)).toThrow('more than a year away');
-    expect(() => parseWaivers({ waivers: [{ ...entry, control: 'health' }] }, readAt)).toThrow('waivers[0]: control: expected a control id');
+    expect(() => parseWaivers({ waivers: [{ ...entry, control: 'health' }] }, readAt)).toThrow(
+      'waivers[0]: control: expected a control id',
+    );
     expect(() => parseWaivers({ waivers: [{ ...entry, reason: 'old field' }] }, readAt)).toThrow(/waivers\[0\] \(HEALTH-01\).*reason/);
     expect(() => parseWaivers({ waiver: [] }, readAt)).toThrow(/waivers/);
   });

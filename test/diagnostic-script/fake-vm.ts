@@ -7,7 +7,21 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { accessSync, constants, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  lstatSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,13 +36,39 @@ const FIXTURES = new URL('../fixtures/fake-vm/', import.meta.url).pathname;
 
 /** Shims written by the harness: each can be left out to play a VM without that tool. */
 export const SHIMS = [
-  'systemctl', 'journalctl', 'hostname', 'id', 'dpkg-query', 'pilot-agent',
-  'iptables-save', 'iptables-legacy-save', 'iptables-nft-save',
-  'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save',
+  'systemctl',
+  'journalctl',
+  'hostname',
+  'id',
+  'dpkg-query',
+  'pilot-agent',
+  'iptables-save',
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
 ] as const;
 export const IPTABLES_TOOLS = SHIMS.filter((s): s is Extract<(typeof SHIMS)[number], `${string}tables-${string}`> => s.includes('tables-'));
 /** Real tools linked onto PATH: what an Istio VM has besides the shimmed ones. */
-export const REAL_TOOLS = ['cat', 'head', 'tail', 'wc', 'od', 'tr', 'mktemp', 'rm', 'grep', 'awk', 'stat', 'date', 'curl', 'openssl', 'timeout', 'sleep'] as const;
+export const REAL_TOOLS = [
+  'cat',
+  'head',
+  'tail',
+  'wc',
+  'od',
+  'tr',
+  'mktemp',
+  'rm',
+  'grep',
+  'awk',
+  'stat',
+  'date',
+  'curl',
+  'openssl',
+  'timeout',
+  'sleep',
+] as const;
 
 export type ShellName = 'dash' | 'bash' | 'busybox';
 export const SHELLS: readonly ShellName[] = ['dash', 'bash', 'busybox'];
@@ -271,8 +311,29 @@ async function makePki(): Promise<Pki> {
     ]);
     await run('req', '-x509', '-new', '-key', 'ca.key', '-sha256', '-days', '3650', '-subj', '/O=cluster.local', '-out', 'root-cert.pem');
     await run('req', '-new', '-key', 'key.pem', '-subj', '/O=', '-out', 'leaf.csr');
-    writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=critical,URI:spiffe://cluster.local/ns/${VM.namespace}/sa/${VM.serviceAccount}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    await run('x509', '-req', '-in', 'leaf.csr', '-CA', 'root-cert.pem', '-CAkey', 'ca.key', '-set_serial', '0x6fbee254c22900615cb1f74e3d2f1713', '-days', '1', '-sha256', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+    writeFileSync(
+      join(dir, 'ext.cnf'),
+      `subjectAltName=critical,URI:spiffe://cluster.local/ns/${VM.namespace}/sa/${VM.serviceAccount}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+    );
+    await run(
+      'x509',
+      '-req',
+      '-in',
+      'leaf.csr',
+      '-CA',
+      'root-cert.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      '0x6fbee254c22900615cb1f74e3d2f1713',
+      '-days',
+      '1',
+      '-sha256',
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'leaf.pem',
+    );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     const now = Math.floor(Date.now() / 1000);
     const jwtClaims = {
@@ -280,7 +341,10 @@ async function makePki(): Promise<Pki> {
       exp: now + 3600,
       iat: now,
       iss: 'https://kubernetes.default.svc.cluster.local',
-      'kubernetes.io': { namespace: VM.namespace, serviceaccount: { name: VM.serviceAccount, uid: '8c2a4c4e-3e5b-4c21-9d1f-7f0f1f1a2b3c' } },
+      'kubernetes.io': {
+        namespace: VM.namespace,
+        serviceaccount: { name: VM.serviceAccount, uid: '8c2a4c4e-3e5b-4c21-9d1f-7f0f1f1a2b3c' },
+      },
       nbf: now,
       sub: `system:serviceaccount:${VM.namespace}:${VM.serviceAccount}`,
     };
@@ -338,7 +402,13 @@ export async function createFakeVm(options: FakeVmOptions = {}): Promise<FakeVm>
   writeRoot(root, pki, options);
   writeShims(shimDir, base, callsLog, options, without);
   // These real tools are reached through a shim instead, which knows where the real one is.
-  const shimmed = new Set([...(options.clock === undefined && options.clockStep === undefined ? [] : ['date']), ...(options.fileOwner ? ['stat'] : []), ...(options.hang ?? []), ...(options.timeout ? ['timeout'] : []), ...(options.awk === 'busybox' ? ['awk'] : [])]);
+  const shimmed = new Set([
+    ...(options.clock === undefined && options.clockStep === undefined ? [] : ['date']),
+    ...(options.fileOwner ? ['stat'] : []),
+    ...(options.hang ?? []),
+    ...(options.timeout ? ['timeout'] : []),
+    ...(options.awk === 'busybox' ? ['awk'] : []),
+  ]);
   for (const tool of REAL_TOOLS) {
     if (without.has(tool) || shimmed.has(tool)) continue;
     const real = findOnPath(tool);
@@ -389,7 +459,10 @@ function runScript(shell: ShellName, env: Record<string, string>, cwd: string, h
   const stdin = how.stdin ?? false;
   const argv = stdin ? args : [...args, SCRIPT_PATH];
   // Limits are set by a shell that then becomes the one under test.
-  const limits = [how.fileSizeBlocks === undefined ? '' : `ulimit -f ${how.fileSizeBlocks} && `, how.memoryKb === undefined ? '' : `ulimit -v ${how.memoryKb} && `].join('');
+  const limits = [
+    how.fileSizeBlocks === undefined ? '' : `ulimit -f ${how.fileSizeBlocks} && `,
+    how.memoryKb === undefined ? '' : `ulimit -v ${how.memoryKb} && `,
+  ].join('');
   const [command, commandArgs] = limits ? ['/bin/sh', ['-c', `${limits}exec "$@"`, 'sh', file, ...argv]] : [file, argv];
   return new Promise((resolve, reject) => {
     // Asynchronous on purpose: the fake Envoy answers from this same process. Detached, so that a
@@ -399,13 +472,16 @@ function runScript(shell: ShellName, env: Record<string, string>, cwd: string, h
     else child.stdin.end();
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const deadline = how.deadlineMs === undefined ? undefined : setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, how.deadlineMs);
+    const deadline =
+      how.deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            try {
+              process.kill(-child.pid!, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }, how.deadlineMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
     child.on('error', reject);
@@ -493,14 +569,21 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
   }
 
   const nfTables = options.nfTables ?? 'proc-modules';
-  write(join(root, 'proc/modules'), lines([
-    'nft_chain_nat 16384 4 - Live 0x0000000000000000',
-    'xt_REDIRECT 16384 4 - Live 0x0000000000000000',
-    'nf_nat 49152 3 nft_chain_nat,xt_nat,xt_REDIRECT, Live 0x0000000000000000',
-    ...(nfTables === 'proc-modules' ? ['nf_tables 282624 152 nft_compat,nft_chain_nat, Live 0x0000000000000000'] : ['ip_tables 32768 0 - Live 0x0000000000000000']),
-    'nfnetlink 20480 4 nft_compat,nf_tables, Live 0x0000000000000000',
-    'x_tables 53248 7 xt_owner,xt_REDIRECT,nft_compat,xt_tcpudp, Live 0x0000000000000000',
-  ].filter((l) => nfTables !== 'not-loaded' || !l.includes('nf_tables'))));
+  write(
+    join(root, 'proc/modules'),
+    lines(
+      [
+        'nft_chain_nat 16384 4 - Live 0x0000000000000000',
+        'xt_REDIRECT 16384 4 - Live 0x0000000000000000',
+        'nf_nat 49152 3 nft_chain_nat,xt_nat,xt_REDIRECT, Live 0x0000000000000000',
+        ...(nfTables === 'proc-modules'
+          ? ['nf_tables 282624 152 nft_compat,nft_chain_nat, Live 0x0000000000000000']
+          : ['ip_tables 32768 0 - Live 0x0000000000000000']),
+        'nfnetlink 20480 4 nft_compat,nf_tables, Live 0x0000000000000000',
+        'x_tables 53248 7 xt_owner,xt_REDIRECT,nft_compat,xt_tcpudp, Live 0x0000000000000000',
+      ].filter((l) => nfTables !== 'not-loaded' || !l.includes('nf_tables')),
+    ),
+  );
   if (nfTables === 'sysfs') mkdirSync(join(root, 'sys/module/nf_tables'), { recursive: true });
 
   for (const [path, kind] of Object.entries(options.special ?? {})) {
@@ -547,7 +630,15 @@ function writeShims(dir: string, base: string, callsLog: string, options: FakeVm
   const systemdProps =
     options.systemdProperties ??
     (unit === 'not-found'
-      ? ['LoadState=not-found', 'ActiveState=inactive', 'SubState=dead', 'UnitFileState=', 'NRestarts=0', 'ActiveEnterTimestamp=', 'MainPID=0']
+      ? [
+          'LoadState=not-found',
+          'ActiveState=inactive',
+          'SubState=dead',
+          'UnitFileState=',
+          'NRestarts=0',
+          'ActiveEnterTimestamp=',
+          'MainPID=0',
+        ]
       : [
           'LoadState=loaded',
           `ActiveState=${unit === 'running' ? 'active' : 'inactive'}`,
@@ -602,13 +693,15 @@ case "$*" in *istio-sidecar*) printf '%s' ${sq(version)} ;; *) echo "dpkg-query:
     for (const tool of IPTABLES_TOOLS) shims[tool] = iptablesShim(tool);
   }
   if (options.nftTables) shims.nft = nftShim(options.nftTables, join(base, 'nft'));
-  if (options.clock !== undefined || options.clockStep !== undefined) shims.date = dateShim(options.clock, options.clockStep, join(base, 'clock'));
+  if (options.clock !== undefined || options.clockStep !== undefined)
+    shims.date = dateShim(options.clock, options.clockStep, join(base, 'clock'));
   if (options.fileOwner) shims.stat = statShim(options.fileOwner);
   if (options.timeout) shims.timeout = timeoutShim(options.timeout.tool, options.timeout.seconds, options.hang ?? []);
   if (options.awk === 'busybox') shims.awk = `exec ${sq(realTool('busybox'))} awk "$@"`;
   // exec: the process a timeout kills is the one that hangs, with no child left holding its output open.
   // An ignored signal stays ignored across exec.
-  for (const name of options.hang ?? []) shims[name] = `${options.hangIgnoresTerm ? "trap '' TERM\n" : ''}exec ${sq(realTool('sleep'))} 120`;
+  for (const name of options.hang ?? [])
+    shims[name] = `${options.hangIgnoresTerm ? "trap '' TERM\n" : ''}exec ${sq(realTool('sleep'))} 120`;
 
   for (const [name, body] of Object.entries(shims)) {
     if (without.has(name)) continue;
@@ -691,7 +784,9 @@ function nftShim(tables: Record<string, string>, dir: string): string {
   });
   return `
 case "$*" in
-  "list tables inet") printf '%s\\n' ${Object.keys(tables).map((name) => sq(`table inet ${name}`)).join(' ')} ;;
+  "list tables inet") printf '%s\\n' ${Object.keys(tables)
+    .map((name) => sq(`table inet ${name}`))
+    .join(' ')} ;;
 ${cases.join('\n')}
   "list table "*) echo "Error: No such file or directory; did you mean table 'filter' in family ip?" >&2; exit 1 ;;
   *) echo "nft shim: only listing is expected: $*" >&2; exit 64 ;;
@@ -731,13 +826,15 @@ function iptablesShim(tool: string): string {
   const lo = v6 ? '::1/128' : '127.0.0.1/32';
   const inboundPassthrough = v6 ? '::6/128' : '127.0.0.6/32';
   const uid = VM.proxyUid;
-  const dns = v6 ? [] : [
-    '-A OUTPUT -p udp -j ISTIO_OUTPUT',
-    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --uid-owner ${uid} -j RETURN`,
-    `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j RETURN`,
-    '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053',
-    '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053',
-  ];
+  const dns = v6
+    ? []
+    : [
+        '-A OUTPUT -p udp -j ISTIO_OUTPUT',
+        `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --uid-owner ${uid} -j RETURN`,
+        `-A ISTIO_OUTPUT -p udp -m udp --dport 53 -m owner --gid-owner ${uid} -j RETURN`,
+        '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053',
+        '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053',
+      ];
   const nat = [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -787,7 +884,15 @@ function iptablesShim(tool: string): string {
         '-A ISTIO_OUTPUT -d 127.0.0.53/32 -p udp -m udp --dport 53 -j CT --zone 2',
         'COMMIT',
       ];
-  const mangle = ['*mangle', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', 'COMMIT'];
+  const mangle = [
+    '*mangle',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    'COMMIT',
+  ];
   const empty = (table: string) => [`*${table}`, 'COMMIT'];
   // The Istio rules live in nf_tables; the legacy backend only holds built-in chains.
   const tables: Record<string, string[]> = legacy
@@ -795,7 +900,10 @@ function iptablesShim(tool: string): string {
     : { nat, raw, mangle, filter: ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT'] };
   const saveName = legacy ? tool : tool.replace('-nft-save', '-save').replace('-save', '-nft-save');
   const cases = Object.entries(tables)
-    .map(([name, lines]) => `  ${name}) cat <<'EOF'\n# Generated by ${saveName} v1.8.9 (${backend}) on Wed Nov 26 06:20:00 2026\n${lines.join('\n')}\n# Completed on Wed Nov 26 06:20:00 2026\nEOF\n  ;;`)
+    .map(
+      ([name, lines]) =>
+        `  ${name}) cat <<'EOF'\n# Generated by ${saveName} v1.8.9 (${backend}) on Wed Nov 26 06:20:00 2026\n${lines.join('\n')}\n# Completed on Wed Nov 26 06:20:00 2026\nEOF\n  ;;`,
+    )
     .join('\n');
   return `
 case "$1" in
@@ -810,7 +918,8 @@ esac`;
 }
 
 // What /usr/local/bin/istio-start.sh prints before handing over to pilot-agent, whose logs go to files.
-const JOURNAL_START = "+ exec su -s /bin/bash -c 'exec /usr/local/bin/pilot-agent proxy 2>> /var/log/istio/istio.err.log >> /var/log/istio/istio.log' istio-proxy";
+const JOURNAL_START =
+  "+ exec su -s /bin/bash -c 'exec /usr/local/bin/pilot-agent proxy 2>> /var/log/istio/istio.err.log >> /var/log/istio/istio.log' istio-proxy";
 
 interface Answer {
   status: number;
@@ -837,17 +946,36 @@ function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
     case '/healthz/ready':
       return { status: options.readiness === 503 ? 503 : 200, type: 'text/plain', body: '' };
     case '/server_info': {
-      const node = options.envoyNode ?? { ip: VM.ip, hostname: VM.hostname, namespace: VM.namespace, cluster: `foo.${VM.namespace}`, istioVersion: VM.istioVersion, uptimeSeconds: 3600 };
+      const node = options.envoyNode ?? {
+        ip: VM.ip,
+        hostname: VM.hostname,
+        namespace: VM.namespace,
+        cluster: `foo.${VM.namespace}`,
+        istioVersion: VM.istioVersion,
+        uptimeSeconds: 3600,
+      };
       return json({
         version: '7d8b1c0b0ad3b4c3bd9f9c3d4e4b2c2c1a2b3c4d/1.32.3/Clean/RELEASE/BoringSSL',
         state: 'LIVE',
         hot_restart_version: 'disabled',
-        command_line_options: { base_id: '0', concurrency: 2, config_path: 'etc/istio/proxy/envoy-rev.json', log_level: 'warning', drain_strategy: 'Immediate' },
+        command_line_options: {
+          base_id: '0',
+          concurrency: 2,
+          config_path: 'etc/istio/proxy/envoy-rev.json',
+          log_level: 'warning',
+          drain_strategy: 'Immediate',
+        },
         node: {
           // Istio's proxy id: <type>~<ip>~<pod or VM name>.<namespace>~<namespace>.svc.<domain>.
           id: `sidecar~${node.ip}~${node.hostname}.${node.namespace}~${node.namespace}.svc.cluster.local`,
           cluster: node.cluster,
-          metadata: { ISTIO_VERSION: node.istioVersion, NAMESPACE: node.namespace, CLUSTER_ID: 'Kubernetes', SERVICE_ACCOUNT: VM.serviceAccount, ...options.envoyMetadata },
+          metadata: {
+            ISTIO_VERSION: node.istioVersion,
+            NAMESPACE: node.namespace,
+            CLUSTER_ID: 'Kubernetes',
+            SERVICE_ACCOUNT: VM.serviceAccount,
+            ...options.envoyMetadata,
+          },
         },
         // protobuf Duration in JSON: seconds with an `s`.
         uptime_current_epoch: `${node.uptimeSeconds}s`,
@@ -858,7 +986,11 @@ function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
       const filter = url.searchParams.get('filter');
       const re = filter === null ? undefined : new RegExp(filter);
       // Envoy's text stats come sorted by name, one `name: value` line each.
-      const all = options.envoyStats ? Object.keys(options.envoyStats).sort().map((name) => `${name}: ${options.envoyStats![name]}`) : STATS;
+      const all = options.envoyStats
+        ? Object.keys(options.envoyStats)
+            .sort()
+            .map((name) => `${name}: ${options.envoyStats![name]}`)
+        : STATS;
       return { status: 200, type: 'text/plain', body: `${all.filter((l) => !re || re.test(l.slice(0, l.indexOf(':')))).join('\n')}\n` };
     }
     case '/config_dump':
@@ -878,22 +1010,34 @@ function configDump(resource: string | null, mask: string | null, pki: Pki, opti
     const b64 = (text: string) => Buffer.from(text).toString('base64');
     const held = options.envoySecrets;
     const configs = dump.configs[0]!.dynamic_active_secrets.map((s) => {
-      const secret = structuredClone(s.secret) as { tls_certificate?: { certificate_chain: { inline_bytes: string } }; validation_context?: { trusted_ca: { inline_bytes: string } } };
-      if (secret.tls_certificate) secret.tls_certificate.certificate_chain.inline_bytes = b64(held ? held.chainPem : pki.leafPem + pki.rootPem);
+      const secret = structuredClone(s.secret) as {
+        tls_certificate?: { certificate_chain: { inline_bytes: string } };
+        validation_context?: { trusted_ca: { inline_bytes: string } };
+      };
+      if (secret.tls_certificate)
+        secret.tls_certificate.certificate_chain.inline_bytes = b64(held ? held.chainPem : pki.leafPem + pki.rootPem);
       if (secret.validation_context) secret.validation_context.trusted_ca.inline_bytes = b64(held ? held.rootPem : pki.rootPem);
       const versions = held ? { version_info: held.versionInfo, last_updated: protobufTimestamp(held.lastUpdated) } : {};
       return { '@type': 'type.googleapis.com/envoy.admin.v3.SecretsConfigDump.DynamicSecret', ...s, ...versions, secret };
     });
     return json({ configs });
   }
-  if (options.envoyClusters && mask === 'cluster.name,cluster.type' && (resource === 'dynamic_active_clusters' || resource === 'dynamic_warming_clusters')) {
+  if (
+    options.envoyClusters &&
+    mask === 'cluster.name,cluster.type' &&
+    (resource === 'dynamic_active_clusters' || resource === 'dynamic_warming_clusters')
+  ) {
     const list = resource === 'dynamic_active_clusters' ? options.envoyClusters.active : options.envoyClusters.warming;
     if (list.length === 0) return json({});
     return json({
       configs: list.map((c) => ({
         '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump.DynamicCluster',
         // proto3 JSON leaves a field at its default out: STATIC is DiscoveryType's zero value.
-        cluster: { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', name: c.name, ...(c.type === 'STATIC' ? {} : { type: c.type }) },
+        cluster: {
+          '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+          name: c.name,
+          ...(c.type === 'STATIC' ? {} : { type: c.type }),
+        },
       })),
     });
   }

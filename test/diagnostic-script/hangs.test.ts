@@ -11,10 +11,29 @@ const DEADLINE_MS = 90_000;
 
 /** Every section the script prints on the fake VM, each of whose rc is 0 there. */
 const SECTIONS = [
-  'identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'envoy-secrets-active', 'envoy-secrets-warming',
-  'envoy-clusters-active', 'envoy-clusters-warming', 'logs', 'cluster-env', 'mesh-config', 'iptables-save', 'iptables-legacy-save',
-  'iptables-nft-save', 'ip6tables-save', 'ip6tables-legacy-save', 'ip6tables-nft-save', 'certs', 'cert-chain-pem', 'root-cert-pem',
-  'token', 'versions',
+  'identity',
+  'systemd',
+  'readiness',
+  'envoy-server-info',
+  'envoy-stats',
+  'envoy-secrets-active',
+  'envoy-secrets-warming',
+  'envoy-clusters-active',
+  'envoy-clusters-warming',
+  'logs',
+  'cluster-env',
+  'mesh-config',
+  'iptables-save',
+  'iptables-legacy-save',
+  'iptables-nft-save',
+  'ip6tables-save',
+  'ip6tables-legacy-save',
+  'ip6tables-nft-save',
+  'certs',
+  'cert-chain-pem',
+  'root-cert-pem',
+  'token',
+  'versions',
 ];
 const CURL_SECTIONS = SECTIONS.filter((name) => name === 'readiness' || name.startsWith('envoy-'));
 const IPTABLES_SECTIONS = SECTIONS.filter((name) => name.includes('tables-'));
@@ -91,7 +110,10 @@ describe('the diagnostic script reads only regular files, and each only so far',
 
   it.each(SHELLS)('under %s: links to /dev/zero in place of the files it reads do not fill the disk or the memory', async (shell) => {
     // 64 MiB of file and 1 GiB of memory are far more than a run needs, and stop a run reading /dev/zero to the end.
-    const out = await run({ special: Object.fromEntries(READ_FILES.map((f) => [f, 'dev-zero'])) }, shell, { fileSizeBlocks: 131072, memoryKb: 1048576 });
+    const out = await run({ special: Object.fromEntries(READ_FILES.map((f) => [f, 'dev-zero'])) }, shell, {
+      fileSizeBlocks: 131072,
+      memoryKb: 1048576,
+    });
     expectFinished(out);
     expectSkipped(out);
   });
@@ -114,32 +136,46 @@ describe('the diagnostic script bounds each command that can hang', () => {
     ['dash', 'coreutils', 0.3],
     ['busybox', 'busybox', 1],
     ['bash', 'busybox', 1],
-  ] as const)('under %s with %s timeout: a hung tool ends its section with rc 124, and the script goes on', async (shell, tool, seconds) => {
-    const out = await run({ hang: HUNG, timeout: { tool, seconds } }, shell);
-    expectFinished(out);
-    expect(section(out, 'systemd')).toMatchObject({ content: '', rc: 124 });
-    expect(section(out, 'identity').rc).toBe(124);
-    expect(section(out, 'identity').content).toContain('\nproxy_uid=\nproxy_gid=\n');
-    expect(section(out, 'logs').rc).toBe(124);
-    expect(section(out, 'logs').content).toMatch(/^source journal error 0\nsource istio\.log ok 5\n/);
-    expect(section(out, 'versions').rc).toBe(124);
-    expect(section(out, 'certs').rc).toBe(124);
-    expect(section(out, 'certs').content).toMatch(/\nkey_match=unknown\n$/);
-    // A timed-out tool is not asked again: no fallback, no second query.
-    for (const name of HUNG) expect(out.calls.filter((c) => c.startsWith(`${name} `)), name).toHaveLength(1);
-    // Sections whose tools answer keep their rc.
-    expect(section(out, 'readiness').rc).toBe(0);
-    expect(section(out, 'iptables-save').rc).toBe(0);
-  });
+  ] as const)(
+    'under %s with %s timeout: a hung tool ends its section with rc 124, and the script goes on',
+    async (shell, tool, seconds) => {
+      const out = await run({ hang: HUNG, timeout: { tool, seconds } }, shell);
+      expectFinished(out);
+      expect(section(out, 'systemd')).toMatchObject({ content: '', rc: 124 });
+      expect(section(out, 'identity').rc).toBe(124);
+      expect(section(out, 'identity').content).toContain('\nproxy_uid=\nproxy_gid=\n');
+      expect(section(out, 'logs').rc).toBe(124);
+      expect(section(out, 'logs').content).toMatch(/^source journal error 0\nsource istio\.log ok 5\n/);
+      expect(section(out, 'versions').rc).toBe(124);
+      expect(section(out, 'certs').rc).toBe(124);
+      expect(section(out, 'certs').content).toMatch(/\nkey_match=unknown\n$/);
+      // A timed-out tool is not asked again: no fallback, no second query.
+      for (const name of HUNG)
+        expect(
+          out.calls.filter((c) => c.startsWith(`${name} `)),
+          name,
+        ).toHaveLength(1);
+      // Sections whose tools answer keep their rc.
+      expect(section(out, 'readiness').rc).toBe(0);
+      expect(section(out, 'iptables-save').rc).toBe(0);
+    },
+  );
 
   it('bounds its tools with a watcher (sleep and kill), with the same output, on a VM without timeout', async () => {
     // With a sidecar.env each, so that every section has something to read (an absent file is rc 1).
     const sidecarEnv = 'ISTIO_AGENT_FLAGS=--log_output_level=default:info\n';
-    const [without, withTimeout] = await Promise.all([run({ without: ['timeout'], sidecarEnv }, 'busybox'), run({ sidecarEnv }, 'busybox')]);
+    const [without, withTimeout] = await Promise.all([
+      run({ without: ['timeout'], sidecarEnv }, 'busybox'),
+      run({ sidecarEnv }, 'busybox'),
+    ]);
     expectFinished(without);
     // Two VMs: their files were written at different times, their agents listen on different ports.
     const normalise = (text: string) =>
-      text.replace(/@@fa-[0-9a-f]{16}/g, '@@fa-X').replace(/^clock=\d+$/m, 'clock=N').replace(/ mtime=\d+/g, ' mtime=N').replace(/^url=.*$/m, 'url=U');
+      text
+        .replace(/@@fa-[0-9a-f]{16}/g, '@@fa-X')
+        .replace(/^clock=\d+$/m, 'clock=N')
+        .replace(/ mtime=\d+/g, ' mtime=N')
+        .replace(/^url=.*$/m, 'url=U');
     expect(normalise(without.stdout)).toBe(normalise(withTimeout.stdout));
     expect([...without.sections.values()].filter((s) => s.rc !== 0).map((s) => s.name)).toEqual([]);
   });
@@ -185,7 +221,9 @@ describe('the diagnostic script with one tool that never answers', () => {
     const out = await run({ hang: ['id', 'openssl', 'stat'], timeout: { tool: 'coreutils', seconds: 0.3 } }, 'dash');
     expectFinished(out);
     expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
-    expect(section(out, 'certs').content).toBe('location=/etc/certs source=default\nfile name=cert-chain.pem\nfile name=key.pem\nfile name=root-cert.pem\nkey_match=unknown\n');
+    expect(section(out, 'certs').content).toBe(
+      'location=/etc/certs source=default\nfile name=cert-chain.pem\nfile name=key.pem\nfile name=root-cert.pem\nkey_match=unknown\n',
+    );
     expect(section(out, 'token').content).toMatch(/^present=yes\npayload=[A-Za-z0-9_-]+\n$/);
   });
 });
@@ -198,8 +236,12 @@ describe('the diagnostic script keeps within its budget whatever its tools do', 
     expectFinished(out);
     // The first tools ran, and timed out, until the 3 s were spent; the last ones never ran.
     expect(called(out, 'hostname')).toHaveLength(1);
-    for (const tool of ['journalctl', 'stat', 'openssl', 'dpkg-query', 'pilot-agent', ...IPTABLES_SECTIONS]) expect(called(out, tool), tool).toEqual([]);
-    expectRcs(out, SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)));
+    for (const tool of ['journalctl', 'stat', 'openssl', 'dpkg-query', 'pilot-agent', ...IPTABLES_SECTIONS])
+      expect(called(out, tool), tool).toEqual([]);
+    expectRcs(
+      out,
+      SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)),
+    );
     // The files are read all the same.
     expect(section(out, 'mesh-config').content).toContain('discoveryAddress: istiod-rev-1.istio-system.svc:15012');
     expect(section(out, 'cert-chain-pem').content).toContain('-----BEGIN CERTIFICATE-----');
@@ -212,7 +254,10 @@ describe('the diagnostic script keeps within its budget whatever its tools do', 
     expectFinished(out);
     expect(called(out, 'hostname')).toHaveLength(2);
     for (const tool of TOOLS.slice(1)) expect(called(out, tool), tool).toEqual([]);
-    expectRcs(out, SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)));
+    expectRcs(
+      out,
+      SECTIONS.filter((name) => !['cluster-env', 'mesh-config', 'cert-chain-pem', 'root-cert-pem'].includes(name)),
+    );
     expect(section(out, 'identity').content).toMatch(/^hostname=foo-1\nips=10\.10\.10\.10 fd00:10::10\n.*\nproxy_uid=\nproxy_gid=\n/s);
   });
 
@@ -227,10 +272,15 @@ describe('the diagnostic script keeps within its budget whatever its tools do', 
     expect(section(out, 'certs').content).toMatch(/\nkey_match=unknown\n$/);
   });
 
-  it.each(['dash', 'busybox'] as const)('under %s without timeout: a watcher kills a hung tool, even one that ignores TERM', async (shell) => {
-    const out = await run({ hang: ['systemctl', 'pilot-agent'], hangIgnoresTerm: true, without: ['timeout'] }, shell, { env: { FLEET_AUDIT_TOOL_TIMEOUT: '1' } });
-    expectFinished(out);
-    expectRcs(out, ['systemd', 'versions']);
-    expect(section(out, 'versions').content).toBe('package_manager=dpkg\npackage_version=1.24.6\npilot_agent_version=\n');
-  });
+  it.each(['dash', 'busybox'] as const)(
+    'under %s without timeout: a watcher kills a hung tool, even one that ignores TERM',
+    async (shell) => {
+      const out = await run({ hang: ['systemctl', 'pilot-agent'], hangIgnoresTerm: true, without: ['timeout'] }, shell, {
+        env: { FLEET_AUDIT_TOOL_TIMEOUT: '1' },
+      });
+      expectFinished(out);
+      expectRcs(out, ['systemd', 'versions']);
+      expect(section(out, 'versions').content).toBe('package_manager=dpkg\npackage_version=1.24.6\npilot_agent_version=\n');
+    },
+  );
 });

@@ -36,24 +36,58 @@ const ENV_CASES: Array<{ lines: string[]; secrets: string[]; printed: string[] }
   { lines: ['FOO=bar DB_PASSWORD=second-assignment-password'], secrets: ['second-assignment-password'], printed: ['FOO=<redacted>'] },
   { lines: ['export A=1 MY_SECRET=export-second-secret'], secrets: ['export-second-secret'], printed: ['export A=<redacted>'] },
   // A quote that opens inside the value.
-  { lines: ["SSH_KEY=pre'fix-of-key", "mid-quote-second-line'"], secrets: ['fix-of-key', 'mid-quote-second-line'], printed: ['SSH_KEY=<redacted>'] },
+  {
+    lines: ["SSH_KEY=pre'fix-of-key", "mid-quote-second-line'"],
+    secrets: ['fix-of-key', 'mid-quote-second-line'],
+    printed: ['SSH_KEY=<redacted>'],
+  },
   // An escaped quote is no closing quote.
-  { lines: ['PRIVATE_CERT="abc\\"escaped-quote-secret', 'escaped-quote-second-line"'], secrets: ['escaped-quote-secret', 'escaped-quote-second-line'], printed: ['PRIVATE_CERT=<redacted>'] },
+  {
+    lines: ['PRIVATE_CERT="abc\\"escaped-quote-secret', 'escaped-quote-second-line"'],
+    secrets: ['escaped-quote-secret', 'escaped-quote-second-line'],
+    printed: ['PRIVATE_CERT=<redacted>'],
+  },
   // A backslash-newline continues the value, even twice.
-  { lines: ['AUTH_TOKEN=abc\\', 'continued-line-secret\\', 'continued-again-secret'], secrets: ['continued-line-secret', 'continued-again-secret'], printed: ['AUTH_TOKEN=<redacted>'] },
+  {
+    lines: ['AUTH_TOKEN=abc\\', 'continued-line-secret\\', 'continued-again-secret'],
+    secrets: ['continued-line-secret', 'continued-again-secret'],
+    printed: ['AUTH_TOKEN=<redacted>'],
+  },
   // A name cut by a backslash-newline is the shell's MY_TOKEN.
   { lines: ['MY_TOK\\', 'EN=split-name-secret'], secrets: ['split-name-secret'], printed: ['MY_TOKEN=<redacted>'] },
   // A multi-line quoted value ends where its quote closes: the next line is shown.
-  { lines: ['DB_CREDENTIAL="first-line-credential', "second-line-credential, it's \\\" still quoted\"", 'AFTER_QUOTED=visible-after-quoted'], secrets: ['first-line-credential', 'second-line-credential'], printed: ['DB_CREDENTIAL=<redacted>', 'AFTER_QUOTED=visible-after-quoted'] },
+  {
+    lines: ['DB_CREDENTIAL="first-line-credential', 'second-line-credential, it\'s \\" still quoted"', 'AFTER_QUOTED=visible-after-quoted'],
+    secrets: ['first-line-credential', 'second-line-credential'],
+    printed: ['DB_CREDENTIAL=<redacted>', 'AFTER_QUOTED=visible-after-quoted'],
+  },
   // A comment's apostrophe opens nothing, on its own line or after a value.
   {
-    lines: ["# the token's rotation is manual", "ROTATION_NOTE=manual # don't", 'NEXT_TOKEN=after-comment-token', 'AFTER_COMMENT=visible-after-comment'],
+    lines: [
+      "# the token's rotation is manual",
+      "ROTATION_NOTE=manual # don't",
+      'NEXT_TOKEN=after-comment-token',
+      'AFTER_COMMENT=visible-after-comment',
+    ],
     secrets: ['after-comment-token'],
-    printed: ["# the token's rotation is manual", "ROTATION_NOTE=manual # don't", 'NEXT_TOKEN=<redacted>', 'AFTER_COMMENT=visible-after-comment'],
+    printed: [
+      "# the token's rotation is manual",
+      "ROTATION_NOTE=manual # don't",
+      'NEXT_TOKEN=<redacted>',
+      'AFTER_COMMENT=visible-after-comment',
+    ],
   },
-  { lines: ["# OLD_PASSWORD='commented-out-open-quote", 'AFTER_COMMENTED=visible-after-commented'], secrets: ['commented-out-open-quote'], printed: ['# OLD_PASSWORD=<redacted>', 'AFTER_COMMENTED=visible-after-commented'] },
+  {
+    lines: ["# OLD_PASSWORD='commented-out-open-quote", 'AFTER_COMMENTED=visible-after-commented'],
+    secrets: ['commented-out-open-quote'],
+    printed: ['# OLD_PASSWORD=<redacted>', 'AFTER_COMMENTED=visible-after-commented'],
+  },
   // The forms the script has always redacted.
-  { lines: ["VAULT_TOKEN='s3cr3t-vault'", 'api_credential = spaced-credential', 'ISTIO_META_TLS_PRIVATE=private-value'], secrets: ['s3cr3t-vault', 'spaced-credential', 'private-value'], printed: ['VAULT_TOKEN=<redacted>', 'api_credential =<redacted>', 'ISTIO_META_TLS_PRIVATE=<redacted>'] },
+  {
+    lines: ["VAULT_TOKEN='s3cr3t-vault'", 'api_credential = spaced-credential', 'ISTIO_META_TLS_PRIVATE=private-value'],
+    secrets: ['s3cr3t-vault', 'spaced-credential', 'private-value'],
+    printed: ['VAULT_TOKEN=<redacted>', 'api_credential =<redacted>', 'ISTIO_META_TLS_PRIVATE=<redacted>'],
+  },
 ];
 
 const MESH = `${FIXTURE_MESH.replace(
@@ -75,7 +109,16 @@ const MESH = `${FIXTURE_MESH.replace(
     '',
   ].join('\n'),
 )}`;
-const MESH_SECRETS = ['mesh-token-value', 'mesh-password-value', 'mesh-block-line-one', 'mesh-block-line-two', 'mesh-quoted-start', 'mesh-quoted-continued', 'mesh-nested-secret', 'mesh-flow-secret'];
+const MESH_SECRETS = [
+  'mesh-token-value',
+  'mesh-password-value',
+  'mesh-block-line-one',
+  'mesh-block-line-two',
+  'mesh-quoted-start',
+  'mesh-quoted-continued',
+  'mesh-nested-secret',
+  'mesh-flow-secret',
+];
 
 const METADATA = {
   ISTIO_META_DB_TOKEN: 'metadata-token-value',
@@ -83,17 +126,33 @@ const METADATA = {
   API_SECRETS: { first: 'metadata-object-secret', list: ['metadata-list-in-object'] },
   TLS_PRIVATE: ['metadata-array-secret'],
   SIGNING_KEY: 12345678901,
-  PROXY_CONFIG: { discoveryAddress: 'istiod.istio-system.svc:15012', proxyMetadata: { ISTIO_META_DB_TOKEN: 'nested-proxy-config-token', VISIBLE: 'proxy-config-visible' } },
+  PROXY_CONFIG: {
+    discoveryAddress: 'istiod.istio-system.svc:15012',
+    proxyMetadata: { ISTIO_META_DB_TOKEN: 'nested-proxy-config-token', VISIBLE: 'proxy-config-visible' },
+  },
   EMPTY_TOKEN: {},
   LAST_CREDENTIAL: 'metadata-last-credential',
 };
-const METADATA_SECRETS = ['metadata-token-value', 'metadata-password-value', 'metadata-object-secret', 'metadata-list-in-object', 'metadata-array-secret', '12345678901', 'nested-proxy-config-token', 'metadata-last-credential'];
+const METADATA_SECRETS = [
+  'metadata-token-value',
+  'metadata-password-value',
+  'metadata-object-secret',
+  'metadata-list-in-object',
+  'metadata-array-secret',
+  '12345678901',
+  'nested-proxy-config-token',
+  'metadata-last-credential',
+];
 
 describe('the diagnostic script redacts every secret-looking value', () => {
   const outputs = new Map<ShellName, RunResult & { sections: Map<string, Section> }>();
   beforeAll(async () => {
     const envLines = ENV_CASES.flatMap((c) => c.lines);
-    const options: FakeVmOptions = { clusterEnvExtra: `${envLines.join('\n')}\nLAST_LINE=visible-last\n`, meshConfig: MESH, envoyMetadata: METADATA };
+    const options: FakeVmOptions = {
+      clusterEnvExtra: `${envLines.join('\n')}\nLAST_LINE=visible-last\n`,
+      meshConfig: MESH,
+      envoyMetadata: METADATA,
+    };
     for (const shell of SHELLS) outputs.set(shell, await run(options, shell));
   });
   const output = (shell: ShellName) => {
@@ -114,7 +173,9 @@ describe('the diagnostic script redacts every secret-looking value', () => {
   it.each(SHELLS)('under %s: in the mesh config, which stays YAML', (shell) => {
     const out = output(shell);
     for (const secret of MESH_SECRETS) expect(out.stdout).not.toContain(secret);
-    const config = load(content(out.sections, 'mesh-config')) as { defaultConfig: { proxyMetadata: Record<string, unknown>; readinessProbe: unknown } };
+    const config = load(content(out.sections, 'mesh-config')) as {
+      defaultConfig: { proxyMetadata: Record<string, unknown>; readinessProbe: unknown };
+    };
     expect(config.defaultConfig.proxyMetadata).toMatchObject({
       CANONICAL_SERVICE: 'foo',
       ISTIO_META_DB_TOKEN: '<redacted>',
@@ -129,7 +190,7 @@ describe('the diagnostic script redacts every secret-looking value', () => {
     expect(config.defaultConfig.readinessProbe).toEqual({ httpGet: { port: 8080 } });
   });
 
-  it.each(SHELLS)('under %s: in Envoy\'s node metadata, which stays JSON', (shell) => {
+  it.each(SHELLS)("under %s: in Envoy's node metadata, which stays JSON", (shell) => {
     const out = output(shell);
     for (const secret of METADATA_SECRETS) expect(out.stdout).not.toContain(secret);
     const info = JSON.parse(content(out.sections, 'envoy-server-info')) as { node: { metadata: Record<string, unknown> } };
@@ -143,7 +204,10 @@ describe('the diagnostic script redacts every secret-looking value', () => {
       API_SECRETS: '<redacted>',
       TLS_PRIVATE: '<redacted>',
       SIGNING_KEY: '<redacted>',
-      PROXY_CONFIG: { discoveryAddress: 'istiod.istio-system.svc:15012', proxyMetadata: { ISTIO_META_DB_TOKEN: '<redacted>', VISIBLE: 'proxy-config-visible' } },
+      PROXY_CONFIG: {
+        discoveryAddress: 'istiod.istio-system.svc:15012',
+        proxyMetadata: { ISTIO_META_DB_TOKEN: '<redacted>', VISIBLE: 'proxy-config-visible' },
+      },
       EMPTY_TOKEN: '<redacted>',
       LAST_CREDENTIAL: '<redacted>',
     });
@@ -161,7 +225,11 @@ describe('the diagnostic script redacts every secret-looking value', () => {
 describe('the diagnostic script keeps only certificates of a PEM file', () => {
   it.each(SHELLS)('under %s: whatever the indentation of the markers around a key', async (shell) => {
     const pki = await testPki();
-    const indent = (pem: string, by: string) => pem.split('\n').map((l) => (l ? `${by}${l}` : l)).join('\n');
+    const indent = (pem: string, by: string) =>
+      pem
+        .split('\n')
+        .map((l) => (l ? `${by}${l}` : l))
+        .join('\n');
     const endIndented = pki.leafPem.replace('-----END CERTIFICATE-----', ' -----END CERTIFICATE-----');
     const chain = [
       endIndented,

@@ -28,13 +28,22 @@ export function vmFindingsOfRun(run: RunResult, rootPem: string, started: Date, 
     cluster: {
       workloadEntries: { items: [] },
       workloadGroups: { items: [] },
-      istiodPods: { items: [{ metadata: { name: 'istiod-a', namespace: 'istio-system' }, spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] } }] },
+      istiodPods: {
+        items: [
+          {
+            metadata: { name: 'istiod-a', namespace: 'istio-system' },
+            spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] },
+          },
+        ],
+      },
       syncz: {
         'istiod-a': [
           {
             proxy: `${VM.hostname}.${VM.namespace}`,
             istio_version: VM.istioVersion,
-            resources: Object.fromEntries((['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }])),
+            resources: Object.fromEntries(
+              (['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }]),
+            ),
           },
         ],
       },

@@ -29,14 +29,23 @@ async function audit(options: FakeVmOptions = {}): Promise<Record<string, Findin
       cluster: {
         workloadEntries: { items: [] },
         workloadGroups: { items: [] },
-        istiodPods: { items: [{ metadata: { name: 'istiod-a', namespace: 'istio-system' }, spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] } }] },
+        istiodPods: {
+          items: [
+            {
+              metadata: { name: 'istiod-a', namespace: 'istio-system' },
+              spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] },
+            },
+          ],
+        },
         // As istiod 1.24 answers /debug/syncz: every watched type under `resources` (a sidecar does not watch ECDS).
         syncz: {
           'istiod-a': [
             {
               proxy: `${VM.hostname}.${VM.namespace}`,
               istio_version: VM.istioVersion,
-              resources: Object.fromEntries((['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }])),
+              resources: Object.fromEntries(
+                (['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }]),
+              ),
             },
           ],
         },
@@ -76,12 +85,24 @@ describe('the controls on the real script output of a fake VM', () => {
   });
 
   it('fail COLLECT-03 and make NET ERROR when no iptables tool exists', async () => {
-    const found = await audit({ without: ['iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'iptables-nft-save', 'ip6tables-legacy-save', 'ip6tables-nft-save'] });
+    const found = await audit({
+      without: [
+        'iptables-save',
+        'ip6tables-save',
+        'iptables-legacy-save',
+        'iptables-nft-save',
+        'ip6tables-legacy-save',
+        'ip6tables-nft-save',
+      ],
+    });
     expect(found).toMatchObject({ 'COLLECT-03': 'FAIL', 'NET-01': 'ERROR', 'NET-05': 'ERROR' });
   });
 
   it('fail LOGS-01 on a known-bad log line and LOGS-02 on debug flags', async () => {
-    const found = await audit({ logLines: ['2026-11-26T06:00:00.000000Z\terror\tx509: certificate signed by unknown authority'], clusterEnvExtra: "ISTIO_AGENT_FLAGS='--proxyLogLevel=debug'" });
+    const found = await audit({
+      logLines: ['2026-11-26T06:00:00.000000Z\terror\tx509: certificate signed by unknown authority'],
+      clusterEnvExtra: "ISTIO_AGENT_FLAGS='--proxyLogLevel=debug'",
+    });
     expect(found).toMatchObject({ 'LOGS-01': 'FAIL', 'LOGS-02': 'FAIL' });
   });
 });

@@ -36,7 +36,9 @@ interface Corpus {
 }
 
 function corpus(pki: Pki): Corpus {
-  const [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt] = ['env', 'mesh', 'metadata', 'log', 'plain', 'sidecar'].map((s) => jwt(`corpus-${s}`)) as [string, string, string, string, string, string];
+  const [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt] = ['env', 'mesh', 'metadata', 'log', 'plain', 'sidecar'].map((s) =>
+    jwt(`corpus-${s}`),
+  ) as [string, string, string, string, string, string];
   const key = bodyLines(pki.keyPem);
   const other = bodyLines(pki.otherKeyPem);
   const basic = Buffer.from('corp-user:hunter2-basic').toString('base64');
@@ -55,7 +57,12 @@ function corpus(pki: Pki): Corpus {
     '',
   ].join('\n');
   // sidecar.env, which istio-start.sh sources before cluster.env, goes through the same redaction.
-  const sidecarEnv = [`XDS_AUTH_HEADER="Authorization: Bearer ${sidecarJwt}"`, 'HTTPS_PROXY=http://sideuser:hunter2-sidecar@proxy.corp:3128', 'SIDECAR_AFTER=visible-in-sidecar', ''].join('\n');
+  const sidecarEnv = [
+    `XDS_AUTH_HEADER="Authorization: Bearer ${sidecarJwt}"`,
+    'HTTPS_PROXY=http://sideuser:hunter2-sidecar@proxy.corp:3128',
+    'SIDECAR_AFTER=visible-in-sidecar',
+    '',
+  ].join('\n');
   const meshConfig = [
     'defaultConfig:',
     '  discoveryAddress: istiod-rev-1.istio-system.svc:15012',
@@ -64,8 +71,14 @@ function corpus(pki: Pki): Corpus {
     `    XDS_AUTH_HEADER: "Authorization: Bearer ${meshJwt}"`,
     '    HTTP_PROXY: http://meshuser:hunter2-mesh@proxy.corp:3128',
     '    CA_BUNDLE: |',
-    ...pki.rootPem.trim().split('\n').map((l) => `      ${l}`),
-    ...relabel(pki.keyPem, 'RSA PRIVATE KEY').trim().split('\n').map((l) => `      ${l}`),
+    ...pki.rootPem
+      .trim()
+      .split('\n')
+      .map((l) => `      ${l}`),
+    ...relabel(pki.keyPem, 'RSA PRIVATE KEY')
+      .trim()
+      .split('\n')
+      .map((l) => `      ${l}`),
     `    INLINE_PEM: "-----BEGIN PRIVATE KEY-----\\n${other.join('\\n')}\\n-----END PRIVATE KEY-----\\n"`,
     '    AFTER_THEM: visible-in-mesh',
     '',
@@ -82,7 +95,9 @@ function corpus(pki: Pki): Corpus {
   ];
   const logLines = [`2026-11-26T06:20:08.000000Z\terror\tDNS lookup table is not ready: Bearer opaque-log-bearer ${key[3]}`];
   // istio.err.log is read last: its line is the latest of its pattern.
-  const istioErrLog = ['2026-11-26T06:20:07.000000Z\twarn\txdsproxy\tdial tcp http://loguser:hunter2-log@istiod.istio-system.svc:15012: connect: connection refused'];
+  const istioErrLog = [
+    '2026-11-26T06:20:07.000000Z\twarn\txdsproxy\tdial tcp http://loguser:hunter2-log@istiod.istio-system.svc:15012: connect: connection refused',
+  ];
   // The chain: the leaf, a key labelled as a certificate, key text after an END, a certificate that never
   // ends followed by key lines, lines that only look like base64, then the root.
   const chainPem = [
@@ -95,8 +110,21 @@ function corpus(pki: Pki): Corpus {
   ].join('');
   const rootPem = `${pki.rootPem}-----BEGIN CERTIFICATE-----\n${key.slice(9, 12).join('\n')}\n-----END CERTIFICATE-----\n`;
   return {
-    options: { clusterEnvExtra, sidecarEnv, meshConfig, envoyMetadata, journalLines, logLines, istioErrLog, certificates: { chainPem, rootPem, keyPem: pki.keyPem, mtime: 1764138000 } },
-    secrets: fragments(pki, [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt], ['hunter2-sidecar', 'hunter2-env', 'ghp-env-userinfo', 'hunter2-mesh', 'hunter2-metadata', 'hunter2-log', 'opaque-log-bearer', basic]),
+    options: {
+      clusterEnvExtra,
+      sidecarEnv,
+      meshConfig,
+      envoyMetadata,
+      journalLines,
+      logLines,
+      istioErrLog,
+      certificates: { chainPem, rootPem, keyPem: pki.keyPem, mtime: 1764138000 },
+    },
+    secrets: fragments(
+      pki,
+      [envJwt, meshJwt, metaJwt, logJwt, plainJwt, sidecarJwt],
+      ['hunter2-sidecar', 'hunter2-env', 'ghp-env-userinfo', 'hunter2-mesh', 'hunter2-metadata', 'hunter2-log', 'opaque-log-bearer', basic],
+    ),
   };
 }
 
@@ -153,7 +181,9 @@ describe('the diagnostic script hides secrets by their look, wherever they stand
     expect(env).toContain("\nHTTPS_PROXY='https://<redacted>@proxy.corp:3129/'\n");
     expect(env).toContain('\nOIDC_HINT=<redacted>\n');
     expect(env).toContain('\nUPSTREAM_HEADERS="authorization=<redacted>"\n');
-    expect(env).toContain('\nCA_BUNDLE="-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n"\n');
+    expect(env).toContain(
+      '\nCA_BUNDLE="-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n"\n',
+    );
     expect(env).toContain("\nTRAILER='-----END CERTIFICATE-----<redacted>'\n");
     expect(env).toContain('\nBARE=<redacted>\n');
     const long = env.split('\n').find((l) => l.startsWith('LONG_LINE='));
@@ -172,20 +202,26 @@ describe('the diagnostic script hides secrets by their look, wherever they stand
   });
 
   it.each(RUNS)('under $shell with $awk awk: the mesh config stays YAML', ({ shell }) => {
-    const config = load(content(output(shell).sections, 'mesh-config')) as { defaultConfig: { discoveryAddress: string; proxyMetadata: Record<string, string> } };
+    const config = load(content(output(shell).sections, 'mesh-config')) as {
+      defaultConfig: { discoveryAddress: string; proxyMetadata: Record<string, string> };
+    };
     expect(config.defaultConfig.discoveryAddress).toBe('istiod-rev-1.istio-system.svc:15012');
     expect(config.defaultConfig.proxyMetadata).toEqual({
       CANONICAL_SERVICE: 'foo',
       XDS_AUTH_HEADER: 'Authorization: <redacted>',
       HTTP_PROXY: 'http://meshuser:<redacted>@proxy.corp:3128',
-      CA_BUNDLE: '-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n-----BEGIN RSA PRIVATE KEY-----<redacted>\n-----END RSA PRIVATE KEY-----\n',
+      CA_BUNDLE:
+        '-----BEGIN CERTIFICATE-----<redacted>\n-----END CERTIFICATE-----\n-----BEGIN RSA PRIVATE KEY-----<redacted>\n-----END RSA PRIVATE KEY-----\n',
       INLINE_PEM: '-----BEGIN PRIVATE KEY-----<redacted>-----END PRIVATE KEY-----\n',
       AFTER_THEM: 'visible-in-mesh',
     });
   });
 
-  it.each(RUNS)('under $shell with $awk awk: Envoy\'s node metadata stays JSON', ({ shell }) => {
-    const info = JSON.parse(content(output(shell).sections, 'envoy-server-info')) as { version: string; node: { id: string; metadata: Record<string, string> } };
+  it.each(RUNS)("under $shell with $awk awk: Envoy's node metadata stays JSON", ({ shell }) => {
+    const info = JSON.parse(content(output(shell).sections, 'envoy-server-info')) as {
+      version: string;
+      node: { id: string; metadata: Record<string, string> };
+    };
     expect(info.version).toMatch(/^[0-9a-f]{40}\/1\.32\.3\//);
     expect(info.node.id).toContain('~foo-1.bar~');
     expect(info.node.metadata).toMatchObject({
@@ -201,8 +237,12 @@ describe('the diagnostic script hides secrets by their look, wherever they stand
     expect(logs).toContain('\ncount token 1\n');
     expect(logs).toContain('\nlast token 2026-11-26T06:20:05Z warn failed to fetch token: Authorization: <redacted>\n');
     expect(logs).toContain('\nlast x509 2026-11-26T06:20:06Z error x509: cannot parse -----BEGIN EC PRIVATE KEY-----<redacted>\n');
-    expect(logs).toContain('\nlast istiod-dial 2026-11-26T06:20:07.000000Z\twarn\txdsproxy\tdial tcp http://loguser:<redacted>@istiod.istio-system.svc:15012: connect: connection refused\n');
-    expect(logs).toContain('\nlast dns-not-ready 2026-11-26T06:20:08.000000Z\terror\tDNS lookup table is not ready: Bearer <redacted> <redacted>\n');
+    expect(logs).toContain(
+      '\nlast istiod-dial 2026-11-26T06:20:07.000000Z\twarn\txdsproxy\tdial tcp http://loguser:<redacted>@istiod.istio-system.svc:15012: connect: connection refused\n',
+    );
+    expect(logs).toContain(
+      '\nlast dns-not-ready 2026-11-26T06:20:08.000000Z\terror\tDNS lookup table is not ready: Bearer <redacted> <redacted>\n',
+    );
   });
 
   it.each(RUNS)('under $shell with $awk awk: the PEM sections hold only certificate blocks, and count what they dropped', ({ shell }) => {

@@ -5,7 +5,9 @@ import { CONTROLS } from '../../lib/core/controls/catalogue.ts';
 // The catalogue's page is the documentation users read; it must name exactly the controls the code evaluates.
 const page = readFileSync(new URL('../../docs/controls.md', import.meta.url), 'utf8');
 const ROW = /^\| (?<id>[A-Z]+-\d{2}) \| (?<severity>[A-Z]+) \| (?<subject>[a-z]+) \|/gm;
-const documented = new Map([...page.matchAll(ROW)].map((m) => [m.groups!.id!, { severity: m.groups!.severity!, subject: m.groups!.subject! }]));
+const documented = new Map(
+  [...page.matchAll(ROW)].map((m) => [m.groups!.id!, { severity: m.groups!.severity!, subject: m.groups!.subject! }]),
+);
 
 describe('docs/controls.md', () => {
   it('documents every control of the code with its severity and subject', () => {

@@ -47,7 +47,10 @@ function comparable(finding: Finding): unknown {
     status: finding.status,
     severity: finding.severity,
     subject: finding.subject,
-    message: (finding.control === 'CERT-05' ? finding.message.replace(/\b\d+ s (behind|ahead)\b/, '<n> s $1') : finding.message).replace(SHA256, '<sha256>'),
+    message: (finding.control === 'CERT-05' ? finding.message.replace(/\b\d+ s (behind|ahead)\b/, '<n> s $1') : finding.message).replace(
+      SHA256,
+      '<sha256>',
+    ),
     evidence: normalize(evidence),
     remediation: finding.remediation,
   };
@@ -109,7 +112,12 @@ describe('--source sim and --source sim-aws on the same fleet and clock', () => 
 
   it('records the simulated target and the API calls per service and operation in the manifest', () => {
     const manifest = JSON.parse(readFileSync(join(viaAws.evidence, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ source: 'aws', targets: { simulated: { vms: VMS, seed: SEED }, through: 'aws-api' }, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString() });
+    expect(manifest).toMatchObject({
+      source: 'aws',
+      targets: { simulated: { vms: VMS, seed: SEED }, through: 'aws-api' },
+      startedAt: NOW.toISOString(),
+      finishedAt: NOW.toISOString(),
+    });
     const calls = manifest.apiCalls as Record<string, number>;
     expect(calls).toMatchObject({
       'SSM.DescribeInstanceInformation': 1,
@@ -121,7 +129,9 @@ describe('--source sim and --source sim-aws on the same fleet and clock', () => 
     });
     expect(calls['SSM.ListCommandInvocations']).toBeGreaterThanOrEqual(1);
     // Every VM that ran prints more than ListCommandInvocations details hold (2,500 characters): its output is read from S3.
-    const ran = readdirSync(join(viaAws.evidence, 'invocations')).filter((f) => readInvocation(viaAws.evidence, f).StatusDetails === 'Success').length;
+    const ran = readdirSync(join(viaAws.evidence, 'invocations')).filter(
+      (f) => readInvocation(viaAws.evidence, f).StatusDetails === 'Success',
+    ).length;
     expect(calls['S3.GetObject']).toBeGreaterThanOrEqual(ran);
     const total = Object.values(calls).reduce((a, b) => a + b, 0);
     expect(viaAws.run.stdout).toContain(`API calls: ${total} (`);
@@ -193,7 +203,12 @@ describe('the AWS path against a throttling SSM endpoint', () => {
         targets: { test: 'throttled' },
         timing: SIM_AWS_TIMING,
       },
-      { store: counting, clock: () => NOW, toolVersion: 'test', io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => NOW } },
+      {
+        store: counting,
+        clock: () => NOW,
+        toolVersion: 'test',
+        io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => NOW },
+      },
     );
     expect(cloud.endpoints.ssm.stats().throttled).toBeGreaterThan(0);
     expect([...handedOver.keys()].sort()).toEqual(fleet.vms.map((vm) => vm.instanceId).sort());
@@ -201,8 +216,16 @@ describe('the AWS path against a throttling SSM endpoint', () => {
     expect(result.report.vms.map((vm) => vm.instanceId).sort()).toEqual(fleet.vms.map((vm) => vm.instanceId).sort());
     // 60 instance ids go out in two SendCommand calls of at most 50.
     expect(apiCalls['SSM.SendCommand']).toBe(2);
-    expect(result.report.findings.filter((f) => f.control === 'COLLECT-01' && f.status !== 'PASS').map((f) => f.subject.id).sort()).toEqual(
-      fleet.vms.filter((vm) => vm.faults.includes('ssm-undeliverable')).map((vm) => vm.instanceId).sort(),
+    expect(
+      result.report.findings
+        .filter((f) => f.control === 'COLLECT-01' && f.status !== 'PASS')
+        .map((f) => f.subject.id)
+        .sort(),
+    ).toEqual(
+      fleet.vms
+        .filter((vm) => vm.faults.includes('ssm-undeliverable'))
+        .map((vm) => vm.instanceId)
+        .sort(),
     );
   });
 });

@@ -85,7 +85,8 @@ function bundleOf(hostileOutput: string | undefined): EvidenceBundle {
   const invocations: Record<string, Invocation> = {};
   for (const vm of fleet.vms) {
     const invocation = simInvocation(fleet, vm);
-    invocations[vm.instanceId] = vm.instanceId === hostileId && hostileOutput !== undefined ? { ...invocation, StandardOutputContent: hostileOutput } : invocation;
+    invocations[vm.instanceId] =
+      vm.instanceId === hostileId && hostileOutput !== undefined ? { ...invocation, StandardOutputContent: hostileOutput } : invocation;
   }
   return {
     manifest: { bundleVersion: 1, runId: 'hostile', startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), source: 'sim' },
@@ -177,7 +178,13 @@ function expectIncomplete(...sections: string[]): (audit: Audit) => void {
 }
 
 const GARBAGE_SEED = 11;
-const ENVOY_JSON_SECTIONS = ['envoy-server-info', 'envoy-secrets-active', 'envoy-secrets-warming', 'envoy-clusters-active', 'envoy-clusters-warming'];
+const ENVOY_JSON_SECTIONS = [
+  'envoy-server-info',
+  'envoy-secrets-active',
+  'envoy-secrets-warming',
+  'envoy-clusters-active',
+  'envoy-clusters-warming',
+];
 
 const CASES: HostileCase[] = [
   {
@@ -213,7 +220,12 @@ const CASES: HostileCase[] = [
   },
   {
     name: 'bytes that are not UTF-8 in the stored file, inside the genuine output',
-    output: () => withContent(genuine, { identity: `hostname=ip-${RAW_BYTES_PLACEHOLDER}\nips=10.0.0.1`, systemd: `ActiveState=${RAW_BYTES_PLACEHOLDER}`, logs: RAW_BYTES_PLACEHOLDER }),
+    output: () =>
+      withContent(genuine, {
+        identity: `hostname=ip-${RAW_BYTES_PLACEHOLDER}\nips=10.0.0.1`,
+        systemd: `ActiveState=${RAW_BYTES_PLACEHOLDER}`,
+        logs: RAW_BYTES_PLACEHOLDER,
+      }),
     rawBytes: INVALID_UTF8,
   },
   {
@@ -286,7 +298,10 @@ const CASES: HostileCase[] = [
   },
   {
     name: 'an unknown section, cut',
-    output: () => rebuild(genuine, (s) => (s.name === 'logs' ? [s, { name: 'zz-unknown', content: 'x'.repeat(1000), rc: 0, cut: true, missing: [] }] : s)),
+    output: () =>
+      rebuild(genuine, (s) =>
+        s.name === 'logs' ? [s, { name: 'zz-unknown', content: 'x'.repeat(1000), rc: 0, cut: true, missing: [] }] : s,
+      ),
     expectRow: expectIncomplete('zz-unknown'),
   },
   {

@@ -68,7 +68,12 @@ describe('an audit of the simulated fleet', () => {
     dir = mkdtempSync(join(tmpdir(), 'fleet-audit-e2e-'));
     fleet = await buildSimFleetAsync({ vms: 50, seed: 7, now: NOW });
     result = await runAudit(
-      { fleet: new SimFleetRunner(fleet), mesh: new SimMeshReader(fleet), store: new LocalAuditStore(join(dir, 'store')), clock: () => NOW },
+      {
+        fleet: new SimFleetRunner(fleet),
+        mesh: new SimMeshReader(fleet),
+        store: new LocalAuditStore(join(dir, 'store')),
+        clock: () => NOW,
+      },
       { runId: 'e2e', source: 'sim', toolVersion: 'test' },
     );
   });
@@ -98,7 +103,12 @@ describe('an audit of the simulated fleet', () => {
     const silentAtVmLevel = faulty.filter((vm) => vm.faults.every((f) => Object.keys(EXPECTED_BY_FAULT[f]!).length === 0));
     expect(result.report.summary.compliant).toBe(50 - faulty.length + silentAtVmLevel.length);
     const unknown = result.report.vms.filter((v) => v.status === 'UNKNOWN').map((v) => v.instanceId);
-    expect(unknown).toEqual(fleet.vms.filter((vm) => vm.faults.includes('ssm-undeliverable')).map((vm) => vm.instanceId).sort());
+    expect(unknown).toEqual(
+      fleet.vms
+        .filter((vm) => vm.faults.includes('ssm-undeliverable'))
+        .map((vm) => vm.instanceId)
+        .sort(),
+    );
   });
 
   it('has one VM of each layout Istio supports, each compliant, with nothing failing', () => {
@@ -111,35 +121,57 @@ describe('an audit of the simulated fleet', () => {
   });
 
   it('finds exactly the faulty WorkloadEntries, proxies and replicas', () => {
-    const failing = (control: string) => result.report.findings.filter((f) => f.control === control && f.status !== 'PASS' && f.status !== 'SKIP').map((f) => `${f.status} ${f.subject.id}`);
+    const failing = (control: string) =>
+      result.report.findings
+        .filter((f) => f.control === control && f.status !== 'PASS' && f.status !== 'SKIP')
+        .map((f) => `${f.status} ${f.subject.id}`);
     const vmWith = (fault: string) => fleet.vms.filter((vm) => vm.faults.includes(fault as never));
     const entryOf = (vm: SimFleet['vms'][number]) => `${vm.namespace}/${vm.group}-${vm.ip}`;
     const undeliverable = vmWith('ssm-undeliverable');
     expect(failing('REG-02')).toEqual(
-      [...undeliverable.map((vm) => `ERROR ${entryOf(vm)}`), ...fleet.orphanEntries.map((o) => `FAIL ${o.namespace}/${o.group}-${o.ip}`)].sort(byId),
+      [
+        ...undeliverable.map((vm) => `ERROR ${entryOf(vm)}`),
+        ...fleet.orphanEntries.map((o) => `FAIL ${o.namespace}/${o.group}-${o.ip}`),
+      ].sort(byId),
     );
     expect(failing('REG-03')).toEqual(vmWith('stale-connected-at').map((vm) => `FAIL ${entryOf(vm)}`));
-    expect(failing('REG-04')).toEqual(vmWith('duplicate-workload-entry').flatMap((vm) => [`FAIL ${vm.namespace}/${vm.hostname}-manual`, `FAIL ${entryOf(vm)}`]).sort(byId));
+    expect(failing('REG-04')).toEqual(
+      vmWith('duplicate-workload-entry')
+        .flatMap((vm) => [`FAIL ${vm.namespace}/${vm.hostname}-manual`, `FAIL ${entryOf(vm)}`])
+        .sort(byId),
+    );
     expect(failing('XDS-05')).toEqual(
-      [...fleet.unknownProxies.map((p) => `FAIL ${p.name}`), ...undeliverable.map((vm) => `ERROR ${vm.hostname}.${vm.namespace}`)].sort(byId),
+      [...fleet.unknownProxies.map((p) => `FAIL ${p.name}`), ...undeliverable.map((vm) => `ERROR ${vm.hostname}.${vm.namespace}`)].sort(
+        byId,
+      ),
     );
     expect(result.report.findings.find((f) => f.control === 'FLEET-01')?.status).toBe('PASS');
   });
 
   it('writes every report file next to the evidence bundle', () => {
-    expect(result.written.map((p) => p.slice(dir.length))).toEqual(['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `/store/e2e/report.${f}`));
+    expect(result.written.map((p) => p.slice(dir.length))).toEqual(
+      ['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `/store/e2e/report.${f}`),
+    );
     const stored = JSON.parse(readFileSync(join(dir, 'store', 'e2e', 'report.json'), 'utf8')) as Report;
     expect(stored).toEqual(result.report);
   });
 
   it('keeps the evidence readable by its owner only, and the reports shareable', () => {
     const mode = (path: string) => statSync(join(dir, 'store', 'e2e', path)).mode & 0o777;
-    expect([mode('evidence'), mode('evidence/manifest.json'), mode(`evidence/invocations/${fleet.vms[0]!.instanceId}.json`), mode('evidence/cluster/syncz')]).toEqual([0o700, 0o600, 0o600, 0o700]);
+    expect([
+      mode('evidence'),
+      mode('evidence/manifest.json'),
+      mode(`evidence/invocations/${fleet.vms[0]!.instanceId}.json`),
+      mode('evidence/cluster/syncz'),
+    ]).toEqual([0o700, 0o600, 0o600, 0o700]);
     expect(mode('report.json')).toBe(0o644);
   });
 
   it('gives the same report when the stored bundle is analyzed again', async () => {
-    const replay = await analyzeStoredBundle(new LocalBundle(join(dir, 'store', 'e2e', 'evidence')), new LocalArtifactWriter(join(dir, 'replay')));
+    const replay = await analyzeStoredBundle(
+      new LocalBundle(join(dir, 'store', 'e2e', 'evidence')),
+      new LocalArtifactWriter(join(dir, 'replay')),
+    );
     expect(replay.report).toEqual(result.report);
     for (const file of ['report.html', 'report.csv', 'report.junit.xml', 'report.ocsf.json']) {
       expect(readFileSync(join(dir, 'replay', file), 'utf8'), file).toBe(readFileSync(join(dir, 'store', 'e2e', file), 'utf8'));

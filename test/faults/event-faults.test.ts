@@ -41,7 +41,10 @@ async function collectAllButSlow(world: FaultWorld, runId: string): Promise<void
  * The store as a collector sees it, killed at the first record write that `kills` picks: that write and
  * every later one never complete, as when the function running it dies. `killed` settles then.
  */
-function killingStore(inner: StoredRuns & AuditStore, kills: (invocation: Invocation, options: RecordWriteOptions | undefined) => boolean): { store: StoredRuns & AuditStore; killed: Promise<void> } {
+function killingStore(
+  inner: StoredRuns & AuditStore,
+  kills: (invocation: Invocation, options: RecordWriteOptions | undefined) => boolean,
+): { store: StoredRuns & AuditStore; killed: Promise<void> } {
   let kill!: () => void;
   const killed = new Promise<void>((resolve) => (kill = resolve));
   let dead = false;
@@ -102,7 +105,10 @@ describe.concurrent('the deployed audit when its events and collectors misbehave
       const [commandId] = await world.start('run', 10 * 60_000);
       await collectAllButSlow(world, 'run');
       world.clock.advance(11 * 60_000);
-      const [swept, event] = await Promise.allSettled([sweepAudits(world.deps(), { limit: 5 }), finalizeCommand(world.deps(), { commandId: commandId! })]);
+      const [swept, event] = await Promise.allSettled([
+        sweepAudits(world.deps(), { limit: 5 }),
+        finalizeCommand(world.deps(), { commandId: commandId! }),
+      ]);
       expect(swept.status).toBe('fulfilled');
       expect(event.status).toBe('fulfilled');
       await world.finalizeUntilDone('run');

@@ -31,14 +31,22 @@ describe('the record write check', () => {
   });
 
   it('looks only at the run asked for', () => {
-    expectRecordsOnlyGrewFinal(recordWrites([terminal, { ...placeholder, key: 'runs/other/evidence/invocations/i-0123456789abcdef0.json' }], 'runs/r/'));
+    expectRecordsOnlyGrewFinal(
+      recordWrites([terminal, { ...placeholder, key: 'runs/other/evidence/invocations/i-0123456789abcdef0.json' }], 'runs/r/'),
+    );
   });
 });
 
 describe('SimFaultPlan', () => {
   it('injects exactly the burst it was given, after the requests it lets through', () => {
     const plan = new SimFaultPlan([{ target: 'ListCommands', kind: 'throttle', after: 1, times: 2 }]);
-    expect(['ListCommands', 'ListCommands', 'SendCommand', 'ListCommands', 'ListCommands'].map((op) => plan.take(op))).toEqual([undefined, 'throttle', undefined, 'throttle', undefined]);
+    expect(['ListCommands', 'ListCommands', 'SendCommand', 'ListCommands', 'ListCommands'].map((op) => plan.take(op))).toEqual([
+      undefined,
+      'throttle',
+      undefined,
+      'throttle',
+      undefined,
+    ]);
     expect(plan.injected()).toHaveLength(2);
   });
 

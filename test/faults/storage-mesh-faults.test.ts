@@ -27,7 +27,11 @@ async function auditUnder(scenario: FaultScenario): Promise<{ injected: string[]
     await world.start('run');
     await world.finalizeUntilDone('run');
     const { bundle } = await world.check('run');
-    const injected = [...world.cloud.endpoints.ssm.faults.injected(), ...world.cloud.endpoints.s3.faults.injected(), ...world.cloud.kube.bursts.injected()].map((f) => `${f.target} ${f.kind}`);
+    const injected = [
+      ...world.cloud.endpoints.ssm.faults.injected(),
+      ...world.cloud.endpoints.s3.faults.injected(),
+      ...world.cloud.kube.bursts.injected(),
+    ].map((f) => `${f.target} ${f.kind}`);
     return { injected, problems: (bundle.cluster?.problems ?? []).map((p) => `${p.part}${p.target ? `/${p.target}` : ''}`) };
   });
 }
@@ -47,22 +51,31 @@ describe.concurrent('the deployed audit under S3 faults', () => {
   }
 
   it('a record write unanswered, to a store with a client of its own: it gives up waiting and tries again', async () => {
-    await withFaultWorld(fleet, { s3Faults: [{ target: 'PutObject', where: '/evidence/invocations/', kind: 'timeout' }] }, async (world) => {
-      const own = new S3AuditStore({
-        bucket: world.cloud.bucket,
-        encryption: { kind: 'AES256' },
-        requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
-        clientConfig: { region: world.cloud.region, endpoint: world.cloud.s3Endpoint, forcePathStyle: true, credentials: world.cloud.credentials },
-      });
-      try {
-        await world.start('run');
-        await world.finalizeUntilDone('run', world.deps({ store: own }));
-        expect(world.cloud.endpoints.s3.faults.injected().map((f) => f.kind)).toEqual(['timeout']);
-        await world.check('run');
-      } finally {
-        own.destroy();
-      }
-    });
+    await withFaultWorld(
+      fleet,
+      { s3Faults: [{ target: 'PutObject', where: '/evidence/invocations/', kind: 'timeout' }] },
+      async (world) => {
+        const own = new S3AuditStore({
+          bucket: world.cloud.bucket,
+          encryption: { kind: 'AES256' },
+          requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS,
+          clientConfig: {
+            region: world.cloud.region,
+            endpoint: world.cloud.s3Endpoint,
+            forcePathStyle: true,
+            credentials: world.cloud.credentials,
+          },
+        });
+        try {
+          await world.start('run');
+          await world.finalizeUntilDone('run', world.deps({ store: own }));
+          expect(world.cloud.endpoints.s3.faults.injected().map((f) => f.kind)).toEqual(['timeout']);
+          await world.check('run');
+        } finally {
+          own.destroy();
+        }
+      },
+    );
   });
 
   it('output objects that appear after the collector stopped waiting: the API copy is used, each VM still once', async () => {

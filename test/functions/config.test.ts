@@ -1,12 +1,24 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, FleetConfigSchema, MeshConfigSchema, once, parseConfig, parseMeshConfig, StorageConfigSchema } from '../../functions/shared/config.ts';
+import {
+  ConfigError,
+  FleetConfigSchema,
+  MeshConfigSchema,
+  once,
+  parseConfig,
+  parseMeshConfig,
+  StorageConfigSchema,
+} from '../../functions/shared/config.ts';
 import { finalizeDepsFromEnv } from '../../functions/shared/finalize-deps.ts';
 import { captureEmf } from './support/emf.ts';
 
 /** The functions' configuration from environment variables. */
 
 const STORAGE = { AWS_REGION: 'eu-west-1', AUDIT_BUCKET: 'evidence', AUDIT_TABLE: 'runs' };
-const MESH = { EKS_CLUSTER_NAME: 'mesh', EKS_CLUSTER_ENDPOINT: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', EKS_CLUSTER_CA: 'LS0tLS1CRUdJTi\nBDRVJU==' };
+const MESH = {
+  EKS_CLUSTER_NAME: 'mesh',
+  EKS_CLUSTER_ENDPOINT: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+  EKS_CLUSTER_CA: 'LS0tLS1CRUdJTi\nBDRVJU==',
+};
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -14,8 +26,21 @@ afterEach(() => {
 
 describe('the configuration of the functions', () => {
   it('reads the storage, with AES256 unless a KMS key is named', () => {
-    expect(parseConfig(StorageConfigSchema, STORAGE)).toEqual({ region: 'eu-west-1', bucket: 'evidence', table: 'runs', encryption: { kind: 'AES256' }, retentionDays: 400, toolVersion: 'unknown' });
-    expect(parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc', AUDIT_RETENTION_DAYS: '30' })).toMatchObject({
+    expect(parseConfig(StorageConfigSchema, STORAGE)).toEqual({
+      region: 'eu-west-1',
+      bucket: 'evidence',
+      table: 'runs',
+      encryption: { kind: 'AES256' },
+      retentionDays: 400,
+      toolVersion: 'unknown',
+    });
+    expect(
+      parseConfig(StorageConfigSchema, {
+        ...STORAGE,
+        AUDIT_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+        AUDIT_RETENTION_DAYS: '30',
+      }),
+    ).toMatchObject({
       encryption: { kind: 'aws:kms', keyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc' },
       retentionDays: 30,
     });
@@ -24,7 +49,9 @@ describe('the configuration of the functions', () => {
   });
 
   it('names every variable that is missing or malformed', () => {
-    expect(() => parseConfig(StorageConfigSchema, {})).toThrow(new ConfigError('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set'));
+    expect(() => parseConfig(StorageConfigSchema, {})).toThrow(
+      new ConfigError('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set'),
+    );
     expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_BUCKET: ' ', AUDIT_RETENTION_DAYS: 'forever' })).toThrow(
       'the function is not configured: AUDIT_BUCKET is empty; AUDIT_RETENTION_DAYS (parameter retentionDays) must be a whole number',
     );
@@ -38,10 +65,18 @@ describe('the configuration of the functions', () => {
 
   it('names the stage parameter to fix for each malformed value that reached a function', () => {
     const fleet = { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'istio-vm' };
-    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_KEY: 'istio vm?' })).toThrow('the function is not configured: TARGET_TAG_KEY (parameter targetTagKey) is not an EC2 tag key');
-    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_VALUES: 'prod,dev#2' })).toThrow('TARGET_TAG_VALUES (parameter targetTagValues) holds a value that is not an EC2 tag value');
-    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: 'my key' })).toThrow('AUDIT_KMS_KEY_ID (parameter kmsKeyArn) must be a KMS key ARN, alias or id');
-    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_RETENTION_DAYS: '0' })).toThrow('AUDIT_RETENTION_DAYS (parameter retentionDays) must be at least 1');
+    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_KEY: 'istio vm?' })).toThrow(
+      'the function is not configured: TARGET_TAG_KEY (parameter targetTagKey) is not an EC2 tag key',
+    );
+    expect(() => parseConfig(FleetConfigSchema, { ...fleet, TARGET_TAG_VALUES: 'prod,dev#2' })).toThrow(
+      'TARGET_TAG_VALUES (parameter targetTagValues) holds a value that is not an EC2 tag value',
+    );
+    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_KMS_KEY_ID: 'my key' })).toThrow(
+      'AUDIT_KMS_KEY_ID (parameter kmsKeyArn) must be a KMS key ARN, alias or id',
+    );
+    expect(() => parseConfig(StorageConfigSchema, { ...STORAGE, AUDIT_RETENTION_DAYS: '0' })).toThrow(
+      'AUDIT_RETENTION_DAYS (parameter retentionDays) must be at least 1',
+    );
     expect(() => parseConfig(MeshConfigSchema, { ...MESH, EKS_CLUSTER_NAME: 'mesh.prod', EKS_CLUSTER_CA: 'not base64!' })).toThrow(
       'the function is not configured: EKS_CLUSTER_NAME (parameter eksClusterName) is not an EKS cluster name; EKS_CLUSTER_CA (parameter eksClusterCa) must be base64 (certificateAuthority.data)',
     );
@@ -51,15 +86,32 @@ describe('the configuration of the functions', () => {
 
   it('derives the collection deadline from the SSM timeouts unless it is given', () => {
     const fleet = parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'istio-vm', TARGET_TAG_VALUES: ' a, b ,' });
-    expect(fleet).toEqual({ documentName: 'doc', tag: { key: 'istio-vm', values: ['a', 'b'] }, executionTimeoutSeconds: 300, deliveryTimeoutSeconds: 600, collectForMs: (300 + 600 + 300) * 1000 });
-    expect(parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'k', TARGET_TAG_VALUES: '', AUDIT_COLLECT_MINUTES: '45' })).toMatchObject({ tag: { key: 'k' }, collectForMs: 45 * 60_000 });
-    expect(parseConfig(MeshConfigSchema, MESH)).toEqual({ clusterName: 'mesh', endpoint: MESH.EKS_CLUSTER_ENDPOINT, caData: 'LS0tLS1CRUdJTiBDRVJU==', istioNamespace: 'istio-system' });
+    expect(fleet).toEqual({
+      documentName: 'doc',
+      tag: { key: 'istio-vm', values: ['a', 'b'] },
+      executionTimeoutSeconds: 300,
+      deliveryTimeoutSeconds: 600,
+      collectForMs: (300 + 600 + 300) * 1000,
+    });
+    expect(
+      parseConfig(FleetConfigSchema, { SSM_DOCUMENT_NAME: 'doc', TARGET_TAG_KEY: 'k', TARGET_TAG_VALUES: '', AUDIT_COLLECT_MINUTES: '45' }),
+    ).toMatchObject({ tag: { key: 'k' }, collectForMs: 45 * 60_000 });
+    expect(parseConfig(MeshConfigSchema, MESH)).toEqual({
+      clusterName: 'mesh',
+      endpoint: MESH.EKS_CLUSTER_ENDPOINT,
+      caData: 'LS0tLS1CRUdJTiBDRVJU==',
+      istioNamespace: 'istio-system',
+    });
   });
 
   it("takes the root-of-trust ConfigMap's name when one is set, and refuses one that is not a name", () => {
-    expect(parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: 'mesh-trust-bundle' })).toMatchObject({ rootCaConfigMap: 'mesh-trust-bundle' });
+    expect(parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: 'mesh-trust-bundle' })).toMatchObject({
+      rootCaConfigMap: 'mesh-trust-bundle',
+    });
     expect(parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: '' })).not.toHaveProperty('rootCaConfigMap');
-    expect(() => parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: '../secrets' })).toThrow(/ROOT_CA_CONFIGMAP must be a ConfigMap name/);
+    expect(() => parseConfig(MeshConfigSchema, { ...MESH, ROOT_CA_CONFIGMAP: '../secrets' })).toThrow(
+      /ROOT_CA_CONFIGMAP must be a ConfigMap name/,
+    );
   });
 
   it('reads no cluster when the default parameters leave the three EKS variables empty, and half a cluster as a mistake', () => {
@@ -68,13 +120,25 @@ describe('the configuration of the functions', () => {
     expect(parseMeshConfig({})).toBeUndefined();
     expect(parseMeshConfig({ ...unset, ...MESH })).toMatchObject({ clusterName: 'mesh' });
     expect(() => parseMeshConfig({ ...unset, EKS_CLUSTER_NAME: 'mesh' })).toThrow(
-      new ConfigError('the function is not configured: EKS_CLUSTER_ENDPOINT (parameter eksClusterEndpoint) is empty; EKS_CLUSTER_CA (parameter eksClusterCa) is empty'),
+      new ConfigError(
+        'the function is not configured: EKS_CLUSTER_ENDPOINT (parameter eksClusterEndpoint) is empty; EKS_CLUSTER_CA (parameter eksClusterCa) is empty',
+      ),
     );
   });
 
   it('composes the finalizing functions without a mesh when no cluster is configured, and with one when it is', () => {
     // The environment infra/environment.yml gives the functions with the default parameters.
-    const env = { ...STORAGE, SSM_DOCUMENT_NAME: 'fleet-audit-dev-diagnostics', TARGET_TAG_KEY: 'istio-vm', TARGET_TAG_VALUES: '', EKS_CLUSTER_NAME: '', EKS_CLUSTER_ENDPOINT: '', EKS_CLUSTER_CA: '', AUDIT_KMS_KEY_ID: '', AUDIT_RETENTION_DAYS: '400' };
+    const env = {
+      ...STORAGE,
+      SSM_DOCUMENT_NAME: 'fleet-audit-dev-diagnostics',
+      TARGET_TAG_KEY: 'istio-vm',
+      TARGET_TAG_VALUES: '',
+      EKS_CLUSTER_NAME: '',
+      EKS_CLUSTER_ENDPOINT: '',
+      EKS_CLUSTER_CA: '',
+      AUDIT_KMS_KEY_ID: '',
+      AUDIT_RETENTION_DAYS: '400',
+    };
     const without = finalizeDepsFromEnv(env);
     expect(without.audit.mesh).toBeUndefined();
     without.close();
@@ -88,7 +152,9 @@ describe('the configuration of the functions', () => {
     const { handler } = await import('../../functions/sweep.ts');
     const emf = captureEmf();
     try {
-      await expect(handler({ trigger: 'sweep' }, { awsRequestId: 'r' })).rejects.toThrow('the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');
+      await expect(handler({ trigger: 'sweep' }, { awsRequestId: 'r' })).rejects.toThrow(
+        'the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set',
+      );
     } finally {
       emf.stop();
     }

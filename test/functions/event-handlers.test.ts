@@ -39,7 +39,11 @@ afterEach(() => {
   emf.stop();
 });
 
-const VMS: TestVm[] = [{ instanceId: 'i-0aaaaaaaaaaaaaaa1' }, { instanceId: 'i-0aaaaaaaaaaaaaaa2', activeState: 'failed', subState: 'failed' }, { instanceId: 'mi-0aaaaaaaaaaaaaaa3' }];
+const VMS: TestVm[] = [
+  { instanceId: 'i-0aaaaaaaaaaaaaaa1' },
+  { instanceId: 'i-0aaaaaaaaaaaaaaa2', activeState: 'failed', subState: 'failed' },
+  { instanceId: 'mi-0aaaaaaaaaaaaaaa3' },
+];
 const CONTEXT = { awsRequestId: 'req-1' };
 const T0 = new Date('2026-03-01T06:00:05.000Z');
 
@@ -61,14 +65,27 @@ function scenario(commandId: string, vms: TestVm[] = VMS, options: ScenarioOptio
   let closed = 0;
   const common = { registry: options.registry ?? stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
   const metrics = new PowertoolsAuditMetrics({ namespace: 'FleetAuditTest', serviceName: 'fleet-audit' });
-  const start: StartAuditHandlerDeps = { audit: common, collectForMs: 30 * 60_000, toolVersion: 'test', targets: { tag: { key: 'istio-vm' } }, logger, metrics, close: () => closed++ };
-  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = { audit: {
+  const start: StartAuditHandlerDeps = {
+    audit: common,
+    collectForMs: 30 * 60_000,
+    toolVersion: 'test',
+    targets: { tag: { key: 'istio-vm' } },
+    logger,
+    metrics,
+    close: () => closed++,
+  };
+  const finalize: CommandStatusHandlerDeps & SweepHandlerDeps = {
+    audit: {
       ...common,
       metrics,
       ...(options.cluster === false ? {} : { mesh: async () => fakeMesh(vms) }),
       ...(options.events ? { events: options.events } : {}),
       ...(options.history ? { history: options.history } : {}),
-    }, logger, metrics, close: () => closed++ };
+    },
+    logger,
+    metrics,
+    close: () => closed++,
+  };
   return {
     fleet,
     logger,
@@ -121,17 +138,28 @@ describe('the scheduled start', () => {
     const s = scenario('cmd-start-1');
     const first = await s.startHandler(scheduleInput('2026-03-01T06:00:00Z'), CONTEXT);
     expect(first).toMatchObject({ kind: 'started', runId: '20260301T060000Z-scheduled', commandIds: ['cmd-start-1'], expected: 3 });
-    expect(await s.startHandler(scheduleInput('2026-03-01T06:00:00Z'), CONTEXT)).toEqual({ kind: 'duplicate', runId: '20260301T060000Z-scheduled' });
+    expect(await s.startHandler(scheduleInput('2026-03-01T06:00:00Z'), CONTEXT)).toEqual({
+      kind: 'duplicate',
+      runId: '20260301T060000Z-scheduled',
+    });
     expect(s.fleet.sent).toHaveLength(1);
-    expect(await stack.registry.get('20260301T060000Z-scheduled')).toMatchObject({ status: 'COLLECTING', trigger: 'schedule', expectedCount: 3 });
-    expect(s.logger.lines.find((l) => l.message === 'audit started')).toMatchObject({ keys: { runId: '20260301T060000Z-scheduled', requestId: 'req-1', trigger: 'schedule' } });
+    expect(await stack.registry.get('20260301T060000Z-scheduled')).toMatchObject({
+      status: 'COLLECTING',
+      trigger: 'schedule',
+      expectedCount: 3,
+    });
+    expect(s.logger.lines.find((l) => l.message === 'audit started')).toMatchObject({
+      keys: { runId: '20260301T060000Z-scheduled', requestId: 'req-1', trigger: 'schedule' },
+    });
     expect(s.closed()).toBe(2);
   });
 
   it('refuses a schedule input without its time, naming the field', async () => {
     const s = scenario('cmd-start-2');
     await expect(s.startHandler({ trigger: 'schedule' }, CONTEXT)).rejects.toThrow(/^the schedule input is malformed: scheduledTime: /);
-    await expect(s.startHandler({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }, CONTEXT)).rejects.toThrow(/scheduledTime: /);
+    await expect(s.startHandler({ trigger: 'schedule', scheduledTime: '<aws.scheduler.scheduled-time>' }, CONTEXT)).rejects.toThrow(
+      /scheduledTime: /,
+    );
     expect(s.logger.lines.at(-1)).toMatchObject({ level: 'error', message: 'the audit could not be started' });
     expect(s.fleet.sent).toHaveLength(0);
   });
@@ -143,14 +171,25 @@ describe('the SSM command status event', () => {
     const started = await s.startHandler(scheduleInput('2026-03-01T07:00:00Z'), CONTEXT);
     expect(started.kind).toBe('started');
     const result = await s.statusHandler(statusEvent('cmd-status-1', 'Success'), CONTEXT);
-    expect(result).toMatchObject({ kind: 'done', runId: '20260301T070000Z-scheduled', summary: { vms: 3, compliant: expect.any(Number), nonCompliant: expect.any(Number) } });
+    expect(result).toMatchObject({
+      kind: 'done',
+      runId: '20260301T070000Z-scheduled',
+      summary: { vms: 3, compliant: expect.any(Number), nonCompliant: expect.any(Number) },
+    });
     const run = await stack.registry.get('20260301T070000Z-scheduled');
     expect(run).toMatchObject({ status: 'DONE', collectedCount: 3 });
     expect(run?.summary?.nonCompliant).toBeGreaterThanOrEqual(1);
     expect(await stack.store.readReportText('20260301T070000Z-scheduled')).toContain('"schemaVersion": 1');
     // A second event for the same command (SSM sends one per status change) does nothing more.
-    expect(await s.statusHandler(statusEvent('cmd-status-1', 'Success'), CONTEXT)).toEqual({ kind: 'final', runId: '20260301T070000Z-scheduled', status: 'DONE' });
-    expect(s.logger.lines.find((l) => l.message === 'run looked at')).toMatchObject({ keys: { commandId: 'cmd-status-1', commandStatus: 'Success' }, extra: { outcome: 'done', vms: 3 } });
+    expect(await s.statusHandler(statusEvent('cmd-status-1', 'Success'), CONTEXT)).toEqual({
+      kind: 'final',
+      runId: '20260301T070000Z-scheduled',
+      status: 'DONE',
+    });
+    expect(s.logger.lines.find((l) => l.message === 'run looked at')).toMatchObject({
+      keys: { commandId: 'cmd-status-1', commandStatus: 'Success' },
+      extra: { outcome: 'done', vms: 3 },
+    });
     expect(s.logger.text()).not.toMatch(/@@fa-|ActiveState|ISTIO_/);
   });
 
@@ -158,7 +197,13 @@ describe('the SSM command status event', () => {
     const s = scenario('cmd-status-2');
     s.fleet.running.add('mi-0aaaaaaaaaaaaaaa3');
     await s.startHandler(scheduleInput('2026-03-01T08:00:00Z'), CONTEXT);
-    expect(await s.statusHandler(statusEvent('cmd-status-2', 'Failed'), CONTEXT)).toEqual({ kind: 'collecting', runId: '20260301T080000Z-scheduled', collected: 2, expected: 3, pending: 1 });
+    expect(await s.statusHandler(statusEvent('cmd-status-2', 'Failed'), CONTEXT)).toEqual({
+      kind: 'collecting',
+      runId: '20260301T080000Z-scheduled',
+      collected: 2,
+      expected: 3,
+      pending: 1,
+    });
     s.fleet.running.clear();
     expect(await s.statusHandler(statusEvent('cmd-status-2', 'Success'), CONTEXT)).toMatchObject({ kind: 'done' });
   });
@@ -166,7 +211,10 @@ describe('the SSM command status event', () => {
   it('ignores a command still in progress and one no run knows', async () => {
     const s = scenario('cmd-status-3');
     expect(await s.statusHandler(statusEvent('cmd-status-3', 'InProgress'), CONTEXT)).toEqual({ kind: 'ignored', status: 'InProgress' });
-    expect(await s.statusHandler(statusEvent('cmd-of-someone-else', 'Success'), CONTEXT)).toEqual({ kind: 'unknown-command', commandId: 'cmd-of-someone-else' });
+    expect(await s.statusHandler(statusEvent('cmd-of-someone-else', 'Success'), CONTEXT)).toEqual({
+      kind: 'unknown-command',
+      commandId: 'cmd-of-someone-else',
+    });
     expect(s.logger.lines.at(-1)).toMatchObject({ level: 'warn', keys: { commandId: 'cmd-of-someone-else' } });
   });
 
@@ -181,11 +229,29 @@ describe('the SSM command status event', () => {
 });
 
 /** The controls that need the cluster (docs/controls.md): without one they cannot say anything. */
-const MESH_CONTROLS = ['XDS-01', 'XDS-02', 'XDS-03', 'XDS-05', 'REG-01', 'REG-02', 'REG-03', 'REG-04', 'REG-05', 'REG-06', 'REG-07', 'CERT-02', 'FLEET-01'];
+const MESH_CONTROLS = [
+  'XDS-01',
+  'XDS-02',
+  'XDS-03',
+  'XDS-05',
+  'REG-01',
+  'REG-02',
+  'REG-03',
+  'REG-04',
+  'REG-05',
+  'REG-06',
+  'REG-07',
+  'CERT-02',
+  'FLEET-01',
+];
 
 describe('a deployment with no cluster configured (the default parameters)', () => {
   it('checks the hosts and reports every mesh control SKIP, "no cluster configured", in a DONE run', async () => {
-    const s = scenario('cmd-no-cluster-1', VMS.map((vm, i) => ({ ...vm, ip: `10.0.0.${i + 1}` })), { cluster: false });
+    const s = scenario(
+      'cmd-no-cluster-1',
+      VMS.map((vm, i) => ({ ...vm, ip: `10.0.0.${i + 1}` })),
+      { cluster: false },
+    );
     await s.startHandler(scheduleInput('2026-03-01T10:00:00Z'), CONTEXT);
     const result = await s.statusHandler(statusEvent('cmd-no-cluster-1', 'Success'), CONTEXT);
     expect(result).toMatchObject({ kind: 'done', runId: '20260301T100000Z-scheduled' });
@@ -223,10 +289,22 @@ describe('the metrics of the finalizing functions (embedded metric format on sta
       {
         Namespace: 'FleetAuditTest',
         Dimensions: [['service']],
-        Metrics: expect.arrayContaining([{ Name: 'VmsAudited', Unit: 'Count' }, { Name: 'RunDuration', Unit: 'Seconds' }, { Name: 'ApiCalls', Unit: 'Count' }]),
+        Metrics: expect.arrayContaining([
+          { Name: 'VmsAudited', Unit: 'Count' },
+          { Name: 'RunDuration', Unit: 'Seconds' },
+          { Name: 'ApiCalls', Unit: 'Count' },
+        ]),
       },
     ]);
-    expect(Object.keys(declared(record!)).sort()).toEqual(['ApiCalls', 'RunDuration', 'RunsFinished', 'VmsAudited', 'VmsCompliant', 'VmsNonCompliant', 'VmsUnknown']);
+    expect(Object.keys(declared(record!)).sort()).toEqual([
+      'ApiCalls',
+      'RunDuration',
+      'RunsFinished',
+      'VmsAudited',
+      'VmsCompliant',
+      'VmsNonCompliant',
+      'VmsUnknown',
+    ]);
     const run = await stack.registry.get('20260301T110000Z-scheduled');
     expect(record).toMatchObject({
       service: 'fleet-audit',
@@ -280,7 +358,13 @@ describe('the events of a finished run', () => {
   it('tell that a run finished, and what failed at CRITICAL or HIGH that the previous run of its trigger did not', async () => {
     await stack.dynamo.createRunTable('fleet-audit-runs-events');
     const registry = new DynamoRunRegistry({ tableName: 'fleet-audit-runs-events', client: stack.dynamo.client });
-    const s3 = new S3Client({ region: 'eu-west-1', endpoint: stack.s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+    const s3 = new S3Client({
+      region: 'eu-west-1',
+      endpoint: stack.s3.endpoint,
+      forcePathStyle: true,
+      credentials: S3RVER_CREDENTIALS,
+      maxAttempts: 1,
+    });
     const history = new S3RunHistory({ client: s3, bucket: stack.bucket });
     const events = new RecordingEvents();
     const healthy = VMS.map((vm, i) => ({ instanceId: vm.instanceId, ip: `10.0.1.${i + 1}` }));
@@ -289,7 +373,10 @@ describe('the events of a finished run', () => {
     // The first run has no previous one: it is told as finished, and no regression is claimed.
     const first = scenario('cmd-events-1', healthy, { ...options, start: new Date('2026-04-01T06:00:05Z') });
     await first.startHandler(scheduleInput('2026-04-01T06:00:00Z'), CONTEXT);
-    expect(await first.statusHandler(statusEvent('cmd-events-1', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished'] } });
+    expect(await first.statusHandler(statusEvent('cmd-events-1', 'Success'), CONTEXT)).toMatchObject({
+      kind: 'done',
+      announced: { published: ['run-finished'] },
+    });
     expect(events.published).toEqual([
       {
         kind: 'run-finished',
@@ -298,7 +385,10 @@ describe('the events of a finished run', () => {
         startedAt: '2026-04-01T06:00:05.000Z',
         finishedAt: '2026-04-01T06:00:05.000Z',
         summary: (await registry.get('20260401T060000Z-scheduled'))!.summary,
-        report: { location: `s3://${stack.bucket}/runs/20260401T060000Z-scheduled/`, files: expect.arrayContaining([`s3://${stack.bucket}/runs/20260401T060000Z-scheduled/report.json`]) },
+        report: {
+          location: `s3://${stack.bucket}/runs/20260401T060000Z-scheduled/`,
+          files: expect.arrayContaining([`s3://${stack.bucket}/runs/20260401T060000Z-scheduled/report.json`]),
+        },
       },
     ]);
 
@@ -306,42 +396,73 @@ describe('the events of a finished run', () => {
     const broken = healthy.map((vm, i) => (i === 1 ? { ...vm, activeState: 'failed', subState: 'failed' } : vm));
     const second = scenario('cmd-events-2', broken, { ...options, start: new Date('2026-04-02T06:00:05Z') });
     await second.startHandler(scheduleInput('2026-04-02T06:00:00Z'), CONTEXT);
-    expect(await second.statusHandler(statusEvent('cmd-events-2', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished', 'regression'] } });
+    expect(await second.statusHandler(statusEvent('cmd-events-2', 'Success'), CONTEXT)).toMatchObject({
+      kind: 'done',
+      announced: { published: ['run-finished', 'regression'] },
+    });
     const regression = events.published.at(-1) as RegressionEvent;
-    expect(regression).toMatchObject({ kind: 'regression', runId: '20260402T060000Z-scheduled', previousRunId: '20260401T060000Z-scheduled', finishedAt: '2026-04-02T06:00:05.000Z' });
+    expect(regression).toMatchObject({
+      kind: 'regression',
+      runId: '20260402T060000Z-scheduled',
+      previousRunId: '20260401T060000Z-scheduled',
+      finishedAt: '2026-04-02T06:00:05.000Z',
+    });
 
     // Exactly the CRITICAL and HIGH FAILs of the second report that the first report did not have.
     const failsOf = async (runId: string) => {
       const report = JSON.parse((await stack.store.readReportText(runId)) ?? '{}') as Report;
-      return report.findings.filter((f) => f.status === 'FAIL' && (f.severity === 'CRITICAL' || f.severity === 'HIGH')).map((f) => `${f.control} ${f.subject.kind} ${f.subject.id}`);
+      return report.findings
+        .filter((f) => f.status === 'FAIL' && (f.severity === 'CRITICAL' || f.severity === 'HIGH'))
+        .map((f) => `${f.control} ${f.subject.kind} ${f.subject.id}`);
     };
     const before = new Set(await failsOf('20260401T060000Z-scheduled'));
     const expected = (await failsOf('20260402T060000Z-scheduled')).filter((f) => !before.has(f));
-    expect(regression.regressions.map((r) => `${r.control} ${r.subject.kind} ${r.subject.id}`).sort()).toEqual([...new Set(expected)].sort());
+    expect(regression.regressions.map((r) => `${r.control} ${r.subject.kind} ${r.subject.id}`).sort()).toEqual(
+      [...new Set(expected)].sort(),
+    );
     expect(regression.count).toBe(regression.regressions.length);
-    expect(regression.regressions).toContainEqual({ control: 'HEALTH-01', severity: 'CRITICAL', subject: { kind: 'vm', id: 'i-0aaaaaaaaaaaaaaa2' } });
+    expect(regression.regressions).toContainEqual({
+      control: 'HEALTH-01',
+      severity: 'CRITICAL',
+      subject: { kind: 'vm', id: 'i-0aaaaaaaaaaaaaaa2' },
+    });
     expect(regression.regressions.every((r) => r.subject.id === 'i-0aaaaaaaaaaaaaaa2')).toBe(true);
 
     // The previous run was compared on the digest the finalization kept beside its report.
     const stored = await s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: 'runs/20260401T060000Z-scheduled/digest.json' }));
-    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({ digestVersion: 1, runId: '20260401T060000Z-scheduled', vms: 3 });
+    expect(JSON.parse(await stored.Body!.transformToString())).toMatchObject({
+      digestVersion: 1,
+      runId: '20260401T060000Z-scheduled',
+      vms: 3,
+    });
 
     // The same failures a day later are no regression.
     const third = scenario('cmd-events-3', broken, { ...options, start: new Date('2026-04-03T06:00:05Z') });
     await third.startHandler(scheduleInput('2026-04-03T06:00:00Z'), CONTEXT);
-    expect(await third.statusHandler(statusEvent('cmd-events-3', 'Success'), CONTEXT)).toMatchObject({ kind: 'done', announced: { published: ['run-finished'] } });
+    expect(await third.statusHandler(statusEvent('cmd-events-3', 'Success'), CONTEXT)).toMatchObject({
+      kind: 'done',
+      announced: { published: ['run-finished'] },
+    });
     s3.destroy();
   });
 
   it('keep the run DONE when the events cannot be published, and count it', async () => {
-    const failing: AuditEvents = { publish: async () => Promise.reject(new AuditEventsError('EventBridge did not accept 1 event(s): run-finished: AccessDeniedException')) };
-    const s = scenario('cmd-events-4', [{ instanceId: 'i-0ddddddddddddddd1' }], { events: failing, start: new Date('2026-05-01T06:00:05Z') });
+    const failing: AuditEvents = {
+      publish: async () =>
+        Promise.reject(new AuditEventsError('EventBridge did not accept 1 event(s): run-finished: AccessDeniedException')),
+    };
+    const s = scenario('cmd-events-4', [{ instanceId: 'i-0ddddddddddddddd1' }], {
+      events: failing,
+      start: new Date('2026-05-01T06:00:05Z'),
+    });
     await s.startHandler(scheduleInput('2026-05-01T06:00:00Z'), CONTEXT);
     const result = await s.statusHandler(statusEvent('cmd-events-4', 'Success'), CONTEXT);
     expect(result).toMatchObject({ kind: 'done', announced: { error: expect.stringContaining('AccessDeniedException') } });
     expect(await stack.registry.get('20260501T060000Z-scheduled')).toMatchObject({ status: 'DONE' });
     expect(emf.records.filter((r) => r.errorKind === 'events-not-published')).toHaveLength(1);
-    expect(s.logger.lines.find((l) => l.message === 'run looked at')?.extra).toMatchObject({ eventsNotPublished: expect.stringContaining('AccessDeniedException') });
+    expect(s.logger.lines.find((l) => l.message === 'run looked at')?.extra).toMatchObject({
+      eventsNotPublished: expect.stringContaining('AccessDeniedException'),
+    });
   });
 });
 

@@ -39,19 +39,36 @@ function api(options: { maxBodyBytes?: number } = {}): {
 } {
   const fleets: Array<{ runId: string; instanceIds: string[] | undefined; fleet: FakeFleet }> = [];
   const logger = new RecordingLogger();
-  const s3 = new S3Client({ region: 'eu-west-1', endpoint: stack.s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+  const s3 = new S3Client({
+    region: 'eu-west-1',
+    endpoint: stack.s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    maxAttempts: 1,
+  });
   let sequence = 0;
   const deps: HttpApiDeps = {
     registry: stack.registry,
     reports: new S3ReportFiles({ client: s3, bucket: stack.bucket }),
     history: new S3RunHistory({ client: s3, bucket: stack.bucket }),
-    idempotency: new DynamoDBPersistenceLayer({ tableName: 'fleet-audit-runs', keyAttr: RUN_TABLE.partitionKey, expiryAttr: RUN_TABLE.ttlAttribute, awsSdkV3Client: stack.dynamo.client }),
+    idempotency: new DynamoDBPersistenceLayer({
+      tableName: 'fleet-audit-runs',
+      keyAttr: RUN_TABLE.partitionKey,
+      expiryAttr: RUN_TABLE.ttlAttribute,
+      awsSdkV3Client: stack.dynamo.client,
+    }),
     newRunId: () => `20260302T100000Z-api-${(++sequence).toString(16).padStart(6, '0')}${Math.random().toString(16).slice(2, 8)}`,
     maxBodyBytes: options.maxBodyBytes ?? 5 * 1024 * 1024,
     logger,
     close: () => undefined,
     async startRun(runId, target) {
-      const reach = fleetTargetOf(target, { documentName: 'FleetAudit-Diagnostics', tag: { key: 'istio-vm', values: ['prod'] }, executionTimeoutSeconds: 300, deliveryTimeoutSeconds: 600, collectForMs: 30 * 60_000 });
+      const reach = fleetTargetOf(target, {
+        documentName: 'FleetAudit-Diagnostics',
+        tag: { key: 'istio-vm', values: ['prod'] },
+        executionTimeoutSeconds: 300,
+        deliveryTimeoutSeconds: 600,
+        collectForMs: 30 * 60_000,
+      });
       if ('refused' in reach) return { kind: 'refused', detail: reach.refused };
       const instanceIds = reach.target?.kind === 'instanceIds' ? reach.target.instanceIds : undefined;
       const started = await startAudit(
@@ -76,7 +93,14 @@ function api(options: { maxBodyBytes?: number } = {}): {
 /** An HTTP API event as API Gateway sends it for a route with IAM authorization. */
 function event(
   routeKey: string,
-  options: { runId?: string; body?: string; base64?: boolean; iam?: boolean; query?: Record<string, string>; headers?: Record<string, string> } = {},
+  options: {
+    runId?: string;
+    body?: string;
+    base64?: boolean;
+    iam?: boolean;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2WithIAMAuthorizer {
   const [method, path] = routeKey.split(' ') as [string, string];
   const rawPath = options.runId === undefined ? path : path.replace('{runId}', encodeURIComponent(options.runId));
@@ -125,7 +149,13 @@ function problemOf(response: HttpResponse, status: number): { detail: string; in
   expect(response.statusCode).toBe(status);
   expect(response.headers['content-type']).toBe('application/problem+json');
   const body = JSON.parse(response.body) as Record<string, unknown>;
-  expect(body).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String), instance: expect.stringMatching(/^\//) });
+  expect(body).toMatchObject({
+    type: 'about:blank',
+    status,
+    title: expect.any(String),
+    detail: expect.any(String),
+    instance: expect.stringMatching(/^\//),
+  });
   return body as { detail: string; instance: string };
 }
 
@@ -139,7 +169,10 @@ describe('POST /audits', () => {
     expect(byTag.headers.location).toBe(`/audits/${body.runId}`);
     expect(fleets[0]).toMatchObject({ instanceIds: undefined });
 
-    const listed = await handler(event('POST /audits', { body: JSON.stringify({ instanceIds: ['i-0ccccccccccccccc2', 'i-0ccccccccccccccc2'] }), base64: true }), { awsRequestId: 'r2' });
+    const listed = await handler(
+      event('POST /audits', { body: JSON.stringify({ instanceIds: ['i-0ccccccccccccccc2', 'i-0ccccccccccccccc2'] }), base64: true }),
+      { awsRequestId: 'r2' },
+    );
     expect(listed.statusCode).toBe(202);
     expect(fleets[1]?.instanceIds).toEqual(['i-0ccccccccccccccc2']);
     const run = await stack.registry.get(json(listed).runId as string);
@@ -150,10 +183,25 @@ describe('POST /audits', () => {
   it.each([
     ['a body that is not JSON', '{"instanceIds": [', 400, 'the body is not valid JSON'],
     ['a body that is not an object', '["i-0ccccccccccccccc1"]', 400, 'invalid request body: (root): '],
-    ['an unknown field', '{"instanceIds": ["i-0ccccccccccccccc1"], "dryRun": true}', 400, 'invalid request body: (root): Unrecognized key: "dryRun"'],
-    ['an instance id that is not one', '{"instanceIds": ["i-0ccccccccccccccc1", "../../etc"]}', 400, 'invalid request body: instanceIds.1: must be an SSM managed node id'],
+    [
+      'an unknown field',
+      '{"instanceIds": ["i-0ccccccccccccccc1"], "dryRun": true}',
+      400,
+      'invalid request body: (root): Unrecognized key: "dryRun"',
+    ],
+    [
+      'an instance id that is not one',
+      '{"instanceIds": ["i-0ccccccccccccccc1", "../../etc"]}',
+      400,
+      'invalid request body: instanceIds.1: must be an SSM managed node id',
+    ],
     ['an empty list', '{"instanceIds": []}', 400, 'invalid request body: instanceIds: must list at least one instance id'],
-    ['two targets', '{"instanceIds": ["i-0ccccccccccccccc1"], "namespace": "payments"}', 400, 'give at most one of instanceIds, tag and namespace'],
+    [
+      'two targets',
+      '{"instanceIds": ["i-0ccccccccccccccc1"], "namespace": "payments"}',
+      400,
+      'give at most one of instanceIds, tag and namespace',
+    ],
     ['a tag the deployment may not command', '{"tag": "istio-vm=dev"}', 422, 'this deployment audits nodes tagged istio-vm=prod only'],
     ['a namespace, which needs the mesh at start', '{"namespace": "payments"}', 422, 'targeting a namespace needs the mesh'],
   ])('answers %s with a problem that says what is wrong', async (_name, body, status, detail) => {
@@ -165,9 +213,13 @@ describe('POST /audits', () => {
 
   it('answers 413 for a body too large to be a request, and 415 for a body that is not declared JSON', async () => {
     const { handler } = api();
-    const large = await handler(event('POST /audits', { body: JSON.stringify({ instanceIds: Array.from({ length: 5000 }, () => 'i-0ccccccccccccccc1') }) }));
+    const large = await handler(
+      event('POST /audits', { body: JSON.stringify({ instanceIds: Array.from({ length: 5000 }, () => 'i-0ccccccccccccccc1') }) }),
+    );
     expect(problemOf(large, 413).detail).toContain('larger than');
-    const form = await handler(event('POST /audits', { body: 'instanceIds=i-0ccccccccccccccc1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }));
+    const form = await handler(
+      event('POST /audits', { body: 'instanceIds=i-0ccccccccccccccc1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+    );
     expect(problemOf(form, 415).instance).toBe('/audits');
   });
 
@@ -182,7 +234,9 @@ describe('POST /audits', () => {
     const other = await handler(event('POST /audits', { body: '{"instanceIds": ["i-0ccccccccccccccc2"]}', headers }));
     expect(problemOf(other, 409).detail).toBe('this Idempotency-Key was used with another body');
     expect(fleets).toHaveLength(1);
-    expect(problemOf(await handler(event('POST /audits', { headers: { 'idempotency-key': 'with space' } })), 400).detail).toContain('Idempotency-Key');
+    expect(problemOf(await handler(event('POST /audits', { headers: { 'idempotency-key': 'with space' } })), 400).detail).toContain(
+      'Idempotency-Key',
+    );
   });
 });
 
@@ -192,19 +246,32 @@ describe('GET /audits, /audits/{runId} and its report', () => {
     const runId = json(await handler(event('POST /audits'))).runId as string;
     const collecting = await handler(event('GET /audits/{runId}', { runId }));
     expect(collecting.statusCode).toBe(200);
-    expect(json(collecting)).toMatchObject({ runId, status: 'COLLECTING', trigger: 'api', expectedCount: 2, links: { report: `/audits/${runId}/report` } });
+    expect(json(collecting)).toMatchObject({
+      runId,
+      status: 'COLLECTING',
+      trigger: 'api',
+      expectedCount: 2,
+      links: { report: `/audits/${runId}/report` },
+    });
     const early = await handler(event('GET /audits/{runId}/report', { runId }));
     expect(problemOf(early, 409).detail).toBe(`audit run ${runId} has no report: it is COLLECTING`);
 
     const fleet = fleets.at(-1)!.fleet;
-    expect(await finalizeAudit({ registry: stack.registry, store: stack.store, fleet: () => fleet, mesh: async () => fakeMesh(VMS), clock: () => NOW }, { runId })).toMatchObject({ kind: 'done' });
+    expect(
+      await finalizeAudit(
+        { registry: stack.registry, store: stack.store, fleet: () => fleet, mesh: async () => fakeMesh(VMS), clock: () => NOW },
+        { runId },
+      ),
+    ).toMatchObject({ kind: 'done' });
     const report = await handler(event('GET /audits/{runId}/report', { runId }));
     expect(report.statusCode).toBe(200);
     expect(ReportSchema.parse(json(report))).toMatchObject({ runId, summary: { vms: 2 } });
     const html = await handler(event('GET /audits/{runId}/report', { runId, query: { format: 'html' } }));
     expect(html).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' } });
     expect(html.body).toMatch(/^<!doctype html>/);
-    expect(problemOf(await handler(event('GET /audits/{runId}/report', { runId, query: { format: 'pdf' } })), 400).detail).toContain('format');
+    expect(problemOf(await handler(event('GET /audits/{runId}/report', { runId, query: { format: 'pdf' } })), 400).detail).toContain(
+      'format',
+    );
     expect(json(await handler(event('GET /audits/{runId}', { runId })))).toMatchObject({ status: 'DONE', summary: { vms: 2 } });
   });
 
@@ -225,7 +292,9 @@ describe('GET /audits, /audits/{runId} and its report', () => {
     expect((first.items as unknown[]).length).toBe(2);
     expect(first.next).toEqual(expect.any(String));
     const second = json(await handler(event('GET /audits', { query: { limit: '2', cursor: first.next as string } })));
-    expect((second.items as Array<{ runId: string }>).map((r) => r.runId)).not.toContain((first.items as Array<{ runId: string }>)[0]!.runId);
+    expect((second.items as Array<{ runId: string }>).map((r) => r.runId)).not.toContain(
+      (first.items as Array<{ runId: string }>)[0]!.runId,
+    );
     expect(problemOf(await handler(event('GET /audits', { query: { limit: '0' } })), 400).detail).toContain('limit');
     expect(problemOf(await handler(event('GET /audits', { query: { cursor: 'forged' } })), 400).detail).toContain('cursor');
     expect(problemOf(await handler(event('GET /audits', { query: { sort: 'asc' } })), 400).detail).toContain('Unrecognized key');
@@ -259,7 +328,10 @@ describe('GET /compliance', () => {
     const { handler, fleets } = api();
     const runId = json(await handler(event('POST /audits'))).runId as string;
     const fleet = fleets.at(-1)!.fleet;
-    await finalizeAudit({ registry: stack.registry, store: stack.store, fleet: () => fleet, mesh: async () => fakeMesh(VMS), clock: () => NOW }, { runId });
+    await finalizeAudit(
+      { registry: stack.registry, store: stack.store, fleet: () => fleet, mesh: async () => fakeMesh(VMS), clock: () => NOW },
+      { runId },
+    );
     const compliance = ComplianceReportSchema.parse(json(await handler(event('GET /compliance', { query: { since: '30d' } }))));
     expect(compliance.runs.map((r) => r.runId)).toContain(runId);
     const csv = await handler(event('GET /compliance', { query: { format: 'csv' } }));

@@ -20,7 +20,11 @@ let metafile: Metafile;
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'fleet-audit-bundles-'));
-  const options = JSON.parse(await readFile(join(ROOT, 'infra', 'esbuild.json'), 'utf8')) as Record<string, unknown> & { outputFileExtension: string; exclude?: unknown; external: string[] };
+  const options = JSON.parse(await readFile(join(ROOT, 'infra', 'esbuild.json'), 'utf8')) as Record<string, unknown> & {
+    outputFileExtension: string;
+    exclude?: unknown;
+    external: string[];
+  };
   const { outputFileExtension, exclude: _exclude, ...esbuildOptions } = options;
   const result = await build({
     ...esbuildOptions,
@@ -48,9 +52,15 @@ describe('the function bundles', () => {
     for (const name of FUNCTIONS) {
       const [, output] = outputOf(name);
       const external = output.imports.filter((i) => i.external).map((i) => i.path);
-      expect(external.filter((path) => !builtins.has(path) && !OPTIONAL.has(path)), name).toEqual([]);
+      expect(
+        external.filter((path) => !builtins.has(path) && !OPTIONAL.has(path)),
+        name,
+      ).toEqual([]);
       const inputs = Object.keys(output.inputs);
-      expect(inputs.some((i) => i.includes('node_modules/@aws-sdk/')), name).toBe(true);
+      expect(
+        inputs.some((i) => i.includes('node_modules/@aws-sdk/')),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -64,7 +74,9 @@ describe('the function bundles', () => {
 
   it('load the Kubernetes client only when a finalization reads the mesh, not when the function starts', () => {
     const importers = Object.entries(metafile.inputs).flatMap(([file, input]) =>
-      input.imports.filter((i) => /lib\/adapters\/kube-(mesh-reader|config)\.ts$/.test(i.path)).map((i) => ({ file, path: i.path, kind: i.kind })),
+      input.imports
+        .filter((i) => /lib\/adapters\/kube-(mesh-reader|config)\.ts$/.test(i.path))
+        .map((i) => ({ file, path: i.path, kind: i.kind })),
     );
     // Only the mesh factory imports them, and only with import(): esbuild then defers their evaluation.
     expect(importers.filter((i) => i.file.startsWith('functions/'))).toEqual([
@@ -102,7 +114,9 @@ describe('the function bundles', () => {
     const results = JSON.parse(lines.find((line) => !line.startsWith('{"_aws"'))!) as Record<string, string>;
     expect(process.versions.node.split('.')[0]).toBe('24');
     for (const name of FUNCTIONS) {
-      expect(results[name], name).toBe('ConfigError: the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set');
+      expect(results[name], name).toBe(
+        'ConfigError: the function is not configured: AWS_REGION is not set; AUDIT_BUCKET is not set; AUDIT_TABLE is not set',
+      );
     }
   });
 });

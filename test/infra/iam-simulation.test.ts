@@ -28,7 +28,8 @@ const VM_A = 'i-0aaaaaaaaaaaaaaaa';
 const VM_B = 'i-0bbbbbbbbbbbbbbbb';
 const HYBRID = 'mi-0123456789abcdef0';
 // Where the SSM agent puts a node's output: <prefix>/<command id>/<node id>/<plugin>/<step>/<stream>.
-const outputKey = (node: string, stream = 'stdout') => `${ssmOutputPrefix(RUN)}/${COMMAND}/${node}/awsrunShellScript/fleetAuditDiagnostics/${stream}`;
+const outputKey = (node: string, stream = 'stdout') =>
+  `${ssmOutputPrefix(RUN)}/${COMMAND}/${node}/awsrunShellScript/fleetAuditDiagnostics/${stream}`;
 const object = (key: string) => `arn:aws:s3:::${BUCKET}/${key}`;
 
 type Policy = { Version: string; Statement: unknown[] };
@@ -74,7 +75,7 @@ describe('the managed policy for the VMs (VmOutputPolicy)', () => {
     expect(stack.resources.Outputs!.VmOutputPolicyArn).toEqual({ Value: { Ref: 'VmOutputPolicy' } });
   });
 
-  it("lets a node upload its own command output, EC2 and hybrid alike", async () => {
+  it('lets a node upload its own command output, EC2 and hybrid alike', async () => {
     expect(await asNode(VM_A, 's3:PutObject', object(outputKey(VM_A)))).toBe('Allowed');
     expect(await asNode(VM_A, 's3:PutObject', object(outputKey(VM_A, 'stderr')))).toBe('Allowed');
     expect(await asNode(HYBRID, 's3:PutObject', object(outputKey(HYBRID)))).toBe('Allowed');
@@ -247,7 +248,12 @@ async function asRole(role: string, action: string, resource: string): Promise<s
   const policies = stack.resources.Resources[role]!.Properties.Policies as Array<{ PolicyName: string; PolicyDocument: unknown }>;
   const result = await runSimulation(
     {
-      request: { principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`, action, resource: { resource, accountId: ACCOUNT }, contextVariables: {} },
+      request: {
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/fleet-audit-dev-function`,
+        action,
+        resource: { resource, accountId: ACCOUNT },
+        contextVariables: {},
+      },
       identityPolicies: policies.map((p) => ({ name: p.PolicyName, policy: resolveIntrinsics(p.PolicyDocument, stack, NAMES) })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
@@ -264,7 +270,9 @@ describe('what the finalizing functions read and write to compare runs', () => {
       expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
       expect(await asRole(role, 's3:GetObject', object(`runs/${RUN}/digest.json`))).toBe('Allowed');
       expect(await asRole(role, 's3:PutObject', object(`runs/${RUN}/other.json`))).not.toBe('Allowed');
-      expect(await asRole(role, 'dynamodb:Query', `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable/index/byStart`)).toBe('Allowed');
+      expect(
+        await asRole(role, 'dynamodb:Query', `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/fleet-audit-dev-RunTable/index/byStart`),
+      ).toBe('Allowed');
     });
   }
 

@@ -26,7 +26,10 @@ describe('the asynchronous triggers', () => {
     for (const [name, fn] of Object.entries(stack.functions)) {
       const kinds = ((fn.events as Array<Record<string, unknown>> | undefined) ?? []).flatMap((e) => Object.keys(e));
       // Only the HTTP API is left, and it is synchronous.
-      expect(kinds.filter((k) => k !== 'httpApi'), name).toEqual([]);
+      expect(
+        kinds.filter((k) => k !== 'httpApi'),
+        name,
+      ).toEqual([]);
     }
   });
 
@@ -36,11 +39,15 @@ describe('the asynchronous triggers', () => {
     for (const [name, schedule] of schedules) {
       const target = schedule.Properties.Target as Json;
       expect(target.DeadLetterConfig, name).toEqual({ Arn: DLQ });
-      expect(target.RetryPolicy, name).toMatchObject({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
+      expect(target.RetryPolicy, name).toMatchObject({
+        MaximumRetryAttempts: expect.any(Number),
+        MaximumEventAgeInSeconds: expect.any(Number),
+      });
       expect(target.RoleArn, name).toEqual(getAtt('SchedulerRole'));
     }
     // Scheduler sends to the queue with its execution role.
-    const statements = (resources().SchedulerRole!.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>)[0]!.PolicyDocument.Statement;
+    const statements = (resources().SchedulerRole!.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>)[0]!
+      .PolicyDocument.Statement;
     expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: DLQ }));
   });
 
@@ -55,18 +62,34 @@ describe('the asynchronous triggers', () => {
     expect(policy.Queues).toEqual([{ Ref: 'TriggerDeadLetterQueue' }]);
     const statements = (policy.PolicyDocument as { Statement: Json[] }).Statement;
     expect(statements.filter((s) => s.Effect === 'Allow')).toEqual([
-      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: DLQ, Condition: { ArnEquals: { 'aws:SourceArn': getAtt('CommandStatusRule') } } }),
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: DLQ,
+        Condition: { ArnEquals: { 'aws:SourceArn': getAtt('CommandStatusRule') } },
+      }),
     ]);
   });
 
   it('give every asynchronously invoked function an on-failure destination and a retry count, and its role the right to use it', () => {
-    const configs = new Map(ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => [JSON.stringify(r.Properties.FunctionName), r.Properties]));
-    const roles: Record<string, string> = { StartAuditLambdaFunction: 'StartAuditRole', SsmCommandStatusLambdaFunction: 'SsmCommandStatusRole', SweepLambdaFunction: 'SweepRole' };
+    const configs = new Map(
+      ofType('AWS::Lambda::EventInvokeConfig').map(([, r]) => [JSON.stringify(r.Properties.FunctionName), r.Properties]),
+    );
+    const roles: Record<string, string> = {
+      StartAuditLambdaFunction: 'StartAuditRole',
+      SsmCommandStatusLambdaFunction: 'SsmCommandStatusRole',
+      SweepLambdaFunction: 'SweepRole',
+    };
     expect(configs.size).toBe(Object.keys(roles).length);
     for (const [fn, role] of Object.entries(roles)) {
       const config = configs.get(JSON.stringify({ Ref: fn }));
-      expect(config, fn).toMatchObject({ Qualifier: '$LATEST', MaximumRetryAttempts: expect.any(Number), DestinationConfig: { OnFailure: { Destination: DLQ } } });
-      const statements = (resources()[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>)[0]!.PolicyDocument.Statement;
+      expect(config, fn).toMatchObject({
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: expect.any(Number),
+        DestinationConfig: { OnFailure: { Destination: DLQ } },
+      });
+      const statements = (resources()[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>)[0]!.PolicyDocument
+        .Statement;
       expect(statements, role).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: DLQ }));
     }
     // A start that failed halfway must not send its commands a second time.
@@ -88,22 +111,38 @@ describe('alarms', () => {
   it('fire on any message in the dead-letter queue', () => {
     const onQueue = alarms().filter(([, a]) => a.Namespace === 'AWS/SQS');
     expect(onQueue).toHaveLength(1);
-    expect(onQueue[0]![1]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(onQueue[0]![1]).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
     expect(dimension(onQueue[0]![1])).toEqual({ Name: 'QueueName', Value: getAtt('TriggerDeadLetterQueue', 'QueueName') });
   });
 
   it('fire on the errors of every function, and on the API answering 5xx', () => {
-    const watched = alarms().filter(([, a]) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors').map(([, a]) => dimension(a)!.Value);
-    expect(watched).toEqual(expect.arrayContaining(Object.keys(stack.functions).map((name) => ({ Ref: `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction` }))));
+    const watched = alarms()
+      .filter(([, a]) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors')
+      .map(([, a]) => dimension(a)!.Value);
+    expect(watched).toEqual(
+      expect.arrayContaining(
+        Object.keys(stack.functions).map((name) => ({ Ref: `${name[0]!.toUpperCase()}${name.slice(1)}LambdaFunction` })),
+      ),
+    );
     expect(watched).toHaveLength(Object.keys(stack.functions).length);
     const api = alarms().filter(([, a]) => a.Namespace === 'AWS/ApiGateway');
     expect(api.map(([, a]) => [a.MetricName, dimension(a)])).toEqual([['5xx', { Name: 'ApiId', Value: { Ref: 'HttpApi' } }]]);
   });
 
-  it('watch the runs the sweeps keep finding overdue, in the functions\' own metric namespace', () => {
+  it("watch the runs the sweeps keep finding overdue, in the functions' own metric namespace", () => {
     const overdue = alarms().filter(([, a]) => a.MetricName === 'RunsOverdue');
     expect(overdue.map(([name]) => name)).toEqual(['RunsOverdueAlarm']);
-    expect(overdue[0]![1]).toMatchObject({ Namespace: { Ref: 'MetricsNamespace' }, Dimensions: [{ Name: 'service', Value: 'fleet-audit' }], Statistic: 'Minimum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(overdue[0]![1]).toMatchObject({
+      Namespace: { Ref: 'MetricsNamespace' },
+      Dimensions: [{ Name: 'service', Value: 'fleet-audit' }],
+      Statistic: 'Minimum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
     expect((stack.provider as Json & { environment: Json }).environment.METRICS_NAMESPACE).toEqual({ Ref: 'MetricsNamespace' });
     expect(resolveIntrinsics({ Ref: 'MetricsNamespace' }, stack, NAMES)).toBe('FleetAudit');
   });
@@ -111,7 +150,11 @@ describe('alarms', () => {
   it('all tell the one SNS topic, at once and when they clear, and never alarm on missing data', () => {
     expect(alarms().length).toBeGreaterThan(0);
     for (const [name, alarm] of alarms()) {
-      expect(alarm, name).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }], TreatMissingData: 'notBreaching' });
+      expect(alarm, name).toMatchObject({
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+        OKActions: [{ Ref: 'AlarmTopic' }],
+        TreatMissingData: 'notBreaching',
+      });
       // At once, but for runs overdue: one sweep finding some is the sweep doing its work.
       expect(alarm.EvaluationPeriods, name).toBe(name === 'RunsOverdueAlarm' ? 6 : 1);
     }
@@ -120,8 +163,13 @@ describe('alarms', () => {
 
   it('subscribe the alarm email when one is configured, and nothing otherwise', () => {
     const names: DeployedNames = { ...NAMES };
-    const subscribed = (from: PrintedStack) => resolveIntrinsics({ Condition: resources(from).AlarmEmailSubscription!.Condition }, from, names);
-    expect(resources().AlarmEmailSubscription!.Properties).toMatchObject({ Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' }, Endpoint: { Ref: 'AlarmEmail' } });
+    const subscribed = (from: PrintedStack) =>
+      resolveIntrinsics({ Condition: resources(from).AlarmEmailSubscription!.Condition }, from, names);
+    expect(resources().AlarmEmailSubscription!.Properties).toMatchObject({
+      Protocol: 'email',
+      TopicArn: { Ref: 'AlarmTopic' },
+      Endpoint: { Ref: 'AlarmEmail' },
+    });
     expect(subscribed(stack)).toBe(false);
     expect(subscribed(withEmail)).toBe(true);
     expect(withEmail.resources.Parameters).toMatchObject({ AlarmEmail: { Default: 'ops@example.com' } });
@@ -132,7 +180,8 @@ describe('the functions', () => {
   it('run one sweep at a time', () => {
     expect(stack.functions.sweep!.reservedConcurrency).toBe(1);
     // Collection and the API scale with the fleet; one start per schedule needs no cap.
-    for (const name of ['startAudit', 'ssmCommandStatus', 'httpApi']) expect(stack.functions[name]!.reservedConcurrency, name).toBeUndefined();
+    for (const name of ['startAudit', 'ssmCommandStatus', 'httpApi'])
+      expect(stack.functions[name]!.reservedConcurrency, name).toBeUndefined();
   });
 });
 
@@ -144,7 +193,12 @@ describe('the evidence bucket lifecycle', () => {
 
   it('expires every run after the retention the run table keeps its records, noncurrent versions included', () => {
     const expiry = rule(stack, 'expire-runs');
-    expect(expiry).toMatchObject({ Status: 'Enabled', Prefix: 'runs/', ExpirationInDays: { Ref: 'RetentionDays' }, NoncurrentVersionExpiration: { NoncurrentDays: { Ref: 'NoncurrentVersionDays' } } });
+    expect(expiry).toMatchObject({
+      Status: 'Enabled',
+      Prefix: 'runs/',
+      ExpirationInDays: { Ref: 'RetentionDays' },
+      NoncurrentVersionExpiration: { NoncurrentDays: { Ref: 'NoncurrentVersionDays' } },
+    });
     expect(parameter(stack, 'RetentionDays')).toBe('400');
     expect(parameter(stack, 'NoncurrentVersionDays')).toBe('30');
     // One parameter for both stores: the table's TTL and the bucket's expiry never disagree.
@@ -155,11 +209,14 @@ describe('the evidence bucket lifecycle', () => {
 
   it('removes the delete markers expiry leaves, and aborts incomplete uploads', () => {
     expect(rule(stack, 'remove-expired-delete-markers')).toMatchObject({ Status: 'Enabled', ExpiredObjectDeleteMarker: true });
-    expect(rule(stack, 'abort-incomplete-uploads')).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } });
+    expect(rule(stack, 'abort-incomplete-uploads')).toMatchObject({
+      Status: 'Enabled',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
   });
 });
 
-describe('the functions\' limits', () => {
+describe("the functions' limits", () => {
   it('give the finalizing functions the memory of their analysis, and the others what they hold', () => {
     const limits = Object.fromEntries(Object.entries(stack.functions).map(([name, fn]) => [name, [fn.memorySize, fn.timeout]]));
     expect(limits).toEqual({ startAudit: [512, 300], ssmCommandStatus: [2048, 900], sweep: [2048, 900], httpApi: [512, 29] });

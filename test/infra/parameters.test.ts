@@ -12,7 +12,14 @@ import { printStack, resolveIntrinsics, type DeployedNames, type Json, type Prin
 const ROOT = new URL('../..', import.meta.url).pathname;
 const NAMES: DeployedNames = { partition: 'aws', region: 'eu-west-1', accountId: '111122223333', refs: {}, attributes: {} };
 
-type Parameter = { Type: string; Default?: unknown; AllowedPattern?: string; MinValue?: number; MaxValue?: number; ConstraintDescription?: string };
+type Parameter = {
+  Type: string;
+  Default?: unknown;
+  AllowedPattern?: string;
+  MinValue?: number;
+  MaxValue?: number;
+  ConstraintDescription?: string;
+};
 let stack: PrintedStack;
 beforeAll(async () => {
   stack = await printStack();
@@ -31,17 +38,26 @@ function accepts(p: Parameter, value: string): boolean {
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n').toString('base64');
 const CASES: Record<string, { good: string[]; bad: string[] }> = {
-  KmsKeyArn: { good: ['', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'], bad: ['alias/evidence', 'arn:aws:kms:eu-west-1:1111:key/x'] },
+  KmsKeyArn: {
+    good: ['', 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'],
+    bad: ['alias/evidence', 'arn:aws:kms:eu-west-1:1111:key/x'],
+  },
   ObjectLockDays: { good: ['0', '365'], bad: ['-1', '40000', 'a year'] },
   RetentionDays: { good: ['1', '400', '3650'], bad: ['0', '3651'] },
   NoncurrentVersionDays: { good: ['1', '30'], bad: ['0'] },
   EksClusterName: { good: ['', 'mesh', 'prod_mesh-1'], bad: ['-mesh', 'mesh.prod', 'a'.repeat(101)] },
-  EksClusterEndpoint: { good: ['', 'https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com'], bad: ['http://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'https://x/../y'] },
+  EksClusterEndpoint: {
+    good: ['', 'https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com'],
+    bad: ['http://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', 'https://x/../y'],
+  },
   EksClusterCa: { good: ['', CA], bad: ['-----BEGIN CERTIFICATE-----', 'not base64!'] },
   MetricsNamespace: { good: ['FleetAudit', 'Platform/FleetAudit'], bad: ['', 'AWS/Lambda', 'Fleet Audit'] },
   AlarmEmail: { good: ['', 'ops@example.com'], bad: ['ops', 'ops@example', 'a b@example.com'] },
   AuditScheduleExpression: { good: ['cron(0 6 * * ? *)', 'rate(12 hours)'], bad: ['0 6 * * *', 'rate(0 hours)', 'daily'] },
-  AuditScheduleTimezone: { good: ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1'], bad: ['', 'Europe Paris', '+01:00'] },
+  AuditScheduleTimezone: {
+    good: ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+1'],
+    bad: ['', 'Europe Paris', '+01:00'],
+  },
   SweepScheduleExpression: { good: ['rate(5 minutes)', 'rate(1 hour)'], bad: ['rate(1 day)', 'cron(*/5 * * * ? *)', 'rate(five minutes)'] },
 };
 
@@ -61,15 +77,25 @@ describe('the stack parameters', () => {
 
   it('reach the functions and the schedules from the parameters, not from literals', () => {
     const env = (stack.provider as Json).environment as Json;
-    expect(env).toMatchObject({ EKS_CLUSTER_NAME: { Ref: 'EksClusterName' }, EKS_CLUSTER_ENDPOINT: { Ref: 'EksClusterEndpoint' }, EKS_CLUSTER_CA: { Ref: 'EksClusterCa' }, AUDIT_RETENTION_DAYS: { Ref: 'RetentionDays' } });
+    expect(env).toMatchObject({
+      EKS_CLUSTER_NAME: { Ref: 'EksClusterName' },
+      EKS_CLUSTER_ENDPOINT: { Ref: 'EksClusterEndpoint' },
+      EKS_CLUSTER_CA: { Ref: 'EksClusterCa' },
+      AUDIT_RETENTION_DAYS: { Ref: 'RetentionDays' },
+    });
     const schedules = stack.resources.Resources;
-    expect(schedules.StartAuditSchedule!.Properties).toMatchObject({ ScheduleExpression: { Ref: 'AuditScheduleExpression' }, ScheduleExpressionTimezone: { Ref: 'AuditScheduleTimezone' } });
+    expect(schedules.StartAuditSchedule!.Properties).toMatchObject({
+      ScheduleExpression: { Ref: 'AuditScheduleExpression' },
+      ScheduleExpressionTimezone: { Ref: 'AuditScheduleTimezone' },
+    });
     expect(schedules.SweepSchedule!.Properties).toMatchObject({ ScheduleExpression: { Ref: 'SweepScheduleExpression' } });
   });
 });
 
 describe('the rule over the EKS parameters', () => {
-  const TemplateRules = createRequire(import.meta.url)('../../infra/plugins/template-rules.cjs') as new (serverless: unknown) => { hooks: Record<string, () => void> };
+  const TemplateRules = createRequire(import.meta.url)('../../infra/plugins/template-rules.cjs') as new (serverless: unknown) => {
+    hooks: Record<string, () => void>;
+  };
 
   /** The Rules section the plugin puts into a compiled template. */
   function rulesOfTemplate(): Json {
@@ -99,11 +125,12 @@ describe('the rule over the EKS parameters', () => {
     expect(holds(set)).toBe(true);
     expect(holds({ ...none, EksClusterName: 'mesh' })).toBe(false);
     expect(holds({ ...set, EksClusterCa: '' })).toBe(false);
-    const description = (rulesOfTemplate().EksClusterAllOrNone as { Assertions: Array<{ AssertDescription: string }> }).Assertions[0]!.AssertDescription;
+    const description = (rulesOfTemplate().EksClusterAllOrNone as { Assertions: Array<{ AssertDescription: string }> }).Assertions[0]!
+      .AssertDescription;
     expect(description).toMatch(/eksClusterName, eksClusterEndpoint and eksClusterCa/);
   });
 
   it('is in the template osls packages', () => {
-    expect((stack.plugins as string[])).toContain('./infra/plugins/template-rules.cjs');
+    expect(stack.plugins as string[]).toContain('./infra/plugins/template-rules.cjs');
   });
 });

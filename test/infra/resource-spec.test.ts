@@ -14,7 +14,9 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n').toString('base64');
 const EKS = { eksClusterName: 'mesh', eksClusterEndpoint: 'https://ABCDEF0123.gr7.eu-west-1.eks.amazonaws.com', eksClusterCa: CA };
 
-const SsmDocumentContent = createRequire(import.meta.url)('../../infra/plugins/ssm-document-content.cjs') as new (serverless: unknown) => { hooks: Record<string, () => void> };
+const SsmDocumentContent = createRequire(import.meta.url)('../../infra/plugins/ssm-document-content.cjs') as new (serverless: unknown) => {
+  hooks: Record<string, () => void>;
+};
 
 /** The printed stack as packaging leaves it: the plugin puts the SSM document's Content in only then. */
 function packagedResources(stack: PrintedStack): TemplateUnderCheck {
@@ -64,7 +66,10 @@ describe('the check itself', () => {
   }
 
   it('finds a required property removed', () => {
-    const found = specViolations(spec, mutated('RunTable', (p) => delete p.KeySchema));
+    const found = specViolations(
+      spec,
+      mutated('RunTable', (p) => delete p.KeySchema),
+    );
     expect(found).toEqual(['RunTable: required property KeySchema is missing']);
   });
 
@@ -100,7 +105,11 @@ describe('the check itself', () => {
   it('finds an unknown resource type and an attribute the referenced type does not have', () => {
     const copy = structuredClone(byDefault);
     copy.Resources.Extra = { Type: 'AWS::S3::Bukket', Properties: {} };
-    copy.Outputs = { ...copy.Outputs, Broken: { Value: { 'Fn::GetAtt': ['RunTable', 'StreamArnn'] } }, Missing: { Value: { 'Fn::Sub': '${NoSuchQueue.Arn}' } } };
+    copy.Outputs = {
+      ...copy.Outputs,
+      Broken: { Value: { 'Fn::GetAtt': ['RunTable', 'StreamArnn'] } },
+      Missing: { Value: { 'Fn::Sub': '${NoSuchQueue.Arn}' } },
+    };
     expect(specViolations(spec, copy)).toEqual([
       'Extra: type AWS::S3::Bukket is not in the specification',
       'Fn::GetAtt RunTable.StreamArnn: AWS::DynamoDB::Table has no attribute StreamArnn',

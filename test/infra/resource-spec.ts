@@ -57,7 +57,9 @@ function valueViolations(spec: ResourceSpec, value: unknown, type: PropertyType,
   const fn = intrinsicName(value);
   if (fn === 'Fn::If') {
     const branches = ((value as Json)[fn] as unknown[]).slice(1);
-    return branches.filter((branch) => !(isObject(branch) && branch.Ref === 'AWS::NoValue')).flatMap((branch) => valueViolations(spec, branch, type, path));
+    return branches
+      .filter((branch) => !(isObject(branch) && branch.Ref === 'AWS::NoValue'))
+      .flatMap((branch) => valueViolations(spec, branch, type, path));
   }
   if (fn !== undefined) return [];
   switch (type.type) {
@@ -110,7 +112,8 @@ function getAtts(node: unknown): Array<[string, string]> {
     } else if (key === 'Fn::Sub') {
       const text = Array.isArray(child) ? child[0] : child;
       if (typeof text === 'string') {
-        for (const match of text.matchAll(/\$\{(?<id>[A-Za-z0-9]+)\.(?<attribute>[A-Za-z0-9.]+)\}/g)) found.push([match.groups!.id!, match.groups!.attribute!]);
+        for (const match of text.matchAll(/\$\{(?<id>[A-Za-z0-9]+)\.(?<attribute>[A-Za-z0-9.]+)\}/g))
+          found.push([match.groups!.id!, match.groups!.attribute!]);
       }
       if (Array.isArray(child)) found.push(...getAtts(child[1]));
     } else found.push(...getAtts(child));
@@ -138,7 +141,8 @@ export function specViolations(spec: ResourceSpec, template: TemplateUnderCheck)
       continue;
     }
     const declared = resourceType(spec, type);
-    if (declared !== undefined && !(attribute in declared.attributes)) found.push(`Fn::GetAtt ${id}.${attribute}: ${type} has no attribute ${attribute}`);
+    if (declared !== undefined && !(attribute in declared.attributes))
+      found.push(`Fn::GetAtt ${id}.${attribute}: ${type} has no attribute ${attribute}`);
   }
   return found;
 }

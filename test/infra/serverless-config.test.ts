@@ -20,8 +20,13 @@ const OSLS = join(ROOT, 'node_modules', '.bin', 'osls');
 
 function configFiles(): string[] {
   const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
-  return [join(ROOT, 'serverless.yml'), ...walk(join(ROOT, 'infra')).filter((f) => /\.(ya?ml|json|cjs)$/.test(f) && !f.includes(`${join('infra', 'k8s')}`))];
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+    );
+  return [
+    join(ROOT, 'serverless.yml'),
+    ...walk(join(ROOT, 'infra')).filter((f) => /\.(ya?ml|json|cjs)$/.test(f) && !f.includes(`${join('infra', 'k8s')}`)),
+  ];
 }
 
 type Json = Record<string, unknown>;
@@ -38,14 +43,19 @@ let printed: Json;
 beforeAll(async () => {
   // Offline and without credentials, as `npm run package` must work.
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SLS_TELEMETRY_DISABLED: '1' };
-  const { stdout } = await promisify(execFile)(process.execPath, [OSLS, 'print', '--format', 'json', '--stage', 'dev', '--region', 'eu-west-1'], { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [OSLS, 'print', '--format', 'json', '--stage', 'dev', '--region', 'eu-west-1'],
+    { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 },
+  );
   printed = JSON.parse(stdout) as Json;
 }, 60_000);
 
-const resources = (): Record<string, { Type: string; Properties: Json }> => (printed.resources as Json).Resources as Record<string, { Type: string; Properties: Json }>;
+const resources = (): Record<string, { Type: string; Properties: Json }> =>
+  (printed.resources as Json).Resources as Record<string, { Type: string; Properties: Json }>;
 const functions = (): Record<string, Json> => printed.functions as Record<string, Json>;
 const statementsOf = (role: string): Statement[] =>
-  ((resources()[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>)[0]!.PolicyDocument.Statement).filter(
+  (resources()[role]!.Properties.Policies as Array<{ PolicyDocument: { Statement: unknown[] } }>)[0]!.PolicyDocument.Statement.filter(
     (s): s is Statement => typeof s === 'object' && s !== null && 'Effect' in s,
   );
 const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -81,7 +91,12 @@ describe('serverless.yml and infra/', () => {
       expect(typeof loaded[exported], name).toBe('function');
       expect(resources()[String(fn.role)]?.Type, `${name} role`).toBe('AWS::IAM::Role');
     }
-    expect((printed.custom as Json).esbuild).toMatchObject({ format: 'esm', target: 'node24', platform: 'node', outputFileExtension: '.mjs' });
+    expect((printed.custom as Json).esbuild).toMatchObject({
+      format: 'esm',
+      target: 'node24',
+      platform: 'node',
+      outputFileExtension: '.mjs',
+    });
   });
 
   it('deliver the events the handlers parse', () => {
@@ -93,14 +108,24 @@ describe('serverless.yml and infra/', () => {
     expect(targetOf('SweepSchedule').Arn).toEqual({ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] });
     expect(SweepEventSchema.safeParse(filled(targetOf('SweepSchedule').Input)).success).toBe(true);
 
-    const rule = resources().CommandStatusRule!.Properties as { EventPattern: { source: string[]; 'detail-type': string[]; detail: { status: string[] } }; Targets: Array<{ Arn: unknown }> };
+    const rule = resources().CommandStatusRule!.Properties as {
+      EventPattern: { source: string[]; 'detail-type': string[]; detail: { status: string[] } };
+      Targets: Array<{ Arn: unknown }>;
+    };
     expect(rule.Targets.map((t) => t.Arn)).toEqual([{ 'Fn::GetAtt': ['SsmCommandStatusLambdaFunction', 'Arn'] }]);
     const pattern = rule.EventPattern;
     for (const status of pattern.detail.status) {
-      const sample = { source: pattern.source[0], 'detail-type': pattern['detail-type'][0], detail: { 'command-id': 'c', 'document-name': 'd', status } };
+      const sample = {
+        source: pattern.source[0],
+        'detail-type': pattern['detail-type'][0],
+        detail: { 'command-id': 'c', 'document-name': 'd', status },
+      };
       expect(CommandStatusEventSchema.safeParse(sample).success, status).toBe(true);
     }
-    expect(resources().CommandStatusRulePermission!.Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['CommandStatusRule', 'Arn'] } });
+    expect(resources().CommandStatusRulePermission!.Properties).toMatchObject({
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': ['CommandStatusRule', 'Arn'] },
+    });
 
     const routes = eventsOf('httpApi').map((e) => e.httpApi!);
     expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([...ROUTES].sort());
@@ -118,24 +143,44 @@ describe('serverless.yml and infra/', () => {
 
   it('keep the evidence bucket private, encrypted and TLS-only', () => {
     const bucket = resources().EvidenceBucket!.Properties;
-    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(JSON.stringify(bucket.BucketEncryption)).toContain('AES256');
-    const policy = resources().EvidenceBucketPolicy!.Properties.PolicyDocument as { Statement: Array<{ Effect: string; Condition: unknown }> };
-    expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    const policy = resources().EvidenceBucketPolicy!.Properties.PolicyDocument as {
+      Statement: Array<{ Effect: string; Condition: unknown }>;
+    };
+    expect(policy.Statement).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
   });
 
   it('give each function only what it needs: SendCommand on our document and tagged nodes, S3 under runs/ (and the waivers under config/)', () => {
-    const readOnlyWithoutResources = new Set(['ssm:DescribeInstanceInformation', 'ssm:ListCommands', 'ssm:ListCommandInvocations', 'ssm:GetCommandInvocation']);
+    const readOnlyWithoutResources = new Set([
+      'ssm:DescribeInstanceInformation',
+      'ssm:ListCommands',
+      'ssm:ListCommandInvocations',
+      'ssm:GetCommandInvocation',
+    ]);
     for (const role of ['StartAuditRole', 'SsmCommandStatusRole', 'SweepRole', 'HttpApiRole']) {
       for (const statement of statementsOf(role)) {
         expect(statement.Effect).toBe('Allow');
         for (const action of actions(statement)) expect(action, `${role} ${statement.Sid}`).not.toMatch(/\*/);
-        if (statement.Resource === '*') for (const action of actions(statement)) expect(readOnlyWithoutResources.has(action), `${role}: ${action} on *`).toBe(true);
+        if (statement.Resource === '*')
+          for (const action of actions(statement)) expect(readOnlyWithoutResources.has(action), `${role}: ${action} on *`).toBe(true);
         const text = JSON.stringify(statement.Resource);
         if (actions(statement).some((a) => a.startsWith('s3:'))) expect(text, `${role} ${statement.Sid}`).toMatch(/EvidenceBucket/);
         // The stage's waivers object is the one thing read outside runs/: under config/, and only read.
-        if (statement.Sid === 'ReadWaivers') expect({ actions: actions(statement), resource: text }, role).toEqual({ actions: ['s3:GetObject'], resource: JSON.stringify({ 'Fn::Sub': '${EvidenceBucket.Arn}/config/*' }) });
-        else if (actions(statement).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket')) expect(text, `${role} ${statement.Sid}`).toContain('/runs/');
+        if (statement.Sid === 'ReadWaivers')
+          expect({ actions: actions(statement), resource: text }, role).toEqual({
+            actions: ['s3:GetObject'],
+            resource: JSON.stringify({ 'Fn::Sub': '${EvidenceBucket.Arn}/config/*' }),
+          });
+        else if (actions(statement).some((a) => a.startsWith('s3:') && a !== 's3:ListBucket'))
+          expect(text, `${role} ${statement.Sid}`).toContain('/runs/');
         if (actions(statement).some((a) => a.startsWith('dynamodb:'))) expect(text, `${role} ${statement.Sid}`).toMatch(/RunTable/);
       }
     }
@@ -174,9 +219,14 @@ describe('serverless.yml and infra/', () => {
     expect(document.Properties.Content).toEqual(expected);
     // The shell expansions the framework would have taken for its own variables are there, as written.
     expect(JSON.stringify(document.Properties.Content)).toMatch(/\$\{[A-Za-z_]+:-/);
-    expect(resources().DiagnosticsDocument).toMatchObject({ Type: 'AWS::SSM::Document', Properties: { DocumentType: 'Command', DocumentFormat: 'JSON' } });
+    expect(resources().DiagnosticsDocument).toMatchObject({
+      Type: 'AWS::SSM::Document',
+      Properties: { DocumentType: 'Command', DocumentFormat: 'JSON' },
+    });
     const empty = { ...serverless, service: { resources: { Resources: {} } } };
-    expect(() => new Plugin(empty).hooks['before:package:finalize']!()).toThrow('ssm-document-content: no DiagnosticsDocument resource with Properties in resources');
+    expect(() => new Plugin(empty).hooks['before:package:finalize']!()).toThrow(
+      'ssm-document-content: no DiagnosticsDocument resource with Properties in resources',
+    );
   });
 
   it('build the target tag condition from the parameters, refusing a key or a value that is not a tag key or value', async () => {
@@ -187,7 +237,9 @@ describe('serverless.yml and infra/', () => {
     });
     expect(await condition(params('team:istio vm', ''))).toEqual({ StringLike: { 'ssm:resourceTag/team:istio vm': '*' } });
     expect(await condition(params('istio-vm', ' , '))).toEqual({ StringLike: { 'ssm:resourceTag/istio-vm': '*' } });
-    expect(await condition(params('istio-vm', 'prod, prod-eu ,'))).toEqual({ StringEquals: { 'ssm:resourceTag/istio-vm': ['prod', 'prod-eu'] } });
+    expect(await condition(params('istio-vm', 'prod, prod-eu ,'))).toEqual({
+      StringEquals: { 'ssm:resourceTag/istio-vm': ['prod', 'prod-eu'] },
+    });
     await expect(condition(params('', 'prod'))).rejects.toThrow('targetTagKey "" is not an EC2 tag key');
     await expect(condition(params('a"}', ''))).rejects.toThrow('is not an EC2 tag key');
     await expect(condition(params('istio-vm', 'prod,a"}'))).rejects.toThrow('targetTagValues: "a\\"}" is not an EC2 tag value');

@@ -26,7 +26,17 @@ export interface PrintedStack {
 /** `osls print` for the dev stage, with any `--param` overrides. */
 export async function printStack(params: Record<string, string> = {}): Promise<PrintedStack> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SLS_TELEMETRY_DISABLED: '1' };
-  const args = [OSLS, 'print', '--format', 'json', '--stage', 'dev', '--region', 'eu-west-1', ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`)];
+  const args = [
+    OSLS,
+    'print',
+    '--format',
+    'json',
+    '--stage',
+    'dev',
+    '--region',
+    'eu-west-1',
+    ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`),
+  ];
   const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, env, maxBuffer: 32 * 1024 * 1024 });
   return JSON.parse(stdout) as PrintedStack;
 }
@@ -42,7 +52,11 @@ export interface DeployedNames {
 
 /** Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::If and the condition functions; anything else is refused, never guessed. */
 export function resolveIntrinsics(value: unknown, stack: PrintedStack, names: DeployedNames): unknown {
-  const pseudo: Record<string, string> = { 'AWS::Partition': names.partition, 'AWS::Region': names.region, 'AWS::AccountId': names.accountId };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': names.partition,
+    'AWS::Region': names.region,
+    'AWS::AccountId': names.accountId,
+  };
   const ref = (name: string): string => {
     // A template parameter takes its default: the stage parameter it was generated from.
     const parameter = stack.resources.Parameters?.[name]?.Default;
@@ -70,7 +84,9 @@ export function resolveIntrinsics(value: unknown, stack: PrintedStack, names: De
       if (fn === 'Fn::GetAtt') return attribute(Array.isArray(arg) ? arg.join('.') : String(arg));
       if (fn === 'Fn::Sub') {
         if (typeof arg !== 'string') throw new Error('Fn::Sub with a variable map is not resolved here');
-        return arg.replace(/\$\{(!?)([^}]+)\}/g, (_all, bang: string, name: string) => (bang ? `\${${name}}` : name.includes('.') ? attribute(name) : ref(name)));
+        return arg.replace(/\$\{(!?)([^}]+)\}/g, (_all, bang: string, name: string) =>
+          bang ? `\${${name}}` : name.includes('.') ? attribute(name) : ref(name),
+        );
       }
       if (fn === 'Fn::If') {
         const [name, whenTrue, whenFalse] = arg as [string, unknown, unknown];

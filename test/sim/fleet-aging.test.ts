@@ -23,9 +23,18 @@ describe('an aging simulated fleet', () => {
   it('has faults that appear, persist and get fixed over a month, the same for the same seed', () => {
     const lives = SIM_FAULTS.map((fault) => DAYS.map((day) => isFaultPresentOn(3, fault, day)));
     expect(lives).toEqual(SIM_FAULTS.map((fault) => DAYS.map((day) => isFaultPresentOn(3, fault, day))));
-    expect(lives.some((days) => !days[0] && days.includes(true)), 'a fault that appears').toBe(true);
-    expect(lives.some((days) => days.indexOf(true) >= 0 && days.lastIndexOf(true) < 29), 'a fault that is fixed').toBe(true);
-    expect(lives.some((days) => days.filter(Boolean).length >= 3), 'a fault that persists').toBe(true);
+    expect(
+      lives.some((days) => !days[0] && days.includes(true)),
+      'a fault that appears',
+    ).toBe(true);
+    expect(
+      lives.some((days) => days.indexOf(true) >= 0 && days.lastIndexOf(true) < 29),
+      'a fault that is fixed',
+    ).toBe(true);
+    expect(
+      lives.some((days) => days.filter(Boolean).length >= 3),
+      'a fault that persists',
+    ).toBe(true);
     const faults = buildSimFleet({ vms: 50, seed: 3, now, day: 10 }).vms.flatMap((vm) => vm.faults);
     expect(faults.sort()).toEqual(VM_FAULTS.filter((f) => isFaultPresentOn(3, f, 10)).sort());
   });

@@ -4,7 +4,18 @@ import { buildMeshView, WorkloadEntrySchema, WorkloadGroupSchema, type WorkloadE
 import { proxySyncStatus } from '../../lib/core/proxy-status.ts';
 import { mintWorkloadCertificate } from '../../sim/certificates.ts';
 import { SIM_NACK_MESSAGE, simClusterEvidence } from '../../sim/cluster.ts';
-import { buildSimFleet, buildSimFleetAsync, FLEET_FAULTS, hasWorkloadEntry, isConnected, SKEWED_ISTIO_VERSION, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../sim/fleet.ts';
+import {
+  buildSimFleet,
+  buildSimFleetAsync,
+  FLEET_FAULTS,
+  hasWorkloadEntry,
+  isConnected,
+  SKEWED_ISTIO_VERSION,
+  VM_FAULTS,
+  type SimFleet,
+  type SimVm,
+  type VmFault,
+} from '../../sim/fleet.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const LEGACY: VmFault[] = ['sidecar-stopped', 'sidecar-not-ready', 'istiod-disconnected', 'workload-entry-missing', 'ssm-undeliverable'];
@@ -19,7 +30,8 @@ describe('the simulated fleet with mesh faults', () => {
   const fleet = buildSimFleet({ vms: 50, seed: 7, now: NOW });
   const cluster = simClusterEvidence(fleet);
   const view = buildMeshView(cluster);
-  const entriesAt = (vm: SimVm): WorkloadEntry[] => view.workloadEntries.filter((we) => we.metadata.namespace === vm.namespace && we.spec.address === vm.ip);
+  const entriesAt = (vm: SimVm): WorkloadEntry[] =>
+    view.workloadEntries.filter((we) => we.metadata.namespace === vm.namespace && we.spec.address === vm.ip);
   const proxyOf = (vm: SimVm) => view.proxies.get(`${vm.hostname}.${vm.namespace}`)?.map((p) => proxySyncStatus(p.status));
 
   it('puts every VM fault on its own VM, one per 50 VMs, deterministically from the seed', () => {
@@ -35,7 +47,9 @@ describe('the simulated fleet with mesh faults', () => {
     expect(legacy.orphanEntries).toEqual(fleet.orphanEntries);
     expect(legacy.unknownProxies).toEqual([]);
     expect(legacy.vms.map((vm) => vm.ip)).toEqual(fleet.vms.map((vm) => vm.ip));
-    expect(() => buildSimFleet({ vms: 5, now: NOW, faults: ['no-such-fault' as VmFault] })).toThrow(/unknown simulated fault "no-such-fault"/);
+    expect(() => buildSimFleet({ vms: 5, now: NOW, faults: ['no-such-fault' as VmFault] })).toThrow(
+      /unknown simulated fault "no-such-fault"/,
+    );
   });
 
   it('parses as a valid mesh: no invalid object, both replicas answered', () => {
@@ -47,7 +61,13 @@ describe('the simulated fleet with mesh faults', () => {
 
   it('xds-stale: EDS sent but not acknowledged', () => {
     const [status] = proxyOf(only(fleet, 'xds-stale'))!;
-    expect(Object.fromEntries(Object.values(status!.types).map((t) => [t.type, t.state]))).toEqual({ CDS: 'SYNCED', LDS: 'SYNCED', EDS: 'STALE', RDS: 'SYNCED', ECDS: 'IGNORED' });
+    expect(Object.fromEntries(Object.values(status!.types).map((t) => [t.type, t.state]))).toEqual({
+      CDS: 'SYNCED',
+      LDS: 'SYNCED',
+      EDS: 'STALE',
+      RDS: 'SYNCED',
+      ECDS: 'IGNORED',
+    });
   });
 
   it('xds-nack: LDS is ERROR with the NACK', () => {
@@ -70,8 +90,16 @@ describe('the simulated fleet with mesh faults', () => {
 
   it('duplicate-workload-entry: a hand-made entry shares the address and network of the auto-registered one', () => {
     const entries = entriesAt(only(fleet, 'duplicate-workload-entry'));
-    const byKind = (e: (typeof entries)[number]) => [e.metadata.annotations?.['istio.io/autoRegistrationGroup'] ?? null, e.spec.network ?? ''];
-    expect(entries.map(byKind)).toEqual(expect.arrayContaining([[only(fleet, 'duplicate-workload-entry').group, ''], [null, '']]));
+    const byKind = (e: (typeof entries)[number]) => [
+      e.metadata.annotations?.['istio.io/autoRegistrationGroup'] ?? null,
+      e.spec.network ?? '',
+    ];
+    expect(entries.map(byKind)).toEqual(
+      expect.arrayContaining([
+        [only(fleet, 'duplicate-workload-entry').group, ''],
+        [null, ''],
+      ]),
+    );
     expect(entries).toHaveLength(2);
   });
 
@@ -95,11 +123,15 @@ describe('the simulated fleet with mesh faults', () => {
   it('unhealthy-workload-entry: Healthy is False with a message, on an entry whose group has a probe', () => {
     const vm = only(fleet, 'unhealthy-workload-entry');
     const [entry] = entriesAt(vm);
-    expect(entry!.status?.conditions).toEqual([expect.objectContaining({ type: 'Healthy', status: 'False', message: expect.stringContaining('connection refused') })]);
+    expect(entry!.status?.conditions).toEqual([
+      expect.objectContaining({ type: 'Healthy', status: 'False', message: expect.stringContaining('connection refused') }),
+    ]);
     expect(entry!.metadata.annotations?.['proxy.istio.io/health-checks-enabled']).toBe('true');
     expect(view.workloadGroups.find((g) => g.metadata.name === vm.group)?.spec.probe).toBeTruthy();
     // Auto-registered siblings only: a hand-made entry is not health-checked through the group.
-    const siblings = view.workloadEntries.filter((we) => we.metadata.namespace === vm.namespace && we !== entry && we.metadata.annotations?.['istio.io/autoRegistrationGroup']);
+    const siblings = view.workloadEntries.filter(
+      (we) => we.metadata.namespace === vm.namespace && we !== entry && we.metadata.annotations?.['istio.io/autoRegistrationGroup'],
+    );
     expect(siblings.every((we) => we.status?.conditions?.[0]?.status === 'True')).toBe(true);
     expect(view.workloadEntries.filter((we) => we.metadata.namespace !== vm.namespace).every((we) => we.status === undefined)).toBe(true);
   });
@@ -139,7 +171,12 @@ describe('the simulated fleet with certificates', () => {
     const fleet = await buildSimFleetAsync({ vms: 3, seed: 1, now: NOW });
     const vm = fleet.vms[0]!;
     const notBefore = new Date(NOW.getTime() - 3 * 3600_000);
-    const leaf = await mintWorkloadCertificate(fleet.pki.root, { namespace: vm.namespace, serviceAccount: vm.serviceAccount, notBefore, serialNumber: '0badc0de' });
+    const leaf = await mintWorkloadCertificate(fleet.pki.root, {
+      namespace: vm.namespace,
+      serviceAccount: vm.serviceAccount,
+      notBefore,
+      serialNumber: '0badc0de',
+    });
     const cert = new X509Certificate(leaf.certificatePem);
     expect(cert.subjectAltName).toBe(`URI:spiffe://cluster.local/ns/${vm.namespace}/sa/${vm.serviceAccount}`);
     expect(cert.verify(new X509Certificate(fleet.pki.root.pem).publicKey)).toBe(true);

@@ -26,7 +26,11 @@ describe("the simulated istiod's settings", () => {
   it("are in its pods as the Helm chart renders them: the chart's 30m flag, PILOT_CA_CERT_CONFIGMAP only when renamed", () => {
     const { cluster } = simulate(undefined);
     for (const pod of cluster.istiodPods!.items) {
-      expect(readIstiodSettings(pod)).toEqual({ readable: true, rootCaConfigMap: { value: undefined, source: 'unset' }, maxConnectionAge: { value: '30m', source: 'flag' } });
+      expect(readIstiodSettings(pod)).toEqual({
+        readable: true,
+        rootCaConfigMap: { value: undefined, source: 'unset' },
+        maxConnectionAge: { value: '30m', source: 'flag' },
+      });
     }
     const renamed = simulate({ rootCaConfigMap: 'mesh-trust-bundle', keepaliveMaxServerConnectionAge: null }).cluster;
     expect(readIstiodSettings(renamed.istiodPods!.items[0])).toEqual({
@@ -39,7 +43,9 @@ describe("the simulated istiod's settings", () => {
   it("give REG-03 its window: the 3 h old entry leaked under the chart's 30m, but not under 4h or without the flag", () => {
     const byChart = simulate(undefined);
     expect(byChart.findings.filter((f) => f.status === 'FAIL').map((f) => f.subject.id)).toEqual([byChart.staleEntry]);
-    expect(byChart.findings.find((f) => f.subject.id === byChart.staleEntry)!.message).toMatch(/^connectedAt is 180 min old, beyond the liveness window of 45 min \(1\.5 × 30m, the --keepaliveMaxServerConnectionAge of istiod-/);
+    expect(byChart.findings.find((f) => f.subject.id === byChart.staleEntry)!.message).toMatch(
+      /^connectedAt is 180 min old, beyond the liveness window of 45 min \(1\.5 × 30m, the --keepaliveMaxServerConnectionAge of istiod-/,
+    );
     const long = simulate({ keepaliveMaxServerConnectionAge: '4h' });
     expect(long.findings.filter((f) => f.status !== 'PASS' && f.status !== 'SKIP')).toEqual([]);
     expect(long.findings.find((f) => f.subject.id === long.staleEntry)!.message).toContain('within the liveness window of 6 h (1.5 × 4h');

@@ -6,19 +6,39 @@ import { load } from 'js-yaml';
 import type { ClusterEvidence } from '../../lib/core/evidence-bundle.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../sim/kube-api-server.ts';
 
-const entry = (ns: string, name: string): object => ({ apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntry', metadata: { name, namespace: ns }, spec: { address: `10.0.0.${name.length}` } });
-const pod = (name: string): object => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'istio-system', labels: { app: 'istiod' } }, status: { phase: 'Running' } });
+const entry = (ns: string, name: string): object => ({
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'WorkloadEntry',
+  metadata: { name, namespace: ns },
+  spec: { address: `10.0.0.${name.length}` },
+});
+const pod = (name: string): object => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'istio-system', labels: { app: 'istiod' } },
+  status: { phase: 'Running' },
+});
 
 const CLUSTER: ClusterEvidence = {
-  workloadEntries: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadEntryList', items: [entry('b', 'we-3'), entry('a', 'we-1'), entry('a', 'we-2'), entry('c', 'we-4'), entry('c', 'we-5')] },
+  workloadEntries: {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'WorkloadEntryList',
+    items: [entry('b', 'we-3'), entry('a', 'we-1'), entry('a', 'we-2'), entry('c', 'we-4'), entry('c', 'we-5')],
+  },
   workloadGroups: { apiVersion: 'networking.istio.io/v1', kind: 'WorkloadGroupList', items: [] },
   istiodPods: {
     apiVersion: 'v1',
     kind: 'PodList',
-    items: [pod('istiod-1'), pod('istiod-2'), { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: 'istio-system', labels: { app: 'ingress' } } }],
+    items: [
+      pod('istiod-1'),
+      pod('istiod-2'),
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: 'istio-system', labels: { app: 'ingress' } } },
+    ],
   },
   syncz: { 'istiod-1': [{ proxy: 'vm-1.a', istio_version: '1.24.6', big: 'x'.repeat(5000) }], 'istiod-2': [{ proxy: 'vm-2.b' }] },
-  rootCa: { a: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-ca-root-cert', namespace: 'a' }, data: { 'root-cert.pem': 'PEM' } } },
+  rootCa: {
+    a: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-ca-root-cert', namespace: 'a' }, data: { 'root-cert.pem': 'PEM' } },
+  },
 };
 
 interface Reply {
@@ -28,7 +48,9 @@ interface Reply {
 
 function get(server: KubeApiServer, path: string, token: string | null = server.token): Promise<Reply> {
   const url = new URL(path, server.url);
-  const ca = (load(server.kubeconfigYaml()) as { clusters: Array<{ cluster: Record<string, string> }> }).clusters[0]!.cluster['certificate-authority-data'];
+  const ca = (load(server.kubeconfigYaml()) as { clusters: Array<{ cluster: Record<string, string> }> }).clusters[0]!.cluster[
+    'certificate-authority-data'
+  ];
   const options = { headers: token === null ? {} : { Authorization: `Bearer ${token}` }, ...(ca ? { ca: Buffer.from(ca, 'base64') } : {}) };
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -48,11 +70,15 @@ interface Forwarded {
 }
 
 function portForward(server: KubeApiServer, podName: string, request: string | null, token = server.token): Promise<Forwarded> {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/namespaces/istio-system/pods/${podName}/portforward?ports=15014`, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
-    headers: { Authorization: `Bearer ${token}` },
-    rejectUnauthorized: false,
-    handshakeTimeout: 5000,
-  });
+  const ws = new WebSocket(
+    `${server.url.replace(/^http/, 'ws')}/api/v1/namespaces/istio-system/pods/${podName}/portforward?ports=15014`,
+    ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+    {
+      headers: { Authorization: `Bearer ${token}` },
+      rejectUnauthorized: false,
+      handshakeTimeout: 5000,
+    },
+  );
   const frames: Buffer[] = [];
   return new Promise((resolve, reject) => {
     ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
@@ -92,7 +118,18 @@ describe('the simulated Kubernetes API server', () => {
   it('answers 401 with a Status to a missing or wrong bearer token', async () => {
     for (const token of [null, 'wrong']) {
       const reply = await get(server, '/apis/networking.istio.io/v1/workloadentries', token);
-      expect(reply).toEqual({ status: 401, json: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 } });
+      expect(reply).toEqual({
+        status: 401,
+        json: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'Unauthorized',
+          reason: 'Unauthorized',
+          code: 401,
+        },
+      });
     }
   });
 
@@ -107,7 +144,10 @@ describe('the simulated Kubernetes API server', () => {
     expect(meta.remainingItemCount).toBe(3);
     const second = await get(server, `/apis/networking.istio.io/v1/workloadentries?limit=2&continue=${meta.continue}`);
     expect((second.json.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name)).toEqual(['we-3', 'we-4']);
-    const third = await get(server, `/apis/networking.istio.io/v1/workloadentries?limit=2&continue=${(second.json.metadata as { continue: string }).continue}`);
+    const third = await get(
+      server,
+      `/apis/networking.istio.io/v1/workloadentries?limit=2&continue=${(second.json.metadata as { continue: string }).continue}`,
+    );
     expect((third.json.items as unknown[]).length).toBe(1);
     expect(third.json.metadata).not.toHaveProperty('continue');
     expect((await get(server, '/apis/networking.istio.io/v1/workloadentries?continue=bm9wZQ')).status).toBe(400);
@@ -125,7 +165,10 @@ describe('the simulated Kubernetes API server', () => {
   });
 
   it('gets the root CA ConfigMap, and answers 404 with a Status where there is none', async () => {
-    expect(await get(server, '/api/v1/namespaces/a/configmaps/istio-ca-root-cert')).toMatchObject({ status: 200, json: { kind: 'ConfigMap', data: { 'root-cert.pem': 'PEM' } } });
+    expect(await get(server, '/api/v1/namespaces/a/configmaps/istio-ca-root-cert')).toMatchObject({
+      status: 200,
+      json: { kind: 'ConfigMap', data: { 'root-cert.pem': 'PEM' } },
+    });
     expect(await get(server, '/api/v1/namespaces/b/configmaps/istio-ca-root-cert')).toMatchObject({
       status: 404,
       json: { kind: 'Status', reason: 'NotFound', message: 'configmaps "istio-ca-root-cert" not found', code: 404 },
@@ -133,12 +176,36 @@ describe('the simulated Kubernetes API server', () => {
   });
 
   it.each([
-    ['list secrets', '/api/v1/namespaces/istio-system/secrets', 'secrets is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "secrets" in API group "" in the namespace "istio-system"'],
-    ['read istiod through pods/proxy', '/api/v1/namespaces/istio-system/pods/istiod-1/proxy/debug/syncz', 'pods "istiod-1" is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot get resource "pods/proxy" in API group "" in the namespace "istio-system"'],
-    ['get another ConfigMap', '/api/v1/namespaces/a/configmaps/kube-root-ca.crt', 'configmaps "kube-root-ca.crt" is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot get resource "configmaps" in API group "" in the namespace "a"'],
-    ['list ConfigMaps', '/api/v1/namespaces/a/configmaps', 'configmaps is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "configmaps" in API group "" in the namespace "a"'],
-    ['list pods outside istio-system', '/api/v1/namespaces/a/pods', 'pods is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "pods" in API group "" in the namespace "a"'],
-    ['list pods of all namespaces', '/api/v1/pods', 'pods is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "pods" in API group "" at the cluster scope'],
+    [
+      'list secrets',
+      '/api/v1/namespaces/istio-system/secrets',
+      'secrets is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "secrets" in API group "" in the namespace "istio-system"',
+    ],
+    [
+      'read istiod through pods/proxy',
+      '/api/v1/namespaces/istio-system/pods/istiod-1/proxy/debug/syncz',
+      'pods "istiod-1" is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot get resource "pods/proxy" in API group "" in the namespace "istio-system"',
+    ],
+    [
+      'get another ConfigMap',
+      '/api/v1/namespaces/a/configmaps/kube-root-ca.crt',
+      'configmaps "kube-root-ca.crt" is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot get resource "configmaps" in API group "" in the namespace "a"',
+    ],
+    [
+      'list ConfigMaps',
+      '/api/v1/namespaces/a/configmaps',
+      'configmaps is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "configmaps" in API group "" in the namespace "a"',
+    ],
+    [
+      'list pods outside istio-system',
+      '/api/v1/namespaces/a/pods',
+      'pods is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "pods" in API group "" in the namespace "a"',
+    ],
+    [
+      'list pods of all namespaces',
+      '/api/v1/pods',
+      'pods is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "pods" in API group "" at the cluster scope',
+    ],
   ])('refuses to %s: infra/k8s/rbac.yaml does not grant it (403 Status)', async (_what, path, message) => {
     const reply = await get(server, path);
     expect(reply.status).toBe(403);
@@ -150,7 +217,11 @@ describe('the simulated Kubernetes API server', () => {
   });
 
   it('forwards port 15014 over v4.channel.k8s.io: each channel opens with the port, little-endian, then istiod answers HTTP/1.1', async () => {
-    const forwarded = await portForward(server, 'istiod-1', 'GET /debug/syncz HTTP/1.1\r\nHost: localhost:15014\r\nConnection: close\r\n\r\n');
+    const forwarded = await portForward(
+      server,
+      'istiod-1',
+      'GET /debug/syncz HTTP/1.1\r\nHost: localhost:15014\r\nConnection: close\r\n\r\n',
+    );
     expect(forwarded.frames[0]).toEqual(Buffer.from([0, 0xa6, 0x3a]));
     expect(forwarded.frames[1]).toEqual(Buffer.from([1, 0xa6, 0x3a]));
     expect(forwarded.errors).toBe('');

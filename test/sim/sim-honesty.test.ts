@@ -30,7 +30,15 @@ import { simClusterEvidence, simInstanceInformation, simInvocation } from '../..
 import { buildSimFleetAsync, VM_CONFIGURATIONS, VM_FAULTS, type SimFleet, type SimVm, type VmFault } from '../../sim/fleet.ts';
 import type { SimVmCertificates } from '../../sim/vm-certificates.ts';
 import { renderVmOutput } from '../../sim/vm-output.ts';
-import { createFakeVm, type EnvoyCluster, type FakeVmOptions, type IptablesTool, type IptablesToolState, type RunResult, type ShellName } from '../diagnostic-script/fake-vm.ts';
+import {
+  createFakeVm,
+  type EnvoyCluster,
+  type FakeVmOptions,
+  type IptablesTool,
+  type IptablesToolState,
+  type RunResult,
+  type ShellName,
+} from '../diagnostic-script/fake-vm.ts';
 
 const NOW = new Date('2026-11-26T06:00:00.000Z');
 const SEED = 7;
@@ -80,8 +88,21 @@ const SNAPSHOT_PARTS = {
 
 /** Sections whose bytes the script defines (or copies from a file or a tool): they must be identical. */
 const TEXT_SECTIONS = [
-  'identity', 'systemd', 'readiness', 'envoy-stats', 'logs', 'cluster-env', 'sidecar-env', 'mesh-config', ...IPTABLES_SECTIONS, 'nftables',
-  'certs', 'cert-chain-pem', 'root-cert-pem', 'token', 'versions',
+  'identity',
+  'systemd',
+  'readiness',
+  'envoy-stats',
+  'logs',
+  'cluster-env',
+  'sidecar-env',
+  'mesh-config',
+  ...IPTABLES_SECTIONS,
+  'nftables',
+  'certs',
+  'cert-chain-pem',
+  'root-cert-pem',
+  'token',
+  'versions',
 ];
 
 /**
@@ -140,7 +161,14 @@ beforeAll(async () => {
   fleet = await buildSimFleetAsync({ vms: 50, seed: SEED, now: NOW });
   cluster = simClusterEvidence(fleet);
   // Every workload certificate of a simulated mesh is minted on the same cached key: this one is it.
-  const workloadKeyPem = (await mintWorkloadCertificate(fleet.pki!.root, { namespace: 'default', serviceAccount: 'default', notBefore: NOW, serialNumber: '02ff' })).privateKeyPem;
+  const workloadKeyPem = (
+    await mintWorkloadCertificate(fleet.pki!.root, {
+      namespace: 'default',
+      serviceAccount: 'default',
+      notBefore: NOW,
+      serialNumber: '02ff',
+    })
+  ).privateKeyPem;
   const jobs: Scenario[] = [];
   for (const s of SCENARIOS) {
     const vm = s.find(fleet);
@@ -168,7 +196,8 @@ describe('the simulator prints what the real script prints on the same VM', () =
       const vm = fleet.vms.find((v) => v.faults.includes(fault))!;
       const certificates = fleet.vmCertificates!.get(vm.instanceId);
       const without = renderVmOutput(fleet, { ...vm, faults: vm.faults.filter((f) => f !== fault) }, certificates);
-      if (fault in NOT_ON_THE_VM) expect(renderVmOutput(fleet, vm, certificates), `${fault} is said to leave the VM as it was`).toBe(without);
+      if (fault in NOT_ON_THE_VM)
+        expect(renderVmOutput(fleet, vm, certificates), `${fault} is said to leave the VM as it was`).toBe(without);
       else expect(SCENARIOS.map((s) => s.name)).toContain(fault);
     }
   });
@@ -196,7 +225,8 @@ describe('the simulator prints what the real script prints on the same VM', () =
     const { sim, scriptOutput } = outcome(name);
     const fromSim = splitDiagnosticOutput(sim);
     const fromScript = splitDiagnosticOutput(scriptOutput);
-    for (const section of TEXT_SECTIONS) expect.soft(fromScript.sections.get(section)?.content, section).toBe(fromSim.sections.get(section)?.content);
+    for (const section of TEXT_SECTIONS)
+      expect.soft(fromScript.sections.get(section)?.content, section).toBe(fromSim.sections.get(section)?.content);
   });
 
   it.each(RUNS)('%s: same JSON in every Envoy section but server_info', (name) => {
@@ -204,7 +234,8 @@ describe('the simulator prints what the real script prints on the same VM', () =
     const fromSim = splitDiagnosticOutput(sim);
     const fromScript = splitDiagnosticOutput(scriptOutput);
     const json = (section: Section | undefined) => (section?.content ? (JSON.parse(section.content) as unknown) : section?.content);
-    for (const section of JSON_SECTIONS) expect.soft(json(fromScript.sections.get(section)), section).toStrictEqual(json(fromSim.sections.get(section)));
+    for (const section of JSON_SECTIONS)
+      expect.soft(json(fromScript.sections.get(section)), section).toStrictEqual(json(fromSim.sections.get(section)));
   });
 
   it.each(RUNS)('%s: same findings', (name) => {
@@ -232,7 +263,13 @@ function outcome(name: string): Outcome {
 /** One VM's audit as the sim source gives it, with `stdout` as the script's output. */
 function bundle(vm: SimVm, stdout: string): EvidenceBundle {
   return {
-    manifest: { bundleVersion: 1, runId: 'sim-honesty', startedAt: new Date(NOW.getTime() - 60_000).toISOString(), finishedAt: NOW.toISOString(), source: 'sim' },
+    manifest: {
+      bundleVersion: 1,
+      runId: 'sim-honesty',
+      startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
+      finishedAt: NOW.toISOString(),
+      source: 'sim',
+    },
     inventory: { InstanceInformationList: [simInstanceInformation(fleet, vm)] },
     invocations: { [vm.instanceId]: { ...simInvocation(fleet, vm), StandardOutputContent: stdout } },
     cluster,
@@ -276,7 +313,9 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
   const chainFile = certsListing.get('cert-chain.pem')!;
   const keyFile = certsListing.get('key.pem')!;
   const token = kv('token');
-  const tokenFile = /^mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) mtime=(?<mtime>\d+)$/m.exec(section('token').content)!.groups!;
+  const tokenFile = /^mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) mtime=(?<mtime>\d+)$/m.exec(
+    section('token').content,
+  )!.groups!;
   const versions = kv('versions');
   const clusterEnv = section('cluster-env').content;
   const sidecarEnv = section('sidecar-env');
@@ -308,7 +347,10 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
             rootPem: certificates.rootPem,
             ...sdsVersions(section('envoy-secrets-active').content),
           },
-          envoyClusters: { active: envoyClusters(section('envoy-clusters-active').content), warming: envoyClusters(section('envoy-clusters-warming').content) },
+          envoyClusters: {
+            active: envoyClusters(section('envoy-clusters-active').content),
+            warming: envoyClusters(section('envoy-clusters-warming').content),
+          },
         }
       : {}),
     ...logFiles(parseLogsOrThrow(section('logs').content), clock),
@@ -318,7 +360,12 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
     ...iptables(rendered),
     ...nftables(rendered),
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.
-    certificates: { chainPem: asFile(certificates.chainPem), rootPem: asFile(certificates.rootPem), keyPem: asFile(workloadKeyPem), mtime: Number(chainFile.mtime) },
+    certificates: {
+      chainPem: asFile(certificates.chainPem),
+      rootPem: asFile(certificates.rootPem),
+      keyPem: asFile(workloadKeyPem),
+      mtime: Number(chainFile.mtime),
+    },
     keyMode: parseInt(keyFile.mode!, 8),
     certsDir: /^location=(?<dir>\S+) /m.exec(section('certs').content)!.groups!.dir!,
     ...(section('certs').missing.includes('openssl') ? { without: ['openssl'] } : {}),
@@ -340,7 +387,10 @@ function asFile(text: string): string {
 function certsLines(text: string): Map<string, Record<string, string>> {
   const files = new Map<string, Record<string, string>>();
   for (const line of text.split('\n')) {
-    const m = /^file mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) size=\d+ mtime=(?<mtime>\d+) name=(?<name>.+)$/.exec(line);
+    const m =
+      /^file mode=(?<mode>\d+) uid=(?<uid>\d+) gid=(?<gid>\d+) owner=(?<owner>\S+) size=\d+ mtime=(?<mtime>\d+) name=(?<name>.+)$/.exec(
+        line,
+      );
     if (m?.groups) files.set(m.groups.name!, m.groups);
   }
   return files;
@@ -354,7 +404,12 @@ function parseLogsOrThrow(text: string): LogsSummary {
 
 /** The counters the simulated Envoy shows, plus the neighbours the script's /stats filter must leave out. */
 function envoyStats(text: string): Record<string, number> {
-  const stats: Record<string, number> = { 'server.live': 1, 'server.uptime': 1, 'cluster_manager.cds.update_attempt': 0, 'listener_manager.lds.update_attempt': 0 };
+  const stats: Record<string, number> = {
+    'server.live': 1,
+    'server.uptime': 1,
+    'cluster_manager.cds.update_attempt': 0,
+    'listener_manager.lds.update_attempt': 0,
+  };
   for (const line of text.split('\n')) {
     const m = /^(?<name>\S+): (?<value>\d+)$/.exec(line);
     if (m?.groups) stats[m.groups.name!] = Number(m.groups.value);
@@ -382,7 +437,8 @@ function envoyClusters(text: string): EnvoyCluster[] {
 function logFiles(summary: LogsSummary, clock: number): Pick<FakeVmOptions, 'journal' | 'istioLog' | 'istioErrLog'> {
   const lengthOf = (name: string): number => {
     const source = summary.sources.find((s) => s.name === name);
-    if (source?.state !== 'ok') throw new Error(`the simulated log source ${name} is ${source?.state ?? 'absent'}: only readable sources are modelled`);
+    if (source?.state !== 'ok')
+      throw new Error(`the simulated log source ${name} is ${source?.state ?? 'absent'}: only readable sources are modelled`);
     return source.lines;
   };
   const matches: string[] = [];
@@ -400,10 +456,22 @@ function logFiles(summary: LogsSummary, clock: number): Pick<FakeVmOptions, 'jou
   if (filler < 0) throw new Error('more counted log lines than istio.log holds');
   return {
     journal: Array.from({ length: lengthOf('journal') }, (_, i) =>
-      i % 2 === 0 ? "+ exec su -s /bin/bash -c 'exec /usr/local/bin/pilot-agent proxy 2>> /var/log/istio/istio.err.log >> /var/log/istio/istio.log' istio-proxy" : 'Started istio.service - istio-sidecar.',
+      i % 2 === 0
+        ? "+ exec su -s /bin/bash -c 'exec /usr/local/bin/pilot-agent proxy 2>> /var/log/istio/istio.err.log >> /var/log/istio/istio.log' istio-proxy"
+        : 'Started istio.service - istio-sidecar.',
     ),
-    istioLog: [...Array.from({ length: filler }, (_, i) => `${at(i)}\tinfo\tcache\tgenerated new workload certificate\tresourceName=default latency=88.1ms ttl=23h59m59s`), ...matches],
-    istioErrLog: Array.from({ length: lengthOf('istio.err.log') }, (_, i) => `[${at(i).slice(0, 10)} ${at(i).slice(11, 23)}][21][info][main] [source/server/server.cc:978] all clusters initialized. initializing init manager`),
+    istioLog: [
+      ...Array.from(
+        { length: filler },
+        (_, i) => `${at(i)}\tinfo\tcache\tgenerated new workload certificate\tresourceName=default latency=88.1ms ttl=23h59m59s`,
+      ),
+      ...matches,
+    ],
+    istioErrLog: Array.from(
+      { length: lengthOf('istio.err.log') },
+      (_, i) =>
+        `[${at(i).slice(0, 10)} ${at(i).slice(11, 23)}][21][info][main] [source/server/server.cc:978] all clusters initialized. initializing init manager`,
+    ),
   };
 }
 

@@ -11,7 +11,16 @@ let fleet: SimFleet;
 let sim: SimEndpoints;
 let big: string;
 const forced: Record<string, SimSsmOutcome> = {};
-const OUTCOMES: SimSsmOutcome[] = ['DeliveryTimedOut', 'ExecutionTimedOut', 'Failed', 'AccessDenied', 'InvalidPlatform', 'Terminated', 'Cancelled', 'Undeliverable'];
+const OUTCOMES: SimSsmOutcome[] = [
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+  'Failed',
+  'AccessDenied',
+  'InvalidPlatform',
+  'Terminated',
+  'Cancelled',
+  'Undeliverable',
+];
 
 beforeAll(async () => {
   fleet = buildSimFleet({ vms: 60, seed: 7, now: new Date('2025-03-01T12:00:00Z') });
@@ -33,10 +42,20 @@ afterAll(async () => {
   await sim?.close();
 });
 
-async function call(op: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(
+  op: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(sim.ssmEndpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `AmazonSSM.${op}`, authorization: AUTH, 'x-amz-date': '20250101T000000Z', ...headers },
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AmazonSSM.${op}`,
+      authorization: AUTH,
+      'x-amz-date': '20250101T000000Z',
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -61,13 +80,18 @@ async function terminalInvocations(commandId: string, count: number): Promise<Ar
   return until(async () => {
     const { json } = await call('ListCommandInvocations', { CommandId: commandId, Details: true, MaxResults: 50 });
     const items = json.CommandInvocations as Array<Record<string, unknown>>;
-    return items.length === count && items.every((i) => ['Success', 'Failed', 'TimedOut', 'Cancelled'].includes(i.Status as string)) ? items : undefined;
+    return items.length === count && items.every((i) => ['Success', 'Failed', 'TimedOut', 'Cancelled'].includes(i.Status as string))
+      ? items
+      : undefined;
   }, `the invocations of ${commandId}`);
 }
 
 describe('the SSM JSON 1.1 endpoint', () => {
   it('insists on a well-formed SigV4 Authorization header', async () => {
-    expect(await call('ListCommands', {}, { authorization: '' })).toEqual({ status: 403, json: { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' } });
+    expect(await call('ListCommands', {}, { authorization: '' })).toEqual({
+      status: 403,
+      json: { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' },
+    });
     const bad = await call('ListCommands', {}, { authorization: 'AWS4-HMAC-SHA256 Credential=AKID' });
     expect(bad.status).toBe(400);
     expect(bad.json.__type).toBe('IncompleteSignatureException');
@@ -76,7 +100,16 @@ describe('the SSM JSON 1.1 endpoint', () => {
   it('answers an unknown operation, a wrong content type and a bad body the way AWS does', async () => {
     expect((await call('RunEverything', {})).json.__type).toBe('UnknownOperationException');
     expect((await call('ListCommands', {}, { 'content-type': 'application/json' })).json.__type).toBe('SerializationException');
-    const res = await fetch(sim.ssmEndpoint, { method: 'POST', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AmazonSSM.ListCommands', authorization: AUTH, 'x-amz-date': '20250101T000000Z' }, body: '{' });
+    const res = await fetch(sim.ssmEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AmazonSSM.ListCommands',
+        authorization: AUTH,
+        'x-amz-date': '20250101T000000Z',
+      },
+      body: '{',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { __type: string }).__type).toBe('SerializationException');
   });
@@ -103,25 +136,35 @@ describe('DescribeInstanceInformation', () => {
     expect(small.json.message).toMatch(/'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 5/);
     expect((await call('DescribeInstanceInformation', { MaxResults: 51 })).json.__type).toBe('ValidationException');
     const token = await call('DescribeInstanceInformation', { MaxResults: 50, NextToken: 'bm9wZQ' });
-    expect(token.json).toEqual({ __type: 'InvalidNextToken', Message: 'The specified token isn\'t valid.' });
+    expect(token.json).toEqual({ __type: 'InvalidNextToken', Message: "The specified token isn't valid." });
   });
 
   it('filters by tag, by instance id and shows forced-offline nodes as ConnectionLost', async () => {
     const namespace = fleet.vms[0]!.namespace;
-    const tagged = await call('DescribeInstanceInformation', { MaxResults: 50, Filters: [{ Key: `tag:istio-fleet`, Values: [namespace] }] });
+    const tagged = await call('DescribeInstanceInformation', {
+      MaxResults: 50,
+      Filters: [{ Key: `tag:istio-fleet`, Values: [namespace] }],
+    });
     const expected = fleet.vms.filter((vm) => vm.namespace === namespace).map((vm) => vm.instanceId);
     expect((tagged.json.InstanceInformationList as Array<{ InstanceId: string }>).map((i) => i.InstanceId)).toEqual(expected.slice(0, 50));
     const offline = Object.keys(forced).find((id) => forced[id] === 'Undeliverable')!;
     const byId = await call('DescribeInstanceInformation', { MaxResults: 5, Filters: [{ Key: 'InstanceIds', Values: [offline] }] });
     expect(byId.json.InstanceInformationList).toMatchObject([{ InstanceId: offline, PingStatus: 'ConnectionLost' }]);
-    expect((await call('DescribeInstanceInformation', { Filters: [{ Key: 'ResourceType', Values: ['EC2Instance', 'ManagedInstance'] }] })).json.__type).toBe('InvalidInstanceInformationFilterValue');
+    expect(
+      (await call('DescribeInstanceInformation', { Filters: [{ Key: 'ResourceType', Values: ['EC2Instance', 'ManagedInstance'] }] })).json
+        .__type,
+    ).toBe('InvalidInstanceInformationFilterValue');
   });
 
   it('keeps tags of hybrid nodes for ListTagsForResource only', async () => {
     const hybrid = fleet.vms.find((vm) => vm.hybrid)!;
     const ec2 = fleet.vms.find((vm) => !vm.hybrid)!;
-    expect((await call('ListTagsForResource', { ResourceType: 'ManagedInstance', ResourceId: hybrid.instanceId })).json).toEqual({ TagList: [{ Key: 'istio-fleet', Value: hybrid.namespace }] });
-    expect((await call('ListTagsForResource', { ResourceType: 'ManagedInstance', ResourceId: ec2.instanceId })).json.__type).toBe('InvalidResourceId');
+    expect((await call('ListTagsForResource', { ResourceType: 'ManagedInstance', ResourceId: hybrid.instanceId })).json).toEqual({
+      TagList: [{ Key: 'istio-fleet', Value: hybrid.namespace }],
+    });
+    expect((await call('ListTagsForResource', { ResourceType: 'ManagedInstance', ResourceId: ec2.instanceId })).json.__type).toBe(
+      'InvalidResourceId',
+    );
   });
 });
 
@@ -133,8 +176,13 @@ describe('SendCommand', () => {
     expect(tooMany.json.__type).toBe('ValidationException');
     expect(tooMany.json.message).toMatch(/'instanceIds' failed to satisfy constraint: Member must have length less than or equal to 50/);
     const unknown = await call('SendCommand', { DocumentName: 'D', InstanceIds: ['i-0123456789abcdef0'] });
-    expect(unknown.json).toEqual({ __type: 'InvalidInstanceId', Message: 'Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012' });
-    expect((await call('SendCommand', { DocumentName: 'D', InstanceIds: ids.slice(0, 1), Comment: 'c'.repeat(101) })).json.__type).toBe('ValidationException');
+    expect(unknown.json).toEqual({
+      __type: 'InvalidInstanceId',
+      Message: 'Instances [[i-0123456789abcdef0]] not in a valid state for account 123456789012',
+    });
+    expect((await call('SendCommand', { DocumentName: 'D', InstanceIds: ids.slice(0, 1), Comment: 'c'.repeat(101) })).json.__type).toBe(
+      'ValidationException',
+    );
     expect((await call('SendCommand', { DocumentName: 'D' })).json.__type).toBe('ValidationException');
     expect((await call('SendCommand', { DocumentName: 'D', InstanceIds: [ids[0], ids[0]] })).json.__type).toBe('DuplicateInstanceId');
   });
@@ -142,9 +190,13 @@ describe('SendCommand', () => {
   it('knows no invocation right after sending, then runs it and uploads the output under the agent key layout', async () => {
     const instanceId = big;
     const commandId = await send({ InstanceIds: [instanceId], OutputS3BucketName: sim.bucket, OutputS3KeyPrefix: 'runs/r1/ssm-output' });
-    expect((await call('GetCommandInvocation', { CommandId: commandId, InstanceId: instanceId })).json).toEqual({ __type: 'InvocationDoesNotExist' });
+    expect((await call('GetCommandInvocation', { CommandId: commandId, InstanceId: instanceId })).json).toEqual({
+      __type: 'InvocationDoesNotExist',
+    });
     expect((await call('ListCommandInvocations', { CommandId: commandId })).json.CommandInvocations).toEqual([]);
-    expect((await call('GetCommandInvocation', { CommandId: commandId, InstanceId: fleet.vms[59]!.instanceId })).json.__type).toBe('InvocationDoesNotExist');
+    expect((await call('GetCommandInvocation', { CommandId: commandId, InstanceId: fleet.vms[59]!.instanceId })).json.__type).toBe(
+      'InvocationDoesNotExist',
+    );
 
     const [listed] = await terminalInvocations(commandId, 1);
     const key = `runs/r1/ssm-output/${commandId}/${instanceId}/awsrunShellScript/0.awsrunShellScript/stdout`;

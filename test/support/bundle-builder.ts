@@ -44,7 +44,10 @@ export function vmOutput(vm: TestVm): string {
   ];
   const defaults = [
     { name: 'identity', content: `hostname=${hostname}\nips=${ip}\nclock=${Date.parse(NOW) / 1000}` },
-    { name: 'systemd', content: `LoadState=loaded\nActiveState=${vm.activeState ?? 'active'}\nSubState=${vm.subState ?? 'running'}\nUnitFileState=enabled\nNRestarts=0` },
+    {
+      name: 'systemd',
+      content: `LoadState=loaded\nActiveState=${vm.activeState ?? 'active'}\nSubState=${vm.subState ?? 'running'}\nUnitFileState=enabled\nNRestarts=0`,
+    },
     { name: 'readiness', content: `http_code=${vm.httpCode ?? '200'}\ncurl_exit=${vm.curlExit ?? '0'}` },
     { name: 'cluster-env', content: env.join('\n') },
     { name: 'logs', content: vm.logs ?? QUIET_LOGS },
@@ -54,14 +57,22 @@ export function vmOutput(vm: TestVm): string {
 }
 
 /** A WorkloadEntry as istiod auto-registers it. */
-export function workloadEntry(namespace: string, group: string, ip: string, extra: { network?: string; auto?: boolean; name?: string } = {}): unknown {
+export function workloadEntry(
+  namespace: string,
+  group: string,
+  ip: string,
+  extra: { network?: string; auto?: boolean; name?: string } = {},
+): unknown {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind: 'WorkloadEntry',
     metadata: {
       name: extra.name ?? `${group}-${ip}${extra.network ? `-${extra.network}` : ''}`,
       namespace,
-      annotations: extra.auto === false ? {} : { 'istio.io/autoRegistrationGroup': group, 'istio.io/workloadController': 'istiod-a', 'istio.io/connectedAt': NOW },
+      annotations:
+        extra.auto === false
+          ? {}
+          : { 'istio.io/autoRegistrationGroup': group, 'istio.io/workloadController': 'istiod-a', 'istio.io/connectedAt': NOW },
     },
     spec: { address: ip, ...(extra.network ? { network: extra.network } : {}), serviceAccount: `${group}` },
   };
@@ -73,8 +84,18 @@ export function syncStatus(proxy: string): unknown {
 }
 
 /** Builds a bundle: VMs, their WorkloadEntries and istiod replicas' syncz. */
-export function buildBundle(options: { vms: TestVm[]; entries?: unknown[]; syncz?: Record<string, unknown[]>; pods?: string[]; cluster?: boolean }): EvidenceBundle {
-  const inventory: InstanceInformation[] = options.vms.map((vm) => ({ InstanceId: vm.instanceId, PingStatus: vm.pingStatus ?? 'Online', IPAddress: vm.ssmIp ?? vm.ip ?? '10.0.0.1' }));
+export function buildBundle(options: {
+  vms: TestVm[];
+  entries?: unknown[];
+  syncz?: Record<string, unknown[]>;
+  pods?: string[];
+  cluster?: boolean;
+}): EvidenceBundle {
+  const inventory: InstanceInformation[] = options.vms.map((vm) => ({
+    InstanceId: vm.instanceId,
+    PingStatus: vm.pingStatus ?? 'Online',
+    IPAddress: vm.ssmIp ?? vm.ip ?? '10.0.0.1',
+  }));
   const invocations: Record<string, Invocation> = {};
   for (const vm of options.vms) {
     invocations[vm.instanceId] = {
@@ -108,4 +129,3 @@ export function buildBundle(options: { vms: TestVm[]; entries?: unknown[]; syncz
 
 /** The logs section of a VM whose logs matched nothing: every pattern counted, as the script prints it. */
 export const QUIET_LOGS = ['source journal ok 0', ...LOG_PATTERNS.map((p) => `count ${p} 0`)].join('\n');
-

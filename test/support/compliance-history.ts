@@ -29,8 +29,21 @@ export function sampleDigests(): RunDigest[] {
     unknown: 1,
     controls,
     subjects: HISTORY.map((h) => h.subject),
-    findings: HISTORY.flatMap((h, i) => (h.statuses[run] === '-' ? [] : [[i, i, STATUS[h.statuses[run]!]!, h.severity] as RunDigest['findings'][number]])),
-    waivers: run === 9 ? [{ control: 'CERT-02', subject: 'vm i-g', justification: 'root rotation scheduled', expires: '2027-01-31T00:00:00Z', owner: 'mesh-team', state: 'active' }] : [],
+    findings: HISTORY.flatMap((h, i) =>
+      h.statuses[run] === '-' ? [] : [[i, i, STATUS[h.statuses[run]!]!, h.severity] as RunDigest['findings'][number]],
+    ),
+    waivers:
+      run === 9
+        ? [
+            {
+              control: 'CERT-02',
+              subject: 'vm i-g',
+              justification: 'root rotation scheduled',
+              expires: '2027-01-31T00:00:00Z',
+              owner: 'mesh-team',
+              state: 'active',
+            },
+          ]
+        : [],
   }));
 }
-

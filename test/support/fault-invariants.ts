@@ -26,13 +26,19 @@ export function expectEveryVmOnce(report: Report, bundle: EvidenceBundle, target
     expect(['COMPLIANT', 'NON_COMPLIANT', 'UNKNOWN'], vm.instanceId).toContain(vm.status);
     if (meshUnread) expect(vm.status, `${vm.instanceId} was not checked against the mesh (WorkloadEntries unread)`).not.toBe('COMPLIANT');
     const record = bundle.invocations[vm.instanceId];
-    if (!checked(record)) expect(vm.status, `${vm.instanceId} was not checked (${record?.Status}/${record?.StatusDetails})`).toBe('UNKNOWN');
+    if (!checked(record))
+      expect(vm.status, `${vm.instanceId} was not checked (${record?.Status}/${record?.StatusDetails})`).toBe('UNKNOWN');
   }
 }
 
 /** A VM the diagnostics ran on to the end, with output the audit kept. */
 function checked(record: Invocation | undefined): boolean {
-  return record !== undefined && record.Status === 'Success' && record.StandardOutputContent !== '' && record.FleetAuditCollectionError === undefined;
+  return (
+    record !== undefined &&
+    record.Status === 'Success' &&
+    record.StandardOutputContent !== '' &&
+    record.FleetAuditCollectionError === undefined
+  );
 }
 
 export interface RecordWriteHistory {
@@ -60,8 +66,12 @@ export function expectRecordsOnlyGrewFinal(history: RecordWriteHistory): void {
     for (let i = 1; i < writes.length; i++) {
       const before = writes[i - 1]!;
       const after = writes[i]!;
-      expect(after.finality, `${key}: write ${i + 1} of ${writes.length} replaced finality ${before.finality} by ${after.finality}`).toBeGreaterThanOrEqual(before.finality);
-      if (before.finality === RECORD_FINALITY.terminal) expect(after.body, `${key}: a terminal record was rewritten (write ${i + 1})`).toBe(before.body);
+      expect(
+        after.finality,
+        `${key}: write ${i + 1} of ${writes.length} replaced finality ${before.finality} by ${after.finality}`,
+      ).toBeGreaterThanOrEqual(before.finality);
+      if (before.finality === RECORD_FINALITY.terminal)
+        expect(after.body, `${key}: a terminal record was rewritten (write ${i + 1})`).toBe(before.body);
     }
   }
 }

@@ -94,7 +94,10 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
   const stored: SimStoredObject[] = [];
   const cloud = await startSimCloud({
     fleet,
-    ssm: { ...scenario.ssm, s3: { onStored: (object) => stored.push(object), ...(scenario.s3Faults ? { faults: scenario.s3Faults } : {}) } },
+    ssm: {
+      ...scenario.ssm,
+      s3: { onStored: (object) => stored.push(object), ...(scenario.s3Faults ? { faults: scenario.s3Faults } : {}) },
+    },
     ...(scenario.kube ? { kubeFaults: scenario.kube } : {}),
   });
   const s3 = new S3Client({
@@ -127,7 +130,8 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
     runners.push(made);
     return made;
   };
-  const mesh = async (): Promise<MeshReader> => new KubeMeshReader({ kubeConfig, requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS, synczTimeoutMs: 2 * FAULT_REQUEST_TIMEOUT_MS });
+  const mesh = async (): Promise<MeshReader> =>
+    new KubeMeshReader({ kubeConfig, requestTimeoutMs: FAULT_REQUEST_TIMEOUT_MS, synczTimeoutMs: 2 * FAULT_REQUEST_TIMEOUT_MS });
   const deps = (overrides: Partial<StartAuditDeps & FinalizeAuditDeps> = {}): StartAuditDeps & FinalizeAuditDeps => ({
     registry,
     store,
@@ -178,7 +182,8 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
     mesh,
     async check(runId) {
       const run = await registry.get(runId);
-      if (run?.status !== 'DONE') throw new Error(`run ${runId} is ${run?.status ?? 'unknown'}, not DONE${run?.error ? `: ${run.error}` : ''}`);
+      if (run?.status !== 'DONE')
+        throw new Error(`run ${runId} is ${run?.status ?? 'unknown'}, not DONE${run?.error ? `: ${run.error}` : ''}`);
       return world.checkStored(runId);
     },
     async checkStored(runId) {

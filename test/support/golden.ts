@@ -10,7 +10,8 @@ import { expect } from 'vitest';
 export function expectGolden(actual: string, name: string): void {
   const path = fileURLToPath(new URL(`../golden/${name}`, import.meta.url));
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
-    if (process.env.CI === 'true' && !existsSync(path)) throw new Error(`golden file ${name} is missing; run UPDATE_GOLDEN=1 npm test and commit it`);
+    if (process.env.CI === 'true' && !existsSync(path))
+      throw new Error(`golden file ${name} is missing; run UPDATE_GOLDEN=1 npm test and commit it`);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, actual);
   }

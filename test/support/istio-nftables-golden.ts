@@ -12,7 +12,13 @@ interface ReplayedChain {
 }
 
 /** nft's names for the standard priorities of the hooks Istio uses (nft(8), "CHAINS"). */
-const PRIORITY_NAMES: Record<string, string> = { 'nat prerouting -100': 'dstnat', 'filter prerouting -150': 'mangle', 'route output -150': 'mangle', 'filter prerouting -300': 'raw', 'filter output -300': 'raw' };
+const PRIORITY_NAMES: Record<string, string> = {
+  'nat prerouting -100': 'dstnat',
+  'filter prerouting -150': 'mangle',
+  'route output -150': 'mangle',
+  'filter prerouting -300': 'raw',
+  'filter output -300': 'raw',
+};
 
 export function nftGoldenAsListing(golden: string, uid?: number): Record<string, string> {
   const tables = new Map<string, Map<string, ReplayedChain>>();
@@ -23,7 +29,8 @@ export function nftGoldenAsListing(golden: string, uid?: number): Record<string,
       if (!tables.has(table.groups.name!)) tables.set(table.groups.name!, new Map());
       continue;
     }
-    const chain = /^add chain inet (?<table>\S+) (?<name>\S+)(?: \{ type (?<type>\w+) hook (?<hook>\w+) priority (?<priority>-?\d+) ; \})?$/.exec(line);
+    const chain =
+      /^add chain inet (?<table>\S+) (?<name>\S+)(?: \{ type (?<type>\w+) hook (?<hook>\w+) priority (?<priority>-?\d+) ; \})?$/.exec(line);
     if (chain?.groups) {
       const { table: t, name, type, hook, priority } = chain.groups;
       tables.get(t!)!.set(name!, { rules: [], ...(type ? { base: { type, hook: hook!, priority: priority! } } : {}) });
@@ -40,7 +47,11 @@ export function nftGoldenAsListing(golden: string, uid?: number): Record<string,
   return Object.fromEntries(
     [...tables].map(([name, chains]) => {
       const blocks = [...chains].map(([chainName, c]) => {
-        const base = c.base ? [`\t\ttype ${c.base.type} hook ${c.base.hook} priority ${PRIORITY_NAMES[`${c.base.type} ${c.base.hook} ${c.base.priority}`] ?? c.base.priority}; policy accept;`] : [];
+        const base = c.base
+          ? [
+              `\t\ttype ${c.base.type} hook ${c.base.hook} priority ${PRIORITY_NAMES[`${c.base.type} ${c.base.hook} ${c.base.priority}`] ?? c.base.priority}; policy accept;`,
+            ]
+          : [];
         return [`\tchain ${chainName} {`, ...base, ...c.rules.map((r) => `\t\t${r}`), '\t}'].join('\n');
       });
       return [name, `table inet ${name} {\n${blocks.join('\n\n')}\n}\n`];

@@ -15,7 +15,15 @@ export function sampleReport(): Report {
     buildBundle({
       vms: [
         { instanceId: 'i-0000000000000001', hostname: 'web-1', ip: '10.0.0.1' },
-        { instanceId: 'i-0000000000000002', hostname: 'web-2', ip: '10.0.0.2', activeState: 'inactive', subState: 'dead', httpCode: '000', curlExit: '7' },
+        {
+          instanceId: 'i-0000000000000002',
+          hostname: 'web-2',
+          ip: '10.0.0.2',
+          activeState: 'inactive',
+          subState: 'dead',
+          httpCode: '000',
+          curlExit: '7',
+        },
         {
           instanceId: 'i-0000000000000003',
           hostname: 'web-3',
@@ -25,7 +33,11 @@ export function sampleReport(): Report {
         },
         { instanceId: 'mi-00000000000000004', status: 'Failed', statusDetails: 'Undeliverable', ip: '10.0.0.4' },
       ],
-      entries: [workloadEntry('payments', 'payments-vm', '10.0.0.1'), workloadEntry('payments', 'payments-vm', '10.0.0.3'), workloadEntry('payments', 'payments-vm', '10.0.0.9')],
+      entries: [
+        workloadEntry('payments', 'payments-vm', '10.0.0.1'),
+        workloadEntry('payments', 'payments-vm', '10.0.0.3'),
+        workloadEntry('payments', 'payments-vm', '10.0.0.9'),
+      ],
       syncz: { 'istiod-a': [syncStatus('web-1.payments')], 'istiod-b': [syncStatus('web-3.payments')] },
     }),
     { controls: [collect01, health01, health03, xds01, reg01, reg02] },

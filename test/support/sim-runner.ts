@@ -2,7 +2,12 @@ import type { SsmFleetRunnerOptions, SsmTarget } from '../../lib/adapters/ssm-fl
 import type { SimEndpoints } from '../../sim/sim-endpoints.ts';
 
 /** SsmFleetRunner options that reach the simulated SSM and S3 endpoints for one run, with fast retries. */
-export function simRunnerOptions(sim: SimEndpoints, runId: string, target: SsmTarget, overrides: Partial<SsmFleetRunnerOptions> = {}): SsmFleetRunnerOptions {
+export function simRunnerOptions(
+  sim: SimEndpoints,
+  runId: string,
+  target: SsmTarget,
+  overrides: Partial<SsmFleetRunnerOptions> = {},
+): SsmFleetRunnerOptions {
   return {
     region: sim.region,
     credentials: sim.credentials,

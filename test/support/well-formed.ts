@@ -79,7 +79,8 @@ export function htmlProblems(html: string): string[] {
       const allowed = ALLOWED_TAGS[name];
       if (!allowed) problems.push(`a <${name}> tag at offset ${i}`);
       for (const attribute of tag.groups.attributes!.matchAll(ATTRIBUTE)) {
-        if (!allowed?.includes(attribute.groups!.name!)) problems.push(`a ${attribute.groups!.name!} attribute on <${name}> at offset ${i}`);
+        if (!allowed?.includes(attribute.groups!.name!))
+          problems.push(`a ${attribute.groups!.name!} attribute on <${name}> at offset ${i}`);
       }
       i = TAG.lastIndex;
       if (tag.groups.close) {
@@ -92,7 +93,8 @@ export function htmlProblems(html: string): string[] {
         const end = html.indexOf(`</${name}>`, i);
         const data = /\stype="application\/json"/.test(tag.groups.attributes!);
         if (end < 0) problems.push(`<${name}> is never closed`);
-        else if ((name === 'style' || data) && html.slice(i, end).includes('<')) problems.push(`the ${data ? 'data block' : 'stylesheet'} holds a "<"`);
+        else if ((name === 'style' || data) && html.slice(i, end).includes('<'))
+          problems.push(`the ${data ? 'data block' : 'stylesheet'} holds a "<"`);
         i = end < 0 ? html.length : end + `</${name}>`.length;
       } else if (!VOID_TAGS.has(name)) {
         open.push(name);

@@ -18,7 +18,13 @@ import { parseWaiversText } from '../../lib/core/waivers-text.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
 import { startSimEndpoints, type SimEndpoints } from '../../sim/sim-endpoints.ts';
 import { SimMeshReader } from '../../sim/sim-sources.ts';
-import { finalizeAudit, finalizeCommand, sweepAudits, type FinalizeAuditDeps, type FinalizeAuditResult } from '../../lib/use-cases/finalize-audit.ts';
+import {
+  finalizeAudit,
+  finalizeCommand,
+  sweepAudits,
+  type FinalizeAuditDeps,
+  type FinalizeAuditResult,
+} from '../../lib/use-cases/finalize-audit.ts';
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
 import { startAudit, type StartAuditDeps } from '../../lib/use-cases/start-audit.ts';
 import { startDynalite, type LocalDynamo } from '../functions/support/local-aws.ts';
@@ -47,7 +53,12 @@ beforeAll(async () => {
   // One VM whose invocation stays pending for a minute: only runs that include it must wait for it.
   slowVm = fleet.vms.at(-1)!.instanceId;
   otherIds = fleet.vms.map((vm) => vm.instanceId).filter((id) => id !== slowVm);
-  sim = await startSimEndpoints({ fleet, documentName: DOCUMENT, outcomes: { [slowVm]: 'DeliveryTimedOut' }, delays: { deliveryTimeoutMs: 60_000 } });
+  sim = await startSimEndpoints({
+    fleet,
+    documentName: DOCUMENT,
+    outcomes: { [slowVm]: 'DeliveryTimedOut' },
+    delays: { deliveryTimeoutMs: 60_000 },
+  });
   dynamo = await startDynalite();
   await dynamo.createRunTable('runs');
   s3 = new S3Client({ region: sim.region, endpoint: sim.s3Endpoint, forcePathStyle: true, credentials: sim.credentials });
@@ -76,7 +87,11 @@ function testClock(start = new Date()): { now: () => Date; advance(ms: number): 
   return { now: () => new Date(t), advance: (ms) => (t += ms) };
 }
 
-function deps(clock: () => Date, target: SsmTarget, mesh: () => Promise<MeshReader> = async () => new SimMeshReader(fleet)): StartAuditDeps & FinalizeAuditDeps {
+function deps(
+  clock: () => Date,
+  target: SsmTarget,
+  mesh: () => Promise<MeshReader> = async () => new SimMeshReader(fleet),
+): StartAuditDeps & FinalizeAuditDeps {
   return { registry, store, fleet: (runId) => runner(runId, target), mesh, clock };
 }
 
@@ -112,19 +127,34 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const clock = testClock();
     const target: SsmTarget = { kind: 'instanceIds', instanceIds: otherIds };
     const d = deps(clock.now, target);
-    const started = await startAudit(d, { runId: 'event-run', trigger: 'schedule', toolVersion: 'test', targets: target, collectForMs: 30 * 60_000 });
+    const started = await startAudit(d, {
+      runId: 'event-run',
+      trigger: 'schedule',
+      toolVersion: 'test',
+      targets: target,
+      collectForMs: 30 * 60_000,
+    });
     expect(started).toMatchObject({ kind: 'started', expected: otherIds.length, location: `s3://${sim.bucket}/runs/event-run/` });
     if (started.kind !== 'started') return;
     expect(started.commandIds).toHaveLength(1);
-    expect(await registry.get('event-run')).toMatchObject({ status: 'COLLECTING', commandIds: started.commandIds, expectedCount: otherIds.length });
+    expect(await registry.get('event-run')).toMatchObject({
+      status: 'COLLECTING',
+      commandIds: started.commandIds,
+      expectedCount: otherIds.length,
+    });
     expect(await registry.findRunByCommand(started.commandIds[0]!)).toBe('event-run');
 
     // A repeated trigger starts nothing.
-    expect(await startAudit(d, { runId: 'event-run', trigger: 'schedule', toolVersion: 'test', collectForMs: 1 })).toEqual({ kind: 'duplicate', runId: 'event-run' });
+    expect(await startAudit(d, { runId: 'event-run', trigger: 'schedule', toolVersion: 'test', collectForMs: 1 })).toEqual({
+      kind: 'duplicate',
+      runId: 'event-run',
+    });
 
     const done = await finalizeUntilDone(d, 'event-run');
     expect(done.summary.vms).toBe(otherIds.length);
-    expect(done.written).toEqual(['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `s3://${sim.bucket}/runs/event-run/report.${f}`));
+    expect(done.written).toEqual(
+      ['json', 'html', 'csv', 'junit.xml', 'ocsf.json'].map((f) => `s3://${sim.bucket}/runs/event-run/report.${f}`),
+    );
     const run = await registry.get('event-run');
     expect(run).toMatchObject({ status: 'DONE', collectedCount: otherIds.length, summary: done.summary, attempts: 1 });
     // Finalizing again, as a late event would, changes nothing.
@@ -155,11 +185,19 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     // Wait until the run is ready to finalize, without finalizing it.
     for (let i = 0; i < 300; i++) {
       const stored = await (await store.resumeRun('race-run')).storedInvocations();
-      const outcome = await runner('race-run', { kind: 'instanceIds', instanceIds: otherIds.slice(0, 3) }).collect(started.kind === 'started' ? started.commandIds : [], async () => {}, { skip: stored });
+      const outcome = await runner('race-run', { kind: 'instanceIds', instanceIds: otherIds.slice(0, 3) }).collect(
+        started.kind === 'started' ? started.commandIds : [],
+        async () => {},
+        { skip: stored },
+      );
       if (outcome.pending.length === 0 && outcome.collected.length + stored.size >= 3) break;
       await sleep(30);
     }
-    const results = await Promise.all([finalizeAudit(d, { runId: 'race-run' }), finalizeAudit(d, { runId: 'race-run' }), finalizeAudit(d, { runId: 'race-run' })]);
+    const results = await Promise.all([
+      finalizeAudit(d, { runId: 'race-run' }),
+      finalizeAudit(d, { runId: 'race-run' }),
+      finalizeAudit(d, { runId: 'race-run' }),
+    ]);
     const kinds = results.map((r) => r.kind).sort();
     expect(kinds.filter((k) => k === 'done')).toHaveLength(1);
     expect(kinds.every((k) => k === 'done' || k === 'busy' || k === 'final')).toBe(true);
@@ -190,7 +228,9 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const pending: Invocation | undefined = bundle.invocations[slowVm];
     expect(pending).toMatchObject({ InstanceId: slowVm, ResponseCode: -1, StandardOutputContent: '' });
     expect(pending?.Status).not.toBe('Success');
-    expect(pending?.StandardErrorContent).toMatch(/^the audit was finalized while this invocation was \w+; SSM may still complete it \(finalization \d+\)$/);
+    expect(pending?.StandardErrorContent).toMatch(
+      /^the audit was finalized while this invocation was \w+; SSM may still complete it \(finalization \d+\)$/,
+    );
     const report = await storedReport('late-run');
     expect(report.vms.find((vm) => vm.instanceId === slowVm)?.status).toBe('UNKNOWN');
   });
@@ -223,7 +263,12 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const waivers: WaiversSource = {
       read: async (now) => {
         read.push(now);
-        return [...controls].map((control) => ({ control, justification: 'accepted until the VMs are rebuilt', owner: 'platform-team', expires: new Date(now.getTime() + 30 * 86_400_000).toISOString() }));
+        return [...controls].map((control) => ({
+          control,
+          justification: 'accepted until the VMs are rebuilt',
+          owner: 'platform-team',
+          expires: new Date(now.getTime() + 30 * 86_400_000).toISOString(),
+        }));
       },
     };
     const publisher: CompliancePublisher = {
@@ -244,7 +289,12 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const done = await finalizeUntilDone(d, 'waived');
     const report = await storedReport('waived');
     expect(report.findings.filter((f) => f.status === 'FAIL')).toEqual([]);
-    expect(report.findings.filter((f) => f.status === 'WAIVED').map((f) => `${f.control} ${f.subject.id}`).sort()).toEqual(failed.map((f) => `${f.control} ${f.subject.id}`).sort());
+    expect(
+      report.findings
+        .filter((f) => f.status === 'WAIVED')
+        .map((f) => `${f.control} ${f.subject.id}`)
+        .sort(),
+    ).toEqual(failed.map((f) => `${f.control} ${f.subject.id}`).sort());
     expect(report.waivers.map((w) => w.state)).toEqual([...controls].map(() => 'active'));
     expect(read.length).toBeGreaterThan(0);
     // Published once, after the run was DONE: every VM, with all of its items.
@@ -259,12 +309,23 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     const ids = otherIds.slice(6, 8);
     let published = 0;
     const malformed: WaiversSource = {
-      read: async (now) => parseWaiversText('s3://bucket/config/waivers.yaml', 'waivers:\n  - control: XDS-05\n    owner: me\n    expires: 2099-01-01T00:00:00Z\n', now),
+      read: async (now) =>
+        parseWaiversText(
+          's3://bucket/config/waivers.yaml',
+          'waivers:\n  - control: XDS-05\n    owner: me\n    expires: 2099-01-01T00:00:00Z\n',
+          now,
+        ),
     };
-    const d = { ...deps(clock.now, { kind: 'instanceIds', instanceIds: ids }), waivers: malformed, compliance: { publish: async () => (published++, []) } };
+    const d = {
+      ...deps(clock.now, { kind: 'instanceIds', instanceIds: ids }),
+      waivers: malformed,
+      compliance: { publish: async () => (published++, []) },
+    };
     await startAudit(d, { runId: 'bad-waivers', trigger: 'schedule', toolVersion: 'test', collectForMs: 60_000 });
     clock.advance(2 * 60_000);
-    await expect(finalizeAudit(d, { runId: 'bad-waivers', maxAttempts: 1 })).rejects.toThrow('s3://bucket/config/waivers.yaml: waivers[0] (XDS-05): justification:');
+    await expect(finalizeAudit(d, { runId: 'bad-waivers', maxAttempts: 1 })).rejects.toThrow(
+      's3://bucket/config/waivers.yaml: waivers[0] (XDS-05): justification:',
+    );
     expect(await registry.get('bad-waivers')).toMatchObject({ status: 'FAILED' });
     expect(published).toBe(0);
     expect(await store.readReportText('bad-waivers')).toBeUndefined();
@@ -280,8 +341,14 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
     await startAudit(d, { runId: 'mesh-down', trigger: 'schedule', toolVersion: 'test', collectForMs: 60_000 });
     clock.advance(2 * 60_000);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await expect(finalizeAudit(d, { runId: 'mesh-down', maxAttempts: 3 })).rejects.toThrow('finalizing audit run mesh-down failed: minting the EKS token failed: no credentials');
-      expect(await registry.get('mesh-down')).toMatchObject({ status: attempt < 3 ? 'COLLECTING' : 'FAILED', attempts: attempt, error: 'minting the EKS token failed: no credentials' });
+      await expect(finalizeAudit(d, { runId: 'mesh-down', maxAttempts: 3 })).rejects.toThrow(
+        'finalizing audit run mesh-down failed: minting the EKS token failed: no credentials',
+      );
+      expect(await registry.get('mesh-down')).toMatchObject({
+        status: attempt < 3 ? 'COLLECTING' : 'FAILED',
+        attempts: attempt,
+        error: 'minting the EKS token failed: no credentials',
+      });
     }
     expect(await finalizeAudit(d, { runId: 'mesh-down' })).toEqual({ kind: 'final', runId: 'mesh-down', status: 'FAILED' });
   });
@@ -289,9 +356,19 @@ describe('startAudit and finalizeAudit over SSM, S3 and DynamoDB speakers', () =
   it('fails a run that never finished sending once its deadline passed', async () => {
     const clock = testClock();
     const d = deps(clock.now, { kind: 'tag', key: 'istio-fleet' });
-    await registry.create({ runId: 'stuck-sending', trigger: 'api', startedAt: clock.now().toISOString(), deadline: new Date(clock.now().getTime() + 60_000).toISOString(), location: 's3://x/' });
+    await registry.create({
+      runId: 'stuck-sending',
+      trigger: 'api',
+      startedAt: clock.now().toISOString(),
+      deadline: new Date(clock.now().getTime() + 60_000).toISOString(),
+      location: 's3://x/',
+    });
     expect(await finalizeAudit(d, { runId: 'stuck-sending' })).toEqual({ kind: 'sending', runId: 'stuck-sending' });
     clock.advance(61_000);
-    expect(await finalizeAudit(d, { runId: 'stuck-sending' })).toEqual({ kind: 'failed', runId: 'stuck-sending', error: 'the audit did not finish sending its commands before its deadline' });
+    expect(await finalizeAudit(d, { runId: 'stuck-sending' })).toEqual({
+      kind: 'failed',
+      runId: 'stuck-sending',
+      error: 'the audit did not finish sending its commands before its deadline',
+    });
   });
 });

@@ -8,7 +8,6 @@ import { issuesText } from '../../shared/zod-issues.ts';
 
 export { AwsCallError, S3CallError, SsmCallError };
 
-
 const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'Throttling',
@@ -64,7 +63,9 @@ export class AwsCaller {
           continue;
         }
         const message = err instanceof Error ? err.message : String(err);
-        throw service === 'SSM' ? new SsmCallError(operation, code, message, context, err) : new S3CallError(operation, code, message, context, err);
+        throw service === 'SSM'
+          ? new SsmCallError(operation, code, message, context, err)
+          : new S3CallError(operation, code, message, context, err);
       }
     }
   }
@@ -91,21 +92,30 @@ export class AwsCaller {
       into[key] = (into[key] ?? 0) + 1;
     };
     const stack = client.middlewareStack as unknown as MiddlewareAdder;
-    stack.add((next, context) => async (args) => {
-      bump(this.#calls, context.commandName);
-      return next(args);
-    }, { step: 'initialize', name: 'fleetAuditCallCounter' });
+    stack.add(
+      (next, context) => async (args) => {
+        bump(this.#calls, context.commandName);
+        return next(args);
+      },
+      { step: 'initialize', name: 'fleetAuditCallCounter' },
+    );
     // After the retry middleware, so each HTTP attempt counts.
-    stack.add((next, context) => async (args) => {
-      bump(this.#attempts, context.commandName);
-      return next(args);
-    }, { step: 'finalizeRequest', priority: 'low', name: 'fleetAuditAttemptCounter' });
+    stack.add(
+      (next, context) => async (args) => {
+        bump(this.#attempts, context.commandName);
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'fleetAuditAttemptCounter' },
+    );
   }
 }
 
 type Handler = (args: unknown) => Promise<unknown>;
 interface MiddlewareAdder {
-  add(middleware: (next: Handler, context: { commandName?: string }) => Handler, options: { step: string; name: string; priority?: string }): void;
+  add(
+    middleware: (next: Handler, context: { commandName?: string }) => Handler,
+    options: { step: string; name: string; priority?: string },
+  ): void;
 }
 
 /** Whether an error is a failed AWS call with this code. */
@@ -138,4 +148,3 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
-

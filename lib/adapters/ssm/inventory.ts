@@ -19,7 +19,9 @@ export async function listInventory(ctx: SsmContext): Promise<ListedInventory> {
   let items: InstanceInformation[];
   let absentIds: string[] = [];
   if (target.kind === 'tag') {
-    const filter: InstanceInformationStringFilter = target.values ? { Key: `tag:${target.key}`, Values: target.values } : { Key: 'tag-key', Values: [target.key] };
+    const filter: InstanceInformationStringFilter = target.values
+      ? { Key: `tag:${target.key}`, Values: target.values }
+      : { Key: 'tag-key', Values: [target.key] };
     items = await describe(ctx, [filter], `target tag ${target.key}`);
     // The filter proves the tag; its value is known when the target names only one.
     if (target.values?.length === 1) for (const item of items) item.Tags = [{ Key: target.key, Value: target.values[0]! }];
@@ -38,9 +40,14 @@ async function describe(ctx: SsmContext, filters: InstanceInformationStringFilte
   const items: InstanceInformation[] = [];
   let token: string | undefined;
   do {
-    const page = await ctx.aws.call('SSM', 'DescribeInstanceInformation', () =>
-      ctx.ssm.send(new DescribeInstanceInformationCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token })), context);
-    for (const raw of page.InstanceInformationList ?? []) items.push(parseWith(InstanceInformationSchema, jsonify(raw), 'DescribeInstanceInformation item'));
+    const page = await ctx.aws.call(
+      'SSM',
+      'DescribeInstanceInformation',
+      () => ctx.ssm.send(new DescribeInstanceInformationCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token })),
+      context,
+    );
+    for (const raw of page.InstanceInformationList ?? [])
+      items.push(parseWith(InstanceInformationSchema, jsonify(raw), 'DescribeInstanceInformation item'));
     token = page.NextToken;
   } while (token);
   return items;
@@ -64,8 +71,12 @@ async function attachTags(ctx: SsmContext, items: InstanceInformation[]): Promis
   const hybrid = items.filter((i) => i.InstanceId.startsWith('mi-'));
   await forEachBounded(hybrid, 4, async (item) => {
     try {
-      const answer = await ctx.aws.call('SSM', 'ListTagsForResource', () =>
-        ctx.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: item.InstanceId })), `instance ${item.InstanceId}`);
+      const answer = await ctx.aws.call(
+        'SSM',
+        'ListTagsForResource',
+        () => ctx.ssm.send(new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: item.InstanceId })),
+        `instance ${item.InstanceId}`,
+      );
       item.Tags = parseWith(TagListSchema, jsonify(answer.TagList ?? []), 'ListTagsForResource TagList');
     } catch (err) {
       if (!isAwsError(err, 'InvalidResourceId')) throw err;

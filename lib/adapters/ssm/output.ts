@@ -9,7 +9,13 @@ import { detailsPrefixes, splitDetailsOutput } from './details-output.ts';
 import { CommandInvocationDetailSchema, type ListedInvocation } from './schemas.ts';
 
 /** Details of invocations the agent never started, so there is no output to read. */
-const NEVER_RAN_DETAILS: ReadonlySet<string> = new Set(['Undeliverable', 'DeliveryTimedOut', 'Terminated', 'InvalidPlatform', 'AccessDenied']);
+const NEVER_RAN_DETAILS: ReadonlySet<string> = new Set([
+  'Undeliverable',
+  'DeliveryTimedOut',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+]);
 /** The longest wait between two reads of an output object that is not there yet. */
 const MAX_OUTPUT_RETRY_DELAY_MS = 5_000;
 
@@ -46,7 +52,10 @@ export async function recordOf(ctx: SsmContext, listed: ListedInvocation): Promi
   }
   if (detail === 'Cancelled' && plugin?.ResponseStartDateTime === undefined) return base;
   // Without the plugin's Output nothing is known inline: both streams come from S3, unchecked.
-  const inline = plugin?.Output === undefined ? { stdout: '', stdoutComplete: false, stderr: '', stderrComplete: false } : splitDetailsOutput(plugin.Output);
+  const inline =
+    plugin?.Output === undefined
+      ? { stdout: '', stdoutComplete: false, stderr: '', stderrComplete: false }
+      : splitDetailsOutput(plugin.Output);
   const vouched = plugin?.Output === undefined ? { stdout: undefined, stderr: undefined } : detailsPrefixes(plugin.Output);
   const endedAt = plugin?.ResponseFinishDateTime?.getTime();
   const problems: string[] = [];
@@ -56,7 +65,8 @@ export async function recordOf(ctx: SsmContext, listed: ListedInvocation): Promi
   else {
     const read = await readOutput(ctx, listed, 'stdout', stdoutUrl, MAX_VM_OUTPUT_BYTES, endedAt, context);
     if (read.kind === 'too-large') problems.push(read.problem);
-    else if (read.kind === 'text' && vouched.stdout !== undefined && !read.text.startsWith(vouched.stdout)) problems.push(tampered('stdout', stdoutUrl, vouched.stdout.length));
+    else if (read.kind === 'text' && vouched.stdout !== undefined && !read.text.startsWith(vouched.stdout))
+      problems.push(tampered('stdout', stdoutUrl, vouched.stdout.length));
     else if (read.kind === 'text') stdout = read.text;
     else {
       // No object after the wait (the upload failed or is very late): the API copy, cut at 24,000 bytes.
@@ -91,8 +101,12 @@ async function getInvocation(ctx: SsmContext, listed: ListedInvocation, context:
   const attempts = retry.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      const answer = await ctx.aws.call('SSM', 'GetCommandInvocation', () =>
-        ctx.ssm.send(new GetCommandInvocationCommand({ CommandId: listed.CommandId, InstanceId: listed.InstanceId })), context);
+      const answer = await ctx.aws.call(
+        'SSM',
+        'GetCommandInvocation',
+        () => ctx.ssm.send(new GetCommandInvocationCommand({ CommandId: listed.CommandId, InstanceId: listed.InstanceId })),
+        context,
+      );
       const got = parseWith(CommandInvocationDetailSchema, jsonify(answer), 'GetCommandInvocation');
       return {
         InstanceId: listed.InstanceId,
@@ -123,7 +137,15 @@ async function getInvocation(ctx: SsmContext, listed: ListedInvocation, context:
  * ends, so NoSuchKey is retried with backoff until `outputWaitMs` after that end (or after now, if the end
  * is not known or lies ahead of this clock).
  */
-async function readOutput(ctx: SsmContext, listed: ListedInvocation, stream: Stream, url: string | undefined, limit: number, endedAt: number | undefined, context: string): Promise<OutputRead> {
+async function readOutput(
+  ctx: SsmContext,
+  listed: ListedInvocation,
+  stream: Stream,
+  url: string | undefined,
+  limit: number,
+  endedAt: number | undefined,
+  context: string,
+): Promise<OutputRead> {
   const retry = ctx.options.outputRetry ?? {};
   const firstLook = ctx.now();
   const deadline = Math.min(endedAt ?? firstLook, firstLook) + (ctx.options.outputWaitMs ?? 60_000);
@@ -146,13 +168,27 @@ async function readOutput(ctx: SsmContext, listed: ListedInvocation, stream: Str
 }
 
 /** GetObject that checks ContentLength first and stops reading the body past `limit` bytes. */
-async function getObjectBounded(ctx: SsmContext, { bucket, key }: { bucket: string; key: string }, stream: Stream, limit: number, context: string): Promise<OutputRead> {
+async function getObjectBounded(
+  ctx: SsmContext,
+  { bucket, key }: { bucket: string; key: string },
+  stream: Stream,
+  limit: number,
+  context: string,
+): Promise<OutputRead> {
   const where = `s3://${bucket}/${key}`;
-  const answer = await ctx.aws.call('S3', 'GetObject', () => ctx.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), `${where}, ${context}`);
+  const answer = await ctx.aws.call(
+    'S3',
+    'GetObject',
+    () => ctx.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    `${where}, ${context}`,
+  );
   const body: unknown = answer.Body;
   const tooLarge = (size: string): OutputRead => {
     (body as { destroy?: () => void } | undefined)?.destroy?.();
-    return { kind: 'too-large', problem: `the ${stream} object ${where} is ${size} bytes, over the collector's limit of ${limit.toLocaleString('en-US')} bytes for one VM's ${stream}` };
+    return {
+      kind: 'too-large',
+      problem: `the ${stream} object ${where} is ${size} bytes, over the collector's limit of ${limit.toLocaleString('en-US')} bytes for one VM's ${stream}`,
+    };
   };
   if (answer.ContentLength !== undefined && answer.ContentLength > limit) return tooLarge(answer.ContentLength.toLocaleString('en-US'));
   if (body === undefined || body === null) return { kind: 'text', text: '' };
@@ -168,16 +204,34 @@ async function getObjectBounded(ctx: SsmContext, { bucket, key }: { bucket: stri
     }
     return { kind: 'text', text: Buffer.concat(parts).toString('utf8') };
   }
-  const text = parseWith(z.string(), await (body as { transformToString(encoding: string): Promise<unknown> }).transformToString('utf-8'), where);
+  const text = parseWith(
+    z.string(),
+    await (body as { transformToString(encoding: string): Promise<unknown> }).transformToString('utf-8'),
+    where,
+  );
   const size = Buffer.byteLength(text);
   return size > limit ? tooLarge(size.toLocaleString('en-US')) : { kind: 'text', text };
 }
 
 /** Finds an output object under the command's prefix when the API gave no URL. */
-async function findOutput(ctx: SsmContext, listed: ListedInvocation, stream: Stream, context: string): Promise<{ bucket: string; key: string } | undefined> {
+async function findOutput(
+  ctx: SsmContext,
+  listed: ListedInvocation,
+  stream: Stream,
+  context: string,
+): Promise<{ bucket: string; key: string } | undefined> {
   const bucket = ctx.options.bucket!;
-  const prefix = [ctx.options.keyPrefix ?? '', listed.CommandId, listed.InstanceId, ''].flatMap((p) => p.split('/')).filter((p) => p !== '').join('/') + '/';
-  const answer = await ctx.aws.call('S3', 'ListObjectsV2', () => ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 100 })), `s3://${bucket}/${prefix}, ${context}`);
+  const prefix =
+    [ctx.options.keyPrefix ?? '', listed.CommandId, listed.InstanceId, '']
+      .flatMap((p) => p.split('/'))
+      .filter((p) => p !== '')
+      .join('/') + '/';
+  const answer = await ctx.aws.call(
+    'S3',
+    'ListObjectsV2',
+    () => ctx.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 100 })),
+    `s3://${bucket}/${prefix}, ${context}`,
+  );
   const key = (answer.Contents ?? []).map((c) => c.Key ?? '').find((k) => k.endsWith(`/${stream}`));
   return key ? { bucket, key } : undefined;
 }

@@ -41,7 +41,13 @@ function newState(sent: SentCommand): CommandState {
  * Polls until every invocation of the commands is terminal or the wait times out, handing each over as
  * soon as it is collected; afterwards every instance of `waitingFor` still without a record gets one.
  */
-export async function waitForCommands(ctx: SsmContext, sent: SentCommand[], deliver: Deliver, waitingFor: string[], expected: string[] | undefined): Promise<void> {
+export async function waitForCommands(
+  ctx: SsmContext,
+  sent: SentCommand[],
+  deliver: Deliver,
+  waitingFor: string[],
+  expected: string[] | undefined,
+): Promise<void> {
   const states = sent.map(newState);
   const deadline = ctx.now() + waitTimeoutMs(ctx);
   const poll = ctx.options.poll ?? {};
@@ -70,26 +76,37 @@ export async function waitForCommands(ctx: SsmContext, sent: SentCommand[], deli
   const pending: PendingInvocation[] = [];
   for (const state of unfinished) {
     await collectCommand(ctx, state, deliver);
-    for (const [instanceId, last] of state.lastSeen) pending.push({ instanceId, commandId: state.sent.commandId, status: last.Status ?? 'Pending', statusDetails: last.StatusDetails });
+    for (const [instanceId, last] of state.lastSeen)
+      pending.push({ instanceId, commandId: state.sent.commandId, status: last.Status ?? 'Pending', statusDetails: last.StatusDetails });
   }
   // Every targeted VM ends with exactly one record: the rule lives in lib/core.
   const records = missingInvocationRecords({
     targeted: [...pending.map((p) => p.instanceId), ...states.flatMap((s) => s.sent.instanceIds ?? []), ...(expected ?? [])],
     recorded: ctx.handedOver,
     pending,
-    commands: states.map((s) => ({ commandId: s.sent.commandId, instanceIds: s.sent.instanceIds, ended: s.sent.instanceIds === undefined ? s.terminal : !unfinished.includes(s) })),
+    commands: states.map((s) => ({
+      commandId: s.sent.commandId,
+      instanceIds: s.sent.instanceIds,
+      ended: s.sent.instanceIds === undefined ? s.terminal : !unfinished.includes(s),
+    })),
     moment: 'wait-ended',
   });
   for (const record of records) await deliver(record);
 }
 
 /** Lists the given commands' invocations once and hands over every terminal one not in `skip`. */
-export async function collectOnce(ctx: SsmContext, commandIds: string[], deliver: Deliver, skip: ReadonlySet<string> | undefined): Promise<CollectResult['pending']> {
+export async function collectOnce(
+  ctx: SsmContext,
+  commandIds: string[],
+  deliver: Deliver,
+  skip: ReadonlySet<string> | undefined,
+): Promise<CollectResult['pending']> {
   const pending: CollectResult['pending'] = [];
   for (const commandId of commandIds) {
     const state = newState({ commandId, instanceIds: undefined, requestedAt: new Date(0) });
     await collectCommand(ctx, state, deliver, skip);
-    for (const [instanceId, last] of state.lastSeen) pending.push({ commandId, instanceId, status: last.Status ?? 'Pending', statusDetails: last.StatusDetails });
+    for (const [instanceId, last] of state.lastSeen)
+      pending.push({ commandId, instanceId, status: last.Status ?? 'Pending', statusDetails: last.StatusDetails });
   }
   return pending;
 }
@@ -121,7 +138,12 @@ async function listCommands(ctx: SsmContext, open: CommandState[]): Promise<Map<
   const found = new Map<string, ListedCommand>();
   if (open.length === 1) {
     const commandId = open[0]!.sent.commandId;
-    const page = await ctx.aws.call('SSM', 'ListCommands', () => ctx.ssm.send(new ListCommandsCommand({ CommandId: commandId })), `command ${commandId}`);
+    const page = await ctx.aws.call(
+      'SSM',
+      'ListCommands',
+      () => ctx.ssm.send(new ListCommandsCommand({ CommandId: commandId })),
+      `command ${commandId}`,
+    );
     for (const raw of page.Commands ?? []) {
       const command = parseWith(ListedCommandSchema, raw, 'ListCommands item');
       found.set(command.CommandId, command);
@@ -132,12 +154,22 @@ async function listCommands(ctx: SsmContext, open: CommandState[]): Promise<Map<
   const since = new Date(Math.min(...open.map((s) => s.sent.requestedAt.getTime())) - 1000).toISOString();
   let token: string | undefined;
   do {
-    const page = await ctx.aws.call('SSM', 'ListCommands', () =>
-      ctx.ssm.send(new ListCommandsCommand({
-        Filters: [{ key: 'InvokedAfter', value: since }, { key: 'DocumentName', value: ctx.options.documentName }],
-        MaxResults: PAGE_SIZE,
-        NextToken: token,
-      })), `commands since ${since}`);
+    const page = await ctx.aws.call(
+      'SSM',
+      'ListCommands',
+      () =>
+        ctx.ssm.send(
+          new ListCommandsCommand({
+            Filters: [
+              { key: 'InvokedAfter', value: since },
+              { key: 'DocumentName', value: ctx.options.documentName },
+            ],
+            MaxResults: PAGE_SIZE,
+            NextToken: token,
+          }),
+        ),
+      `commands since ${since}`,
+    );
     for (const raw of page.Commands ?? []) {
       const command = parseWith(ListedCommandSchema, raw, 'ListCommands item');
       if (wanted.has(command.CommandId)) found.set(command.CommandId, command);
@@ -170,8 +202,15 @@ async function collectCommand(ctx: SsmContext, state: CommandState, deliver: Del
   const details = ctx.options.bucket !== undefined;
   let token: string | undefined;
   do {
-    const page = await ctx.aws.call('SSM', 'ListCommandInvocations', () =>
-      ctx.ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: details, MaxResults: PAGE_SIZE, NextToken: token })), `command ${commandId}`);
+    const page = await ctx.aws.call(
+      'SSM',
+      'ListCommandInvocations',
+      () =>
+        ctx.ssm.send(
+          new ListCommandInvocationsCommand({ CommandId: commandId, Details: details, MaxResults: PAGE_SIZE, NextToken: token }),
+        ),
+      `command ${commandId}`,
+    );
     const ended: ListedInvocation[] = [];
     for (const raw of page.CommandInvocations ?? []) {
       const invocation = parseWith(ListedInvocationSchema, raw, 'ListCommandInvocations item');

@@ -15,7 +15,9 @@ const COMMENT_LIMIT = 100;
 export async function sendToFleet(ctx: SsmContext, ids: string[], wholeInventory: boolean, deliver: Deliver): Promise<SentCommand[]> {
   const target = ctx.options.target;
   if (target.kind === 'tag' && (ctx.options.sendByTargets ?? true) && wholeInventory) {
-    const targets: Target[] = [target.values ? { Key: `tag:${target.key}`, Values: target.values } : { Key: 'tag-key', Values: [target.key] }];
+    const targets: Target[] = [
+      target.values ? { Key: `tag:${target.key}`, Values: target.values } : { Key: 'tag-key', Values: [target.key] },
+    ];
     return [await sendCommand(ctx, { Targets: targets }, undefined, `targets tag ${target.key}`)];
   }
   const sent: SentCommand[] = [];
@@ -24,9 +26,15 @@ export async function sendToFleet(ctx: SsmContext, ids: string[], wholeInventory
 }
 
 /** Hands over a not-sent record for each node, with why. */
-export async function deliverNotSent(ctx: SsmContext, ids: readonly string[], why: (id: string) => string, deliver: Deliver): Promise<void> {
+export async function deliverNotSent(
+  ctx: SsmContext,
+  ids: readonly string[],
+  why: (id: string) => string,
+  deliver: Deliver,
+): Promise<void> {
   const notSent = new Map(ids.map((id) => [id, why(id)]));
-  for (const record of missingInvocationRecords({ targeted: ids, recorded: ctx.handedOver, notSent, moment: 'wait-ended' })) await deliver(record);
+  for (const record of missingInvocationRecords({ targeted: ids, recorded: ctx.handedOver, notSent, moment: 'wait-ended' }))
+    await deliver(record);
 }
 
 async function sendChunk(ctx: SsmContext, ids: string[], deliver: Deliver): Promise<SentCommand[]> {
@@ -45,7 +53,12 @@ async function sendChunk(ctx: SsmContext, ids: string[], deliver: Deliver): Prom
   }
 }
 
-async function sendCommand(ctx: SsmContext, targeting: Pick<SendCommandCommandInput, 'InstanceIds' | 'Targets'>, instanceIds: string[] | undefined, context: string): Promise<SentCommand> {
+async function sendCommand(
+  ctx: SsmContext,
+  targeting: Pick<SendCommandCommandInput, 'InstanceIds' | 'Targets'>,
+  instanceIds: string[] | undefined,
+  context: string,
+): Promise<SentCommand> {
   const o = ctx.options;
   const parameter = o.executionTimeoutParameter === undefined ? 'executionTimeout' : o.executionTimeoutParameter;
   const input: SendCommandCommandInput = {

@@ -88,7 +88,11 @@ function* pemBlocks(text: string): Generator<{ label: string; body: string }> {
 
 function readCertificate(body: string): CertificateInfo | undefined {
   // RFC 7468 allows headers before the base64 text (RFC 1421 style); a header line holds a colon.
-  const base64 = body.split(/\r?\n/).filter((line) => !line.includes(':')).join('').replace(/\s+/g, '');
+  const base64 = body
+    .split(/\r?\n/)
+    .filter((line) => !line.includes(':'))
+    .join('')
+    .replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
   try {
     const x509 = new X509Certificate(Buffer.from(base64, 'base64'));
@@ -120,7 +124,10 @@ function serialFromOpenSsl(text: string): bigint | undefined {
 
 // node:crypto separates RDNs with newlines.
 function joinDistinguishedName(dn: string | undefined): string {
-  return (dn ?? '').split('\n').filter((rdn) => rdn !== '').join(', ');
+  return (dn ?? '')
+    .split('\n')
+    .filter((rdn) => rdn !== '')
+    .join(', ');
 }
 
 // node:crypto's subjectAltName: `URI:spiffe://…, DNS:host`; a value holding ", " or quotes is JSON-quoted.

@@ -16,7 +16,16 @@ export const ComplianceReportSchema = z.object({
   schemaVersion: z.literal(COMPLIANCE_SCHEMA_VERSION),
   from: z.string().nullable(),
   to: z.string().nullable(),
-  runs: z.array(z.object({ runId: z.string(), finishedAt: z.string(), vms: z.number(), compliant: z.number(), nonCompliant: z.number(), unknown: z.number() })),
+  runs: z.array(
+    z.object({
+      runId: z.string(),
+      finishedAt: z.string(),
+      vms: z.number(),
+      compliant: z.number(),
+      nonCompliant: z.number(),
+      unknown: z.number(),
+    }),
+  ),
   controls: z.array(
     z.object({
       control: z.string(),
@@ -37,12 +46,29 @@ export const ComplianceReportSchema = z.object({
     }),
   ),
   openFindings: z.array(
-    z.object({ control: z.string(), subject: SubjectSchema, severity: SeveritySchema, firstSeen: z.string(), lastSeen: z.string(), ageDays: z.number(), status: FindingStatusSchema }),
+    z.object({
+      control: z.string(),
+      subject: SubjectSchema,
+      severity: SeveritySchema,
+      firstSeen: z.string(),
+      lastSeen: z.string(),
+      ageDays: z.number(),
+      status: FindingStatusSchema,
+    }),
   ),
-  fixedFindings: z.array(z.object({ control: z.string(), subject: SubjectSchema, firstSeen: z.string(), fixedAt: z.string(), hoursToFix: z.number() })),
+  fixedFindings: z.array(
+    z.object({ control: z.string(), subject: SubjectSchema, firstSeen: z.string(), fixedAt: z.string(), hoursToFix: z.number() }),
+  ),
   meanHoursToFix: z.number().nullable(),
   waivers: z.array(
-    z.object({ control: z.string(), subject: z.string(), justification: z.string(), expires: z.string(), owner: z.string(), state: z.string() }),
+    z.object({
+      control: z.string(),
+      subject: z.string(),
+      justification: z.string(),
+      expires: z.string(),
+      owner: z.string(),
+      state: z.string(),
+    }),
   ),
 });
 export type ComplianceReport = z.infer<typeof ComplianceReportSchema>;
@@ -96,7 +122,17 @@ export function compareRuns(a: { finishedAt: string; runId: string }, b: { finis
 
 /** Compliance with no run at all. */
 export function emptyCompliance(): ComplianceReport {
-  return { schemaVersion: COMPLIANCE_SCHEMA_VERSION, from: null, to: null, runs: [], controls: [], openFindings: [], fixedFindings: [], meanHoursToFix: null, waivers: [] };
+  return {
+    schemaVersion: COMPLIANCE_SCHEMA_VERSION,
+    from: null,
+    to: null,
+    runs: [],
+    controls: [],
+    openFindings: [],
+    fixedFindings: [],
+    meanHoursToFix: null,
+    waivers: [],
+  };
 }
 
 /**
@@ -129,7 +165,14 @@ export class ComplianceBuilder {
   /** Adds the next run of the period; runs must come oldest first (see compareRuns). */
   add(run: RunDigest): void {
     const runIndex = this.#times.push(run.finishedAt) - 1;
-    this.#runs.push({ runId: run.runId, finishedAt: run.finishedAt, vms: run.vms, compliant: run.compliant, nonCompliant: run.nonCompliant, unknown: run.unknown });
+    this.#runs.push({
+      runId: run.runId,
+      finishedAt: run.finishedAt,
+      vms: run.vms,
+      compliant: run.compliant,
+      nonCompliant: run.nonCompliant,
+      unknown: run.unknown,
+    });
     for (const c of run.controls) this.#controlInfo.set(c.id, { severity: c.severity, title: c.title });
     const date = run.finishedAt.slice(0, 10);
     const countsOfRun = new Map<string, Counts>(run.controls.map((c) => [c.id, emptyCounts()]));
@@ -175,11 +218,21 @@ export class ComplianceBuilder {
       } else if (track.lastStatus === 'PASS' && track.fix) {
         const firstSeen = times[track.fix.start]!;
         const fixedAt = times[track.fix.at]!;
-        fixedFindings.push({ control: track.control, subject, firstSeen, fixedAt, hoursToFix: (Date.parse(fixedAt) - Date.parse(firstSeen)) / HOUR_MS });
+        fixedFindings.push({
+          control: track.control,
+          subject,
+          firstSeen,
+          fixedAt,
+          hoursToFix: (Date.parse(fixedAt) - Date.parse(firstSeen)) / HOUR_MS,
+        });
       }
     }
-    openFindings.sort((a, b) => compareText(a.firstSeen, b.firstSeen) || compareText(a.control, b.control) || compareText(a.subject.id, b.subject.id));
-    fixedFindings.sort((a, b) => compareText(a.fixedAt, b.fixedAt) || compareText(a.control, b.control) || compareText(a.subject.id, b.subject.id));
+    openFindings.sort(
+      (a, b) => compareText(a.firstSeen, b.firstSeen) || compareText(a.control, b.control) || compareText(a.subject.id, b.subject.id),
+    );
+    fixedFindings.sort(
+      (a, b) => compareText(a.fixedAt, b.fixedAt) || compareText(a.control, b.control) || compareText(a.subject.id, b.subject.id),
+    );
 
     const controls: ComplianceReport['controls'] = [...this.#controlInfo].map(([control, info]) => {
       const rows = [...(this.#days.get(control) ?? new Map<string, { runs: number; counts: Counts }>())]
@@ -234,7 +287,14 @@ function trendOf(shares: Array<number | null>): Trend {
 }
 
 /** Folds one report of a fingerprint into its track: streaks of FAIL/ERROR, and the PASS that ends one. */
-function observe(tracks: Map<string, Track>, control: string, subject: string, status: FindingStatus, severity: Severity, run: number): void {
+function observe(
+  tracks: Map<string, Track>,
+  control: string,
+  subject: string,
+  status: FindingStatus,
+  severity: Severity,
+  run: number,
+): void {
   const key = `${control} ${subject}`;
   let track = tracks.get(key);
   if (!track) {

@@ -16,7 +16,11 @@ export interface Regression {
  * (passing, erroring, skipped, waived or absent then): what got worse since, in the digests' own order.
  * Two digests of the same run, or of runs that fail alike, give none.
  */
-export function newFailures(previous: RunDigest, current: RunDigest, severities: readonly Severity[] = REGRESSION_SEVERITIES): Regression[] {
+export function newFailures(
+  previous: RunDigest,
+  current: RunDigest,
+  severities: readonly Severity[] = REGRESSION_SEVERITIES,
+): Regression[] {
   const failedBefore = new Set<string>();
   for (const [control, subject, status] of previous.findings) {
     if (status === 'FAIL') failedBefore.add(`${previous.controls[control]?.id ?? ''}\u0000${previous.subjects[subject] ?? ''}`);

@@ -21,22 +21,31 @@ export const collect01 = defineControl(
       if (inv.FleetAuditCollectionError) return finding(vm.instanceId, error(inv.FleetAuditCollectionError, evidence));
       if (inv.Status !== 'Success') {
         const detail = inv.StatusDetails ?? inv.Status;
-        return finding(vm.instanceId, fail(`the SSM invocation ended ${inv.Status}: ${detail}`, {
-          ...evidence,
-          stderr: excerpt(inv.StandardErrorContent ?? ''),
-        }));
+        return finding(
+          vm.instanceId,
+          fail(`the SSM invocation ended ${inv.Status}: ${detail}`, {
+            ...evidence,
+            stderr: excerpt(inv.StandardErrorContent ?? ''),
+          }),
+        );
       }
       if (inv.ResponseCode !== undefined && inv.ResponseCode !== 0) {
-        return finding(vm.instanceId, fail(`the diagnostic script could not run (exit ${inv.ResponseCode})`, {
-          ...evidence,
-          stderr: excerpt(inv.StandardErrorContent ?? ''),
-        }));
+        return finding(
+          vm.instanceId,
+          fail(`the diagnostic script could not run (exit ${inv.ResponseCode})`, {
+            ...evidence,
+            stderr: excerpt(inv.StandardErrorContent ?? ''),
+          }),
+        );
       }
       if (!vm.snapshot?.readable) {
-        return finding(vm.instanceId, error(`the output could not be parsed: ${vm.snapshot?.problems[0] ?? 'it is empty'}`, {
-          ...evidence,
-          stdout: excerpt(inv.StandardOutputContent ?? '', 200),
-        }));
+        return finding(
+          vm.instanceId,
+          error(`the output could not be parsed: ${vm.snapshot?.problems[0] ?? 'it is empty'}`, {
+            ...evidence,
+            stdout: excerpt(inv.StandardOutputContent ?? '', 200),
+          }),
+        );
       }
       return finding(vm.instanceId, pass('the diagnostic script ran and its output parsed', evidence));
     }),
@@ -49,21 +58,37 @@ export const collect02 = defineControl(
     severity: 'MEDIUM',
     title: 'SSM agent online',
     subject: 'vm',
-    remediation: 'Check the SSM agent on the node (`systemctl status amazon-ssm-agent`) and its network path to the Systems Manager endpoints; an Inactive node is stopped or terminated.',
+    remediation:
+      'Check the SSM agent on the node (`systemctl status amazon-ssm-agent`) and its network path to the Systems Manager endpoints; an Inactive node is stopped or terminated.',
   },
   (ctx, finding) =>
     ctx.vms.map((vm) => {
-      if (!vm.inventory) return finding(vm.instanceId, fail('the VM was targeted but is not in the SSM inventory (not a managed node, or deregistered)'));
+      if (!vm.inventory)
+        return finding(vm.instanceId, fail('the VM was targeted but is not in the SSM inventory (not a managed node, or deregistered)'));
       const ping = vm.inventory.PingStatus;
-      const evidence = { pingStatus: ping ?? null, lastPing: vm.inventory.LastPingDateTime ?? null, agentVersion: vm.inventory.AgentVersion ?? null };
+      const evidence = {
+        pingStatus: ping ?? null,
+        lastPing: vm.inventory.LastPingDateTime ?? null,
+        agentVersion: vm.inventory.AgentVersion ?? null,
+      };
       if (ping === 'Online') return finding(vm.instanceId, pass('the SSM agent is Online', evidence));
-      if (!ping) return finding(vm.instanceId, error('the inventory does not say the node\'s PingStatus', evidence));
+      if (!ping) return finding(vm.instanceId, error("the inventory does not say the node's PingStatus", evidence));
       return finding(vm.instanceId, fail(`the SSM agent is ${ping}`, evidence));
     }),
 );
 
 /** Sections the controls read; COLLECT-03 names those that are missing. */
-const REQUIRED_SECTIONS = ['identity', 'systemd', 'readiness', 'envoy-server-info', 'envoy-stats', 'logs', 'cluster-env', 'certs', 'versions'];
+const REQUIRED_SECTIONS = [
+  'identity',
+  'systemd',
+  'readiness',
+  'envoy-server-info',
+  'envoy-stats',
+  'logs',
+  'cluster-env',
+  'certs',
+  'versions',
+];
 
 /**
  * COLLECT-03: no section was cut, missing, empty for want of a tool, malformed (duplicated, an unknown
@@ -75,7 +100,8 @@ export const collect03 = vmControl(
     id: 'COLLECT-03',
     severity: 'LOW',
     title: 'Diagnostics complete',
-    remediation: 'Install the missing tools (curl, iptables, openssl, systemd) or raise the section limits; a cut SSM output needs an S3 output bucket.',
+    remediation:
+      'Install the missing tools (curl, iptables, openssl, systemd) or raise the section limits; a cut SSM output needs an S3 output bucket.',
   },
   (_vm, snapshot) => {
     const cut = [...snapshot.sections].filter(([, s]) => s.cut).map(([name]) => name);
@@ -83,7 +109,12 @@ export const collect03 = vmControl(
     const iptables = IPTABLES_SECTIONS.filter((name) => name.startsWith('iptables') && snapshot.sections.has(name));
     const anyIptables = iptables.some((name) => (snapshot.sections.get(name)?.missing.length ?? 0) === 0);
     const toolless = [...snapshot.sections]
-      .filter(([name, s]) => s.missing.length > 0 && !(IPTABLES_SECTIONS as readonly string[]).includes(name) && !(name === 'versions' && s.missing.length < 3))
+      .filter(
+        ([name, s]) =>
+          s.missing.length > 0 &&
+          !(IPTABLES_SECTIONS as readonly string[]).includes(name) &&
+          !(name === 'versions' && s.missing.length < 3),
+      )
       .map(([name, s]) => `${name} (${s.missing.join(', ')} missing)`);
     if (!anyIptables) toolless.push('iptables (no iptables-save tool)');
     const timedOut = [...snapshot.sections].filter(([, s]) => s.rc === TIMED_OUT).map(([name]) => name);

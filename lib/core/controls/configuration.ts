@@ -21,9 +21,12 @@ export const cfg01 = vmControl(
       const warming = clusters.filter((c) => c.state === 'warming').map((c) => c.name);
       const evidence = { clusters: clusters.length, controlPlane, warming: warming.slice(0, 20) };
       const problems: string[] = [];
-      if (controlPlane.length === 0) problems.push('no outbound|15012||istiod… cluster: the proxy cannot reach the control plane through the mesh');
+      if (controlPlane.length === 0)
+        problems.push('no outbound|15012||istiod… cluster: the proxy cannot reach the control plane through the mesh');
       if (warming.length > 0) problems.push(`${warming.length} cluster(s) stuck warming: ${warming.slice(0, 3).join(', ')}`);
-      return problems.length === 0 ? pass(`${controlPlane.join(', ')} present, ${clusters.length} clusters, none warming`, evidence) : fail(problems.join('; '), evidence);
+      return problems.length === 0
+        ? pass(`${controlPlane.join(', ')} present, ${clusters.length} clusters, none warming`, evidence)
+        : fail(problems.join('; '), evidence);
     });
   },
 );

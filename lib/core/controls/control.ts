@@ -102,7 +102,10 @@ export interface FindingOf {
 }
 
 /** Defines a control over subjects of its own (entries, proxies, the fleet): `evaluate` returns its findings. */
-export function defineControl(definition: Omit<Control, 'evaluate'>, evaluate: (ctx: AuditContext, finding: FindingOf) => Finding[]): Control {
+export function defineControl(
+  definition: Omit<Control, 'evaluate'>,
+  evaluate: (ctx: AuditContext, finding: FindingOf) => Finding[],
+): Control {
   const finding = Object.assign((subjectId: string, outcome: Outcome) => toFinding(definition, subjectId, outcome), {
     fleet: (outcome: Outcome) => toFinding({ ...definition, subject: 'fleet' }, 'fleet', outcome),
   });
@@ -119,7 +122,8 @@ export function vmControl(
     ...control,
     evaluate: (ctx) =>
       ctx.vms.flatMap((vm) => {
-        if (!vm.snapshot?.readable) return [toFinding(control, vm.instanceId, error(`no diagnostic output to evaluate: ${whyNoOutput(vm)}`))];
+        if (!vm.snapshot?.readable)
+          return [toFinding(control, vm.instanceId, error(`no diagnostic output to evaluate: ${whyNoOutput(vm)}`))];
         const outcomes = decide(vm, vm.snapshot, ctx);
         return (Array.isArray(outcomes) ? outcomes : [outcomes]).map((outcome) => toFinding(control, vm.instanceId, outcome));
       }),
@@ -141,13 +145,17 @@ export function joinedVmControl(
   return vmControl(definition, (vm, snapshot, ctx) => {
     // Without a cluster there is no join to judge, nor to call ambiguous.
     if (ctx.mesh.notRead !== undefined) return skip(ctx.mesh.notRead);
-    if (vm.ambiguities.length > 0) return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
+    if (vm.ambiguities.length > 0)
+      return error(`the join with the mesh is ambiguous: ${vm.ambiguities.join('; ')}`, { proxy: vm.proxyName ?? null });
     const contradictions = vm.contradictions.filter((c) => !options.decides?.includes(c.kind));
     if (contradictions.length > 0) {
-      return error(`the VM's claims contradict what the mesh and SSM know, so the mesh's evidence cannot be taken as the VM's: ${contradictions.map((c) => c.message).join('; ')}`, {
-        proxy: vm.proxyName ?? null,
-        contradictions: contradictions.map((c) => c.kind),
-      });
+      return error(
+        `the VM's claims contradict what the mesh and SSM know, so the mesh's evidence cannot be taken as the VM's: ${contradictions.map((c) => c.message).join('; ')}`,
+        {
+          proxy: vm.proxyName ?? null,
+          contradictions: contradictions.map((c) => c.kind),
+        },
+      );
     }
     return decide(vm, snapshot, ctx);
   });
@@ -157,7 +165,8 @@ export function joinedVmControl(
 export function whyNoOutput(vm: VmRecord): string {
   const inv = vm.invocation;
   if (!inv) return 'no invocation was recorded for it (see COLLECT-01)';
-  if (inv.Status !== 'Success') return `the SSM invocation ended ${inv.Status}${inv.StatusDetails && inv.StatusDetails !== inv.Status ? ` (${inv.StatusDetails})` : ''} (see COLLECT-01)`;
+  if (inv.Status !== 'Success')
+    return `the SSM invocation ended ${inv.Status}${inv.StatusDetails && inv.StatusDetails !== inv.Status ? ` (${inv.StatusDetails})` : ''} (see COLLECT-01)`;
   return vm.snapshot?.problems[0] ?? 'its output could not be parsed (see COLLECT-01)';
 }
 

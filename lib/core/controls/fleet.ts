@@ -21,13 +21,20 @@ export const fleet01 = defineControl(
     };
     const podsUnread = problems.find((p) => p.part === 'istiod-pods');
     if (podsUnread || ctx.mesh.missingParts.includes('cluster/istiod-pods.json')) {
-      return finding(error(`the istiod pods could not be listed${podsUnread ? ` (${podsUnread.kind}: ${podsUnread.message})` : ' (cluster/istiod-pods.json is missing)'}: which replicas should have answered is unknown`, evidence));
+      return finding(
+        error(
+          `the istiod pods could not be listed${podsUnread ? ` (${podsUnread.kind}: ${podsUnread.message})` : ' (cluster/istiod-pods.json is missing)'}: which replicas should have answered is unknown`,
+          evidence,
+        ),
+      );
     }
     if (ctx.mesh.istiods.length === 0) return finding(fail('no istiod replica was found, so no proxy status could be read', evidence));
     const silent = ctx.mesh.istiods.filter((i) => !i.answered);
     if (silent.length > 0) {
       const why = problems.find((p) => p.target && silent.some((s) => s.name === p.target));
-      return finding(fail(`${silent.map((s) => s.name).join(', ')} did not answer${why ? ` (${why.kind}: ${why.message})` : ''}`, evidence));
+      return finding(
+        fail(`${silent.map((s) => s.name).join(', ')} did not answer${why ? ` (${why.kind}: ${why.message})` : ''}`, evidence),
+      );
     }
     return finding(pass(`all ${ctx.mesh.istiods.length} istiod replicas answered`, evidence));
   },

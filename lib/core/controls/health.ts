@@ -82,9 +82,13 @@ export const health04 = vmControl(
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.unit, (unit) => {
       if (unit.nRestarts === undefined) return error('systemd did not report NRestarts (systemd older than 235?)');
-      const evidence: Record<string, unknown> = { nRestarts: unit.nRestarts, activeEnter: unit.activeEnterMs === undefined ? null : new Date(unit.activeEnterMs).toISOString() };
+      const evidence: Record<string, unknown> = {
+        nRestarts: unit.nRestarts,
+        activeEnter: unit.activeEnterMs === undefined ? null : new Date(unit.activeEnterMs).toISOString(),
+      };
       if (unit.nRestarts === 0) return pass('the unit has not restarted', evidence);
-      if (unit.activeEnterMs === undefined) return error(`the unit restarted ${unit.nRestarts} times and its current start time is unknown`, evidence);
+      if (unit.activeEnterMs === undefined)
+        return error(`the unit restarted ${unit.nRestarts} times and its current start time is unknown`, evidence);
       const minutes = Math.floor((ctx.now.getTime() - unit.activeEnterMs) / 60_000);
       evidence.currentStartMinutesAgo = minutes;
       if (unit.nRestarts < ctx.thresholds.maxRestarts && minutes >= ctx.thresholds.stableAfterMinutes) {
@@ -114,15 +118,24 @@ export const health05 = vmControl(
       const connected = stats.get('control_plane.connected_state');
       const cdsRejected = stats.get('cluster_manager.cds.update_rejected');
       const ldsRejected = stats.get('listener_manager.lds.update_rejected');
-      const evidence = { serverState: state ?? null, connectedState: connected ?? null, cdsUpdateRejected: cdsRejected ?? null, ldsUpdateRejected: ldsRejected ?? null };
-      const missing = Object.entries(evidence).filter(([, v]) => v === null).map(([k]) => k);
+      const evidence = {
+        serverState: state ?? null,
+        connectedState: connected ?? null,
+        cdsUpdateRejected: cdsRejected ?? null,
+        ldsUpdateRejected: ldsRejected ?? null,
+      };
+      const missing = Object.entries(evidence)
+        .filter(([, v]) => v === null)
+        .map(([k]) => k);
       if (missing.length > 0) return error(`Envoy did not report ${missing.join(', ')}`, evidence);
       const problems: string[] = [];
       if (state !== 0) problems.push(`Envoy is ${SERVER_STATES[state!] ?? `in state ${state}`}, not LIVE`);
       if (connected !== 1) problems.push('Envoy holds no control-plane connection');
       if (cdsRejected! > 0) problems.push(`${cdsRejected} CDS update(s) rejected`);
       if (ldsRejected! > 0) problems.push(`${ldsRejected} LDS update(s) rejected`);
-      return problems.length === 0 ? pass('Envoy is LIVE, connected, and rejected no update', evidence) : fail(problems.join('; '), evidence);
+      return problems.length === 0
+        ? pass('Envoy is LIVE, connected, and rejected no update', evidence)
+        : fail(problems.join('; '), evidence);
     });
   },
 );

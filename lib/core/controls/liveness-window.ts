@@ -29,12 +29,29 @@ export function livenessWindow(controller: string | undefined, mesh: MeshView, f
   if (!istiod?.settings?.readable) return fallback(`the pod spec of ${controller ?? 'its controller'} is not in the evidence`);
   const setting = istiod.settings.maxConnectionAge;
   if (setting.source !== 'flag' || setting.value === undefined) {
-    return { ms: undefined, maxConnectionAge: null, source: `none: ${istiod.name} runs without ${MAX_CONNECTION_AGE_FLAG}, so istiod sets no age limit` };
+    return {
+      ms: undefined,
+      maxConnectionAge: null,
+      source: `none: ${istiod.name} runs without ${MAX_CONNECTION_AGE_FLAG}, so istiod sets no age limit`,
+    };
   }
   const age = parseGoDuration(setting.value);
-  if (age === undefined) return { ...fallback(`${istiod.name}'s ${MAX_CONNECTION_AGE_FLAG} ${JSON.stringify(setting.value.slice(0, 40))} is not a duration`), maxConnectionAge: setting.value };
-  if (age <= 0) return { ms: undefined, maxConnectionAge: setting.value, source: `none: ${istiod.name} runs with ${MAX_CONNECTION_AGE_FLAG} ${setting.value}, which istiod reads as no limit` };
-  return { ms: age * 1.5, maxConnectionAge: setting.value, source: `1.5 × ${setting.value}, the ${MAX_CONNECTION_AGE_FLAG} of ${istiod.name}` };
+  if (age === undefined)
+    return {
+      ...fallback(`${istiod.name}'s ${MAX_CONNECTION_AGE_FLAG} ${JSON.stringify(setting.value.slice(0, 40))} is not a duration`),
+      maxConnectionAge: setting.value,
+    };
+  if (age <= 0)
+    return {
+      ms: undefined,
+      maxConnectionAge: setting.value,
+      source: `none: ${istiod.name} runs with ${MAX_CONNECTION_AGE_FLAG} ${setting.value}, which istiod reads as no limit`,
+    };
+  return {
+    ms: age * 1.5,
+    maxConnectionAge: setting.value,
+    source: `1.5 × ${setting.value}, the ${MAX_CONNECTION_AGE_FLAG} of ${istiod.name}`,
+  };
 }
 
 /** A window as the finding says it: `45 min`, `1 h 30 min`, `90 s`. */

@@ -18,7 +18,8 @@ export const logs01 = vmControl(
     id: 'LOGS-01',
     severity: 'MEDIUM',
     title: 'No known-bad lines in the istio logs',
-    remediation: 'Read `journalctl -u istio` and `/var/log/istio/istio.log` around the quoted line; each pattern is a known failure of a VM sidecar.',
+    remediation:
+      'Read `journalctl -u istio` and `/var/log/istio/istio.log` around the quoted line; each pattern is a known failure of a VM sidecar.',
   },
   (_vm, snapshot, ctx) =>
     withEvidence(snapshot.logs, (logs) => {
@@ -32,7 +33,8 @@ export const logs01 = vmControl(
       const evidence: Record<string, unknown> = { counts, sources: logs.sources };
       if (hits.length === 0) {
         if (read.length === 0) return error('no log could be read (journal and /var/log/istio): nothing to look for patterns in', evidence);
-        if (unreadable.length > 0) return error(`no known-bad pattern in ${read.join(', ')}, but ${unreadable.join(', ')} could not be read`, evidence);
+        if (unreadable.length > 0)
+          return error(`no known-bad pattern in ${read.join(', ')}, but ${unreadable.join(', ')} could not be read`, evidence);
         return pass(`no known-bad pattern in ${read.join(', ')}`, evidence);
       }
       evidence.latest = Object.fromEntries(hits.map((p) => [p, excerpt(logs.latest.get(p) ?? '', 512)]));
@@ -64,7 +66,8 @@ export const logs02 = vmControl(
     withEvidence(snapshot.clusterEnv, (env) => {
       const flags = env.get('ISTIO_AGENT_FLAGS') ?? '';
       const found = DEBUG_FLAGS.map((re) => re.exec(flags)?.[0]).filter((m): m is string => m !== undefined);
-      if (found.length === 0) return pass(flags ? 'ISTIO_AGENT_FLAGS sets no debug level' : 'ISTIO_AGENT_FLAGS is not set', { agentFlags: excerpt(flags) });
+      if (found.length === 0)
+        return pass(flags ? 'ISTIO_AGENT_FLAGS sets no debug level' : 'ISTIO_AGENT_FLAGS is not set', { agentFlags: excerpt(flags) });
       return fail(`ISTIO_AGENT_FLAGS turns on debug logging: ${found.join(' ')}`, { agentFlags: excerpt(flags) });
     }),
 );

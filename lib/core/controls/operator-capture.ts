@@ -17,13 +17,19 @@ export function unlessOperatorCapture(snapshot: VmSnapshot, evaluate: () => Outc
   if (env.ok && env.value.get('ISTIO_CUSTOM_IP_TABLES') === 'true') {
     const view = captureView(snapshot);
     const evidence = view.ok
-      ? { backend: view.value.effective.section, rules: view.value.effective.ruleset.rules.map((r) => `${r.table} ${r.text}`).slice(0, SHOWN_RULES) }
+      ? {
+          backend: view.value.effective.section,
+          rules: view.value.effective.ruleset.rules.map((r) => `${r.table} ${r.text}`).slice(0, SHOWN_RULES),
+        }
       : { rules: null, whyNoRules: view.reason };
     return skip('ISTIO_CUSTOM_IP_TABLES=true: the operator installs the capture rules, not Istio', evidence);
   }
   const outcome = evaluate();
   if (!env.ok && outcome.status === 'FAIL') {
-    return error(`${outcome.message}; but whether the operator installs the rules (ISTIO_CUSTOM_IP_TABLES) is unknown: ${env.reason}`, outcome.evidence);
+    return error(
+      `${outcome.message}; but whether the operator installs the rules (ISTIO_CUSTOM_IP_TABLES) is unknown: ${env.reason}`,
+      outcome.evidence,
+    );
   }
   return outcome;
 }

@@ -22,7 +22,7 @@ export const reg07 = joinedVmControl(
     severity: 'HIGH',
     title: 'WorkloadEntry address reachable',
     remediation:
-      'Compare `kubectl get workloadentry -n <namespace> -o wide` with the VM\'s address (`ip -4 addr`); set ISTIO_SVC_IP in cluster.env to the address ' +
+      "Compare `kubectl get workloadentry -n <namespace> -o wide` with the VM's address (`ip -4 addr`); set ISTIO_SVC_IP in cluster.env to the address " +
       'the mesh must use (the agent otherwise takes the first interface, which can be a container bridge) and restart the istio unit.',
   },
   (vm, snapshot) => {
@@ -31,13 +31,22 @@ export const reg07 = joinedVmControl(
     const address = entry.spec.address ?? '';
     const pinned = snapshot.clusterEnv.ok ? snapshot.clusterEnv.value.get('ISTIO_SVC_IP') || undefined : undefined;
     const known = vm.inventory?.IPAddress;
-    const evidence = { workloadEntry: `${entry.metadata.namespace}/${entry.metadata.name}`, address, ssmIpAddress: known ?? null, istioSvcIp: pinned ?? null };
+    const evidence = {
+      workloadEntry: `${entry.metadata.namespace}/${entry.metadata.name}`,
+      address,
+      ssmIpAddress: known ?? null,
+      istioSvcIp: pinned ?? null,
+    };
     const unreachable = UNREACHABLE.find((range) => range.test(address));
     if (unreachable) return fail(`the VM is registered at ${address}, ${unreachable.name}: no other machine reaches it there`, evidence);
-    if (pinned !== undefined && pinned === address) return pass(`the VM is registered at ${address}, the address ISTIO_SVC_IP pins`, evidence);
+    if (pinned !== undefined && pinned === address)
+      return pass(`the VM is registered at ${address}, the address ISTIO_SVC_IP pins`, evidence);
     if (!known) return error("SSM's inventory does not give the VM's address, so the registered one cannot be checked", evidence);
     if (known === address) return pass(`the VM is registered at ${address}, its address in SSM's inventory`, evidence);
-    return fail(`the VM is registered at ${address}, but SSM knows it at ${known}${pinned ? ` and ISTIO_SVC_IP is ${pinned}` : ''}: the mesh may not reach it`, evidence);
+    return fail(
+      `the VM is registered at ${address}, but SSM knows it at ${known}${pinned ? ` and ISTIO_SVC_IP is ${pinned}` : ''}: the mesh may not reach it`,
+      evidence,
+    );
   },
   // A connected proxy at another address than SSM's is this control's own subject: it fails here, not ERROR.
   { decides: ['address'] },

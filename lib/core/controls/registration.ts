@@ -28,15 +28,24 @@ export const reg01 = joinedVmControl(
     if (!vm.namespace || !vm.proxyIp) return error('the VM reported no ISTIO_NAMESPACE or no address to look its WorkloadEntry up by');
     const evidence = { namespace: vm.namespace, address: vm.proxyIp, network: vm.network };
     if (vm.workloadEntries.length === 0) {
-      const unreadable = ctx.mesh.invalid.filter((o) => o.kind === 'WorkloadEntry' && (o.ref.startsWith(`${vm.namespace}/`) || o.ref.startsWith('items[')));
-      if (unreadable.length > 0) return error(`no readable WorkloadEntry matches, and ${unreadable.map((o) => o.ref).join(', ')} could not be read`, evidence);
-      return fail(`no WorkloadEntry in ${vm.namespace} has address ${vm.proxyIp}${vm.network ? ` on network ${vm.network}` : ''}`, evidence);
+      const unreadable = ctx.mesh.invalid.filter(
+        (o) => o.kind === 'WorkloadEntry' && (o.ref.startsWith(`${vm.namespace}/`) || o.ref.startsWith('items[')),
+      );
+      if (unreadable.length > 0)
+        return error(`no readable WorkloadEntry matches, and ${unreadable.map((o) => o.ref).join(', ')} could not be read`, evidence);
+      return fail(
+        `no WorkloadEntry in ${vm.namespace} has address ${vm.proxyIp}${vm.network ? ` on network ${vm.network}` : ''}`,
+        evidence,
+      );
     }
     const names = vm.workloadEntries.map((we) => we.metadata.name);
     if (vm.group) {
       const expected = autoRegisteredName(vm.group, vm.proxyIp, vm.network);
       if (!names.includes(expected)) {
-        return fail(`the VM auto-registers into ${vm.group} but no entry is named ${expected} (found ${names.join(', ')})`, { ...evidence, workloadEntries: names });
+        return fail(`the VM auto-registers into ${vm.group} but no entry is named ${expected} (found ${names.join(', ')})`, {
+          ...evidence,
+          workloadEntries: names,
+        });
       }
     }
     return pass(`registered as ${vm.namespace}/${names.join(', ')}`, { ...evidence, workloadEntries: names });
@@ -62,7 +71,10 @@ export const reg02 = defineControl(
       .filter((o) => o.kind === 'WorkloadEntry')
       .map((o) => finding(o.ref, error(`the WorkloadEntry could not be read: ${o.reason}`)));
     const fleet = indexFleet(ctx.vms);
-    return [...ctx.mesh.workloadEntries.map((we) => finding(`${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, fleet))), ...invalid];
+    return [
+      ...ctx.mesh.workloadEntries.map((we) => finding(`${we.metadata.namespace}/${we.metadata.name}`, decideOwner(we, fleet))),
+      ...invalid,
+    ];
   },
 );
 
@@ -88,20 +100,33 @@ function decideOwner(we: WorkloadEntry, fleet: FleetIndex): ReturnType<typeof pa
   const evidence = { address: we.spec.address, network: we.spec.network ?? '', group: group ?? null };
   if (!group) return skip('not auto-registered: a hand-made entry may describe a machine outside the inventory', evidence);
   const owners = fleet.answered.get(joinKey(we.metadata.namespace, we.spec.address, we.spec.network ?? '')) ?? [];
-  if (owners.length > 1) return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, { ...evidence, instances: owners.map((vm) => vm.instanceId) });
+  if (owners.length > 1)
+    return error(`claimed by ${owners.map((vm) => vm.instanceId).join(', ')}: which machine it belongs to cannot be told`, {
+      ...evidence,
+      instances: owners.map((vm) => vm.instanceId),
+    });
   const owner = owners[0];
   if (owner && owner.contradictions.length > 0) {
-    return error(`claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`, { ...evidence, instances: [owner.instanceId] });
+    return error(
+      `claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`,
+      { ...evidence, instances: [owner.instanceId] },
+    );
   }
   if (owner) return pass(`belongs to ${owner.instanceId}`, { ...evidence, instances: [owner.instanceId] });
   const silent = fleet.silentByAddress.get(we.spec.address) ?? [];
   if (silent.length > 0) {
-    return error(`its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`, {
-      ...evidence,
-      instances: silent.map((vm) => vm.instanceId),
-    });
+    return error(
+      `its address is that of ${silent.map((vm) => vm.instanceId).join(', ')}, which did not answer: ownership cannot be confirmed`,
+      {
+        ...evidence,
+        instances: silent.map((vm) => vm.instanceId),
+      },
+    );
   }
-  return fail(`orphan: no VM of the inventory has address ${we.spec.address}${we.spec.network ? ` on network ${we.spec.network}` : ''}`, evidence);
+  return fail(
+    `orphan: no VM of the inventory has address ${we.spec.address}${we.spec.network ? ` on network ${we.spec.network}` : ''}`,
+    evidence,
+  );
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -137,23 +162,37 @@ export const reg03 = defineControl(
         livenessWindowMinutes: window.ms === undefined ? null : window.ms / 60_000,
         livenessWindow: window.source,
       };
-      for (const [name, value] of [['connectedAt', connectedAt], ['disconnectedAt', disconnectedAt]] as const) {
-        if (value !== undefined && !RFC3339.test(value)) return finding(id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
+      for (const [name, value] of [
+        ['connectedAt', connectedAt],
+        ['disconnectedAt', disconnectedAt],
+      ] as const) {
+        if (value !== undefined && !RFC3339.test(value))
+          return finding(id, error(`istio.io/${name} is not an RFC 3339 time: ${JSON.stringify(value.slice(0, 40))}`, evidence));
       }
       const problems: string[] = [];
       if (disconnectedAt) problems.push(`disconnected at ${disconnectedAt} and not cleaned up`);
       if (!connectedAt) problems.push('it has no istio.io/connectedAt');
       else if (window.ms !== undefined) {
         const ageMs = ctx.now.getTime() - Date.parse(connectedAt);
-        if (ageMs > window.ms) problems.push(`connectedAt is ${Math.floor(ageMs / 60_000)} min old, beyond the liveness window of ${describeWindow(window.ms)} (${window.source}): leaked`);
+        if (ageMs > window.ms)
+          problems.push(
+            `connectedAt is ${Math.floor(ageMs / 60_000)} min old, beyond the liveness window of ${describeWindow(window.ms)} (${window.source}): leaked`,
+          );
       }
       const podsKnown = !ctx.mesh.missingParts.includes('cluster/istiod-pods.json');
       const running = ctx.mesh.istiods.filter((i) => i.phase === 'Running').map((i) => i.name);
       if (!controller) problems.push('it names no istio.io/workloadController');
       else if (podsKnown && !running.includes(controller)) problems.push(`its controller ${controller} is not a running istiod pod`);
       if (problems.length > 0) return finding(id, fail(problems.join('; '), evidence));
-      if (!podsKnown) return finding(id, error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence));
-      const within = window.ms === undefined ? `no liveness window applies (${window.source})` : `within the liveness window of ${describeWindow(window.ms)} (${window.source})`;
+      if (!podsKnown)
+        return finding(
+          id,
+          error(`whether ${controller} is a running istiod pod is unknown: cluster/istiod-pods.json is missing`, evidence),
+        );
+      const within =
+        window.ms === undefined
+          ? `no liveness window applies (${window.source})`
+          : `within the liveness window of ${describeWindow(window.ms)} (${window.source})`;
       return finding(id, pass(`connected ${connectedAt} through ${controller}, ${within}`, evidence));
     });
   },
@@ -166,7 +205,8 @@ export const reg04 = defineControl(
     severity: 'HIGH',
     title: 'No duplicate WorkloadEntry',
     subject: 'workloadentry',
-    remediation: 'Two entries for one address split traffic between them: keep the auto-registered one and delete the other (`kubectl delete workloadentry`).',
+    remediation:
+      'Two entries for one address split traffic between them: keep the auto-registered one and delete the other (`kubectl delete workloadentry`).',
   },
   (ctx, finding) => {
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json')) {
@@ -182,7 +222,13 @@ export const reg04 = defineControl(
       const same = byKey.get(`${we.spec.address}|${we.spec.network ?? ''}`)!;
       const evidence = { address: we.spec.address, network: we.spec.network ?? '' };
       if (same.length === 1) return finding(id, pass(`the only entry for ${we.spec.address}`, evidence));
-      return finding(id, fail(`${we.spec.address}${we.spec.network ? ` on ${we.spec.network}` : ''} is also the address of ${same.filter((s) => s !== id).join(', ')}`, { ...evidence, entries: same }));
+      return finding(
+        id,
+        fail(
+          `${we.spec.address}${we.spec.network ? ` on ${we.spec.network}` : ''} is also the address of ${same.filter((s) => s !== id).join(', ')}`,
+          { ...evidence, entries: same },
+        ),
+      );
     });
   },
 );
@@ -198,7 +244,8 @@ export const reg05 = joinedVmControl(
       "or fix cluster.env; the group's template.serviceAccount must be the VM's SERVICE_ACCOUNT.",
   },
   (vm, snapshot, ctx) => {
-    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json')) return withoutCluster(ctx, 'the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
+    if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadgroups.json'))
+      return withoutCluster(ctx, 'the bundle holds no WorkloadGroups (cluster/workloadgroups.json is missing)');
     if (!snapshot.clusterEnv.ok) return error(snapshot.clusterEnv.reason);
     if (!vm.group) return skip('the VM does not auto-register (no ISTIO_META_AUTO_REGISTER_GROUP)');
     if (!vm.namespace) return error('the VM auto-registers but names no ISTIO_NAMESPACE');
@@ -207,10 +254,15 @@ export const reg05 = joinedVmControl(
     if (!ctx.mesh.workloadGroups.some((wg) => wg.metadata.namespace === vm.namespace && wg.metadata.name === vm.group)) {
       return fail(`WorkloadGroup ${vm.namespace}/${vm.group} does not exist: istiod refuses to register the VM`, evidence);
     }
-    if (vm.workloadEntries.length === 0) return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists (the VM has no entry to compare: see REG-01)`, evidence);
+    if (vm.workloadEntries.length === 0)
+      return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists (the VM has no entry to compare: see REG-01)`, evidence);
     if (!serviceAccount) return error('cluster.env sets no SERVICE_ACCOUNT to compare the entry with', evidence);
     const wrong = vm.workloadEntries.find((we) => we.spec.serviceAccount !== serviceAccount);
-    if (wrong) return fail(`the entry runs as ${wrong.spec.serviceAccount ?? 'the default service account'}, but the VM's SERVICE_ACCOUNT is ${serviceAccount}`, { ...evidence, entryServiceAccount: wrong.spec.serviceAccount ?? null });
+    if (wrong)
+      return fail(
+        `the entry runs as ${wrong.spec.serviceAccount ?? 'the default service account'}, but the VM's SERVICE_ACCOUNT is ${serviceAccount}`,
+        { ...evidence, entryServiceAccount: wrong.spec.serviceAccount ?? null },
+      );
     return pass(`WorkloadGroup ${vm.namespace}/${vm.group} exists and the entry runs as ${serviceAccount}`, evidence);
   },
 );
@@ -221,16 +273,22 @@ export const reg06 = joinedVmControl(
     id: 'REG-06',
     severity: 'MEDIUM',
     title: 'WorkloadEntry health agrees with the VM',
-    remediation: 'Read the probe result: `kubectl get workloadentry -n <namespace> <name> -o yaml` (status.conditions); on the VM check the application port the WorkloadGroup probes.',
+    remediation:
+      'Read the probe result: `kubectl get workloadentry -n <namespace> <name> -o yaml` (status.conditions); on the VM check the application port the WorkloadGroup probes.',
   },
   (vm, snapshot) => {
     const checked = vm.workloadEntries.filter((we) => we.metadata.annotations?.['proxy.istio.io/health-checks-enabled'] === 'true');
-    if (checked.length === 0) return skip(vm.workloadEntries.length ? 'health checks are not enabled for this entry' : 'the VM has no WorkloadEntry (see REG-01)');
+    if (checked.length === 0)
+      return skip(vm.workloadEntries.length ? 'health checks are not enabled for this entry' : 'the VM has no WorkloadEntry (see REG-01)');
     if (!snapshot.readiness.ok) return error(snapshot.readiness.reason);
     const ready = snapshot.readiness.value.outcome === 'ready';
     const entries = checked.map((entry) => {
       const healthy = entry.status?.conditions?.find((c) => c.type === 'Healthy');
-      return { entry: `${entry.metadata.namespace}/${entry.metadata.name}`, healthy: healthy?.status ?? null, message: healthy?.message ?? null };
+      return {
+        entry: `${entry.metadata.namespace}/${entry.metadata.name}`,
+        healthy: healthy?.status ?? null,
+        message: healthy?.message ?? null,
+      };
     });
     const evidence = { entries, vmReady: ready };
     const problems = entries.flatMap((e) => {

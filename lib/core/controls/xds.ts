@@ -1,6 +1,20 @@
 import { parseIstioVersion } from '../parsers/versions.ts';
 import { proxySyncStatus, XDS_TYPES } from '../proxy-status.ts';
-import { defineControl, error, excerpt, fail, joinedVmControl, pass, skip, TIMED_OUT, vmControl, withEvidence, withoutCluster, type AuditContext, type Outcome } from './control.ts';
+import {
+  defineControl,
+  error,
+  excerpt,
+  fail,
+  joinedVmControl,
+  pass,
+  skip,
+  TIMED_OUT,
+  vmControl,
+  withEvidence,
+  withoutCluster,
+  type AuditContext,
+  type Outcome,
+} from './control.ts';
 import type { VmRecord } from '../join.ts';
 import { appendTo } from '../multimap.ts';
 
@@ -25,9 +39,13 @@ export const xds01 = joinedVmControl(
     }
     const silent = ctx.mesh.istiods.filter((i) => !i.answered).map((i) => i.name);
     if (silent.length > 0) {
-      return error(`${vm.proxyName} is on no replica that answered, and ${silent.join(', ')} did not answer`, { proxy: vm.proxyName, silentReplicas: silent });
+      return error(`${vm.proxyName} is on no replica that answered, and ${silent.join(', ')} did not answer`, {
+        proxy: vm.proxyName,
+        silentReplicas: silent,
+      });
     }
-    if (ctx.mesh.istiods.length === 0) return error('no istiod replica was found, so no proxy status could be read', { proxy: vm.proxyName });
+    if (ctx.mesh.istiods.length === 0)
+      return error('no istiod replica was found, so no proxy status could be read', { proxy: vm.proxyName });
     return fail(`${vm.proxyName} is not connected to any istiod replica`, {
       proxy: vm.proxyName,
       replicasAsked: ctx.mesh.istiods.map((i) => i.name),
@@ -45,15 +63,20 @@ export const xds04 = vmControl(
   },
   (_vm, snapshot) =>
     withEvidence(snapshot.versions, (versions) => {
-      if (snapshot.sections.get('versions')?.rc === TIMED_OUT) return error('a command of the versions section (the package query or pilot-agent) timed out on the VM');
-      if (!versions.packageVersion) return skip('no istio-sidecar package is installed (dpkg/rpm): nothing to compare', { pilotAgentVersion: versions.pilotAgentVersion ?? null });
+      if (snapshot.sections.get('versions')?.rc === TIMED_OUT)
+        return error('a command of the versions section (the package query or pilot-agent) timed out on the VM');
+      if (!versions.packageVersion)
+        return skip('no istio-sidecar package is installed (dpkg/rpm): nothing to compare', {
+          pilotAgentVersion: versions.pilotAgentVersion ?? null,
+        });
       if (!snapshot.serverInfo.ok) return error(snapshot.serverInfo.reason);
       const running = snapshot.serverInfo.value.istioVersion;
       const evidence = { packageVersion: versions.packageVersion, runningVersion: running ?? null };
       const installed = parseIstioVersion(versions.packageVersion);
       const live = parseIstioVersion(running);
       if (!installed || !live) return error('a version could not be read', evidence);
-      if (installed.join('.') !== live.join('.')) return fail(`the package is ${installed.join('.')} but the running proxy is ${live.join('.')}`, evidence);
+      if (installed.join('.') !== live.join('.'))
+        return fail(`the package is ${installed.join('.')} but the running proxy is ${live.join('.')}`, evidence);
       return pass(`the running proxy is the installed ${installed.join('.')}`, evidence);
     }),
 );
@@ -85,7 +108,9 @@ export const xds02 = joinedVmControl(
       }
     }
     const evidence = { proxy: vm.proxyName, states };
-    const outcomes: Outcome[] = [problems.length > 0 ? fail(problems.join('; '), evidence) : pass('every watched xDS type is SYNCED or not yet sent', evidence)];
+    const outcomes: Outcome[] = [
+      problems.length > 0 ? fail(problems.join('; '), evidence) : pass('every watched xDS type is SYNCED or not yet sent', evidence),
+    ];
     if (notSent.length > 0) outcomes.push({ ...fail(`istiod never sent ${notSent.join(', ')}`, evidence), severity: 'LOW' });
     return outcomes;
   },
@@ -100,7 +125,8 @@ function notConnected(vm: VmRecord, ctx: AuditContext): Outcome | undefined {
   if (!vm.proxyName) return error('the proxy name is unknown: the VM reported neither a node id nor hostname and ISTIO_NAMESPACE');
   if (vm.proxy.length > 0) return undefined;
   const silent = ctx.mesh.istiods.filter((i) => !i.answered).map((i) => i.name);
-  if (silent.length > 0) return error(`${vm.proxyName} is on no replica that answered, and ${silent.join(', ')} did not answer`, { proxy: vm.proxyName });
+  if (silent.length > 0)
+    return error(`${vm.proxyName} is on no replica that answered, and ${silent.join(', ')} did not answer`, { proxy: vm.proxyName });
   return skip('the proxy is not connected to istiod (see XDS-01)', { proxy: vm.proxyName });
 }
 
@@ -110,7 +136,8 @@ export const xds03 = joinedVmControl(
     id: 'XDS-03',
     severity: 'HIGH',
     title: 'Proxy version supported by istiod',
-    remediation: "Upgrade the VM sidecar package to the control plane's version (Istio supports a proxy one minor version behind istiod), then `systemctl restart istio`.",
+    remediation:
+      "Upgrade the VM sidecar package to the control plane's version (Istio supports a proxy one minor version behind istiod), then `systemctl restart istio`.",
   },
   (vm, snapshot, ctx) => {
     const unconnected = notConnected(vm, ctx);
@@ -128,8 +155,10 @@ export const xds03 = joinedVmControl(
       else if (!c) unknown.push(`the version of ${presence.replica} is unknown (no image tag on its pod)`);
       else {
         const minorsBehind = (c[0] - p[0]) * 1000 + (c[1] - p[1]);
-        if (minorsBehind < 0 || (minorsBehind === 0 && p[2] > c[2])) problems.push(`the proxy (${p.join('.')}) is newer than ${presence.replica} (${c.join('.')})`);
-        else if (minorsBehind > ctx.thresholds.maxMinorVersionsBehind) problems.push(`the proxy (${p.join('.')}) is ${minorsBehind} minor versions behind ${presence.replica} (${c.join('.')})`);
+        if (minorsBehind < 0 || (minorsBehind === 0 && p[2] > c[2]))
+          problems.push(`the proxy (${p.join('.')}) is newer than ${presence.replica} (${c.join('.')})`);
+        else if (minorsBehind > ctx.thresholds.maxMinorVersionsBehind)
+          problems.push(`the proxy (${p.join('.')}) is ${minorsBehind} minor versions behind ${presence.replica} (${c.join('.')})`);
       }
     }
     const evidence = { proxy: vm.proxyName, checked };
@@ -154,7 +183,9 @@ export const xds05 = defineControl(
     if (!ctx.mesh.available) return [finding.fleet(withoutCluster(ctx))];
     const vmNamespaces = new Set<string>([
       ...ctx.vms.flatMap((vm) => (vm.namespace ? [vm.namespace] : [])),
-      ...ctx.mesh.workloadEntries.filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup']).map((we) => we.metadata.namespace),
+      ...ctx.mesh.workloadEntries
+        .filter((we) => we.metadata.annotations?.['istio.io/autoRegistrationGroup'])
+        .map((we) => we.metadata.namespace),
       ...ctx.mesh.workloadGroups.map((wg) => wg.metadata.namespace),
     ]);
     const known = new Map<string, VmRecord[]>();
@@ -175,18 +206,28 @@ export const xds05 = defineControl(
       const owners = known.get(proxy) ?? [];
       const ids = owners.map((vm) => vm.instanceId);
       if (owners.length > 1) {
-        findings.push(finding(proxy, error(`claimed by ${ids.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: ids })));
+        findings.push(
+          finding(proxy, error(`claimed by ${ids.join(', ')}: which machine holds it cannot be told`, { ...evidence, instances: ids })),
+        );
         continue;
       }
       const owner = owners[0];
       // A claim its own VM's state or SSM's address contradicts shows no ownership: the proxy is not proved
       // to be the VM's, nor proved to be a stranger's (a race with a restart reads the same way).
       if (owner && owner.contradictions.length > 0) {
-        findings.push(finding(proxy, error(`claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`, {
-          ...evidence,
-          instance: owner.instanceId,
-          contradictions: owner.contradictions.map((c) => c.kind),
-        })));
+        findings.push(
+          finding(
+            proxy,
+            error(
+              `claimed by ${owner.instanceId}, whose own evidence contradicts the claim: ${owner.contradictions.map((c) => c.message).join('; ')}`,
+              {
+                ...evidence,
+                instance: owner.instanceId,
+                contradictions: owner.contradictions.map((c) => c.kind),
+              },
+            ),
+          ),
+        );
         continue;
       }
       if (owner) {
@@ -195,10 +236,14 @@ export const xds05 = defineControl(
       }
       const maybe = silentByHost.get(host) ?? [];
       findings.push(
-        finding(proxy,
+        finding(
+          proxy,
           maybe.length > 0
             ? error(`may be ${maybe.join(', ')}, which did not answer`, evidence)
-            : fail(`no audited VM accounts for this proxy: a machine outside the inventory holds a mesh identity in ${namespace}`, evidence),
+            : fail(
+                `no audited VM accounts for this proxy: a machine outside the inventory holds a mesh identity in ${namespace}`,
+                evidence,
+              ),
         ),
       );
     }

@@ -27,15 +27,23 @@ export interface CertsListing {
   unreadable: string[];
 }
 
-const FILE_LINE = /^(?:file|link|dir|other) mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) size=(?<size>\d{1,15}) mtime=(?<mtime>\d{1,12}) name=(?<name>.{1,255})$/;
+const FILE_LINE =
+  /^(?:file|link|dir|other) mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) size=(?<size>\d{1,15}) mtime=(?<mtime>\d{1,12}) name=(?<name>.{1,255})$/;
 
 /**
  * Parses the `certs` section: the `location=` line, `stat -c` lines of that directory and `key_match`
  * (docs/diagnostic-output.md). An output without a location line read /etc/certs. Never throws.
  */
 export function parseCertsListing(text: string): Evidence<CertsListing> {
-  const location = /^location=(?<dir>\/[^\s]{0,4095}) source=(?<source>OUTPUT_CERTS|PROV_CERT|default)(?: refused=(?<refused>OUTPUT_CERTS|PROV_CERT))?$/m.exec(text)?.groups;
-  const where = { directory: location?.dir ?? '/etc/certs', source: location?.source ?? 'default', ...(location?.refused ? { refused: location.refused } : {}) };
+  const location =
+    /^location=(?<dir>\/[^\s]{0,4095}) source=(?<source>OUTPUT_CERTS|PROV_CERT|default)(?: refused=(?<refused>OUTPUT_CERTS|PROV_CERT))?$/m.exec(
+      text,
+    )?.groups;
+  const where = {
+    directory: location?.dir ?? '/etc/certs',
+    source: location?.source ?? 'default',
+    ...(location?.refused ? { refused: location.refused } : {}),
+  };
   if (/^dir=missing$/m.test(text)) return { ok: true, value: { ...where, present: false, files: [], keyMatch: 'unknown', unreadable: [] } };
   const files: FileEntry[] = [];
   const unreadable: string[] = [];

@@ -10,11 +10,13 @@ const ServerInfoSchema = z.looseObject({
   version: z.string().optional(),
   state: z.string().optional(),
   uptime_current_epoch: z.string().optional(),
-  node: z.looseObject({
-    id: z.string().optional(),
-    cluster: z.string().optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  }).optional(),
+  node: z
+    .looseObject({
+      id: z.string().optional(),
+      cluster: z.string().optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 
 export interface EnvoyServerInfo {

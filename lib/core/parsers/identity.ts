@@ -19,7 +19,12 @@ export function parseIdentity(text: string): Evidence<Identity> {
   const kv = parseKeyValueLines(text);
   const hostname = kv.get('hostname')?.trim();
   if (!hostname || !HOSTNAME.test(hostname)) {
-    return { ok: false, reason: hostname ? `hostname ${JSON.stringify(hostname.slice(0, 80))} is not a short host name` : 'the identity section has no hostname' };
+    return {
+      ok: false,
+      reason: hostname
+        ? `hostname ${JSON.stringify(hostname.slice(0, 80))} is not a short host name`
+        : 'the identity section has no hostname',
+    };
   }
   const ips = (kv.get('ips') ?? '').split(/\s+/).filter((ip) => /^[0-9a-fA-F:.]{2,45}$/.test(ip));
   const int = (key: string): number | undefined => {

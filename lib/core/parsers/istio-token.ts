@@ -21,9 +21,13 @@ const ClaimsSchema = z.looseObject({
 
 /** Parses the `token` section: presence, file metadata and the JWT payload segment alone. Never throws. */
 export function parseIstioToken(text: string): Evidence<IstioToken> {
-  if (/^present=no$/m.test(text)) return { ok: true, value: { present: false, file: undefined, expEpochSeconds: undefined, audiences: [], subject: undefined } };
+  if (/^present=no$/m.test(text))
+    return { ok: true, value: { present: false, file: undefined, expEpochSeconds: undefined, audiences: [], subject: undefined } };
   if (!/^present=yes$/m.test(text)) return { ok: false, reason: 'the token section says neither present=yes nor present=no' };
-  const meta = /^mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) mtime=(?<mtime>\d{1,12})$/m.exec(text)?.groups;
+  const meta =
+    /^mode=(?<mode>[0-7]{3,4}) uid=(?<uid>\d{1,10}) gid=(?<gid>\d{1,10}) owner=(?<owner>\S{1,64}) mtime=(?<mtime>\d{1,12})$/m.exec(
+      text,
+    )?.groups;
   const payload = /^payload=(?<p>[A-Za-z0-9_-]{1,8192})$/m.exec(text)?.groups?.p;
   let claims: z.infer<typeof ClaimsSchema> | undefined;
   if (payload) {
@@ -39,7 +43,15 @@ export function parseIstioToken(text: string): Evidence<IstioToken> {
     ok: true,
     value: {
       present: true,
-      file: meta ? { mode: parseInt(meta.mode!, 8), uid: Number(meta.uid), gid: Number(meta.gid), owner: meta.owner!, mtimeEpochSeconds: Number(meta.mtime) } : undefined,
+      file: meta
+        ? {
+            mode: parseInt(meta.mode!, 8),
+            uid: Number(meta.uid),
+            gid: Number(meta.gid),
+            owner: meta.owner!,
+            mtimeEpochSeconds: Number(meta.mtime),
+          }
+        : undefined,
       expEpochSeconds: claims.exp,
       audiences: claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud],
       subject: claims.sub,

@@ -1,7 +1,16 @@
 import type { Evidence } from '../result.ts';
 
 /** The LOGS-01 patterns the script counts on the VM (docs/diagnostic-output.md, section `logs`). */
-export const LOG_PATTERNS = ['warm-cert', 'not-ready', 'no-workload-group', 'token', 'x509', 'istiod-dial', 'dns-not-ready', 'stream-closed'] as const;
+export const LOG_PATTERNS = [
+  'warm-cert',
+  'not-ready',
+  'no-workload-group',
+  'token',
+  'x509',
+  'istiod-dial',
+  'dns-not-ready',
+  'stream-closed',
+] as const;
 export type LogPattern = (typeof LOG_PATTERNS)[number];
 
 export interface LogSource {
@@ -29,7 +38,11 @@ export function parseLogsSummary(text: string): Evidence<LogsSummary> {
   for (const line of text.split('\n')) {
     const source = /^source (?<name>\S+) (?<state>ok|missing|error) (?<lines>\d{1,9})$/.exec(line);
     if (source?.groups) {
-      summary.sources.push({ name: source.groups.name!, state: source.groups.state as LogSource['state'], lines: Number(source.groups.lines) });
+      summary.sources.push({
+        name: source.groups.name!,
+        state: source.groups.state as LogSource['state'],
+        lines: Number(source.groups.lines),
+      });
       continue;
     }
     const count = /^count (?<id>[a-z0-9-]+) (?<n>\d{1,12})$/.exec(line);

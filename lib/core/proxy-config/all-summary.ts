@@ -48,9 +48,10 @@ export function renderAllSummary(text: string, options: AllSummaryOptions): Evid
   const headers = options.withHeaders === true && isAtLeast(options.version, '1.29');
   const part = (title: string, body: string): string => `${headers ? `------ ${title} ------\n\n` : ''}${body}`;
   const verbose = options.verbose ?? true;
-  const secretTable = secrets.value.secrets.length === 0
-    ? NO_SECRETS_MESSAGE
-    : renderSecretsTable(secrets.value.secrets, options.now, { version: options.version, withConfigType: true });
+  const secretTable =
+    secrets.value.secrets.length === 0
+      ? NO_SECRETS_MESSAGE
+      : renderSecretsTable(secrets.value.secrets, options.now, { version: options.version, withConfigType: true });
   return {
     ok: true,
     value: [

@@ -8,10 +8,14 @@ const BOOTSTRAP_SECTION = `${TYPE_PREFIX}BootstrapConfigDump`;
 
 const NodeSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
-  user_agent_build_version: z.object({
-    version: z.object({ major_number: z.number().optional(), minor_number: z.number().optional(), patch: z.number().optional() }).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  }).optional(),
+  user_agent_build_version: z
+    .object({
+      version: z
+        .object({ major_number: z.number().optional(), minor_number: z.number().optional(), patch: z.number().optional() })
+        .optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    })
+    .optional(),
 });
 const BootstrapSectionSchema = z.object({ bootstrap: z.object({ node: NodeSchema.optional() }).optional() });
 
@@ -45,7 +49,10 @@ export function parseBootstrapSummary(text: string): Evidence<BootstrapSummary> 
   if ('revision.status' in md) envoyVersion += `/${text_(md['revision.status'])}`;
   if ('build.type' in md) envoyVersion += `/${text_(md['build.type'])}`;
   if ('ssl.version' in md) envoyVersion += `/${text_(md['ssl.version'])}`;
-  return { ok: true, value: { istioVersion: text_(metadata.ISTIO_VERSION), istioProxySha: shaParts.length > 1 ? shaParts[1]! : sha, envoyVersion } };
+  return {
+    ok: true,
+    value: { istioVersion: text_(metadata.ISTIO_VERSION), istioProxySha: shaParts.length > 1 ? shaParts[1]! : sha, envoyVersion },
+  };
 }
 
 /** The BootstrapConfigDump section of a full config dump as Envoy wrote it, undefined without one. Never throws. */
@@ -61,6 +68,9 @@ export function renderBootstrapSummary(summary: BootstrapSummary): string {
     ['Istio Proxy Version:', summary.istioProxySha],
     ['Envoy Version:', summary.envoyVersion],
   ];
-  const text = lines.filter(([, value]) => value !== '').map(([label, value]) => `${label}\t${sanitizeForTerminal(value)}\n`).join('');
+  const text = lines
+    .filter(([, value]) => value !== '')
+    .map(([label, value]) => `${label}\t${sanitizeForTerminal(value)}\n`)
+    .join('');
   return goTabwriter(text, { minwidth: 0, padding: 1 });
 }

@@ -23,7 +23,11 @@ export function renderClusterStatusesTable(clusters: ClusterStatusEntry[], filte
 /** `-o json`: the clusters with a host the filter keeps, as Envoy wrote them. */
 export function renderClusterStatusesJson(clusters: ClusterStatusEntry[], filter: EndpointFilter = {}): string {
   const kept = clusters.filter((c) => c.hosts.some((h) => matches(h, c.name, filter)));
-  return `${JSON.stringify(kept.map((c) => c.raw), null, 4)}\n`;
+  return `${JSON.stringify(
+    kept.map((c) => c.raw),
+    null,
+    4,
+  )}\n`;
 }
 
 function matches(host: HostStatusEntry, cluster: string, filter: EndpointFilter): boolean {

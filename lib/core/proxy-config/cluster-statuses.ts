@@ -27,12 +27,16 @@ export interface ClusterStatusEntry {
 const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'];
 
 const HostStatusSchema = z.object({
-  address: z.object({
-    socket_address: z.object({ address: z.string().optional(), port_value: z.number().optional() }).optional(),
-    pipe: z.object({ path: z.string().optional() }).optional(),
-    envoy_internal_address: z.object({ server_listener_name: z.string().optional(), endpoint_id: z.string().optional() }).optional(),
-  }).optional(),
-  health_status: z.object({ eds_health_status: z.union([z.string(), z.number()]).optional(), failed_outlier_check: z.boolean().optional() }).optional(),
+  address: z
+    .object({
+      socket_address: z.object({ address: z.string().optional(), port_value: z.number().optional() }).optional(),
+      pipe: z.object({ path: z.string().optional() }).optional(),
+      envoy_internal_address: z.object({ server_listener_name: z.string().optional(), endpoint_id: z.string().optional() }).optional(),
+    })
+    .optional(),
+  health_status: z
+    .object({ eds_health_status: z.union([z.string(), z.number()]).optional(), failed_outlier_check: z.boolean().optional() })
+    .optional(),
 });
 const ClusterStatusSchema = z.object({ name: z.string().optional(), host_statuses: z.array(HostStatusSchema).optional() });
 const ClustersSchema = z.object({ cluster_statuses: z.array(z.unknown()).optional() });
@@ -43,10 +47,15 @@ export function parseClusterStatuses(text: string): Evidence<ClusterStatusEntry[
   try {
     json = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch {
-    return { ok: false, reason: text.trim() === '' ? 'is empty: no clusters to read' : 'is not JSON (the text /clusters prints without ?format=json, or cut short)' };
+    return {
+      ok: false,
+      reason:
+        text.trim() === '' ? 'is empty: no clusters to read' : 'is not JSON (the text /clusters prints without ?format=json, or cut short)',
+    };
   }
   const root = ClustersSchema.safeParse(json);
-  if (!root.success || typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, reason: 'is not an Envoy /clusters?format=json answer' };
+  if (!root.success || typeof json !== 'object' || json === null || Array.isArray(json))
+    return { ok: false, reason: 'is not an Envoy /clusters?format=json answer' };
   if (!('cluster_statuses' in json)) {
     const hint = 'configs' in json ? ' (a config dump: `proxy-config eds` reads one taken with ?include_eds)' : '';
     return { ok: false, reason: `is not an Envoy /clusters?format=json answer: it has no "cluster_statuses"${hint}` };
@@ -54,7 +63,8 @@ export function parseClusterStatuses(text: string): Evidence<ClusterStatusEntry[
   const entries: ClusterStatusEntry[] = [];
   for (const raw of root.data.cluster_statuses ?? []) {
     const cluster = ClusterStatusSchema.safeParse(raw);
-    if (!cluster.success) return { ok: false, reason: `has a cluster status istioctl cannot read (${cluster.error.issues[0]?.path.join('.') ?? ''})` };
+    if (!cluster.success)
+      return { ok: false, reason: `has a cluster status istioctl cannot read (${cluster.error.issues[0]?.path.join('.') ?? ''})` };
     entries.push({ name: cluster.data.name ?? '', hosts: (cluster.data.host_statuses ?? []).map(hostStatus), raw });
   }
   return { ok: true, value: entries };

@@ -97,7 +97,13 @@ export function parseClustersDump(text: string, options: ClustersDumpOptions = {
       }
       return { ok: true, value: { shape: 'resource', clusters, problems } };
     }
-  } else if (bare && ('static_clusters' in bare || 'dynamic_active_clusters' in bare || 'dynamic_warming_clusters' in bare || typeOf(bare) === CLUSTERS_SECTION)) {
+  } else if (
+    bare &&
+    ('static_clusters' in bare ||
+      'dynamic_active_clusters' in bare ||
+      'dynamic_warming_clusters' in bare ||
+      typeOf(bare) === CLUSTERS_SECTION)
+  ) {
     section = bare;
   } else if (bare && Object.keys(bare).length === 0) {
     return { ok: true, value: { shape: 'empty', clusters: [], problems } };

@@ -43,7 +43,12 @@ export function istioctlClusterOrder(clusters: ClusterEntry[]): ClusterEntry[] {
   return listed.sort((a, b) => {
     const ka = sortKey(a);
     const kb = sortKey(b);
-    return compareGoStrings(ka.fqdn, kb.fqdn) || compareGoStrings(ka.subset, kb.subset) || ka.port - kb.port || compareGoStrings(ka.direction, kb.direction);
+    return (
+      compareGoStrings(ka.fqdn, kb.fqdn) ||
+      compareGoStrings(ka.subset, kb.subset) ||
+      ka.port - kb.port ||
+      compareGoStrings(ka.direction, kb.direction)
+    );
   });
 }
 
@@ -70,7 +75,9 @@ export function renderClustersTable(clusters: ClusterEntry[], options: ClustersT
 
 /** The clusters as JSON (`-o json`): every cluster, warming ones included, in istioctl's order, warming last. */
 export function renderClustersJson(clusters: ClusterEntry[], filter: ClusterFilter = {}): string {
-  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')].filter((c) => matchesClusterFilter(c.name, filter));
+  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')].filter((c) =>
+    matchesClusterFilter(c.name, filter),
+  );
   const rows = ordered.map((c) => ({
     name: c.name,
     serviceFqdn: c.serviceFqdn,

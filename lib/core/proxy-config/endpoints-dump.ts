@@ -28,16 +28,20 @@ export interface ClusterLoadAssignmentEntry {
 const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'];
 
 const SocketAddressSchema = z.object({ address: z.string().optional(), port_value: z.number().optional() });
-const AddressSchema = z.object({
-  socket_address: SocketAddressSchema.optional(),
-  pipe: z.object({ path: z.string().optional() }).optional(),
-  envoy_internal_address: z.object({ server_listener_name: z.string().optional(), endpoint_id: z.string().optional() }).optional(),
-}).catch({});
+const AddressSchema = z
+  .object({
+    socket_address: SocketAddressSchema.optional(),
+    pipe: z.object({ path: z.string().optional() }).optional(),
+    envoy_internal_address: z.object({ server_listener_name: z.string().optional(), endpoint_id: z.string().optional() }).optional(),
+  })
+  .catch({});
 const LbEndpointSchema = z.object({
-  endpoint: z.object({
-    address: AddressSchema.optional(),
-    additional_addresses: z.array(z.object({ address: AddressSchema.optional() }).catch({})).optional(),
-  }).optional(),
+  endpoint: z
+    .object({
+      address: AddressSchema.optional(),
+      additional_addresses: z.array(z.object({ address: AddressSchema.optional() }).catch({})).optional(),
+    })
+    .optional(),
   health_status: z.union([z.string(), z.number()]).optional(),
 });
 const LocalitySchema = z.object({ region: z.string().optional(), zone: z.string().optional(), sub_zone: z.string().optional() });
@@ -59,7 +63,11 @@ export function parseEndpointsDump(text: string): Evidence<ClusterLoadAssignment
   const root = readDump(text, 'endpoints');
   if (!root.ok) return root;
   const { configs, bare } = root.value;
-  const section = configs ? configs.findLast((c) => typeOf(c) === ENDPOINTS_SECTION) : typeOf(bare) === ENDPOINTS_SECTION ? bare : undefined;
+  const section = configs
+    ? configs.findLast((c) => typeOf(c) === ENDPOINTS_SECTION)
+    : typeOf(bare) === ENDPOINTS_SECTION
+      ? bare
+      : undefined;
   if (section === undefined) {
     if (configs) return noSection(configs, 'EndpointsConfigDump (take the dump with ?include_eds)', 'endpoints') ?? { ok: true, value: [] };
     return { ok: false, reason: 'is not an Envoy config dump: it has no "configs" list' };
@@ -75,7 +83,9 @@ export function parseEndpointsDump(text: string): Evidence<ClusterLoadAssignment
     for (const { endpoint_config: raw } of list ?? []) {
       const cla = ClusterLoadAssignmentSchema.safeParse(raw);
       if (!cla.success) continue;
-      const endpoints = (cla.data.endpoints ?? []).flatMap((group) => (group.lb_endpoints ?? []).map((ep) => lbEndpoint(ep, localityText(group.locality))));
+      const endpoints = (cla.data.endpoints ?? []).flatMap((group) =>
+        (group.lb_endpoints ?? []).map((ep) => lbEndpoint(ep, localityText(group.locality))),
+      );
       entries.push({ clusterName: cla.data.cluster_name ?? '', state, endpoints, raw });
     }
   }

@@ -27,7 +27,11 @@ export function filterEndpoints(assignments: ClusterLoadAssignmentEntry[], filte
 }
 
 /** `istioctl proxy-config eds --file` (1.24–1.29 print the same table): `NAME STATUS LOCALITY CLUSTER`. */
-export function renderEndpointsTable(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}, options: { withConfigType?: boolean } = {}): string {
+export function renderEndpointsTable(
+  assignments: ClusterLoadAssignmentEntry[],
+  filter: EndpointFilter = {},
+  options: { withConfigType?: boolean } = {},
+): string {
   let text = 'NAME\tSTATUS\tLOCALITY\tCLUSTER\n';
   for (const cla of filterEndpoints(assignments, filter)) {
     for (const ep of cla.endpoints) {
@@ -41,7 +45,11 @@ export function renderEndpointsTable(assignments: ClusterLoadAssignmentEntry[], 
 /** `-o json`: the kept assignments as Envoy wrote them (istioctl re-marshals them, in camelCase). */
 export function renderEndpointsJson(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}): string {
   const kept = filterEndpoints(assignments, filter);
-  return `${JSON.stringify(kept.map((cla) => cla.raw), null, 4)}\n`;
+  return `${JSON.stringify(
+    kept.map((cla) => cla.raw),
+    null,
+    4,
+  )}\n`;
 }
 
 function matches(ep: LbEndpointEntry, cluster: string, filter: EndpointFilter): boolean {
@@ -68,5 +76,10 @@ function sortKey(name: string): Key {
 }
 
 function compareKeys(a: Key, b: Key): number {
-  return compareGoStrings(a.fqdn, b.fqdn) || compareGoStrings(a.subset, b.subset) || a.port - b.port || compareGoStrings(a.direction, b.direction);
+  return (
+    compareGoStrings(a.fqdn, b.fqdn) ||
+    compareGoStrings(a.subset, b.subset) ||
+    a.port - b.port ||
+    compareGoStrings(a.direction, b.direction)
+  );
 }

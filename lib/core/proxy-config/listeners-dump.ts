@@ -12,10 +12,16 @@ const RouteMatchSchema = z.object({
   safe_regex: z.object({ regex: z.string().optional() }).optional(),
 });
 const InlineRouteConfigSchema = z.object({
-  virtual_hosts: z.array(z.object({
-    domains: z.array(z.string()).optional(),
-    routes: z.array(z.object({ match: RouteMatchSchema.optional(), route: z.object({ cluster: z.string().optional() }).optional() })).optional(),
-  })).optional(),
+  virtual_hosts: z
+    .array(
+      z.object({
+        domains: z.array(z.string()).optional(),
+        routes: z
+          .array(z.object({ match: RouteMatchSchema.optional(), route: z.object({ cluster: z.string().optional() }).optional() }))
+          .optional(),
+      }),
+    )
+    .optional(),
 });
 const FilterSchema = z.object({
   name: z.string().optional(),
@@ -23,13 +29,15 @@ const FilterSchema = z.object({
 });
 const FilterChainSchema = z.object({
   name: z.string().optional(),
-  filter_chain_match: z.object({
-    server_names: z.array(z.string()).optional(),
-    transport_protocol: z.string().optional(),
-    application_protocols: z.array(z.string()).optional(),
-    destination_port: z.number().optional(),
-    prefix_ranges: z.array(z.object({ address_prefix: z.string().optional(), prefix_len: z.number().optional() })).optional(),
-  }).optional(),
+  filter_chain_match: z
+    .object({
+      server_names: z.array(z.string()).optional(),
+      transport_protocol: z.string().optional(),
+      application_protocols: z.array(z.string()).optional(),
+      destination_port: z.number().optional(),
+      prefix_ranges: z.array(z.object({ address_prefix: z.string().optional(), prefix_len: z.number().optional() })).optional(),
+    })
+    .optional(),
   filters: z.array(FilterSchema).optional(),
 });
 const AddressSchema = z.object({
@@ -73,7 +81,11 @@ export function parseListenersDump(text: string): Evidence<ListenerEntry[]> {
   const root = readDump(text, 'listeners');
   if (!root.ok) return root;
   const { configs, bare } = root.value;
-  const section = configs ? configs.findLast((c) => typeOf(c) === LISTENERS_SECTION) : typeOf(bare) === LISTENERS_SECTION ? bare : undefined;
+  const section = configs
+    ? configs.findLast((c) => typeOf(c) === LISTENERS_SECTION)
+    : typeOf(bare) === LISTENERS_SECTION
+      ? bare
+      : undefined;
   if (section === undefined) {
     if (configs) return noSection(configs, 'ListenersConfigDump', 'listeners') ?? { ok: true, value: [] };
     return { ok: false, reason: 'is not an Envoy config dump: it has no "configs" list' };

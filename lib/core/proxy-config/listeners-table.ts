@@ -36,13 +36,19 @@ export function renderListenersTable(listeners: ListenerEntry[], options: Listen
   const verbose = options.verbose ?? true;
   const named = options.withConfigType === true;
   const kept = listeners.filter((l) => matchesListenerFilter(l, options.filter ?? {}));
-  const ordered = stableSort(kept, (a, b) => a.port - b.port || compareGoStrings(a.address, b.address) || compareGoStrings(listenerType(a), listenerType(b)));
+  const ordered = stableSort(
+    kept,
+    (a, b) => a.port - b.port || compareGoStrings(a.address, b.address) || compareGoStrings(listenerType(a), listenerType(b)),
+  );
   const header = [...(named ? ['NAME'] : []), 'ADDRESSES', 'PORT', ...(verbose ? ['MATCH', 'DESTINATION'] : ['TYPE'])];
   let text = `${header.join('\t')}\n`;
   for (const l of ordered) {
     const lead = [...(named ? [`listener/${l.name}`] : []), [l.address, ...l.additionalAddresses].join(','), String(l.port)];
     const rows = verbose
-      ? stableSort(l.filterChains.map((fc) => ({ match: describeChainMatch(fc), destination: describeDestination(fc) })), (a, b) => compareGoStrings(b.destination, a.destination)).map((m) => [...lead, m.match, m.destination])
+      ? stableSort(
+          l.filterChains.map((fc) => ({ match: describeChainMatch(fc), destination: describeDestination(fc) })),
+          (a, b) => compareGoStrings(b.destination, a.destination),
+        ).map((m) => [...lead, m.match, m.destination])
       : [[...lead, listenerType(l)]];
     for (const cells of rows) text += `${cells.map(sanitizeForTerminal).join('\t')}\n`;
   }
@@ -51,7 +57,11 @@ export function renderListenersTable(listeners: ListenerEntry[], options: Listen
 
 /** `-o json`: the listeners the filter keeps, in dump order, as Envoy wrote them. */
 export function renderListenersJson(listeners: ListenerEntry[], filter: ListenerFilter = {}): string {
-  return `${JSON.stringify(listeners.filter((l) => matchesListenerFilter(l, filter)).map((l) => l.raw), null, 4)}\n`;
+  return `${JSON.stringify(
+    listeners.filter((l) => matchesListenerFilter(l, filter)).map((l) => l.raw),
+    null,
+    4,
+  )}\n`;
 }
 
 export function matchesListenerFilter(l: ListenerEntry, filter: ListenerFilter): boolean {
@@ -99,7 +109,8 @@ function describeChainMatch(fc: FilterChain): string {
     parts.push(known ? known[0] : `App: ${alpn.join(',')}`);
   }
   const port = m.destination_port === undefined ? '' : `:${m.destination_port}`;
-  if (m.prefix_ranges?.length) parts.push(`Addr: ${m.prefix_ranges.map((p) => `${p.address_prefix ?? ''}/${p.prefix_len ?? 0}`).join(',')}${port}`);
+  if (m.prefix_ranges?.length)
+    parts.push(`Addr: ${m.prefix_ranges.map((p) => `${p.address_prefix ?? ''}/${p.prefix_len ?? 0}`).join(',')}${port}`);
   else if (port) parts.push(`Addr: *${port}`);
   return parts.length === 0 ? 'ALL' : parts.join('; ');
 }
@@ -140,7 +151,9 @@ function describeInlineRoutes(config: InlineRouteConfig): string {
   return `Inline Route: ${described.join('; ')}`;
 }
 
-
 function stableSort<T>(items: T[], compare: (a: T, b: T) => number): T[] {
-  return items.map((item, index) => ({ item, index })).sort((a, b) => compare(a.item, b.item) || a.index - b.index).map((x) => x.item);
+  return items
+    .map((item, index) => ({ item, index }))
+    .sort((a, b) => compare(a.item, b.item) || a.index - b.index)
+    .map((x) => x.item);
 }

@@ -28,18 +28,22 @@ export interface RouteConfigEntry {
 }
 
 const RouteSchema = z.object({
-  match: z.object({
-    prefix: z.string().optional(),
-    path: z.string().optional(),
-    path_separated_prefix: z.string().optional(),
-    safe_regex: z.object({ regex: z.string().optional() }).optional(),
-  }).optional(),
+  match: z
+    .object({
+      prefix: z.string().optional(),
+      path: z.string().optional(),
+      path_separated_prefix: z.string().optional(),
+      safe_regex: z.object({ regex: z.string().optional() }).optional(),
+    })
+    .optional(),
   route: z.object({ cluster: z.string().optional() }).optional(),
   metadata: z.object({ filter_metadata: z.record(z.string(), z.unknown()).optional() }).optional(),
 });
 const RouteConfigSchema = z.object({
   name: z.string().optional(),
-  virtual_hosts: z.array(z.object({ name: z.string().optional(), domains: z.array(z.string()).optional(), routes: z.array(RouteSchema).optional() })).optional(),
+  virtual_hosts: z
+    .array(z.object({ name: z.string().optional(), domains: z.array(z.string()).optional(), routes: z.array(RouteSchema).optional() }))
+    .optional(),
 });
 const RoutesSectionSchema = z.object({
   static_route_configs: z.array(z.object({ route_config: z.unknown() }).catch({ route_config: undefined })).optional(),
@@ -66,7 +70,8 @@ export function parseRoutesDump(text: string): Evidence<RouteConfigEntry[]> {
   for (const { route_config: raw } of [...(parsed.data.dynamic_route_configs ?? []), ...(parsed.data.static_route_configs ?? [])]) {
     if (raw === undefined) continue;
     const config = RouteConfigSchema.safeParse(raw);
-    if (!config.success) return { ok: false, reason: `has a route configuration istioctl cannot read (${config.error.issues[0]?.path.join('.') ?? ''})` };
+    if (!config.success)
+      return { ok: false, reason: `has a route configuration istioctl cannot read (${config.error.issues[0]?.path.join('.') ?? ''})` };
     entries.push({
       name: config.data.name ?? '',
       virtualHosts: (config.data.virtual_hosts ?? []).map((vh) => ({

@@ -52,7 +52,8 @@ export function renderRoutesTable(configs: RouteConfigEntry[], options: RoutesTa
     for (const vh of config.virtualHosts) {
       const domains = describeRouteDomains(vh.domains);
       for (const route of vh.routes) {
-        if (!isPassthrough(route)) row([name, vh.name, domains, describeRouteMatch(route.match), describeIstioConfig(route.filterMetadata)]);
+        if (!isPassthrough(route))
+          row([name, vh.name, domains, describeRouteMatch(route.match), describeIstioConfig(route.filterMetadata)]);
       }
       if (vh.routes.length === 0) row([name, vh.name, domains, '/*', '404']);
     }
@@ -63,12 +64,15 @@ export function renderRoutesTable(configs: RouteConfigEntry[], options: RoutesTa
 /** `-o json`: the route configurations istioctl would list, as Envoy wrote them. */
 export function renderRoutesJson(configs: RouteConfigEntry[], options: RoutesTableOptions = {}): string {
   const kept = istioctlRouteOrder(configs).filter((c) => !options.name || options.name === c.name);
-  return `${JSON.stringify(kept.map((c) => c.raw), null, 4)}\n`;
+  return `${JSON.stringify(
+    kept.map((c) => c.raw),
+    null,
+    4,
+  )}\n`;
 }
 
 // pilot/pkg/networking/util PassthroughCluster: istioctl hides the routes to it.
 const isPassthrough = (route: RouteEntry): boolean => route.cluster === 'PassthroughCluster';
-
 
 /**
  * istioctl's DOMAINS cell: the one domain, or the domains without a port (an IPv6 literal counts as one

@@ -62,10 +62,12 @@ const DataSourceSchema = z.object({ inline_bytes: z.string().optional(), inline_
 // envoy.extensions.transport_sockets.tls.v3.Secret
 const TlsSecretSchema = z.object({
   tls_certificate: z.object({ certificate_chain: DataSourceSchema.optional() }).optional(),
-  validation_context: z.object({
-    trusted_ca: DataSourceSchema.optional(),
-    custom_validator_config: z.object({ typed_config: z.unknown().optional() }).optional(),
-  }).optional(),
+  validation_context: z
+    .object({
+      trusted_ca: DataSourceSchema.optional(),
+      custom_validator_config: z.object({ typed_config: z.unknown().optional() }).optional(),
+    })
+    .optional(),
 });
 // envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig, the validator SPIRE hands Envoy.
 const SPIFFE_VALIDATOR = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig';
@@ -149,7 +151,16 @@ function readSecret(entry: z.infer<typeof DynamicSecretSchema>, status: SecretSt
   const secret = TlsSecretSchema.safeParse(entry.secret ?? {});
   if (!secret.success) {
     problems.push('the secret does not have the Secret shape');
-    return { ...base, type: undefined, kind: 'none', certificates: [], primary: undefined, trustDomain: undefined, trustBundles: [], problems };
+    return {
+      ...base,
+      type: undefined,
+      kind: 'none',
+      certificates: [],
+      primary: undefined,
+      trustDomain: undefined,
+      trustBundles: [],
+      problems,
+    };
   }
   // istioctl reads the certificate chain when it is not empty, the trusted CA otherwise.
   const chain = secret.data.tls_certificate?.certificate_chain;
@@ -165,7 +176,16 @@ function readSecret(entry: z.infer<typeof DynamicSecretSchema>, status: SecretSt
   const read = parsePemCertificates(pem);
   problems.push(...read.problems);
   const type: SecretType | undefined = read.primary ? (read.primary.isCa ? 'CA' : 'Cert Chain') : undefined;
-  return { ...base, type, kind, certificates: read.certificates, primary: read.primary, trustDomain: spiffeTrustDomain(read.primary), trustBundles: [], problems };
+  return {
+    ...base,
+    type,
+    kind,
+    certificates: read.certificates,
+    primary: read.primary,
+    trustDomain: spiffeTrustDomain(read.primary),
+    trustBundles: [],
+    problems,
+  };
 }
 
 function spiffeTrustBundles(typedConfig: unknown, problems: string[]): TrustBundle[] {
@@ -173,7 +193,9 @@ function spiffeTrustBundles(typedConfig: unknown, problems: string[]): TrustBund
   if (!parsed.success) return [];
   return (parsed.data.trust_domains ?? []).map((domain, i) => {
     const pem = dataSourceText(domain.trust_bundle, problems);
-    const read = pem ? parsePemCertificates(pem) : { certificates: [], primary: undefined, problems: [`trust domain ${i + 1} has no inline bundle`] };
+    const read = pem
+      ? parsePemCertificates(pem)
+      : { certificates: [], primary: undefined, problems: [`trust domain ${i + 1} has no inline bundle`] };
     problems.push(...read.problems);
     return { trustDomain: domain.name ?? '', certificates: read.certificates, primary: read.primary };
   });

@@ -45,7 +45,16 @@ export function renderSecretsTable(secrets: SecretEntry[], now: Date, options: S
   const version = options.version ?? NEWEST_ISTIOCTL_VERSION;
   const rows = secrets.flatMap((s) => secretRows(s, version));
   const withTrustDomain = isAtLeast(version, '1.25') && rows.every((r) => r.trustDomain !== '');
-  const header = ['RESOURCE NAME', 'TYPE', 'STATUS', 'VALID CERT', 'SERIAL NUMBER', 'NOT AFTER', 'NOT BEFORE', ...(withTrustDomain ? ['TRUST DOMAIN'] : [])];
+  const header = [
+    'RESOURCE NAME',
+    'TYPE',
+    'STATUS',
+    'VALID CERT',
+    'SERIAL NUMBER',
+    'NOT AFTER',
+    'NOT BEFORE',
+    ...(withTrustDomain ? ['TRUST DOMAIN'] : []),
+  ];
   let text = `${header.join('\t')}\n`;
   for (const { secret, certificate: c, type, trustDomain } of rows) {
     const cells = [
@@ -99,7 +108,10 @@ export function renderSecretsJson(secrets: SecretEntry[], now: Date): string {
     lastUpdated: s.lastUpdated ?? null,
     trustDomain: s.trustDomain ?? null,
     certificates: s.certificates.map((c) => certificateJson(c, now)),
-    trustBundles: s.trustBundles.map((b) => ({ trustDomain: b.trustDomain, certificates: b.certificates.map((c) => certificateJson(c, now)) })),
+    trustBundles: s.trustBundles.map((b) => ({
+      trustDomain: b.trustDomain,
+      certificates: b.certificates.map((c) => certificateJson(c, now)),
+    })),
     problems: s.problems,
   }));
   return `${JSON.stringify(rows, null, 2)}\n`;

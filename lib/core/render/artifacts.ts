@@ -28,7 +28,10 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** What some renderings name beyond the report itself (see renderContextOf). */
 export type RenderContext = OcsfContext;
 
-const ARTIFACTS: Record<ReportFormat, { name: string; contentType: string; render: (report: Report, context: RenderContext) => Iterable<string> }> = {
+const ARTIFACTS: Record<
+  ReportFormat,
+  { name: string; contentType: string; render: (report: Report, context: RenderContext) => Iterable<string> }
+> = {
   json: { name: 'report.json', contentType: 'application/json', render: reportJsonChunks },
   // The page is a tenth of report.json's size (a summary and a VM table): it is rendered whole.
   html: { name: 'report.html', contentType: 'text/html; charset=utf-8', render: (report) => [renderHtmlReport(report)] },

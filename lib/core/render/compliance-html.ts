@@ -100,7 +100,11 @@ function trendChart(c: ComplianceReport['controls'][number]): string {
   });
   const lines = segments
     .filter((s) => s.length > 0)
-    .map((s) => (s.length === 1 ? `<circle cx="${s[0]!.split(',')[0]}" cy="${s[0]!.split(',')[1]}" r="1.5" fill="#0969da"/>` : `<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="${s.join(' ')}"/>`))
+    .map((s) =>
+      s.length === 1
+        ? `<circle cx="${s[0]!.split(',')[0]}" cy="${s[0]!.split(',')[1]}" r="1.5" fill="#0969da"/>`
+        : `<polyline fill="none" stroke="#0969da" stroke-width="1.5" points="${s.join(' ')}"/>`,
+    )
     .join('');
   const label = c.days.map((d) => `${d.date} ${d.compliantShare === null ? 'n/a' : `${Math.round(d.compliantShare * 100)}%`}`).join(', ');
   return `<svg width="${CHART_WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" role="img" aria-label="${h(`${c.control} compliant share per day: ${label}`)}"><rect x="0" y="0" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" fill="#f6f8fa"/>${lines}</svg>`;

@@ -81,7 +81,11 @@ export function renderScriptData(rows: readonly VmRow[], drillDowns: ReadonlyMap
   return JSON.stringify(data).replace(/[<>&]/g, (c) => JSON_ESCAPES[c]!);
 }
 
-function scriptFinding({ finding: f, consequences }: ListedFinding, instanceId: string, remediation: (text: string) => number): ScriptFinding {
+function scriptFinding(
+  { finding: f, consequences }: ListedFinding,
+  instanceId: string,
+  remediation: (text: string) => number,
+): ScriptFinding {
   const { waiver, ...evidence } = f.evidence;
   const shown = f.status === 'WAIVED' ? evidence : f.evidence;
   const w = f.status === 'WAIVED' && typeof waiver === 'object' && waiver !== null ? (waiver as Record<string, unknown>) : undefined;

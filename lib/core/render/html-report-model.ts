@@ -68,19 +68,34 @@ export function buildHtmlReportModel(report: Report): HtmlReportModel {
     if (vm) appendTo(byVm, vm.instanceId, finding);
     else appendTo(bySubject, `${finding.subject.kind}\u0000${finding.subject.id}`, finding);
   }
-  const vms = report.vms.map((vm, index) => ({ vm, index })).sort((a, b) => VM_ORDER[a.vm.status] - VM_ORDER[b.vm.status] || a.index - b.index);
+  const vms = report.vms
+    .map((vm, index) => ({ vm, index }))
+    .sort((a, b) => VM_ORDER[a.vm.status] - VM_ORDER[b.vm.status] || a.index - b.index);
   const rows: VmRow[] = [];
   const drillDowns: DrillDown[] = [];
   vms.forEach(({ vm }, index) => {
     const findings = foldConsequences(byVm.get(vm.instanceId) ?? []);
     const anchor = findings.length > 0 ? `vm-${index}` : undefined;
-    rows.push({ vm, anchor, causes: findings.map((f) => f.finding), consequences: findings.reduce((n, f) => n + f.consequences.length, 0) });
+    rows.push({
+      vm,
+      anchor,
+      causes: findings.map((f) => f.finding),
+      consequences: findings.reduce((n, f) => n + f.consequences.length, 0),
+    });
     if (anchor) drillDowns.push({ anchor, kind: 'vm', id: vm.instanceId, vm, findings });
   });
   const KIND_ORDER: Record<SubjectKind, number> = { vm: 0, proxy: 1, workloadentry: 2, fleet: 3 };
   [...bySubject.values()]
     .sort((a, b) => KIND_ORDER[a[0]!.subject.kind] - KIND_ORDER[b[0]!.subject.kind])
-    .forEach((findings, index) => drillDowns.push({ anchor: `subject-${index}`, kind: findings[0]!.subject.kind, id: findings[0]!.subject.id, vm: undefined, findings: foldConsequences(findings) }));
+    .forEach((findings, index) =>
+      drillDowns.push({
+        anchor: `subject-${index}`,
+        kind: findings[0]!.subject.kind,
+        id: findings[0]!.subject.id,
+        vm: undefined,
+        findings: foldConsequences(findings),
+      }),
+    );
   const controlOrder = Object.keys(report.summary.byControl);
   return {
     rows,
@@ -97,7 +112,9 @@ export function buildHtmlReportModel(report: Report): HtmlReportModel {
  * first cause. Without such a cause listed, the finding stands on its own.
  */
 export function foldConsequences(findings: readonly Finding[]): ListedFinding[] {
-  const sorted = [...findings].sort((a, b) => STATUS_ORDER[a.status]! - STATUS_ORDER[b.status]! || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
+  const sorted = [...findings].sort(
+    (a, b) => STATUS_ORDER[a.status]! - STATUS_ORDER[b.status]! || SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity),
+  );
   const causeOf = new Map<Finding, Finding>();
   const byControl = new Map<string, Finding>();
   for (const f of sorted) if (!byControl.has(f.control)) byControl.set(f.control, f);

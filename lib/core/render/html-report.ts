@@ -57,7 +57,10 @@ export function renderHtmlReport(report: Report): string {
 <thead><tr><th scope="col">Control</th><th scope="col">Severity</th><th scope="col">Title</th><th scope="col" class="n">Pass</th><th scope="col" class="n">Fail</th><th scope="col" class="n">Error</th><th scope="col" class="n">Skip</th><th scope="col" class="n">Waived</th><th scope="col">How to fix</th></tr></thead>
 <tbody>
 ${Object.entries(s.byControl)
-  .map(([id, c]) => `<tr><th scope="row" id="control-${h(id)}">${h(id)}</th><td>${h(c.severity)}</td><td>${h(c.title)}</td><td class="n">${c.PASS}</td><td class="n">${c.FAIL}</td><td class="n">${c.ERROR}</td><td class="n">${c.SKIP}</td><td class="n">${c.WAIVED}</td><td class="fix">${withCode(model.remediations.get(id) ?? '')}</td></tr>`)
+  .map(
+    ([id, c]) =>
+      `<tr><th scope="row" id="control-${h(id)}">${h(id)}</th><td>${h(c.severity)}</td><td>${h(c.title)}</td><td class="n">${c.PASS}</td><td class="n">${c.FAIL}</td><td class="n">${c.ERROR}</td><td class="n">${c.SKIP}</td><td class="n">${c.WAIVED}</td><td class="fix">${withCode(model.remediations.get(id) ?? '')}</td></tr>`,
+  )
   .join('\n')}
 </tbody>
 </table>
@@ -136,10 +139,16 @@ function vmRow(row: VmRow): string {
  * to its control's instead of repeating it: thousands of VMs fail the same few controls.
  */
 function drillDown(d: DrillDown, remediations?: ReadonlyMap<string, string>): string {
-  const what = d.vm ? `${h(d.vm.hostname ?? '(no hostname)')} · ${h(d.vm.instanceId)}` : d.kind === 'fleet' ? 'The fleet' : `${d.kind === 'proxy' ? 'Proxy' : 'WorkloadEntry'} ${h(d.id)}`;
+  const what = d.vm
+    ? `${h(d.vm.hostname ?? '(no hostname)')} · ${h(d.vm.instanceId)}`
+    : d.kind === 'fleet'
+      ? 'The fleet'
+      : `${d.kind === 'proxy' ? 'Proxy' : 'WorkloadEntry'} ${h(d.id)}`;
   const status = d.vm ? ` <span class="s ${d.vm.status}">${d.vm.status}</span>` : '';
   const findings = d.findings.length + d.findings.reduce((n, f) => n + f.consequences.length, 0);
-  const facts = d.vm ? `<p class="meta">IP ${h(d.vm.ip ?? '-')} · namespace ${h(d.vm.namespace ?? '-')} · proxy ${h(d.vm.proxyId ?? '-')} · WorkloadEntry ${h(d.vm.workloadEntry ?? '-')}</p>\n` : '';
+  const facts = d.vm
+    ? `<p class="meta">IP ${h(d.vm.ip ?? '-')} · namespace ${h(d.vm.namespace ?? '-')} · proxy ${h(d.vm.proxyId ?? '-')} · WorkloadEntry ${h(d.vm.workloadEntry ?? '-')}</p>\n`
+    : '';
   return `<details class="subject" id="${d.anchor}"><summary>${what}${status} · ${plural(findings, 'finding')}</summary>
 ${facts}<ol class="findings">
 ${d.findings.map((f) => listedFinding(f, d, remediations)).join('\n')}
@@ -148,8 +157,15 @@ ${d.findings.map((f) => listedFinding(f, d, remediations)).join('\n')}
 
 const SUBJECT_NAMES: Record<DrillDown['kind'], string> = { vm: 'VM', proxy: 'proxy', workloadentry: 'WorkloadEntry', fleet: 'fleet' };
 
-function listedFinding({ finding: f, consequences }: ListedFinding, d: DrillDown, remediations: ReadonlyMap<string, string> | undefined): string {
-  const about = f.subject.kind !== d.kind || f.subject.id !== d.id ? ` <span class="meta">on ${SUBJECT_NAMES[f.subject.kind]} ${h(f.subject.id)}</span>` : '';
+function listedFinding(
+  { finding: f, consequences }: ListedFinding,
+  d: DrillDown,
+  remediations: ReadonlyMap<string, string> | undefined,
+): string {
+  const about =
+    f.subject.kind !== d.kind || f.subject.id !== d.id
+      ? ` <span class="meta">on ${SUBJECT_NAMES[f.subject.kind]} ${h(f.subject.id)}</span>`
+      : '';
   const { waiver, ...evidence } = f.evidence;
   const shown = f.status === 'WAIVED' ? evidence : f.evidence;
   const folded =
@@ -176,7 +192,10 @@ function renderWaivers(waivers: readonly WaiverReport[]): string {
 <thead><tr><th scope="col">Control</th><th scope="col">Subjects</th><th scope="col">Justification</th><th scope="col">Owner</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col" class="n">Findings waived</th></tr></thead>
 <tbody>
 ${waivers
-  .map((w) => `<tr><th scope="row">${h(w.control)}</th><td>${h(describeWaiverSubject(w.subject))}</td><td>${h(w.justification)}</td><td>${h(w.owner)}</td><td>${h(w.expires)}</td><td><span class="s ${w.state}">${w.state}</span></td><td class="n">${w.waived}</td></tr>`)
+  .map(
+    (w) =>
+      `<tr><th scope="row">${h(w.control)}</th><td>${h(describeWaiverSubject(w.subject))}</td><td>${h(w.justification)}</td><td>${h(w.owner)}</td><td>${h(w.expires)}</td><td><span class="s ${w.state}">${w.state}</span></td><td class="n">${w.waived}</td></tr>`,
+  )
   .join('\n')}
 </tbody>
 </table>

@@ -46,7 +46,9 @@ export function renderProxyStatusTable(rows: readonly ProxyStatusRow[], options:
     lines = [['NAME', 'CLUSTER', ...XDS_TYPES, 'ISTIOD', 'VERSION']];
     for (const row of rows) lines.push([row.proxy, row.clusterId, ...XDS_TYPES.map((t) => state(row.types[t])), row.istiod, row.version]);
   } else if ((options.verbosity ?? 0) > 0) {
-    const columns = [...new Set([...XDS_TYPES.map((t) => XDS_TYPE_URLS[t]), ...rows.flatMap((r) => r.watched.map((w) => w.typeUrl))])].sort(compareBytes);
+    const columns = [...new Set([...XDS_TYPES.map((t) => XDS_TYPE_URLS[t]), ...rows.flatMap((r) => r.watched.map((w) => w.typeUrl))])].sort(
+      compareBytes,
+    );
     lines = [['NAME', 'CLUSTER', ...columns.map(shortType), 'ISTIOD', 'VERSION']];
     for (const row of rows) {
       const byUrl = new Map(row.watched.map((w) => [w.typeUrl, w]));
@@ -79,12 +81,16 @@ function withAge(state: XdsSyncState, sentTime: string | undefined, now: Date): 
 
 // Go marshals time.Time as RFC 3339 with up to nine fraction digits; year 1 is its zero time.
 function parseRfc3339(text: string): number | undefined {
-  const m = /^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})T(?<h>\d{2}):(?<mi>\d{2}):(?<s>\d{2})(?:\.(?<frac>\d{1,9}))?(?<zone>Z|[+-]\d{2}:\d{2})$/i.exec(text)?.groups;
+  const m =
+    /^(?<y>\d{4})-(?<mo>\d{2})-(?<d>\d{2})T(?<h>\d{2}):(?<mi>\d{2}):(?<s>\d{2})(?:\.(?<frac>\d{1,9}))?(?<zone>Z|[+-]\d{2}:\d{2})$/i.exec(
+      text,
+    )?.groups;
   if (!m?.y || !m.mo || !m.d || !m.h || !m.mi || !m.s || !m.zone) return undefined;
   const date = new Date(0);
   date.setUTCFullYear(Number(m.y), Number(m.mo) - 1, Number(m.d));
   date.setUTCHours(Number(m.h), Number(m.mi), Number(m.s), Math.trunc(Number(`0.${m.frac ?? '0'}`) * 1000));
-  const zone = m.zone.toUpperCase() === 'Z' ? 0 : (m.zone.startsWith('-') ? -1 : 1) * (Number(m.zone.slice(1, 3)) * 60 + Number(m.zone.slice(4, 6)));
+  const zone =
+    m.zone.toUpperCase() === 'Z' ? 0 : (m.zone.startsWith('-') ? -1 : 1) * (Number(m.zone.slice(1, 3)) * 60 + Number(m.zone.slice(4, 6)));
   const time = date.getTime() - zone * 60_000;
   return Number.isFinite(time) ? time : undefined;
 }

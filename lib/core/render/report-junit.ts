@@ -19,7 +19,9 @@ export function* reportJunitChunks(report: Report): Generator<string> {
   for (const f of report.findings) appendTo(byControl, f.control, f);
   const line = (text: string): string => `${text}\n`;
   yield line('<?xml version="1.0" encoding="UTF-8"?>');
-  yield line(`<testsuites name="${xmlAttribute(`fleet-audit ${report.runId}`)}"${counts(report.findings)} timestamp="${xmlAttribute(report.startedAt)}">`);
+  yield line(
+    `<testsuites name="${xmlAttribute(`fleet-audit ${report.runId}`)}"${counts(report.findings)} timestamp="${xmlAttribute(report.startedAt)}">`,
+  );
   for (const [control, findings] of byControl) {
     const about = report.summary.byControl[control];
     yield line(`  <testsuite name="${xmlAttribute(control)}"${counts(findings)} timestamp="${xmlAttribute(report.startedAt)}">`);
@@ -50,8 +52,17 @@ function testcaseBody(open: string, f: Finding): string[] {
     case 'FAIL':
     case 'ERROR': {
       const element = f.status === 'FAIL' ? 'failure' : 'error';
-      const details = [f.message, `severity: ${f.severity}`, ...(f.remediation ? [`remediation: ${f.remediation}`] : []), `evidence: ${JSON.stringify(f.evidence)}`].join('\n');
-      return [`${open}>`, `      <${element} message="${xmlAttribute(f.message)}" type="${xmlAttribute(f.severity)}">${xmlText(details)}</${element}>`, '    </testcase>'];
+      const details = [
+        f.message,
+        `severity: ${f.severity}`,
+        ...(f.remediation ? [`remediation: ${f.remediation}`] : []),
+        `evidence: ${JSON.stringify(f.evidence)}`,
+      ].join('\n');
+      return [
+        `${open}>`,
+        `      <${element} message="${xmlAttribute(f.message)}" type="${xmlAttribute(f.severity)}">${xmlText(details)}</${element}>`,
+        '    </testcase>',
+      ];
     }
   }
 }

@@ -108,7 +108,14 @@ function findingEvent(report: Report, f: Finding, { uid, time, vm, namespace, co
     message: f.message,
     time,
     finding_info: { uid: `fleet-audit:${uid}`, title: `${f.control} ${title}`, desc: f.message, created_time: time },
-    compliance: { control: f.control, standards: [STANDARD], status_id: compliance.id, status: compliance.caption, status_code: f.status, status_detail: f.message },
+    compliance: {
+      control: f.control,
+      standards: [STANDARD],
+      status_id: compliance.id,
+      status: compliance.caption,
+      status_code: f.status,
+      status_detail: f.message,
+    },
     resources: resourcesOf(f, vm, namespace, context.region),
     ...(f.remediation === '' ? {} : { remediation: { desc: f.remediation } }),
     ...(context.region === undefined ? {} : { cloud: { provider: 'AWS', region: context.region } }),
@@ -124,8 +131,16 @@ function findingEvent(report: Report, f: Finding, { uid, time, vm, namespace, co
 }
 
 /** The finding's subject, and for a proxy or WorkloadEntry also the VM that claims it. */
-function resourcesOf(f: Finding, vm: VmSummary | undefined, namespace: string | undefined, region: string | undefined): Record<string, unknown>[] {
-  const where = (ns: string | null | undefined): Record<string, string> => ({ ...(region === undefined ? {} : { region }), ...(ns ? { namespace: ns } : {}) });
+function resourcesOf(
+  f: Finding,
+  vm: VmSummary | undefined,
+  namespace: string | undefined,
+  region: string | undefined,
+): Record<string, unknown>[] {
+  const where = (ns: string | null | undefined): Record<string, string> => ({
+    ...(region === undefined ? {} : { region }),
+    ...(ns ? { namespace: ns } : {}),
+  });
   const vmResource = (v: VmSummary): Record<string, unknown> => ({
     uid: v.instanceId,
     name: v.hostname ?? v.instanceId,
@@ -135,10 +150,24 @@ function resourcesOf(f: Finding, vm: VmSummary | undefined, namespace: string | 
   });
   switch (f.subject.kind) {
     case 'vm':
-      return [vm ? vmResource(vm) : { uid: f.subject.id, name: f.subject.id, type: f.subject.id.startsWith('mi-') ? 'AWS::SSM::ManagedInstance' : 'AWS::EC2::Instance', ...where(undefined) }];
+      return [
+        vm
+          ? vmResource(vm)
+          : {
+              uid: f.subject.id,
+              name: f.subject.id,
+              type: f.subject.id.startsWith('mi-') ? 'AWS::SSM::ManagedInstance' : 'AWS::EC2::Instance',
+              ...where(undefined),
+            },
+      ];
     case 'workloadentry':
       return [
-        { uid: f.subject.id, name: f.subject.id.slice(f.subject.id.indexOf('/') + 1), type: 'networking.istio.io/WorkloadEntry', ...where(namespace) },
+        {
+          uid: f.subject.id,
+          name: f.subject.id.slice(f.subject.id.indexOf('/') + 1),
+          type: 'networking.istio.io/WorkloadEntry',
+          ...where(namespace),
+        },
         ...(vm ? [vmResource(vm)] : []),
       ];
     case 'proxy':

@@ -11,7 +11,16 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
     '',
     formatColumns([
       ['CONTROL', 'SEVERITY', 'PASS', 'FAIL', 'ERROR', 'SKIP', 'WAIVED', 'TITLE'],
-      ...Object.entries(s.byControl).map(([id, c]) => [id, c.severity, String(c.PASS), String(c.FAIL), String(c.ERROR), String(c.SKIP), String(c.WAIVED), c.title]),
+      ...Object.entries(s.byControl).map(([id, c]) => [
+        id,
+        c.severity,
+        String(c.PASS),
+        String(c.FAIL),
+        String(c.ERROR),
+        String(c.SKIP),
+        String(c.WAIVED),
+        c.title,
+      ]),
     ]),
   ];
   const all = worstVms(report);
@@ -34,7 +43,17 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
   const other = report.findings.filter((f) => f.subject.kind !== 'vm' && (f.status === 'FAIL' || f.status === 'ERROR'));
   if (other.length > 0) {
     lines.push('', 'Mesh findings:');
-    lines.push(formatColumns([['CONTROL', 'STATUS', 'SUBJECT', 'MESSAGE'], ...other.map((f) => [f.control, f.status, `${f.subject.kind} ${sanitizeForTerminal(f.subject.id)}`, sanitizeForTerminal(f.message)])]));
+    lines.push(
+      formatColumns([
+        ['CONTROL', 'STATUS', 'SUBJECT', 'MESSAGE'],
+        ...other.map((f) => [
+          f.control,
+          f.status,
+          `${f.subject.kind} ${sanitizeForTerminal(f.subject.id)}`,
+          sanitizeForTerminal(f.message),
+        ]),
+      ]),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

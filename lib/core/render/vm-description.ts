@@ -26,7 +26,9 @@ export function findVm(report: Report, key: string): { vm: VmSummary } | { match
 
 /** Gathers what the report says about one VM. Linear in the findings. */
 export function describeVm(report: Report, vm: VmSummary): VmDescription {
-  const findings = (findingsByVm({ ...report, vms: [vm] }).get(vm.instanceId) ?? []).sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.control < b.control ? -1 : a.control > b.control ? 1 : 0));
+  const findings = (findingsByVm({ ...report, vms: [vm] }).get(vm.instanceId) ?? []).sort(
+    (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || (a.control < b.control ? -1 : a.control > b.control ? 1 : 0),
+  );
   return { runId: report.runId, finishedAt: report.finishedAt, vm, findings };
 }
 
@@ -55,7 +57,8 @@ export function renderVmDescription(d: VmDescription): string {
   for (const f of shown) {
     lines.push(`  ${f.status} ${f.severity} ${f.control} (${f.subject.kind} ${t(f.subject.id)})`);
     lines.push(`    Message:      ${t(f.message)}`);
-    for (const [key, value] of Object.entries(f.evidence)) lines.push(`    ${`${t(key)}:`.padEnd(13)} ${t(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 500)}`);
+    for (const [key, value] of Object.entries(f.evidence))
+      lines.push(`    ${`${t(key)}:`.padEnd(13)} ${t(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 500)}`);
     if (f.remediation) lines.push(`    Remediation:  ${t(f.remediation)}`);
   }
   const passed = d.findings.filter((f) => f.status === 'PASS').map((f) => f.control);

@@ -11,8 +11,24 @@ describe('compliance over time', () => {
     expect(c.to).toBe('2026-11-09T18:00:00Z');
     expect(c.runs.map((r) => r.runId)).toEqual(TIMES.map((_, i) => `run-${i}`));
     expect(c.openFindings).toEqual([
-      { control: 'HEALTH-01', subject: { kind: 'vm', id: 'i-b' }, severity: 'CRITICAL', firstSeen: TIMES[5], lastSeen: TIMES[9], ageDays: 3.5, status: 'FAIL' },
-      { control: 'XDS-05', subject: { kind: 'proxy', id: 'p.ns' }, severity: 'HIGH', firstSeen: TIMES[7], lastSeen: TIMES[9], ageDays: 1.5, status: 'ERROR' },
+      {
+        control: 'HEALTH-01',
+        subject: { kind: 'vm', id: 'i-b' },
+        severity: 'CRITICAL',
+        firstSeen: TIMES[5],
+        lastSeen: TIMES[9],
+        ageDays: 3.5,
+        status: 'FAIL',
+      },
+      {
+        control: 'XDS-05',
+        subject: { kind: 'proxy', id: 'p.ns' },
+        severity: 'HIGH',
+        firstSeen: TIMES[7],
+        lastSeen: TIMES[9],
+        ageDays: 1.5,
+        status: 'ERROR',
+      },
     ]);
     expect(c.fixedFindings).toEqual([
       { control: 'XDS-01', subject: { kind: 'vm', id: 'i-a' }, firstSeen: TIMES[0], fixedAt: TIMES[3], hoursToFix: 72 },
@@ -20,7 +36,16 @@ describe('compliance over time', () => {
       { control: 'LOGS-01', subject: { kind: 'vm', id: 'i-h' }, firstSeen: TIMES[6], fixedAt: TIMES[7], hoursToFix: 24 },
     ]);
     expect(c.meanHoursToFix).toBe(48);
-    expect(c.waivers).toEqual([{ control: 'CERT-02', subject: 'vm i-g', justification: 'root rotation scheduled', expires: '2027-01-31T00:00:00Z', owner: 'mesh-team', state: 'active' }]);
+    expect(c.waivers).toEqual([
+      {
+        control: 'CERT-02',
+        subject: 'vm i-g',
+        justification: 'root rotation scheduled',
+        expires: '2027-01-31T00:00:00Z',
+        owner: 'mesh-team',
+        state: 'active',
+      },
+    ]);
   });
 
   it('counts each day by its last run, with the share of compliant findings and the trend', () => {
@@ -67,6 +92,11 @@ describe('compliance over time', () => {
 
   it('reads periods in hours, days and weeks, and nothing else', () => {
     expect([parsePeriod('12h'), parsePeriod('30d'), parsePeriod('2w')]).toEqual([12 * 3_600_000, 30 * 86_400_000, 14 * 86_400_000]);
-    expect([parsePeriod('0d'), parsePeriod('30'), parsePeriod('1y'), parsePeriod('-3d')]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([parsePeriod('0d'), parsePeriod('30'), parsePeriod('1y'), parsePeriod('-3d')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

@@ -39,7 +39,9 @@ describe('ISTIO_CUSTOM_IP_TABLES=true', () => {
   it('counts when only sidecar.env sets it, and not when cluster.env turns it off', () => {
     const rules = { name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') };
     expect(statuses(vm([rules, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }]))).toEqual(every('SKIP'));
-    const overridden = statuses(vm([rules, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='false'"]));
+    const overridden = statuses(
+      vm([rules, { name: 'sidecar-env', content: 'ISTIO_CUSTOM_IP_TABLES=true\n' }], [...ENV, "ISTIO_CUSTOM_IP_TABLES='false'"]),
+    );
     expect(overridden['NET-01']).toBe('FAIL');
   });
 
@@ -48,11 +50,21 @@ describe('ISTIO_CUSTOM_IP_TABLES=true', () => {
   });
 
   it('leaves a FAIL an ERROR when sidecar.env could not be read, since it might set it', () => {
-    const v = vm([{ name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') }, { name: 'sidecar-env', content: '', rc: 124 }]);
+    const v = vm([
+      { name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') },
+      { name: 'sidecar-env', content: '', rc: 124 },
+    ]);
     const net01 = finding(v, 'NET-01');
     expect(net01.status).toBe('ERROR');
     expect(net01.message).toContain('whether the operator installs the rules (ISTIO_CUSTOM_IP_TABLES) is unknown');
-    expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'sidecar-env', content: '', rc: 124 }]))['NET-01']).toBe('PASS');
+    expect(
+      statuses(
+        vm([
+          { name: 'iptables-save', content: CAPTURE },
+          { name: 'sidecar-env', content: '', rc: 124 },
+        ]),
+      )['NET-01'],
+    ).toBe('PASS');
   });
 });
 
@@ -61,7 +73,10 @@ describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
   const tables = (golden: string) => iptablesGoldenAsSave(fixture(`iptables/${golden}`), 'ipv4');
   const wildcard = tables('istio-1.24.0-tproxy.golden');
   const listed = tables('istio-1.24.0-inbound-ports-tproxy.golden');
-  const save = (t: Record<string, string>, names = ['nat', 'raw', 'mangle']) => ({ name: 'iptables-save', content: names.map((n) => t[n] ?? '').join('') });
+  const save = (t: Record<string, string>, names = ['nat', 'raw', 'mangle']) => ({
+    name: 'iptables-save',
+    content: names.map((n) => t[n] ?? '').join(''),
+  });
   const GOLDEN_ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_META_DNS_CAPTURE='true'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"];
   const uid1337 = { name: 'identity', content: 'hostname=vm1\nips=10.0.0.1\nproxy_uid=1337\nproxy_gid=1337' };
 
@@ -75,10 +90,13 @@ describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
   it('checks each listed inbound port against ISTIO_TPROXY', () => {
     const env = ["ISTIO_INBOUND_PORTS='32000,31000'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"];
     expect(finding(vm([save(listed)], env), 'NET-02').status).toBe('PASS');
-    expect(finding(vm([save(listed)], ["ISTIO_INBOUND_PORTS='32000,8080'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02')).toEqual({
-      status: 'FAIL',
-      message: 'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle ISTIO_INBOUND -p tcp --dport 8080 -j ISTIO_TPROXY',
-    });
+    expect(finding(vm([save(listed)], ["ISTIO_INBOUND_PORTS='32000,8080'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02')).toEqual(
+      {
+        status: 'FAIL',
+        message:
+          'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle ISTIO_INBOUND -p tcp --dport 8080 -j ISTIO_TPROXY',
+      },
+    );
   });
 
   it('fails NET-02 when the mangle rules are missing, naming them', () => {
@@ -88,7 +106,9 @@ describe('ISTIO_INBOUND_INTERCEPTION_MODE=TPROXY', () => {
         'inbound capture does not match the configuration (TPROXY, mangle table): missing mangle PREROUTING -p tcp -j ISTIO_INBOUND; mangle ISTIO_TPROXY -p tcp -j TPROXY --on-port 15006; mangle ISTIO_INBOUND … -j ISTIO_DIVERT; mangle ISTIO_DIVERT -j MARK; mangle ISTIO_INBOUND -p tcp -j ISTIO_TPROXY',
     });
     // The nat REDIRECT form does not stand in for TPROXY, and the other way round.
-    expect(finding(vm([{ name: 'iptables-save', content: CAPTURE }], [...ENV, "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02').status).toBe('FAIL');
+    expect(
+      finding(vm([{ name: 'iptables-save', content: CAPTURE }], [...ENV, "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'"]), 'NET-02').status,
+    ).toBe('FAIL');
     expect(finding(vm([save(wildcard)], ["ISTIO_INBOUND_PORTS='*'"]), 'NET-02').status).toBe('FAIL');
   });
 
@@ -107,7 +127,12 @@ describe("Istio's native nftables mode", () => {
   };
   const EMPTY_NAT = { name: 'iptables-save', content: fixture('iptables/vm-no-istio.txt') };
   const uid1337 = { name: 'identity', content: 'hostname=vm1\nips=10.0.0.1\nproxy_uid=1337\nproxy_gid=1337' };
-  const TPROXY_ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_META_DNS_CAPTURE='true'", "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'", "NATIVE_NFTABLES='true'"];
+  const TPROXY_ENV = [
+    "ISTIO_INBOUND_PORTS='*'",
+    "ISTIO_META_DNS_CAPTURE='true'",
+    "ISTIO_INBOUND_INTERCEPTION_MODE='TPROXY'",
+    "NATIVE_NFTABLES='true'",
+  ];
 
   it('passes NET-01..06 on the tables istio-nftables installs, with iptables empty', () => {
     const v = { ...vm([]), env: TPROXY_ENV, sections: [uid1337, EMPTY_NAT, listing('istio-1.27.0-tproxy.golden')] };
@@ -121,7 +146,15 @@ describe("Istio's native nftables mode", () => {
     expect(finding(v, 'NET-06').status).toBe('PASS');
     // That configuration of istio-nftables' tests captures no outbound range: NET-01 says so.
     expect(finding(v, 'NET-01').message).toBe('outbound capture is incomplete: missing ISTIO_OUTPUT … -j ISTIO_REDIRECT');
-    expect(finding(vm([EMPTY_NAT, listing('istio-1.27.0-inbound-ports-wildcard.golden', 998)], ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22'"]), 'NET-02').status).toBe('FAIL');
+    expect(
+      finding(
+        vm(
+          [EMPTY_NAT, listing('istio-1.27.0-inbound-ports-wildcard.golden', 998)],
+          ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22'"],
+        ),
+        'NET-02',
+      ).status,
+    ).toBe('FAIL');
   });
 
   it('fails NET-04 and NET-05 on nftables as on iptables', () => {
@@ -132,27 +165,49 @@ describe("Istio's native nftables mode", () => {
 
   it('fails NET-03 when iptables still holds a capture beside the nftables tables', () => {
     const v = vm([{ name: 'iptables-save', content: CAPTURE }, listing('istio-1.27.0-tproxy.golden', 998)], TPROXY_ENV);
-    expect(finding(v, 'NET-03')).toEqual({ status: 'FAIL', message: 'ISTIO_ chains are in both nftables and iptables-save: the capture is split between backends' });
+    expect(finding(v, 'NET-03')).toEqual({
+      status: 'FAIL',
+      message: 'ISTIO_ chains are in both nftables and iptables-save: the capture is split between backends',
+    });
   });
 
   it('is ERROR when NATIVE_NFTABLES=true but no listing was printed, and when the listing was cut', () => {
-    expect(finding(vm([EMPTY_NAT], [...ENV, "NATIVE_NFTABLES='true'"]), 'NET-01')).toEqual({ status: 'ERROR', message: 'NATIVE_NFTABLES=true, but the VM printed no nftables section (is nft installed?)' });
+    expect(finding(vm([EMPTY_NAT], [...ENV, "NATIVE_NFTABLES='true'"]), 'NET-01')).toEqual({
+      status: 'ERROR',
+      message: 'NATIVE_NFTABLES=true, but the VM printed no nftables section (is nft installed?)',
+    });
     const cut = listing('istio-1.27.0-tproxy.golden').content;
-    expect(finding(vm([EMPTY_NAT, { name: 'nftables', content: cut.slice(0, 300) }]), 'NET-01').message).toBe('section nftables: the nft listing ends inside a block: it was cut');
+    expect(finding(vm([EMPTY_NAT, { name: 'nftables', content: cut.slice(0, 300) }]), 'NET-01').message).toBe(
+      'section nftables: the nft listing ends inside a block: it was cut',
+    );
   });
 
   it('leaves iptables in force when nf_tables holds no Istio table', () => {
-    expect(statuses(vm([{ name: 'iptables-save', content: CAPTURE }, { name: 'nftables', content: '' }]))).toEqual(every('PASS'));
+    expect(
+      statuses(
+        vm([
+          { name: 'iptables-save', content: CAPTURE },
+          { name: 'nftables', content: '' },
+        ]),
+      ),
+    ).toEqual(every('PASS'));
   });
 });
 
 describe('NET-06 with native nftables beside iptables rules', () => {
   it("is ERROR, neither PASS nor FAIL, when iptables' nat PREROUTING rewrites TCP: the two hooks' order is not defined", () => {
     const tables = nftGoldenAsListing(fixture('nftables/istio-1.27.0-inbound-ports-wildcard.golden'), 998);
-    const docker = { name: 'iptables-save', content: fixture('iptables/vm-docker-before-istio.txt').replace(/^-A (PREROUTING|OUTPUT) .*ISTIO_.*\n/gm, '').replace(/^(:ISTIO_\S+ - \[0:0\]|-A ISTIO_.*)\n/gm, '') };
+    const docker = {
+      name: 'iptables-save',
+      content: fixture('iptables/vm-docker-before-istio.txt')
+        .replace(/^-A (PREROUTING|OUTPUT) .*ISTIO_.*\n/gm, '')
+        .replace(/^(:ISTIO_\S+ - \[0:0\]|-A ISTIO_.*)\n/gm, ''),
+    };
     const v = vm([docker, { name: 'nftables', content: Object.values(tables).join('') }], ["ISTIO_INBOUND_PORTS='*'"]);
     const net06 = finding(v, 'NET-06');
     expect(net06.status).toBe('ERROR');
-    expect(net06.message).toMatch(/^iptables' nat PREROUTING rewrites TCP at the same hook and priority as Istio's nftables prerouting, in an order nftables does not define: .*-j DOCKER/);
+    expect(net06.message).toMatch(
+      /^iptables' nat PREROUTING rewrites TCP at the same hook and priority as Istio's nftables prerouting, in an order nftables does not define: .*-j DOCKER/,
+    );
   });
 });

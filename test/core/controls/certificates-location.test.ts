@@ -4,7 +4,11 @@ import { findingsOf } from '../../support/evaluate.ts';
 
 // CERT-04 and CERT-06 judge the directory the agent writes to (OUTPUT_CERTS, PROV_CERT, /etc/certs).
 const ID = 'i-0000000000000001';
-const vm = (certs: string, env: string[] = [], extra: { name: string; content: string; rc?: number }[] = []): TestVm => ({ instanceId: ID, env, sections: [{ name: 'certs', content: certs }, ...extra] });
+const vm = (certs: string, env: string[] = [], extra: { name: string; content: string; rc?: number }[] = []): TestVm => ({
+  instanceId: ID,
+  env,
+  sections: [{ name: 'certs', content: certs }, ...extra],
+});
 const finding = (v: TestVm, control: string) => findingsOf(buildBundle({ vms: [v] }), control)[ID]!;
 
 describe('the certificates directory of CERT-04 and CERT-06', () => {
@@ -15,7 +19,8 @@ describe('the certificates directory of CERT-04 and CERT-06', () => {
 
   it('is ERROR, not a FAIL of /etc/certs, when the script refused the value', () => {
     const v = vm('location=/etc/certs source=default refused=OUTPUT_CERTS\ndir=missing\n', ["OUTPUT_CERTS='$(id)'"]);
-    const message = 'OUTPUT_CERTS is not an absolute path of plain characters, so the script read /etc/certs instead of the agent\'s certificates';
+    const message =
+      "OUTPUT_CERTS is not an absolute path of plain characters, so the script read /etc/certs instead of the agent's certificates";
     expect(finding(v, 'CERT-04')).toEqual({ status: 'ERROR', message });
     expect(finding(v, 'CERT-06')).toEqual({ status: 'ERROR', message });
   });
@@ -28,7 +33,12 @@ describe('the certificates directory of CERT-04 and CERT-06', () => {
   });
 
   it("takes istio-start.sh's ./etc/certs as the default, and a trailing slash as the same directory", () => {
-    expect(finding(vm('location=/etc/certs source=default\ndir=missing\n', ["OUTPUT_CERTS='./etc/certs'"]), 'CERT-04')).toEqual({ status: 'FAIL', message: '/etc/certs does not exist' });
-    expect(finding(vm('location=/srv/certs source=OUTPUT_CERTS\ndir=missing\n', ["OUTPUT_CERTS='/srv/certs/'"]), 'CERT-04').status).toBe('FAIL');
+    expect(finding(vm('location=/etc/certs source=default\ndir=missing\n', ["OUTPUT_CERTS='./etc/certs'"]), 'CERT-04')).toEqual({
+      status: 'FAIL',
+      message: '/etc/certs does not exist',
+    });
+    expect(finding(vm('location=/srv/certs source=OUTPUT_CERTS\ndir=missing\n', ["OUTPUT_CERTS='/srv/certs/'"]), 'CERT-04').status).toBe(
+      'FAIL',
+    );
   });
 });

@@ -36,8 +36,13 @@ describe('NET-01 / NET-02', () => {
   });
 
   it('NET-02 fails when an excluded port is not exempted before the redirect', () => {
-    const v = vm({ 'iptables-save': CAPTURE }, { env: ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22,9100'", "ISTIO_META_DNS_CAPTURE='true'"] });
-    expect(statusOf(v, 'NET-02').message).toBe('inbound capture does not match the configuration: missing ISTIO_INBOUND -p tcp --dport 9100 -j RETURN before the redirect');
+    const v = vm(
+      { 'iptables-save': CAPTURE },
+      { env: ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22,9100'", "ISTIO_META_DNS_CAPTURE='true'"] },
+    );
+    expect(statusOf(v, 'NET-02').message).toBe(
+      'inbound capture does not match the configuration: missing ISTIO_INBOUND -p tcp --dport 9100 -j RETURN before the redirect',
+    );
   });
 
   it('NET-02 checks each listed inbound port', () => {
@@ -54,18 +59,25 @@ describe('NET-01 / NET-02', () => {
 describe('NET-03', () => {
   it('fails when the capture is split between legacy and nft', () => {
     const v = vm({ 'iptables-save': CAPTURE, 'iptables-legacy-save': CAPTURE, 'iptables-nft-save': CAPTURE });
-    expect(statusOf(v, 'NET-03')).toEqual({ status: 'FAIL', message: 'ISTIO_ chains are in both iptables-legacy-save and iptables-nft-save: the capture is split between backends' });
+    expect(statusOf(v, 'NET-03')).toEqual({
+      status: 'FAIL',
+      message: 'ISTIO_ chains are in both iptables-legacy-save and iptables-nft-save: the capture is split between backends',
+    });
   });
 
   it('fails when a jump is installed twice', () => {
     const twice = CAPTURE.replace('-A OUTPUT -p tcp -j ISTIO_OUTPUT', '-A OUTPUT -p tcp -j ISTIO_OUTPUT\n-A OUTPUT -p tcp -j ISTIO_OUTPUT');
-    expect(statusOf(vm({ 'iptables-save': twice }), 'NET-03').message).toBe('rules installed more than once: nat -A OUTPUT -p tcp -j ISTIO_OUTPUT');
+    expect(statusOf(vm({ 'iptables-save': twice }), 'NET-03').message).toBe(
+      'rules installed more than once: nat -A OUTPUT -p tcp -j ISTIO_OUTPUT',
+    );
   });
 });
 
 describe('NET-04', () => {
   it('fails when DNS capture is on but nothing redirects DNS', () => {
-    const noDns = CAPTURE.split('\n').filter((l) => !l.includes('15053')).join('\n');
+    const noDns = CAPTURE.split('\n')
+      .filter((l) => !l.includes('15053'))
+      .join('\n');
     expect(statusOf(vm({ 'iptables-save': noDns }), 'NET-04').status).toBe('FAIL');
   });
   it('fails when DNS capture is off but DNS is redirected', () => {
@@ -82,11 +94,23 @@ describe('NET-05', () => {
     });
   });
   it('fails when there is no istio-proxy user', () => {
-    const v = { ...vm({ 'iptables-save': CAPTURE }), sections: [{ name: 'identity', content: 'hostname=vm1\nproxy_uid=\nproxy_gid=' }, { name: 'iptables-save', content: CAPTURE }] };
+    const v = {
+      ...vm({ 'iptables-save': CAPTURE }),
+      sections: [
+        { name: 'identity', content: 'hostname=vm1\nproxy_uid=\nproxy_gid=' },
+        { name: 'iptables-save', content: CAPTURE },
+      ],
+    };
     expect(statusOf(v, 'NET-05')).toEqual({ status: 'FAIL', message: 'there is no istio-proxy user on this VM' });
   });
   it('is ERROR when the identity section timed out before id answered, and decides when only ip timed out', () => {
-    const timedOut = (content: string) => ({ ...vm({ 'iptables-save': CAPTURE }), sections: [{ name: 'identity', content, rc: 124 }, { name: 'iptables-save', content: CAPTURE }] });
+    const timedOut = (content: string) => ({
+      ...vm({ 'iptables-save': CAPTURE }),
+      sections: [
+        { name: 'identity', content, rc: 124 },
+        { name: 'iptables-save', content: CAPTURE },
+      ],
+    });
     expect(statusOf(timedOut('hostname=vm1\nips=10.0.0.1\nproxy_uid=998\nproxy_gid='), 'NET-05')).toEqual({
       status: 'ERROR',
       message: 'a command of the identity section timed out on the VM: the istio-proxy uid is unknown',

@@ -5,7 +5,11 @@ import { fixture } from '../../support/fixtures.ts';
 
 const ID = 'i-0000000000000001';
 const ENV = ["ISTIO_INBOUND_PORTS='*'", "ISTIO_LOCAL_EXCLUDE_PORTS='22,15090,15021,15020'", "ISTIO_META_DNS_CAPTURE='true'"];
-const withRules = (rules: string, env: string[] = ENV): TestVm => ({ instanceId: ID, env, sections: [{ name: 'iptables-save', content: rules }] });
+const withRules = (rules: string, env: string[] = ENV): TestVm => ({
+  instanceId: ID,
+  env,
+  sections: [{ name: 'iptables-save', content: rules }],
+});
 const net06 = (v: TestVm) => findingsOf(buildBundle({ vms: [v] }), 'NET-06')[ID]!;
 
 describe('NET-06: inbound capture first in PREROUTING', () => {
@@ -22,9 +26,15 @@ describe('NET-06: inbound capture first in PREROUTING', () => {
 
   it('ignores a UDP-only rule ahead, and catches a DNAT written in PREROUTING itself', () => {
     const base = fixture('iptables/vm-nft-dns-capture.txt');
-    const udp = base.replace('-A PREROUTING -p tcp -j ISTIO_INBOUND', '-A PREROUTING -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.9:53\n-A PREROUTING -p tcp -j ISTIO_INBOUND');
+    const udp = base.replace(
+      '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+      '-A PREROUTING -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.0.9:53\n-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    );
     expect(net06(withRules(udp)).status).toBe('PASS');
-    const tcp = base.replace('-A PREROUTING -p tcp -j ISTIO_INBOUND', '-A PREROUTING -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080\n-A PREROUTING -p tcp -j ISTIO_INBOUND');
+    const tcp = base.replace(
+      '-A PREROUTING -p tcp -j ISTIO_INBOUND',
+      '-A PREROUTING -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080\n-A PREROUTING -p tcp -j ISTIO_INBOUND',
+    );
     expect(net06(withRules(tcp)).status).toBe('FAIL');
   });
 
@@ -42,14 +52,23 @@ describe('REG-07: the registered address is reachable', () => {
     return findingsOf(bundle, 'REG-07')[ID]!;
   };
 
-  it("passes when the entry holds the address SSM knows, or the one ISTIO_SVC_IP pins", () => {
-    expect(reg07({ instanceId: ID, ip: '10.0.0.5' }, '10.0.0.5')).toMatchObject({ status: 'PASS', message: 'the VM is registered at 10.0.0.5, the address ISTIO_SVC_IP pins' });
-    expect(reg07({ instanceId: ID, ip: '10.0.0.5', env: ["ISTIO_SVC_IP=''"] }, '10.0.0.5')).toMatchObject({ status: 'PASS', message: "the VM is registered at 10.0.0.5, its address in SSM's inventory" });
+  it('passes when the entry holds the address SSM knows, or the one ISTIO_SVC_IP pins', () => {
+    expect(reg07({ instanceId: ID, ip: '10.0.0.5' }, '10.0.0.5')).toMatchObject({
+      status: 'PASS',
+      message: 'the VM is registered at 10.0.0.5, the address ISTIO_SVC_IP pins',
+    });
+    expect(reg07({ instanceId: ID, ip: '10.0.0.5', env: ["ISTIO_SVC_IP=''"] }, '10.0.0.5')).toMatchObject({
+      status: 'PASS',
+      message: "the VM is registered at 10.0.0.5, its address in SSM's inventory",
+    });
   });
 
   it('fails for an address SSM does not know the VM by', () => {
     const finding = reg07({ instanceId: ID, ip: '10.0.0.5', env: ["ISTIO_SVC_IP=''"] }, '10.0.0.5', '10.20.1.7');
-    expect(finding).toMatchObject({ status: 'FAIL', message: 'the VM is registered at 10.0.0.5, but SSM knows it at 10.20.1.7: the mesh may not reach it' });
+    expect(finding).toMatchObject({
+      status: 'FAIL',
+      message: 'the VM is registered at 10.0.0.5, but SSM knows it at 10.20.1.7: the mesh may not reach it',
+    });
   });
 
   it.each([

@@ -11,7 +11,10 @@ describe('REG-01', () => {
   });
 
   it('fails when no entry has the address in the namespace and network', () => {
-    const entries = [workloadEntry('other', 'other-vm', '10.0.0.1'), workloadEntry('payments', 'payments-vm', '10.0.0.1', { network: 'net2' })];
+    const entries = [
+      workloadEntry('other', 'other-vm', '10.0.0.1'),
+      workloadEntry('payments', 'payments-vm', '10.0.0.1', { network: 'net2' }),
+    ];
     expect(findingsOf(buildBundle({ vms: [VM], entries }), 'REG-01')['i-0000000000000001']).toEqual({
       status: 'FAIL',
       message: 'no WorkloadEntry in payments has address 10.0.0.1',
@@ -44,16 +47,31 @@ describe('REG-02', () => {
   });
 
   it('is ERROR for the entry of an inventory VM that did not answer', () => {
-    const found = findingsOf(buildBundle({ vms: [{ ...VM, status: 'Failed', statusDetails: 'Undeliverable' }], entries: [workloadEntry('payments', 'payments-vm', '10.0.0.1')] }), 'REG-02');
+    const found = findingsOf(
+      buildBundle({
+        vms: [{ ...VM, status: 'Failed', statusDetails: 'Undeliverable' }],
+        entries: [workloadEntry('payments', 'payments-vm', '10.0.0.1')],
+      }),
+      'REG-02',
+    );
     expect(found['payments/payments-vm-10.0.0.1']!.status).toBe('ERROR');
   });
 
   it('is ERROR for a malformed entry, naming it, and the others are still evaluated', () => {
     const broken = { apiVersion: 'networking.istio.io/v1', metadata: { name: 'broken', namespace: 'payments' }, spec: {} };
     const alien = { apiVersion: 'example.com/v9', metadata: { name: 'alien', namespace: 'payments' }, spec: { address: '1.2.3.4' } };
-    const found = findingsOf(buildBundle({ vms: [VM], entries: [broken, alien, workloadEntry('payments', 'payments-vm', '10.0.0.1')] }), 'REG-02');
-    expect(found['payments/broken']).toEqual({ status: 'ERROR', message: 'the WorkloadEntry could not be read: spec.address: Invalid input: expected string, received undefined' });
-    expect(found['payments/alien']).toEqual({ status: 'ERROR', message: 'the WorkloadEntry could not be read: apiVersion: unknown apiVersion' });
+    const found = findingsOf(
+      buildBundle({ vms: [VM], entries: [broken, alien, workloadEntry('payments', 'payments-vm', '10.0.0.1')] }),
+      'REG-02',
+    );
+    expect(found['payments/broken']).toEqual({
+      status: 'ERROR',
+      message: 'the WorkloadEntry could not be read: spec.address: Invalid input: expected string, received undefined',
+    });
+    expect(found['payments/alien']).toEqual({
+      status: 'ERROR',
+      message: 'the WorkloadEntry could not be read: apiVersion: unknown apiVersion',
+    });
     expect(found['payments/payments-vm-10.0.0.1']!.status).toBe('PASS');
   });
 });

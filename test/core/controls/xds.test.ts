@@ -17,7 +17,10 @@ describe('XDS-01', () => {
 
   it('is ERROR, not FAIL, when a replica did not answer', () => {
     const found = findingsOf(buildBundle({ vms: [VM], syncz: { 'istiod-a': [] }, pods: ['istiod-a', 'istiod-b'] }), 'XDS-01');
-    expect(found['i-0000000000000001']).toEqual({ status: 'ERROR', message: 'vm1.payments is on no replica that answered, and istiod-b did not answer' });
+    expect(found['i-0000000000000001']).toEqual({
+      status: 'ERROR',
+      message: 'vm1.payments is on no replica that answered, and istiod-b did not answer',
+    });
   });
 
   it('is ERROR without cluster evidence', () => {

@@ -39,10 +39,14 @@ describe('parseIptablesSave', () => {
   });
 
   it('reads the restore form istio-iptables prints, old-style negation, and bare addresses', () => {
-    const restore = parseIptablesSave('* nat\n-N ISTIO_OUTPUT\n-A ISTIO_OUTPUT -d ! 127.0.0.1 -m comment --comment "a b" -j RETURN\nCOMMIT\n');
+    const restore = parseIptablesSave(
+      '* nat\n-N ISTIO_OUTPUT\n-A ISTIO_OUTPUT -d ! 127.0.0.1 -m comment --comment "a b" -j RETURN\nCOMMIT\n',
+    );
     // `* nat` with a space is not iptables-save's header: istio-iptables' trace is not live output.
     expect(restore.ok).toBe(false);
-    const live = parseIptablesSave('*nat\n:ISTIO_OUTPUT - [0:0]\n-A ISTIO_OUTPUT -d ! 127.0.0.1 -m comment --comment "a b" -j RETURN\nCOMMIT\n');
+    const live = parseIptablesSave(
+      '*nat\n:ISTIO_OUTPUT - [0:0]\n-A ISTIO_OUTPUT -d ! 127.0.0.1 -m comment --comment "a b" -j RETURN\nCOMMIT\n',
+    );
     expect(live.ok && live.value.rules[0]).toMatchObject({ destination: { value: '127.0.0.1/32', negated: true }, target: 'RETURN' });
   });
 

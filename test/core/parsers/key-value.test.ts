@@ -10,16 +10,31 @@ describe('parseClusterEnv', () => {
     expect(env.get('ISTIO_NAMESPACE')).toBe('bar');
     expect(env.get('SERVICE_ACCOUNT')).toBe('vm-serviceaccount');
     expect(env.get('ISTIO_META_NETWORK')).toBe('');
-    expect(env.get('ISTIO_METAJSON_LABELS')).toBe('{"service.istio.io/canonical-name":"foo","service.istio.io/canonical-revision":"latest"}');
+    expect(env.get('ISTIO_METAJSON_LABELS')).toBe(
+      '{"service.istio.io/canonical-name":"foo","service.istio.io/canonical-revision":"latest"}',
+    );
     expect(env.get('ISTIO_LOCAL_EXCLUDE_PORTS')).toBe('22,15090,15021,15020');
     expect(env.size).toBe(20);
   });
 
   it('reads hand-edited forms: export, double quotes with escapes, bare words, comments', () => {
     const env = parseClusterEnv(
-      ['# comment', 'export ISTIO_NAMESPACE=payments', 'ISTIO_AGENT_FLAGS="--proxyLogLevel=debug \\"x\\""', 'A=b # trailing', "B='it'\\''s'", '  ', 'not a line'].join('\n'),
+      [
+        '# comment',
+        'export ISTIO_NAMESPACE=payments',
+        'ISTIO_AGENT_FLAGS="--proxyLogLevel=debug \\"x\\""',
+        'A=b # trailing',
+        "B='it'\\''s'",
+        '  ',
+        'not a line',
+      ].join('\n'),
     );
-    expect(Object.fromEntries(env)).toEqual({ ISTIO_NAMESPACE: 'payments', ISTIO_AGENT_FLAGS: '--proxyLogLevel=debug "x"', A: 'b', B: "it's" });
+    expect(Object.fromEntries(env)).toEqual({
+      ISTIO_NAMESPACE: 'payments',
+      ISTIO_AGENT_FLAGS: '--proxyLogLevel=debug "x"',
+      A: 'b',
+      B: "it's",
+    });
   });
 
   it('keeps what it can of a truncated file', () => {
@@ -30,7 +45,7 @@ describe('parseClusterEnv', () => {
   });
 
   it('returns nothing for garbage and binary bytes without throwing', () => {
-    expect(parseClusterEnv('\u0000\u0001\u00ff===\n\'\'\'"').size).toBe(0);
+    expect(parseClusterEnv("\u0000\u0001\u00ff===\n'''\"").size).toBe(0);
     expect(parseClusterEnv(`X='${'a'.repeat(10_000_000)}`).get('X')?.length).toBe(10_000_000);
   });
 });

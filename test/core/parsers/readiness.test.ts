@@ -13,7 +13,10 @@ describe('parseReadiness', () => {
   });
 
   it('keeps the URL that was probed', () => {
-    expect(parseReadiness('url=http://127.0.0.1:15021/healthz/ready\nhttp_code=200\ncurl_exit=0')).toMatchObject({ ok: true, value: { url: 'http://127.0.0.1:15021/healthz/ready' } });
+    expect(parseReadiness('url=http://127.0.0.1:15021/healthz/ready\nhttp_code=200\ncurl_exit=0')).toMatchObject({
+      ok: true,
+      value: { url: 'http://127.0.0.1:15021/healthz/ready' },
+    });
   });
 
   it('is unavailable for a truncated section and for garbage', () => {

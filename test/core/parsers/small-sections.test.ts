@@ -6,7 +6,8 @@ import { LOG_PATTERNS, parseLogsSummary } from '../../../lib/core/parsers/logs-s
 import { parseIstioVersion, parseVersions } from '../../../lib/core/parsers/versions.ts';
 
 // Envoy /stats?filter=… as a 1.32 sidecar prints it.
-const STATS = 'cluster_manager.cds.update_rejected: 0\ncluster_manager.cds.update_success: 17\ncontrol_plane.connected_state: 1\nlistener_manager.lds.update_rejected: 2\nserver.state: 0\n';
+const STATS =
+  'cluster_manager.cds.update_rejected: 0\ncluster_manager.cds.update_success: 17\ncontrol_plane.connected_state: 1\nlistener_manager.lds.update_rejected: 2\nserver.state: 0\n';
 
 describe('parseEnvoyStats', () => {
   it('reads name: value lines', () => {
@@ -49,7 +50,10 @@ describe('parseLogsSummary', () => {
     expect(logs.value.latest.get('x509')).toBe('2026-11-26T05:00:00Z error x509: certificate signed by unknown authority');
   });
   it('is unavailable when a count is missing (truncated) and for garbage', () => {
-    expect(parseLogsSummary(LOGS.slice(0, LOGS.indexOf('count token')))).toEqual({ ok: false, reason: 'the logs section has no count for token, x509, istiod-dial, dns-not-ready, stream-closed' });
+    expect(parseLogsSummary(LOGS.slice(0, LOGS.indexOf('count token')))).toEqual({
+      ok: false,
+      reason: 'the logs section has no count for token, x509, istiod-dial, dns-not-ready, stream-closed',
+    });
     expect(parseLogsSummary('\u0000garbage')).toMatchObject({ ok: false });
   });
 });
@@ -60,7 +64,10 @@ describe('parseVersions', () => {
       ok: true,
       value: { packageManager: 'rpm', packageVersion: '1.24.6-1', pilotAgentVersion: '1.24.6' },
     });
-    expect(parseVersions('package_manager=\npackage_version=\npilot_agent_version=1.24.6')).toMatchObject({ ok: true, value: { packageManager: undefined, packageVersion: undefined } });
+    expect(parseVersions('package_manager=\npackage_version=\npilot_agent_version=1.24.6')).toMatchObject({
+      ok: true,
+      value: { packageManager: undefined, packageVersion: undefined },
+    });
   });
   it('is unavailable for a truncated section or garbage', () => {
     expect(parseVersions('package_manag')).toMatchObject({ ok: false });
@@ -74,11 +81,18 @@ describe('parseVersions', () => {
 });
 
 describe('parseCertsListing', () => {
-  const listing = 'file mode=0600 uid=998 gid=998 owner=istio-proxy size=1675 mtime=1764138000 name=key.pem\nfile mode=0644 uid=0 gid=0 owner=root size=10 mtime=1764138000 name=odd name.pem\nkey_match=yes';
+  const listing =
+    'file mode=0600 uid=998 gid=998 owner=istio-proxy size=1675 mtime=1764138000 name=key.pem\nfile mode=0644 uid=0 gid=0 owner=root size=10 mtime=1764138000 name=odd name.pem\nkey_match=yes';
   it('reads the directory the script read, and a variable it refused', () => {
     const read = (first: string) => parseCertsListing(`${first}\n${listing}`);
-    expect(read('location=/var/lib/istio/certs source=OUTPUT_CERTS')).toMatchObject({ ok: true, value: { directory: '/var/lib/istio/certs', source: 'OUTPUT_CERTS', present: true } });
-    expect(read('location=/etc/certs source=default refused=PROV_CERT')).toMatchObject({ ok: true, value: { directory: '/etc/certs', source: 'default', refused: 'PROV_CERT' } });
+    expect(read('location=/var/lib/istio/certs source=OUTPUT_CERTS')).toMatchObject({
+      ok: true,
+      value: { directory: '/var/lib/istio/certs', source: 'OUTPUT_CERTS', present: true },
+    });
+    expect(read('location=/etc/certs source=default refused=PROV_CERT')).toMatchObject({
+      ok: true,
+      value: { directory: '/etc/certs', source: 'default', refused: 'PROV_CERT' },
+    });
     expect(parseCertsListing('location=/srv/certs source=OUTPUT_CERTS\ndir=missing\n')).toEqual({
       ok: true,
       value: { directory: '/srv/certs', source: 'OUTPUT_CERTS', present: false, files: [], keyMatch: 'unknown', unreadable: [] },
@@ -110,7 +124,9 @@ describe('parseCertsListing', () => {
 });
 
 describe('parseIstioToken', () => {
-  const payload = Buffer.from(JSON.stringify({ aud: ['istio-ca'], exp: 1767000000, iat: 1764000000, sub: 'system:serviceaccount:payments:payments-vm' })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ aud: ['istio-ca'], exp: 1767000000, iat: 1764000000, sub: 'system:serviceaccount:payments:payments-vm' }),
+  ).toString('base64url');
   it('reads the claims of the payload segment', () => {
     expect(parseIstioToken(`present=yes\nmode=0640 uid=998 gid=998 owner=istio-proxy mtime=1764000000\npayload=${payload}`)).toEqual({
       ok: true,

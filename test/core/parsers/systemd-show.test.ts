@@ -2,18 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { parseSystemdShow, parseSystemdTimestamp } from '../../../lib/core/parsers/systemd-show.ts';
 
 // As `systemctl show istio --timestamp=unix -p …` prints them (systemd 252, Debian 12).
-const RUNNING = 'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nNRestarts=2\nActiveEnterTimestamp=@1764138000\nMainPID=4242\n';
+const RUNNING =
+  'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nNRestarts=2\nActiveEnterTimestamp=@1764138000\nMainPID=4242\n';
 
 describe('parseSystemdShow', () => {
   it('reads a running unit', () => {
     expect(parseSystemdShow(RUNNING)).toEqual({
       ok: true,
-      value: { activeState: 'active', subState: 'running', unitFileState: 'enabled', nRestarts: 2, activeEnterMs: 1764138000_000, mainPid: 4242, notFound: false },
+      value: {
+        activeState: 'active',
+        subState: 'running',
+        unitFileState: 'enabled',
+        nRestarts: 2,
+        activeEnterMs: 1764138000_000,
+        mainPid: 4242,
+        notFound: false,
+      },
     });
   });
 
   it('tells a unit that does not exist', () => {
-    const parsed = parseSystemdShow('LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nNRestarts=0\nActiveEnterTimestamp=\nMainPID=0');
+    const parsed = parseSystemdShow(
+      'LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nNRestarts=0\nActiveEnterTimestamp=\nMainPID=0',
+    );
     expect(parsed).toMatchObject({ ok: true, value: { notFound: true, unitFileState: undefined, activeEnterMs: undefined } });
   });
 

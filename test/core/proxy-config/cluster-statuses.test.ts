@@ -9,12 +9,34 @@ const ANSWER = JSON.stringify({
       name: 'outbound|9080||reviews.default.svc.cluster.local',
       added_via_api: true,
       host_statuses: [
-        { address: { socket_address: { address: '10.244.0.195', port_value: 9080 } }, health_status: { eds_health_status: 'HEALTHY' }, weight: 1, locality: {} },
-        { address: { socket_address: { address: '10.244.0.192', port_value: 9080 } }, health_status: { eds_health_status: 'UNHEALTHY', failed_outlier_check: true }, weight: 1 },
+        {
+          address: { socket_address: { address: '10.244.0.195', port_value: 9080 } },
+          health_status: { eds_health_status: 'HEALTHY' },
+          weight: 1,
+          locality: {},
+        },
+        {
+          address: { socket_address: { address: '10.244.0.192', port_value: 9080 } },
+          health_status: { eds_health_status: 'UNHEALTHY', failed_outlier_check: true },
+          weight: 1,
+        },
       ],
     },
-    { name: 'sds-grpc', host_statuses: [{ address: { pipe: { path: './var/run/secrets/workload-spiffe-uds/socket' } }, health_status: { eds_health_status: 'HEALTHY' } }] },
-    { name: 'inbound-vip|8000|http|httpbin.default.svc.cluster.local', host_statuses: [{ address: { envoy_internal_address: { server_listener_name: 'connect_originate', endpoint_id: '10.0.0.9:8000' } }, health_status: {} }] },
+    {
+      name: 'sds-grpc',
+      host_statuses: [
+        { address: { pipe: { path: './var/run/secrets/workload-spiffe-uds/socket' } }, health_status: { eds_health_status: 'HEALTHY' } },
+      ],
+    },
+    {
+      name: 'inbound-vip|8000|http|httpbin.default.svc.cluster.local',
+      host_statuses: [
+        {
+          address: { envoy_internal_address: { server_listener_name: 'connect_originate', endpoint_id: '10.0.0.9:8000' } },
+          health_status: {},
+        },
+      ],
+    },
     { name: 'BlackHoleCluster' },
   ],
 });
@@ -40,7 +62,11 @@ describe("istioctl's endpoints table from /clusters?format=json", () => {
   });
 
   it('filters by address without the port, by port, cluster and status', () => {
-    const rows = (filter: object): string[] => renderClusterStatusesTable(statuses(), filter).split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0]!);
+    const rows = (filter: object): string[] =>
+      renderClusterStatusesTable(statuses(), filter)
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(/\s+/)[0]!);
     expect(rows({ address: '10.244.0.195' })).toEqual(['10.244.0.195:9080']);
     expect(rows({ address: '10.244.0.195:9080' })).toEqual([]);
     expect(rows({ port: 9080, status: 'healthy' })).toEqual(['10.244.0.195:9080']);
@@ -52,7 +78,13 @@ describe("istioctl's endpoints table from /clusters?format=json", () => {
   it('points a config dump to eds, and never throws on junk', () => {
     const dump = parseClusterStatuses('{"configs": []}');
     expect(dump.ok ? '' : dump.reason).toContain('proxy-config eds');
-    for (const junk of ['', 'outbound|80||x::default_priority::max_connections::1024', '[]', '{"cluster_statuses": [{"name": 1}]}', '{"cluster_statuses": 5}']) {
+    for (const junk of [
+      '',
+      'outbound|80||x::default_priority::max_connections::1024',
+      '[]',
+      '{"cluster_statuses": [{"name": 1}]}',
+      '{"cluster_statuses": 5}',
+    ]) {
       expect(parseClusterStatuses(junk).ok).toBe(false);
     }
   });

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatSerialHex, isCertificateValidAt, normalizeFingerprint, parsePemCertificates, parseSerialNumber } from '../../../lib/core/certificates/pem.ts';
+import {
+  formatSerialHex,
+  isCertificateValidAt,
+  normalizeFingerprint,
+  parsePemCertificates,
+  parseSerialNumber,
+} from '../../../lib/core/certificates/pem.ts';
 import { parseClusterName } from '../../../lib/core/proxy-config/cluster-name.ts';
 import { parseClustersDump, type ClustersDump } from '../../../lib/core/proxy-config/clusters-dump.ts';
 import { parseSecretsDump } from '../../../lib/core/proxy-config/secrets-dump.ts';
@@ -24,7 +30,9 @@ function value<T>(evidence: Evidence<T>): T {
 /** The DynamicSecret entries of the sample, as Envoy answers `?resource=dynamic_active_secrets`. */
 function secretsAsResourceAnswer(patch: (entry: Record<string, unknown>) => Record<string, unknown> = (e) => e): string {
   const dump = JSON.parse(SECRET_DUMP) as { configs: { dynamic_active_secrets: Record<string, unknown>[] }[] };
-  const entries = dump.configs[0]!.dynamic_active_secrets.map((e) => patch({ '@type': DYNAMIC_SECRET, version_info: '2023-05-15T01:32:52Z/6', ...e }));
+  const entries = dump.configs[0]!.dynamic_active_secrets.map((e) =>
+    patch({ '@type': DYNAMIC_SECRET, version_info: '2023-05-15T01:32:52Z/6', ...e }),
+  );
   return JSON.stringify({ configs: entries });
 }
 
@@ -36,7 +44,14 @@ describe('parseSecretsDump', () => {
     expect(dump.shape).toBe('config-dump');
     expect(dump.problems).toEqual([]);
     const [leaf, root] = dump.secrets;
-    expect(leaf).toMatchObject({ resourceName: 'default', status: 'ACTIVE', type: 'Cert Chain', kind: 'tls_certificate', lastUpdated: '2023-05-15T01:32:52.262Z', problems: [] });
+    expect(leaf).toMatchObject({
+      resourceName: 'default',
+      status: 'ACTIVE',
+      type: 'Cert Chain',
+      kind: 'tls_certificate',
+      lastUpdated: '2023-05-15T01:32:52.262Z',
+      problems: [],
+    });
     expect(leaf!.certificates).toHaveLength(2);
     expect(leaf!.primary).toBe(leaf!.certificates[0]);
     expect(leaf!.primary).toMatchObject({
@@ -51,7 +66,12 @@ describe('parseSecretsDump', () => {
     expect(leaf!.primary!.notAfter.toISOString()).toBe('2023-05-16T01:32:52.000Z');
     expect(leaf!.primary!.pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n$/);
     expect(root).toMatchObject({ resourceName: 'ROOTCA', status: 'ACTIVE', type: 'CA', kind: 'validation_context' });
-    expect(root!.primary).toMatchObject({ serialNumber: 0x193a543fe2b0d9cd4847675394dfc54n, subject: 'O=cluster.local', isCa: true, sanUris: [] });
+    expect(root!.primary).toMatchObject({
+      serialNumber: 0x193a543fe2b0d9cd4847675394dfc54n,
+      subject: 'O=cluster.local',
+      isCa: true,
+      sanUris: [],
+    });
     // The chain's second certificate is the root itself.
     expect(leaf!.certificates[1]!.sha256Fingerprint).toBe(root!.primary!.sha256Fingerprint);
   });
@@ -76,9 +96,18 @@ describe('parseSecretsDump', () => {
   });
 
   it('marks an active secret Envoy has not received yet as UNINITIALIZED', () => {
-    const text = secretsAsResourceAnswer((e) => (e.name === 'default' ? { '@type': DYNAMIC_SECRET, name: 'default', version_info: 'uninitialized' } : e));
+    const text = secretsAsResourceAnswer((e) =>
+      e.name === 'default' ? { '@type': DYNAMIC_SECRET, name: 'default', version_info: 'uninitialized' } : e,
+    );
     const [pending, root] = value(parseSecretsDump(text)).secrets;
-    expect(pending).toMatchObject({ resourceName: 'default', status: 'UNINITIALIZED', type: undefined, kind: 'none', certificates: [], primary: undefined });
+    expect(pending).toMatchObject({
+      resourceName: 'default',
+      status: 'UNINITIALIZED',
+      type: undefined,
+      kind: 'none',
+      certificates: [],
+      primary: undefined,
+    });
     expect(root!.status).toBe('ACTIVE');
   });
 
@@ -112,8 +141,14 @@ describe('parseSecretsDump', () => {
   });
 
   it('refuses a dump without secrets, and text that is not a config dump', () => {
-    expect(parseSecretsDump(SIDECAR_CLUSTERS)).toEqual({ ok: false, reason: expect.stringMatching(/holds no secrets: no SecretsConfigDump among its configs \(ClustersConfigDump.DynamicCluster\)/) });
-    expect(parseSecretsDump(SECRET_DUMP.slice(0, SECRET_DUMP.length / 2))).toEqual({ ok: false, reason: expect.stringMatching(/is not JSON/) });
+    expect(parseSecretsDump(SIDECAR_CLUSTERS)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/holds no secrets: no SecretsConfigDump among its configs \(ClustersConfigDump.DynamicCluster\)/),
+    });
+    expect(parseSecretsDump(SECRET_DUMP.slice(0, SECRET_DUMP.length / 2))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/is not JSON/),
+    });
     expect(parseSecretsDump('')).toEqual({ ok: false, reason: expect.stringMatching(/is empty/) });
     for (const text of ['null', '[]', '42', '"configs"', '{"configs":{}}', '{"kind":"Pod"}']) {
       expect(parseSecretsDump(text).ok, text).toBe(false);
@@ -124,9 +159,23 @@ describe('parseSecretsDump', () => {
     const keyPem = '-----BEGIN PRIVATE KEY-----\nTUlJQ0tFWQ==\n-----END PRIVATE KEY-----\n';
     const text = JSON.stringify({
       configs: [
-        { '@type': DYNAMIC_SECRET, name: 'garbage', secret: { tls_certificate: { certificate_chain: { inline_bytes: '!!not base64!!' } } } },
-        { '@type': DYNAMIC_SECRET, name: 'key-only', secret: { tls_certificate: { certificate_chain: { inline_bytes: Buffer.from(keyPem).toString('base64') } } } },
-        { '@type': DYNAMIC_SECRET, name: 'bad-der', secret: { validation_context: { trusted_ca: { inline_string: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } } } },
+        {
+          '@type': DYNAMIC_SECRET,
+          name: 'garbage',
+          secret: { tls_certificate: { certificate_chain: { inline_bytes: '!!not base64!!' } } },
+        },
+        {
+          '@type': DYNAMIC_SECRET,
+          name: 'key-only',
+          secret: { tls_certificate: { certificate_chain: { inline_bytes: Buffer.from(keyPem).toString('base64') } } },
+        },
+        {
+          '@type': DYNAMIC_SECRET,
+          name: 'bad-der',
+          secret: {
+            validation_context: { trusted_ca: { inline_string: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' } },
+          },
+        },
         { '@type': DYNAMIC_SECRET, secret: {} },
       ],
     });
@@ -142,11 +191,27 @@ describe('parseSecretsDump', () => {
 
   it('never throws, whatever the text', () => {
     const binary = Buffer.from([0x00, 0xff, 0xfe, 0x7b, 0x22, 0x80, 0x0a]).toString('latin1');
-    for (const text of [binary, '\u0000', '{"configs":[null, 1, "x", {"@type": 5}]}', '{"configs":[{"@type":"' + DYNAMIC_SECRET + '","name":"x","secret":"y"}]}']) {
+    for (const text of [
+      binary,
+      '\u0000',
+      '{"configs":[null, 1, "x", {"@type": 5}]}',
+      '{"configs":[{"@type":"' + DYNAMIC_SECRET + '","name":"x","secret":"y"}]}',
+    ]) {
       expect(() => parseSecretsDump(text)).not.toThrow();
     }
-    fc.assert(fc.property(fc.string(), (text) => { parseSecretsDump(text); }), { numRuns: 200 });
-    fc.assert(fc.property(fc.json(), (text) => { parseSecretsDump(text); parseSecretsDump(`{"configs":[${text}]}`); }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        parseSecretsDump(text);
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.json(), (text) => {
+        parseSecretsDump(text);
+        parseSecretsDump(`{"configs":[${text}]}`);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -194,7 +259,9 @@ describe('certificates', () => {
     expect(read.problems).toEqual([]);
     expect(read.certificates).toHaveLength(2);
     expect(read.primary?.sha256Fingerprint).toBe(root.sha256Fingerprint);
-    expect(normalizeFingerprint('44:AA:78:38:AA:CD:EB:F7:83:F1:04:AD:39:ED:06:AB:02:88:F8:DC:37:FE:32:BA:75:3B:7F:6D:09:99:2A:CB')).toBe(root.sha256Fingerprint);
+    expect(normalizeFingerprint('44:AA:78:38:AA:CD:EB:F7:83:F1:04:AD:39:ED:06:AB:02:88:F8:DC:37:FE:32:BA:75:3B:7F:6D:09:99:2A:CB')).toBe(
+      root.sha256Fingerprint,
+    );
     expect(parsePemCertificates('no pem here').problems).toEqual(['no PEM block found']);
   });
 });
@@ -217,15 +284,28 @@ describe('parseClustersDump', () => {
       direction: 'inbound-vip',
       destinationRule: '',
     });
-    expect(dump.clusters[0]).toMatchObject({ isSubsetKey: false, serviceFqdn: 'agent', port: undefined, subset: undefined, direction: undefined });
+    expect(dump.clusters[0]).toMatchObject({
+      isSubsetKey: false,
+      serviceFqdn: 'agent',
+      port: undefined,
+      subset: undefined,
+      direction: undefined,
+    });
   });
 
-  it('reads a sidecar\'s control-plane cluster from a ?resource=dynamic_active_clusters&mask=… answer', () => {
+  it("reads a sidecar's control-plane cluster from a ?resource=dynamic_active_clusters&mask=… answer", () => {
     const dump = value(parseClustersDump(SIDECAR_CLUSTERS));
     expect(dump.shape).toBe('resource');
     expect(dump.clusters).toHaveLength(32);
     const istiod = dump.clusters.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local');
-    expect(istiod).toMatchObject({ direction: 'outbound', port: 15012, subset: '', serviceFqdn: 'istiod.istio-system.svc.cluster.local', type: 'EDS', state: 'active' });
+    expect(istiod).toMatchObject({
+      direction: 'outbound',
+      port: 15012,
+      subset: '',
+      serviceFqdn: 'istiod.istio-system.svc.cluster.local',
+      type: 'EDS',
+      state: 'active',
+    });
     expect(dump.clusters.find((c) => c.name === 'inbound|9080||')).toMatchObject({ direction: 'inbound', port: 9080, serviceFqdn: '' });
   });
 
@@ -237,14 +317,32 @@ describe('parseClustersDump', () => {
       ],
     });
     expect(value(parseClustersDump(text)).clusters.map((c) => c.state)).toEqual(['active', 'static']);
-    expect(value(parseClustersDump(text, { resource: 'dynamic_warming_clusters' })).clusters.map((c) => c.state)).toEqual(['warming', 'static']);
+    expect(value(parseClustersDump(text, { resource: 'dynamic_warming_clusters' })).clusters.map((c) => c.state)).toEqual([
+      'warming',
+      'static',
+    ]);
   });
 
   it('reads warming clusters of a full dump', () => {
     const text = JSON.stringify({
-      configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump', dynamic_warming_clusters: [{ version_info: 'v2', cluster: { name: 'outbound|80||a.b.svc.cluster.local', type: 'EDS' }, last_updated: '2024-01-01T00:00:00Z' }] }],
+      configs: [
+        {
+          '@type': 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+          dynamic_warming_clusters: [
+            {
+              version_info: 'v2',
+              cluster: { name: 'outbound|80||a.b.svc.cluster.local', type: 'EDS' },
+              last_updated: '2024-01-01T00:00:00Z',
+            },
+          ],
+        },
+      ],
     });
-    expect(value(parseClustersDump(text)).clusters[0]).toMatchObject({ state: 'warming', versionInfo: 'v2', lastUpdated: '2024-01-01T00:00:00Z' });
+    expect(value(parseClustersDump(text)).clusters[0]).toMatchObject({
+      state: 'warming',
+      versionInfo: 'v2',
+      lastUpdated: '2024-01-01T00:00:00Z',
+    });
   });
 
   it('prints the discovery type as istioctl does: STATIC when left out or custom, names for numbers', () => {
@@ -265,7 +363,10 @@ describe('parseClustersDump', () => {
   });
 
   it('names the DestinationRule a cluster came from as istioctl 1.24+ does, whatever its API version', () => {
-    const withConfig = (config: unknown): unknown => ({ '@type': DYNAMIC_CLUSTER, cluster: { name: 'c', metadata: { filter_metadata: { istio: { config } } } } });
+    const withConfig = (config: unknown): unknown => ({
+      '@type': DYNAMIC_CLUSTER,
+      cluster: { name: 'c', metadata: { filter_metadata: { istio: { config } } } },
+    });
     const text = JSON.stringify({
       configs: [
         withConfig('/apis/networking.istio.io/v1/namespaces/bookinfo/destination-rule/ratings'),
@@ -277,36 +378,77 @@ describe('parseClustersDump', () => {
         { '@type': DYNAMIC_CLUSTER, cluster: { name: 'c', metadata: { filter_metadata: { istio: { services: [] } } } } },
       ],
     });
-    expect(value(parseClustersDump(text)).clusters.map((c) => c.destinationRule)).toEqual(['ratings.bookinfo', 'db.prod', 'reviews.default', '', '<unknown>', '<unknown>', '']);
+    expect(value(parseClustersDump(text)).clusters.map((c) => c.destinationRule)).toEqual([
+      'ratings.bookinfo',
+      'db.prod',
+      'reviews.default',
+      '',
+      '<unknown>',
+      '<unknown>',
+      '',
+    ]);
   });
 
   it('reads a bare ClustersConfigDump', () => {
-    const section = (JSON.parse(WAYPOINT_DUMP) as { configs: { '@type': string }[] }).configs.find((c) => c['@type'].endsWith('ClustersConfigDump'));
+    const section = (JSON.parse(WAYPOINT_DUMP) as { configs: { '@type': string }[] }).configs.find((c) =>
+      c['@type'].endsWith('ClustersConfigDump'),
+    );
     expect(value(parseClustersDump(JSON.stringify(section))).clusters).toHaveLength(3);
   });
 
   it('gives an empty list for {}, and refuses dumps without clusters and text that is not a dump', () => {
     expect(value(parseClustersDump('{}'))).toEqual({ shape: 'empty', clusters: [], problems: [] } satisfies ClustersDump);
     expect(value(parseClustersDump('{"configs":[]}')).clusters).toEqual([]);
-    expect(parseClustersDump(SECRET_DUMP)).toEqual({ ok: false, reason: expect.stringMatching(/holds no clusters: no ClustersConfigDump among its configs \(SecretsConfigDump\)/) });
+    expect(parseClustersDump(SECRET_DUMP)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/holds no clusters: no ClustersConfigDump among its configs \(SecretsConfigDump\)/),
+    });
     expect(parseClustersDump(WAYPOINT_DUMP.slice(0, 5000)).ok).toBe(false);
     expect(parseClustersDump('<html>502 Bad Gateway</html>').ok).toBe(false);
   });
 
   it('skips entries without a cluster name, saying so, and never throws', () => {
-    const text = JSON.stringify({ configs: [{ '@type': DYNAMIC_CLUSTER, cluster: { type: 'EDS' } }, { '@type': DYNAMIC_CLUSTER, cluster: { name: 'ok' } }] });
+    const text = JSON.stringify({
+      configs: [
+        { '@type': DYNAMIC_CLUSTER, cluster: { type: 'EDS' } },
+        { '@type': DYNAMIC_CLUSTER, cluster: { name: 'ok' } },
+      ],
+    });
     const dump = value(parseClustersDump(text));
     expect(dump.clusters.map((c) => c.name)).toEqual(['ok']);
     expect(dump.problems).toEqual(['configs entry 1 has no cluster name: skipped']);
-    fc.assert(fc.property(fc.string(), (t) => { parseClustersDump(t); }), { numRuns: 200 });
-    fc.assert(fc.property(fc.json(), (t) => { parseClustersDump(t); parseClustersDump(`{"configs":[{"@type":"${DYNAMIC_CLUSTER}","cluster":${t}}]}`); }), { numRuns: 200 });
+    fc.assert(
+      fc.property(fc.string(), (t) => {
+        parseClustersDump(t);
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.json(), (t) => {
+        parseClustersDump(t);
+        parseClustersDump(`{"configs":[{"@type":"${DYNAMIC_CLUSTER}","cluster":${t}}]}`);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
 describe('parseClusterName', () => {
   it('splits Istio subset keys and leaves other names whole', () => {
-    expect(parseClusterName('outbound|9080|v2|reviews.default.svc.cluster.local')).toEqual({ isSubsetKey: true, direction: 'outbound', port: 9080, subset: 'v2', serviceFqdn: 'reviews.default.svc.cluster.local' });
-    expect(parseClusterName('BlackHoleCluster')).toEqual({ isSubsetKey: false, serviceFqdn: 'BlackHoleCluster', port: undefined, subset: undefined, direction: undefined });
+    expect(parseClusterName('outbound|9080|v2|reviews.default.svc.cluster.local')).toEqual({
+      isSubsetKey: true,
+      direction: 'outbound',
+      port: 9080,
+      subset: 'v2',
+      serviceFqdn: 'reviews.default.svc.cluster.local',
+    });
+    expect(parseClusterName('BlackHoleCluster')).toEqual({
+      isSubsetKey: false,
+      serviceFqdn: 'BlackHoleCluster',
+      port: undefined,
+      subset: undefined,
+      direction: undefined,
+    });
     // Not enough `|` for istioctl to read it as a key.
     expect(parseClusterName('outbound|9080|reviews').isSubsetKey).toBe(false);
     // DNS SRV form: only read as a key when it also holds three `|`.

@@ -12,7 +12,9 @@ function assignments(text = fixture('eds-config-dump.json')): ClusterLoadAssignm
 }
 
 const EDS_DUMP = 'type.googleapis.com/envoy.admin.v3.EndpointsConfigDump';
-const cla = (name: string, lbEndpoints: unknown[], locality: unknown = {}): unknown => ({ endpoint_config: { cluster_name: name, endpoints: [{ locality, lb_endpoints: lbEndpoints }] } });
+const cla = (name: string, lbEndpoints: unknown[], locality: unknown = {}): unknown => ({
+  endpoint_config: { cluster_name: name, endpoints: [{ locality, lb_endpoints: lbEndpoints }] },
+});
 
 describe('the EDS table', () => {
   it("prints istioctl's table byte for byte (upstream 1.24.6 emptyfilter_output.txt)", () => {
@@ -24,26 +26,51 @@ describe('the EDS table', () => {
   });
 
   it('filters by address, cluster and status without regard to case, and leaves out assignments left empty', () => {
-    const kept = filterEndpoints(assignments(), { address: '10.244.0.192:9080', cluster: 'OUTBOUND|9080||REVIEWS.default.svc.cluster.local', status: 'healthy' });
-    expect(kept.map((c) => [c.clusterName, c.endpoints.map((e) => e.addresses)])).toEqual([['outbound|9080||reviews.default.svc.cluster.local', [['10.244.0.192:9080']]]]);
+    const kept = filterEndpoints(assignments(), {
+      address: '10.244.0.192:9080',
+      cluster: 'OUTBOUND|9080||REVIEWS.default.svc.cluster.local',
+      status: 'healthy',
+    });
+    expect(kept.map((c) => [c.clusterName, c.endpoints.map((e) => e.addresses)])).toEqual([
+      ['outbound|9080||reviews.default.svc.cluster.local', [['10.244.0.192:9080']]],
+    ]);
     expect(filterEndpoints(assignments(), { status: 'UNHEALTHY' })).toEqual([]);
   });
 
   it('prints every address form, the locality and a numeric health status as istioctl does', () => {
     const text = JSON.stringify({
-      configs: [{
-        '@type': EDS_DUMP,
-        dynamic_endpoint_configs: [
-          cla('outbound|80||a.ns.svc.cluster.local', [
-            { endpoint: { address: { socket_address: { address: '10.0.0.1', port_value: 80 } }, additional_addresses: [{ address: { socket_address: { address: 'fd00::1', port_value: 80 } } }] }, health_status: 3 },
-            { endpoint: { address: { envoy_internal_address: { server_listener_name: 'connect_originate', endpoint_id: '10.0.0.2:80' } } } },
-            { endpoint: {} },
-          ], { region: 'eu-west-1', zone: 'eu-west-1a' }),
-          { endpoint_config: 'not an assignment' },
-        ],
-      }],
+      configs: [
+        {
+          '@type': EDS_DUMP,
+          dynamic_endpoint_configs: [
+            cla(
+              'outbound|80||a.ns.svc.cluster.local',
+              [
+                {
+                  endpoint: {
+                    address: { socket_address: { address: '10.0.0.1', port_value: 80 } },
+                    additional_addresses: [{ address: { socket_address: { address: 'fd00::1', port_value: 80 } } }],
+                  },
+                  health_status: 3,
+                },
+                {
+                  endpoint: {
+                    address: { envoy_internal_address: { server_listener_name: 'connect_originate', endpoint_id: '10.0.0.2:80' } },
+                  },
+                },
+                { endpoint: {} },
+              ],
+              { region: 'eu-west-1', zone: 'eu-west-1a' },
+            ),
+            { endpoint_config: 'not an assignment' },
+          ],
+        },
+      ],
     });
-    const rows = renderEndpointsTable(assignments(text)).split('\n').slice(1, -1).map((l) => l.trimEnd().split(/ {2,}/));
+    const rows = renderEndpointsTable(assignments(text))
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.trimEnd().split(/ {2,}/));
     expect(rows).toEqual([
       ['10.0.0.1:80,fd00::1:80', 'DRAINING', 'eu-west-1/eu-west-1a', 'outbound|80||a.ns.svc.cluster.local'],
       ['envoy://connect_originate/10.0.0.2:80', 'UNKNOWN', 'eu-west-1/eu-west-1a', 'outbound|80||a.ns.svc.cluster.local'],
@@ -53,7 +80,10 @@ describe('the EDS table', () => {
 
   it('prints the kept assignments as Envoy wrote them with -o json', () => {
     const json = JSON.parse(renderEndpointsJson(assignments(), { port: 8080 })) as Array<{ cluster_name: string }>;
-    expect(json.map((c) => c.cluster_name)).toEqual(['outbound|80||istio-ingressgateway.istio-system.svc.cluster.local', 'outbound|80||skywalking-ui.skywalking.svc.cluster.local']);
+    expect(json.map((c) => c.cluster_name)).toEqual([
+      'outbound|80||istio-ingressgateway.istio-system.svc.cluster.local',
+      'outbound|80||skywalking-ui.skywalking.svc.cluster.local',
+    ]);
   });
 
   it('says what to do when the dump holds no endpoints section, and never throws on junk', () => {

@@ -19,13 +19,25 @@ function listeners(text = fixture('waypoint-config-dump.json')): ListenerEntry[]
 }
 
 describe('proxy-config all', () => {
-  it.each(ISTIOCTL_VERSIONS.filter((v) => v < '1.29'))("prints istioctl %s's summary of the waypoint dump byte for byte (upstream 1.24.6 config_dump_summary.txt, unchanged to 1.28.10)", (version) => {
-    expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version, now: NOW })).toEqual({ ok: true, value: fixture('waypoint-config-dump-summary.txt') });
-  });
+  it.each(ISTIOCTL_VERSIONS.filter((v) => v < '1.29'))(
+    "prints istioctl %s's summary of the waypoint dump byte for byte (upstream 1.24.6 config_dump_summary.txt, unchanged to 1.28.10)",
+    (version) => {
+      expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version, now: NOW })).toEqual({
+        ok: true,
+        value: fixture('waypoint-config-dump-summary.txt'),
+      });
+    },
+  );
 
   it("prints istioctl 1.29's summary, and its --with-headers form (upstream 1.29.0 goldens)", () => {
-    expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version: '1.29', now: NOW })).toEqual({ ok: true, value: fixture('waypoint-config-dump-summary-1.29.txt') });
-    expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version: '1.29', now: NOW, withHeaders: true })).toEqual({ ok: true, value: fixture('waypoint-config-dump-summary-with-headers-1.29.txt') });
+    expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version: '1.29', now: NOW })).toEqual({
+      ok: true,
+      value: fixture('waypoint-config-dump-summary-1.29.txt'),
+    });
+    expect(renderAllSummary(fixture('waypoint-config-dump.json'), { version: '1.29', now: NOW, withHeaders: true })).toEqual({
+      ok: true,
+      value: fixture('waypoint-config-dump-summary-with-headers-1.29.txt'),
+    });
   });
 
   it('fails as istioctl does when a part is missing', () => {
@@ -36,37 +48,68 @@ describe('proxy-config all', () => {
 
 describe('the listener table', () => {
   it('prints the short table: one row per listener with its type', () => {
-    expect(renderListenersTable(listeners(), { verbose: false })).toBe('ADDRESSES PORT  TYPE\n          0     HTTP+TCP\n0.0.0.0   15021 HTTP\n');
+    expect(renderListenersTable(listeners(), { verbose: false })).toBe(
+      'ADDRESSES PORT  TYPE\n          0     HTTP+TCP\n0.0.0.0   15021 HTTP\n',
+    );
   });
 
   it('filters by port, address and type', () => {
     expect(renderListenersTable(listeners(), { verbose: false, filter: { port: 15021 } }).split('\n')).toHaveLength(3);
-    expect(renderListenersTable(listeners(), { verbose: false, filter: { address: '0.0.0.0', type: 'http' } }).split('\n')[1]).toBe('0.0.0.0   15021 HTTP');
+    expect(renderListenersTable(listeners(), { verbose: false, filter: { address: '0.0.0.0', type: 'http' } }).split('\n')[1]).toBe(
+      '0.0.0.0   15021 HTTP',
+    );
     expect(renderListenersTable(listeners(), { verbose: false, filter: { type: 'TCP' } })).toBe('ADDRESSES PORT TYPE\n');
   });
 
   it('describes filter chain matches and destinations as istioctl does', () => {
     const chain = (match: unknown, filters: unknown[]): unknown => ({ filter_chain_match: match, filters });
     const text = JSON.stringify({
-      configs: [{
-        '@type': LISTENERS_DUMP,
-        dynamic_listeners: [{
-          active_state: {
-            listener: {
-              name: 'virtualInbound',
-              address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
-              filter_chains: [
-                chain({ destination_port: 8080, transport_protocol: 'tls', application_protocols: ['istio-peer-exchange', 'istio'] }, [{ name: TCP, typed_config: { cluster: 'inbound|8080||' } }]),
-                chain({ prefix_ranges: [{ address_prefix: '10.0.0.0', prefix_len: 8 }], destination_port: 9080, application_protocols: ['http/1.0', 'http/1.1', 'h2c'] }, [{ name: HCM, typed_config: { rds: { route_config_name: 'inbound|9080||' } } }]),
-                chain({ server_names: ['a.example', 'b.example'], application_protocols: ['h2'] }, [{ name: HCM, typed_config: { route_config: { virtual_hosts: [{ domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }] }] } } }]),
-                chain(undefined, [{ name: TCP, typed_config: { cluster: 'BlackHoleCluster', stat_prefix: 'BlackHoleCluster' } }]),
-              ],
+      configs: [
+        {
+          '@type': LISTENERS_DUMP,
+          dynamic_listeners: [
+            {
+              active_state: {
+                listener: {
+                  name: 'virtualInbound',
+                  address: { socket_address: { address: '0.0.0.0', port_value: 15006 } },
+                  filter_chains: [
+                    chain({ destination_port: 8080, transport_protocol: 'tls', application_protocols: ['istio-peer-exchange', 'istio'] }, [
+                      { name: TCP, typed_config: { cluster: 'inbound|8080||' } },
+                    ]),
+                    chain(
+                      {
+                        prefix_ranges: [{ address_prefix: '10.0.0.0', prefix_len: 8 }],
+                        destination_port: 9080,
+                        application_protocols: ['http/1.0', 'http/1.1', 'h2c'],
+                      },
+                      [{ name: HCM, typed_config: { rds: { route_config_name: 'inbound|9080||' } } }],
+                    ),
+                    chain({ server_names: ['a.example', 'b.example'], application_protocols: ['h2'] }, [
+                      {
+                        name: HCM,
+                        typed_config: {
+                          route_config: {
+                            virtual_hosts: [
+                              { domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'InboundPassthroughCluster' } }] },
+                            ],
+                          },
+                        },
+                      },
+                    ]),
+                    chain(undefined, [{ name: TCP, typed_config: { cluster: 'BlackHoleCluster', stat_prefix: 'BlackHoleCluster' } }]),
+                  ],
+                },
+              },
             },
-          },
-        }],
-      }],
+          ],
+        },
+      ],
     });
-    const rows = renderListenersTable(listeners(text)).split('\n').slice(1, -1).map((l) => l.trimEnd().split(/ {2,}|(?<=\d) (?=[A-Z])/));
+    const rows = renderListenersTable(listeners(text))
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.trimEnd().split(/ {2,}|(?<=\d) (?=[A-Z])/));
     // Rows by DESTINATION, descending (byte order).
     expect(rows.map((r) => r.slice(-2))).toEqual([
       ['App: HTTP; Addr: 10.0.0.0/8:9080', 'Route: inbound|9080||'],
@@ -86,10 +129,16 @@ describe('the listener table', () => {
 describe('the listener, bootstrap and all parsers', () => {
   it('never throw on junk, and say what is wrong', () => {
     const junk = [
-      '', 'null', '[]', '{"configs": 1}', '{"configs": [1, "x", null]}',
+      '',
+      'null',
+      '[]',
+      '{"configs": 1}',
+      '{"configs": [1, "x", null]}',
       JSON.stringify({ configs: [{ '@type': LISTENERS_DUMP, dynamic_listeners: [{ active_state: { listener: { name: 3 } } }] }] }),
       JSON.stringify({ configs: [{ '@type': LISTENERS_DUMP, static_listeners: 'x' }] }),
-      JSON.stringify({ configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: 'x' } } }] }),
+      JSON.stringify({
+        configs: [{ '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump', bootstrap: { node: { metadata: 'x' } } }],
+      }),
     ];
     for (const text of junk) {
       expect(() => parseListenersDump(text)).not.toThrow();
@@ -101,10 +150,25 @@ describe('the listener, bootstrap and all parsers', () => {
 
   it('describes odd filter configs without throwing', () => {
     const text = JSON.stringify({
-      configs: [{
-        '@type': LISTENERS_DUMP,
-        static_listeners: [{ listener: { filter_chains: [{ filters: [{ name: HCM, typed_config: { rds: null, route_config: 'x' } }, { name: TCP, typed_config: { cluster: 7 } }] }] } }],
-      }],
+      configs: [
+        {
+          '@type': LISTENERS_DUMP,
+          static_listeners: [
+            {
+              listener: {
+                filter_chains: [
+                  {
+                    filters: [
+                      { name: HCM, typed_config: { rds: null, route_config: 'x' } },
+                      { name: TCP, typed_config: { cluster: 7 } },
+                    ],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     });
     expect(renderListenersTable(listeners(text)).split('\n')[1]).toBe('          0    ALL   HTTP');
   });

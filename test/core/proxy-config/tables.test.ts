@@ -20,7 +20,7 @@ const NOW = new Date('2024-06-01T00:00:00Z');
 const secrets = (): SecretEntry[] => value(parseSecretsDump(fixture('secret-config-dump.json'))).secrets;
 
 describe('goTabwriter', () => {
-  it('aligns per column block, as in the example of Go\'s text/tabwriter documentation', () => {
+  it("aligns per column block, as in the example of Go's text/tabwriter documentation", () => {
     const text = 'aaaa\tbbb\td\naa\tb\tdd\na\t\naa\tcccc\teee\n';
     expect(goTabwriter(text, { minwidth: 0, padding: 1 })).toBe('aaaa bbb d\naa   b   dd\na    \naa   cccc eee\n');
   });
@@ -38,7 +38,7 @@ describe('goTabwriter', () => {
 });
 
 describe('renderSecretsTable', () => {
-  it('prints istioctl 1.24\'s secret table byte for byte', () => {
+  it("prints istioctl 1.24's secret table byte for byte", () => {
     expect(renderSecretsTable(secrets(), NOW, { version: '1.24' })).toBe(fixture('secret-output.txt'));
   });
 
@@ -52,7 +52,19 @@ describe('renderSecretsTable', () => {
     const rows: SecretEntry[] = [
       { ...leaf!, status: 'WARMING' },
       { ...root!, resourceName: 'file-root:/etc/certs/root-cert.pem' },
-      { resourceName: 'default', status: 'UNINITIALIZED', type: undefined, kind: 'none', versionInfo: 'uninitialized', lastUpdated: undefined, certificates: [], primary: undefined, trustDomain: undefined, trustBundles: [], problems: [] },
+      {
+        resourceName: 'default',
+        status: 'UNINITIALIZED',
+        type: undefined,
+        kind: 'none',
+        versionInfo: 'uninitialized',
+        lastUpdated: undefined,
+        certificates: [],
+        primary: undefined,
+        trustDomain: undefined,
+        trustBundles: [],
+        problems: [],
+      },
     ];
     expect(renderSecretsTable(rows, NOW, { version: '1.24' })).toBe(
       [
@@ -69,11 +81,22 @@ describe('renderSecretsTable', () => {
     expect(renderSecretsTable([], NOW)).toBe(NO_SECRETS_MESSAGE);
   });
 
-  it('renders valid JSON with the table\'s columns and the certificates\' public details', () => {
+  it("renders valid JSON with the table's columns and the certificates' public details", () => {
     const json = JSON.parse(renderSecretsJson(secrets(), NOW)) as Record<string, unknown>[];
     expect(json).toHaveLength(2);
-    expect(json[0]).toMatchObject({ resourceName: 'default', type: 'Cert Chain', status: 'ACTIVE', validCert: false, serialNumber: '6fbee254c22900615cb1f74e3d2f1713', notAfter: '2023-05-16T01:32:52Z' });
-    expect(json[1]).toMatchObject({ resourceName: 'ROOTCA', validCert: true, certificates: [{ isCa: true, sha256Fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }] });
+    expect(json[0]).toMatchObject({
+      resourceName: 'default',
+      type: 'Cert Chain',
+      status: 'ACTIVE',
+      validCert: false,
+      serialNumber: '6fbee254c22900615cb1f74e3d2f1713',
+      notAfter: '2023-05-16T01:32:52Z',
+    });
+    expect(json[1]).toMatchObject({
+      resourceName: 'ROOTCA',
+      validCert: true,
+      certificates: [{ isCa: true, sha256Fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+    });
   });
 });
 
@@ -90,7 +113,7 @@ describe('renderClustersTable', () => {
     expect(renderClustersTable(waypoint(), { withConfigType: true })).toBe(`${block}\n`);
   });
 
-  it('has the header and rows of istioctl\'s summary, without its NAME column', () => {
+  it("has the header and rows of istioctl's summary, without its NAME column", () => {
     const cells = (line: string): string[] => line.trimEnd().split(/ {2,}/);
     const summaryRows = fixture('waypoint-config-dump-summary.txt').split('\n\n')[1]!.split('\n').map(cells);
     const ours = renderClustersTable(waypoint()).trimEnd().split('\n').map(cells);
@@ -100,7 +123,7 @@ describe('renderClustersTable', () => {
     expect(ours.slice(1)).toEqual(unprefixed);
   });
 
-  it('matches the golden of a sidecar\'s clusters', () => {
+  it("matches the golden of a sidecar's clusters", () => {
     const clusters = value(parseClustersDump(fixture('sidecar-clusters-active.json'))).clusters;
     const table = renderClustersTable(clusters);
     expect(table).toBe(fixture('sidecar-clusters.golden.txt'));
@@ -108,7 +131,10 @@ describe('renderClustersTable', () => {
   });
 
   it('leaves warming clusters out, as istioctl does, and keeps them in JSON', () => {
-    const clusters: ClusterEntry[] = [entry('outbound|80||a.ns.svc.cluster.local', 'active'), entry('outbound|80||b.ns.svc.cluster.local', 'warming')];
+    const clusters: ClusterEntry[] = [
+      entry('outbound|80||a.ns.svc.cluster.local', 'active'),
+      entry('outbound|80||b.ns.svc.cluster.local', 'warming'),
+    ];
     expect(renderClustersTable(clusters)).not.toContain('b.ns');
     const json = JSON.parse(renderClustersJson(clusters)) as { name: string; state: string; port: number | null }[];
     expect(json.map((c) => [c.name, c.state, c.port])).toEqual([
@@ -129,5 +155,14 @@ describe('renderClustersTable', () => {
 });
 
 function entry(name: string, state: ClusterEntry['state']): ClusterEntry {
-  return { name, type: 'EDS', customType: undefined, state, ...parseClusterName(name), destinationRule: '', versionInfo: undefined, lastUpdated: undefined };
+  return {
+    name,
+    type: 'EDS',
+    customType: undefined,
+    state,
+    ...parseClusterName(name),
+    destinationRule: '',
+    versionInfo: undefined,
+    lastUpdated: undefined,
+  };
 }

@@ -13,14 +13,21 @@ describe('renderReportArtifacts', () => {
   });
 
   it('always renders report.json, whatever is asked', () => {
-    expect(renderReportArtifacts(hostileReport(), { formats: ['ocsf', 'csv'] }).map((a) => a.name)).toEqual(['report.json', 'report.csv', 'report.ocsf.json']);
+    expect(renderReportArtifacts(hostileReport(), { formats: ['ocsf', 'csv'] }).map((a) => a.name)).toEqual([
+      'report.json',
+      'report.csv',
+      'report.ocsf.json',
+    ]);
     expect(renderReportArtifacts(hostileReport(), { formats: [] }).map((a) => a.name)).toEqual(['report.json']);
   });
 });
 
 describe('renderContextOf', () => {
   it('takes the tool version and an AWS region from the manifest, and nothing of another shape', () => {
-    expect(renderContextOf({ ...manifest, toolVersion: '0.1.0', targets: { region: 'eu-west-1', ssm: {} } })).toEqual({ toolVersion: '0.1.0', region: 'eu-west-1' });
+    expect(renderContextOf({ ...manifest, toolVersion: '0.1.0', targets: { region: 'eu-west-1', ssm: {} } })).toEqual({
+      toolVersion: '0.1.0',
+      region: 'eu-west-1',
+    });
     expect(renderContextOf({ ...manifest, targets: { region: '"><script>' } })).toEqual({});
     expect(renderContextOf({ ...manifest, targets: { simulated: { vms: 3 } } })).toEqual({});
     expect(renderContextOf(manifest)).toEqual({});

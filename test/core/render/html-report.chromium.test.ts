@@ -12,7 +12,16 @@ import { sampleReport } from '../../support/sample-report.ts';
 
 // Debian's chromium, installed by .ci/run; the flags keep it off the network this machine does not have.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** Screenshots are kept for a reader of the test run (git ignores the directory). */
 const ARTIFACTS = fileURLToPath(new URL('../../../test-results/report-html/', import.meta.url));
 
@@ -28,9 +37,18 @@ interface Opened {
 /** A report of `vms` VMs, each failing one control, for the paging of the VM table. */
 function largeReport(vms: number): Report {
   const base = hostileReport();
-  const list = Array.from({ length: vms }, (_, i) => ({ ...base.vms[1]!, instanceId: `i-${String(i).padStart(17, '0')}`, hostname: `host-${i}` }));
+  const list = Array.from({ length: vms }, (_, i) => ({
+    ...base.vms[1]!,
+    instanceId: `i-${String(i).padStart(17, '0')}`,
+    hostname: `host-${i}`,
+  }));
   const failing = base.findings.find((f) => f.control === 'HEALTH-03' && f.status === 'FAIL')!;
-  return { ...base, summary: { ...base.summary, vms }, vms: list, findings: list.map((vm) => ({ ...failing, subject: { kind: 'vm', id: vm.instanceId } })) };
+  return {
+    ...base,
+    summary: { ...base.summary, vms },
+    vms: list,
+    findings: list.map((vm) => ({ ...failing, subject: { kind: 'vm', id: vm.instanceId } })),
+  };
 }
 
 describe('report.html in headless Chromium', () => {
@@ -61,7 +79,10 @@ describe('report.html in headless Chromium', () => {
     });
     page.on('pageerror', (e) => opened.problems.push(`uncaught: ${e.message}`));
     // A violation is reported on the console too; the listener makes sure of it. (Strings: the tests have no DOM types.)
-    await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))" });
+    await page.addInitScript({
+      content:
+        "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))",
+    });
     await page.goto(`file://${file}`);
     await page.waitForSelector('html[data-ready]');
     return opened;
@@ -98,7 +119,9 @@ describe('report.html in headless Chromium', () => {
     await link.click();
     expect(await link.getAttribute('aria-expanded')).toBe('true');
     const drillDown = page.locator('#vms tr.drill');
-    expect(await drillDown.getByText('the readiness probe answered 503: Envoy proxy is NOT ready: <script>', { exact: false }).isVisible()).toBe(true);
+    expect(
+      await drillDown.getByText('the readiness probe answered 503: Envoy proxy is NOT ready: <script>', { exact: false }).isVisible(),
+    ).toBe(true);
     expect(await drillDown.locator('.fix code').first().textContent()).toBe('curl -v localhost:15021/healthz/ready');
     await drillDown.getByText('evidence', { exact: true }).click();
     expect(await drillDown.locator('pre').textContent()).toContain('"httpCode": 503');
@@ -218,9 +241,18 @@ describe('report.html in headless Chromium', () => {
   it('shows waivers with their justification, owner and expiry, in the list and on the finding', async () => {
     const { page, file, problems } = await open(waivedHostileReport(), 'waivers.html');
     const row = page.locator('#waivers tbody tr');
-    expect(await row.locator('td').allTextContents()).toEqual(['vm i-0a1b2c3d4e5f60002', 'web-2 is being replaced; its readiness is <b>accepted</b> until then', 'platform-team@example.com', '2027-01-31T00:00:00Z', 'active', '1']);
+    expect(await row.locator('td').allTextContents()).toEqual([
+      'vm i-0a1b2c3d4e5f60002',
+      'web-2 is being replaced; its readiness is <b>accepted</b> until then',
+      'platform-team@example.com',
+      '2027-01-31T00:00:00Z',
+      'active',
+      '1',
+    ]);
     await page.getByRole('link', { name: 'web-2' }).click();
-    expect(await page.locator('#vms tr.drill .waiver').textContent()).toBe('Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is <b>accepted</b> until then');
+    expect(await page.locator('#vms tr.drill .waiver').textContent()).toBe(
+      'Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is <b>accepted</b> until then',
+    );
     // A link to a subject no VM claims opens its drill-down, once the page has it.
     await page.goto('about:blank');
     await page.goto(`${pathToFileURL(file).href}#subject-0`);

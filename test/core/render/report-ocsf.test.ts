@@ -14,11 +14,27 @@ import { sampleReport } from '../../support/sample-report.ts';
 const Timestamp = z.number().int().positive(); // timestamp_t: milliseconds since the epoch (dictionary, types)
 
 // /objects/product: vendor_name required; name or uid at least one (_entity); version recommended.
-const ProductSchema = z.object({ vendor_name: z.string().min(1), name: z.string().min(1), uid: z.string().optional(), version: z.string().optional() });
+const ProductSchema = z.object({
+  vendor_name: z.string().min(1),
+  name: z.string().min(1),
+  uid: z.string().optional(),
+  version: z.string().optional(),
+});
 // /objects/metadata: product and version required.
-const MetadataSchema = z.object({ version: z.literal('1.3.0'), product: ProductSchema, uid: z.string().optional(), event_code: z.string().optional(), profiles: z.array(z.string()).optional() });
+const MetadataSchema = z.object({
+  version: z.literal('1.3.0'),
+  product: ProductSchema,
+  uid: z.string().optional(),
+  event_code: z.string().optional(),
+  profiles: z.array(z.string()).optional(),
+});
 // /objects/finding_info: uid and title required; created_time and desc optional.
-const FindingInfoSchema = z.object({ uid: z.string().min(1), title: z.string().min(1), desc: z.string().optional(), created_time: Timestamp.optional() });
+const FindingInfoSchema = z.object({
+  uid: z.string().min(1),
+  title: z.string().min(1),
+  desc: z.string().optional(),
+  created_time: Timestamp.optional(),
+});
 // /objects/compliance: standards required (string array); control, status, status_id recommended; status_id 1 Pass, 2 Warning, 3 Fail.
 const ComplianceSchema = z.object({
   standards: z.array(z.string()).min(1),
@@ -30,7 +46,13 @@ const ComplianceSchema = z.object({
 });
 // /objects/resource_details (extends _resource, _entity): name or uid at least one; type, region, namespace optional.
 const ResourceSchema = z
-  .object({ uid: z.string().optional(), name: z.string().optional(), type: z.string().optional(), region: z.string().optional(), namespace: z.string().optional() })
+  .object({
+    uid: z.string().optional(),
+    name: z.string().optional(),
+    type: z.string().optional(),
+    region: z.string().optional(),
+    namespace: z.string().optional(),
+  })
   .refine((r) => r.uid !== undefined || r.name !== undefined, { error: 'a resource needs a uid or a name' });
 // /objects/remediation: desc required.
 const RemediationSchema = z.object({ desc: z.string().min(1) });
@@ -70,17 +92,30 @@ describe('renderReportOcsf', () => {
     expect(events).toHaveLength(report.findings.length);
     expect(OCSF_VERSION).toBe('1.3.0');
     const byStatus = (status: string) => events.filter((_, i) => report.findings[i]!.status === status);
-    expect(byStatus('PASS').map((e) => [e.compliance.status_id, e.status_id])).toEqual([[1, 1], [1, 1], [1, 1]]);
+    expect(byStatus('PASS').map((e) => [e.compliance.status_id, e.status_id])).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
     expect(byStatus('FAIL').every((e) => e.compliance.status_id === 3 && e.status === 'New')).toBe(true);
     expect(byStatus('WAIVED').map((e) => [e.compliance.status, e.status])).toEqual([['Fail', 'Suppressed']]);
     expect(byStatus('ERROR').map((e) => e.compliance.status)).toEqual(['Warning']);
     expect(byStatus('SKIP').map((e) => [e.compliance.status_id, e.compliance.status])).toEqual([[99, 'Skip']]);
     expect(events.map((e) => e.severity_id)).toEqual([4, 4, 4, 5, 5, 5, 3, 4, 2, 1]);
     expect(events[0]!.time).toBe(Date.parse('2026-11-26T06:04:30.250Z'));
-    expect(events[0]!.metadata.product).toEqual({ uid: 'fleet-audit', name: 'Istio VM fleet audit', vendor_name: 'Istio VM fleet audit', version: '0.1.0' });
-    expect(events[0]!.resources).toEqual([{ uid: 'i-0a1b2c3d4e5f60001', name: HOSTILE_TEXT.formula, type: 'AWS::EC2::Instance', region: 'eu-west-1', namespace: 'payments' }]);
+    expect(events[0]!.metadata.product).toEqual({
+      uid: 'fleet-audit',
+      name: 'Istio VM fleet audit',
+      vendor_name: 'Istio VM fleet audit',
+      version: '0.1.0',
+    });
+    expect(events[0]!.resources).toEqual([
+      { uid: 'i-0a1b2c3d4e5f60001', name: HOSTILE_TEXT.formula, type: 'AWS::EC2::Instance', region: 'eu-west-1', namespace: 'payments' },
+    ]);
     const entry = events[report.findings.findIndex((f) => f.subject.kind === 'workloadentry')]!;
-    expect(entry.resources).toEqual([{ uid: 'payments/web-9', name: 'web-9', type: 'networking.istio.io/WorkloadEntry', region: 'eu-west-1', namespace: 'payments' }]);
+    expect(entry.resources).toEqual([
+      { uid: 'payments/web-9', name: 'web-9', type: 'networking.istio.io/WorkloadEntry', region: 'eu-west-1', namespace: 'payments' },
+    ]);
     const proxy = events[report.findings.findIndex((f) => f.subject.kind === 'proxy')]!;
     expect(proxy.resources.map((r) => r.uid)).toEqual(['web-1.payments', 'i-0a1b2c3d4e5f60001']);
     expect(new Set(events.map((e) => e.metadata.uid)).size).toBe(events.length);

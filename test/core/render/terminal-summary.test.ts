@@ -18,6 +18,10 @@ describe('renderTerminalSummary', () => {
   });
 
   it('ranks the VM with the most severe failures first and leaves compliant VMs out', () => {
-    expect(worstVms(sampleReport()).map((w) => w.vm.instanceId)).toEqual(['i-0000000000000002', 'mi-00000000000000004', 'i-0000000000000003']);
+    expect(worstVms(sampleReport()).map((w) => w.vm.instanceId)).toEqual([
+      'i-0000000000000002',
+      'mi-00000000000000004',
+      'i-0000000000000003',
+    ]);
   });
 });

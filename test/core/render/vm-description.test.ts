@@ -47,7 +47,10 @@ describe('the catalogue listed', () => {
 describe('the CI gate', () => {
   const report = sampleReport();
   it('fails at or above the severity and names the controls, most findings first', () => {
-    expect(judgeReport(report, { failOn: 'CRITICAL' })).toEqual({ failed: true, reason: '4 findings failed at or above CRITICAL (HEALTH-03 ×2, HEALTH-01 ×1, XDS-01 ×1)' });
+    expect(judgeReport(report, { failOn: 'CRITICAL' })).toEqual({
+      failed: true,
+      reason: '4 findings failed at or above CRITICAL (HEALTH-03 ×2, HEALTH-01 ×1, XDS-01 ×1)',
+    });
     expect(judgeReport(report, {})).toEqual({ failed: false });
   });
   it('fails on UNKNOWN VMs only when asked', () => {

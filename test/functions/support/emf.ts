@@ -2,7 +2,10 @@ import { vi } from 'vitest';
 
 /** One CloudWatch embedded-metric-format record, as Powertools writes it to standard output. */
 export interface EmfRecord {
-  _aws: { Timestamp: number; CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }>;
+  };
   [field: string]: unknown;
 }
 

@@ -27,7 +27,11 @@ export class FakeFleet implements CommandFleet {
     return [{ commandId: this.#commandId }];
   }
 
-  async collect(_commandIds: string[], onInvocation: (invocation: Invocation) => Promise<void>, options: { skip?: ReadonlySet<string> }): Promise<CollectOutcome> {
+  async collect(
+    _commandIds: string[],
+    onInvocation: (invocation: Invocation) => Promise<void>,
+    options: { skip?: ReadonlySet<string> },
+  ): Promise<CollectOutcome> {
     this.listed++;
     const outcome: CollectOutcome = { collected: [], pending: [] };
     for (const vm of this.vms) {
@@ -36,7 +40,15 @@ export class FakeFleet implements CommandFleet {
         outcome.pending.push({ commandId: this.#commandId, instanceId: vm.instanceId, status: 'InProgress', statusDetails: 'InProgress' });
         continue;
       }
-      await onInvocation({ InstanceId: vm.instanceId, CommandId: this.#commandId, Status: 'Success', StatusDetails: 'Success', ResponseCode: 0, StandardOutputContent: vmOutput(vm), StandardErrorContent: '' });
+      await onInvocation({
+        InstanceId: vm.instanceId,
+        CommandId: this.#commandId,
+        Status: 'Success',
+        StatusDetails: 'Success',
+        ResponseCode: 0,
+        StandardOutputContent: vmOutput(vm),
+        StandardErrorContent: '',
+      });
       outcome.collected.push(vm.instanceId);
     }
     return outcome;

@@ -20,7 +20,13 @@ export async function startLocalStack(): Promise<LocalStack> {
   const s3 = await startS3Server({ buckets: [bucket] });
   const dynamo = await startDynalite();
   await dynamo.createRunTable('fleet-audit-runs');
-  const client = new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, maxAttempts: 1 });
+  const client = new S3Client({
+    region: 'eu-west-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    maxAttempts: 1,
+  });
   return {
     s3,
     dynamo,
