@@ -18,6 +18,7 @@ import {
 } from './report.ts';
 import { applyWaivers, namespaceOfSubjectId, type Waiver } from './waivers.ts';
 import { appendTo } from './multimap.ts';
+import { versionSpread } from './version-spread.ts';
 
 export interface AnalyzeOptions {
   thresholds?: Partial<Thresholds>;
@@ -82,6 +83,7 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
   const findings = waived.findings.map(compactFinding);
   const tally = tallyFindings(findings, controls);
   const vmSummaries = vms.map((vm) => summarizeVm(vm, tally.byVm.get(vm.instanceId) ?? []));
+  const spread = versionSpread(mesh);
   const count = (status: VmStatus): number => vmSummaries.reduce((n, v) => n + (v.status === status ? 1 : 0), 0);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -96,6 +98,7 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
       unknown: count('UNKNOWN'),
       byControl: Object.fromEntries(controls.map((c) => [c.id, { severity: c.severity, title: c.title, ...tally.byControl.get(c.id)! }])),
       bySeverity: tally.failsBySeverity,
+      ...(spread ? { istioVersions: spread } : {}),
     },
     vms: vmSummaries,
     findings,

@@ -64,6 +64,8 @@ export const ReportSchema = z.object({
     byControl: z.record(z.string(), StatusCountsSchema.extend({ severity: SeveritySchema, title: z.string() })),
     /** Findings that FAIL, per severity. */
     bySeverity: z.record(SeveritySchema, z.number().int()),
+    /** The Istio versions istiod's replicas and the proxies run, and how many of each (absent when no cluster was read). */
+    istioVersions: z.object({ istiod: z.record(z.string(), z.number().int()), proxies: z.record(z.string(), z.number().int()) }).optional(),
   }),
   vms: z.array(VmSummarySchema),
   findings: z.array(FindingSchema),

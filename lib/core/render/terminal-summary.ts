@@ -8,6 +8,7 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
   const lines = [
     `Fleet audit ${sanitizeForTerminal(report.runId)} (${report.source}), ${sanitizeForTerminal(report.finishedAt)}`,
     `${s.vms} VMs: ${s.compliant} compliant, ${s.nonCompliant} non-compliant, ${s.unknown} unknown`,
+    ...(s.istioVersions ? [`Istio: istiod ${spreadText(s.istioVersions.istiod)}; proxies ${spreadText(s.istioVersions.proxies)}`] : []),
     '',
     formatColumns([
       ['CONTROL', 'SEVERITY', 'PASS', 'FAIL', 'ERROR', 'SKIP', 'WAIVED', 'TITLE'],
@@ -56,6 +57,12 @@ export function renderTerminalSummary(report: Report, options: { worst?: number 
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `1.24.6 ×2, 1.25.1 ×1`, or `none` (a version comes from the cluster: it is sanitized like any text). */
+function spreadText(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length === 0 ? 'none' : entries.map(([version, n]) => `${sanitizeForTerminal(version)} ×${n}`).join(', ');
 }
 
 /** The failing controls by name, and the ones that could not be evaluated as a count: one VM, one line. */
