@@ -5,11 +5,9 @@ import { Writable } from 'node:stream';
 import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import { buildKubeConfig, type BuiltKubeConfig, type KubeConfigSource } from '../../lib/adapters/kube-config.ts';
-import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
-import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
-import { SsmCompliancePublisher } from '../../lib/adapters/ssm-compliance-publisher.ts';
-import { AwsCallError, SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../../lib/adapters/ssm-fleet-runner.ts';
+import { AwsCallError, composeAwsSide, type AwsSideSettings, type SsmTarget } from '../../lib/compose/aws-side.ts';
+import { composeLocalAuditStore } from '../../lib/compose/local-side.ts';
+import { composeMeshReader, MeshSetupError, type MeshReaderSettings } from '../../lib/compose/mesh-reader.ts';
 import type { AnalyzeOptions } from '../../lib/core/analyze.ts';
 import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
 import type { Severity } from '../../lib/core/report.ts';
@@ -33,7 +31,7 @@ import {
   type CliIo,
   type CommandContext,
 } from '../context.ts';
-import { AWS_REGION, INSTANCE_ID, newRunId, ssmOutputPrefix } from '../../lib/shared/identifiers.ts';
+import { AWS_REGION, INSTANCE_ID, newRunId } from '../../lib/shared/identifiers.ts';
 
 export const RUN_SOURCES = ['sim', 'aws', 'sim-aws'] as const;
 type RunSource = (typeof RUN_SOURCES)[number];
@@ -133,7 +131,7 @@ export function registerRunCommand(program: Command, { io, toolVersion, setExitC
       const toStdout = opts.out === '-';
       const storeDir = toStdout ? await mkdtemp(join(tmpdir(), 'fleet-audit-run-')) : opts.out;
       try {
-        const store = new LocalAuditStore(storeDir);
+        const store = composeLocalAuditStore(storeDir);
         let result: RunAuditResult;
         let apiCalls: Record<string, number> | undefined;
         let compliance: PublishComplianceResult | undefined;
@@ -184,7 +182,7 @@ export interface AwsAuditSettings {
   document: string;
   ssmEndpoint?: string;
   s3Endpoint?: string;
-  kube: KubeConfigSource;
+  kube: MeshReaderSettings['kube'];
   /** The root-of-trust ConfigMap's name, when set by hand (otherwise the reader asks istiod's pods). */
   rootCaConfigMap?: string;
   /** What the manifest records as the run's targets. */
@@ -192,7 +190,7 @@ export interface AwsAuditSettings {
   /** Publish each VM's findings as SSM Compliance items after the run (default true). */
   ssmCompliance?: boolean;
   /** Polling and retry timings of the SSM runner (the simulator answers in milliseconds). */
-  timing?: Pick<SsmFleetRunnerOptions, 'poll' | 'outputRetry' | 'apiRetry' | 'waitTimeoutMs'>;
+  timing?: AwsSideSettings['fleet']['timing'];
 }
 
 export interface AwsAuditDeps {
@@ -219,43 +217,35 @@ export interface AwsAuditResult {
  * naming the call; the partial evidence stays in the store, and no report is written.
  */
 export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAuditDeps): Promise<AwsAuditResult> {
-  let kubeConfig: BuiltKubeConfig['kubeConfig'];
-  try {
-    ({ kubeConfig } = await buildKubeConfig(settings.kube));
-  } catch (error) {
-    throw new CliUsageError(`cannot use the kubeconfig: ${(error as Error).message}`);
-  }
-  let reader: KubeMeshReader;
-  try {
-    reader = new KubeMeshReader({ kubeConfig, ...(settings.rootCaConfigMap ? { rootCaConfigMap: settings.rootCaConfigMap } : {}) });
-  } catch (error) {
-    throw new CliUsageError((error as Error).message);
-  }
-  let meshCalls: string[] = [];
-  // Through readClusterWithProblems so the calls made are known; the evidence is what readCluster returns.
-  const mesh: MeshReader = {
-    readCluster: async (namespaces) => {
-      const { evidence, problems, calls } = await reader.readClusterWithProblems(namespaces);
-      meshCalls = calls;
-      return { ...evidence, problems };
+  const side = composeAwsSide(
+    {
+      ...(settings.region ? { region: settings.region } : {}),
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+      ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
+      ...(settings.s3Endpoint ? { s3Endpoint: settings.s3Endpoint } : {}),
+      fleet: {
+        ...(settings.bucket ? { bucket: settings.bucket } : {}),
+        documentName: settings.document,
+        target: settings.target,
+        ...(settings.timing ? { timing: settings.timing } : {}),
+      },
+      mesh: { kube: settings.kube, ...(settings.rootCaConfigMap ? { rootCaConfigMap: settings.rootCaConfigMap } : {}) },
     },
-  };
-  const runner = new SsmFleetRunner({
-    ...(settings.region ? { region: settings.region } : {}),
-    ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
-    ...(settings.s3Endpoint ? { s3Endpoint: settings.s3Endpoint, forcePathStyle: true } : {}),
-    ...(settings.bucket ? { bucket: settings.bucket, keyPrefix: ssmOutputPrefix(settings.runId) } : {}),
-    comment: `fleet-audit run ${settings.runId}`,
-    documentName: settings.document,
-    target: settings.target,
-    ...settings.timing,
-  });
+    { composeMeshReader },
+  );
+  let mesh: MeshReader;
+  try {
+    mesh = await side.mesh!();
+  } catch (error) {
+    if (!(error instanceof MeshSetupError)) throw error;
+    throw new CliUsageError(error.stage === 'kubeconfig' ? `cannot use the kubeconfig: ${error.message}` : error.message);
+  }
+  const runner = side.fleet(settings.runId);
   let region: string;
   try {
     region = await runner.region();
   } catch {
-    runner.destroy();
+    side.close();
     throw new CliUsageError('no AWS region: pass --region, set AWS_REGION, or set one in the AWS profile');
   }
   if (settings.bucket === undefined) {
@@ -263,7 +253,6 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
       'fleet-audit: no --bucket: outputs come from GetCommandInvocation, which cuts them at 24,000 bytes (COLLECT-03 names the VMs affected)\n',
     );
   }
-  const apiCalls = (): Record<string, number> => sortKeys({ ...runner.callCounts(), ...kubeCallCounts(meshCalls) });
   let location: string | undefined;
   const store: AuditStore = {
     openRun: async (runId) => {
@@ -275,7 +264,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
   const progress = progressDisplay(deps.io);
   try {
     const result = await runAudit(
-      { fleet: runner, mesh, store, clock: deps.clock, apiCalls },
+      { fleet: runner, mesh, store, clock: deps.clock, apiCalls: side.callCounts },
       {
         runId: settings.runId,
         source: 'aws',
@@ -286,15 +275,9 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       },
     );
-    const calls = apiCalls();
+    const calls = side.callCounts();
     if (settings.ssmCompliance === false) return { result, apiCalls: calls };
-    const publisher = new SsmCompliancePublisher(undefined, {
-      clientConfig: {
-        region,
-        ...(settings.credentials ? { credentials: settings.credentials } : {}),
-        ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
-      },
-    });
+    const publisher = side.compliance(region);
     try {
       return { result, apiCalls: calls, compliance: await publishCompliance(publisher, result.report) };
     } finally {
@@ -306,7 +289,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     throw new CliUsageError(`${error.service} ${error.message}\nThe audit stopped and wrote no report.${kept}`);
   } finally {
     progress.stop();
-    runner.destroy();
+    side.close();
   }
 }
 
@@ -395,7 +378,7 @@ function awsSettings(opts: RunOptions, runId: string): AwsAuditSettings {
   const target: SsmTarget = flags.tag
     ? { kind: 'tag', key: flags.tag.key, ...(flags.tag.values ? { values: flags.tag.values } : {}) }
     : { kind: 'instanceIds', instanceIds: flags.instanceIds! };
-  const kube: KubeConfigSource = flags.kubeconfig
+  const kube: AwsAuditSettings['kube'] = flags.kubeconfig
     ? { kind: 'file', path: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) }
     : { kind: 'default', ...(flags.context ? { context: flags.context } : {}) };
   return {
@@ -485,40 +468,10 @@ async function auditSimThroughAws(
 
 // ----------------------------------------------------------------------------------- plumbing
 
-/**
- * Kubernetes calls per verb and resource, from the reader's call list (`GET /api/v1/…`, `portforward …`),
- * keyed like the AWS ones: `Kubernetes.list workloadentries`, `Kubernetes.create pods/portforward`.
- */
-export function kubeCallCounts(calls: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const call of calls) {
-    const key = `Kubernetes.${kubeOperation(call)}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
-function kubeOperation(call: string): string {
-  // A port-forward is authorized as `create` on pods/portforward.
-  if (call.startsWith('portforward ')) return 'create pods/portforward';
-  const path = /^GET (\/[^?\s]*)/.exec(call)?.[1];
-  if (path === undefined) return 'other';
-  const parts = path.split('/').filter(Boolean);
-  let rest = parts[0] === 'api' ? parts.slice(2) : parts[0] === 'apis' ? parts.slice(3) : [];
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  const [resource, name] = rest;
-  if (resource === undefined) return 'other';
-  return `${name === undefined ? 'list' : 'get'} ${resource}`;
-}
-
 function formatCallCounts(counts: Record<string, number>): string {
   const entries = Object.entries(counts);
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
   return `${total} (${entries.map(([key, n]) => `${key} ${n}`).join(', ')})`;
-}
-
-function sortKeys(counts: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** A progress bar of the VMs that reported, on stderr when it is a terminal; nothing otherwise. */

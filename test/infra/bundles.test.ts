@@ -78,10 +78,10 @@ describe('the function bundles', () => {
         .filter((i) => /lib\/adapters\/kube-(mesh-reader|config)\.ts$/.test(i.path))
         .map((i) => ({ file, path: i.path, kind: i.kind })),
     );
-    // Only the mesh factory imports them, and only with import(): esbuild then defers their evaluation.
-    expect(importers.filter((i) => i.file.startsWith('functions/'))).toEqual([
-      { file: 'functions/shared/mesh.ts', path: 'lib/adapters/kube-config.ts', kind: 'dynamic-import' },
-      { file: 'functions/shared/mesh.ts', path: 'lib/adapters/kube-mesh-reader.ts', kind: 'dynamic-import' },
+    // Only the composition root's mesh reader imports them, and only with import(): esbuild then defers their evaluation.
+    expect(importers.filter((i) => i.file.startsWith('functions/') || i.file.startsWith('lib/compose/'))).toEqual([
+      { file: 'lib/compose/mesh-reader.ts', path: 'lib/adapters/kube-config.ts', kind: 'dynamic-import' },
+      { file: 'lib/compose/mesh-reader.ts', path: 'lib/adapters/kube-mesh-reader.ts', kind: 'dynamic-import' },
     ]);
     expect(importers.filter((i) => i.kind !== 'dynamic-import')).toEqual([]);
   });
