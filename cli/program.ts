@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
-import { BundleError } from '../lib/adapters/local-audit-store.ts';
+import { BundleError } from '../lib/compose/local-side.ts';
 import { registerAnalyzeCommand } from './commands/analyze.ts';
 import { registerComplianceCommand } from './commands/compliance.ts';
 import { registerControlsCommand } from './commands/controls.ts';

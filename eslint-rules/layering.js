@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Holds the dependency direction of docs/design.md: functions → use-cases → ports ← adapters; everything may
- * import lib/core and lib/shared; lib/core imports nothing outside itself but lib/shared, and lib/shared
+ * import lib/core and lib/shared; lib/compose, the composition root, builds the adapters and is the only way cli/ and
+ * functions/ reach them, and no layer of lib/ it composes imports it; lib/core imports nothing outside itself but lib/shared, and lib/shared
  * (the identifiers, errors and helpers every layer shares) imports nothing of the project outside itself. sim/, the
  * simulated fleet, is a test and demo double, not the product: it may use lib/core, lib/ports, lib/adapters and
  * lib/shared, and nothing in lib/ may import it. Relative imports, absolute paths and file: URLs are resolved against
@@ -17,28 +18,29 @@ const FORBIDDEN = {
     'lib/ports',
     'lib/use-cases',
     'lib/adapters',
+    'lib/compose',
     'sim',
     'lib/http-api',
     'lib/diagnostic-script',
     'cli',
     'functions',
   ],
-  'lib/core': ['lib/ports', 'lib/use-cases', 'lib/adapters', 'sim', 'cli', 'functions'],
-  'lib/ports': ['lib/use-cases', 'lib/adapters', 'sim', 'cli', 'functions'],
-  'lib/use-cases': ['lib/adapters', 'sim', 'cli', 'functions'],
-  'lib/adapters': ['lib/use-cases', 'sim', 'cli', 'functions'],
-  'lib/http-api': ['lib/adapters', 'sim', 'cli', 'functions'],
+  'lib/core': ['lib/ports', 'lib/use-cases', 'lib/adapters', 'lib/compose', 'sim', 'cli', 'functions'],
+  'lib/ports': ['lib/use-cases', 'lib/adapters', 'lib/compose', 'sim', 'cli', 'functions'],
+  'lib/use-cases': ['lib/adapters', 'lib/compose', 'sim', 'cli', 'functions'],
+  'lib/adapters': ['lib/use-cases', 'lib/compose', 'sim', 'cli', 'functions'],
+  'lib/http-api': ['lib/adapters', 'lib/compose', 'sim', 'cli', 'functions'],
+  'lib/compose': ['sim', 'cli', 'functions'],
   // Every other directory of lib/ (listed after the layers above, which take precedence).
   lib: ['sim'],
   sim: ['lib/use-cases', 'cli', 'functions'],
+  cli: ['lib/adapters'],
+  functions: ['lib/adapters'],
 };
 
 /** @param {string} path repo-relative, with / separators */
 function layerOf(path) {
-  return (
-    Object.keys(FORBIDDEN).find((layer) => path === layer || path.startsWith(`${layer}/`)) ??
-    ['cli', 'functions'].find((layer) => path.startsWith(`${layer}/`))
-  );
+  return Object.keys(FORBIDDEN).find((layer) => path === layer || path.startsWith(`${layer}/`));
 }
 
 /**

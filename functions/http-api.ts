@@ -1,7 +1,6 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { RUN_TABLE } from '../lib/adapters/dynamo-run-store.ts';
-import { S3ReportFiles } from '../lib/adapters/s3-report-files.ts';
-import { S3RunHistory } from '../lib/adapters/s3-run-history.ts';
+import { RUN_TABLE } from '../lib/compose/aws-side.ts';
+import { composeReportingSide } from '../lib/compose/reporting-side.ts';
 import type { AuditTarget, StartRunResult } from '../lib/http-api/deps.ts';
 import { createHttpApiHandler } from '../lib/http-api/handler.ts';
 import { startAudit } from '../lib/use-cases/start-audit.ts';
@@ -50,11 +49,12 @@ export function fleetTargetOf(
 export const handler = createHttpApiHandler(
   once(async () => {
     const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
+    const reporting = composeReportingSide({ region: storage.region });
     const logger = createLogger();
     return {
       registry,
-      reports: new S3ReportFiles({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
-      history: new S3RunHistory({ clientConfig: { region: storage.region }, bucket: storage.bucket }),
+      reports: reporting.reportFiles(storage.bucket),
+      history: reporting.history(storage.bucket),
       idempotency: new DynamoDBPersistenceLayer({
         tableName: storage.table,
         keyAttr: RUN_TABLE.partitionKey,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LocalArtifactWriter, LocalBundle } from '../../lib/adapters/local-audit-store.ts';
+import { composeLocalArtifactWriter, composeLocalBundle } from '../../lib/compose/local-side.ts';
 import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
 import type { Severity } from '../../lib/core/report.ts';
 import { renderTerminalSummary } from '../../lib/core/render/terminal-summary.ts';
@@ -36,8 +36,8 @@ export function registerAnalyzeCommand(program: Command, { io, setExitCode }: Co
         const waivers = opts.waivers ? await readWaiversFile(opts.waivers, io.clock()) : [];
         const toStdout = opts.out === '-';
         const result = await analyzeStoredBundle(
-          new LocalBundle(bundleDir),
-          toStdout ? DISCARD : new LocalArtifactWriter(opts.out),
+          composeLocalBundle(bundleDir),
+          toStdout ? DISCARD : composeLocalArtifactWriter(opts.out),
           { waivers },
           opts.format,
         );

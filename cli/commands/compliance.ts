@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { LocalRunHistory } from '../../lib/adapters/local-run-history.ts';
+import { composeLocalRunHistory } from '../../lib/compose/local-side.ts';
 import { parsePeriod } from '../../lib/core/compliance/compliance-report.ts';
 import { renderComplianceCsv } from '../../lib/core/render/compliance-csv.ts';
 import { renderComplianceHtml } from '../../lib/core/render/compliance-html.ts';
@@ -29,7 +29,7 @@ export function registerComplianceCommand(program: Command, { io }: CommandConte
     .addOption(new Option('-o, --output <format>', 'json: the same as --format json').choices(['json']))
     .option('--out <file>', 'write to this file instead of standard output')
     .action(async (store: string, opts: ComplianceOptions) => {
-      const { compliance, unreadable } = await complianceOverTime(new LocalRunHistory(store), opts.since);
+      const { compliance, unreadable } = await complianceOverTime(composeLocalRunHistory(store), opts.since);
       for (const run of unreadable) io.stderr(`fleet-audit: left out run ${run.runId}: ${run.reason}\n`);
       const format = opts.output ?? opts.format;
       const body =

@@ -7,6 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { AwsCallError, composeAwsSide, type AwsSideSettings, type SsmTarget } from '../../lib/compose/aws-side.ts';
 import { composeLocalAuditStore } from '../../lib/compose/local-side.ts';
+import { composeReportingSide } from '../../lib/compose/reporting-side.ts';
 import { composeMeshReader, MeshSetupError, type MeshReaderSettings } from '../../lib/compose/mesh-reader.ts';
 import type { AnalyzeOptions } from '../../lib/core/analyze.ts';
 import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
@@ -277,7 +278,11 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
     );
     const calls = side.callCounts();
     if (settings.ssmCompliance === false) return { result, apiCalls: calls };
-    const publisher = side.compliance(region);
+    const publisher = composeReportingSide({
+      region,
+      ...(settings.credentials ? { credentials: settings.credentials } : {}),
+      ...(settings.ssmEndpoint ? { ssmEndpoint: settings.ssmEndpoint } : {}),
+    }).compliance();
     try {
       return { result, apiCalls: calls, compliance: await publishCompliance(publisher, result.report) };
     } finally {

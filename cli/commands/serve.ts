@@ -1,10 +1,5 @@
 import type { Command } from 'commander';
-import { startApiServer } from '../../lib/adapters/http-api-server.ts';
-import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
-import { LocalReportFiles } from '../../lib/adapters/local-report-files.ts';
-import { LocalRunHistory } from '../../lib/adapters/local-run-history.ts';
-import { MemoryIdempotencyStore } from '../../lib/adapters/memory-idempotency-store.ts';
-import { MemoryRunRegistry } from '../../lib/adapters/memory-run-registry.ts';
+import { composeLocalApiSide, startApiServer } from '../../lib/compose/local-side.ts';
 import type { AuditTarget, HttpApiDeps, StartRunResult } from '../../lib/http-api/deps.ts';
 import { createHttpApiHandler, ROUTES } from '../../lib/http-api/handler.ts';
 import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS, type SimFleet } from '../../sim/fleet.ts';
@@ -54,14 +49,13 @@ export async function startLocalApi(
   io: Pick<CliIo, 'stderr' | 'clock'>,
   toolVersion: string,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const registry = new MemoryRunRegistry();
-  const store = new LocalAuditStore(opts.store);
+  const { registry, store, reports, history, idempotency } = composeLocalApiSide(opts.store);
   const running = new Set<Promise<void>>();
   const deps: HttpApiDeps = {
     registry,
-    reports: new LocalReportFiles(opts.store),
-    history: new LocalRunHistory(opts.store),
-    idempotency: new MemoryIdempotencyStore(),
+    reports,
+    history,
+    idempotency,
     newRunId: () => newRunId(io.clock(), 'api'),
     maxBodyBytes: Number.POSITIVE_INFINITY,
     logger: {

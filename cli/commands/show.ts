@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { LocalReportSource } from '../../lib/adapters/local-report-source.ts';
+import { composeLocalReportSource } from '../../lib/compose/local-side.ts';
 import { describeVm, findVm, renderVmDescription } from '../../lib/core/render/vm-description.ts';
 import { sanitizeForTerminal } from '../../lib/core/render/text.ts';
 import { loadReport } from '../../lib/use-cases/load-report.ts';
@@ -14,7 +14,7 @@ export function registerShowCommand(program: Command, { io }: CommandContext): v
     .argument('<vm>', 'the instance id, or the hostname')
     .addOption(outputOption())
     .action(async (dir: string, key: string, opts: { output?: 'json' }) => {
-      const report = await loadReport(new LocalReportSource(dir));
+      const report = await loadReport(composeLocalReportSource(dir));
       if (!report) throw new CliUsageError(`${dir}: holds neither a report.json nor an evidence bundle`);
       const found = findVm(report, key);
       if ('matches' in found) {

@@ -2,6 +2,7 @@ import type { AuditMetrics } from '../../lib/ports/audit-metrics.ts';
 import type { FinalizeAuditDeps } from '../../lib/use-cases/finalize-audit.ts';
 import { isTransientError } from '../../lib/compose/aws-side.ts';
 import { composeMeshReader } from '../../lib/compose/mesh-reader.ts';
+import { composeReportingSide } from '../../lib/compose/reporting-side.ts';
 import { auditSideFromEnv } from './aws.ts';
 import { parseConfig, parseMeshConfig, ReportingConfigSchema } from './config.ts';
 
@@ -13,6 +14,7 @@ export function finalizeDepsFromEnv(
   const meshConfig = parseMeshConfig(env);
   const { storage, store, registry, side } = auditSideFromEnv(env, meshConfig ? { config: meshConfig, composeMeshReader } : undefined);
   const reporting = parseConfig(ReportingConfigSchema, env);
+  const told = composeReportingSide({ region: storage.region });
   return {
     audit: {
       registry,
@@ -24,11 +26,11 @@ export function finalizeDepsFromEnv(
       isTransient: isTransientError,
       ...(metrics ? { metrics } : {}),
       // A finished run is announced on the account's default bus, compared with its trigger's previous run.
-      events: side.events(),
-      history: side.history(storage.bucket),
-      ...(reporting.waiversKey ? { waivers: side.waivers(storage.bucket, reporting.waiversKey) } : {}),
+      events: told.events(),
+      history: told.history(storage.bucket),
+      ...(reporting.waiversKey ? { waivers: told.waivers(storage.bucket, reporting.waiversKey) } : {}),
       // Each VM's findings where its owners look in the console (Custom:IstioMeshAudit); on unless the stage turns it off.
-      ...(reporting.ssmCompliance ? { compliance: side.compliance() } : {}),
+      ...(reporting.ssmCompliance ? { compliance: told.compliance() } : {}),
     },
     close: () => side.close(),
   };

@@ -1,5 +1,5 @@
-import { PowertoolsAuditMetrics } from '../../lib/adapters/powertools-audit-metrics.ts';
-import { isTransientError } from '../../lib/adapters/transient-error.ts';
+import { composeAuditMetrics } from '../../lib/compose/audit-metrics.ts';
+import { isTransientError } from '../../lib/compose/aws-side.ts';
 import type { AuditMetrics, ErrorKind } from '../../lib/ports/audit-metrics.ts';
 import { FinalizationError } from '../../lib/use-cases/finalize-audit.ts';
 import { ConfigError, MetricsConfigSchema, parseConfig } from './config.ts';
@@ -7,7 +7,7 @@ import { InvalidEventError } from './events.ts';
 
 /** The functions' metrics (embedded metric format on standard output), in the namespace the stage configures. */
 export function metricsFromEnv(env: Record<string, string | undefined>): AuditMetrics {
-  return new PowertoolsAuditMetrics(parseConfig(MetricsConfigSchema, env));
+  return composeAuditMetrics(parseConfig(MetricsConfigSchema, env));
 }
 
 /** The kind an error that ended an invocation is counted as. */

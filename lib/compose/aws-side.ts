@@ -1,21 +1,14 @@
 import { DynamoRunRegistry } from '../adapters/dynamo-run-store.ts';
-import { EventBridgeAuditEvents } from '../adapters/eventbridge-audit-events.ts';
 import type { S3Encryption } from '../adapters/s3-audit-store.ts';
 import { S3AuditStore } from '../adapters/s3-audit-store.ts';
-import { S3RunHistory } from '../adapters/s3-run-history.ts';
-import { S3WaiversSource } from '../adapters/s3-waivers-source.ts';
-import { SsmCompliancePublisher } from '../adapters/ssm-compliance-publisher.ts';
 import { SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../adapters/ssm-fleet-runner.ts';
-import { isTransientError } from '../adapters/transient-error.ts';
-import type { AuditEvents } from '../ports/audit-events.ts';
-import type { RunHistory } from '../ports/run-history.ts';
-import type { WaiversSource } from '../ports/waivers-source.ts';
 import { ssmOutputPrefix } from '../shared/identifiers.ts';
 import { mergeCallCounts } from './call-counts.ts';
 import type { composeMeshReader, CountedMeshReader, MeshReaderSettings } from './mesh-reader.ts';
 
 export { AwsCallError, type SsmTarget } from '../adapters/ssm-fleet-runner.ts';
-export { isTransientError };
+export { RUN_TABLE } from '../adapters/dynamo-run-store.ts';
+export { isTransientError } from '../adapters/transient-error.ts';
 export type { S3Encryption };
 
 /** The one settings object the AWS side is composed from, whether the CLI or the functions run it. */
@@ -60,10 +53,6 @@ export interface AwsSide {
   mesh?: () => Promise<CountedMeshReader>;
   store?: S3AuditStore;
   registry?: DynamoRunRegistry;
-  compliance(region?: string): SsmCompliancePublisher;
-  events(): AuditEvents;
-  history(bucket: string): RunHistory;
-  waivers(bucket: string, key: string): WaiversSource;
   /** SSM, S3 and Kubernetes calls per service and operation, over every runner and mesh reader made. */
   callCounts(): Record<string, number>;
   /** Ends the connections of every runner made. */
@@ -112,17 +101,6 @@ export function composeAwsSide(settings: AwsSideSettings, options: AwsSideOption
           registry: new DynamoRunRegistry({ tableName: storage.table, retentionDays: storage.retentionDays, clientConfig: { ...region } }),
         }
       : {}),
-    compliance: (resolved) =>
-      new SsmCompliancePublisher(undefined, {
-        clientConfig: {
-          ...(resolved ? { region: resolved } : region),
-          ...credentials,
-          ...(settings.ssmEndpoint ? { endpoint: settings.ssmEndpoint } : {}),
-        },
-      }),
-    events: () => new EventBridgeAuditEvents({ clientConfig: { ...region } }),
-    history: (bucket) => new S3RunHistory({ clientConfig: { ...region }, bucket }),
-    waivers: (bucket, key) => new S3WaiversSource({ bucket, key, clientConfig: { ...region } }),
     callCounts: () => mergeCallCounts(...runners.map((r) => r.callCounts()), ...readers.map((r) => r.callCounts())),
     close: () => {
       for (const runner of runners.splice(0)) runner.destroy();

@@ -113,6 +113,36 @@ describe('the layering lint rules', () => {
     ]);
   });
 
+  it('let the command and the functions reach the adapters only through the composition root', async () => {
+    const root = "import { composeAwsSide } from '../lib/compose/aws-side.ts';\nexport const a = composeAwsSide;\n";
+    expect(await problems('cli/x.ts', root)).toEqual([]);
+    expect(await problems('functions/x.ts', root)).toEqual([]);
+    expect(
+      await problems(
+        'cli/commands/x.ts',
+        "import { LocalBundle } from '../../lib/adapters/local-audit-store.ts';\nexport const a = LocalBundle;\n",
+      ),
+    ).toEqual(['cli must not import lib/adapters (../../lib/adapters/local-audit-store.ts).']);
+    expect(await problems('functions/shared/x.ts', "export const load = () => import('../../lib/adapters/kube-config.ts');\n")).toEqual([
+      'functions must not import lib/adapters (../../lib/adapters/kube-config.ts).',
+    ]);
+    expect(
+      await problems('lib/compose/x.ts', "import { S3AuditStore } from '../adapters/s3-audit-store.ts';\nexport const a = S3AuditStore;\n"),
+    ).toEqual([]);
+    expect(
+      await problems('lib/compose/x.ts', "import { runAudit } from '../use-cases/run-audit.ts';\nexport const a = runAudit;\n"),
+    ).toEqual([]);
+  });
+
+  it('keep the layers the composition root builds from importing it', async () => {
+    const compose = "import { composeAwsSide } from '../compose/aws-side.ts';\nexport const a = composeAwsSide;\n";
+    for (const layer of ['lib/core', 'lib/ports', 'lib/use-cases', 'lib/adapters', 'lib/http-api', 'lib/shared'])
+      expect(await problems(`${layer}/x.ts`, compose), layer).toEqual([`${layer} must not import lib/compose (../compose/aws-side.ts).`]);
+    expect(await problems('lib/compose/x.ts', "import { run } from '../../cli/commands/run.ts';\nexport const a = run;\n")).toEqual([
+      'lib/compose must not import cli (../../cli/commands/run.ts).',
+    ]);
+  });
+
   it('see imports spelled as absolute paths or file: URLs, and leave packages alone', async () => {
     const root = new URL('../..', import.meta.url);
     const absolute = new URL('sim/fleet.ts', root).pathname;
