@@ -48,7 +48,7 @@ export async function composeMeshReader(settings: MeshReaderSettings): Promise<C
   try {
     reader = new KubeMeshReader({
       kubeConfig,
-      ...(settings.istioNamespace ? { istioNamespace: settings.istioNamespace } : {}),
+      ...(settings.istioNamespace !== undefined ? { istioNamespace: settings.istioNamespace } : {}),
       ...(settings.rootCaConfigMap ? { rootCaConfigMap: settings.rootCaConfigMap } : {}),
     });
   } catch (error) {
