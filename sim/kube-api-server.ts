@@ -4,12 +4,15 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { loadAll } from 'js-yaml';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { z } from 'zod';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { ClusterEvidence } from '../lib/core/evidence-bundle.ts';
 import { mintLoopbackServerCertificate } from './certificates.ts';
-import { holdUnanswered, SimFaultPlan, type SimFaultRule, type SimFaultKind } from './fault-plan.ts';
+import { holdUnanswered, SimFaultPlan, type SimFaultRule } from './fault-plan.ts';
+import { burstReply, forbidden, notFound, statusObject, UNAUTHORIZED, type ApiReply } from './kube/api-replies.ts';
+import { asObjects, getObject, listObjects, objectKey, type KubeCollection } from './kube/object-store.ts';
+import { istiodPortForward } from './kube/port-forward.ts';
+import { allows, grantsFor } from './kube/rbac.ts';
+import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type RequestAttributes } from './kube/routing.ts';
 
 /**
  * A Kubernetes API server on 127.0.0.1 that serves a simulated mesh the way kube-apiserver and the
@@ -17,6 +20,9 @@ import { holdUnanswered, SimFaultPlan, type SimFaultRule, type SimFaultKind } fr
  * shapes (Lists with limit/continue pagination), Status objects for errors, bearer-token
  * authentication, RBAC enforced from the project's own infra/k8s/rbac.yaml, and the pods/portforward
  * WebSocket (v4.channel.k8s.io) through which istiod's /debug/syncz on port 15014 answers HTTP/1.1.
+ *
+ * This module authenticates and wires the pieces under kube/: routing.ts (RequestInfo, discovery), rbac.ts,
+ * api-replies.ts (Status objects), object-store.ts (list/get) and port-forward.ts (kubelet and istiod).
  */
 
 export interface KubeApiFaults {
@@ -82,278 +88,6 @@ export interface KubeApiServer {
   close(): Promise<void>;
 }
 
-const NETWORKING_GROUP = 'networking.istio.io';
-const ISTIO_VERSION = 'v1';
-const SYNCZ_PORT = 15014;
-const MAX_FORWARDED_REQUEST_BYTES = 64 * 1024;
-const CHUNKED_ABOVE_BYTES = 2048;
-
-// ---------------------------------------------------------------------------------------------- RBAC
-
-const PolicyRuleSchema = z.looseObject({
-  apiGroups: z.array(z.string()).default([]),
-  resources: z.array(z.string()).default([]),
-  verbs: z.array(z.string()),
-  resourceNames: z.array(z.string()).optional(),
-});
-type PolicyRule = z.infer<typeof PolicyRuleSchema>;
-
-const RoleSchema = z.looseObject({
-  kind: z.enum(['Role', 'ClusterRole']),
-  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional() }),
-  rules: z.array(PolicyRuleSchema).nullish(),
-});
-
-const BindingSchema = z.looseObject({
-  kind: z.enum(['RoleBinding', 'ClusterRoleBinding']),
-  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional() }),
-  roleRef: z.looseObject({ kind: z.enum(['Role', 'ClusterRole']), name: z.string() }),
-  subjects: z.array(z.looseObject({ kind: z.string(), name: z.string(), namespace: z.string().optional() })).nullish(),
-});
-
-interface Grant {
-  /** undefined: cluster-wide (ClusterRoleBinding). */
-  namespace: string | undefined;
-  rule: PolicyRule;
-}
-
-interface RequestAttributes {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource: string;
-  namespace: string | undefined;
-  name: string | undefined;
-}
-
-/** What the ServiceAccount may do, from the Roles and bindings of an RBAC manifest. */
-function grantsFor(rbacYaml: string, account: { namespace: string; name: string }): Grant[] {
-  const docs = loadAll(rbacYaml).filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null);
-  const roles = docs.flatMap((d) => {
-    const parsed = RoleSchema.safeParse(d);
-    return parsed.success ? [parsed.data] : [];
-  });
-  const grants: Grant[] = [];
-  for (const doc of docs) {
-    if (doc.kind !== 'RoleBinding' && doc.kind !== 'ClusterRoleBinding') continue;
-    const binding = BindingSchema.parse(doc);
-    const bindingNs = binding.kind === 'RoleBinding' ? (binding.metadata.namespace ?? 'default') : undefined;
-    const bound = (binding.subjects ?? []).some(
-      (s) => s.kind === 'ServiceAccount' && s.name === account.name && (s.namespace ?? bindingNs) === account.namespace,
-    );
-    if (!bound) continue;
-    const role = roles.find(
-      (r) =>
-        r.kind === binding.roleRef.kind &&
-        r.metadata.name === binding.roleRef.name &&
-        (r.kind === 'ClusterRole' || (r.metadata.namespace ?? 'default') === bindingNs),
-    );
-    for (const rule of role?.rules ?? []) grants.push({ namespace: bindingNs, rule });
-  }
-  return grants;
-}
-
-function allows(grants: readonly Grant[], a: RequestAttributes): boolean {
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  return grants.some(
-    ({ namespace, rule }) =>
-      (namespace === undefined || namespace === a.namespace) &&
-      (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.group)) &&
-      (rule.resources.includes('*') || rule.resources.includes(resource)) &&
-      (rule.verbs.includes('*') || rule.verbs.includes(a.verb)) &&
-      (!rule.resourceNames?.length || (a.name !== undefined && rule.resourceNames.includes(a.name))),
-  );
-}
-
-// ------------------------------------------------------------------------------------ API responses
-
-interface ApiReply {
-  status: number;
-  body: unknown;
-}
-
-function statusObject(code: number, reason: string, message: string, details?: Record<string, unknown>): ApiReply {
-  return {
-    status: code,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code },
-  };
-}
-
-function forbidden(user: string, a: RequestAttributes): ApiReply {
-  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
-  const subject = a.name ? `${qualified} "${a.name}"` : qualified;
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
-  return statusObject(
-    403,
-    'Forbidden',
-    `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}" in API group "${a.group}" ${scope}`,
-    {
-      ...(a.name ? { name: a.name } : {}),
-      ...(a.group ? { group: a.group } : {}),
-      kind: a.resource,
-    },
-  );
-}
-
-function notFound(a: RequestAttributes): ApiReply {
-  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource;
-  return statusObject(404, 'NotFound', a.name ? `${qualified} "${a.name}" not found` : 'the server could not find the requested resource', {
-    ...(a.name ? { name: a.name } : {}),
-    ...(a.group ? { group: a.group } : {}),
-    kind: a.resource,
-  });
-}
-
-const UNAUTHORIZED = statusObject(401, 'Unauthorized', 'Unauthorized');
-
-/** kube-apiserver's answers to a request it throttles (max-in-flight) or fails. */
-function burstReply(kind: Exclude<SimFaultKind, 'timeout'>): ApiReply {
-  return kind === 'throttle'
-    ? statusObject(429, 'TooManyRequests', 'the server has received too many requests and has asked us to try again later', {
-        causes: [{ reason: 'TooManyRequests' }],
-        retryAfterSeconds: 1,
-      })
-    : statusObject(500, 'InternalError', 'Internal error occurred: the simulated API server failed this request');
-}
-
-/** The RequestInfo kube-apiserver derives from a path (k8s.io/apiserver/pkg/endpoints/request). */
-function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes | undefined {
-  const parts = path.split('/').filter(Boolean);
-  let group: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts.length >= 3) {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length >= 4) {
-    group = parts[1]!;
-    rest = parts.slice(3);
-  } else return undefined;
-  let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  }
-  const [resource = '', name, subresource = ''] = rest;
-  let verb: string;
-  if (method === 'GET' || method === 'HEAD') verb = name === undefined ? (query.get('watch') === 'true' ? 'watch' : 'list') : 'get';
-  else if (method === 'POST') verb = 'create';
-  else if (method === 'PUT') verb = 'update';
-  else if (method === 'PATCH') verb = 'patch';
-  else if (method === 'DELETE') verb = name === undefined ? 'deletecollection' : 'delete';
-  else verb = method.toLowerCase();
-  return { verb, group, resource, subresource, namespace, name };
-}
-
-const DISCOVERY: Record<string, unknown> = {
-  '/api': {
-    kind: 'APIVersions',
-    versions: ['v1'],
-    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }],
-  },
-  '/apis': {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: [
-      {
-        name: NETWORKING_GROUP,
-        versions: [{ groupVersion: `${NETWORKING_GROUP}/v1`, version: 'v1' }],
-        preferredVersion: { groupVersion: `${NETWORKING_GROUP}/v1`, version: 'v1' },
-      },
-    ],
-  },
-  '/api/v1': {
-    kind: 'APIResourceList',
-    groupVersion: 'v1',
-    resources: [
-      {
-        name: 'configmaps',
-        singularName: 'configmap',
-        namespaced: true,
-        kind: 'ConfigMap',
-        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-        shortNames: ['cm'],
-      },
-      {
-        name: 'pods',
-        singularName: 'pod',
-        namespaced: true,
-        kind: 'Pod',
-        verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-        shortNames: ['po'],
-      },
-      { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
-      {
-        name: 'pods/proxy',
-        singularName: '',
-        namespaced: true,
-        kind: 'PodProxyOptions',
-        verbs: ['create', 'delete', 'get', 'patch', 'update'],
-      },
-    ],
-  },
-  [`/apis/${NETWORKING_GROUP}/v1`]: {
-    kind: 'APIResourceList',
-    apiVersion: 'v1',
-    groupVersion: `${NETWORKING_GROUP}/v1`,
-    resources: [
-      {
-        name: 'workloadentries',
-        singularName: 'workloadentry',
-        namespaced: true,
-        kind: 'WorkloadEntry',
-        verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
-        shortNames: ['we'],
-      },
-      {
-        name: 'workloadgroups',
-        singularName: 'workloadgroup',
-        namespaced: true,
-        kind: 'WorkloadGroup',
-        verbs: ['delete', 'deletecollection', 'get', 'list', 'patch', 'create', 'update', 'watch'],
-        shortNames: ['wg'],
-      },
-    ],
-  },
-  '/version': { major: '1', minor: '35', gitVersion: 'v1.35.0', platform: 'linux/amd64' },
-};
-
-// ------------------------------------------------------------------------------------------ objects
-
-interface KubeObject {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
-  [key: string]: unknown;
-}
-
-function asObjects(items: readonly unknown[] | undefined): KubeObject[] {
-  return (items ?? []).filter((i): i is KubeObject => typeof i === 'object' && i !== null);
-}
-
-function objectKey(o: KubeObject): string {
-  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-}
-
-/** Equality-based label selectors (`a=b`, `a==b`, `a!=b`, `a`, `!a`), the subset the audit and kubectl use. */
-function labelSelectorMatcher(selector: string | null): ((o: KubeObject) => boolean) | string {
-  if (!selector) return () => true;
-  const terms: Array<(labels: Record<string, string>) => boolean> = [];
-  for (const raw of selector.split(',')) {
-    const term = raw.trim();
-    const m = /^(!?)([A-Za-z0-9./_-]+)(?:\s*(==|=|!=)\s*([A-Za-z0-9._-]*))?$/.exec(term);
-    if (!m) return `unable to parse requirement: ${JSON.stringify(term)}`;
-    const [, not, key, op, value] = m as unknown as [string, string, string, string | undefined, string | undefined];
-    if (op === undefined) terms.push(not ? (l) => !(key in l) : (l) => key in l);
-    else if (not) return `unable to parse requirement: ${JSON.stringify(term)}`;
-    else if (op === '!=') terms.push((l) => l[key] !== value);
-    else terms.push((l) => l[key] === value);
-  }
-  return (o) => terms.every((t) => t(o.metadata?.labels ?? {}));
-}
-
-const ContinueTokenSchema = z.object({ v: z.literal('meta.k8s.io/v1'), rv: z.number().int(), start: z.string() });
-
-// ------------------------------------------------------------------------------------------- server
-
 /** Starts the simulated Kubernetes API server on 127.0.0.1 and an ephemeral port. */
 export async function startKubeApiServer(options: KubeApiServerOptions): Promise<KubeApiServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
@@ -371,7 +105,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
   const sockets = new Set<WebSocket>();
   let closing = false;
 
-  const collections: Record<string, { group: string; kind: string; items: KubeObject[] }> = {
+  const collections: Record<string, KubeCollection> = {
     workloadentries: { group: NETWORKING_GROUP, kind: 'WorkloadEntry', items: asObjects(cluster.workloadEntries?.items) },
     workloadgroups: { group: NETWORKING_GROUP, kind: 'WorkloadGroup', items: asObjects(cluster.workloadGroups?.items) },
     pods: { group: '', kind: 'Pod', items: asObjects(cluster.istiodPods?.items) },
@@ -414,62 +148,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     return undefined;
   };
 
-  const list = (a: RequestAttributes, query: URLSearchParams): ApiReply => {
-    const collection = collections[a.resource]!;
-    const matcher = labelSelectorMatcher(query.get('labelSelector'));
-    if (typeof matcher === 'string') return statusObject(400, 'BadRequest', matcher);
-    if (query.get('fieldSelector')) return statusObject(400, 'BadRequest', 'field selectors are not supported here');
-    let items = collection.items.filter((o) => (a.namespace === undefined || o.metadata?.namespace === a.namespace) && matcher(o));
-    const limit = Number(query.get('limit') ?? '0');
-    if (!Number.isInteger(limit) || limit < 0)
-      return statusObject(400, 'BadRequest', `limit must be a non-negative integer, got ${query.get('limit')}`);
-    const continueToken = query.get('continue');
-    if (continueToken) {
-      let parsed: z.infer<typeof ContinueTokenSchema>;
-      try {
-        parsed = ContinueTokenSchema.parse(JSON.parse(Buffer.from(continueToken, 'base64url').toString('utf8')));
-      } catch {
-        return statusObject(
-          400,
-          'BadRequest',
-          'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-        );
-      }
-      items = items.filter((o) => objectKey(o) > parsed.start);
-    }
-    const page = limit > 0 ? items.slice(0, limit) : items;
-    const remaining = items.length - page.length;
-    const metadata: Record<string, unknown> = { resourceVersion: String(listResourceVersion) };
-    if (remaining > 0) {
-      const start = objectKey(page[page.length - 1]!);
-      metadata.continue = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: listResourceVersion, start })).toString('base64url');
-      metadata.remainingItemCount = remaining;
-    }
-    const core = collection.group === '';
-    return {
-      status: 200,
-      body: {
-        // Core Lists carry kind/apiVersion once at the top; custom resource Lists also on every item.
-        kind: `${collection.kind}List`,
-        apiVersion: core ? 'v1' : `${collection.group}/${ISTIO_VERSION}`,
-        metadata,
-        items: page.map((o) =>
-          core ? withoutTypeMeta(o) : { apiVersion: `${collection.group}/${ISTIO_VERSION}`, kind: collection.kind, ...o },
-        ),
-      },
-    };
-  };
-
-  const get = (a: RequestAttributes): ApiReply => {
-    const collection = collections[a.resource]!;
-    const found = collection.items.find((o) => o.metadata?.name === a.name && o.metadata?.namespace === a.namespace);
-    if (!found) return notFound(a);
-    return {
-      status: 200,
-      body: { apiVersion: collection.group ? `${collection.group}/${ISTIO_VERSION}` : 'v1', kind: collection.kind, ...found },
-    };
-  };
-
   const serve = async (req: IncomingMessage, url: URL): Promise<{ reply: ApiReply; attrs?: RequestAttributes; unanswered?: true }> => {
     if (!authenticated(req)) return { reply: UNAUTHORIZED };
     const discovery = DISCOVERY[url.pathname.replace(/\/$/, '')];
@@ -495,8 +173,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     const burst = attrs.verb === 'list' ? bursts.take(`list ${attrs.resource}`, url.pathname) : undefined;
     if (burst === 'timeout') return { reply: statusObject(504, 'Timeout', 'unanswered'), attrs, unanswered: true };
     if (burst !== undefined) return { reply: burstReply(burst), attrs };
-    if (attrs.verb === 'list') return { reply: list(attrs, url.searchParams), attrs };
-    if (attrs.verb === 'get') return { reply: get(attrs), attrs };
+    if (attrs.verb === 'list') return { reply: listObjects(known, attrs, url.searchParams, listResourceVersion), attrs };
+    if (attrs.verb === 'get') return { reply: getObject(known, attrs), attrs };
     return { reply: statusObject(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`), attrs };
   };
 
@@ -539,6 +217,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
 
   // ------------------------------------------------------------------------------- port-forward
 
+  const forwardPort = istiodPortForward({ cluster, faults, bursts, clock, delay, isClosing: () => closing });
+
   const wss = new WebSocketServer({
     noServer: true,
     // kubelet's WebSocket port-forward speaks the v4 channel protocol; client-node offers v5 first.
@@ -577,105 +257,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       forwardPort(ws, attrs.name!, port);
     });
   });
-
-  const forwardPort = (ws: WebSocket, pod: string, port: number): void => {
-    const portBytes = Buffer.alloc(2);
-    portBytes.writeUInt16LE(port);
-    // kubelet opens each channel with the port number, two bytes little-endian.
-    ws.send(Buffer.concat([Buffer.from([0]), portBytes]));
-    ws.send(Buffer.concat([Buffer.from([1]), portBytes]));
-    if (port !== SYNCZ_PORT || faults.replicaDown?.includes(pod)) {
-      const message =
-        `an error occurred forwarding ${port} -> ${port}: error forwarding port ${port} to pod ${pod}, uid : ` +
-        `failed to execute portforward in network namespace "/var/run/netns/cni-${pod}": failed to connect to localhost:${port} inside namespace "${pod}", ` +
-        `IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused IPv6 dial tcp6 [::1]:${port}: connect: connection refused `;
-      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(message)]), () => ws.close(1000));
-      return;
-    }
-    let received = Buffer.alloc(0);
-    let answered = false;
-    ws.on('message', (data: RawData) => {
-      const frame = Buffer.isBuffer(data) ? data : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]);
-      if (answered || frame.length < 1 || frame[0] !== 0) return;
-      received = Buffer.concat([received, frame.subarray(1)]);
-      if (received.length > MAX_FORWARDED_REQUEST_BYTES) return ws.close(1009);
-      const end = received.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      answered = true;
-      const [method, target] = received.subarray(0, end).toString('latin1').split('\r\n')[0]!.split(' ');
-      void answerIstiod(ws, pod, method ?? '', target ?? '');
-    });
-  };
-
-  const answerIstiod = async (ws: WebSocket, pod: string, method: string, target: string): Promise<void> => {
-    const send = (bytes: Buffer): void => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([0]), bytes]));
-    };
-    const date = clock().toUTCString();
-    const path = target.split('?')[0];
-    if (method !== 'GET' || path !== '/debug/syncz') {
-      const body = '404 page not found\n';
-      send(
-        Buffer.from(
-          `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-        ),
-      );
-      ws.close(1000);
-      return;
-    }
-    await delay(`syncz/${pod}`);
-    if (closing || ws.readyState !== ws.OPEN) return;
-    const burst = bursts.take(`syncz/${pod}`, pod);
-    // No answer: the forwarded connection stays open until the client gives up.
-    if (burst === 'timeout') return;
-    if (burst !== undefined) {
-      const [code, text] = burst === 'throttle' ? [503, 'Service Unavailable'] : [500, 'Internal Server Error'];
-      const body = `${text}\n`;
-      send(
-        Buffer.from(
-          `HTTP/1.1 ${code} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nDate: ${date}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-        ),
-      );
-      ws.close(1000);
-      return;
-    }
-    const body = faults.garbledSyncz?.includes(pod)
-      ? Buffer.from('<html><body>upstream connect error</body></html>')
-      : Buffer.from(JSON.stringify(synczOf(pod)));
-    const head = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nDate: ${date}\r\n`;
-    if (faults.truncatedSyncz?.includes(pod)) {
-      send(
-        Buffer.concat([
-          Buffer.from(`${head}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
-          body.subarray(0, Math.floor(body.length / 2)),
-        ]),
-      );
-    } else if (body.length > CHUNKED_ABOVE_BYTES) {
-      // Go's net/http switches to chunked encoding when a handler writes more than its buffer before returning.
-      send(Buffer.from(`${head}Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n`));
-      for (let offset = 0; offset < body.length; offset += 16 * 1024) {
-        const chunk = body.subarray(offset, offset + 16 * 1024);
-        send(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]));
-      }
-      send(Buffer.from('0\r\n\r\n'));
-    } else {
-      send(Buffer.concat([Buffer.from(`${head}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]));
-    }
-    ws.close(1000);
-  };
-
-  const synczOf = (pod: string): unknown[] => {
-    const own = [...(cluster.syncz[pod] ?? [])];
-    for (const moved of faults.movedProxies ?? []) {
-      if (moved.alsoOn !== pod) continue;
-      const entry = Object.entries(cluster.syncz)
-        .filter(([replica]) => replica !== pod)
-        .flatMap(([, entries]) => entries)
-        .find((e) => (e as { proxy?: unknown } | null)?.proxy === moved.proxy);
-      if (entry !== undefined) own.push(entry);
-    }
-    return own;
-  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -720,9 +301,4 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function withoutTypeMeta(o: KubeObject): KubeObject {
-  const { apiVersion: _apiVersion, kind: _kind, ...rest } = o;
-  return rest;
 }

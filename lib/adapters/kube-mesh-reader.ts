@@ -1,6 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
-import { Duplex, PassThrough } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -25,37 +23,16 @@ import {
 } from '../core/evidence-bundle.ts';
 import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
+import { httpGetOverStream } from './http-over-stream.ts';
+import { classifyApiError, classifyUpgradeError, ReadFailure, type MeshPart, type MeshReadProblem } from './kube-mesh-read-problems.ts';
 
-/** The parts of the cluster evidence, named as in the bundle's cluster/ directory. */
-export const MESH_PARTS = ['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca'] as const;
-export type MeshPart = (typeof MESH_PARTS)[number];
-
-export const MESH_READ_PROBLEM_KINDS = [
-  'unauthorized',
-  'forbidden',
-  'not-found',
-  'timeout',
-  'network',
-  'http-error',
-  'port-forward-refused',
-  'invalid-response',
-  'too-large',
-  'too-many-pages',
-] as const;
-
-/** One thing the reader could not read; the part (or the replica's syncz) is left out of the evidence. */
-export const MeshReadProblemSchema = z.object({
-  part: z.enum(MESH_PARTS),
-  /** The istiod pod for `syncz`, the namespace for `root-ca`. */
-  target: z.string().optional(),
-  /** What was asked, e.g. `GET /apis/networking.istio.io/v1/workloadentries` or `portforward istio-system/istiod-x:15014 GET /debug/syncz`. */
-  call: z.string(),
-  kind: z.enum(MESH_READ_PROBLEM_KINDS),
-  /** HTTP status of the failed call, when there was one. */
-  status: z.number().int().optional(),
-  message: z.string(),
-});
-export type MeshReadProblem = z.infer<typeof MeshReadProblemSchema>;
+export {
+  MESH_PARTS,
+  MESH_READ_PROBLEM_KINDS,
+  MeshReadProblemSchema,
+  type MeshPart,
+  type MeshReadProblem,
+} from './kube-mesh-read-problems.ts';
 
 export interface MeshReadResult {
   evidence: ClusterEvidence;
@@ -101,19 +78,6 @@ const ISTIO_VERSION = 'v1';
 /** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
 const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** A failure that becomes a MeshReadProblem; anything else thrown is a bug. */
-class ReadFailure extends Error {
-  readonly kind: MeshReadProblem['kind'];
-  readonly status: number | undefined;
-
-  constructor(kind: MeshReadProblem['kind'], message: string, status?: number) {
-    super(message);
-    this.kind = kind;
-    this.status = status;
-  }
-}
-
-const StatusObjectSchema = z.looseObject({ kind: z.literal('Status'), message: z.string().optional(), reason: z.string().optional() });
 const ListPageSchema = KubeListSchema.extend({
   metadata: z
     .looseObject({ continue: z.string().optional(), remainingItemCount: z.number().optional(), resourceVersion: z.string().optional() })
@@ -448,100 +412,6 @@ export class KubeMeshReader implements MeshReader {
       errors.destroy();
     }
   }
-}
-
-/** Sends one HTTP/1.1 GET into a byte stream pair and reads the answer with Node's own HTTP parser. */
-async function httpGetOverStream(
-  fromPod: PassThrough,
-  toPod: PassThrough,
-  port: number,
-  path: string,
-  maxBytes: number,
-): Promise<{ status: number; text: string }> {
-  const tunnel = new Duplex({
-    read() {},
-    write(chunk: Buffer, _encoding, callback) {
-      toPod.write(chunk, callback);
-    },
-    final(callback) {
-      callback();
-    },
-  });
-  fromPod.on('data', (chunk: Buffer) => tunnel.push(chunk));
-  fromPod.on('end', () => tunnel.push(null));
-  fromPod.on('close', () => tunnel.push(null));
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      createConnection: () => tunnel as unknown as Socket,
-      method: 'GET',
-      path,
-      headers: { Host: `localhost:${port}`, Accept: 'application/json', Connection: 'close' },
-    });
-    req.on('error', reject);
-    req.on('response', (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) {
-          req.destroy();
-          reject(new ReadFailure('too-large', `the answer to ${path} exceeds ${maxBytes} bytes`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('error', () => reject(new ReadFailure('invalid-response', `the answer to ${path} was cut off after ${size} bytes`)));
-      res.on('end', () => {
-        if (!res.complete) reject(new ReadFailure('invalid-response', `the answer to ${path} was cut off after ${size} bytes`));
-        else resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    req.end();
-  });
-}
-
-function classifyApiError(call: string, error: unknown, seen: { status?: number; text?: string }, timeoutMs: number): ReadFailure {
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return new ReadFailure('timeout', `${call}: no answer within ${timeoutMs} ms`);
-  const status = seen.status ?? (error as { code?: unknown } | null)?.code;
-  if (typeof status === 'number' && status >= 300) {
-    let detail: string;
-    try {
-      detail = StatusObjectSchema.parse(JSON.parse(seen.text ?? '')).message ?? '';
-    } catch {
-      detail = (seen.text ?? '').slice(0, 300);
-    }
-    const kind = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not-found' : 'http-error';
-    return new ReadFailure(kind, `${call} answered ${status}${detail ? `: ${detail}` : ''}`, status);
-  }
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const message = [
-    error instanceof Error ? error.message : String(error),
-    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '',
-  ]
-    .filter(Boolean)
-    .join(': ');
-  return new ReadFailure('network', `${call} failed: ${message}`);
-}
-
-function classifyUpgradeError(where: string, error: unknown): ReadFailure {
-  // The WebSocket client rejects with an ErrorEvent whose message carries the HTTP status of a refused upgrade.
-  const message = String(
-    (error as { message?: unknown } | null)?.message ?? (error as { error?: { message?: unknown } } | null)?.error?.message ?? error,
-  );
-  const status = Number(/Unexpected server response: (\d{3})/.exec(message)?.[1]);
-  if (status === 401) return new ReadFailure('unauthorized', `${where}: the port-forward was refused with 401`, status);
-  if (status === 403)
-    return new ReadFailure(
-      'forbidden',
-      `${where}: the port-forward was refused with 403 (RBAC must allow get and create on pods/portforward in this namespace)`,
-      status,
-    );
-  if (status === 404) return new ReadFailure('not-found', `${where}: the pod is gone (404)`, status);
-  if (Number.isInteger(status))
-    return new ReadFailure('port-forward-refused', `${where}: the port-forward upgrade was refused with ${status}`, status);
-  if (/timed out|timeout/i.test(message)) return new ReadFailure('timeout', `${where}: the port-forward handshake timed out`);
-  return new ReadFailure('network', `${where}: the port-forward failed: ${message}`);
 }
 
 /** Runs tasks with at most `limit` in flight. */

@@ -10,52 +10,24 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import {
-  InventorySchema,
-  InvocationSchema,
-  ManifestSchema,
-  type ClusterEvidence,
-  type EvidenceBundle,
-  type Inventory,
-  type Invocation,
-  type Manifest,
-} from '../core/evidence-bundle.ts';
+import { InventorySchema, InvocationSchema, ManifestSchema, type Invocation } from '../core/evidence-bundle.ts';
 import { mayFenceRecord, mayReplaceRecord, recordFinality, RECORD_FINALITY, type RecordFinality } from '../core/record-finality.ts';
-import type {
-  Artifact,
-  ArtifactWriter,
-  AuditStore,
-  DigestedBundle,
-  EvidenceReader,
-  EvidenceWriter,
-  RunStorage,
-} from '../ports/audit-store.ts';
+import type { AuditStore, RunStorage } from '../ports/audit-store.ts';
 import type { RecordWrite, RecordWriteOptions, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import {
   BundleError,
   BundleFileTooLargeError,
   BUNDLE_FILE_LIMITS,
-  fileLimitOf,
   bundleJson,
-  clusterFiles,
-  CLUSTER_DIR,
   INVENTORY_FILE,
-  instanceIdOfInvocationFile,
-  INVOCATIONS_DIR,
-  invocationPath,
   isRunId,
-  isStoredFileName,
   MANIFEST_FILE,
   parseBundleText,
-  quoteStoredName,
-  readDigestedBundle,
-  readEvidenceBundle,
-  storedFileNameRule,
-  type BundleSource,
 } from './bundle-layout.ts';
+import { S3ArtifactWriter } from './s3-artifact-writer.ts';
+import { JSON_TYPE, S3Bundle } from './s3-evidence-bundle.ts';
 import { S3CallError } from '../shared/errors.ts';
 import { utf8Blocks } from './text-blocks.ts';
-import { mapBounded } from '../shared/bounded-concurrency.ts';
 import { errorCode, messageOf } from '../shared/error-code.ts';
 
 /** How objects are encrypted at rest: S3-managed keys, or a KMS key (the bucket's default key when none is named). */
@@ -77,13 +49,11 @@ export interface S3AuditStoreOptions {
   clientConfig?: S3ClientConfig;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 /** Rounds of a conditional record write lost to other writers before giving up (each round one writer wins). */
 const RECORD_WRITE_ROUNDS = 16;
 const ProvisionalSchema = z.object({ instanceIds: z.array(z.string()) });
 /** A streamed object's part: S3's smallest but for the last (5 MiB) plus room, so a 100 MB report is about a dozen parts. */
 const STREAMED_PART_BYTES = 8 * 1024 * 1024;
-const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * The audit store in S3, laid out like the local directory store under `<prefix>runs/<runId>/`:
@@ -373,130 +343,6 @@ export class S3AuditStore implements AuditStore, StoredRuns {
     } catch (error) {
       throw new S3CallError(operation, errorCode(error), messageOf(error), this.#url(key), error);
     }
-  }
-}
-
-/** One run's evidence bundle under `…/evidence/`. */
-class S3Bundle implements EvidenceWriter, EvidenceReader {
-  readonly #store: S3AuditStore;
-  readonly #base: string;
-
-  constructor(store: S3AuditStore, base: string) {
-    this.#store = store;
-    this.#base = base;
-  }
-
-  async writeManifest(manifest: Manifest): Promise<void> {
-    await this.#store.put(`${this.#base}${MANIFEST_FILE}`, bundleJson(manifest), JSON_TYPE);
-  }
-
-  async writeInventory(inventory: Inventory): Promise<void> {
-    await this.#store.put(`${this.#base}${INVENTORY_FILE}`, bundleJson(inventory), JSON_TYPE);
-  }
-
-  /** Stores the invocation unless a record as final or more is stored (see S3AuditStore.putRecord). */
-  async writeInvocation(invocation: Invocation): Promise<void> {
-    await this.writeRecord(invocation);
-  }
-
-  async writeRecord(invocation: Invocation, options?: RecordWriteOptions): Promise<RecordWrite> {
-    return this.#store.putRecord(`${this.#base}${invocationPath(invocation)}`, invocation, options);
-  }
-
-  async writeCluster(cluster: ClusterEvidence): Promise<void> {
-    const files = clusterFiles(cluster);
-    // S3 has no directories: an empty marker keeps "the mesh was read and gave nothing" apart from "never read".
-    if (files.length === 0) await this.#store.put(`${this.#base}${CLUSTER_DIR}/`, '', 'application/x-directory');
-    await mapBounded(files, this.#store.writeConcurrency, (file) =>
-      this.#store.put(`${this.#base}${file.path}`, bundleJson(file.value), JSON_TYPE),
-    );
-  }
-
-  /** One part of the bundle, read and validated alone (no listing of the rest). */
-  async readPart<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-    const location = this.#store.url(`${this.#base}${path}`);
-    const text = await this.#store.getForBundle(`${this.#base}${path}`, fileLimitOf(path));
-    if (text === undefined) throw new BundleError(`${location}: cannot be read (NoSuchKey)`);
-    return parseBundleText(location, text, schema);
-  }
-
-  async readBundle(): Promise<EvidenceBundle> {
-    return readEvidenceBundle(await this.#source(), { concurrency: this.#store.readConcurrency });
-  }
-
-  async readDigested<D>(digest: (invocation: Invocation) => D): Promise<DigestedBundle<D>> {
-    return readDigestedBundle(await this.#source(), digest, { concurrency: this.#store.readConcurrency });
-  }
-
-  async storedInvocations(): Promise<Set<string>> {
-    const prefix = `${this.#base}${INVOCATIONS_DIR}/`;
-    const ids = new Set<string>();
-    for (const key of await this.#store.listKeys(prefix)) {
-      const id = instanceIdOfInvocationFile(key.slice(prefix.length));
-      if (id) ids.add(id);
-    }
-    return ids;
-  }
-
-  /** A view of the bundle from one listing, so optional parts that are absent cost no request. */
-  async #source(): Promise<BundleSource> {
-    const store = this.#store;
-    const base = this.#base;
-    const sizes = new Map((await store.listObjects(base)).map((object) => [object.key.slice(base.length), object.size]));
-    return {
-      locate: (path) => store.url(`${base}${path}`),
-      missingMessage: `${store.url(base)}: no such bundle (no object under this prefix)`,
-      missingCode: 'NoSuchKey',
-      exists: async () => sizes.size > 0,
-      hasDirectory: async (dir) => [...sizes.keys()].some((key) => key.startsWith(`${dir}/`)),
-      listJson: async (dir) => storedNamesIn(dir, [...sizes.keys()], (path) => store.url(`${base}${path}`)),
-      readText: async (path, limit) => {
-        if (!sizes.has(path)) return undefined;
-        const listed = sizes.get(path);
-        // The listing already tells a file too large: refused without a request.
-        if (listed !== undefined && listed > limit) throw new BundleFileTooLargeError(store.url(`${base}${path}`), listed, limit);
-        return store.getForBundle(`${base}${path}`, limit);
-      },
-    };
-  }
-}
-
-/**
- * The names of the objects directly under `dir/` that the writer could have written, sorted. Any other
- * key there (`evil.json`, `I-0123….json`, `../x`, a deeper key) stops the read, naming it; only an empty
- * "folder" marker (`dir/`, as consoles create) is passed over.
- */
-function storedNamesIn(dir: string, keys: readonly string[], url: (path: string) => string): string[] {
-  const names: string[] = [];
-  for (const key of keys) {
-    if (!key.startsWith(`${dir}/`)) continue;
-    const name = key.slice(dir.length + 1);
-    if (name === '') continue;
-    if (!isStoredFileName(dir, name))
-      throw new BundleError(
-        `${url(`${dir}/`)}: holds ${quoteStoredName(name)}, which is not a name this tool writes there (${dir}/${storedFileNameRule(dir)})`,
-      );
-    names.push(name);
-  }
-  return names.sort();
-}
-
-/** Writes a run's reports beside its evidence; each appears whole (one PutObject, or a completed multipart upload), so no reader sees half a report. */
-class S3ArtifactWriter implements ArtifactWriter {
-  readonly #store: S3AuditStore;
-  readonly #base: string;
-
-  constructor(store: S3AuditStore, base: string) {
-    this.#store = store;
-    this.#base = base;
-  }
-
-  async writeArtifact(artifact: Artifact): Promise<string> {
-    if (!ARTIFACT_NAME.test(artifact.name)) throw new BundleError(`refusing to store a report named ${JSON.stringify(artifact.name)}`);
-    const key = `${this.#base}${artifact.name}`;
-    return typeof artifact.body === 'string'
-      ? this.#store.put(key, artifact.body, artifact.contentType)
-      : this.#store.putStreamed(key, artifact.body, artifact.contentType);
   }
 }
 
