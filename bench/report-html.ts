@@ -12,7 +12,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { analyzeBundle } from '../lib/core/analyze.ts';
 import type { EvidenceBundle, Invocation } from '../lib/core/evidence-bundle.ts';
 import { renderHtmlReport } from '../lib/core/render/html-report.ts';
@@ -20,19 +19,8 @@ import { simClusterEvidence, simInstanceInformation, simInvocation } from '../si
 import type { SimFleet } from '../sim/fleet.ts';
 import { formatHtmlReportBench, type HtmlReportBenchResult } from './report-html-format.ts';
 import { benchFleet } from './sim-bundle.ts';
+import { launchChromium } from '../test/support/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The flags keep Chromium off the network, as in the HTML report's tests.
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, results: { type: 'string' } } });
 const sizes = values.sizes.split(',').map((v) => Number(v.trim()));
 if (sizes.some((n) => !Number.isInteger(n) || n < 1))
@@ -40,7 +28,7 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1))
 
 const results: HtmlReportBenchResult[] = [];
 const dir = await mkdtemp(join(tmpdir(), 'fleet-audit-bench-html-'));
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+const browser = await launchChromium();
 try {
   for (const vms of sizes) {
     console.error(`report.html ${vms} VMs: building and analyzing the fleet`);

@@ -2,26 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtmlReport } from '../../../lib/core/render/html-report.ts';
 import type { Report } from '../../../lib/core/report.ts';
 import { HOSTILE_TEXT, hostileReport } from '../../support/hostile-report.ts';
 import { waivedHostileReport } from '../../support/report-variants.ts';
 import { sampleReport } from '../../support/sample-report.ts';
+import { launchChromium } from '../../support/chromium.ts';
 
-// Debian's chromium, installed by .ci/run; the flags keep it off the network this machine does not have.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Screenshots are kept for a reader of the test run (git ignores the directory). */
 const ARTIFACTS = fileURLToPath(new URL('../../../test-results/report-html/', import.meta.url));
 
@@ -55,7 +44,7 @@ describe('report.html in headless Chromium', () => {
   let browser: Browser;
   let dir: string;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
     dir = mkdtempSync(join(tmpdir(), 'fleet-audit-html-'));
     mkdirSync(ARTIFACTS, { recursive: true });
   });

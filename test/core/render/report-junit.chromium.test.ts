@@ -1,20 +1,8 @@
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReportJunit } from '../../../lib/core/render/report-junit.ts';
 import { hostileReport } from '../../support/hostile-report.ts';
-
-// Debian's chromium, as in the HTML report's test; its XML parser is strict about well-formedness.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from '../../support/chromium.ts';
 
 /** The part of the browser's DOM the check uses (the project compiles without the DOM library). */
 interface XmlElement {
@@ -36,7 +24,7 @@ interface ParsedJunit {
 describe('report.junit.xml in an XML parser', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
