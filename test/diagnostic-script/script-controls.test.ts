@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeBundle } from '../../lib/core/analyze.ts';
-import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
-import { XDS_TYPE_URLS } from '../../lib/core/proxy-status.ts';
 import type { FindingStatus } from '../../lib/core/report.ts';
-import { createFakeVm, VM, type FakeVm, type FakeVmOptions } from './fake-vm.ts';
+import { createFakeVm, type FakeVm, type FakeVmOptions } from './fake-vm.ts';
+import { vmFindingsOfRun } from './script-audit.ts';
 
 // The real script's output on a fake VM, through the parsers and every control: what an SSM run gives.
 async function audit(options: FakeVmOptions = {}): Promise<Record<string, FindingStatus>> {
@@ -11,49 +9,7 @@ async function audit(options: FakeVmOptions = {}): Promise<Record<string, Findin
   try {
     const started = new Date();
     const run = await vm.run('dash');
-    const now = new Date().toISOString();
-    const bundle: EvidenceBundle = {
-      manifest: { bundleVersion: 1, runId: 'script', startedAt: started.toISOString(), finishedAt: now, source: 'replay' },
-      inventory: { InstanceInformationList: [{ InstanceId: 'i-0000000000000001', PingStatus: 'Online', IPAddress: VM.ip }] },
-      invocations: {
-        'i-0000000000000001': {
-          InstanceId: 'i-0000000000000001',
-          Status: 'Success',
-          ResponseCode: run.code ?? -1,
-          StandardOutputContent: run.stdout,
-          StandardErrorContent: run.stderr,
-          ExecutionStartDateTime: started.toISOString(),
-          ExecutionEndDateTime: now,
-        },
-      },
-      cluster: {
-        workloadEntries: { items: [] },
-        workloadGroups: { items: [] },
-        istiodPods: {
-          items: [
-            {
-              metadata: { name: 'istiod-a', namespace: 'istio-system' },
-              spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] },
-            },
-          ],
-        },
-        // As istiod 1.24 answers /debug/syncz: every watched type under `resources` (a sidecar does not watch ECDS).
-        syncz: {
-          'istiod-a': [
-            {
-              proxy: `${VM.hostname}.${VM.namespace}`,
-              istio_version: VM.istioVersion,
-              resources: Object.fromEntries(
-                (['CDS', 'LDS', 'EDS', 'RDS'] as const).map((t) => [XDS_TYPE_URLS[t], { sent: 'n1', acked: 'n1' }]),
-              ),
-            },
-          ],
-        },
-        rootCa: { [VM.namespace]: { data: { 'root-cert.pem': vm.pki.rootPem } } },
-      },
-    };
-    const report = analyzeBundle(bundle);
-    return Object.fromEntries(report.findings.filter((f) => f.subject.kind === 'vm').map((f) => [f.control, f.status]));
+    return Object.fromEntries(vmFindingsOfRun(run, vm.pki.rootPem, started, new Date()).map((f) => [f.control, f.status]));
   } finally {
     await vm.close();
   }
