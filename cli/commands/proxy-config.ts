@@ -2,18 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
 import { parseClusterStatuses } from '../../lib/core/proxy-config/cluster-statuses.ts';
-import { renderClusterStatusesJson, renderClusterStatusesTable } from '../../lib/core/proxy-config/cluster-statuses-table.ts';
+import { istioctlClusterStatusMessages, renderClusterStatusesTable } from '../../lib/core/proxy-config/cluster-statuses-table.ts';
 import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
-import { renderEndpointsJson, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
+import { istioctlAssignmentMessages, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
 import { renderAllSummary } from '../../lib/core/proxy-config/all-summary.ts';
 import { bootstrapSectionOf, parseBootstrapSummary, renderBootstrapSummary } from '../../lib/core/proxy-config/bootstrap-summary.ts';
+import { parseEcdsDump, renderEcdsTable } from '../../lib/core/proxy-config/ecds-dump.ts';
 import { parseListenersDump } from '../../lib/core/proxy-config/listeners-dump.ts';
-import { renderListenersJson, renderListenersTable } from '../../lib/core/proxy-config/listeners-table.ts';
+import { istioctlListenerMessages, renderListenersTable } from '../../lib/core/proxy-config/listeners-table.ts';
 import { parseRoutesDump } from '../../lib/core/proxy-config/routes-dump.ts';
-import { renderRoutesJson, renderRoutesTable } from '../../lib/core/proxy-config/routes-table.ts';
-import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
-import { renderClustersJson, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
-import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
+import { istioctlRouteMessages, renderRoutesTable } from '../../lib/core/proxy-config/routes-table.ts';
+import { parseSecretsDump, secretsMessageOf } from '../../lib/core/proxy-config/secrets-dump.ts';
+import { istioctlClusterMessages, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
+import { NO_SECRETS_MESSAGE, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
 import {
   chooseIstioctlVersion,
   isAtLeast,
@@ -21,12 +22,24 @@ import {
   NEWEST_ISTIOCTL_VERSION,
   type IstioctlVersion,
 } from '../../lib/core/istioctl-version.ts';
+import {
+  renderDumpAsGiven,
+  renderIstioctlEcds,
+  renderIstioctlMessage,
+  renderIstioctlMessages,
+  type IstioctlDumpFormat,
+} from '../../lib/core/proxy-config/istioctl-output.ts';
 import { proxyIstioVersionOf } from '../../lib/core/proxy-config/proxy-istio-version.ts';
+import type { Evidence } from '../../lib/core/result.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
+
+/** istioctl's `-o`: its table, or the Envoy messages behind it as jsonpb and sigs.k8s.io/yaml write them. */
+type OutputFormat = 'short' | IstioctlDumpFormat;
+const OUTPUT_FORMATS = ['short', 'json', 'yaml'];
 
 interface ProxyConfigOptions {
   file: string;
-  output: 'short' | 'json';
+  output: OutputFormat;
   warming?: boolean;
   istioVersion?: string;
 }
@@ -64,12 +77,13 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       const port = portOption(opts.port);
       const filter = { fqdn: opts.fqdn, port, subset: opts.subset, direction: opts.direction };
       const { label, text } = await readDump(opts.file, io);
-      const parsed = parseClustersDump(text, opts.warming ? { resource: 'dynamic_warming_clusters' } : {});
+      const resource = opts.warming ? 'dynamic_warming_clusters' : undefined;
+      const parsed = parseClustersDump(text, { resource, keepMessages: opts.output !== 'short' });
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
       const { clusters } = parsed.value;
-      if (opts.output === 'json') {
+      if (opts.output !== 'short') {
         if (clusters.length === 0) throw new CliUsageError(`${label} holds no clusters`);
-        io.stdout(renderClustersJson(clusters, filter));
+        io.stdout(printable(label, renderIstioctlMessages(istioctlClusterMessages(clusters, filter), opts.output)));
         return;
       }
       const warming = clusters.filter((c) => c.state === 'warming').length;
@@ -80,10 +94,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
       // istioctl 1.24–1.29 print the same cluster table: the option is only checked, so a wrong value is refused.
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
       io.stdout(renderClustersTable(clusters, { filter }));
-      if (warming > 0)
-        io.stderr(
-          `fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only (-o json shows them)\n`,
-        );
+      if (warming > 0) io.stderr(`fleet-audit: ${warming} warming cluster(s) not listed, as istioctl lists active and static ones only\n`);
     });
 
   withDumpOptions(
@@ -94,12 +105,12 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     'the dump is a ?resource=dynamic_warming_secrets answer',
   ).action(async (opts: ProxyConfigOptions) => {
     const { label, text } = await readDump(opts.file, io);
-    const parsed = parseSecretsDump(text, opts.warming ? { resource: 'dynamic_warming_secrets' } : {});
+    const parsed = parseSecretsDump(text, resourceOf(opts));
     if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
     const { shape, secrets } = parsed.value;
     if (shape === 'empty') throw new CliUsageError(`${label} holds no secrets (no SecretsConfigDump and no DynamicSecret entries)`);
     const now = io.clock();
-    if (opts.output === 'json') io.stdout(renderSecretsJson(secrets, now));
+    if (opts.output !== 'short') io.stdout(printable(label, renderIstioctlMessage(secretsMessageOf(text, resourceOf(opts)), opts.output)));
     else
       io.stdout(
         secrets.length === 0
@@ -113,12 +124,13 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
   registerRoutesCommand(proxyConfig, io);
   registerListenersCommand(proxyConfig, io);
   registerBootstrapCommand(proxyConfig, io);
+  registerEcdsCommand(proxyConfig, io);
   registerAllCommand(proxyConfig, io);
 }
 
 interface EndpointOptions {
   file: string;
-  output: 'short' | 'json';
+  output: OutputFormat;
   istioVersion?: string;
   address?: string;
   port?: string;
@@ -133,8 +145,8 @@ function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void {
     .description("List the endpoints of Envoy's /clusters?format=json answer as `istioctl proxy-config endpoints` does")
     .requiredOption('-f, --file <path>', "Envoy's /clusters?format=json answer; - reads standard input")
     .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table) or json (the cluster statuses as Envoy wrote them)')
-        .choices(['short', 'json'])
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the ClusterStatus messages, as istioctl writes them)')
+        .choices(OUTPUT_FORMATS)
         .default('short'),
     )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
@@ -149,7 +161,9 @@ function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void {
       const parsed = parseClusterStatuses(text);
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
       io.stdout(
-        opts.output === 'json' ? renderClusterStatusesJson(parsed.value, filter) : renderClusterStatusesTable(parsed.value, filter),
+        opts.output === 'short'
+          ? renderClusterStatusesTable(parsed.value, filter)
+          : printable(label, renderIstioctlMessages(istioctlClusterStatusMessages(parsed.value, filter), opts.output)),
       );
     });
 }
@@ -160,8 +174,8 @@ function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
     .description('List the endpoints of an Envoy config dump taken with ?include_eds, as `istioctl proxy-config eds` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump?include_eds); - reads standard input')
     .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table) or json (the ClusterLoadAssignments as Envoy wrote them)')
-        .choices(['short', 'json'])
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the ClusterLoadAssignments, as istioctl writes them)')
+        .choices(OUTPUT_FORMATS)
         .default('short'),
     )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
@@ -176,13 +190,17 @@ function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
       const parsed = parseEndpointsDump(text);
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
       const filter = { address: opts.address, port, cluster: opts.cluster, status: opts.status };
-      io.stdout(opts.output === 'json' ? renderEndpointsJson(parsed.value, filter) : renderEndpointsTable(parsed.value, filter));
+      io.stdout(
+        opts.output === 'short'
+          ? renderEndpointsTable(parsed.value, filter)
+          : printable(label, renderIstioctlMessages(istioctlAssignmentMessages(parsed.value, filter), opts.output)),
+      );
     });
 }
 
 interface RouteOptions {
   file: string;
-  output: 'short' | 'json';
+  output: OutputFormat;
   istioVersion?: string;
   name?: string;
   verbose: boolean;
@@ -195,8 +213,8 @@ function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
     .description('List the routes of an Envoy config dump as `istioctl proxy-config routes` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
     .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table) or json (the RouteConfigurations as Envoy wrote them)')
-        .choices(['short', 'json'])
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the RouteConfigurations, as istioctl writes them)')
+        .choices(OUTPUT_FORMATS)
         .default('short'),
     )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
@@ -210,7 +228,11 @@ function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
       // istioctl refuses a dump without a single route configuration.
       if (parsed.value.length === 0) throw new CliUsageError(`${label} holds no routes`);
       const options = { name: opts.name, verbose: opts.verbose };
-      io.stdout(opts.output === 'json' ? renderRoutesJson(parsed.value, options) : renderRoutesTable(parsed.value, options));
+      io.stdout(
+        opts.output === 'short'
+          ? renderRoutesTable(parsed.value, options)
+          : printable(label, renderIstioctlMessages(istioctlRouteMessages(parsed.value, options), opts.output)),
+      );
     });
 }
 
@@ -222,7 +244,7 @@ function portOption(text: string | undefined): number {
 
 interface ListenerOptions {
   file: string;
-  output: 'short' | 'json';
+  output: OutputFormat;
   istioVersion?: string;
   address?: string;
   port?: string;
@@ -237,8 +259,8 @@ function registerListenersCommand(proxyConfig: Command, io: CliIo): void {
     .description('List the listeners of an Envoy config dump as `istioctl proxy-config listeners` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
     .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table) or json (the Listeners as Envoy wrote them)')
-        .choices(['short', 'json'])
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the Listeners, as istioctl writes them)')
+        .choices(OUTPUT_FORMATS)
         .default('short'),
     )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
@@ -255,9 +277,9 @@ function registerListenersCommand(proxyConfig: Command, io: CliIo): void {
       // istioctl refuses a dump without a single listener.
       if (parsed.value.length === 0) throw new CliUsageError(`${label} holds no listeners`);
       io.stdout(
-        opts.output === 'json'
-          ? renderListenersJson(parsed.value, filter)
-          : renderListenersTable(parsed.value, { filter, verbose: opts.verbose }),
+        opts.output === 'short'
+          ? renderListenersTable(parsed.value, { filter, verbose: opts.verbose })
+          : printable(label, renderIstioctlMessages(istioctlListenerMessages(parsed.value, filter), opts.output)),
       );
     });
 }
@@ -269,17 +291,48 @@ function registerBootstrapCommand(proxyConfig: Command, io: CliIo): void {
     .description('Print the bootstrap of an Envoy config dump as `istioctl proxy-config bootstrap` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
     .addOption(
-      new Option('-o, --output <format>', "json (the BootstrapConfigDump as Envoy wrote it, istioctl's default) or short (the versions)")
-        .choices(['json', 'short'])
+      new Option(
+        '-o, --output <format>',
+        "json (istioctl's default) or yaml (the BootstrapConfigDump, as istioctl writes it), or short (the versions)",
+      )
+        .choices(OUTPUT_FORMATS)
         .default('json'),
     )
     .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same summary)`)
-    .action(async (opts: { file: string; output: 'json' | 'short'; istioVersion?: string }) => {
+    .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string }) => {
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
       const { label, text } = await readDump(opts.file, io);
       const parsed = parseBootstrapSummary(text);
       if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
-      io.stdout(opts.output === 'short' ? renderBootstrapSummary(parsed.value) : `${JSON.stringify(bootstrapSectionOf(text), null, 4)}\n`);
+      io.stdout(
+        opts.output === 'short'
+          ? renderBootstrapSummary(parsed.value)
+          : printable(label, renderIstioctlMessage(bootstrapSectionOf(text), opts.output)),
+      );
+    });
+}
+
+function registerEcdsCommand(proxyConfig: Command, io: CliIo): void {
+  proxyConfig
+    .command('ecds')
+    .description('List the ECDS filters (WasmPlugins, Telemetry) of an Envoy config dump as `istioctl proxy-config ecds` does')
+    .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the EcdsConfigDump, as istioctl writes it)')
+        .choices(OUTPUT_FORMATS)
+        .default('short'),
+    )
+    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string }) => {
+      if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
+      const { label, text } = await readDump(opts.file, io);
+      const parsed = parseEcdsDump(text);
+      if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
+      io.stdout(
+        opts.output === 'short'
+          ? renderEcdsTable(parsed.value.filters)
+          : printable(label, renderIstioctlEcds(parsed.value.message, opts.output)),
+      );
     });
 }
 
@@ -296,10 +349,19 @@ function registerAllCommand(proxyConfig: Command, io: CliIo): void {
       '--istio-version <version>',
       `print the tables as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`,
     )
+    .addOption(
+      new Option('-o, --output <format>', 'short (the summaries), json or yaml (the whole dump, as istioctl prints it)')
+        .choices(OUTPUT_FORMATS)
+        .default('short'),
+    )
     .option('--no-verbose', 'the short listener and route tables')
     .option('--with-headers', 'istioctl 1.29+: a `------ CLUSTER INFO ------` line before each part')
-    .action(async (opts: { file: string; istioVersion?: string; verbose: boolean; withHeaders?: boolean }) => {
+    .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string; verbose: boolean; withHeaders?: boolean }) => {
       const { label, text } = await readDump(opts.file, io);
+      if (opts.output !== 'short') {
+        io.stdout(printable(label, renderDumpAsGiven(text, parseDumpJson(label, text), opts.output)));
+        return;
+      }
       const version = resolveIstioctlVersion(opts.istioVersion, text, io);
       if (opts.withHeaders && !isAtLeast(version, '1.29'))
         throw new CliUsageError(`--with-headers: istioctl ${version} has no such option (it came with 1.29)`);
@@ -321,7 +383,11 @@ function askedIstioctlVersion(asked: string): IstioctlVersion {
 function withDumpOptions(command: Command, warmingHelp: string): Command {
   return command
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump or a ?resource= answer); - reads standard input')
-    .addOption(new Option('-o, --output <format>', 'short (the istioctl table) or json').choices(['short', 'json']).default('short'))
+    .addOption(
+      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the Envoy messages, as istioctl writes them)')
+        .choices(OUTPUT_FORMATS)
+        .default('short'),
+    )
     .option('--warming', warmingHelp)
     .option(
       '--istio-version <version>',
@@ -336,6 +402,23 @@ function resolveIstioctlVersion(asked: string | undefined, text: string, io: Cli
   const choice = proxyVersion === undefined ? undefined : chooseIstioctlVersion(proxyVersion);
   if (choice?.note) io.stderr(`fleet-audit: ${choice.note} (the proxy's ISTIO_VERSION; --istio-version chooses another)\n`);
   return choice?.version ?? NEWEST_ISTIOCTL_VERSION;
+}
+
+function printable(label: string, rendered: Evidence<string>): string {
+  if (!rendered.ok) throw new CliUsageError(`${label} ${rendered.reason}`);
+  return rendered.value;
+}
+
+const resourceOf = (opts: ProxyConfigOptions): { resource?: 'dynamic_warming_secrets' } =>
+  opts.warming ? { resource: 'dynamic_warming_secrets' } : {};
+
+// istioctl prints the file it read; it must at least be JSON.
+function parseDumpJson(label: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliUsageError(`${label} is not JSON, so not an Envoy config dump`);
+  }
 }
 
 async function readDump(file: string, io: CliIo): Promise<{ label: string; text: string }> {

@@ -79,15 +79,13 @@ describe('fleet-audit proxy-config secret', () => {
     expect(result.stdout).toBe(fixture('secret-output.txt'));
   });
 
-  it('prints valid JSON with -o json', async () => {
+  it('prints the SecretsConfigDump as istioctl does with -o json and -o yaml', async () => {
     const result = await run(['pc', 's', '-f', '-', '-o', 'json'], fixture('secret-config-dump.json'));
     expect(result.code).toBe(0);
-    const json = JSON.parse(result.stdout) as { resourceName: string; validCert: boolean }[];
-    expect(json.map((s) => [s.resourceName, s.validCert])).toEqual([
-      ['default', false],
-      ['ROOTCA', true],
-    ]);
-    expect(result.stdout).not.toContain('redacted');
+    const json = JSON.parse(result.stdout) as { dynamicActiveSecrets: { name: string }[] };
+    expect(json.dynamicActiveSecrets.map((s) => s.name)).toEqual(['default', 'ROOTCA']);
+    const yaml = await run(['pc', 's', '-f', '-', '-o', 'yaml'], fixture('secret-config-dump.json'));
+    expect(yaml.stdout).toMatch(/^dynamicActiveSecrets:\n- lastUpdated: "2023-05-15T01:32:52.\d+Z"\n {2}name: default\n/);
   });
 
   it('lists the entries of a warming answer as WARMING when told', async () => {
@@ -165,11 +163,11 @@ describe('fleet-audit proxy-config clusters', () => {
 
   it('prints valid JSON with -o json', async () => {
     const result = await run(['proxy-config', 'clusters', '-f', '-', '-o', 'json'], fixture('sidecar-clusters-active.json'));
-    const json = JSON.parse(result.stdout) as { name: string; port: number | null; direction: string | null }[];
+    const json = JSON.parse(result.stdout) as { name: string; type?: string }[];
     expect(json).toHaveLength(32);
-    expect(json.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local')).toMatchObject({
-      port: 15012,
-      direction: 'outbound',
+    expect(json.find((c) => c.name === 'outbound|15012||istiod.istio-system.svc.cluster.local')).toEqual({
+      name: 'outbound|15012||istiod.istio-system.svc.cluster.local',
+      type: 'EDS',
     });
   });
 
@@ -182,7 +180,7 @@ describe('fleet-audit proxy-config clusters', () => {
     );
     const json = await run(['proxy-config', 'clusters', '-f', '-', '--warming', '-o', 'json'], warmingOnly);
     expect(json.code).toBe(0);
-    expect((JSON.parse(json.stdout) as { state: string }[]).every((c) => c.state === 'warming')).toBe(true);
+    expect(JSON.parse(json.stdout) as unknown[]).toHaveLength(32);
   });
 
   it('exits 2 naming the file when it holds no clusters', async () => {
@@ -284,7 +282,7 @@ describe('fleet-audit proxy-config listeners, bootstrap and all', () => {
 
   it("prints the bootstrap as JSON by default and istioctl's version summary with -o short", async () => {
     const json = await run(['pc', 'bootstrap', '-f', fixturePath('waypoint-config-dump.json')]);
-    expect((JSON.parse(json.stdout) as { '@type': string })['@type']).toBe('type.googleapis.com/envoy.admin.v3.BootstrapConfigDump');
+    expect(json.stdout).toBe(fixture('waypoint-bootstrap.golden.json'));
     const short = await run(['pc', 'b', '-f', fixturePath('waypoint-config-dump.json'), '-o', 'short']);
     expect(short.stdout).toBe(`${fixture('waypoint-config-dump-summary.txt').split('\n\n')[0]}\n`);
   });
@@ -325,5 +323,28 @@ describe('fleet-audit proxy-config endpoints', () => {
     const dump = await run(['pc', 'endpoints', '-f', fixturePath('eds-config-dump.json')]);
     expect(dump.code).toBe(2);
     expect(dump.stderr).toContain('proxy-config eds');
+  });
+});
+
+describe('fleet-audit proxy-config ecds and -o yaml', () => {
+  it("prints istioctl's ECDS table, and the EcdsConfigDump with -o json and -o yaml", async () => {
+    const path = fixturePath('ecds-config-dump.json');
+    expect(await run(['pc', 'ecds', '-f', path])).toEqual({ code: 0, stdout: fixture('ecds-output.txt'), stderr: '' });
+    expect(await run(['pc', 'ecds', '-f', path, '-o', 'json'])).toEqual({ code: 0, stdout: fixture('ecds-output.json'), stderr: '' });
+    expect(await run(['pc', 'ecds', '-f', path, '-o', 'yaml'])).toEqual({ code: 0, stdout: fixture('ecds-output-1.26.yaml'), stderr: '' });
+    const none = await run(['pc', 'ecds', '-f', fixturePath('secret-config-dump.json')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('holds no ECDS filters');
+  });
+
+  it('prints the endpoints of eds with -o yaml as istioctl does, and the whole dump with all -o yaml', async () => {
+    const eds = await run(['pc', 'eds', '-f', fixturePath('eds-config-dump.json'), '-o', 'yaml', '--port', '8080']);
+    expect(eds).toEqual({ code: 0, stdout: fixture('eds-port-8080-output.yaml'), stderr: '' });
+    const all = await run(['pc', 'all', '-f', fixturePath('eds-config-dump.json'), '-o', 'yaml']);
+    expect(all.stdout).toMatch(/^configs:\n- '@type': type\.googleapis\.com\/envoy\.admin\.v3\.EndpointsConfigDump\n/);
+    const asGiven = await run(['pc', 'all', '-f', '-', '-o', 'json'], '{"configs":[]}');
+    expect(asGiven.stdout).toBe('{"configs":[]}\n');
+    const notJson = await run(['pc', 'all', '-f', '-', '-o', 'json'], 'nope');
+    expect(notJson).toEqual({ code: 2, stdout: '', stderr: 'fleet-audit: standard input is not JSON, so not an Envoy config dump\n' });
   });
 });

@@ -20,14 +20,9 @@ export function renderClusterStatusesTable(clusters: ClusterStatusEntry[], filte
   return goTabwriter(text, { minwidth: 0, padding: 5 });
 }
 
-/** `-o json`: the clusters with a host the filter keeps, as Envoy wrote them. */
-export function renderClusterStatusesJson(clusters: ClusterStatusEntry[], filter: EndpointFilter = {}): string {
-  const kept = clusters.filter((c) => c.hosts.some((h) => matches(h, c.name, filter)));
-  return `${JSON.stringify(
-    kept.map((c) => c.raw),
-    null,
-    4,
-  )}\n`;
+/** The ClusterStatus messages `-o json|yaml` prints: the clusters with a host the filter keeps, in Envoy's order. */
+export function istioctlClusterStatusMessages(clusters: ClusterStatusEntry[], filter: EndpointFilter = {}): unknown[] {
+  return clusters.filter((c) => c.hosts.some((h) => matches(h, c.name, filter))).map((c) => c.raw);
 }
 
 function matches(host: HostStatusEntry, cluster: string, filter: EndpointFilter): boolean {

@@ -34,6 +34,8 @@ export interface ClusterEntry {
   destinationRule: string;
   versionInfo: string | undefined;
   lastUpdated: string | undefined;
+  /** The Cluster message as Envoy wrote it, only when asked for (`keepMessages`): `-o json|yaml` prints it. */
+  message?: unknown;
 }
 
 /** The clusters read from a config dump or a `?resource=` answer. */
@@ -46,6 +48,8 @@ export interface ClustersDump {
 /** Which `?resource=` answer the text is, when it is one: Envoy's DynamicCluster entries do not say. */
 export interface ClustersDumpOptions {
   resource?: 'dynamic_active_clusters' | 'dynamic_warming_clusters';
+  /** Keep each Cluster message; left out otherwise, as an audit holds thousands of dumps at once. */
+  keepMessages?: boolean;
 }
 
 // envoy.config.cluster.v3.Cluster, the fields istioctl's cluster table reads.
@@ -89,7 +93,7 @@ export function parseClustersDump(text: string, options: ClustersDumpOptions = {
         const type = typeOf(c);
         if (type === DYNAMIC_CLUSTER || type === STATIC_CLUSTER) {
           const state = type === STATIC_CLUSTER ? 'static' : dynamicState;
-          pushCluster(clusters, c, state, `configs entry ${i + 1}`, problems);
+          pushCluster(clusters, c, state, `configs entry ${i + 1}`, problems, options);
         }
       });
       if (clusters.length === 0 && problems.length === 0) {
@@ -119,12 +123,19 @@ export function parseClustersDump(text: string, options: ClustersDumpOptions = {
     ['dynamic_warming_clusters', 'warming'],
   ];
   for (const [field, state] of lists) {
-    (parsed.data[field] ?? []).forEach((item, i) => pushCluster(clusters, item, state, `${field} entry ${i + 1}`, problems));
+    (parsed.data[field] ?? []).forEach((item, i) => pushCluster(clusters, item, state, `${field} entry ${i + 1}`, problems, options));
   }
   return { ok: true, value: { shape: 'config-dump', clusters, problems } };
 }
 
-function pushCluster(clusters: ClusterEntry[], item: unknown, state: ClusterState, what: string, problems: string[]): void {
+function pushCluster(
+  clusters: ClusterEntry[],
+  item: unknown,
+  state: ClusterState,
+  what: string,
+  problems: string[],
+  options: ClustersDumpOptions,
+): void {
   const entry = ClusterEntrySchema.safeParse(item);
   const cluster = entry.success ? ClusterSchema.safeParse(entry.data.cluster) : undefined;
   if (!entry.success || !cluster?.success) {
@@ -144,5 +155,6 @@ function pushCluster(clusters: ClusterEntry[], item: unknown, state: ClusterStat
     destinationRule: describeIstioConfig(c.metadata?.filter_metadata),
     versionInfo: entry.data.version_info,
     lastUpdated: entry.data.last_updated,
+    ...(options.keepMessages ? { message: entry.data.cluster } : {}),
   });
 }

@@ -73,23 +73,13 @@ export function renderClustersTable(clusters: ClusterEntry[], options: ClustersT
   return goTabwriter(text, CLUSTER_TABLE);
 }
 
-/** The clusters as JSON (`-o json`): every cluster, warming ones included, in istioctl's order, warming last. */
-export function renderClustersJson(clusters: ClusterEntry[], filter: ClusterFilter = {}): string {
-  const ordered = [...istioctlClusterOrder(clusters), ...clusters.filter((c) => c.state === 'warming')].filter((c) =>
-    matchesClusterFilter(c.name, filter),
-  );
-  const rows = ordered.map((c) => ({
-    name: c.name,
-    serviceFqdn: c.serviceFqdn,
-    port: c.port ?? null,
-    subset: c.subset ?? null,
-    direction: c.direction ?? null,
-    type: c.type,
-    customType: c.customType ?? null,
-    destinationRule: c.destinationRule,
-    state: c.state,
-    versionInfo: c.versionInfo ?? null,
-    lastUpdated: c.lastUpdated ?? null,
-  }));
-  return `${JSON.stringify(rows, null, 2)}\n`;
+/**
+ * The Cluster messages `-o json|yaml` prints: the active and static clusters the filter keeps, in
+ * istioctl's order (istioctl leaves warming ones out); for an answer holding warming clusters only (a
+ * `?resource=dynamic_warming_clusters` dump), those. Read with `keepMessages`, else empty.
+ */
+export function istioctlClusterMessages(clusters: ClusterEntry[], filter: ClusterFilter = {}): unknown[] {
+  const warmingOnly = clusters.length > 0 && clusters.every((c) => c.state === 'warming');
+  const listed = warmingOnly ? clusters : istioctlClusterOrder(clusters);
+  return listed.filter((c) => matchesClusterFilter(c.name, filter)).flatMap((c) => (c.message === undefined ? [] : [c.message]));
 }

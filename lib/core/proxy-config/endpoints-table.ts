@@ -42,14 +42,9 @@ export function renderEndpointsTable(
   return goTabwriter(text, ENDPOINT_TABLE);
 }
 
-/** `-o json`: the kept assignments as Envoy wrote them (istioctl re-marshals them, in camelCase). */
-export function renderEndpointsJson(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}): string {
-  const kept = filterEndpoints(assignments, filter);
-  return `${JSON.stringify(
-    kept.map((cla) => cla.raw),
-    null,
-    4,
-  )}\n`;
+/** The ClusterLoadAssignment messages `-o json|yaml` prints: those with an endpoint the filter keeps. */
+export function istioctlAssignmentMessages(assignments: ClusterLoadAssignmentEntry[], filter: EndpointFilter = {}): unknown[] {
+  return filterEndpoints(assignments, filter).map((cla) => cla.raw);
 }
 
 function matches(ep: LbEndpointEntry, cluster: string, filter: EndpointFilter): boolean {

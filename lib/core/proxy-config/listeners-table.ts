@@ -55,13 +55,9 @@ export function renderListenersTable(listeners: ListenerEntry[], options: Listen
   return goTabwriter(text, LISTENER_TABLE);
 }
 
-/** `-o json`: the listeners the filter keeps, in dump order, as Envoy wrote them. */
-export function renderListenersJson(listeners: ListenerEntry[], filter: ListenerFilter = {}): string {
-  return `${JSON.stringify(
-    listeners.filter((l) => matchesListenerFilter(l, filter)).map((l) => l.raw),
-    null,
-    4,
-  )}\n`;
+/** The Listener messages `-o json|yaml` prints: those the filter keeps, in istioctl's order. */
+export function istioctlListenerMessages(listeners: ListenerEntry[], filter: ListenerFilter = {}): unknown[] {
+  return listeners.filter((l) => matchesListenerFilter(l, filter)).map((l) => l.raw);
 }
 
 export function matchesListenerFilter(l: ListenerEntry, filter: ListenerFilter): boolean {

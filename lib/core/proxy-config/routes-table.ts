@@ -61,14 +61,11 @@ export function renderRoutesTable(configs: RouteConfigEntry[], options: RoutesTa
   return goTabwriter(text, ROUTE_TABLE);
 }
 
-/** `-o json`: the route configurations istioctl would list, as Envoy wrote them. */
-export function renderRoutesJson(configs: RouteConfigEntry[], options: RoutesTableOptions = {}): string {
-  const kept = istioctlRouteOrder(configs).filter((c) => !options.name || options.name === c.name);
-  return `${JSON.stringify(
-    kept.map((c) => c.raw),
-    null,
-    4,
-  )}\n`;
+/** The RouteConfiguration messages `-o json|yaml` prints: those istioctl would list, in its order. */
+export function istioctlRouteMessages(configs: RouteConfigEntry[], options: RoutesTableOptions = {}): unknown[] {
+  return istioctlRouteOrder(configs)
+    .filter((c) => !options.name || options.name === c.name)
+    .map((c) => c.raw);
 }
 
 // pilot/pkg/networking/util PassthroughCluster: istioctl hides the routes to it.

@@ -223,3 +223,22 @@ function dataSourceText(source: z.infer<typeof DataSourceSchema> | undefined, pr
   }
   return source.inline_string ?? '';
 }
+
+/**
+ * The SecretsConfigDump message `proxy-config secret -o json|yaml` prints: the dump's own, or, for a
+ * `?resource=dynamic_*_secrets` answer, one holding its entries. Undefined when the text is no dump.
+ * Never throws.
+ */
+export function secretsMessageOf(text: string, options: SecretsDumpOptions = {}): unknown {
+  const root = readDump(text, 'secrets');
+  if (!root.ok) return undefined;
+  const { configs, bare } = root.value;
+  if (!configs) return bare;
+  const section = configs.findLast((c) => typeOf(c) === SECRETS_SECTION);
+  if (section !== undefined) return section;
+  // In a SecretsConfigDump the entries are plain messages, not Anys.
+  const entries = configs
+    .filter((c) => typeOf(c) === DYNAMIC_SECRET)
+    .map((c) => Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([key]) => key !== '@type')));
+  return { [options.resource ?? 'dynamic_active_secrets']: entries };
+}

@@ -94,44 +94,6 @@ function formatSerial(serial: bigint, version: IstioctlVersion): string {
   return sign + hex.slice(sign.length).padStart(32 - sign.length, '0');
 }
 
-/** The secrets as JSON (`-o json`): the table's columns plus every certificate's public details. */
-export function renderSecretsJson(secrets: SecretEntry[], now: Date): string {
-  const rows = secrets.map((s) => ({
-    resourceName: s.resourceName,
-    type: s.type ?? null,
-    status: s.status,
-    validCert: s.primary ? isCertificateValidAt(s.primary, now) : false,
-    serialNumber: s.primary ? formatSerialHex(s.primary.serialNumber) : null,
-    notAfter: s.primary ? rfc3339(s.primary.notAfter) : null,
-    notBefore: s.primary ? rfc3339(s.primary.notBefore) : null,
-    versionInfo: s.versionInfo ?? null,
-    lastUpdated: s.lastUpdated ?? null,
-    trustDomain: s.trustDomain ?? null,
-    certificates: s.certificates.map((c) => certificateJson(c, now)),
-    trustBundles: s.trustBundles.map((b) => ({
-      trustDomain: b.trustDomain,
-      certificates: b.certificates.map((c) => certificateJson(c, now)),
-    })),
-    problems: s.problems,
-  }));
-  return `${JSON.stringify(rows, null, 2)}\n`;
-}
-
-function certificateJson(c: CertificateInfo, now: Date): Record<string, unknown> {
-  return {
-    serialNumber: formatSerialHex(c.serialNumber),
-    subject: c.subject,
-    issuer: c.issuer,
-    notBefore: rfc3339(c.notBefore),
-    notAfter: rfc3339(c.notAfter),
-    validNow: isCertificateValidAt(c, now),
-    isCa: c.isCa,
-    sanUris: c.sanUris,
-    sha256Fingerprint: c.sha256Fingerprint,
-    pem: c.pem,
-  };
-}
-
 // Go's time.RFC3339 of a UTC time: whole seconds and Z.
 function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');

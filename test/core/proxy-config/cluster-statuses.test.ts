@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClusterStatuses, type ClusterStatusEntry } from '../../../lib/core/proxy-config/cluster-statuses.ts';
-import { renderClusterStatusesJson, renderClusterStatusesTable } from '../../../lib/core/proxy-config/cluster-statuses-table.ts';
+import { istioctlClusterStatusMessages, renderClusterStatusesTable } from '../../../lib/core/proxy-config/cluster-statuses-table.ts';
 
 // The shape of envoy.admin.v3.Clusters (api/envoy/admin/v3/clusters.proto) as /clusters?format=json prints it.
 const ANSWER = JSON.stringify({
@@ -71,8 +71,8 @@ describe("istioctl's endpoints table from /clusters?format=json", () => {
     expect(rows({ address: '10.244.0.195:9080' })).toEqual([]);
     expect(rows({ port: 9080, status: 'healthy' })).toEqual(['10.244.0.195:9080']);
     expect(rows({ cluster: 'SDS-GRPC' })).toEqual(['unix://./var/run/secrets/workload-spiffe-uds/socket']);
-    const json = JSON.parse(renderClusterStatusesJson(statuses(), { status: 'unhealthy' })) as Array<{ name: string }>;
-    expect(json.map((c) => c.name)).toEqual(['outbound|9080||reviews.default.svc.cluster.local']);
+    const kept = istioctlClusterStatusMessages(statuses(), { status: 'unhealthy' }) as Array<{ name: string }>;
+    expect(kept.map((c) => c.name)).toEqual(['outbound|9080||reviews.default.svc.cluster.local']);
   });
 
   it('points a config dump to eds, and never throws on junk', () => {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEndpointsDump, type ClusterLoadAssignmentEntry } from '../../../lib/core/proxy-config/endpoints-dump.ts';
-import { filterEndpoints, renderEndpointsJson, renderEndpointsTable } from '../../../lib/core/proxy-config/endpoints-table.ts';
+import { filterEndpoints, istioctlAssignmentMessages, renderEndpointsTable } from '../../../lib/core/proxy-config/endpoints-table.ts';
+import { renderIstioctlMessages } from '../../../lib/core/proxy-config/istioctl-output.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/proxy-config/${name}`, import.meta.url), 'utf8');
 
@@ -78,12 +79,15 @@ describe('the EDS table', () => {
     ]);
   });
 
-  it('prints the kept assignments as Envoy wrote them with -o json', () => {
-    const json = JSON.parse(renderEndpointsJson(assignments(), { port: 8080 })) as Array<{ cluster_name: string }>;
-    expect(json.map((c) => c.cluster_name)).toEqual([
-      'outbound|80||istio-ingressgateway.istio-system.svc.cluster.local',
-      'outbound|80||skywalking-ui.skywalking.svc.cluster.local',
-    ]);
+  it('prints the kept assignments as istioctl does with -o json and -o yaml (upstream 1.24.6 *_output.json, *_output.yaml)', () => {
+    for (const [port, name] of [
+      [0, 'eds-output'],
+      [8080, 'eds-port-8080-output'],
+    ] as const) {
+      const messages = istioctlAssignmentMessages(assignments(), { port });
+      expect(renderIstioctlMessages(messages, 'json')).toEqual({ ok: true, value: fixture(`${name}.json`) });
+      expect(renderIstioctlMessages(messages, 'yaml')).toEqual({ ok: true, value: fixture(`${name}.yaml`) });
+    }
   });
 
   it('says what to do when the dump holds no endpoints section, and never throws on junk', () => {

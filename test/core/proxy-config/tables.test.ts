@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { istioctlClusterOrder, renderClustersJson, renderClustersTable } from '../../../lib/core/proxy-config/clusters-table.ts';
+import { istioctlClusterMessages, istioctlClusterOrder, renderClustersTable } from '../../../lib/core/proxy-config/clusters-table.ts';
 import { goTabwriter } from '../../../lib/core/render/go-tabwriter.ts';
 import { parseClusterName } from '../../../lib/core/proxy-config/cluster-name.ts';
 import { parseClustersDump, type ClusterEntry } from '../../../lib/core/proxy-config/clusters-dump.ts';
-import { parseSecretsDump, type SecretEntry } from '../../../lib/core/proxy-config/secrets-dump.ts';
-import { NO_SECRETS_MESSAGE, renderSecretsJson, renderSecretsTable } from '../../../lib/core/proxy-config/secrets-table.ts';
+import { parseSecretsDump, secretsMessageOf, type SecretEntry } from '../../../lib/core/proxy-config/secrets-dump.ts';
+import { renderIstioctlMessage } from '../../../lib/core/proxy-config/istioctl-output.ts';
+import { NO_SECRETS_MESSAGE, renderSecretsTable } from '../../../lib/core/proxy-config/secrets-table.ts';
 import type { Evidence } from '../../../lib/core/result.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/proxy-config/${name}`, import.meta.url), 'utf8');
@@ -81,22 +82,15 @@ describe('renderSecretsTable', () => {
     expect(renderSecretsTable([], NOW)).toBe(NO_SECRETS_MESSAGE);
   });
 
-  it("renders valid JSON with the table's columns and the certificates' public details", () => {
-    const json = JSON.parse(renderSecretsJson(secrets(), NOW)) as Record<string, unknown>[];
-    expect(json).toHaveLength(2);
-    expect(json[0]).toMatchObject({
-      resourceName: 'default',
-      type: 'Cert Chain',
-      status: 'ACTIVE',
-      validCert: false,
-      serialNumber: '6fbee254c22900615cb1f74e3d2f1713',
-      notAfter: '2023-05-16T01:32:52Z',
-    });
-    expect(json[1]).toMatchObject({
-      resourceName: 'ROOTCA',
-      validCert: true,
-      certificates: [{ isCa: true, sha256Fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }],
-    });
+  it("prints the SecretsConfigDump as istioctl's jsonpb does with -o json: camelCase names, Envoy's redaction kept", () => {
+    const rendered = renderIstioctlMessage(secretsMessageOf(fixture('secret-config-dump.json')), 'json');
+    const json = rendered.ok ? rendered.value : rendered.reason;
+    const parsed = JSON.parse(json) as { dynamicActiveSecrets: { name: string; secret: Record<string, unknown> }[] };
+    expect(parsed.dynamicActiveSecrets.map((s) => s.name)).toEqual(['default', 'ROOTCA']);
+    expect(parsed.dynamicActiveSecrets[0]!.secret['@type']).toBe('type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret');
+    expect(json).toContain('"privateKey": {\n');
+    expect(json).toContain('"inlineBytes": "W3JlZGFjdGVkXQ=="'); // Envoy's own "[redacted]"
+    expect(json).not.toMatch(/"[a-z]+_[a-z_]+":/);
   });
 });
 
@@ -130,17 +124,14 @@ describe('renderClustersTable', () => {
     expect(table).toMatch(/\nistiod\.istio-system\.svc\.cluster\.local +15012 +- +outbound +EDS +\n/);
   });
 
-  it('leaves warming clusters out, as istioctl does, and keeps them in JSON', () => {
+  it('leaves warming clusters out of the table and of -o json, as istioctl does, but lists a warming answer', () => {
     const clusters: ClusterEntry[] = [
-      entry('outbound|80||a.ns.svc.cluster.local', 'active'),
-      entry('outbound|80||b.ns.svc.cluster.local', 'warming'),
+      { ...entry('outbound|80||a.ns.svc.cluster.local', 'active'), message: { name: 'a' } },
+      { ...entry('outbound|80||b.ns.svc.cluster.local', 'warming'), message: { name: 'b' } },
     ];
     expect(renderClustersTable(clusters)).not.toContain('b.ns');
-    const json = JSON.parse(renderClustersJson(clusters)) as { name: string; state: string; port: number | null }[];
-    expect(json.map((c) => [c.name, c.state, c.port])).toEqual([
-      ['outbound|80||a.ns.svc.cluster.local', 'active', 80],
-      ['outbound|80||b.ns.svc.cluster.local', 'warming', 80],
-    ]);
+    expect(istioctlClusterMessages(clusters)).toEqual([{ name: 'a' }]);
+    expect(istioctlClusterMessages(clusters.slice(1))).toEqual([{ name: 'b' }]);
   });
 
   it('sorts by FQDN, subset, port (as a number) and direction, comparing strings by UTF-8 bytes', () => {
