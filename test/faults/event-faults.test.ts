@@ -27,9 +27,12 @@ const SLOW = (): { ssm: { outcomes: Record<string, 'DeliveryTimedOut'>; delays: 
   ssm: { outcomes: { [slowVm]: 'DeliveryTimedOut' }, delays: { deliveryTimeoutMs: 60_000 } },
 });
 
+// Polling budgets are generous (20 s) so a loaded machine slows these tests down without failing them.
+const POLLS = 800;
+
 /** Finalizes until all VMs but the slow one are stored, the run still collecting. */
 async function collectAllButSlow(world: FaultWorld, runId: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < POLLS; i++) {
     const result = await finalizeAudit(world.deps(), { runId });
     if (result.kind === 'collecting' && result.collected === world.targeted.length - 1) return;
     await sleep(25);
@@ -77,7 +80,7 @@ describe.concurrent('the deployed audit when its events and collectors misbehave
   it('duplicated status events: each delivered three times at once, the run done once', async () => {
     await withFaultWorld(fleet, {}, async (world) => {
       const [commandId] = await world.start('run');
-      for (let i = 0; i < 200 && (await world.registry.get('run'))?.status !== 'DONE'; i++) {
+      for (let i = 0; i < POLLS && (await world.registry.get('run'))?.status !== 'DONE'; i++) {
         const results = await Promise.allSettled([1, 2, 3].map(() => finalizeCommand(world.deps(), { commandId: commandId! })));
         expect(results.filter((r) => r.status === 'fulfilled' && r.value.kind === 'done').length).toBeLessThanOrEqual(1);
         await sleep(25);
@@ -88,7 +91,8 @@ describe.concurrent('the deployed audit when its events and collectors misbehave
   });
 
   it('status events out of order: an early one before anything ended, a late one after the report', async () => {
-    await withFaultWorld(fleet, { ssm: { delays: { executionMs: 2_000 } } }, async (world) => {
+    // Long enough that no invocation has ended when the early event is handled, even on a loaded machine.
+    await withFaultWorld(fleet, { ssm: { delays: { executionMs: 5_000 } } }, async (world) => {
       const [commandId] = await world.start('run');
       // The event for "in progress" handled after the one for "done" would be: nothing ended yet.
       expect(await finalizeCommand(world.deps(), { commandId: commandId! })).toMatchObject({ kind: 'collecting' });

@@ -164,7 +164,8 @@ export async function startFaultWorld(fleet: SimFleet, scenario: FaultScenario =
     },
     async finalizeUntilDone(runId, d = deps()) {
       const seen: string[] = [];
-      for (let i = 0; i < 200; i++) {
+      // 800 polls of 25 ms: a loaded machine slows the run down, which must not fail the test.
+      for (let i = 0; i < 800; i++) {
         let result: FinalizeAuditResult | undefined;
         try {
           result = await finalizeAudit(d, { runId });
