@@ -1,4 +1,5 @@
 import type { ComplianceReport } from '../compliance/compliance-report.ts';
+import { cspHashSource } from './csp-hash.ts';
 import { escapeHtml as h } from './text.ts';
 
 const STYLE = `
@@ -15,6 +16,9 @@ svg{display:block}
 @media print{body{margin:0}a{color:inherit}}
 `;
 
+// The one inline style is allowed by its hash, so injected markup could not bring a style of its own.
+const CSP = `default-src 'none'; style-src ${cspHashSource(STYLE)}; base-uri 'none'; form-action 'none'`;
+
 /**
  * Compliance over time as one self-contained page: per control the compliant share day by day as an
  * inline SVG line, then the open findings, the fixes and the waivers. No script, nothing loaded.
@@ -25,7 +29,7 @@ export function renderComplianceHtml(c: ComplianceReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>Istio VM fleet compliance ${h(c.from?.slice(0, 10) ?? '')} – ${h(c.to?.slice(0, 10) ?? '')}</title>
 <style>${STYLE}</style>
 </head>
