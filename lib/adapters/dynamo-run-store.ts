@@ -25,9 +25,11 @@ import { errorCode } from '../shared/error-code.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 import { canonicalTime, commandKey, decodeCursor, LISTED, OPEN, RUN_TABLE, runKey } from './dynamo-run-table.ts';
 import {
+  apiCallsUpdate,
   claimUpdate,
   completeUpdate,
   failUpdate,
+  firstApiCallsUpdate,
   markCollectingUpdate,
   namespacesUpdate,
   progressUpdate,
@@ -159,6 +161,16 @@ export class DynamoRunRegistry implements RunRegistry {
 
   async releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options: { transient?: boolean } = {}): Promise<void> {
     await this.#conditionalUpdate(runId, releaseUpdate(runId, claim, error, options));
+  }
+
+  async addApiCalls(runId: string, calls: Readonly<Record<string, number>>): Promise<void> {
+    if (Object.keys(calls).length === 0) return;
+    // Raised in place once the run has counts; the first ones create the map. Of two first additions at once, the
+    // one that finds the map made raises it on its second round. A run that is gone takes nothing.
+    for (let round = 0; round < 2; round++) {
+      if (await this.#conditionalUpdate(runId, apiCallsUpdate(runId, calls))) return;
+      if (await this.#conditionalUpdate(runId, firstApiCallsUpdate(runId, calls))) return;
+    }
   }
 
   async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {

@@ -97,6 +97,32 @@ export function namespacesUpdate(runId: string, namespaces: readonly string[]): 
   };
 }
 
+/**
+ * Raises the run's count of each operation in place (`SET apiCalls.#op = if_not_exists(…, 0) + :n`), so that
+ * concurrent additions all count; applies only once the run has its map of counts (firstApiCallsUpdate).
+ */
+export function apiCallsUpdate(runId: string, calls: Readonly<Record<string, number>>): RunUpdate {
+  const entries = Object.entries(calls);
+  return {
+    Key: keyOf(runId),
+    UpdateExpression: `SET ${entries.map((_, i) => `#calls.#op${i} = if_not_exists(#calls.#op${i}, :zero) + :n${i}`).join(', ')}`,
+    ConditionExpression: 'attribute_exists(#calls)',
+    ExpressionAttributeNames: { '#calls': 'apiCalls', ...Object.fromEntries(entries.map(([op], i) => [`#op${i}`, op])) },
+    ExpressionAttributeValues: { ':zero': 0, ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])) },
+  };
+}
+
+/** The run's first counts of API calls, as its map of counts: only while it has none. */
+export function firstApiCallsUpdate(runId: string, calls: Readonly<Record<string, number>>): RunUpdate {
+  return {
+    Key: keyOf(runId),
+    UpdateExpression: 'SET #calls = :calls',
+    ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#calls)',
+    ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey, '#calls': 'apiCalls' },
+    ExpressionAttributeValues: { ':calls': { ...calls } },
+  };
+}
+
 /** ANALYZING → DONE by the claim's holder; the run leaves the overdue index. */
 export function completeUpdate(
   runId: string,

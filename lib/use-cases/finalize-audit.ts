@@ -12,6 +12,7 @@ import { announce, publishAfterDone, type Announced } from './announce-run.ts';
 import { BoundedWrites } from './bounded-writes.ts';
 import { collectRun, WRITE_CONCURRENCY } from './collect-run.ts';
 import { finishEvidence, type MeshSource } from './run-audit.ts';
+import { callCountsSince, mergeCallCounts, totalCalls } from '../shared/call-counts.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
 import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
 import type { WaiversSource } from '../ports/waivers-source.ts';
@@ -43,6 +44,11 @@ export interface FinalizeAuditDeps {
   waivers?: WaiversSource;
   /** Where each VM's findings are published once the run is DONE (SSM Compliance); off when absent. */
   compliance?: CompliancePublisher;
+  /**
+   * The API calls made so far per service and operation by what these dependencies reach, as the composition
+   * root counts them: a finalization records the run's calls in its manifest and its metric; none when absent.
+   */
+  apiCalls?: () => Record<string, number>;
 }
 
 /** A finalization that failed; `transient` when it was not counted as an attempt. */
@@ -90,6 +96,8 @@ export type FinalizeAuditResult =
       announced: Announced;
       /** What publishing the findings as SSM Compliance items gave, when it is on. */
       compliance?: PublishComplianceResult | { error: string };
+      /** The API calls the run made, from its start to this finalization, as its manifest records them (when counted). */
+      apiCalls?: Record<string, number>;
     }
   | { kind: 'failed'; runId: string; error: string };
 
@@ -112,8 +120,16 @@ const DEFAULT_MAX_ATTEMPTS = 3;
  *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
-  const counted = countingFleets(deps);
-  const result = await finalizeRun(counted.deps, request);
+  const calls = callsOfThisFinalization(deps);
+  let result: FinalizeAuditResult;
+  try {
+    result = await finalizeRun(deps, request, calls);
+  } catch (error) {
+    // A finalization given back to COLLECTING keeps what it called for the one that comes next.
+    await keepCalls(deps, request.runId, calls()).catch(() => undefined);
+    throw error;
+  }
+  if (result.kind === 'collecting' || result.kind === 'busy' || result.kind === 'sending') await keepCalls(deps, result.runId, calls());
   if (result.kind === 'failed') deps.metrics?.error('run-failed');
   if (result.kind === 'done' && 'error' in result.announced) deps.metrics?.error('events-not-published');
   if (result.kind === 'done') {
@@ -126,26 +142,33 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
       nonCompliant: summary.nonCompliant,
       unknown: summary.unknown,
       durationSeconds,
-      apiCalls: counted.apiCalls(),
+      apiCalls: totalCalls(result.apiCalls ?? {}),
     });
   }
   return result;
 }
 
-/** The fleets a finalization reaches, kept so that the API calls they made can be summed once it is done. */
-function countingFleets(deps: FinalizeAuditDeps): { deps: FinalizeAuditDeps; apiCalls: () => number } {
-  // A set: a fleet handed out twice counts its calls once.
-  const used = new Set<CommandFleet>();
-  const fleet = (runId: string): CommandFleet => {
-    const reached = deps.fleet(runId);
-    used.add(reached);
-    return reached;
-  };
-  const apiCalls = () => [...used].reduce((sum, f) => sum + Object.values(f.callCounts?.() ?? {}).reduce((a, b) => a + b, 0), 0);
-  return { deps: { ...deps, fleet }, apiCalls };
+/**
+ * The calls this finalization made so far: what the root's running count gained since it began (the root lives
+ * as long as the function's container, and a sweep finalizes several runs in turn). Undefined when nothing counts.
+ */
+function callsOfThisFinalization(deps: FinalizeAuditDeps): () => Record<string, number> | undefined {
+  const count = deps.apiCalls;
+  if (!count) return () => undefined;
+  const before = count();
+  return () => callCountsSince(before, count());
 }
 
-async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
+/** Adds the calls of a finalization that did not finish the run to the run's, for the one that finishes it. */
+async function keepCalls(deps: FinalizeAuditDeps, runId: string, calls: Record<string, number> | undefined): Promise<void> {
+  if (calls && Object.keys(calls).length > 0) await deps.registry.addApiCalls(runId, calls);
+}
+
+async function finalizeRun(
+  deps: FinalizeAuditDeps,
+  request: FinalizeAuditRequest,
+  calls: () => Record<string, number> | undefined,
+): Promise<FinalizeAuditResult> {
   const { runId } = request;
   const run = await deps.registry.get(runId);
   if (!run) return { kind: 'unknown-run', runId };
@@ -182,7 +205,7 @@ async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditReques
   }
   const maxAttempts = request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (claim.attempt > maxAttempts) return giveUp(deps, runId, claim, `finalization failed ${maxAttempts} times`);
-  return finalizeClaimed(deps, request, run, storage, claim, maxAttempts);
+  return finalizeClaimed(deps, request, run, storage, claim, maxAttempts, calls);
 }
 
 async function finalizeClaimed(
@@ -192,6 +215,7 @@ async function finalizeClaimed(
   storage: StoredRun,
   claim: FinalizationClaim,
   maxAttempts: number,
+  calls: () => Record<string, number> | undefined,
 ): Promise<FinalizeAuditResult> {
   const { runId } = run;
   try {
@@ -221,8 +245,14 @@ async function finalizeClaimed(
       for (const record of fences) await writes.add(async () => void (await storage.writeRecord(record, { fence: true })));
       await writes.drain();
     }
-    const namespaces = (await deps.registry.get(runId))?.namespaces ?? [];
-    await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
+    const recorded = await deps.registry.get(runId);
+    // The run's calls: those its start and earlier collection passes recorded, and this finalization's until now.
+    let apiCalls: Record<string, number> | undefined;
+    await finishEvidence(storage.evidence, mesh, manifest, recorded?.namespaces ?? [], deps.clock, () => {
+      const own = calls();
+      apiCalls = own ? mergeCallCounts(recorded?.apiCalls ?? {}, own) : undefined;
+      return apiCalls ? { apiCalls } : {};
+    });
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, { ...request.analyze, ...(waivers ? { waivers } : {}) });
     const summary = summaryOf(result.report);
     // Kept beside the report: the next run's regressions and compliance over time read it, not the whole report.
@@ -245,6 +275,7 @@ async function finalizeClaimed(
       finishedAt,
       announced,
       ...(compliance ? { compliance } : {}),
+      ...(apiCalls ? { apiCalls } : {}),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
