@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { auditThroughAws, SIM_AWS_TIMING } from '../cli/commands/run.ts';
+import { SIM_AWS_TIMING } from '../cli/commands/run-sim-aws.ts';
+import { auditThroughAws } from '../lib/compose/aws-audit.ts';
 import { LocalAuditStore } from '../lib/adapters/local-audit-store.ts';
 import { SsmFleetRunner } from '../lib/adapters/ssm-fleet-runner.ts';
 import { isTerminalInvocationStatus } from '../lib/core/invocation-records.ts';
@@ -110,7 +111,6 @@ async function endToEnd(vms: number, ssm: SimSsm, seed: number): Promise<SsmBenc
           store: new LocalAuditStore(out),
           clock: () => new Date(),
           toolVersion: 'bench',
-          io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => new Date() },
         },
       );
       const wallMs = Math.round(performance.now() - started);

@@ -48,7 +48,7 @@ export function fleetTargetOf(
 /** Lambda entry point. */
 export const handler = createHttpApiHandler(
   once(async () => {
-    const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
+    const { storage, fleetConfig, store, registry, fleets, side } = auditSideFromEnv(process.env);
     const reporting = composeReportingSide({ region: storage.region });
     const logger = createLogger();
     return {
@@ -69,7 +69,7 @@ export const handler = createHttpApiHandler(
         const reach = fleetTargetOf(target, fleetConfig);
         if ('refused' in reach) return { kind: 'refused', detail: reach.refused };
         const started = await startAudit(
-          { registry, store, fleet: (id) => fleets.fleet(id, reach.target), clock: () => new Date() },
+          { registry, store, fleet: (id) => fleets.fleet(id, reach.target), clock: () => new Date(), apiCalls: () => side.callCounts() },
           {
             runId,
             trigger: 'api',

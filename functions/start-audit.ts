@@ -70,9 +70,16 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
 export const handler = createStartAuditHandler(
   once(() =>
     withMetrics(process.env, () => {
-      const { storage, fleetConfig, store, registry, fleets } = auditSideFromEnv(process.env);
+      const { storage, fleetConfig, store, registry, fleets, side } = auditSideFromEnv(process.env);
       return {
-        audit: { registry, store, fleet: (runId: string) => fleets.fleet(runId), clock: () => new Date() },
+        // The calls counted by the composition root, as the command line counts them.
+        audit: {
+          registry,
+          store,
+          fleet: (runId: string) => fleets.fleet(runId),
+          clock: () => new Date(),
+          apiCalls: () => side.callCounts(),
+        },
         collectForMs: fleetConfig.collectForMs,
         toolVersion: storage.toolVersion,
         targets: { tag: fleetConfig.tag },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditMetrics } from '../lib/ports/audit-metrics.ts';
-import { sweepAudits, type FinalizeAuditDeps, type SweepResult } from '../lib/use-cases/finalize-audit.ts';
+import type { FinalizeAuditDeps } from '../lib/use-cases/finalize-audit.ts';
+import { sweepAudits, type SweepResult } from '../lib/use-cases/sweep-audits.ts';
 import { once } from './shared/config.ts';
 import { errorKindOf, withMetrics } from './shared/metrics.ts';
 import { parseEvent } from './shared/events.ts';

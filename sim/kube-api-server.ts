@@ -7,10 +7,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ClusterEvidence } from '../lib/core/evidence-bundle.ts';
 import { mintLoopbackServerCertificate } from './certificates.ts';
-import { holdUnanswered, SimFaultPlan, type SimFaultRule } from './fault-plan.ts';
+import { holdUnanswered, SimFaultPlan } from './fault-plan.ts';
 import { burstReply, forbidden, notFound, statusObject, UNAUTHORIZED, type ApiReply } from './kube/api-replies.ts';
 import { asObjects, getObject, listObjects, objectKey, type KubeCollection } from './kube/object-store.ts';
+import type { KubeApiFaults } from './kube/api-faults.ts';
 import { istiodPortForward } from './kube/port-forward.ts';
+
+export type { KubeApiFaults } from './kube/api-faults.ts';
 import { allows, grantsFor } from './kube/rbac.ts';
 import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type RequestAttributes } from './kube/routing.ts';
 
@@ -24,26 +27,6 @@ import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type Req
  * This module authenticates and wires the pieces under kube/: routing.ts (RequestInfo, discovery), rbac.ts,
  * api-replies.ts (Status objects), object-store.ts (list/get) and port-forward.ts (kubelet and istiod).
  */
-
-export interface KubeApiFaults {
-  /** istiod pods whose port 15014 refuses the forwarded connection (the error channel says so). */
-  replicaDown?: readonly string[];
-  /** Resources (plural, `pods/portforward` for a subresource) answered with 403 whatever RBAC says, optionally in one namespace. */
-  forbidden?: ReadonlyArray<{ resource: string; namespace?: string }>;
-  /** Answers delayed by `delayMs`: `target` is a resource plural, or `syncz` (optionally `syncz/<pod>`). */
-  slow?: ReadonlyArray<{ target: string; delayMs: number }>;
-  /** istiod pods whose /debug/syncz body stops halfway (the connection closes before Content-Length is reached). */
-  truncatedSyncz?: readonly string[];
-  /** istiod pods whose /debug/syncz answers 200 with a body that is not JSON. */
-  garbledSyncz?: readonly string[];
-  /** Proxies that a second replica also lists, as right after a reconnect to another replica. */
-  movedProxies?: ReadonlyArray<{ proxy: string; alsoOn: string }>;
-  /**
-   * Bursts on list calls (`list <resource>`) and on istiod's syncz (`syncz`, `syncz/<pod>`): 429
-   * TooManyRequests or 503 from istiod, 500, or no answer (fault-plan.ts).
-   */
-  bursts?: readonly SimFaultRule[];
-}
 
 export interface KubeApiServerOptions {
   /** What the cluster holds: WorkloadEntries, WorkloadGroups, istiod pods, each pod's syncz, root CA ConfigMaps. */

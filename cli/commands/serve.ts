@@ -6,7 +6,7 @@ import { buildSimFleetAsync, DEFAULT_SIM_SEED, DEFAULT_SIM_VMS, type SimFleet } 
 import { SimFleetRunner, SimMeshReader } from '../../sim/sim-sources.ts';
 import { startBackgroundAudit } from '../../lib/use-cases/background-audit.ts';
 import { CliUsageError, type CliIo, type CommandContext } from '../context.ts';
-import { nonNegativeInt, positiveInt } from './run.ts';
+import { nonNegativeInt, positiveInt } from './run-flags.ts';
 import { newRunId } from '../../lib/shared/identifiers.ts';
 
 interface ServeOptions {

@@ -25,6 +25,8 @@ export function finalizeDepsFromEnv(
       clock: () => new Date(),
       isTransient: isTransientError,
       ...(metrics ? { metrics } : {}),
+      // The calls counted by the composition root: the manifest and the ApiCalls metric record the run's.
+      apiCalls: () => side.callCounts(),
       // A finished run is announced on the account's default bus, compared with its trigger's previous run.
       events: told.events(),
       history: told.history(storage.bucket),

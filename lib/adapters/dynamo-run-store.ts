@@ -8,6 +8,7 @@ import {
   QueryCommand,
   UpdateCommand,
   type BatchWriteCommandInput,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
@@ -23,6 +24,17 @@ import { AwsCallError } from '../shared/errors.ts';
 import { errorCode } from '../shared/error-code.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 import { canonicalTime, commandKey, decodeCursor, LISTED, OPEN, RUN_TABLE, runKey } from './dynamo-run-table.ts';
+import {
+  apiCallsUpdate,
+  claimUpdate,
+  completeUpdate,
+  failUpdate,
+  firstApiCallsUpdate,
+  markCollectingUpdate,
+  namespacesUpdate,
+  progressUpdate,
+  releaseUpdate,
+} from './dynamo-run-transitions.ts';
 
 /** The table's layout lives in dynamo-run-table.ts; importers of the registry also find it here. */
 export { RUN_TABLE, runTableDefinition } from './dynamo-run-table.ts';
@@ -38,7 +50,6 @@ export interface DynamoRunRegistryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const ERROR_LIMIT = 2_000;
 const BATCH_SIZE = 25;
 const CommandItemSchema = z.object({ runId: z.string().min(1) });
 const UpdatedAttemptsSchema = z.object({ attempts: z.number().int().positive(), claims: z.number().int().positive() });
@@ -128,64 +139,18 @@ export class DynamoRunRegistry implements RunRegistry {
       sent.commandIds.map((commandId) => ({ [RUN_TABLE.partitionKey]: commandKey(commandId), runId, [RUN_TABLE.ttlAttribute]: expiresAt })),
       `run ${runId}`,
     );
-    return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: `SET #status = :collecting, commandIds = :commandIds, expectedCount = :expected, collectedCount = :collected${sent.deadline ? ', #deadline = :deadline' : ''}`,
-          ConditionExpression: '#status = :sending',
-          ExpressionAttributeNames: { '#status': 'status', ...(sent.deadline ? { '#deadline': RUN_TABLE.overdueIndexSortKey } : {}) },
-          ExpressionAttributeValues: {
-            ':collecting': 'COLLECTING',
-            ':sending': 'SENDING',
-            ':commandIds': sent.commandIds,
-            ':expected': sent.expectedCount,
-            ':collected': sent.collectedCount,
-            ...(sent.deadline ? { ':deadline': canonicalTime(sent.deadline, 'deadline') } : {}),
-          },
-        }),
-      ),
-    );
+    return this.#conditionalUpdate(runId, markCollectingUpdate(runId, sent));
   }
 
   async recordProgress(runId: string, collectedCount: number): Promise<void> {
-    await this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: 'SET collectedCount = :n',
-          ConditionExpression: 'attribute_exists(#pk) AND collectedCount < :n',
-          ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
-          ExpressionAttributeValues: { ':n': collectedCount },
-        }),
-      ),
-    );
+    await this.#conditionalUpdate(runId, progressUpdate(runId, collectedCount));
   }
 
   async claimFinalization(runId: string, now: Date, leaseUntil: Date): Promise<FinalizationClaim | undefined> {
     const token = randomUUID();
     let attempts: unknown;
     const claimed = await this.#conditional('UpdateItem', runId, async () => {
-      const answer = await this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: 'SET #status = :analyzing, leaseUntil = :lease, claimToken = :token ADD attempts :one, claims :one',
-          ConditionExpression: '#status = :collecting OR (#status = :analyzing AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':analyzing': 'ANALYZING',
-            ':collecting': 'COLLECTING',
-            ':lease': leaseUntil.toISOString(),
-            ':now': now.toISOString(),
-            ':token': token,
-            ':one': 1,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
+      const answer = await this.#db.send(new UpdateCommand({ TableName: this.tableName, ...claimUpdate(runId, now, leaseUntil, token) }));
       attempts = answer.Attributes;
     });
     if (!claimed) return undefined;
@@ -195,42 +160,23 @@ export class DynamoRunRegistry implements RunRegistry {
   }
 
   async releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options: { transient?: boolean } = {}): Promise<void> {
-    // A transient failure gives its attempt back, in the same conditional write that releases the run.
-    const refund = options.transient === true;
-    await this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: `SET #status = :collecting, #error = :error REMOVE leaseUntil, claimToken${refund ? ' ADD attempts :minusOne' : ''}`,
-          ConditionExpression: '#status = :analyzing AND claimToken = :token',
-          ExpressionAttributeNames: { '#status': 'status', '#error': 'error' },
-          ExpressionAttributeValues: {
-            ':collecting': 'COLLECTING',
-            ':analyzing': 'ANALYZING',
-            ':token': claim.token,
-            ':error': clip(error),
-            ...(refund ? { ':minusOne': -1 } : {}),
-          },
-        }),
-      ),
-    );
+    await this.#conditionalUpdate(runId, releaseUpdate(runId, claim, error, options));
+  }
+
+  async addApiCalls(runId: string, calls: Readonly<Record<string, number>>): Promise<void> {
+    if (Object.keys(calls).length === 0) return;
+    // Raised in place once the run has counts; the first ones create the map. Of two first additions at once, the
+    // one that finds the map made raises it on its second round. A run that is gone takes nothing.
+    for (let round = 0; round < 2; round++) {
+      if (await this.#conditionalUpdate(runId, apiCallsUpdate(runId, calls))) return;
+      if (await this.#conditionalUpdate(runId, firstApiCallsUpdate(runId, calls))) return;
+    }
   }
 
   async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {
     if (namespaces.length === 0) return;
-    // ADD to a string set: idempotent, and concurrent collectors never lose each other's namespaces.
     await this.#call('UpdateItem', `run ${runId}`, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: 'ADD namespaces :ns',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': RUN_TABLE.partitionKey },
-          ExpressionAttributeValues: { ':ns': new Set(namespaces) },
-        }),
-      ),
+      this.#db.send(new UpdateCommand({ TableName: this.tableName, ...namespacesUpdate(runId, namespaces) })),
     );
   }
 
@@ -239,26 +185,7 @@ export class DynamoRunRegistry implements RunRegistry {
     claim: FinalizationClaim,
     result: { finishedAt: string; collectedCount: number; summary: RunSummary },
   ): Promise<boolean> {
-    return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression:
-            'SET #status = :done, finishedAt = :finishedAt, collectedCount = :collected, summary = :summary REMOVE #open, leaseUntil, claimToken, #error',
-          ConditionExpression: '#status = :analyzing AND claimToken = :token',
-          ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
-          ExpressionAttributeValues: {
-            ':done': 'DONE',
-            ':analyzing': 'ANALYZING',
-            ':token': claim.token,
-            ':finishedAt': result.finishedAt,
-            ':collected': result.collectedCount,
-            ':summary': result.summary,
-          },
-        }),
-      ),
-    );
+    return this.#conditionalUpdate(runId, completeUpdate(runId, claim, result));
   }
 
   async fail(
@@ -268,25 +195,7 @@ export class DynamoRunRegistry implements RunRegistry {
     claim?: FinalizationClaim,
   ): Promise<boolean> {
     if (from.length === 0) return false;
-    const states = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    return this.#conditional('UpdateItem', runId, () =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { [RUN_TABLE.partitionKey]: runKey(runId) },
-          UpdateExpression: 'SET #status = :failed, #error = :error, finishedAt = :finishedAt REMOVE #open, leaseUntil, claimToken',
-          ConditionExpression: `#status IN (${Object.keys(states).join(', ')})${claim ? ' AND claimToken = :token' : ''}`,
-          ExpressionAttributeNames: { '#status': 'status', '#open': RUN_TABLE.overdueIndexPartitionKey, '#error': 'error' },
-          ExpressionAttributeValues: {
-            ':failed': 'FAILED',
-            ':error': clip(failure.error),
-            ':finishedAt': failure.finishedAt,
-            ...states,
-            ...(claim ? { ':token': claim.token } : {}),
-          },
-        }),
-      ),
-    );
+    return this.#conditionalUpdate(runId, failUpdate(runId, failure, from, claim));
   }
 
   async listOverdue(now: Date, limit: number): Promise<AuditRun[]> {
@@ -372,6 +281,11 @@ export class DynamoRunRegistry implements RunRegistry {
     }
   }
 
+  /** One of the run's state changes (dynamo-run-transitions.ts): true when it was applied, false when its condition did not hold. */
+  #conditionalUpdate(runId: string, update: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+    return this.#conditional('UpdateItem', runId, () => this.#db.send(new UpdateCommand({ TableName: this.tableName, ...update })));
+  }
+
   /** Runs a conditional write: true when it was applied, false when its condition did not hold. */
   async #conditional(operation: string, runId: string, run: () => Promise<unknown>): Promise<boolean> {
     try {
@@ -401,8 +315,4 @@ export class DynamoRunRegistry implements RunRegistry {
       error,
     );
   }
-}
-
-function clip(text: string): string {
-  return text.length > ERROR_LIMIT ? `${text.slice(0, ERROR_LIMIT - 1)}…` : text;
 }

@@ -8,6 +8,7 @@ import {
   type RunStatus,
   type RunSummary,
 } from '../ports/run-registry.ts';
+import { mergeCallCounts } from '../shared/call-counts.ts';
 
 /**
  * The run registry in memory, for `fleet-audit serve` on one machine: the same transitions and guards as
@@ -92,6 +93,12 @@ export class MemoryRunRegistry implements RunRegistry {
         lease: undefined,
         ...(options.transient ? { attempts: Math.max(0, run.attempts - 1) } : {}),
       });
+  }
+
+  async addApiCalls(runId: string, calls: Readonly<Record<string, number>>): Promise<void> {
+    const run = this.#runs.get(runId);
+    if (!run || Object.keys(calls).length === 0) return;
+    run.apiCalls = mergeCallCounts(run.apiCalls ?? {}, calls);
   }
 
   async recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void> {

@@ -1,15 +1,15 @@
 import type { Artifact, ArtifactWriter } from '../ports/audit-store.ts';
 import { BundleError } from './bundle-layout.ts';
-import type { S3AuditStore } from './s3-audit-store.ts';
+import type { S3ObjectAccess } from './s3-object-access.ts';
 
 const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Writes a run's reports beside its evidence; each appears whole (one PutObject, or a completed multipart upload), so no reader sees half a report. */
 export class S3ArtifactWriter implements ArtifactWriter {
-  readonly #store: S3AuditStore;
+  readonly #store: S3ObjectAccess;
   readonly #base: string;
 
-  constructor(store: S3AuditStore, base: string) {
+  constructor(store: S3ObjectAccess, base: string) {
     this.#store = store;
     this.#base = base;
   }

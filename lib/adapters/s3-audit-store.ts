@@ -25,6 +25,7 @@ import {
   parseBundleText,
 } from './bundle-layout.ts';
 import { S3ArtifactWriter } from './s3-artifact-writer.ts';
+import type { S3ObjectAccess } from './s3-object-access.ts';
 import { JSON_TYPE, S3Bundle } from './s3-evidence-bundle.ts';
 import { S3CallError } from '../shared/errors.ts';
 import { utf8Blocks } from './text-blocks.ts';
@@ -60,7 +61,7 @@ const STREAMED_PART_BYTES = 8 * 1024 * 1024;
  * `evidence/` holds the bundle (docs/design.md) and `report.json`, `report.html`… sit beside it.
  * Every object is written whole (PutObject, or a multipart upload for a large report) with server-side encryption.
  */
-export class S3AuditStore implements AuditStore, StoredRuns {
+export class S3AuditStore implements AuditStore, StoredRuns, S3ObjectAccess {
   readonly bucket: string;
   readonly #prefix: string;
   readonly #s3: S3Client;

@@ -22,17 +22,17 @@ import {
   storedFileNameRule,
   type BundleSource,
 } from './bundle-layout.ts';
-import type { S3AuditStore } from './s3-audit-store.ts';
+import type { S3ObjectAccess } from './s3-object-access.ts';
 import { mapBounded } from '../shared/bounded-concurrency.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** One run's evidence bundle under `…/evidence/`. */
 export class S3Bundle implements EvidenceWriter, EvidenceReader {
-  readonly #store: S3AuditStore;
+  readonly #store: S3ObjectAccess;
   readonly #base: string;
 
-  constructor(store: S3AuditStore, base: string) {
+  constructor(store: S3ObjectAccess, base: string) {
     this.#store = store;
     this.#base = base;
   }

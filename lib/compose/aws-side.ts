@@ -3,7 +3,7 @@ import type { S3Encryption } from '../adapters/s3-audit-store.ts';
 import { S3AuditStore } from '../adapters/s3-audit-store.ts';
 import { SsmFleetRunner, type SsmFleetRunnerOptions, type SsmTarget } from '../adapters/ssm-fleet-runner.ts';
 import { ssmOutputPrefix } from '../shared/identifiers.ts';
-import { mergeCallCounts } from './call-counts.ts';
+import { mergeCallCounts } from '../shared/call-counts.ts';
 import type { composeMeshReader, CountedMeshReader, MeshReaderSettings } from './mesh-reader.ts';
 
 export { AwsCallError, type SsmTarget } from '../adapters/ssm-fleet-runner.ts';
@@ -55,7 +55,7 @@ export interface AwsSide {
   registry?: DynamoRunRegistry;
   /** SSM, S3 and Kubernetes calls per service and operation, over every runner and mesh reader made. */
   callCounts(): Record<string, number>;
-  /** Ends the connections of every runner made. */
+  /** Ends the connections of every runner made, and forgets the runners and mesh readers (and so their counts). */
   close(): void;
 }
 
@@ -104,6 +104,8 @@ export function composeAwsSide(settings: AwsSideSettings, options: AwsSideOption
     callCounts: () => mergeCallCounts(...runners.map((r) => r.callCounts()), ...readers.map((r) => r.callCounts())),
     close: () => {
       for (const runner of runners.splice(0)) runner.destroy();
+      // Forgotten with the runners: a function's container composes once and reads the mesh at every finalization.
+      readers.splice(0);
     },
   };
 }

@@ -23,10 +23,3 @@ function kubeOperation(call: string): string {
   if (resource === undefined) return 'other';
   return `${name === undefined ? 'list' : 'get'} ${resource}`;
 }
-
-/** The counts of several sources summed in one record, keys sorted, as the manifest records them. */
-export function mergeCallCounts(...sources: readonly Record<string, number>[]): Record<string, number> {
-  const merged: Record<string, number> = {};
-  for (const source of sources) for (const [key, n] of Object.entries(source)) merged[key] = (merged[key] ?? 0) + n;
-  return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BundleSourceSchema } from './evidence-bundle.ts';
 import { SubjectKindSchema } from './subject.ts';
-import { WaiverReportSchema } from './waivers.ts';
+import { WaiverReportSchema } from './waiver-schema.ts';
 
 export { SubjectKindSchema, type SubjectKind } from './subject.ts';
 

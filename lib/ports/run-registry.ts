@@ -57,6 +57,11 @@ export const AuditRunSchema = z.object({
   summary: RunSummarySchema.optional(),
   /** Where the run's evidence and reports are, for people. */
   location: z.string().optional(),
+  /**
+   * The API calls made for the run so far per service and operation, by its start and by the collection passes
+   * that did not finalize it: the finalization adds its own and records the sum in the manifest.
+   */
+  apiCalls: z.record(z.string(), z.number().int().nonnegative()).optional(),
   error: z.string().optional(),
 });
 export type AuditRun = z.infer<typeof AuditRunSchema>;
@@ -106,6 +111,8 @@ export interface RunRegistry {
    * run's limit.
    */
   releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options?: { transient?: boolean }): Promise<void>;
+  /** Adds API calls made for the run to those it has; concurrent additions all count. */
+  addApiCalls(runId: string, calls: Readonly<Record<string, number>>): Promise<void>;
   /** Adds namespaces to the run's (a set: adding one twice is harmless). */
   recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void>;
   /** ANALYZING (held by `claim`) → DONE; false when the claim was lost. */

@@ -1,30 +1,22 @@
 import type { AnalyzeOptions } from '../core/analyze.ts';
 import type { Invocation } from '../core/evidence-bundle.ts';
-import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { Report } from '../core/report.ts';
-import type { AuditEvent, AuditEvents } from '../ports/audit-events.ts';
+import type { AuditEvents } from '../ports/audit-events.ts';
 import type { AuditMetrics } from '../ports/audit-metrics.ts';
-import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
-import { DIGEST_FILE, digestReport, type RunDigest } from '../core/compliance/run-digest.ts';
-import { newFailures } from '../core/compliance/regressions.ts';
+import type { RunHistory } from '../ports/run-history.ts';
+import { DIGEST_FILE, digestReport } from '../core/compliance/run-digest.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
-import type {
-  AuditRun,
-  CollectOutcome,
-  CommandFleet,
-  FinalizationClaim,
-  RunRegistry,
-  RunSummary,
-  StoredRun,
-  StoredRuns,
-} from '../ports/run-registry.ts';
+import type { AuditRun, CommandFleet, FinalizationClaim, RunRegistry, RunSummary, StoredRun, StoredRuns } from '../ports/run-registry.ts';
 import { analyzeStoredBundle } from './analyze-bundle.ts';
+import { announce, publishAfterDone, type Announced } from './announce-run.ts';
 import { BoundedWrites } from './bounded-writes.ts';
+import { collectRun, WRITE_CONCURRENCY } from './collect-run.ts';
 import { finishEvidence, type MeshSource } from './run-audit.ts';
+import { callCountsSince, mergeCallCounts, totalCalls } from '../shared/call-counts.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
 import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
 import type { WaiversSource } from '../ports/waivers-source.ts';
-import { publishCompliance, type PublishComplianceResult } from './publish-compliance.ts';
+import type { PublishComplianceResult } from './publish-compliance.ts';
 
 export interface FinalizeAuditDeps {
   registry: RunRegistry;
@@ -52,6 +44,11 @@ export interface FinalizeAuditDeps {
   waivers?: WaiversSource;
   /** Where each VM's findings are published once the run is DONE (SSM Compliance); off when absent. */
   compliance?: CompliancePublisher;
+  /**
+   * The API calls made so far per service and operation by what these dependencies reach, as the composition
+   * root counts them: a finalization records the run's calls in its manifest and its metric; none when absent.
+   */
+  apiCalls?: () => Record<string, number>;
 }
 
 /** A finalization that failed; `transient` when it was not counted as an attempt. */
@@ -99,25 +96,16 @@ export type FinalizeAuditResult =
       announced: Announced;
       /** What publishing the findings as SSM Compliance items gave, when it is on. */
       compliance?: PublishComplianceResult | { error: string };
+      /** The API calls the run made, from its start to this finalization, as its manifest records them (when counted). */
+      apiCalls?: Record<string, number>;
     }
   | { kind: 'failed'; runId: string; error: string };
 
 /** Why a run of a deployment without a cluster reads no mesh: the reason its mesh controls are SKIP with. */
 export const NO_CLUSTER_CONFIGURED = 'no cluster configured';
 
-/**
- * What was told of a DONE run: the kinds of event published, or why none was (the run stays DONE either
- * way: its report is written, and a repeated finalization of a DONE run does nothing more).
- */
-export type Announced = { published: Array<AuditEvent['kind']> } | { error: string };
-
-/** The regressions an event lists at most (EventBridge takes 256 KB an entry); `count` says how many there are. */
-export const MAX_REGRESSIONS_LISTED = 100;
-
 export const DEFAULT_LEASE_MS = 20 * 60_000;
 const DEFAULT_MAX_ATTEMPTS = 3;
-/** Evidence objects written at once. */
-const WRITE_CONCURRENCY = 16;
 
 /**
  * Collects what ended of a run's invocations into its evidence; once every invocation is terminal, or the
@@ -132,8 +120,16 @@ const WRITE_CONCURRENCY = 16;
  *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
-  const counted = countingFleets(deps);
-  const result = await finalizeRun(counted.deps, request);
+  const calls = callsOfThisFinalization(deps);
+  let result: FinalizeAuditResult;
+  try {
+    result = await finalizeRun(deps, request, calls);
+  } catch (error) {
+    // A finalization given back to COLLECTING keeps what it called for the one that comes next.
+    await keepCalls(deps, request.runId, calls()).catch(() => undefined);
+    throw error;
+  }
+  if (result.kind === 'collecting' || result.kind === 'busy' || result.kind === 'sending') await keepCalls(deps, result.runId, calls());
   if (result.kind === 'failed') deps.metrics?.error('run-failed');
   if (result.kind === 'done' && 'error' in result.announced) deps.metrics?.error('events-not-published');
   if (result.kind === 'done') {
@@ -146,26 +142,33 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
       nonCompliant: summary.nonCompliant,
       unknown: summary.unknown,
       durationSeconds,
-      apiCalls: counted.apiCalls(),
+      apiCalls: totalCalls(result.apiCalls ?? {}),
     });
   }
   return result;
 }
 
-/** The fleets a finalization reaches, kept so that the API calls they made can be summed once it is done. */
-function countingFleets(deps: FinalizeAuditDeps): { deps: FinalizeAuditDeps; apiCalls: () => number } {
-  // A set: a fleet handed out twice counts its calls once.
-  const used = new Set<CommandFleet>();
-  const fleet = (runId: string): CommandFleet => {
-    const reached = deps.fleet(runId);
-    used.add(reached);
-    return reached;
-  };
-  const apiCalls = () => [...used].reduce((sum, f) => sum + Object.values(f.callCounts?.() ?? {}).reduce((a, b) => a + b, 0), 0);
-  return { deps: { ...deps, fleet }, apiCalls };
+/**
+ * The calls this finalization made so far: what the root's running count gained since it began (the root lives
+ * as long as the function's container, and a sweep finalizes several runs in turn). Undefined when nothing counts.
+ */
+function callsOfThisFinalization(deps: FinalizeAuditDeps): () => Record<string, number> | undefined {
+  const count = deps.apiCalls;
+  if (!count) return () => undefined;
+  const before = count();
+  return () => callCountsSince(before, count());
 }
 
-async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
+/** Adds the calls of a finalization that did not finish the run to the run's, for the one that finishes it. */
+async function keepCalls(deps: FinalizeAuditDeps, runId: string, calls: Record<string, number> | undefined): Promise<void> {
+  if (calls && Object.keys(calls).length > 0) await deps.registry.addApiCalls(runId, calls);
+}
+
+async function finalizeRun(
+  deps: FinalizeAuditDeps,
+  request: FinalizeAuditRequest,
+  calls: () => Record<string, number> | undefined,
+): Promise<FinalizeAuditResult> {
   const { runId } = request;
   const run = await deps.registry.get(runId);
   if (!run) return { kind: 'unknown-run', runId };
@@ -202,7 +205,7 @@ async function finalizeRun(deps: FinalizeAuditDeps, request: FinalizeAuditReques
   }
   const maxAttempts = request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (claim.attempt > maxAttempts) return giveUp(deps, runId, claim, `finalization failed ${maxAttempts} times`);
-  return finalizeClaimed(deps, request, run, storage, claim, maxAttempts);
+  return finalizeClaimed(deps, request, run, storage, claim, maxAttempts, calls);
 }
 
 async function finalizeClaimed(
@@ -212,6 +215,7 @@ async function finalizeClaimed(
   storage: StoredRun,
   claim: FinalizationClaim,
   maxAttempts: number,
+  calls: () => Record<string, number> | undefined,
 ): Promise<FinalizeAuditResult> {
   const { runId } = run;
   try {
@@ -241,8 +245,14 @@ async function finalizeClaimed(
       for (const record of fences) await writes.add(async () => void (await storage.writeRecord(record, { fence: true })));
       await writes.drain();
     }
-    const namespaces = (await deps.registry.get(runId))?.namespaces ?? [];
-    await finishEvidence(storage.evidence, mesh, manifest, namespaces, deps.clock);
+    const recorded = await deps.registry.get(runId);
+    // The run's calls: those its start and earlier collection passes recorded, and this finalization's until now.
+    let apiCalls: Record<string, number> | undefined;
+    await finishEvidence(storage.evidence, mesh, manifest, recorded?.namespaces ?? [], deps.clock, () => {
+      const own = calls();
+      apiCalls = own ? mergeCallCounts(recorded?.apiCalls ?? {}, own) : undefined;
+      return apiCalls ? { apiCalls } : {};
+    });
     const result = await analyzeStoredBundle(storage.evidence, storage.reports, { ...request.analyze, ...(waivers ? { waivers } : {}) });
     const summary = summaryOf(result.report);
     // Kept beside the report: the next run's regressions and compliance over time read it, not the whole report.
@@ -265,6 +275,7 @@ async function finalizeClaimed(
       finishedAt,
       announced,
       ...(compliance ? { compliance } : {}),
+      ...(apiCalls ? { apiCalls } : {}),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -277,137 +288,6 @@ async function finalizeClaimed(
       transient,
     });
   }
-}
-
-/** Publishes the findings of a DONE run; a failure is reported, never thrown: the run is DONE already. */
-async function publishAfterDone(publisher: CompliancePublisher, report: Report): Promise<PublishComplianceResult | { error: string }> {
-  try {
-    return await publishCompliance(publisher, report);
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-/**
- * Tells that the run is DONE and, when the previous DONE run of the same trigger is readable, which
- * CRITICAL or HIGH failures it did not have. Never throws: the run is DONE already.
- */
-async function announce(
-  deps: FinalizeAuditDeps,
-  done: { run: AuditRun; finishedAt: string; summary: RunSummary; report: { location: string; files: string[] }; digest: RunDigest },
-): Promise<Announced> {
-  if (!deps.events) return { published: [] };
-  const { run, finishedAt, summary, report } = done;
-  try {
-    const events: AuditEvent[] = [
-      { kind: 'run-finished', runId: run.runId, trigger: run.trigger, startedAt: run.startedAt, finishedAt, summary, report },
-    ];
-    const previous = await previousDigest(deps, run);
-    if (previous) {
-      const regressions = newFailures(previous, done.digest);
-      if (regressions.length > 0) {
-        events.push({
-          kind: 'regression',
-          runId: run.runId,
-          previousRunId: previous.runId,
-          finishedAt,
-          count: regressions.length,
-          regressions: regressions.slice(0, MAX_REGRESSIONS_LISTED),
-          report,
-        });
-      }
-    }
-    await deps.events.publish(events);
-    return { published: events.map((e) => e.kind) };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-/** Runs looked at, newest first, to find the previous one of a trigger (api runs may come between scheduled ones). */
-const PREVIOUS_RUN_PAGES = 5;
-const PREVIOUS_RUN_PAGE_SIZE = 25;
-
-/** The digest of the newest DONE run of the same trigger started before `run`; undefined when none is readable. */
-async function previousDigest(deps: FinalizeAuditDeps, run: AuditRun): Promise<RunDigest | undefined> {
-  if (!deps.history) return undefined;
-  let cursor: string | undefined;
-  for (let page = 0; page < PREVIOUS_RUN_PAGES; page++) {
-    const listed = await deps.registry.list({ limit: PREVIOUS_RUN_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
-    const previous = listed.runs.find(
-      (r) => r.runId !== run.runId && r.status === 'DONE' && r.trigger === run.trigger && r.startedAt < run.startedAt,
-    );
-    if (previous) {
-      try {
-        return await deps.history.readDigest(previous.runId);
-      } catch (error) {
-        // A previous run that cannot be read is no baseline: no regression is claimed against it.
-        if (error instanceof RunHistoryError) return undefined;
-        throw error;
-      }
-    }
-    if (!listed.next) return undefined;
-    cursor = listed.next;
-  }
-  return undefined;
-}
-
-/**
- * Where a collection pass stores what it collects: `evidence` while the run is open (a record that meets
- * a sealed run goes to `late/` instead), `sealed` by the finalization holding the run, `late` once the run
- * is sealed by another.
- */
-type CollectMode = 'evidence' | 'sealed' | 'late';
-
-interface CollectPass {
-  outcome: CollectOutcome;
-  /** Instances of the bundle with a terminal record (as far as this pass knows). */
-  terminal: Set<string>;
-  /** Instances with a record in the bundle when the pass began, and those named provisional then. */
-  stored: Set<string>;
-  provisional: Set<string>;
-}
-
-/** Lists the run's commands once and stores each terminal invocation not stored as terminal yet. */
-async function collectRun(deps: FinalizeAuditDeps, run: AuditRun, storage: StoredRun, mode: CollectMode): Promise<CollectPass> {
-  const [stored, provisional, late, targeted] = await Promise.all([
-    storage.storedInvocations(),
-    storage.readProvisional(),
-    mode === 'late' ? storage.storedLate() : Promise.resolve(new Set<string>()),
-    mode === 'late'
-      ? Promise.resolve(undefined)
-      : storage.readInventory().then((inventory) => new Set(inventory.InstanceInformationList.map((i) => i.InstanceId))),
-  ]);
-  // Every stored record not named provisional is terminal: only finalizations write others, and they name them first.
-  const terminal = new Set([...stored].filter((id) => !provisional.has(id)));
-  const skip = mode === 'late' ? new Set([...terminal, ...late]) : terminal;
-  const namespaces = new Set(run.namespaces ?? []);
-  const isOpen = async (): Promise<boolean> => (await deps.registry.get(run.runId))?.status === 'COLLECTING';
-  const writes = new BoundedWrites(WRITE_CONCURRENCY);
-  const outcome = await deps.fleet(run.runId).collect(
-    run.commandIds,
-    async (invocation) => {
-      // A node outside the run's inventory is no VM of this report: kept beside it, never inside it.
-      if (mode === 'late' || !targeted?.has(invocation.InstanceId)) {
-        await writes.add(async () => void (await storage.writeLate(invocation)));
-        return;
-      }
-      // Recorded before the invocation is stored: a collector killed in between leaves one namespace too many, never one too few.
-      const namespace = invocation.StandardOutputContent ? namespaceOfOutput(invocation.StandardOutputContent) : undefined;
-      if (namespace !== undefined && !namespaces.has(namespace)) {
-        await deps.registry.recordNamespaces(run.runId, [namespace]);
-        namespaces.add(namespace);
-      }
-      await writes.add(async () => {
-        const written = await storage.writeRecord(invocation, mode === 'evidence' ? { open: isOpen } : {});
-        if (written === 'sealed') await storage.writeLate(invocation);
-        else terminal.add(invocation.InstanceId);
-      });
-    },
-    { skip },
-  );
-  await writes.drain();
-  return { outcome, terminal, stored, provisional };
 }
 
 /** A finalization's record names the finalization: each one's text differs, so each fence changes the stored object. */
@@ -424,36 +304,6 @@ export async function finalizeCommand(
   const runId = await deps.registry.findRunByCommand(commandId);
   if (runId === undefined) return { kind: 'unknown-command', commandId };
   return finalizeAudit(deps, { ...rest, runId });
-}
-
-export interface SweepResult {
-  /** Each overdue run looked at, with what finalizing it gave (or the error it threw). */
-  runs: Array<{ runId: string; result: FinalizeAuditResult } | { runId: string; error: string; transient: boolean }>;
-}
-
-/**
- * Finalizes the open runs whose deadline has passed (SSM's events are best effort, so some never come),
- * oldest first and at most `limit`; one run failing does not stop the others.
- */
-export async function sweepAudits(
-  deps: FinalizeAuditDeps,
-  request: Omit<FinalizeAuditRequest, 'runId'> & { limit: number },
-): Promise<SweepResult> {
-  const { limit, ...rest } = request;
-  const overdue = await deps.registry.listOverdue(deps.clock(), limit);
-  const runs: SweepResult['runs'] = [];
-  for (const run of overdue) {
-    try {
-      runs.push({ runId: run.runId, result: await finalizeAudit(deps, { ...rest, runId: run.runId }) });
-    } catch (error) {
-      runs.push({
-        runId: run.runId,
-        error: error instanceof Error ? error.message : String(error),
-        transient: error instanceof FinalizationError && error.transient,
-      });
-    }
-  }
-  return { runs };
 }
 
 async function giveUp(deps: FinalizeAuditDeps, runId: string, claim: FinalizationClaim, error: string): Promise<FinalizeAuditResult> {

@@ -1,6 +1,7 @@
 import type { WebSocket, RawData } from 'ws';
 import type { SimFaultPlan } from '../fault-plan.ts';
-import type { KubeApiFaults, KubeApiServerOptions } from '../kube-api-server.ts';
+import type { ClusterEvidence } from '../../lib/core/evidence-bundle.ts';
+import type { KubeApiFaults } from './api-faults.ts';
 
 /**
  * kubelet's side of pods/portforward: the v4 channel protocol over the WebSocket, and istiod's /debug/syncz
@@ -12,7 +13,7 @@ const MAX_FORWARDED_REQUEST_BYTES = 64 * 1024;
 const CHUNKED_ABOVE_BYTES = 2048;
 
 export interface IstiodPortForwardContext {
-  cluster: KubeApiServerOptions['cluster'];
+  cluster: ClusterEvidence;
   faults: KubeApiFaults;
   bursts: SimFaultPlan;
   clock: () => Date;

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditThroughAws, SIM_AWS_TIMING } from '../../cli/commands/run.ts';
+import { SIM_AWS_TIMING } from '../../cli/commands/run-sim-aws.ts';
+import { auditThroughAws } from '../../lib/compose/aws-audit.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
 import type { Finding, Report } from '../../lib/core/report.ts';
@@ -207,7 +208,6 @@ describe('the AWS path against a throttling SSM endpoint', () => {
         store: counting,
         clock: () => NOW,
         toolVersion: 'test',
-        io: { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', clock: () => NOW },
       },
     );
     expect(cloud.endpoints.ssm.stats().throttled).toBeGreaterThan(0);

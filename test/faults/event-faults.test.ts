@@ -3,7 +3,8 @@ import type { Invocation } from '../../lib/core/evidence-bundle.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
 import type { RecordWriteOptions, StoredRun, StoredRuns } from '../../lib/ports/run-registry.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
-import { finalizeAudit, finalizeCommand, sweepAudits, DEFAULT_LEASE_MS } from '../../lib/use-cases/finalize-audit.ts';
+import { finalizeAudit, finalizeCommand, DEFAULT_LEASE_MS } from '../../lib/use-cases/finalize-audit.ts';
+import { sweepAudits } from '../../lib/use-cases/sweep-audits.ts';
 import { FLEET_FAULTS, withFaultWorld, type FaultWorld } from '../support/fault-world.ts';
 
 /**

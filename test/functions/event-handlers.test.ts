@@ -55,15 +55,24 @@ interface ScenarioOptions {
   start?: Date;
   events?: AuditEvents;
   history?: RunHistory;
+  /** The fleet, when not a FakeFleet of the scenario's VMs. */
+  fleet?: FakeFleet;
 }
 
 function scenario(commandId: string, vms: TestVm[] = VMS, options: ScenarioOptions = {}) {
-  const fleet = new FakeFleet(vms, commandId);
+  const fleet = options.fleet ?? new FakeFleet(vms, commandId);
   const logger = new RecordingLogger();
   let now = (options.start ?? T0).getTime();
   const clock = () => new Date(now);
   let closed = 0;
-  const common = { registry: options.registry ?? stack.registry, store: stack.store, fleet: (): CommandFleet => fleet, clock };
+  // The fleet's running count of calls stands for the composition root's, which the functions pass the same way.
+  const common = {
+    registry: options.registry ?? stack.registry,
+    store: stack.store,
+    fleet: (): CommandFleet => fleet,
+    clock,
+    apiCalls: () => fleet.callCounts(),
+  };
   const metrics = new PowertoolsAuditMetrics({ namespace: 'FleetAuditTest', serviceName: 'fleet-audit' });
   const start: StartAuditHandlerDeps = {
     audit: common,
@@ -343,6 +352,36 @@ describe('the metrics of the finalizing functions (embedded metric format on sta
     const overdue = withMetric('RunsOverdue');
     expect(overdue.map((r) => r.RunsOverdue)).toEqual([swept.runs.length]);
     expect(swept.runs.map((r) => r.runId)).toContain('20260301T120000Z-scheduled');
+  });
+});
+
+describe('the API calls of a run', () => {
+  /** A fleet that also counts the commands it sends, as SsmFleetRunner does. */
+  class SendCountingFleet extends FakeFleet {
+    override callCounts(): Record<string, number> {
+      return { ...super.callCounts(), 'SSM.SendCommand': this.sent.length };
+    }
+  }
+
+  it('are those of its start, of the passes that did not finish it and of its finalization, in the manifest and ApiCalls', async () => {
+    const vms: TestVm[] = [{ instanceId: 'i-0ddddddddddddddd1' }, { instanceId: 'i-0ddddddddddddddd2' }];
+    const fleet = new SendCountingFleet(vms, 'cmd-calls-1');
+    const s = scenario('cmd-calls-1', vms, { fleet });
+    const runId = '20260301T130000Z-scheduled';
+    await s.startHandler(scheduleInput('2026-03-01T13:00:00Z'), CONTEXT);
+    expect((await stack.registry.get(runId))?.apiCalls).toEqual({ 'SSM.SendCommand': 1 });
+    fleet.running.add('i-0ddddddddddddddd2');
+    s.advance(30_000);
+    expect(await s.statusHandler(statusEvent('cmd-calls-1', 'Success'), CONTEXT)).toMatchObject({ kind: 'collecting' });
+    expect((await stack.registry.get(runId))?.apiCalls).toEqual({ 'SSM.ListCommandInvocations': 1, 'SSM.SendCommand': 1 });
+    fleet.running.clear();
+    s.advance(30_000);
+    expect(await s.statusHandler(statusEvent('cmd-calls-1', 'Success'), CONTEXT)).toMatchObject({ kind: 'done' });
+    // One pass above, then the pass and the sealed pass of the finalization.
+    expect(fleet.listed).toBe(3);
+    const manifest = await (await stack.store.resumeRun(runId)).readManifest();
+    expect(manifest.apiCalls).toEqual({ 'SSM.ListCommandInvocations': 3, 'SSM.SendCommand': 1 });
+    expect(emf.records.filter((r) => 'RunsFinished' in declared(r))).toEqual([expect.objectContaining({ runId, ApiCalls: 4 })]);
   });
 });
 

@@ -18,13 +18,8 @@ import { parseWaiversText } from '../../lib/core/waivers-text.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
 import { startSimEndpoints, type SimEndpoints } from '../../sim/sim-endpoints.ts';
 import { SimMeshReader } from '../../sim/sim-sources.ts';
-import {
-  finalizeAudit,
-  finalizeCommand,
-  sweepAudits,
-  type FinalizeAuditDeps,
-  type FinalizeAuditResult,
-} from '../../lib/use-cases/finalize-audit.ts';
+import { finalizeAudit, finalizeCommand, type FinalizeAuditDeps, type FinalizeAuditResult } from '../../lib/use-cases/finalize-audit.ts';
+import { sweepAudits } from '../../lib/use-cases/sweep-audits.ts';
 import { runAudit } from '../../lib/use-cases/run-audit.ts';
 import { startAudit, type StartAuditDeps } from '../../lib/use-cases/start-audit.ts';
 import { startDynalite, type LocalDynamo } from '../functions/support/local-aws.ts';

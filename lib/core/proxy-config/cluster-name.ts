@@ -1,7 +1,16 @@
-import type { ClusterEntry } from './clusters-dump.ts';
-
-/** The columns istioctl derives from a cluster name. */
-export type ClusterNameParts = Pick<ClusterEntry, 'isSubsetKey' | 'serviceFqdn' | 'port' | 'subset' | 'direction'>;
+/** The columns istioctl derives from a cluster name (each cluster entry of the dump carries them). */
+export interface ClusterNameParts {
+  /** Whether the name is an Istio subset key (`direction|port|subset|hostname`). */
+  isSubsetKey: boolean;
+  /** SERVICE FQDN: the hostname of a subset key, the whole name otherwise. */
+  serviceFqdn: string;
+  /** PORT of a subset key (0 when not a number, as istioctl reads it); undefined otherwise. */
+  port: number | undefined;
+  /** SUBSET of a subset key ('' when none); undefined otherwise. */
+  subset: string | undefined;
+  /** DIRECTION of a subset key (outbound, inbound, inbound-vip, …); undefined otherwise. */
+  direction: string | undefined;
+}
 
 /**
  * Splits a cluster name as istioctl's cluster table does: a name with at least three `|` is an Istio subset

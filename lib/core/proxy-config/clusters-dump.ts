@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Evidence } from '../result.ts';
-import { parseClusterName } from './cluster-name.ts';
+import { parseClusterName, type ClusterNameParts } from './cluster-name.ts';
 import { describeIstioConfig } from './istio-config-ref.ts';
 import { noSection, readDump, typeOf, TYPE_PREFIX, type DumpShape } from './dump-root.ts';
 
@@ -13,23 +13,13 @@ const STATIC_CLUSTER = `${TYPE_PREFIX}ClustersConfigDump.StaticCluster`;
 export type ClusterState = 'active' | 'warming' | 'static';
 
 /** One Envoy cluster with the columns istioctl's `proxy-config clusters` derives from its name. */
-export interface ClusterEntry {
+export interface ClusterEntry extends ClusterNameParts {
   name: string;
   /** Envoy's discovery type as istioctl prints it; STATIC when the dump leaves it out (the proto3 default). */
   type: string;
   /** The extension of a custom cluster type (`cluster_type.name`, e.g. envoy.clusters.aggregate). */
   customType: string | undefined;
   state: ClusterState;
-  /** Whether the name is an Istio subset key (`direction|port|subset|hostname`). */
-  isSubsetKey: boolean;
-  /** SERVICE FQDN: the hostname of a subset key, the whole name otherwise. */
-  serviceFqdn: string;
-  /** PORT of a subset key (0 when not a number, as istioctl reads it); undefined otherwise. */
-  port: number | undefined;
-  /** SUBSET of a subset key ('' when none); undefined otherwise. */
-  subset: string | undefined;
-  /** DIRECTION of a subset key (outbound, inbound, inbound-vip, …); undefined otherwise. */
-  direction: string | undefined;
   /** DESTINATION RULE: `<name>.<namespace>` from the cluster's Istio metadata, '' when none. */
   destinationRule: string;
   versionInfo: string | undefined;
