@@ -36,8 +36,11 @@ export interface FaultScenario {
   runner?: Partial<SsmFleetRunnerOptions>;
 }
 
-/** How long a client waits for an answer before it gives up (and retries): short, so a lost answer is cheap. */
-export const FAULT_REQUEST_TIMEOUT_MS = 400;
+/**
+ * How long a client waits for an answer before it gives up (and retries): short, so a lost answer is cheap,
+ * yet long enough that a loaded machine does not turn a slow answer into an unplanned fault.
+ */
+export const FAULT_REQUEST_TIMEOUT_MS = 1_000;
 
 /**
  * The fleet's own faults in the suite: four healthy VMs (COMPLIANT when nothing goes wrong, so that a
