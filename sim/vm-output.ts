@@ -7,7 +7,7 @@ import type { SimVmCertificates } from './vm-certificates.ts';
 
 const PROXY_UID = 998;
 /** SCRIPT_VERSION of lib/diagnostic-script/fleet-audit-diagnostics.sh, printed in its identity section. */
-const SCRIPT_VERSION = '1.1.0';
+const SCRIPT_VERSION = '1.2.0';
 /**
  * Bytes of /etc/certs/key.pem: the PKCS#8 PEM of the mesh's P-256 workload key (simulated certificates
  * are ECDSA P-256 unless a fleet asks for RSA) with the newline that ends the file.
