@@ -6,7 +6,7 @@ import { hashString, SeededRandom } from './random.ts';
 import type { SimVmCertificates } from './vm-certificates.ts';
 import { renderIp6tables, renderIptables, renderIstioNftables } from './vm-output/capture.ts';
 import { pemCertificateLines, renderCertsListing, renderToken, secretsDump } from './vm-output/certificates.ts';
-import { ACTIVE_CLUSTERS, clustersDump } from './vm-output/envoy-clusters.ts';
+import { ACTIVE_CLUSTERS, clusterStatuses, clustersDump } from './vm-output/envoy-clusters.ts';
 import { renderClusterEnv, renderMeshConfig, renderSidecarEnv } from './vm-output/environment.ts';
 import { lines, PROXY_UID } from './vm-output/layout.ts';
 
@@ -119,6 +119,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     envoy('envoy-clusters-warming', () =>
       vm.faults.includes('cluster-warming') ? clustersDump(['outbound|9090||ledger-db.legacy.svc.cluster.local']) : '{}',
     ),
+    envoy('envoy-clusters-health', () => clusterStatuses(fleet.istiods, vm)),
     { name: 'logs', content: renderLogs(logs) },
     { name: 'cluster-env', content: renderClusterEnv(vm) },
     renderSidecarEnv(vm),
