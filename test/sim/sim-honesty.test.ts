@@ -358,6 +358,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
             active: envoyClusters(section('envoy-clusters-active').content),
             warming: envoyClusters(section('envoy-clusters-warming').content),
           },
+          envoyClusterStatuses: section('envoy-clusters-health').content,
         }
       : {}),
     ...logFiles(parseLogsOrThrow(section('logs').content), clock),
