@@ -39,11 +39,14 @@ export interface OutboundHealth {
 const HEALTHY_EDS_STATUSES = new Set(['HEALTHY', 'UNKNOWN']);
 
 /**
- * Why a host is not healthy, or undefined when it is: Envoy's coarse health (source/common/upstream
- * HostImplBase::coarseHealth) is Healthy only without any failure, degradation or exclusion flag, which
- * the admin answer shows as the flags of envoy.admin.v3.HostHealthStatus plus the EDS status. istioctl's
- * endpoints table (writer/envoy/clusters retrieveEndpointStatus) shows the EDS status and the outlier
- * check only; the other flags count here too.
+ * Why a host is not healthy, or none when it is. Envoy's coarse health (source/common/upstream/
+ * upstream_impl.h, HostImpl::coarseHealth) is Unhealthy after a failed active health check or outlier
+ * check or with an UNHEALTHY, DRAINING or TIMEOUT EDS status, and Degraded after a degraded check or with a
+ * DEGRADED EDS status: both count here. So do the flags that keep a host out of the healthy set although
+ * its coarse health says Healthy: awaiting its first health check and excluded by an immediate failure
+ * (Envoy's excluded hosts), and removed from EDS but kept for health checking (pending_dynamic_removal),
+ * whose cluster is on its way to being empty. istioctl's endpoints table (writer/envoy/clusters
+ * retrieveEndpointStatus) shows the EDS status and the outlier check only.
  */
 export function unhealthyReasons(host: HostStatusEntry): string[] {
   const reasons = HEALTHY_EDS_STATUSES.has(host.healthStatus) ? [] : [`eds_health_status ${host.healthStatus || 'unknown value'}`];
