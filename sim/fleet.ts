@@ -55,6 +55,12 @@ export const VM_FAULTS = [
   'cluster-warming',
   /** openssl is not installed, so the script cannot tell whether key.pem matches the certificate. */
   'openssl-missing',
+  /**
+   * The VM is on another network than the pods, but istiod gives it the pods' addresses instead of the
+   * east-west gateway's (istio/istio#42411): its connections fail and outlier detection ejects every
+   * endpoint of its outbound clusters.
+   */
+  'other-network-endpoints',
 ] as const;
 export type VmFault = (typeof VM_FAULTS)[number];
 

@@ -12,6 +12,7 @@ import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
 import { parsePemCertificates, type CertificateInfo } from './certificates/pem.ts';
 import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-dump.ts';
+import { parseOutboundHealth, type OutboundHealth } from './proxy-config/outbound-health.ts';
 import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
 import type { Evidence } from './result.ts';
@@ -74,6 +75,8 @@ export interface VmSnapshot {
   secrets: Evidence<SecretEntry[]>;
   /** Envoy's dynamic clusters, active and warming (`/config_dump?resource=dynamic_*_clusters`). */
   clusters: Evidence<ClusterEntry[]>;
+  /** The health of the outbound clusters' endpoints (`/clusters?format=json`), reduced to what XDS-06 reads. */
+  outboundHealth: Evidence<OutboundHealth>;
 }
 
 /**
@@ -144,6 +147,7 @@ function readSnapshot(output: string): VmSnapshot {
       part('envoy-clusters-active', (t) => mapOk(parseClustersDump(t, { resource: 'dynamic_active_clusters' }), (d) => d.clusters)),
       part('envoy-clusters-warming', (t) => mapOk(parseClustersDump(t, { resource: 'dynamic_warming_clusters' }), (d) => d.clusters)),
     ),
+    outboundHealth: part('envoy-clusters-health', parseOutboundHealth),
   };
   return { ...snapshot, unparseable: [...unparseable].sort() };
 }
@@ -235,6 +239,7 @@ export const SECTION_LIMITS: Readonly<Record<string, number>> = {
   'envoy-secrets-warming': 262144,
   'envoy-clusters-active': 524288,
   'envoy-clusters-warming': 262144,
+  'envoy-clusters-health': 524288,
   logs: 16384,
   'cluster-env': 16384,
   'sidecar-env': 16384,

@@ -30,6 +30,7 @@ const SECTIONS = [
   'envoy-secrets-warming',
   'envoy-clusters-active',
   'envoy-clusters-warming',
+  'envoy-clusters-health',
   'logs',
   'cluster-env',
   'sidecar-env',

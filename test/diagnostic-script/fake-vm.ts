@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { healthyClusterStatuses } from './fake-envoy-clusters.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -185,6 +186,8 @@ export interface FakeVmOptions {
   envoySecrets?: EnvoySecrets;
   /** Envoy's dynamic clusters, in place of the default ones; `{}` answers a list left empty. */
   envoyClusters?: { active: EnvoyCluster[]; warming: EnvoyCluster[] };
+  /** The body of Envoy's `/clusters?format=json`, in place of healthyClusterStatuses' (fake-envoy-clusters.ts). */
+  envoyClusterStatuses?: string;
   /**
    * The iptables save tools the VM has, each with its backend and what `<tool> -t <table>` prints for
    * each table; a table left out does not exist. Tools left out are not installed.
@@ -993,6 +996,9 @@ function envoyAnswer(url: URL, pki: Pki, options: FakeVmOptions): Answer {
         : STATS;
       return { status: 200, type: 'text/plain', body: `${all.filter((l) => !re || re.test(l.slice(0, l.indexOf(':')))).join('\n')}\n` };
     }
+    case '/clusters':
+      if (url.searchParams.get('format') !== 'json') return { status: 400, type: 'text/plain', body: 'only ?format=json is faked\n' };
+      return { status: 200, type: 'application/json', body: options.envoyClusterStatuses ?? healthyClusterStatuses(VM) };
     case '/config_dump':
       return configDump(url.searchParams.get('resource'), url.searchParams.get('mask'), pki, options);
     default:

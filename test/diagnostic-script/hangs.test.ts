@@ -20,6 +20,7 @@ const SECTIONS = [
   'envoy-secrets-warming',
   'envoy-clusters-active',
   'envoy-clusters-warming',
+  'envoy-clusters-health',
   'logs',
   'cluster-env',
   'mesh-config',

@@ -184,6 +184,7 @@ const ENVOY_JSON_SECTIONS = [
   'envoy-secrets-warming',
   'envoy-clusters-active',
   'envoy-clusters-warming',
+  'envoy-clusters-health',
 ];
 
 const CASES: HostileCase[] = [

@@ -23,6 +23,7 @@ const EXPECTED_BY_FAULT: Record<string, Record<string, FindingStatus>> = {
     'HEALTH-05': 'FAIL',
     'XDS-01': 'FAIL',
     'XDS-04': 'ERROR',
+    'XDS-06': 'ERROR',
     'CFG-01': 'ERROR',
     'REG-01': 'FAIL',
     // Envoy is down: what it serves (the default certificate, ROOTCA) cannot be compared.
@@ -57,6 +58,7 @@ const EXPECTED_BY_FAULT: Record<string, Record<string, FindingStatus>> = {
   'upgrade-not-restarted': { 'XDS-04': 'FAIL' },
   'cluster-warming': { 'CFG-01': 'FAIL' },
   'openssl-missing': { 'COLLECT-03': 'FAIL' },
+  'other-network-endpoints': { 'XDS-06': 'FAIL' },
 };
 
 describe('an audit of the simulated fleet', () => {
@@ -146,6 +148,23 @@ describe('an audit of the simulated fleet', () => {
       ),
     );
     expect(result.report.findings.find((f) => f.control === 'FLEET-01')?.status).toBe('PASS');
+  });
+
+  it('names the clusters whose pod endpoints a VM on another network cannot reach, and only those (XDS-06)', () => {
+    const xds06 = (vm: SimFleet['vms'][number]) =>
+      result.report.findings.find((f) => f.control === 'XDS-06' && f.subject.id === vm.instanceId);
+    const faulty = fleet.vms.find((vm) => vm.faults.includes('other-network-endpoints'))!;
+    expect(xds06(faulty)).toMatchObject({
+      status: 'FAIL',
+      severity: 'HIGH',
+      message:
+        '3 of 4 outbound clusters have endpoints but none healthy, so the proxy answers `no healthy upstream` for them: ' +
+        'outbound|15012||istiod.istio-system.svc.cluster.local (2 endpoints: 2 failed_outlier_check); ' +
+        'outbound|443||istiod.istio-system.svc.cluster.local (2 endpoints: 2 failed_outlier_check); ' +
+        'outbound|80||httpbin.default.svc.cluster.local (1 endpoint: 1 failed_outlier_check)',
+    });
+    const healthy = fleet.vms.find((vm) => vm.faults.length === 0)!;
+    expect(xds06(healthy)).toMatchObject({ status: 'PASS', message: 'each of the 4 outbound clusters with endpoints has a healthy one' });
   });
 
   it('writes every report file next to the evidence bundle', () => {

@@ -84,6 +84,7 @@ const SNAPSHOT_PARTS = {
   versions: true,
   secrets: true,
   clusters: true,
+  outboundHealth: true,
 } as const satisfies Record<keyof VmSnapshot, true>;
 
 /** Sections whose bytes the script defines (or copies from a file or a tool): they must be identical. */
@@ -111,7 +112,13 @@ const TEXT_SECTIONS = [
  * simulator shows a subset of the fields a real /server_info holds, which is not a difference in what
  * any part of the audit reads.
  */
-const JSON_SECTIONS = ['envoy-secrets-active', 'envoy-secrets-warming', 'envoy-clusters-active', 'envoy-clusters-warming'];
+const JSON_SECTIONS = [
+  'envoy-secrets-active',
+  'envoy-secrets-warming',
+  'envoy-clusters-active',
+  'envoy-clusters-warming',
+  'envoy-clusters-health',
+];
 
 /*
  * The only differences allowed between the script's output and the simulator's, and why:
@@ -351,6 +358,7 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
             active: envoyClusters(section('envoy-clusters-active').content),
             warming: envoyClusters(section('envoy-clusters-warming').content),
           },
+          envoyClusterStatuses: section('envoy-clusters-health').content,
         }
       : {}),
     ...logFiles(parseLogsOrThrow(section('logs').content), clock),

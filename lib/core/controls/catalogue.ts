@@ -6,6 +6,7 @@ import { fleet01 } from './fleet.ts';
 import { health01, health02, health03, health04, health05 } from './health.ts';
 import { logs01, logs02 } from './logs.ts';
 import { net01, net02, net03, net04, net05 } from './network.ts';
+import { xds06 } from './outbound-endpoints.ts';
 import { net06 } from './prerouting-order.ts';
 import { reg07 } from './registered-address.ts';
 import { reg01, reg02, reg03, reg04, reg05, reg06 } from './registration.ts';
@@ -34,6 +35,7 @@ export const CONTROLS: readonly Control[] = [
   xds03,
   xds04,
   xds05,
+  xds06,
   cfg01,
   reg01,
   reg02,

@@ -16,6 +16,11 @@ export interface HostStatusEntry {
   /** envoy.config.core.v3.HealthStatus by name, from the EDS health (UNKNOWN when left out). */
   healthStatus: string;
   failedOutlierCheck: boolean;
+  /**
+   * The other flags of envoy.admin.v3.HostHealthStatus that are set (by their JSON names): each takes the
+   * host out of the healthy set Envoy balances over (failed_active_health_check, pending_dynamic_removal…).
+   */
+  flags: string[];
 }
 
 export interface ClusterStatusEntry {
@@ -26,6 +31,20 @@ export interface ClusterStatusEntry {
 
 const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT', 'DEGRADED'];
 
+/**
+ * The boolean fields of envoy.admin.v3.HostHealthStatus besides failed_outlier_check (api/envoy/admin/v3/
+ * clusters.proto, fields 1 and 4–8): failing or awaiting active health checks, degraded by them, removed
+ * from discovery, or taken out of rotation.
+ */
+export const HOST_HEALTH_FLAGS = [
+  'failed_active_health_check',
+  'failed_active_degraded_check',
+  'pending_dynamic_removal',
+  'pending_active_hc',
+  'excluded_via_immediate_hc_fail',
+  'active_hc_timeout',
+] as const;
+
 const HostStatusSchema = z.object({
   address: z
     .object({
@@ -35,7 +54,16 @@ const HostStatusSchema = z.object({
     })
     .optional(),
   health_status: z
-    .object({ eds_health_status: z.union([z.string(), z.number()]).optional(), failed_outlier_check: z.boolean().optional() })
+    .object({
+      eds_health_status: z.union([z.string(), z.number()]).optional(),
+      failed_outlier_check: z.boolean().optional(),
+      failed_active_health_check: z.boolean().optional(),
+      failed_active_degraded_check: z.boolean().optional(),
+      pending_dynamic_removal: z.boolean().optional(),
+      pending_active_hc: z.boolean().optional(),
+      excluded_via_immediate_hc_fail: z.boolean().optional(),
+      active_hc_timeout: z.boolean().optional(),
+    })
     .optional(),
 });
 const ClusterStatusSchema = z.object({ name: z.string().optional(), host_statuses: z.array(HostStatusSchema).optional() });
@@ -87,5 +115,6 @@ function hostStatus(host: z.infer<typeof HostStatusSchema>): HostStatusEntry {
     port: a?.socket_address?.port_value ?? 0,
     healthStatus: typeof status === 'number' ? (HEALTH_STATUSES[status] ?? '') : (status ?? 'UNKNOWN'),
     failedOutlierCheck: host.health_status?.failed_outlier_check === true,
+    flags: HOST_HEALTH_FLAGS.filter((flag) => host.health_status?.[flag] === true),
   };
 }
