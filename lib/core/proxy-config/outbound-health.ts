@@ -31,27 +31,34 @@ export interface OutboundHealth {
 }
 
 /**
- * EDS statuses under which Envoy counts a host healthy (envoy.config.core.v3.HealthStatus): HEALTHY, and
+ * EDS statuses (envoy.config.core.v3.HealthStatus) under which Envoy still sends a host traffic: HEALTHY;
  * UNKNOWN, which is what EDS gives when it says nothing (proto3 JSON leaves the zero value out, and the
- * cluster-statuses parser reads an absent status as UNKNOWN). UNHEALTHY, DRAINING and TIMEOUT fail the
- * host; DEGRADED is Envoy's "degraded", used only once no healthy host is left.
+ * cluster-statuses parser reads an absent status as UNKNOWN); and DEGRADED, whose hosts Envoy's load
+ * balancers use once no healthy host is left (source/common/upstream/load_balancer_impl.cc). UNHEALTHY,
+ * DRAINING and TIMEOUT take the host out.
  */
-const HEALTHY_EDS_STATUSES = new Set(['HEALTHY', 'UNKNOWN']);
+const SERVING_EDS_STATUSES = new Set(['HEALTHY', 'UNKNOWN', 'DEGRADED']);
 
 /**
- * Why a host is not healthy, or none when it is. Envoy's coarse health (source/common/upstream/
- * upstream_impl.h, HostImpl::coarseHealth) is Unhealthy after a failed active health check or outlier
- * check or with an UNHEALTHY, DRAINING or TIMEOUT EDS status, and Degraded after a degraded check or with a
- * DEGRADED EDS status: both count here. So do the flags that keep a host out of the healthy set although
- * its coarse health says Healthy: awaiting its first health check and excluded by an immediate failure
- * (Envoy's excluded hosts), and removed from EDS but kept for health checking (pending_dynamic_removal),
- * whose cluster is on its way to being empty. istioctl's endpoints table (writer/envoy/clusters
- * retrieveEndpointStatus) shows the EDS status and the outlier check only.
+ * HostHealthStatus flags that leave the host in rotation: a failed degraded check makes it degraded (see
+ * above), and pending_dynamic_removal only says EDS dropped a host that health checking still holds,
+ * which Envoy keeps routing to while it passes them (HostImpl::coarseHealth does not read it).
+ */
+const SERVING_FLAGS = new Set(['failed_active_degraded_check', 'pending_dynamic_removal']);
+
+/**
+ * Why a host cannot take traffic, or none when it can, which is when a request finds "no healthy
+ * upstream" (Istio leaves Envoy's panic mode off, so unhealthy hosts are not used as a last resort). After
+ * Envoy's coarse health (source/common/upstream/upstream_impl.h, HostImpl::coarseHealth): a failed active
+ * health check or outlier check, an UNHEALTHY, DRAINING or TIMEOUT EDS status; and the flags that exclude a
+ * host although its coarse health says healthy: awaiting its first health check, excluded by an immediate
+ * failure, a timed-out check. istioctl's endpoints table (writer/envoy/clusters retrieveEndpointStatus)
+ * shows the EDS status and the outlier check only.
  */
 export function unhealthyReasons(host: HostStatusEntry): string[] {
-  const reasons = HEALTHY_EDS_STATUSES.has(host.healthStatus) ? [] : [`eds_health_status ${host.healthStatus || 'unknown value'}`];
+  const reasons = SERVING_EDS_STATUSES.has(host.healthStatus) ? [] : [`eds_health_status ${host.healthStatus || 'unknown value'}`];
   if (host.failedOutlierCheck) reasons.push('failed_outlier_check');
-  return [...reasons, ...host.flags];
+  return [...reasons, ...host.flags.filter((flag) => !SERVING_FLAGS.has(flag))];
 }
 
 /** Reads a `/clusters?format=json` answer into what XDS-06 judges. Never throws. */

@@ -77,12 +77,10 @@ describe("the outbound clusters' health from /clusters?format=json", () => {
     // Not an outbound cluster: nothing to judge until it is one.
     expect(health(fixture('envoy-clusters/envoy-admin-flags.json')).withEndpoints).toBe(0);
     const outbound = health(fixture('envoy-clusters/envoy-admin-flags.json').replace('"fake_cluster"', '"outbound|80||foo.com"'));
+    // DEGRADED, a failed degraded check and a pending removal leave a host in rotation: only the rest count.
     expect(outbound.named[0]!.reasons).toEqual([
-      ['eds_health_status DEGRADED', 1],
-      ['failed_active_degraded_check', 1],
       ['failed_active_health_check', 1],
       ['failed_outlier_check', 1],
-      ['pending_dynamic_removal', 1],
     ]);
   });
 
@@ -93,14 +91,15 @@ describe("the outbound clusters' health from /clusters?format=json", () => {
     [{ eds_health_status: 'UNHEALTHY' }, 1],
     [{ eds_health_status: 'DRAINING' }, 1],
     [{ eds_health_status: 'TIMEOUT' }, 1],
-    [{ eds_health_status: 'DEGRADED' }, 1],
+    [{ eds_health_status: 'DEGRADED' }, 0],
+    [{ eds_health_status: 'DEGRADED', failed_outlier_check: true }, 1],
     [{ eds_health_status: 'HEALTHY', failed_outlier_check: true }, 1],
     [{ eds_health_status: 'HEALTHY', failed_active_health_check: true }, 1],
-    [{ eds_health_status: 'HEALTHY', pending_dynamic_removal: true }, 1],
+    [{ eds_health_status: 'HEALTHY', pending_dynamic_removal: true }, 0],
     [{ eds_health_status: 'HEALTHY', pending_active_hc: true }, 1],
     [{ eds_health_status: 'HEALTHY', excluded_via_immediate_hc_fail: true }, 1],
     [{ eds_health_status: 'HEALTHY', active_hc_timeout: true }, 1],
-    [{ eds_health_status: 'HEALTHY', failed_active_degraded_check: true }, 1],
+    [{ eds_health_status: 'HEALTHY', failed_active_degraded_check: true }, 0],
     [{ eds_health_status: 'HEALTHY', failed_outlier_check: false }, 0],
   ])('a host with health status %j makes %i cluster unhealthy', (status, unhealthy) => {
     expect(health(oneHost(status)).unhealthy).toBe(unhealthy);
