@@ -20,7 +20,8 @@ export const xds06 = vmControl(
       "On the VM, `curl -s 'localhost:15000/clusters?format=json' | fleet-audit proxy-config endpoints --file - --cluster '<cluster>'` lists the " +
       "endpoints and their health. Pod addresses the VM cannot route to mean its network is not the mesh's: set ISTIO_META_NETWORK in cluster.env " +
       'to the network the east-west gateway serves (and `topology.istio.io/network` on the WorkloadGroup), then restart the istio unit; ' +
-      'endpoints failing health or outlier checks are unreachable from the VM (security groups, routes).',
+      'endpoints failing health or outlier checks are unreachable from the VM (security groups, routes). An ERROR saying the answer was ' +
+      "cut means the proxy holds more endpoints than the script keeps (512 KiB): scope what it receives with a Sidecar resource's egress hosts.",
   },
   (_vm, snapshot) => {
     if (snapshot.unit.ok && snapshot.unit.value.notFound) return skip('there is no istio unit on this VM (HEALTH-01 reports it)');
