@@ -2,6 +2,7 @@ import { formatDiagnosticOutput } from '../lib/core/diagnostic-output.ts';
 import { LOG_PATTERNS, type LogPattern } from '../lib/core/parsers/logs-summary.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
 import { isConnected } from './fleet.ts';
+import { SIM_GATEWAY_IP, SIM_REMOVED_REVISION, SIM_STALE_GATEWAY_IP } from './mesh-services.ts';
 import { hashString, SeededRandom } from './random.ts';
 import type { SimVmCertificates } from './vm-certificates.ts';
 
@@ -124,6 +125,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     { name: 'cluster-env', content: renderClusterEnv(vm) },
     renderSidecarEnv(vm),
     { name: 'mesh-config', content: renderMeshConfig(vm) },
+    { name: 'hosts', content: renderHosts(vm) },
     { name: 'iptables-save', content: renderIptables(vm, fleet.now, 'nft') },
     // Legacy iptables is asked only about tables already loaded: none, unless it holds rules.
     vm.faults.includes('capture-split')
@@ -189,7 +191,7 @@ function renderClusterEnv(vm: SimVm): string {
   const env: Record<string, string> = {
     CANONICAL_REVISION: 'latest',
     CANONICAL_SERVICE: vm.group ?? vm.hostname,
-    CA_ADDR: 'istiod.istio-system.svc:15012',
+    CA_ADDR: discoveryAddress(vm),
     ...(vm.configuration === 'sidecar-env' ? {} : { ISTIO_INBOUND_PORTS: '*', ISTIO_META_DNS_CAPTURE: 'true' }),
     ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
@@ -209,6 +211,11 @@ function renderClusterEnv(vm: SimVm): string {
     TRUST_DOMAIN: 'cluster.local',
   };
   if (vm.group) env.ISTIO_META_AUTO_REGISTER_GROUP = vm.group;
+  if (vm.faults.includes('workload-entry-unselected'))
+    env.ISTIO_METAJSON_LABELS = JSON.stringify({
+      app: `${vm.group ?? vm.hostname}-canary`,
+      'service.istio.io/canonical-name': vm.group ?? vm.hostname,
+    });
   return lines(
     Object.keys(env)
       .sort()
@@ -238,7 +245,7 @@ function renderSidecarEnv(vm: SimVm): { name: string; content: string; rc?: numb
 function renderMeshConfig(vm: SimVm): string {
   return lines([
     'defaultConfig:',
-    '  discoveryAddress: istiod.istio-system.svc:15012',
+    `  discoveryAddress: ${discoveryAddress(vm)}`,
     '  proxyMetadata:',
     '    ISTIO_META_DNS_CAPTURE: "true"',
     `    ISTIO_META_AUTO_REGISTER_GROUP: ${vm.group ?? '""'}`,
@@ -246,6 +253,20 @@ function renderMeshConfig(vm: SimVm): string {
     '    httpGet:',
     '      port: 8080',
   ]);
+}
+
+/** The istiod the VM is pinned to, as istioctl writes CA_ADDR and discoveryAddress: istiod[-<rev>].istio-system.svc:15012. */
+function discoveryAddress(vm: SimVm): string {
+  return `${istiodHost(vm)}:15012`;
+}
+
+function istiodHost(vm: SimVm): string {
+  return vm.faults.includes('istiod-revision-removed') ? `istiod-${SIM_REMOVED_REVISION}.istio-system.svc` : 'istiod.istio-system.svc';
+}
+
+/** The /etc/hosts line `istioctl x workload entry configure` appends: the east-west gateway's address for istiod's name. */
+function renderHosts(vm: SimVm): string {
+  return lines([`${vm.faults.includes('hosts-pin-stale') ? SIM_STALE_GATEWAY_IP : SIM_GATEWAY_IP} ${istiodHost(vm)}`]);
 }
 
 /** Live `iptables-save` after istio-iptables ran on a VM: chain headers, `-m tcp`, the VM's own istio-proxy uid. */

@@ -136,14 +136,14 @@ function checkService(
   if (!readNamespaces.has(namespace)) {
     checks.push({
       status: 'ERROR',
-      message: `${what} names namespace ${namespace}, where the audit read no istiod Service (it read ${[...readNamespaces].sort().join(', ') || 'none'})`,
+      message: `${what} ${names(target)} namespace ${namespace}, where the audit read no istiod Service (it read ${[...readNamespaces].sort().join(', ') || 'none'})`,
     });
     return undefined;
   }
   const service = mesh.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === serviceName);
   evidence.service = `${namespace}/${serviceName}`;
   if (!service) {
-    checks.push({ status: 'FAIL', message: `${what} names the Service ${serviceName}, which ${namespace} does not have` });
+    checks.push({ status: 'FAIL', message: `${what} ${names(target)} the Service ${serviceName}, which ${namespace} does not have` });
     return undefined;
   }
   const selector = service.spec?.selector;
@@ -206,6 +206,11 @@ function checkPin(
 function addressesOf(service: Service): { ips: string[]; hostnames: string[] } {
   const a = serviceAddresses(service);
   return { ips: [...a.clusterIps, ...a.externalIps], hostnames: a.hostnames };
+}
+
+/** The verb for the target's sources: one of them names, both name. */
+function names(target: Target): string {
+  return target.source.includes(' and ') ? 'name' : 'names';
 }
 
 function ref(service: Service): string {
