@@ -40,7 +40,7 @@ export function vmFindingsOfRun(run: RunResult, rootPem: string, started: Date, 
       istiodPods: {
         items: [
           {
-            metadata: { name: 'istiod-a', namespace: 'istio-system', labels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'rev-1' } },
+            metadata: { name: 'istiod-a', namespace: 'istio-system', labels: { app: 'istiod', 'istio.io/rev': 'rev-1' } },
             spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] },
             status: { phase: 'Running' },
           },
