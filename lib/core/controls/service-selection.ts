@@ -1,5 +1,6 @@
-import type { WorkloadEntry } from '../mesh-view.ts';
-import { selects } from '../mesh-services.ts';
+import type { MeshView, WorkloadEntry } from '../mesh-view.ts';
+import { selects, type Service, type ServiceEntry } from '../mesh-services.ts';
+import { appendTo } from '../multimap.ts';
 import { defineControl, error, fail, pass, withoutCluster, type AuditContext, type Outcome } from './control.ts';
 
 const PARTS = ['cluster/services.json', 'cluster/serviceentries.json'] as const;
@@ -25,13 +26,14 @@ export const reg08 = defineControl(
     if (!ctx.mesh.available || ctx.mesh.missingParts.includes('cluster/workloadentries.json'))
       return [finding.fleet(withoutCluster(ctx, 'the bundle holds no WorkloadEntries (cluster/workloadentries.json is missing)'))];
     const missing = PARTS.filter((part) => ctx.mesh.missingParts.includes(part));
+    const byNamespace = indexByNamespace(ctx.mesh);
     return [
       ...ctx.mesh.workloadEntries.map((entry) =>
         finding(
           `${entry.metadata.namespace}/${entry.metadata.name}`,
           missing.length > 0
             ? error(`the bundle holds no ${missing.join(' nor ')}: which Services select the entry cannot be told`)
-            : decideSelection(entry, ctx),
+            : decideSelection(entry, byNamespace, ctx),
         ),
       ),
       ...ctx.mesh.invalid
@@ -41,13 +43,24 @@ export const reg08 = defineControl(
   },
 );
 
-function decideSelection(entry: WorkloadEntry, ctx: AuditContext): Outcome {
+interface NamespaceIndex {
+  services: Map<string, Service[]>;
+  serviceEntries: Map<string, ServiceEntry[]>;
+}
+
+/** The Services and ServiceEntries by namespace, so that each entry is compared with its namespace's alone. */
+function indexByNamespace(mesh: MeshView): NamespaceIndex {
+  const index: NamespaceIndex = { services: new Map(), serviceEntries: new Map() };
+  for (const s of mesh.services) appendTo(index.services, s.metadata.namespace, s);
+  for (const se of mesh.serviceEntries) appendTo(index.serviceEntries, se.metadata.namespace, se);
+  return index;
+}
+
+function decideSelection(entry: WorkloadEntry, index: NamespaceIndex, ctx: AuditContext): Outcome {
   const namespace = entry.metadata.namespace;
   const labels = entry.spec.labels ?? {};
-  const services = ctx.mesh.services.filter((s) => s.metadata.namespace === namespace && selects(s.spec?.selector, labels));
-  const serviceEntries = ctx.mesh.serviceEntries.filter(
-    (se) => se.metadata.namespace === namespace && selects(se.spec.workloadSelector?.labels, labels),
-  );
+  const services = (index.services.get(namespace) ?? []).filter((s) => selects(s.spec?.selector, labels));
+  const serviceEntries = (index.serviceEntries.get(namespace) ?? []).filter((se) => selects(se.spec.workloadSelector?.labels, labels));
   const evidence = {
     labels,
     services: services.map((s) => s.metadata.name),
