@@ -198,7 +198,9 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
       apiVersion: 'v1',
       kind: 'ServiceList',
       metadata: {},
-      items: byKey(CLUSTER.services!.items.slice(0, 3)).map((o) => withoutTypeMeta(o as Record<string, unknown>)),
+      items: byKey(CLUSTER.services!.items.slice(0, SERVICE_FIXTURE.items.length)).map((o) =>
+        withoutTypeMeta(o as Record<string, unknown>),
+      ),
     });
     expect(evidence.serviceEntries).toEqual({
       apiVersion: 'networking.istio.io/v1',
