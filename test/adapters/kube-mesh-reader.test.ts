@@ -315,6 +315,7 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     expect(evidence.services!.items.map((o) => (o as { metadata: { name: string } }).metadata.name)).toEqual([
       'istio-eastwestgateway',
       'istiod',
+      'istiod-rev-1',
     ]);
     expect(evidence).not.toHaveProperty('serviceEntries');
   });
