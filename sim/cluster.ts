@@ -3,6 +3,7 @@ import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
 import { hasWorkloadEntry, isConnected } from './fleet.ts';
 import { hashString } from './random.ts';
+import { simServiceEntries, simServices } from './mesh-services.ts';
 import { renderVmOutput } from './vm-output.ts';
 
 const ISTIO_SYSTEM = 'istio-system';
@@ -68,6 +69,8 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
         istiod: vm.istiod,
         connectedAt: vm.faults.includes('stale-connected-at') ? leakedConnectedAt : connectedAt,
         health: probed.has(vm.namespace) ? (vm.faults.includes('unhealthy-workload-entry') ? 'unhealthy' : 'healthy') : 'none',
+        // istiod merges the proxy's own labels (ISTIO_METAJSON_LABELS) over the group's.
+        ...(vm.faults.includes('workload-entry-unselected') ? { app: `${vm.group!}-canary` } : {}),
       }),
     );
     if (vm.faults.includes('duplicate-workload-entry')) entries.push(handMadeEntry(fleet, vm));
@@ -123,6 +126,8 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
       metadata: { resourceVersion: resourceVersion(fleet, 'list') },
       items: fleet.istiods.map((name, i) => istiodPod(fleet, name, i)),
     },
+    services: simServices(fleet),
+    serviceEntries: simServiceEntries(fleet),
     syncz,
     rootCa,
   };
@@ -154,6 +159,8 @@ interface EntrySpec {
   istiod: string;
   connectedAt: string;
   health: 'none' | 'healthy' | 'unhealthy';
+  /** The `app` label of the entry, when the proxy's labels override the group's. */
+  app?: string;
 }
 
 function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
@@ -176,7 +183,7 @@ function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
       generation: 1,
       creationTimestamp: kubeTime(Date.parse(e.connectedAt)),
       annotations,
-      labels: { app: e.group, 'service.istio.io/canonical-name': e.group },
+      labels: { app: e.app ?? e.group, 'service.istio.io/canonical-name': e.group },
       ownerReferences: [
         {
           apiVersion: 'networking.istio.io/v1',
@@ -187,7 +194,11 @@ function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
         },
       ],
     },
-    spec: { address: e.ip, labels: { app: e.group, 'service.istio.io/canonical-name': e.group }, serviceAccount: e.serviceAccount },
+    spec: {
+      address: e.ip,
+      labels: { app: e.app ?? e.group, 'service.istio.io/canonical-name': e.group },
+      serviceAccount: e.serviceAccount,
+    },
     ...(e.health === 'none'
       ? {}
       : {

@@ -61,6 +61,18 @@ export const VM_FAULTS = [
    * endpoint of its outbound clusters.
    */
   'other-network-endpoints',
+  /**
+   * ISTIO_METAJSON_LABELS gives the proxy `app=<group>-canary`, which istiod merges over the group's labels in
+   * the auto-registered entry: no Service or ServiceEntry of the namespace selects it, so it gets no traffic.
+   */
+  'workload-entry-unselected',
+  /**
+   * CA_ADDR and discoveryAddress name istiod-1-22, a revision since uninstalled: no such Service, no pods. The
+   * proxy still holds the connection it has (the simulation keeps it); its next one, or its next certificate, fails.
+   */
+  'istiod-revision-removed',
+  /** /etc/hosts pins istiod.istio-system.svc to an address the east-west gateway no longer has (SIM_STALE_GATEWAY_IP). */
+  'hosts-pin-stale',
 ] as const;
 export type VmFault = (typeof VM_FAULTS)[number];
 

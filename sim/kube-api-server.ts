@@ -29,7 +29,7 @@ import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type Req
  */
 
 export interface KubeApiServerOptions {
-  /** What the cluster holds: WorkloadEntries, WorkloadGroups, istiod pods, each pod's syncz, root CA ConfigMaps. */
+  /** What the cluster holds: WorkloadEntries, WorkloadGroups, istiod pods, each pod's syncz, root CA ConfigMaps, Services, ServiceEntries. */
   cluster: ClusterEvidence;
   /** RBAC manifest; default infra/k8s/rbac.yaml of this repository. */
   rbacYaml?: string;
@@ -93,6 +93,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     workloadgroups: { group: NETWORKING_GROUP, kind: 'WorkloadGroup', items: asObjects(cluster.workloadGroups?.items) },
     pods: { group: '', kind: 'Pod', items: asObjects(cluster.istiodPods?.items) },
     configmaps: { group: '', kind: 'ConfigMap', items: asObjects(Object.values(cluster.rootCa)) },
+    services: { group: '', kind: 'Service', items: asObjects(cluster.services?.items) },
+    serviceentries: { group: NETWORKING_GROUP, kind: 'ServiceEntry', items: asObjects(cluster.serviceEntries?.items) },
   };
   for (const c of Object.values(collections))
     c.items.sort((a, b) => (objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0));

@@ -7,7 +7,7 @@ import type { SimVmCertificates } from './vm-certificates.ts';
 import { renderIp6tables, renderIptables, renderIstioNftables } from './vm-output/capture.ts';
 import { pemCertificateLines, renderCertsListing, renderToken, secretsDump } from './vm-output/certificates.ts';
 import { ACTIVE_CLUSTERS, clusterStatuses, clustersDump } from './vm-output/envoy-clusters.ts';
-import { renderClusterEnv, renderMeshConfig, renderSidecarEnv } from './vm-output/environment.ts';
+import { renderClusterEnv, renderHosts, renderMeshConfig, renderSidecarEnv } from './vm-output/environment.ts';
 import { lines, PROXY_UID } from './vm-output/layout.ts';
 
 /** SCRIPT_VERSION of lib/diagnostic-script/fleet-audit-diagnostics.sh, printed in its identity section. */
@@ -124,6 +124,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
     { name: 'cluster-env', content: renderClusterEnv(vm) },
     renderSidecarEnv(vm),
     { name: 'mesh-config', content: renderMeshConfig(vm) },
+    { name: 'hosts', content: renderHosts(vm) },
     { name: 'iptables-save', content: renderIptables(vm, fleet.now, 'nft') },
     // Legacy iptables is asked only about tables already loaded: none, unless it holds rules.
     vm.faults.includes('capture-split')

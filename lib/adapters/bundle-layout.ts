@@ -136,6 +136,8 @@ export function clusterFiles(cluster: ClusterEvidence): BundleFile[] {
   if (cluster.workloadEntries) files.push({ path: `${CLUSTER_DIR}/workloadentries.json`, value: cluster.workloadEntries });
   if (cluster.workloadGroups) files.push({ path: `${CLUSTER_DIR}/workloadgroups.json`, value: cluster.workloadGroups });
   if (cluster.istiodPods) files.push({ path: `${CLUSTER_DIR}/istiod-pods.json`, value: cluster.istiodPods });
+  if (cluster.services) files.push({ path: `${CLUSTER_DIR}/services.json`, value: cluster.services });
+  if (cluster.serviceEntries) files.push({ path: `${CLUSTER_DIR}/serviceentries.json`, value: cluster.serviceEntries });
   if (cluster.problems && cluster.problems.length > 0) files.push({ path: `${CLUSTER_DIR}/problems.json`, value: cluster.problems });
   for (const [pod, syncz] of Object.entries(cluster.syncz)) files.push({ path: `${CLUSTER_DIR}/syncz/${pod}.json`, value: syncz });
   for (const [namespace, configMap] of Object.entries(cluster.rootCa))
@@ -243,12 +245,16 @@ async function readCluster(source: BundleSource, concurrency: number): Promise<{
   const workloadEntries = await readOptional(source, `${CLUSTER_DIR}/workloadentries.json`, KubeListSchema);
   const workloadGroups = await readOptional(source, `${CLUSTER_DIR}/workloadgroups.json`, KubeListSchema);
   const istiodPods = await readOptional(source, `${CLUSTER_DIR}/istiod-pods.json`, KubeListSchema);
+  const services = await readOptional(source, `${CLUSTER_DIR}/services.json`, KubeListSchema);
+  const serviceEntries = await readOptional(source, `${CLUSTER_DIR}/serviceentries.json`, KubeListSchema);
   const problems = await readOptional(source, `${CLUSTER_DIR}/problems.json`, ClusterReadProblemsSchema);
   return {
     cluster: {
       ...(workloadEntries ? { workloadEntries } : {}),
       ...(workloadGroups ? { workloadGroups } : {}),
       ...(istiodPods ? { istiodPods } : {}),
+      ...(services ? { services } : {}),
+      ...(serviceEntries ? { serviceEntries } : {}),
       syncz,
       rootCa,
       ...(problems ? { problems } : {}),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The parts of the cluster evidence, named as in the bundle's cluster/ directory. */
-export const MESH_PARTS = ['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca'] as const;
+export const MESH_PARTS = ['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca', 'services', 'serviceentries'] as const;
 export type MeshPart = (typeof MESH_PARTS)[number];
 
 export const MESH_READ_PROBLEM_KINDS = [
@@ -20,7 +20,7 @@ export const MESH_READ_PROBLEM_KINDS = [
 /** One thing the reader could not read; the part (or the replica's syncz) is left out of the evidence. */
 export const MeshReadProblemSchema = z.object({
   part: z.enum(MESH_PARTS),
-  /** The istiod pod for `syncz`, the namespace for `root-ca`. */
+  /** The istiod pod for `syncz`, the namespace for `root-ca`, `services` and `serviceentries`. */
   target: z.string().optional(),
   /** What was asked, e.g. `GET /apis/networking.istio.io/v1/workloadentries` or `portforward istio-system/istiod-x:15014 GET /debug/syncz`. */
   call: z.string(),

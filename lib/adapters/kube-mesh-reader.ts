@@ -1,30 +1,12 @@
-import { PassThrough } from 'node:stream';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  Observable,
-  PortForward,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type ObservableMiddleware,
-} from '@kubernetes/client-node';
-// The handler is not re-exported by the package index; it is the one PortForward uses by default, given
-// here a socket factory so the WebSocket handshake has a timeout and the socket can be torn down.
-import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
-import WebSocket from 'ws';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import {
-  ConfigMapSchema,
-  KubeListSchema,
-  SynczSchema,
-  type ClusterEvidence,
-  type ConfigMap,
-  type KubeList,
-} from '../core/evidence-bundle.ts';
+import { ConfigMapSchema, type ClusterEvidence, type ConfigMap, type KubeList } from '../core/evidence-bundle.ts';
 import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
-import { httpGetOverStream } from './http-over-stream.ts';
-import { classifyApiError, classifyUpgradeError, ReadFailure, type MeshPart, type MeshReadProblem } from './kube-mesh-read-problems.ts';
+import { fetchIstiodSyncz } from './istiod-syncz-forward.ts';
+import { KubeApiCalls } from './kube-api-calls.ts';
+import { ReadFailure, type MeshPart, type MeshReadProblem } from './kube-mesh-read-problems.ts';
+import { readServiceParts } from './kube-service-reads.ts';
 
 export {
   MESH_PARTS,
@@ -45,8 +27,10 @@ export interface KubeMeshReaderOptions {
   kubeConfig: KubeConfig;
   /** Where istiod runs; default istio-system. */
   istioNamespace?: string;
-  /** Selects the istiod pods of every revision; default app=istiod. */
+  /** Selects the istiod pods and Services of every revision; default app=istiod. */
   istiodLabelSelector?: string;
+  /** Selects the east-west gateway's Service in the istio namespace; default istio=eastwestgateway. */
+  eastWestGatewayLabelSelector?: string;
   /** Items per list page; default 500. */
   pageSize?: number;
   /** Stop a list after this many pages (the part is then left out); default 1000. */
@@ -78,19 +62,15 @@ const ISTIO_VERSION = 'v1';
 /** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
 const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const ListPageSchema = KubeListSchema.extend({
-  metadata: z
-    .looseObject({ continue: z.string().optional(), remainingItemCount: z.number().optional(), resourceVersion: z.string().optional() })
-    .optional(),
-});
 // Per item, so that one malformed pod (reported by the mesh view) does not hide the others' syncz.
 const PodNameSchema = z.looseObject({ metadata: z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/) }) });
 
 /**
  * Reads what the mesh believes through @kubernetes/client-node: WorkloadEntries and WorkloadGroups
  * (cluster-wide, paginated), the istiod pods of every revision, the root-of-trust ConfigMap of each VM
- * namespace (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives), and /debug/syncz of every istiod pod through pods/portforward (never pods/proxy, where
- * istiod answers 401). Responses are kept as the API returned them. A call that fails for an expected
+ * namespace (istio-ca-root-cert, or the name istiod's PILOT_CA_CERT_CONFIGMAP gives), /debug/syncz of every
+ * istiod pod through pods/portforward (never pods/proxy, where istiod answers 401), and the Services and
+ * ServiceEntries of kube-service-reads.ts. Responses are kept as the API returned them. A call that fails for an expected
  * reason (403, timeout, refused port-forward, a body that is not JSON) leaves its part out and is
  * recorded as a problem; it never fails the whole read.
  */
@@ -100,6 +80,7 @@ export class KubeMeshReader implements MeshReader {
   readonly #custom: CustomObjectsApi;
   readonly #opts: Required<Omit<KubeMeshReaderOptions, 'kubeConfig' | 'rootCaConfigMap'>>;
   readonly #rootCaConfigMap: string | undefined;
+  readonly #api: KubeApiCalls;
 
   constructor(options: KubeMeshReaderOptions) {
     this.#kc = options.kubeConfig;
@@ -109,6 +90,7 @@ export class KubeMeshReader implements MeshReader {
     this.#opts = {
       istioNamespace: options.istioNamespace ?? 'istio-system',
       istiodLabelSelector: options.istiodLabelSelector ?? 'app=istiod',
+      eastWestGatewayLabelSelector: options.eastWestGatewayLabelSelector ?? 'istio=eastwestgateway',
       pageSize: positive('pageSize', options.pageSize ?? 500),
       maxPages: positive('maxPages', options.maxPages ?? 1000),
       requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 15_000),
@@ -122,6 +104,7 @@ export class KubeMeshReader implements MeshReader {
     if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name)))
       throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
     this.#rootCaConfigMap = name;
+    this.#api = new KubeApiCalls(this.#opts);
   }
 
   /** The cluster evidence as the MeshReader port asks, with what could not be read kept as `problems`. */
@@ -157,7 +140,7 @@ export class KubeMeshReader implements MeshReader {
     const podCall = `GET /api/v1/namespaces/${this.#opts.istioNamespace}/pods?labelSelector=${encodeURIComponent(this.#opts.istiodLabelSelector)}`;
     const [workloadEntries, workloadGroups, istiodPods] = await Promise.all([
       attempt('workloadentries', undefined, weCall, () =>
-        this.#listAll(weCall, calls, (page) =>
+        this.#api.listAll(weCall, calls, (page) =>
           this.#custom.listClusterCustomObject(
             { group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadentries', limit: this.#opts.pageSize, ...page.params },
             page.options,
@@ -165,7 +148,7 @@ export class KubeMeshReader implements MeshReader {
         ),
       ),
       attempt('workloadgroups', undefined, wgCall, () =>
-        this.#listAll(wgCall, calls, (page) =>
+        this.#api.listAll(wgCall, calls, (page) =>
           this.#custom.listClusterCustomObject(
             { group: ISTIO_GROUP, version: ISTIO_VERSION, plural: 'workloadgroups', limit: this.#opts.pageSize, ...page.params },
             page.options,
@@ -173,7 +156,7 @@ export class KubeMeshReader implements MeshReader {
         ),
       ),
       attempt('istiod-pods', undefined, podCall, () =>
-        this.#listAll(podCall, calls, (page) =>
+        this.#api.listAll(podCall, calls, (page) =>
           this.#core.listNamespacedPod(
             {
               namespace: this.#opts.istioNamespace,
@@ -200,7 +183,7 @@ export class KubeMeshReader implements MeshReader {
         ...podNames.map((pod) => async () => {
           const call = `portforward ${this.#opts.istioNamespace}/${pod}:${this.#opts.synczPort} GET /debug/syncz`;
           calls.push(call);
-          const answer = await attempt('syncz', pod, call, () => this.#fetchSyncz(pod));
+          const answer = await attempt('syncz', pod, call, () => fetchIstiodSyncz(this.#kc, this.#opts, pod));
           if (answer) syncz[pod] = answer;
         }),
         ...scope.map((namespace) => async () => {
@@ -210,6 +193,19 @@ export class KubeMeshReader implements MeshReader {
       ],
       this.#opts.concurrency,
     );
+
+    const { services, serviceEntries } = await readServiceParts({
+      core: this.#core,
+      custom: this.#custom,
+      api: this.#api,
+      calls,
+      attempt,
+      pageSize: this.#opts.pageSize,
+      namespaces: scope,
+      istioNamespace: this.#opts.istioNamespace,
+      istiodLabelSelector: this.#opts.istiodLabelSelector,
+      eastWestGatewayLabelSelector: this.#opts.eastWestGatewayLabelSelector,
+    });
 
     const keep = (list: KubeList | undefined): KubeList | undefined => {
       if (!list || !this.#opts.onlyRequestedNamespaces) return list;
@@ -224,6 +220,8 @@ export class KubeMeshReader implements MeshReader {
       ...optional('workloadEntries', keep(workloadEntries)),
       ...optional('workloadGroups', keep(workloadGroups)),
       ...optional('istiodPods', istiodPods),
+      ...optional('services', services),
+      ...optional('serviceEntries', serviceEntries),
       syncz: Object.fromEntries(Object.entries(syncz).sort(([a], [b]) => (a < b ? -1 : 1))),
       rootCa: Object.fromEntries(Object.entries(rootCa).sort(([a], [b]) => (a < b ? -1 : 1))),
     };
@@ -247,7 +245,7 @@ export class KubeMeshReader implements MeshReader {
       let missing = false;
       const configMap = await attempt('root-ca', namespace, call, async () => {
         try {
-          const json = await this.#call(call, (options) => this.#core.readNamespacedConfigMap({ name, namespace }, options));
+          const json = await this.#api.call(call, (options) => this.#core.readNamespacedConfigMap({ name, namespace }, options));
           const parsed = ConfigMapSchema.safeParse(json);
           if (!parsed.success) throw new ReadFailure('invalid-response', `${call} did not return a ConfigMap`);
           return parsed.data;
@@ -263,154 +261,6 @@ export class KubeMeshReader implements MeshReader {
       if (configMap || !missing) return configMap;
     }
     return undefined;
-  }
-
-  /** Follows `continue` until the list is complete; returns one List with every page's items. */
-  async #listAll(
-    call: string,
-    calls: string[],
-    fetchPage: (page: { params: { _continue?: string }; options: ConfigurationOptions }) => Promise<unknown>,
-  ): Promise<KubeList> {
-    // A 410 means the continue token outlived the snapshot; Kubernetes says to start the list over.
-    for (let restart = 0; restart < 2; restart++) {
-      let merged: KubeList | undefined;
-      let token: string | undefined;
-      let pages = 0;
-      try {
-        do {
-          if (++pages > this.#opts.maxPages)
-            throw new ReadFailure('too-many-pages', `${call} still had more after ${this.#opts.maxPages} pages of ${this.#opts.pageSize}`);
-          const pageCall = `${call}${call.includes('?') ? '&' : '?'}limit=${this.#opts.pageSize}${token ? '&continue=…' : ''}`;
-          calls.push(pageCall);
-          const json = await this.#call(pageCall, (options) => fetchPage({ params: token ? { _continue: token } : {}, options }));
-          const page = ListPageSchema.safeParse(json);
-          if (!page.success)
-            throw new ReadFailure(
-              'invalid-response',
-              `${call} did not return a Kubernetes List: ${page.error.issues[0]?.message ?? 'invalid'}`,
-            );
-          const next = page.data.metadata?.continue || undefined;
-          if (next !== undefined && next === token)
-            throw new ReadFailure('invalid-response', `${call} returned the same continue token twice`);
-          token = next;
-          if (!merged) {
-            const { continue: _c, remainingItemCount: _r, ...metadata } = page.data.metadata ?? {};
-            merged = { ...page.data, metadata, items: [...page.data.items] };
-          } else merged.items.push(...page.data.items);
-        } while (token !== undefined);
-        return merged!;
-      } catch (error) {
-        if (!(error instanceof ReadFailure && error.status === 410 && restart === 0)) throw error;
-      }
-    }
-    throw new ReadFailure('http-error', `${call}: the list expired twice while paging`, 410);
-  }
-
-  /** One API call through the generated client, returning the response body exactly as sent. */
-  async #call(call: string, invoke: (options: ConfigurationOptions) => Promise<unknown>): Promise<unknown> {
-    const seen: { status?: number; text?: string } = {};
-    const timeoutMs = this.#opts.requestTimeoutMs;
-    // The object-parameter API takes the observable form of middleware for per-call options.
-    const capture: ObservableMiddleware = {
-      pre: (context) => {
-        context.setSignal(AbortSignal.timeout(timeoutMs));
-        return new Observable(Promise.resolve(context));
-      },
-      post: (context) =>
-        new Observable(
-          (async () => {
-            const text = await context.body.text();
-            seen.status = context.httpStatusCode;
-            seen.text = text;
-            // The generated client deserializes into model classes (Dates, dropped unknown fields); keep the raw text instead.
-            context.body = { text: async () => text, binary: async () => Buffer.from(text), stream: () => null };
-            return context;
-          })(),
-        ),
-    };
-    try {
-      await invoke({ middleware: [capture], middlewareMergeStrategy: 'append' });
-    } catch (error) {
-      throw classifyApiError(call, error, seen, timeoutMs);
-    }
-    try {
-      return JSON.parse(seen.text ?? '');
-    } catch {
-      throw new ReadFailure('invalid-response', `${call} answered ${seen.status ?? '?'} with a body that is not JSON`, seen.status);
-    }
-  }
-
-  /** istiod's /debug/syncz of one pod: HTTP/1.1 over a pods/portforward WebSocket to the monitoring port. */
-  async #fetchSyncz(pod: string): Promise<unknown[]> {
-    const port = this.#opts.synczPort;
-    const where = `${this.#opts.istioNamespace}/${pod}:${port}`;
-    const timeoutMs = this.#opts.synczTimeoutMs;
-    const sockets: WebSocket[] = [];
-    const output = new PassThrough();
-    const errors = new PassThrough();
-    const input = new PassThrough();
-    let errorText = '';
-    errors.on('data', (chunk: Buffer) => {
-      if (errorText.length < 4096) errorText += chunk.toString('utf8');
-    });
-    const handler = new WebSocketHandler(this.#kc, (uri: string, protocols: string[], opts: WebSocket.ClientOptions) => {
-      const socket = new WebSocket(uri, protocols, { ...opts, handshakeTimeout: timeoutMs });
-      sockets.push(socket);
-      return socket;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ReadFailure('timeout', `${where}: no complete /debug/syncz answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    const exchange = async (): Promise<unknown[]> => {
-      let ws: WebSocket;
-      try {
-        ws = (await new PortForward(this.#kc, true, handler).portForward(
-          this.#opts.istioNamespace,
-          pod,
-          [port],
-          output,
-          errors,
-          input,
-        )) as unknown as WebSocket;
-      } catch (error) {
-        throw classifyUpgradeError(where, error);
-      }
-      ws.on('close', () => output.end());
-      const body = await httpGetOverStream(output, input, port, '/debug/syncz', this.#opts.maxSynczBytes).catch((error: unknown) => {
-        if (error instanceof ReadFailure) throw error;
-        // The kubelet reports a refused connection to the pod's port on the error channel and closes.
-        if (errorText) throw new ReadFailure('port-forward-refused', `${where}: ${errorText.trim()}`);
-        throw new ReadFailure('network', `${where}: ${(error as Error).message}`);
-      });
-      if (errorText) throw new ReadFailure('port-forward-refused', `${where}: ${errorText.trim()}`);
-      if (body.status !== 200) throw new ReadFailure('http-error', `${where}: /debug/syncz answered HTTP ${body.status}`, body.status);
-      let json: unknown;
-      try {
-        json = JSON.parse(body.text);
-      } catch {
-        throw new ReadFailure('invalid-response', `${where}: /debug/syncz answered a body that is not JSON (${body.text.length} bytes)`);
-      }
-      const parsed = SynczSchema.safeParse(json);
-      if (!parsed.success)
-        throw new ReadFailure('invalid-response', `${where}: /debug/syncz answered JSON that is not an array of proxy statuses`);
-      return parsed.data;
-    };
-    const work = exchange();
-    // Past the deadline the exchange may still fail while being torn down; that outcome is no longer wanted.
-    work.catch(() => undefined);
-    try {
-      return await Promise.race([work, deadline]);
-    } finally {
-      clearTimeout(timer);
-      for (const socket of sockets) socket.terminate();
-      input.destroy();
-      output.destroy();
-      errors.destroy();
-    }
   }
 }
 

@@ -86,7 +86,7 @@ export type ConfigMap = z.infer<typeof ConfigMapSchema>;
 
 /** A read of the cluster that failed: the part (or one replica's syncz) is then absent from the bundle. */
 export const ClusterReadProblemSchema = z.looseObject({
-  part: z.enum(['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca']),
+  part: z.enum(['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca', 'services', 'serviceentries']),
   target: z.string().optional(),
   call: z.string(),
   kind: z.string(),
@@ -101,6 +101,10 @@ export interface ClusterEvidence {
   workloadEntries?: KubeList;
   workloadGroups?: KubeList;
   istiodPods?: KubeList;
+  /** A v1 ServiceList: the Services of the VM namespaces, istiod's and the east-west gateway's. */
+  services?: KubeList;
+  /** A networking.istio.io/v1 ServiceEntryList of the VM namespaces. */
+  serviceEntries?: KubeList;
   /** istiod pod name → its /debug/syncz array. A pod with no entry did not answer. */
   syncz: Record<string, unknown[]>;
   /** namespace → the istio-ca-root-cert ConfigMap. */

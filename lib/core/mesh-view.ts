@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ClusterEvidence, ClusterReadProblem } from './evidence-bundle.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 import { readIstiodSettings, type IstiodSettings } from './istiod-settings.ts';
+import { ServiceEntrySchema, ServiceSchema, type Service, type ServiceEntry } from './mesh-services.ts';
 
 /**
  * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
@@ -87,7 +88,7 @@ export const SyncStatusSchema = z.looseObject({
 export type SyncStatus = z.infer<typeof SyncStatusSchema>;
 
 export interface InvalidObject {
-  kind: 'WorkloadEntry' | 'WorkloadGroup' | 'Pod' | 'SyncStatus';
+  kind: 'WorkloadEntry' | 'WorkloadGroup' | 'Pod' | 'SyncStatus' | 'Service' | 'ServiceEntry';
   /** `namespace/name` where the object had them, else its position. */
   ref: string;
   reason: string;
@@ -105,10 +106,16 @@ export interface MeshView {
   notRead?: string;
   workloadEntries: WorkloadEntry[];
   workloadGroups: WorkloadGroup[];
+  /** The Services of the VM namespaces, istiod's and the east-west gateway's (`cluster/services.json`). */
+  services: Service[];
+  /** The ServiceEntries of the VM namespaces (`cluster/serviceentries.json`). */
+  serviceEntries: ServiceEntry[];
   istiods: Array<{
     name: string;
     namespace: string;
     phase: string | undefined;
+    /** The pod's labels (`app`, `istio`, `istio.io/rev`), which a Service selects it by; empty when its pod was not listed. */
+    labels: Record<string, string>;
     answered: boolean;
     version: string | undefined;
     /** What the pod is run with (its discovery container's flags and environment); undefined when its pod was not listed. */
@@ -130,6 +137,8 @@ export function buildMeshView(cluster: ClusterEvidence | undefined, notRead?: st
     ...(cluster === undefined && notRead !== undefined ? { notRead } : {}),
     workloadEntries: [],
     workloadGroups: [],
+    services: [],
+    serviceEntries: [],
     istiods: [],
     proxies: new Map(),
     invalid: [],
@@ -143,10 +152,14 @@ export function buildMeshView(cluster: ClusterEvidence | undefined, notRead?: st
   // The API lists in namespace/name order, a hand-made bundle in any order: sort, so findings never depend on it.
   view.workloadEntries = validItems(cluster.workloadEntries?.items, WorkloadEntrySchema, 'WorkloadEntry', view).sort(byNamespacedName);
   view.workloadGroups = validItems(cluster.workloadGroups?.items, WorkloadGroupSchema, 'WorkloadGroup', view).sort(byNamespacedName);
+  view.services = validItems(cluster.services?.items, ServiceSchema, 'Service', view).sort(byNamespacedName);
+  view.serviceEntries = validItems(cluster.serviceEntries?.items, ServiceEntrySchema, 'ServiceEntry', view).sort(byNamespacedName);
   const pods = validItems(cluster.istiodPods?.items, IstiodPodSchema, 'Pod', view);
   if (!cluster.workloadEntries) view.missingParts.push('cluster/workloadentries.json');
   if (!cluster.workloadGroups) view.missingParts.push('cluster/workloadgroups.json');
   if (!cluster.istiodPods) view.missingParts.push('cluster/istiod-pods.json');
+  if (!cluster.services) view.missingParts.push('cluster/services.json');
+  if (!cluster.serviceEntries) view.missingParts.push('cluster/serviceentries.json');
 
   const replicaNames = new Set([...pods.map((p) => p.metadata.name), ...Object.keys(cluster.syncz)]);
   for (const name of [...replicaNames].sort()) {
@@ -156,6 +169,7 @@ export function buildMeshView(cluster: ClusterEvidence | undefined, notRead?: st
       name,
       namespace: pod?.metadata.namespace ?? 'istio-system',
       phase: pod?.status?.phase,
+      labels: { ...pod?.metadata.labels },
       answered: syncz !== undefined,
       version: istiodVersion(pod),
       settings: pod ? readIstiodSettings(pod) : undefined,

@@ -15,6 +15,8 @@ import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-du
 import { parseOutboundHealth, type OutboundHealth } from './proxy-config/outbound-health.ts';
 import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
+import { parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
+import { parseHostsPins, type HostsPin } from './parsers/hosts-pins.ts';
 import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
 
@@ -55,6 +57,10 @@ export interface VmSnapshot {
    * it, so a variable set in both has its cluster.env value and one set only in sidecar.env counts.
    */
   clusterEnv: Evidence<Map<string, string>>;
+  /** /etc/istio/config/mesh as far as the audit reads it; an absent file sets nothing (the agent's defaults apply). */
+  meshConfig: Evidence<VmMeshConfig>;
+  /** The /etc/hosts lines that pin istiod-like names or the discovery host; an absent file pins nothing. */
+  hostsPins: Evidence<HostsPin[]>;
   serverInfo: Evidence<EnvoyServerInfo>;
   /** The logs section as the VM reduced it (pattern counts and the latest matching lines). */
   logText: string | undefined;
@@ -100,9 +106,16 @@ function readSnapshot(output: string): VmSnapshot {
       unparseable.add(name);
     return parsed;
   };
-  const part = <T>(name: string, parse: (content: string) => Evidence<T>, options: { rcMustBeZero?: string } = {}): Evidence<T> => {
+  const part = <T>(
+    name: string,
+    parse: (content: string) => Evidence<T>,
+    options: { rcMustBeZero?: string; absentFile?: T } = {},
+  ): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
     const section = split.sections.get(name);
+    // A file the VM does not have (rc 1, nothing printed) is a value of its own where the file is optional.
+    if (options.absentFile !== undefined && section && !section.cut && section.rc === 1 && section.content === '')
+      return { ok: true, value: options.absentFile };
     // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
     if (options.rcMustBeZero && section && !section.cut && section.rc !== 0)
       return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
@@ -123,6 +136,8 @@ function readSnapshot(output: string): VmSnapshot {
       part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
       readable ? sidecarEnv(split.sections.get('sidecar-env'), split.truncated, parseChecked) : undefined,
     ),
+    meshConfig: part('mesh-config', (text) => parseMeshConfig(text), { absentFile: { discoveryAddress: undefined } }),
+    hostsPins: part('hosts', parseHostsPins, { absentFile: [] }),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
     stats: part('envoy-stats', parseEnvoyStats),
@@ -244,6 +259,7 @@ export const SECTION_LIMITS: Readonly<Record<string, number>> = {
   'cluster-env': 16384,
   'sidecar-env': 16384,
   'mesh-config': 16384,
+  hosts: 4096,
   ...Object.fromEntries(IPTABLES_SECTIONS.map((name) => [name, 65536])),
   nftables: 65536,
   certs: 8192,

@@ -613,6 +613,56 @@ s_filtered() {
   emit "$1" 16384 "$rc"
 }
 
+# The host names the agent is pinned to: CA_ADDR's (sidecar.env, then cluster.env) and the mesh config's
+# discoveryAddress, without quotes or port, lower-cased, each after a blank. Only used to choose the
+# /etc/hosts lines to print; the audit reads the addresses themselves from the sections above.
+discovery_hosts() {
+  for f in "$ROOT/var/lib/istio/envoy/sidecar.env" "$ROOT/var/lib/istio/envoy/cluster.env" "$ROOT/etc/istio/config/mesh"; do
+    if reg "$f" 65536; then
+      head -c 65536 "$f"
+      echo
+    fi
+  done 2>/dev/null | awk -v q="'" '
+/^[ \t]*(export[ \t]+)?CA_ADDR=/ { v = $0; sub(/^[^=]*=/, "", v) }
+/^[ \t]*discoveryAddress:/ { v = $0; sub(/^[^:]*:/, "", v) }
+v != "" {
+  gsub(q, "", v)
+  gsub(/["\t\r ]/, "", v)
+  sub(/:[0-9]+$/, "", v)
+  if (v ~ /^[A-Za-z0-9_.-]+$/) printf " %s", tolower(v)
+  v = ""
+}'
+}
+
+# The /etc/hosts lines that pin the control plane, as `istioctl x workload entry configure` appends them
+# (`<east-west gateway IP> istiod[-<rev>].<namespace>.svc`): those giving an address to an istiod host or
+# to the discovery host, with their comments dropped. The rest of the file is the VM's own business.
+s_hosts() {
+  rc=1
+  if ! need awk; then
+    rc=127
+  elif [ -f "$ROOT/etc/hosts" ]; then
+    wanted="$(discovery_hosts) "
+    if reg "$ROOT/etc/hosts" 65536; then
+      head -c 65536 "$ROOT/etc/hosts" | awk -v wanted="$wanted" '
+{
+  sub(/\r$/, "")
+  sub(/#.*/, "")
+  if (NF < 2 || $1 !~ /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/) next
+  for (i = 2; i <= NF; i++) {
+    h = tolower($i)
+    if (h ~ /^istiod([-.]|$)/ || index(wanted, " " h " ")) {
+      print
+      next
+    }
+  }
+}' > "$T/out"
+      rc=0
+    fi
+  fi
+  emit hosts 4096 "$rc"
+}
+
 # Reports whether table $2 is listed in file $1 (/proc/net/ip{,6}_tables_names, /proc/modules).
 listed() {
   [ -f "$1" ] || return 1
@@ -1008,6 +1058,7 @@ main() {
   s_filtered sidecar-env "$ROOT/var/lib/istio/envoy/sidecar.env"
   # istioctl writes cluster.env's variables into the mesh config's proxyMetadata too.
   s_filtered mesh-config "$ROOT/etc/istio/config/mesh"
+  s_hosts
   s_iptables iptables-save "$ROOT/proc/net/ip_tables_names" required
   s_iptables iptables-legacy-save "$ROOT/proc/net/ip_tables_names"
   s_iptables iptables-nft-save "$ROOT/proc/net/ip_tables_names"

@@ -1,4 +1,5 @@
 import type { SimVm } from '../fleet.ts';
+import { SIM_GATEWAY_IP, SIM_REMOVED_REVISION, SIM_STALE_GATEWAY_IP } from '../mesh-services.ts';
 import { lines, OUTPUT_CERTS_DIR } from './layout.ts';
 
 /** cluster.env as `istioctl x workload entry configure` writes it: sorted, single-quoted. */
@@ -6,7 +7,7 @@ export function renderClusterEnv(vm: SimVm): string {
   const env: Record<string, string> = {
     CANONICAL_REVISION: 'latest',
     CANONICAL_SERVICE: vm.group ?? vm.hostname,
-    CA_ADDR: 'istiod.istio-system.svc:15012',
+    CA_ADDR: discoveryAddress(vm),
     ...(vm.configuration === 'sidecar-env' ? {} : { ISTIO_INBOUND_PORTS: '*', ISTIO_META_DNS_CAPTURE: 'true' }),
     ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
@@ -26,6 +27,11 @@ export function renderClusterEnv(vm: SimVm): string {
     TRUST_DOMAIN: 'cluster.local',
   };
   if (vm.group) env.ISTIO_META_AUTO_REGISTER_GROUP = vm.group;
+  if (vm.faults.includes('workload-entry-unselected'))
+    env.ISTIO_METAJSON_LABELS = JSON.stringify({
+      app: `${vm.group ?? vm.hostname}-canary`,
+      'service.istio.io/canonical-name': vm.group ?? vm.hostname,
+    });
   return lines(
     Object.keys(env)
       .sort()
@@ -55,7 +61,7 @@ export function renderSidecarEnv(vm: SimVm): { name: string; content: string; rc
 export function renderMeshConfig(vm: SimVm): string {
   return lines([
     'defaultConfig:',
-    '  discoveryAddress: istiod.istio-system.svc:15012',
+    `  discoveryAddress: ${discoveryAddress(vm)}`,
     '  proxyMetadata:',
     '    ISTIO_META_DNS_CAPTURE: "true"',
     `    ISTIO_META_AUTO_REGISTER_GROUP: ${vm.group ?? '""'}`,
@@ -63,4 +69,18 @@ export function renderMeshConfig(vm: SimVm): string {
     '    httpGet:',
     '      port: 8080',
   ]);
+}
+
+/** The istiod the VM is pinned to, as istioctl writes CA_ADDR and discoveryAddress: istiod[-<rev>].istio-system.svc:15012. */
+function discoveryAddress(vm: SimVm): string {
+  return `${istiodHost(vm)}:15012`;
+}
+
+function istiodHost(vm: SimVm): string {
+  return vm.faults.includes('istiod-revision-removed') ? `istiod-${SIM_REMOVED_REVISION}.istio-system.svc` : 'istiod.istio-system.svc';
+}
+
+/** The /etc/hosts line `istioctl x workload entry configure` appends: the east-west gateway's address for istiod's name. */
+export function renderHosts(vm: SimVm): string {
+  return lines([`${vm.faults.includes('hosts-pin-stale') ? SIM_STALE_GATEWAY_IP : SIM_GATEWAY_IP} ${istiodHost(vm)}`]);
 }

@@ -92,6 +92,31 @@ describe('the local bundle reader', () => {
     expect(read.cluster?.syncz).toEqual({ 'istiod-a': [] });
   });
 
+  it('writes the Services and ServiceEntries as cluster/services.json and cluster/serviceentries.json, reads them back, and leaves out what was not read', async () => {
+    const services = JSON.parse(await readFile(new URL('../fixtures/kube/services/service-list.json', import.meta.url), 'utf8')) as {
+      items: unknown[];
+    };
+    const serviceEntries = JSON.parse(
+      await readFile(new URL('../fixtures/kube/services/serviceentry-list.json', import.meta.url), 'utf8'),
+    ) as { items: unknown[] };
+    const bundle = new LocalBundle(root);
+    await bundle.writeCluster({ ...sample().cluster!, services, serviceEntries });
+    expect(JSON.parse(await readFile(join(root, 'cluster', 'services.json'), 'utf8'))).toEqual(services);
+    const read = await bundle.readBundle();
+    expect(read.cluster?.services).toEqual(services);
+    expect(read.cluster?.serviceEntries).toEqual(serviceEntries);
+    await rm(join(root, 'cluster', 'serviceentries.json'));
+    expect((await bundle.readBundle()).cluster).not.toHaveProperty('serviceEntries');
+  });
+
+  it('refuses a services.json that is not a Kubernetes List, naming the file and not its content', async () => {
+    await writeFile(join(root, 'cluster', 'services.json'), JSON.stringify({ kind: 'ServiceList', items: SECRET }));
+    const error = await failure();
+    expect(error).toBeInstanceOf(BundleError);
+    expect(error.message).toContain(join(root, 'cluster', 'services.json'));
+    expect(error.message).not.toContain(SECRET);
+  });
+
   it('follows the root when it is a link the user chose', async () => {
     const link = join(dir, `link-to-bundle-${counter}`);
     await symlink(root, link);

@@ -94,6 +94,36 @@ const CLUSTER: ClusterEvidence = {
   ),
 };
 
+// As the API server returns them (test/fixtures/kube/services/), moved into the VM namespaces where they name one.
+const SERVICE_FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/kube/services/service-list.json', import.meta.url), 'utf8')) as {
+  items: Array<{ metadata: { name: string; namespace: string } }>;
+};
+const ENTRY_FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/kube/services/serviceentry-list.json', import.meta.url), 'utf8')) as {
+  items: Array<{ metadata: { name: string; namespace: string } }>;
+};
+const inNamespace = <T extends { metadata: { namespace: string } }>(o: T, namespace: string): T => ({
+  ...o,
+  metadata: { ...o.metadata, namespace },
+});
+CLUSTER.services = {
+  apiVersion: 'v1',
+  kind: 'ServiceList',
+  items: [
+    ...SERVICE_FIXTURE.items.map((o) => (o.metadata.namespace === 'bar' ? inNamespace(o, 'payments') : o)),
+    // Neither istiod's nor the gateway's, in istio-system: not read.
+    { metadata: { name: 'kiali', namespace: 'istio-system', labels: { app: 'kiali' } }, spec: { selector: { app: 'kiali' } } },
+    { metadata: { name: 'other', namespace: 'elsewhere' }, spec: { selector: { app: 'other' } } },
+  ],
+};
+CLUSTER.serviceEntries = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'ServiceEntryList',
+  items: [
+    ...ENTRY_FIXTURE.items.map((o) => inNamespace(o, 'billing')),
+    { ...ENTRY_FIXTURE.items[0]!, metadata: { name: 'x', namespace: 'elsewhere' } },
+  ],
+};
+
 const byKey = (items: unknown[]): unknown[] =>
   [...items].sort((a, b) => {
     const key = (o: unknown): string =>
@@ -162,8 +192,35 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     );
     expect(evidence.syncz).toEqual(CLUSTER.syncz);
     expect(evidence.rootCa).toEqual({ billing: CLUSTER.rootCa.billing, payments: CLUSTER.rootCa.payments });
-    // One audit: ⌈E/500⌉ + ⌈G/500⌉ + ⌈P/500⌉ list pages, one port-forward per istiod pod, one GET per namespace.
-    expect(calls).toHaveLength(3 + 1 + 1 + PODS.length + 3);
+    // Services and ServiceEntries: those of the VM namespaces, istiod's and the east-west gateway's, no other.
+    const withoutTypeMeta = ({ apiVersion: _a, kind: _k, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
+    expect(evidence.services).toEqual({
+      apiVersion: 'v1',
+      kind: 'ServiceList',
+      metadata: {},
+      items: byKey(CLUSTER.services!.items.slice(0, SERVICE_FIXTURE.items.length)).map((o) =>
+        withoutTypeMeta(o as Record<string, unknown>),
+      ),
+    });
+    expect(evidence.serviceEntries).toEqual({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntryList',
+      metadata: {},
+      items: [CLUSTER.serviceEntries!.items[0]],
+    });
+    // One audit: ⌈E/500⌉ + ⌈G/500⌉ + ⌈P/500⌉ list pages, one port-forward per istiod pod, one GET per namespace,
+    // one Service list per namespace plus istiod's and the gateway's, one ServiceEntry list per namespace.
+    expect(calls).toHaveLength(3 + 1 + 1 + PODS.length + 3 + (3 + 2) + 3);
+    expect(calls.filter((c) => c.includes('/services') || c.includes('/serviceentries'))).toEqual([
+      'GET /api/v1/namespaces/billing/services?limit=500',
+      'GET /api/v1/namespaces/ledger/services?limit=500',
+      'GET /api/v1/namespaces/payments/services?limit=500',
+      'GET /api/v1/namespaces/istio-system/services?labelSelector=app%3Distiod&limit=500',
+      'GET /api/v1/namespaces/istio-system/services?labelSelector=istio%3Deastwestgateway&limit=500',
+      'GET /apis/networking.istio.io/v1/namespaces/billing/serviceentries?limit=500',
+      'GET /apis/networking.istio.io/v1/namespaces/ledger/serviceentries?limit=500',
+      'GET /apis/networking.istio.io/v1/namespaces/payments/serviceentries?limit=500',
+    ]);
     expect(server.requests).toHaveLength(calls.length);
     expect(server.requests.filter((r) => r.resource === 'pods/proxy')).toEqual([]);
   });
@@ -238,7 +295,29 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
       ['workloadgroups', 'unauthorized'],
       ['istiod-pods', 'unauthorized'],
       ['root-ca', 'unauthorized'],
+      ['services', 'unauthorized'],
+      ['services', 'unauthorized'],
+      ['services', 'unauthorized'],
+      ['serviceentries', 'unauthorized'],
     ]);
+    expect(problems.filter((p) => p.part === 'services').map((p) => p.target)).toEqual(['payments', 'istio-system', 'istio-system']);
+  });
+
+  it('records a 403 on the Services of one namespace as a problem about it, and keeps the Services it could read', async () => {
+    const { reader } = await readerFor({ forbidden: [{ resource: 'services', namespace: 'payments' }, { resource: 'serviceentries' }] });
+    const { evidence, problems } = await reader.readClusterWithProblems(['payments']);
+    expect(
+      problems.filter((p) => p.part === 'services' || p.part === 'serviceentries').map((p) => [p.part, p.target, p.kind, p.status]),
+    ).toEqual([
+      ['services', 'payments', 'forbidden', 403],
+      ['serviceentries', 'payments', 'forbidden', 403],
+    ]);
+    expect(evidence.services!.items.map((o) => (o as { metadata: { name: string } }).metadata.name)).toEqual([
+      'istio-eastwestgateway',
+      'istiod',
+      'istiod-rev-1',
+    ]);
+    expect(evidence).not.toHaveProperty('serviceEntries');
   });
 
   it('keeps only the namespaces asked for when told to', async () => {

@@ -35,6 +35,7 @@ const SECTIONS = [
   'cluster-env',
   'sidecar-env',
   'mesh-config',
+  'hosts',
   'iptables-save',
   'iptables-legacy-save',
   'iptables-nft-save',
@@ -114,6 +115,14 @@ describe('the diagnostic script on a healthy fake VM', () => {
     }
     expect(vm.hashRoot()).toBe(before);
     expect(readdirSync(vm.tmp)).toEqual([]);
+  });
+
+  it("gives parseVmSnapshot the mesh config's discoveryAddress and the /etc/hosts pin istioctl wrote, and no other hosts line", () => {
+    const out = outputs.get('dash');
+    expect(out, 'the dash run must have passed').toBeDefined();
+    const snap = parseVmSnapshot(out!.stdout);
+    expect(snap.meshConfig).toEqual({ ok: true, value: { discoveryAddress: 'istiod-rev-1.istio-system.svc:15012' } });
+    expect(snap.hostsPins).toEqual({ ok: true, value: [{ address: '10.10.10.11', names: ['istiod-rev-1.istio-system.svc'] }] });
   });
 
   it('gives parseVmSnapshot an identity, unit, readiness, cluster.env and server info with the VM values', () => {
@@ -277,6 +286,31 @@ describe('the diagnostic script in failure scenarios', () => {
     expect(snap.unit.ok && snap.unit.value.activeState).toBe('inactive');
     expect(snap.readiness.ok && snap.readiness.value.outcome).toBe('refused');
     expect(snap.serverInfo.ok).toBe(false);
+  });
+
+  it('prints only the /etc/hosts lines pinning istiod or the discovery host, and says when the file is larger than it read', async () => {
+    const hosts = [
+      '127.0.0.1 localhost',
+      '10.0.0.5 db.internal backup.internal # not the control plane',
+      '# 10.9.9.9 istiod.istio-system.svc',
+      '10.10.10.11 istiod-rev-1.istio-system.svc # istioctl',
+      '10.1.2.3 CP.Example.com',
+      'istiod.istio-system.svc 10.0.0.1',
+      '',
+    ].join('\n');
+    const run = await runScenario({ etcHosts: hosts, clusterEnvExtra: "CA_ADDR='cp.example.com:15012'" }, 'busybox');
+    expectWellFormed(run);
+    expect(section(run.split, 'hosts')).toMatchObject({
+      content: '10.10.10.11 istiod-rev-1.istio-system.svc \n10.1.2.3 CP.Example.com\n',
+      rc: 0,
+      cut: false,
+    });
+    const big = await runScenario(
+      { etcHosts: `${'10.0.0.5 filler.internal\n'.repeat(3000)}10.10.10.11 istiod.istio-system.svc\n` },
+      'dash',
+    );
+    expect(section(big.split, 'hosts')).toMatchObject({ content: '', rc: 0, cut: true });
+    expect(parseVmSnapshot(big.stdout).hostsPins).toEqual({ ok: false, reason: 'section hosts was cut' });
   });
 
   it('reports a 503 from the readiness port and counts the NOT ready log lines', async () => {

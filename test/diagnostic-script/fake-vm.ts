@@ -178,6 +178,8 @@ export interface FakeVmOptions {
   sidecarEnv?: string;
   /** The whole of /etc/istio/config/mesh, in place of the fixture. */
   meshConfig?: string;
+  /** The whole of /etc/hosts, in place of the fixture (the line `istioctl x workload entry configure` writes). */
+  etcHosts?: string;
   /** What Envoy's /server_info says of its node and uptime. */
   envoyNode?: EnvoyNode;
   /** Every stat Envoy holds; /stats answers those its filter selects. */
@@ -534,7 +536,7 @@ function writeRoot(root: string, pki: Pki, options: FakeVmOptions): void {
     mesh = mesh.replace('  proxyMetadata:\n', `  proxyMetadata:\n${pad.join('')}`);
   }
   write(join(root, 'etc/istio/config/mesh'), mesh);
-  write(join(root, 'etc/hosts'), fixture('hosts'));
+  write(join(root, 'etc/hosts'), options.etcHosts ?? fixture('hosts'));
 
   const certs = join(root, options.certsDir ?? '/etc/certs');
   if (!options.noCerts && options.certificates) {

@@ -1,10 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { analyzeBundle } from '../../lib/core/analyze.ts';
-import type { EvidenceBundle } from '../../lib/core/evidence-bundle.ts';
+import type { EvidenceBundle, KubeList } from '../../lib/core/evidence-bundle.ts';
 import { XDS_TYPE_URLS } from '../../lib/core/proxy-status.ts';
 import type { Finding } from '../../lib/core/report.ts';
 import { VM, type RunResult } from './fake-vm.ts';
 
 const INSTANCE_ID = 'i-0000000000000001';
+
+/**
+ * The cluster's Services as the API returns them: istiod-rev-1, the revision the fake VM's files name, and the
+ * east-west gateway at 10.10.10.11, the address its /etc/hosts pins (test/fixtures/kube/services/).
+ */
+const SERVICES = JSON.parse(readFileSync(new URL('../fixtures/kube/services/service-list.json', import.meta.url), 'utf8')) as KubeList;
 
 /**
  * The findings of the fake VM from one run of the real script, as an SSM run would give them: the VM
@@ -28,11 +35,14 @@ export function vmFindingsOfRun(run: RunResult, rootPem: string, started: Date, 
     cluster: {
       workloadEntries: { items: [] },
       workloadGroups: { items: [] },
+      services: SERVICES,
+      serviceEntries: { apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntryList', items: [] },
       istiodPods: {
         items: [
           {
-            metadata: { name: 'istiod-a', namespace: 'istio-system' },
+            metadata: { name: 'istiod-a', namespace: 'istio-system', labels: { app: 'istiod', 'istio.io/rev': 'rev-1' } },
             spec: { containers: [{ name: 'discovery', image: `docker.io/istio/pilot:${VM.istioVersion}` }] },
+            status: { phase: 'Running' },
           },
         ],
       },

@@ -54,6 +54,18 @@ describe('the controls on the real script output of a fake VM', () => {
     expect(found).toMatchObject({ 'COLLECT-03': 'FAIL', 'NET-01': 'ERROR', 'NET-05': 'ERROR' });
   });
 
+  it('pass CFG-02 on the VM istioctl configured, and fail it on its twin whose /etc/hosts pins an address the gateway does not have', async () => {
+    expect(healthy['CFG-02']).toBe('PASS');
+    // The same line istioctl wrote, with the gateway's previous address.
+    const twin = await audit({ etcHosts: '127.0.0.1 localhost\n10.10.10.12 istiod-rev-1.istio-system.svc\n' });
+    expect(twin['CFG-02']).toBe('FAIL');
+    const removed = await audit({
+      clusterEnvExtra: "CA_ADDR='istiod-1-22.istio-system.svc:15012'",
+      etcHosts: '10.10.10.11 istiod-1-22.istio-system.svc\n',
+    });
+    expect(removed['CFG-02']).toBe('FAIL');
+  });
+
   it('fail LOGS-01 on a known-bad log line and LOGS-02 on debug flags', async () => {
     const found = await audit({
       logLines: ['2026-11-26T06:00:00.000000Z\terror\tx509: certificate signed by unknown authority'],

@@ -59,6 +59,10 @@ const EXPECTED_BY_FAULT: Record<string, Record<string, FindingStatus>> = {
   'cluster-warming': { 'CFG-01': 'FAIL' },
   'openssl-missing': { 'COLLECT-03': 'FAIL' },
   'other-network-endpoints': { 'XDS-06': 'FAIL' },
+  // REG-08 speaks of the entry, not of the VM (see the WorkloadEntry findings below).
+  'workload-entry-unselected': {},
+  'istiod-revision-removed': { 'CFG-02': 'FAIL' },
+  'hosts-pin-stale': { 'CFG-02': 'FAIL' },
 };
 
 describe('an audit of the simulated fleet', () => {
@@ -147,6 +151,12 @@ describe('an audit of the simulated fleet', () => {
         byId,
       ),
     );
+    // Every other entry is selected: by its namespace's Service, or by the ServiceEntry of the first namespace.
+    expect(failing('REG-08')).toEqual(vmWith('workload-entry-unselected').map((vm) => `FAIL ${entryOf(vm)}`));
+    const reg08 = result.report.findings.filter((f) => f.control === 'REG-08');
+    expect(new Set(reg08.filter((f) => f.status === 'PASS').map((f) => f.message.replace(/ [^ ]+$/, '')))).toEqual(
+      new Set(['selected by Service', 'selected by ServiceEntry']),
+    );
     expect(result.report.findings.find((f) => f.control === 'FLEET-01')?.status).toBe('PASS');
   });
 
@@ -165,6 +175,26 @@ describe('an audit of the simulated fleet', () => {
     });
     const healthy = fleet.vms.find((vm) => vm.faults.length === 0)!;
     expect(xds06(healthy)).toMatchObject({ status: 'PASS', message: 'each of the 4 outbound clusters with endpoints has a healthy one' });
+  });
+
+  it("says which check of CFG-02 failed: the removed revision's Service, or the address the gateway no longer has", () => {
+    const cfg02 = (fault: string) =>
+      result.report.findings.find(
+        (f) => f.control === 'CFG-02' && f.subject.id === fleet.vms.find((vm) => vm.faults.includes(fault as never))!.instanceId,
+      )!;
+    expect(cfg02('istiod-revision-removed').message).toBe(
+      'discoveryAddress and CA_ADDR istiod-1-22.istio-system.svc:15012 name the Service istiod-1-22, which istio-system does not have',
+    );
+    expect(cfg02('hosts-pin-stale').message).toBe(
+      '/etc/hosts pins istiod.istio-system.svc to 10.19.255.9, an address neither the Service istio-system/istiod nor the east-west gateway ' +
+        `istio-system/istio-eastwestgateway has (they have ${cfg02('hosts-pin-stale').evidence.serviceAddresses as string}, 10.19.255.10)`,
+    );
+    const honest = fleet.vms.find((vm) => vm.faults.length === 0)!;
+    const pass = result.report.findings.find((f) => f.control === 'CFG-02' && f.subject.id === honest.instanceId)!;
+    expect(pass.status).toBe('PASS');
+    expect(pass.message).toContain(
+      "/etc/hosts pins istiod.istio-system.svc to 10.19.255.10, the east-west gateway istio-system/istio-eastwestgateway's address",
+    );
   });
 
   it('writes every report file next to the evidence bundle', () => {

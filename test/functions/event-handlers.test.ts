@@ -250,6 +250,8 @@ const MESH_CONTROLS = [
   'REG-05',
   'REG-06',
   'REG-07',
+  'REG-08',
+  'CFG-02',
   'CERT-02',
   'FLEET-01',
 ];

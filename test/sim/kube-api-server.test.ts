@@ -39,6 +39,21 @@ const CLUSTER: ClusterEvidence = {
   rootCa: {
     a: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio-ca-root-cert', namespace: 'a' }, data: { 'root-cert.pem': 'PEM' } },
   },
+  services: {
+    apiVersion: 'v1',
+    kind: 'ServiceList',
+    items: [
+      { metadata: { name: 'istiod', namespace: 'istio-system', labels: { app: 'istiod' } }, spec: { clusterIP: '10.96.0.10' } },
+      { metadata: { name: 'app', namespace: 'a' }, spec: { selector: { app: 'app' } } },
+    ],
+  },
+  serviceEntries: {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'ServiceEntryList',
+    items: [
+      { metadata: { name: 'vm-app', namespace: 'b' }, spec: { hosts: ['vm-app.b.svc'], workloadSelector: { labels: { app: 'vm' } } } },
+    ],
+  },
 };
 
 interface Reply {
@@ -164,6 +179,20 @@ describe('the simulated Kubernetes API server', () => {
     ]);
   });
 
+  it("lists the Services of a namespace, istiod's by label, and the ServiceEntries of a namespace: infra/k8s/rbac.yaml grants them", async () => {
+    const ofA = await get(server, '/api/v1/namespaces/a/services');
+    expect(ofA.json).toMatchObject({ kind: 'ServiceList', apiVersion: 'v1' });
+    expect((ofA.json.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name)).toEqual(['app']);
+    const istiod = await get(server, '/api/v1/namespaces/istio-system/services?labelSelector=app%3Distiod');
+    expect((istiod.json.items as Array<{ metadata: { name: string } }>).map((i) => i.metadata.name)).toEqual(['istiod']);
+    const entries = await get(server, '/apis/networking.istio.io/v1/namespaces/b/serviceentries');
+    expect(entries.json).toMatchObject({ kind: 'ServiceEntryList', apiVersion: 'networking.istio.io/v1' });
+    expect(entries.json.items).toEqual([
+      expect.objectContaining({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name: 'vm-app', namespace: 'b' } }),
+    ]);
+    expect((await get(server, '/api/v1/namespaces/a/services/app')).status).toBe(200);
+  });
+
   it('gets the root CA ConfigMap, and answers 404 with a Status where there is none', async () => {
     expect(await get(server, '/api/v1/namespaces/a/configmaps/istio-ca-root-cert')).toMatchObject({
       status: 200,
@@ -200,6 +229,11 @@ describe('the simulated Kubernetes API server', () => {
       'list pods outside istio-system',
       '/api/v1/namespaces/a/pods',
       'pods is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot list resource "pods" in API group "" in the namespace "a"',
+    ],
+    [
+      'watch Services',
+      '/api/v1/namespaces/a/services?watch=true',
+      'services is forbidden: User "system:serviceaccount:fleet-audit:fleet-audit" cannot watch resource "services" in API group "" in the namespace "a"',
     ],
     [
       'list pods of all namespaces',

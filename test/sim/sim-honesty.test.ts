@@ -71,6 +71,8 @@ const SNAPSHOT_PARTS = {
   unit: true,
   readiness: true,
   clusterEnv: true,
+  meshConfig: true,
+  hostsPins: true,
   serverInfo: true,
   logText: true,
   stats: true,
@@ -97,6 +99,7 @@ const TEXT_SECTIONS = [
   'cluster-env',
   'sidecar-env',
   'mesh-config',
+  'hosts',
   ...IPTABLES_SECTIONS,
   'nftables',
   'certs',
@@ -365,6 +368,8 @@ function fakeVmOptions(vm: SimVm, certificates: SimVmCertificates, workloadKeyPe
     clusterEnv: asFile(clusterEnv),
     ...(sidecarEnv.rc === 0 ? { sidecarEnv: asFile(sidecarEnv.content) } : {}),
     meshConfig: asFile(section('mesh-config').content),
+    // A VM's own lines around the pin, which the script leaves out.
+    etcHosts: `127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n# istioctl x workload entry configure\n${asFile(section('hosts').content)}`,
     ...iptables(rendered),
     ...nftables(rendered),
     // The files as pilot-agent writes them from the SDS secrets, each PEM ending with its newline.

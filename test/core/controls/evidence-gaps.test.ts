@@ -150,6 +150,7 @@ describe('hostile names', () => {
         name: 'constructor',
         namespace: 'istio-system',
         phase: undefined,
+        labels: {},
         answered: false,
         version: undefined,
         settings: {
