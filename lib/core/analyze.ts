@@ -1,6 +1,7 @@
 import { CONTROLS } from './controls/catalogue.ts';
 import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } from './controls/control.ts';
 import { collectVm, type CollectedVm } from './collected-vm.ts';
+import { SnapshotPool } from './snapshot-pool.ts';
 import { boundFindings, compactFinding } from './compact-findings.ts';
 import type { ClusterEvidence, EvidenceBundle, Inventory, Manifest } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
@@ -43,7 +44,8 @@ export interface CollectedEvidence {
  */
 export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = {}): Report {
   const vms = new Map<string, CollectedVm>();
-  for (const [id, invocation] of Object.entries(bundle.invocations)) vms.set(id, collectVm(invocation));
+  const pool = new SnapshotPool();
+  for (const [id, invocation] of Object.entries(bundle.invocations)) vms.set(id, collectVm(invocation, pool));
   return analyzeCollected(
     { manifest: bundle.manifest, inventory: bundle.inventory, vms, ...(bundle.cluster ? { cluster: bundle.cluster } : {}) },
     options,

@@ -16,6 +16,7 @@ import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
 import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
+import type { SnapshotPool } from './snapshot-pool.ts';
 
 /** The iptables sections, one per save tool (docs/diagnostic-output.md). */
 export const IPTABLES_SECTIONS = [
@@ -79,9 +80,33 @@ export interface VmSnapshot {
 /**
  * Parses one VM's complete diagnostic output. Never throws: what cannot be read is an unavailable part.
  * The snapshot shares no memory with `output` (see detached below), so the output can be dropped once read.
+ * With a pool, the parts this VM has in common with others already read are the pool's (snapshot-pool.ts).
  */
-export function parseVmSnapshot(output: string): VmSnapshot {
-  return detached(readSnapshot(output));
+export function parseVmSnapshot(output: string, pool?: SnapshotPool): VmSnapshot {
+  const snapshot = detached(readSnapshot(output));
+  return pool ? pooled(snapshot, pool) : snapshot;
+}
+
+/** The snapshot with its rules, certificates and section statuses swapped for the pool's equal ones. */
+function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
+  for (const [name, meta] of snapshot.sections) snapshot.sections.set(name, pool.sectionMeta(meta));
+  for (const backend of snapshot.iptables)
+    if (backend.ruleset.ok) backend.ruleset.value.rules = backend.ruleset.value.rules.map((rule) => pool.rule(rule));
+  const certificates = (list: CertificateInfo[]): CertificateInfo[] => list.map((c) => pool.certificate(c));
+  const certificate = (c: CertificateInfo | undefined): CertificateInfo | undefined => c && pool.certificate(c);
+  if (snapshot.certChain.ok) snapshot.certChain = { ok: true, value: certificates(snapshot.certChain.value) };
+  if (snapshot.rootCert.ok) snapshot.rootCert = { ok: true, value: certificates(snapshot.rootCert.value) };
+  if (snapshot.secrets.ok) {
+    for (const secret of snapshot.secrets.value) {
+      secret.certificates = certificates(secret.certificates);
+      secret.primary = certificate(secret.primary);
+      for (const bundle of secret.trustBundles) {
+        bundle.certificates = certificates(bundle.certificates);
+        bundle.primary = certificate(bundle.primary);
+      }
+    }
+  }
+  return snapshot;
 }
 
 function readSnapshot(output: string): VmSnapshot {

@@ -1,0 +1,41 @@
+import type { CertificateInfo } from './certificates/pem.ts';
+import type { SectionMeta } from './diagnostic-output.ts';
+import type { IptablesRule } from './parsers/iptables-save.ts';
+import { BoundedMap } from './bounded-map.ts';
+
+/**
+ * The parts of VM snapshots that VMs of one fleet have in common, held once for the whole analysis.
+ * Istio installs the same capture rules on every VM and every VM trusts the same root certificate, so
+ * without sharing a 10,000-VM fleet holds 10,000 copies of each rule and of each CA certificate. A
+ * snapshot's part is swapped for the pool's equal one as the VM is read; equal means built from the
+ * same text, so no control can tell the two apart. Snapshots are read, never changed: sharing is safe.
+ *
+ * One pool serves one analysis (analyzeBundle, analyzeStoredBundle), and each of its maps is bounded,
+ * so a fleet whose VMs share nothing costs what it costs without a pool.
+ */
+export class SnapshotPool {
+  readonly #rules = new BoundedMap<string, IptablesRule>(MAX_SHARED_RULES);
+  readonly #certificates = new BoundedMap<string, CertificateInfo>(MAX_SHARED_CERTIFICATES);
+  readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_SECTION_METAS);
+
+  /** The pool's rule equal to `rule` (same table and text, hence the same fields), held from now on. */
+  rule(rule: IptablesRule): IptablesRule {
+    return this.#rules.shared(`${rule.table}\u0000${rule.text}`, rule);
+  }
+
+  /** The pool's certificate equal to `certificate`: the same DER (same SHA-256), so the same fields. */
+  certificate(certificate: CertificateInfo): CertificateInfo {
+    return this.#certificates.shared(certificate.sha256Fingerprint, certificate);
+  }
+
+  /** The pool's section status equal to `meta` (most sections end the same way on every VM). */
+  sectionMeta(meta: SectionMeta): SectionMeta {
+    return this.#sections.shared(`${meta.rc}\u0000${meta.cut}\u0000${meta.missing.join('\u0000')}`, meta);
+  }
+}
+
+// Istio's capture is a few dozen rules per family; the cap leaves room for many variants of it.
+const MAX_SHARED_RULES = 50_000;
+// Every VM's leaf is its own: the pool keeps the CAs it meets over and over, and drops old leaves.
+const MAX_SHARED_CERTIFICATES = 4_096;
+const MAX_SHARED_SECTION_METAS = 1_024;
