@@ -9,7 +9,7 @@ import { appendTo } from './multimap.ts';
  */
 
 /** The most characters a PASS finding's evidence takes as JSON. */
-export const PASS_EVIDENCE_CHARS = 160;
+export const PASS_EVIDENCE_CHARS = 64;
 /** A non-PASS finding's evidence: items of a list, characters of a string, levels of nesting. */
 export const EVIDENCE_LIST_ITEMS = 50;
 export const EVIDENCE_STRING_CHARS = 4096;
@@ -24,31 +24,38 @@ export function compactFinding(finding: Finding): Finding {
 }
 
 /**
- * The evidence entries that fit in PASS_EVIDENCE_CHARS, in order; an entry that does not fit is cut to an
- * excerpt of its JSON, and `"…"` names the entries left out.
+ * The evidence entries that fit in PASS_EVIDENCE_CHARS of JSON, in order; an entry that does not fit is cut
+ * to an excerpt of its JSON when there is room for one, and `"…"` counts the entries left out. The
+ * excerpt, that count included, takes about PASS_EVIDENCE_CHARS (more only when its strings need escapes).
  */
 function passExcerpt(evidence: Record<string, unknown>): Record<string, unknown> {
   const whole = JSON.stringify(evidence);
   if (whole.length <= PASS_EVIDENCE_CHARS) return evidence;
   const kept: Record<string, unknown> = {};
-  const left: string[] = [];
-  let used = 2;
+  let left = 0;
+  // Room is kept for `,"…":NN` from the start: something is always left out of an evidence that does not fit.
+  let used = 2 + LEFT_OUT_MARK_CHARS;
   for (const [key, value] of Object.entries(evidence)) {
     const text = JSON.stringify(value) ?? 'null';
     const room = PASS_EVIDENCE_CHARS - used - key.length - 4;
     if (text.length <= room) {
       kept[key] = value;
       used += key.length + text.length + 4;
-    } else if (room >= 24) {
+    } else if (room >= MIN_CUT_CHARS) {
       // A string is cut as itself; anything else as an excerpt of its JSON.
-      const cut = `${(typeof value === 'string' ? value : text).slice(0, room - 6)}…`;
+      const cut = `${(typeof value === 'string' ? value : text).slice(0, room - 3)}…`;
       kept[key] = cut;
-      used += key.length + cut.length + 6;
-    } else left.push(key);
+      used += key.length + JSON.stringify(cut).length + 4;
+    } else left++;
   }
-  if (left.length > 0) kept['…'] = left;
+  if (left > 0) kept['…'] = left;
   return kept;
 }
+
+/** `,"…":NN`: the count of entries left out. */
+const LEFT_OUT_MARK_CHARS = 8;
+/** An entry is cut only when the room left shows something of it. */
+const MIN_CUT_CHARS = 12;
 
 /** A value with long lists, long strings and deep nesting cut, each cut saying how much was left out. */
 function bounded(value: unknown, depth: number): unknown {
