@@ -1,6 +1,6 @@
 import type { CertificateInfo } from './certificates/pem.ts';
 import type { SectionMeta } from './diagnostic-output.ts';
-import type { IptablesRule } from './parsers/iptables-save.ts';
+import { parseRule, type IptablesRule } from './parsers/iptables-save.ts';
 import { BoundedMap } from './bounded-map.ts';
 
 /**
@@ -14,13 +14,21 @@ import { BoundedMap } from './bounded-map.ts';
  * so a fleet whose VMs share nothing costs what it costs without a pool.
  */
 export class SnapshotPool {
-  readonly #rules = new BoundedMap<string, IptablesRule>(MAX_SHARED_RULES);
+  readonly #rules = new BoundedMap<string, IptablesRule | null>(MAX_SHARED_RULES);
   readonly #certificates = new BoundedMap<string, CertificateInfo>(MAX_SHARED_CERTIFICATES);
   readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_SECTION_METAS);
 
-  /** The pool's rule equal to `rule` (same table and text, hence the same fields), held from now on. */
-  rule(rule: IptablesRule): IptablesRule {
-    return this.#rules.shared(`${rule.table}\u0000${rule.text}`, rule);
+  /**
+   * The rule of `line` in `table`: the pool's when it holds one, else parsed and held from now on. What the
+   * pool holds is a copy that shares no memory with the output the line was cut from.
+   */
+  rule(table: string, line: string): IptablesRule | undefined {
+    const key = `${table}\u0000${line}`;
+    const held = this.#rules.get(key);
+    if (held !== undefined) return held ?? undefined;
+    const rule = parseRule(table, line);
+    this.#rules.shared(structuredClone(key), rule === undefined ? null : structuredClone(rule));
+    return this.#rules.get(key) ?? undefined;
   }
 
   /** The pool's certificate equal to `certificate`: the same DER (same SHA-256), so the same fields. */

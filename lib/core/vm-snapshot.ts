@@ -6,7 +6,7 @@ import { parseReadiness, type Readiness } from './parsers/readiness.ts';
 import { parseSystemdShow, type UnitState } from './parsers/systemd-show.ts';
 import { parseCertsListing, type CertsListing } from './parsers/certs-listing.ts';
 import { parseEnvoyStats } from './parsers/envoy-stats.ts';
-import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
+import { parseIptablesSave, parseRule, type IptablesRuleset, type RuleSource } from './parsers/iptables-save.ts';
 import { parseNftList, type NftRuleset } from './parsers/nft-list.ts';
 import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
@@ -83,15 +83,21 @@ export interface VmSnapshot {
  * With a pool, the parts this VM has in common with others already read are the pool's (snapshot-pool.ts).
  */
 export function parseVmSnapshot(output: string, pool?: SnapshotPool): VmSnapshot {
-  const snapshot = detached(readSnapshot(output));
-  return pool ? pooled(snapshot, pool) : snapshot;
+  if (!pool) return detached(readSnapshot(output, parseRule));
+  const snapshot = readSnapshot(output, (table, line) => pool.rule(table, line));
+  // The pool's rules share nothing with the output: they are set aside while the rest is copied.
+  const rules = snapshot.iptables.map((backend) => (backend.ruleset.ok ? backend.ruleset.value.rules : []));
+  for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.rules = [];
+  const copy = detached(snapshot);
+  copy.iptables.forEach((backend, i) => {
+    if (backend.ruleset.ok) backend.ruleset.value.rules = rules[i]!;
+  });
+  return pooled(copy, pool);
 }
 
-/** The snapshot with its rules, certificates and section statuses swapped for the pool's equal ones. */
+/** The snapshot with its certificates and section statuses swapped for the pool's equal ones. */
 function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
   for (const [name, meta] of snapshot.sections) snapshot.sections.set(name, pool.sectionMeta(meta));
-  for (const backend of snapshot.iptables)
-    if (backend.ruleset.ok) backend.ruleset.value.rules = backend.ruleset.value.rules.map((rule) => pool.rule(rule));
   const certificates = (list: CertificateInfo[]): CertificateInfo[] => list.map((c) => pool.certificate(c));
   const certificate = (c: CertificateInfo | undefined): CertificateInfo | undefined => c && pool.certificate(c);
   if (snapshot.certChain.ok) snapshot.certChain = { ok: true, value: certificates(snapshot.certChain.value) };
@@ -109,7 +115,7 @@ function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
   return snapshot;
 }
 
-function readSnapshot(output: string): VmSnapshot {
+function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
   const split = splitDiagnosticOutput(output);
   const readable = split.version !== undefined && split.sections.size > 0;
   const whyNot = split.problems[0] ?? 'the output holds no sections';
@@ -151,7 +157,7 @@ function readSnapshot(output: string): VmSnapshot {
     logs: part('logs', parseLogsSummary),
     iptables: readable
       ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) =>
-          iptablesBackend(split.sections.get(name)!, name, parseChecked),
+          iptablesBackend(split.sections.get(name)!, name, (text) => parseIptablesSave(text, rules), parseChecked),
         )
       : [],
     nftables:
@@ -236,13 +242,14 @@ function pemBundle(text: string): Evidence<CertificateInfo[]> {
 function iptablesBackend(
   section: Section,
   name: IptablesSection,
-  parse: (section: Section, name: string, parser: typeof parseIptablesSave) => Evidence<IptablesRuleset>,
+  parser: (text: string) => Evidence<IptablesRuleset>,
+  parse: (section: Section, name: string, parser: (text: string) => Evidence<IptablesRuleset>) => Evidence<IptablesRuleset>,
 ): IptablesBackend {
   const absent = section.missing.length > 0 && section.content.trim() === '';
   return {
     section: name,
     absent,
-    ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parseIptablesSave),
+    ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parser),
   };
 }
 
