@@ -2,7 +2,7 @@ import { CONTROLS } from './controls/catalogue.ts';
 import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } from './controls/control.ts';
 import { collectVm, type CollectedVm } from './collected-vm.ts';
 import { SnapshotPool } from './snapshot-pool.ts';
-import { boundFindings, compactFinding } from './compact-findings.ts';
+import { boundFindings, compactFindings } from './compact-findings.ts';
 import type { ClusterEvidence, EvidenceBundle, Inventory, Manifest } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
 import { buildMeshView } from './mesh-view.ts';
@@ -82,7 +82,7 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
   const waived = applyWaivers(evaluated, options.waivers ?? [], ctx.now, new Set(controls.map((c) => c.id)), (subject) =>
     subject.kind === 'vm' ? vmNamespaces.get(subject.id) : namespaceOfSubjectId(subject.kind, subject.id),
   );
-  const findings = waived.findings.map(compactFinding);
+  const findings = compactFindings(waived.findings);
   const tally = tallyFindings(findings, controls);
   const vmSummaries = vms.map((vm) => summarizeVm(vm, tally.byVm.get(vm.instanceId) ?? []));
   const spread = versionSpread(mesh);

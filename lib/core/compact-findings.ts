@@ -24,6 +24,34 @@ export function compactFinding(finding: Finding): Finding {
 }
 
 /**
+ * The findings as the report stores them (compactFinding), with what they repeat held once: the subject
+ * of every finding about one VM, and the message and evidence excerpt PASS findings share across VMs (a
+ * fleet's VMs mostly pass with the same words). The report holds every finding of the fleet until its
+ * files are written, and nothing changes a finding once made, so equal parts may be one object.
+ */
+export function compactFindings(findings: readonly Finding[]): Finding[] {
+  const subjects = new Map<string, Finding['subject']>();
+  const messages = new Map<string, string>();
+  const excerpts = new Map<string, Record<string, unknown>>();
+  return findings.map((finding) => {
+    const compact = compactFinding(finding);
+    const subjectKey = `${compact.subject.kind}\u0000${compact.subject.id}`;
+    compact.subject = held(subjects, subjectKey, compact.subject);
+    if (compact.status !== 'PASS') return compact;
+    compact.message = held(messages, compact.message, compact.message);
+    compact.evidence = held(excerpts, JSON.stringify(compact.evidence), compact.evidence);
+    return compact;
+  });
+}
+
+function held<T>(map: Map<string, T>, key: string, value: T): T {
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  map.set(key, value);
+  return value;
+}
+
+/**
  * The evidence entries that fit in PASS_EVIDENCE_CHARS of JSON, in order; an entry that does not fit is cut
  * to an excerpt of its JSON when there is room for one, and `"…"` counts the entries left out. The
  * excerpt, that count included, takes about PASS_EVIDENCE_CHARS (more only when its strings need escapes).

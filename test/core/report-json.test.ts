@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactFinding, PASS_EVIDENCE_CHARS } from '../../lib/core/compact-findings.ts';
+import { compactFinding, compactFindings, PASS_EVIDENCE_CHARS } from '../../lib/core/compact-findings.ts';
 import { reportJsonText } from '../../lib/core/report-json.ts';
 import { ReportSchema, StoredReportSchema, type Finding, type Report } from '../../lib/core/report.ts';
 import { hostileReport } from '../support/hostile-report.ts';
@@ -86,5 +86,20 @@ describe('compactFinding', () => {
   it('keeps the evidence of a finding that is not PASS whole', () => {
     const large = { detail: 'x'.repeat(500) };
     expect(compactFinding({ ...pass('i-1', 'no', large), status: 'FAIL' }).evidence).toEqual(large);
+  });
+});
+
+describe('compactFindings', () => {
+  it('gives each finding its compactFinding, one subject object a VM and one excerpt object for equal PASS excerpts', () => {
+    const findings = [
+      pass('i-1', 'ok', { state: 'active' }),
+      { ...pass('i-1', 'not ok', { state: 'failed' }), control: 'HEALTH-02', status: 'FAIL' as const },
+      pass('i-2', 'ok', { state: 'active' }),
+    ];
+    const compact = compactFindings(findings);
+    expect(compact).toEqual(findings.map(compactFinding));
+    expect(compact[1]!.subject).toBe(compact[0]!.subject);
+    expect(compact[2]!.evidence).toBe(compact[0]!.evidence);
+    expect(compact[2]!.subject).not.toBe(compact[0]!.subject);
   });
 });
