@@ -2,7 +2,7 @@ import { CONTROLS } from './controls/catalogue.ts';
 import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } from './controls/control.ts';
 import { collectVm, type CollectedVm } from './collected-vm.ts';
 import { SnapshotPool } from './snapshot-pool.ts';
-import { boundFindings, compactFindings } from './compact-findings.ts';
+import { boundFindings, compactFindings, compactPass } from './compact-findings.ts';
 import type { ClusterEvidence, EvidenceBundle, Inventory, Manifest } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
 import { buildMeshView } from './mesh-view.ts';
@@ -76,7 +76,9 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
   };
   const controls = options.controls ?? CONTROLS;
   const evaluated = controls.flatMap((control) =>
-    boundFindings(control.evaluate(ctx)).sort((a, b) => compareText(a.subject.id, b.subject.id)),
+    boundFindings(control.evaluate(ctx))
+      .sort((a, b) => compareText(a.subject.id, b.subject.id))
+      .map(compactPass),
   );
   const vmNamespaces = new Map(vms.map((vm) => [vm.instanceId, vm.namespace]));
   const waived = applyWaivers(evaluated, options.waivers ?? [], ctx.now, new Set(controls.map((c) => c.id)), (subject) =>

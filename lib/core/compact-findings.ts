@@ -19,8 +19,25 @@ export const FINDINGS_PER_SUBJECT = 20;
 
 /** The finding as the report stores it. A PASS needs no remediation: the catalogue holds it (`fleet-audit controls`). */
 export function compactFinding(finding: Finding): Finding {
-  if (finding.status === 'PASS') return { ...finding, evidence: passExcerpt(finding.evidence), remediation: '' };
-  return { ...finding, evidence: bounded(finding.evidence, 0) as Record<string, unknown> };
+  if (compacted.has(finding)) return finding;
+  const compact =
+    finding.status === 'PASS'
+      ? { ...finding, evidence: passExcerpt(finding.evidence), remediation: '' }
+      : { ...finding, evidence: bounded(finding.evidence, 0) as Record<string, unknown> };
+  compacted.add(compact);
+  return compact;
+}
+
+// The findings compactFinding made: compact already, so compacting one again (a PASS cut as its control
+// is evaluated, then the whole list) leaves it as it is.
+const compacted = new WeakSet<Finding>();
+
+/**
+ * A PASS compacted at once, anything else as it is. Waivers only ever turn a FAIL into WAIVED, so a PASS
+ * can be cut as its control is evaluated: a fleet's analysis never holds every PASS's evidence whole.
+ */
+export function compactPass(finding: Finding): Finding {
+  return finding.status === 'PASS' ? compactFinding(finding) : finding;
 }
 
 /**
