@@ -1,6 +1,6 @@
 import type { CertificateInfo } from './certificates/pem.ts';
 import type { SectionMeta } from './diagnostic-output.ts';
-import { parseRule, type IptablesRule } from './parsers/iptables-save.ts';
+import { parseRule, type IptablesRule, type IptablesRuleset } from './parsers/iptables-save.ts';
 import { BoundedMap } from './bounded-map.ts';
 
 /**
@@ -17,6 +17,8 @@ export class SnapshotPool {
   readonly #rules = new BoundedMap<string, IptablesRule | null>(MAX_SHARED_RULES);
   readonly #certificates = new BoundedMap<string, CertificateInfo>(MAX_SHARED_CERTIFICATES);
   readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_SECTION_METAS);
+  readonly #sectionLists = new BoundedMap<string, Map<string, SectionMeta>>(MAX_SHARED_SECTION_METAS);
+  readonly #chains = new BoundedMap<string, IptablesRuleset['chains']>(MAX_SHARED_SECTION_METAS);
 
   /**
    * The rule of `line` in `table`: the pool's when it holds one, else parsed and held from now on. What the
@@ -36,9 +38,21 @@ export class SnapshotPool {
     return this.#certificates.shared(certificate.sha256Fingerprint, certificate);
   }
 
-  /** The pool's section status equal to `meta` (most sections end the same way on every VM). */
-  sectionMeta(meta: SectionMeta): SectionMeta {
-    return this.#sections.shared(`${meta.rc}\u0000${meta.cut}\u0000${meta.missing.join('\u0000')}`, meta);
+  /** The pool's section statuses equal to `sections` (most VMs print the same sections, ending the same way). */
+  sections(sections: Map<string, SectionMeta>): Map<string, SectionMeta> {
+    const keys: string[] = [];
+    for (const [name, meta] of sections) {
+      const key = `${meta.rc}\u0000${meta.cut}\u0000${meta.missing.join('\u0000')}`;
+      sections.set(name, this.#sections.shared(key, meta));
+      keys.push(`${name}\u0000${key}`);
+    }
+    return this.#sectionLists.shared(keys.join('\u0001'), sections);
+  }
+
+  /** The pool's chains and policies equal to `chains` (an iptables backend's, the same on most VMs). */
+  chains(chains: IptablesRuleset['chains']): IptablesRuleset['chains'] {
+    const key = JSON.stringify([...chains].map(([table, policies]) => [table, [...policies]]));
+    return this.#chains.shared(key, chains);
   }
 }
 
