@@ -58,6 +58,6 @@ export class SnapshotPool {
 
 // Istio's capture is a few dozen rules per family; the cap leaves room for many variants of it.
 const MAX_SHARED_RULES = 50_000;
-// Every VM's leaf is its own: the pool keeps the CAs it meets over and over, and drops old leaves.
+// Every VM's leaf is its own: old ones are dropped, and a CA dropped with them is held again at its next VM.
 const MAX_SHARED_CERTIFICATES = 4_096;
 const MAX_SHARED_SECTION_METAS = 1_024;
