@@ -143,7 +143,7 @@ export const ReportSchema = StoredReportSchema.transform((stored, ctx): Report =
   return { ...head, vms, findings: expanded, waivers };
 });
 
-/** The JSON Schema of report.json as committed in schema/report.schema.json, generated from ReportSchema. */
+/** The JSON Schema of report.json as stored, committed in schema/report.schema.json, generated from StoredReportSchema. */
 export function reportJsonSchemaText(): string {
   const schema = z.toJSONSchema(StoredReportSchema, { target: 'draft-2020-12' });
   return `${JSON.stringify({ title: 'Istio VM fleet audit report', ...schema }, null, 2)}\n`;
