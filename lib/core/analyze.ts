@@ -1,7 +1,8 @@
 import { CONTROLS } from './controls/catalogue.ts';
 import { DEFAULT_THRESHOLDS, type AuditContext, type Control, type Thresholds } from './controls/control.ts';
 import { collectVm, type CollectedVm } from './collected-vm.ts';
-import { boundFindings, compactFinding } from './compact-findings.ts';
+import { SnapshotPool } from './snapshot-pool.ts';
+import { boundFindings, compactFindings, compactPass } from './compact-findings.ts';
 import type { ClusterEvidence, EvidenceBundle, Inventory, Manifest } from './evidence-bundle.ts';
 import { joinFleet, type VmRecord } from './join.ts';
 import { buildMeshView } from './mesh-view.ts';
@@ -43,7 +44,8 @@ export interface CollectedEvidence {
  */
 export function analyzeBundle(bundle: EvidenceBundle, options: AnalyzeOptions = {}): Report {
   const vms = new Map<string, CollectedVm>();
-  for (const [id, invocation] of Object.entries(bundle.invocations)) vms.set(id, collectVm(invocation));
+  const pool = new SnapshotPool();
+  for (const [id, invocation] of Object.entries(bundle.invocations)) vms.set(id, collectVm(invocation, pool));
   return analyzeCollected(
     { manifest: bundle.manifest, inventory: bundle.inventory, vms, ...(bundle.cluster ? { cluster: bundle.cluster } : {}) },
     options,
@@ -74,13 +76,15 @@ export function analyzeCollected(evidence: CollectedEvidence, options: AnalyzeOp
   };
   const controls = options.controls ?? CONTROLS;
   const evaluated = controls.flatMap((control) =>
-    boundFindings(control.evaluate(ctx)).sort((a, b) => compareText(a.subject.id, b.subject.id)),
+    boundFindings(control.evaluate(ctx))
+      .sort((a, b) => compareText(a.subject.id, b.subject.id))
+      .map(compactPass),
   );
   const vmNamespaces = new Map(vms.map((vm) => [vm.instanceId, vm.namespace]));
   const waived = applyWaivers(evaluated, options.waivers ?? [], ctx.now, new Set(controls.map((c) => c.id)), (subject) =>
     subject.kind === 'vm' ? vmNamespaces.get(subject.id) : namespaceOfSubjectId(subject.kind, subject.id),
   );
-  const findings = waived.findings.map(compactFinding);
+  const findings = compactFindings(waived.findings);
   const tally = tallyFindings(findings, controls);
   const vmSummaries = vms.map((vm) => summarizeVm(vm, tally.byVm.get(vm.instanceId) ?? []));
   const spread = versionSpread(mesh);

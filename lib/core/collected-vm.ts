@@ -1,5 +1,6 @@
 import type { Invocation } from './evidence-bundle.ts';
 import { MAX_VM_OUTPUT_BYTES } from './evidence-limits.ts';
+import type { SnapshotPool } from './snapshot-pool.ts';
 import { parseVmSnapshot, type VmSnapshot } from './vm-snapshot.ts';
 
 /**
@@ -20,9 +21,10 @@ const KEPT_STDERR_CHARS = 1024;
 
 /**
  * Parses an invocation's output into its snapshot and drops the raw text. An output larger than
- * MAX_VM_OUTPUT_BYTES is not parsed: the VM's collection is ERROR naming its size (COLLECT-01).
+ * MAX_VM_OUTPUT_BYTES is not parsed: the VM's collection is ERROR naming its size (COLLECT-01). A pool
+ * shared by the fleet's VMs holds their common parts once (snapshot-pool.ts).
  */
-export function collectVm(invocation: Invocation): CollectedVm {
+export function collectVm(invocation: Invocation, pool?: SnapshotPool): CollectedVm {
   const { StandardOutputContent: stdout, StandardErrorContent: stderr, ...record } = invocation;
   const kept: Invocation = { ...record, ...(stderr !== undefined ? { StandardErrorContent: cut(stderr, KEPT_STDERR_CHARS) } : {}) };
   if (invocation.Status !== 'Success' || stdout === undefined || invocation.FleetAuditCollectionError) {
@@ -41,7 +43,7 @@ export function collectVm(invocation: Invocation): CollectedVm {
       snapshot: undefined,
     };
   }
-  const snapshot = parseVmSnapshot(stdout);
+  const snapshot = parseVmSnapshot(stdout, pool);
   return { invocation: snapshot.readable ? kept : { ...kept, StandardOutputContent: cut(stdout, KEPT_STDOUT_CHARS) }, snapshot };
 }
 

@@ -9,7 +9,7 @@ import { appendTo } from './multimap.ts';
  */
 
 /** The most characters a PASS finding's evidence takes as JSON. */
-export const PASS_EVIDENCE_CHARS = 160;
+export const PASS_EVIDENCE_CHARS = 64;
 /** A non-PASS finding's evidence: items of a list, characters of a string, levels of nesting. */
 export const EVIDENCE_LIST_ITEMS = 50;
 export const EVIDENCE_STRING_CHARS = 4096;
@@ -19,36 +19,88 @@ export const FINDINGS_PER_SUBJECT = 20;
 
 /** The finding as the report stores it. A PASS needs no remediation: the catalogue holds it (`fleet-audit controls`). */
 export function compactFinding(finding: Finding): Finding {
-  if (finding.status === 'PASS') return { ...finding, evidence: passExcerpt(finding.evidence), remediation: '' };
-  return { ...finding, evidence: bounded(finding.evidence, 0) as Record<string, unknown> };
+  if (compacted.has(finding)) return finding;
+  const compact =
+    finding.status === 'PASS'
+      ? { ...finding, evidence: passExcerpt(finding.evidence), remediation: '' }
+      : { ...finding, evidence: bounded(finding.evidence, 0) as Record<string, unknown> };
+  compacted.add(compact);
+  return compact;
+}
+
+// The findings compactFinding made: compact already, so compacting one again (a PASS cut as its control
+// is evaluated, then the whole list) leaves it as it is.
+const compacted = new WeakSet<Finding>();
+
+/**
+ * A PASS compacted at once, anything else as it is. Waivers only ever turn a FAIL into WAIVED, so a PASS
+ * can be cut as its control is evaluated: a fleet's analysis never holds every PASS's evidence whole.
+ */
+export function compactPass(finding: Finding): Finding {
+  return finding.status === 'PASS' ? compactFinding(finding) : finding;
 }
 
 /**
- * The evidence entries that fit in PASS_EVIDENCE_CHARS, in order; an entry that does not fit is cut to an
- * excerpt of its JSON, and `"…"` names the entries left out.
+ * The findings as the report stores them (compactFinding), with what they repeat held once: the subject
+ * of every finding about one VM, and the message and evidence excerpt PASS findings share across VMs (a
+ * fleet's VMs mostly pass with the same words). The report holds every finding of the fleet until its
+ * files are written, and nothing changes a finding once made, so equal parts may be one object.
+ */
+export function compactFindings(findings: readonly Finding[]): Finding[] {
+  const subjects = new Map<string, Finding['subject']>();
+  const messages = new Map<string, string>();
+  const excerpts = new Map<string, Record<string, unknown>>();
+  return findings.map((finding) => {
+    const compact = compactFinding(finding);
+    const subjectKey = `${compact.subject.kind}\u0000${compact.subject.id}`;
+    compact.subject = held(subjects, subjectKey, compact.subject);
+    if (compact.status !== 'PASS') return compact;
+    compact.message = held(messages, compact.message, compact.message);
+    compact.evidence = held(excerpts, JSON.stringify(compact.evidence), compact.evidence);
+    return compact;
+  });
+}
+
+function held<T>(map: Map<string, T>, key: string, value: T): T {
+  const known = map.get(key);
+  if (known !== undefined) return known;
+  map.set(key, value);
+  return value;
+}
+
+/**
+ * The evidence entries that fit in PASS_EVIDENCE_CHARS of JSON, in order; an entry that does not fit is cut
+ * to an excerpt of its JSON when there is room for one, and `"…"` counts the entries left out. The
+ * excerpt, that count included, takes about PASS_EVIDENCE_CHARS (more only when its strings need escapes).
  */
 function passExcerpt(evidence: Record<string, unknown>): Record<string, unknown> {
   const whole = JSON.stringify(evidence);
   if (whole.length <= PASS_EVIDENCE_CHARS) return evidence;
   const kept: Record<string, unknown> = {};
-  const left: string[] = [];
-  let used = 2;
+  let left = 0;
+  // Room is kept for `,"…":NN` from the start: something is always left out of an evidence that does not fit.
+  let used = 2 + LEFT_OUT_MARK_CHARS;
   for (const [key, value] of Object.entries(evidence)) {
     const text = JSON.stringify(value) ?? 'null';
     const room = PASS_EVIDENCE_CHARS - used - key.length - 4;
     if (text.length <= room) {
       kept[key] = value;
       used += key.length + text.length + 4;
-    } else if (room >= 24) {
+    } else if (room >= MIN_CUT_CHARS) {
       // A string is cut as itself; anything else as an excerpt of its JSON.
-      const cut = `${(typeof value === 'string' ? value : text).slice(0, room - 6)}…`;
+      const cut = `${(typeof value === 'string' ? value : text).slice(0, room - 3)}…`;
       kept[key] = cut;
-      used += key.length + cut.length + 6;
-    } else left.push(key);
+      used += key.length + JSON.stringify(cut).length + 4;
+    } else left++;
   }
-  if (left.length > 0) kept['…'] = left;
+  if (left > 0) kept['…'] = left;
   return kept;
 }
+
+/** `,"…":NN`: the count of entries left out. */
+const LEFT_OUT_MARK_CHARS = 8;
+/** An entry is cut only when the room left shows something of it. */
+const MIN_CUT_CHARS = 12;
 
 /** A value with long lists, long strings and deep nesting cut, each cut saying how much was left out. */
 function bounded(value: unknown, depth: number): unknown {

@@ -6,7 +6,7 @@ import { parseReadiness, type Readiness } from './parsers/readiness.ts';
 import { parseSystemdShow, type UnitState } from './parsers/systemd-show.ts';
 import { parseCertsListing, type CertsListing } from './parsers/certs-listing.ts';
 import { parseEnvoyStats } from './parsers/envoy-stats.ts';
-import { parseIptablesSave, type IptablesRuleset } from './parsers/iptables-save.ts';
+import { parseIptablesSave, parseRule, type IptablesRuleset, type RuleSource } from './parsers/iptables-save.ts';
 import { parseNftList, type NftRuleset } from './parsers/nft-list.ts';
 import { parseIstioToken, type IstioToken } from './parsers/istio-token.ts';
 import { parseLogsSummary, type LogsSummary } from './parsers/logs-summary.ts';
@@ -19,6 +19,7 @@ import { parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
 import { parseHostsPins, type HostsPin } from './parsers/hosts-pins.ts';
 import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
+import type { SnapshotPool } from './snapshot-pool.ts';
 
 /** The iptables sections, one per save tool (docs/diagnostic-output.md). */
 export const IPTABLES_SECTIONS = [
@@ -88,12 +89,44 @@ export interface VmSnapshot {
 /**
  * Parses one VM's complete diagnostic output. Never throws: what cannot be read is an unavailable part.
  * The snapshot shares no memory with `output` (see detached below), so the output can be dropped once read.
+ * With a pool, the parts this VM has in common with others already read are the pool's (snapshot-pool.ts).
  */
-export function parseVmSnapshot(output: string): VmSnapshot {
-  return detached(readSnapshot(output));
+export function parseVmSnapshot(output: string, pool?: SnapshotPool): VmSnapshot {
+  if (!pool) return detached(readSnapshot(output, parseRule));
+  const snapshot = readSnapshot(output, (table, line) => pool.rule(table, line));
+  // The pool's rules share nothing with the output: they are set aside while the rest is copied.
+  const rules = snapshot.iptables.map((backend) => (backend.ruleset.ok ? backend.ruleset.value.rules : []));
+  for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.rules = [];
+  const copy = detached(snapshot);
+  copy.iptables.forEach((backend, i) => {
+    if (!backend.ruleset.ok) return;
+    backend.ruleset.value.rules = rules[i]!;
+    backend.ruleset.value.chains = pool.chains(backend.ruleset.value.chains);
+  });
+  return pooled(copy, pool);
 }
 
-function readSnapshot(output: string): VmSnapshot {
+/** The snapshot with its certificates and sections swapped for the pool's equal ones. */
+function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
+  snapshot.sections = pool.sections(snapshot.sections);
+  const certificates = (list: CertificateInfo[]): CertificateInfo[] => list.map((c) => pool.certificate(c));
+  const certificate = (c: CertificateInfo | undefined): CertificateInfo | undefined => c && pool.certificate(c);
+  if (snapshot.certChain.ok) snapshot.certChain = { ok: true, value: certificates(snapshot.certChain.value) };
+  if (snapshot.rootCert.ok) snapshot.rootCert = { ok: true, value: certificates(snapshot.rootCert.value) };
+  if (snapshot.secrets.ok) {
+    for (const secret of snapshot.secrets.value) {
+      secret.certificates = certificates(secret.certificates);
+      secret.primary = certificate(secret.primary);
+      for (const bundle of secret.trustBundles) {
+        bundle.certificates = certificates(bundle.certificates);
+        bundle.primary = certificate(bundle.primary);
+      }
+    }
+  }
+  return snapshot;
+}
+
+function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
   const split = splitDiagnosticOutput(output);
   const readable = split.version !== undefined && split.sections.size > 0;
   const whyNot = split.problems[0] ?? 'the output holds no sections';
@@ -144,7 +177,7 @@ function readSnapshot(output: string): VmSnapshot {
     logs: part('logs', parseLogsSummary),
     iptables: readable
       ? IPTABLES_SECTIONS.filter((name) => split.sections.has(name)).map((name) =>
-          iptablesBackend(split.sections.get(name)!, name, parseChecked),
+          iptablesBackend(split.sections.get(name)!, name, (text) => parseIptablesSave(text, rules), parseChecked),
         )
       : [],
     nftables:
@@ -230,13 +263,14 @@ function pemBundle(text: string): Evidence<CertificateInfo[]> {
 function iptablesBackend(
   section: Section,
   name: IptablesSection,
-  parse: (section: Section, name: string, parser: typeof parseIptablesSave) => Evidence<IptablesRuleset>,
+  parser: (text: string) => Evidence<IptablesRuleset>,
+  parse: (section: Section, name: string, parser: (text: string) => Evidence<IptablesRuleset>) => Evidence<IptablesRuleset>,
 ): IptablesBackend {
   const absent = section.missing.length > 0 && section.content.trim() === '';
   return {
     section: name,
     absent,
-    ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parseIptablesSave),
+    ruleset: absent ? { ok: false, reason: `${name} is not installed` } : parse(section, name, parser),
   };
 }
 

@@ -1,5 +1,6 @@
 import { analyzeCollected, type AnalyzeOptions } from '../core/analyze.ts';
 import { collectVm } from '../core/collected-vm.ts';
+import { SnapshotPool } from '../core/snapshot-pool.ts';
 import { renderContextOf, renderEach, type ReportFormat } from '../core/render/artifacts.ts';
 import type { Manifest } from '../core/evidence-bundle.ts';
 import type { Report } from '../core/report.ts';
@@ -33,6 +34,7 @@ export async function analyzeStoredBundle(
 
 /** Reads and analyzes; the snapshots are unreachable once it returns, so rendering does not hold them too. */
 async function readAndAnalyze(reader: EvidenceReader, options: AnalyzeOptions): Promise<{ report: Report; manifest: Manifest }> {
-  const { invocations, ...bundle } = await reader.readDigested(collectVm);
+  const pool = new SnapshotPool();
+  const { invocations, ...bundle } = await reader.readDigested((invocation) => collectVm(invocation, pool));
   return { report: analyzeCollected({ ...bundle, vms: invocations }, options), manifest: bundle.manifest };
 }

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { BoundedMap } from '../bounded-map.ts';
 
 /*
  * X.509 certificates of a PEM bundle (RFC 7468), public parts only, read with node:crypto. Used by the
@@ -86,6 +87,13 @@ function* pemBlocks(text: string): Generator<{ label: string; body: string }> {
   }
 }
 
+/**
+ * Certificates already read, by their base64 text. A fleet's VMs hold the same CA certificates, and each
+ * VM its leaf twice (on disk and in Envoy's secrets): reading X.509 is the costliest step of a VM's
+ * snapshot, and the same text always reads the same. Callers only read what they get, never change it.
+ */
+const readCertificates = new BoundedMap<string, CertificateInfo | null>(1_024);
+
 function readCertificate(body: string): CertificateInfo | undefined {
   // RFC 7468 allows headers before the base64 text (RFC 1421 style); a header line holds a colon.
   const base64 = body
@@ -94,6 +102,15 @@ function readCertificate(body: string): CertificateInfo | undefined {
     .join('')
     .replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
+  const known = readCertificates.get(base64);
+  if (known !== undefined) return known ?? undefined;
+  const certificate = decodeCertificate(base64);
+  // A copy of the key: the text may be a slice of the whole output it was read from, which must not stay alive.
+  readCertificates.shared(structuredClone(base64), certificate ?? null);
+  return certificate;
+}
+
+function decodeCertificate(base64: string): CertificateInfo | undefined {
   try {
     const x509 = new X509Certificate(Buffer.from(base64, 'base64'));
     const serialNumber = serialFromOpenSsl(x509.serialNumber);

@@ -60,7 +60,7 @@ const OPTION_FIELDS: Record<string, keyof IptablesRule> = {
  * `-A CHAIN …` rules, `COMMIT`). Live output adds `-m tcp`, reorders matches and prints addresses with
  * their prefix length, so rules are read into fields rather than compared as text. Never throws.
  */
-export function parseIptablesSave(text: string): Evidence<IptablesRuleset> {
+export function parseIptablesSave(text: string, rules: RuleSource = parseRule): Evidence<IptablesRuleset> {
   const ruleset: IptablesRuleset = { chains: new Map(), rules: [] };
   let table: string | undefined;
   let sawTable = false;
@@ -84,7 +84,7 @@ export function parseIptablesSave(text: string): Evidence<IptablesRuleset> {
       ruleset.chains.get(table)!.set(chain.groups.name!, chain.groups.policy!);
       continue;
     }
-    const rule = parseRule(table, line);
+    const rule = rules(table, line);
     if (rule) ruleset.rules.push(rule);
   }
   // An empty answer is normal: the legacy backend prints nothing when no legacy table is loaded.
@@ -92,7 +92,14 @@ export function parseIptablesSave(text: string): Evidence<IptablesRuleset> {
   return { ok: true, value: ruleset };
 }
 
-function parseRule(table: string, line: string): IptablesRule | undefined {
+/**
+ * Where a ruleset's rules come from: parseRule, or a source that hands back a rule it already read from
+ * the same line of the same table (the same rule repeats on every VM of a fleet: snapshot-pool.ts).
+ */
+export type RuleSource = (table: string, line: string) => IptablesRule | undefined;
+
+/** One `-A CHAIN …` line of a table as a rule; undefined for any other line. */
+export function parseRule(table: string, line: string): IptablesRule | undefined {
   const tokens = tokenize(line);
   if (tokens[0] !== '-A' || !tokens[1]) return undefined;
   const rule: IptablesRule = { table, chain: tokens[1], text: line };

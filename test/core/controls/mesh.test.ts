@@ -199,7 +199,8 @@ describe('REG-03', () => {
 
     it('as no limit when istiod runs without the flag or with 0, as istiod itself does', () => {
       const unset = full(connectedAgo(600), runWith());
-      expect(unset).toMatchObject({ status: 'PASS', evidence: { maxConnectionAge: null, livenessWindowMinutes: null } });
+      // A PASS keeps only an excerpt of its evidence in the report: its message says which window applied.
+      expect(unset.status).toBe('PASS');
       expect(unset.message).toContain(
         'no liveness window applies (none: istiod-a runs without --keepaliveMaxServerConnectionAge, so istiod sets no age limit)',
       );
