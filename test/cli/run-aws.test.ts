@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildKubeConfig } from '../../lib/adapters/kube-config.ts';
 import { KubeMeshReader } from '../../lib/adapters/kube-mesh-reader.ts';
-import { ReportSchema, type Report } from '../../lib/core/report.ts';
+import type { Report } from '../../lib/core/report.ts';
 import { buildSimFleetAsync, type SimFleet, type SimVm } from '../../sim/fleet.ts';
 import { startSimCloud, type SimCloud } from '../../sim/sim-cloud.ts';
 import { cli } from '../support/cli.ts';
@@ -94,7 +94,7 @@ function awsFlags(overrides: { ssmEndpoint?: string } = {}): string[] {
 }
 
 function readReport(runId: string): Report {
-  return ReportSchema.parse(JSON.parse(readFileSync(join(dir, 'store', runId, 'report.json'), 'utf8')));
+  return JSON.parse(readFileSync(join(dir, 'store', runId, 'report.json'), 'utf8')) as Report;
 }
 
 describe('fleet-audit run --source aws', () => {

@@ -6,7 +6,7 @@ import { SIM_AWS_TIMING } from '../../cli/commands/run-sim-aws.ts';
 import { auditThroughAws } from '../../lib/compose/aws-audit.ts';
 import { LocalAuditStore } from '../../lib/adapters/local-audit-store.ts';
 import type { Invocation } from '../../lib/core/evidence-bundle.ts';
-import { ReportSchema, type Finding, type Report } from '../../lib/core/report.ts';
+import type { Finding, Report } from '../../lib/core/report.ts';
 import { buildSimFleetAsync, type SimFleet } from '../../sim/fleet.ts';
 import { startSimCloud, type SimCloud } from '../../sim/sim-cloud.ts';
 import type { AuditStore } from '../../lib/ports/audit-store.ts';
@@ -83,7 +83,7 @@ describe('--source sim and --source sim-aws on the same fleet and clock', () => 
     const simRun = await cli(['run', '--source', 'sim', '--run-id', 'in-process', ...common], { now: NOW });
     expect(awsRun.stderr).not.toContain('fleet-audit:');
     expect(simRun.stderr).not.toContain('fleet-audit:');
-    const read = (runId: string): Report => ReportSchema.parse(JSON.parse(readFileSync(join(store, runId, 'report.json'), 'utf8')));
+    const read = (runId: string): Report => JSON.parse(readFileSync(join(store, runId, 'report.json'), 'utf8')) as Report;
     viaAws = { run: awsRun, report: read('via-aws'), evidence: join(store, 'via-aws', 'evidence') };
     inProcess = { run: simRun, report: read('in-process') };
   });
