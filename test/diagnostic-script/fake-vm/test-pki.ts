@@ -79,15 +79,12 @@ async function makePki(): Promise<Pki> {
       nbf: now,
       sub: `system:serviceaccount:${VM.namespace}:${VM.serviceAccount}`,
     };
-    const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
-    const signingInput = `${b64url(JSON.stringify({ alg: 'RS256', kid: 'fake-vm-signing-key' }))}.${b64url(JSON.stringify(jwtClaims))}`;
-    const signature = sign('sha256', Buffer.from(signingInput), createPrivateKey(read('ca.key'))).toString('base64url');
     return {
       rootPem: read('root-cert.pem'),
       leafPem: read('leaf.pem'),
       keyPem: read('key.pem'),
       otherKeyPem: read('other.key'),
-      jwt: `${signingInput}.${signature}`,
+      jwt: signJwt(jwtClaims, read('ca.key')),
       jwtClaims,
     };
   } finally {
