@@ -280,8 +280,8 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
   });
 
   it('times a slow list out as a problem', async () => {
-    const { evidence, problems } = await (
-      // 2 s: every other list answers well within it even on a loaded machine; the slow one never does.
+    const { evidence, problems } = await // 2 s: every other list answers well within it even on a loaded machine; the slow one never does.
+    (
       await readerFor({ slow: [{ target: 'workloadentries', delayMs: 20_000 }] }, { requestTimeoutMs: 2_000 })
     ).reader.readClusterWithProblems([]);
     expect(evidence.workloadEntries).toBeUndefined();
