@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { renderAllSummary } from '../../lib/core/proxy-config/all-summary.ts';
 import { bootstrapSectionOf, parseBootstrapSummary, renderBootstrapSummary } from '../../lib/core/proxy-config/bootstrap-summary.ts';
 import { parseEcdsDump, renderEcdsTable } from '../../lib/core/proxy-config/ecds-dump.ts';
@@ -7,7 +7,8 @@ import { renderDumpAsGiven, renderIstioctlEcds, renderIstioctlMessage } from '..
 import { CliUsageError, type CliIo } from '../context.ts';
 import {
   askedIstioctlVersion,
-  OUTPUT_FORMATS,
+  outputOption,
+  sameInEveryRelease,
   parseDumpJson,
   printable,
   readDump,
@@ -22,14 +23,9 @@ export function registerBootstrapCommand(proxyConfig: Command, io: CliIo): void 
     .description('Print the bootstrap of an Envoy config dump as `istioctl proxy-config bootstrap` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
     .addOption(
-      new Option(
-        '-o, --output <format>',
-        "json (istioctl's default) or yaml (the BootstrapConfigDump, as istioctl writes it), or short (the versions)",
-      )
-        .choices(OUTPUT_FORMATS)
-        .default('json'),
+      outputOption("json (istioctl's default) or yaml (the BootstrapConfigDump, as istioctl writes it), or short (the versions)", 'json'),
     )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same summary)`)
+    .addOption(sameInEveryRelease('summary'))
     .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string }) => {
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
       const { label, text } = await readDump(opts.file, io);
@@ -48,12 +44,8 @@ export function registerEcdsCommand(proxyConfig: Command, io: CliIo): void {
     .command('ecds')
     .description('List the ECDS filters (WasmPlugins, Telemetry) of an Envoy config dump as `istioctl proxy-config ecds` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the EcdsConfigDump, as istioctl writes it)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .addOption(outputOption('short (the istioctl table), json or yaml (the EcdsConfigDump, as istioctl writes it)'))
+    .addOption(sameInEveryRelease())
     .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string }) => {
       if (opts.istioVersion !== undefined) askedIstioctlVersion(opts.istioVersion);
       const { label, text } = await readDump(opts.file, io);
@@ -80,11 +72,7 @@ export function registerAllCommand(proxyConfig: Command, io: CliIo): void {
       '--istio-version <version>',
       `print the tables as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`,
     )
-    .addOption(
-      new Option('-o, --output <format>', 'short (the summaries), json or yaml (the whole dump, as istioctl prints it)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
+    .addOption(outputOption('short (the summaries), json or yaml (the whole dump, as istioctl prints it)'))
     .option('--no-verbose', 'the short listener and route tables')
     .option('--with-headers', 'istioctl 1.29+: a `------ CLUSTER INFO ------` line before each part')
     .action(async (opts: { file: string; output: OutputFormat; istioVersion?: string; verbose: boolean; withHeaders?: boolean }) => {

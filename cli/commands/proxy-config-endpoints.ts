@@ -1,12 +1,19 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseClusterStatuses } from '../../lib/core/proxy-config/cluster-statuses.ts';
 import { istioctlClusterStatusMessages, renderClusterStatusesTable } from '../../lib/core/proxy-config/cluster-statuses-table.ts';
 import { parseEndpointsDump } from '../../lib/core/proxy-config/endpoints-dump.ts';
 import { istioctlAssignmentMessages, renderEndpointsTable } from '../../lib/core/proxy-config/endpoints-table.ts';
-import { ISTIOCTL_VERSIONS } from '../../lib/core/istioctl-version.ts';
 import { renderIstioctlMessages } from '../../lib/core/proxy-config/istioctl-output.ts';
 import { CliUsageError, type CliIo } from '../context.ts';
-import { askedIstioctlVersion, OUTPUT_FORMATS, portOption, printable, readDump, type OutputFormat } from './proxy-config-input.ts';
+import {
+  askedIstioctlVersion,
+  tableOrMessages,
+  sameInEveryRelease,
+  portOption,
+  printable,
+  readDump,
+  type OutputFormat,
+} from './proxy-config-input.ts';
 
 interface EndpointOptions {
   file: string;
@@ -24,12 +31,8 @@ export function registerEndpointsCommand(proxyConfig: Command, io: CliIo): void 
     .aliases(['endpoint', 'ep'])
     .description("List the endpoints of Envoy's /clusters?format=json answer as `istioctl proxy-config endpoints` does")
     .requiredOption('-f, --file <path>', "Envoy's /clusters?format=json answer; - reads standard input")
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the ClusterStatus messages, as istioctl writes them)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .addOption(tableOrMessages('the ClusterStatus messages'))
+    .addOption(sameInEveryRelease())
     .option('--address <address>', 'only endpoints with this address (without the port), case-insensitive')
     .option('--port <port>', 'only endpoints on this port')
     .option('--cluster <name>', 'only endpoints of this cluster, case-insensitive')
@@ -53,12 +56,8 @@ export function registerEdsCommand(proxyConfig: Command, io: CliIo): void {
     .command('eds')
     .description('List the endpoints of an Envoy config dump taken with ?include_eds, as `istioctl proxy-config eds` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump?include_eds); - reads standard input')
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the ClusterLoadAssignments, as istioctl writes them)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .addOption(tableOrMessages('the ClusterLoadAssignments'))
+    .addOption(sameInEveryRelease())
     .option('--address <address>', 'only endpoints with this address (ip:port, a pipe path), case-insensitive')
     .option('--port <port>', 'only endpoints on this port')
     .option('--cluster <name>', 'only endpoints of this cluster, case-insensitive')

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Option } from 'commander';
 import {
   chooseIstioctlVersion,
   ISTIOCTL_VERSIONS,
@@ -14,7 +15,20 @@ import { CliUsageError, type CliIo } from '../context.ts';
 
 /** istioctl's `-o`: its table, or the Envoy messages behind it as jsonpb and sigs.k8s.io/yaml write them. */
 export type OutputFormat = 'short' | IstioctlDumpFormat;
-export const OUTPUT_FORMATS = ['short', 'json', 'yaml'];
+const OUTPUT_FORMATS = ['short', 'json', 'yaml'];
+
+/** `-o`: istioctl's formats, described for one command. */
+export function outputOption(description: string, byDefault: OutputFormat = 'short'): Option {
+  return new Option('-o, --output <format>', description).choices(OUTPUT_FORMATS).default(byDefault);
+}
+
+/** `-o` of a command with a table: the table, or the Envoy messages behind it. */
+export const tableOrMessages = (messages: string): Option =>
+  outputOption(`short (the istioctl table), json or yaml (${messages}, as istioctl writes them)`);
+
+/** `--istio-version` of a command whose output is the same in every supported istioctl release: checked only. */
+export const sameInEveryRelease = (what = 'table'): Option =>
+  new Option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same ${what})`);
 
 export function portOption(text: string | undefined): number {
   const port = text === undefined ? 0 : Number(text);

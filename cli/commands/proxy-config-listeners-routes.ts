@@ -1,12 +1,19 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseListenersDump } from '../../lib/core/proxy-config/listeners-dump.ts';
 import { istioctlListenerMessages, renderListenersTable } from '../../lib/core/proxy-config/listeners-table.ts';
 import { parseRoutesDump } from '../../lib/core/proxy-config/routes-dump.ts';
 import { istioctlRouteMessages, renderRoutesTable } from '../../lib/core/proxy-config/routes-table.ts';
-import { ISTIOCTL_VERSIONS } from '../../lib/core/istioctl-version.ts';
 import { renderIstioctlMessages } from '../../lib/core/proxy-config/istioctl-output.ts';
 import { CliUsageError, type CliIo } from '../context.ts';
-import { askedIstioctlVersion, OUTPUT_FORMATS, portOption, printable, readDump, type OutputFormat } from './proxy-config-input.ts';
+import {
+  askedIstioctlVersion,
+  tableOrMessages,
+  sameInEveryRelease,
+  portOption,
+  printable,
+  readDump,
+  type OutputFormat,
+} from './proxy-config-input.ts';
 
 interface RouteOptions {
   file: string;
@@ -22,12 +29,8 @@ export function registerRoutesCommand(proxyConfig: Command, io: CliIo): void {
     .aliases(['route', 'r'])
     .description('List the routes of an Envoy config dump as `istioctl proxy-config routes` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the RouteConfigurations, as istioctl writes them)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .addOption(tableOrMessages('the RouteConfigurations'))
+    .addOption(sameInEveryRelease())
     .option('--name <name>', 'only the route configuration of this name')
     .option('--no-verbose', 'one row per route configuration (NAME, VIRTUAL HOSTS) instead of one per route')
     .action(async (opts: RouteOptions) => {
@@ -62,12 +65,8 @@ export function registerListenersCommand(proxyConfig: Command, io: CliIo): void 
     .aliases(['listener', 'l'])
     .description('List the listeners of an Envoy config dump as `istioctl proxy-config listeners` does')
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump); - reads standard input')
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the Listeners, as istioctl writes them)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
-    .option('--istio-version <version>', `istioctl's release (${ISTIOCTL_VERSIONS.join(', ')}: they print the same table)`)
+    .addOption(tableOrMessages('the Listeners'))
+    .addOption(sameInEveryRelease())
     .option('--address <address>', 'only listeners on this address, case-insensitive')
     .option('--port <port>', 'only listeners on this port')
     .option('--type <type>', 'only listeners of this type (HTTP, TCP, HTTP+TCP, UNKNOWN), case-insensitive')

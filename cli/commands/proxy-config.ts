@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
 import { parseSecretsDump, secretsMessageOf } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { istioctlClusterMessages, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
@@ -8,7 +8,7 @@ import { renderIstioctlMessage, renderIstioctlMessages } from '../../lib/core/pr
 import { CliUsageError, type CommandContext } from '../context.ts';
 import {
   askedIstioctlVersion,
-  OUTPUT_FORMATS,
+  tableOrMessages,
   portOption,
   printable,
   readDump,
@@ -113,11 +113,7 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
 function withDumpOptions(command: Command, warmingHelp: string): Command {
   return command
     .requiredOption('-f, --file <path>', 'the Envoy config dump JSON (/config_dump or a ?resource= answer); - reads standard input')
-    .addOption(
-      new Option('-o, --output <format>', 'short (the istioctl table), json or yaml (the Envoy messages, as istioctl writes them)')
-        .choices(OUTPUT_FORMATS)
-        .default('short'),
-    )
+    .addOption(tableOrMessages('the Envoy messages'))
     .option('--warming', warmingHelp)
     .option(
       '--istio-version <version>',
