@@ -3,7 +3,7 @@ import { renderAllSummary } from '../../lib/core/proxy-config/all-summary.ts';
 import { bootstrapSectionOf, parseBootstrapSummary, renderBootstrapSummary } from '../../lib/core/proxy-config/bootstrap-summary.ts';
 import { parseEcdsDump, renderEcdsTable } from '../../lib/core/proxy-config/ecds-dump.ts';
 import { isAtLeast, ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION } from '../../lib/core/istioctl-version.ts';
-import { renderDumpAsGiven, renderIstioctlEcds, renderIstioctlMessage } from '../../lib/core/proxy-config/istioctl-output.ts';
+import { renderDumpAsGiven, renderIstioctlMessage } from '../../lib/core/proxy-config/istioctl-output.ts';
 import { CliUsageError, type CliIo } from '../context.ts';
 import {
   askedIstioctlVersion,
@@ -54,7 +54,7 @@ export function registerEcdsCommand(proxyConfig: Command, io: CliIo): void {
       io.stdout(
         opts.output === 'short'
           ? renderEcdsTable(parsed.value.filters)
-          : printable(label, renderIstioctlEcds(parsed.value.message, opts.output)),
+          : printable(label, renderIstioctlMessage(parsed.value.message, opts.output, 'protojson')),
       );
     });
 }

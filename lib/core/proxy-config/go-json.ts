@@ -45,17 +45,14 @@ function jsonpbMessage(node: ProtoJsonNode, indent: string): string {
   return `{\n${fields.join(',\n')}\n${indent}}`;
 }
 
-// The value of a field of a message written at `indent`.
+// The value of a field of a message written at `indent`: a repeated field's list, else one value.
 function jsonpbField(node: ProtoJsonNode, indent: string): string {
-  if (node.kind === 'scalar') return goScalar(node.value);
-  if (node.struct) return node.kind === 'object' ? jsonpbStruct(node, indent + INDENT) : jsonpbList(node, indent + INDENT);
-  if (node.kind === 'array') {
-    const items = node.items.map((item) => `\n${indent}${INDENT}${INDENT}${jsonpbSingular(item, indent + INDENT)}`);
-    return `[${items.join(',')}\n${indent}${INDENT}]`;
-  }
-  return jsonpbMessage(node, indent + INDENT);
+  if (node.kind !== 'array' || node.struct) return jsonpbSingular(node, indent);
+  const items = node.items.map((item) => `\n${indent}${INDENT}${INDENT}${jsonpbSingular(item, indent + INDENT)}`);
+  return `[${items.join(',')}\n${indent}${INDENT}]`;
 }
 
+// One value (jsonpb's marshalSingularValue): a scalar, a message, or a Struct or ListValue message.
 function jsonpbSingular(node: ProtoJsonNode, indent: string): string {
   if (node.kind === 'scalar') return goScalar(node.value);
   if (node.struct) return node.kind === 'object' ? jsonpbStruct(node, indent + INDENT) : jsonpbList(node, indent + INDENT);

@@ -60,13 +60,6 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
 /** lowerCamelCase as protoc derives a field's json_name: each `_x` becomes `X`. */
 export const jsonNameOf = (protoName: string): string => protoName.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** A parsed JSON value as it is, for what istioctl prints without re-marshalling (`proxy-config all -o yaml`). */
-export function plainJsonTree(value: unknown): ProtoJsonNode {
-  if (Array.isArray(value)) return { kind: 'array', items: value.map(plainJsonTree), struct: false };
-  if (!isObject(value)) return scalar(value);
-  return { kind: 'object', entries: Object.entries(value).map(([key, child]) => [key, plainJsonTree(child)]), struct: false };
-}
-
 /** A parsed Envoy message (snake_case) as istioctl writes it, without the `@type` of an unpacked Any. */
 export function istioctlMessageTree(message: unknown): ProtoJsonNode {
   const node = messageTree(message, undefined);
@@ -101,6 +94,14 @@ function mapTree(value: unknown): ProtoJsonNode {
   if (!isObject(value)) return messageTree(value, undefined);
   const entries = sortedEntries(value).map(([key, child]): [string, ProtoJsonNode] => [key, messageTree(child, undefined)]);
   return { kind: 'object', entries, struct: false };
+}
+
+/**
+ * A parsed JSON value as data: keys kept as written (sorted as Go sorts map keys), flagged as Struct
+ * content. What a Struct holds, and what istioctl prints without re-marshalling (`proxy-config all -o yaml`).
+ */
+export function jsonDataTree(value: unknown): ProtoJsonNode {
+  return structTree(value);
 }
 
 function structTree(value: unknown): ProtoJsonNode {

@@ -3,13 +3,8 @@ import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseEcdsDump, renderEcdsTable } from '../../../lib/core/proxy-config/ecds-dump.ts';
 import { renderGoYaml, resolvesToOtherType, goYamlKeyLess } from '../../../lib/core/proxy-config/go-yaml.ts';
-import {
-  renderDumpAsGiven,
-  renderIstioctlEcds,
-  renderIstioctlMessage,
-  renderIstioctlMessages,
-} from '../../../lib/core/proxy-config/istioctl-output.ts';
-import { plainJsonTree } from '../../../lib/core/proxy-config/proto-json-tree.ts';
+import { renderDumpAsGiven, renderIstioctlMessage, renderIstioctlMessages } from '../../../lib/core/proxy-config/istioctl-output.ts';
+import { jsonDataTree } from '../../../lib/core/proxy-config/proto-json-tree.ts';
 import { bootstrapSectionOf } from '../../../lib/core/proxy-config/bootstrap-summary.ts';
 import type { Evidence } from '../../../lib/core/result.ts';
 
@@ -20,15 +15,15 @@ function text(rendered: Evidence<string>): string {
   return rendered.value;
 }
 
-const yamlOf = (value: unknown): string => renderGoYaml(plainJsonTree(value));
+const yamlOf = (value: unknown): string => renderGoYaml(jsonDataTree(value));
 
 describe("istioctl's -o json and -o yaml", () => {
   it('prints the ECDS filters as istioctl 1.26–1.29 does: table, json and yaml (upstream testdata/ecds/output.*)', () => {
     const parsed = parseEcdsDump(fixture('ecds-config-dump.json'));
     if (!parsed.ok) throw new Error(parsed.reason);
     expect(renderEcdsTable(parsed.value.filters)).toBe(fixture('ecds-output.txt'));
-    expect(text(renderIstioctlEcds(parsed.value.message, 'json'))).toBe(fixture('ecds-output.json'));
-    expect(text(renderIstioctlEcds(parsed.value.message, 'yaml'))).toBe(fixture('ecds-output-1.26.yaml'));
+    expect(text(renderIstioctlMessage(parsed.value.message, 'json', 'protojson'))).toBe(fixture('ecds-output.json'));
+    expect(text(renderIstioctlMessage(parsed.value.message, 'yaml', 'protojson'))).toBe(fixture('ecds-output-1.26.yaml'));
   });
 
   it("writes one message in jsonpb's own layout: a Struct two levels in, one more at each nesting", () => {
