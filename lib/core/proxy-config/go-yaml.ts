@@ -39,10 +39,8 @@ function writeNode(e: Emitter, node: ProtoJsonNode, indent: number, context: Con
     return;
   }
   if (node.kind === 'array') {
-    // A sequence that is a mapping's value starts on the key's column; one in a sequence stays on the dash's line.
     node.items.forEach((item, i) => {
-      if (i > 0 || context === 'mapping-value') newline(e, indent);
-      else if (context === 'sequence-item') write(e, ' ');
+      startItem(e, i, indent, context);
       write(e, '-');
       writeNode(e, item, indent + 2, 'sequence-item');
     });
@@ -50,12 +48,18 @@ function writeNode(e: Emitter, node: ProtoJsonNode, indent: number, context: Con
   }
   const entries = [...node.entries].sort(([a], [b]) => (goYamlKeyLess(a, b) ? -1 : goYamlKeyLess(b, a) ? 1 : 0));
   entries.forEach(([key, value], i) => {
-    if (i > 0 || context === 'mapping-value') newline(e, indent);
-    else if (context === 'sequence-item') write(e, ' ');
+    startItem(e, i, indent, context);
     writeScalar(e, key, indent + 2, true);
     write(e, ':');
     writeNode(e, value, value.kind === 'array' ? indent : indent + 2, 'mapping-value');
   });
+}
+
+// A block collection's first item stays on the line of the dash it is an item of; one that is a mapping's
+// value starts on a line of its own (a sequence on the key's column: go-yaml does not indent it).
+function startItem(e: Emitter, i: number, indent: number, context: Context): void {
+  if (i > 0 || context === 'mapping-value') newline(e, indent);
+  else if (context === 'sequence-item') write(e, ' ');
 }
 
 function write(e: Emitter, text: string): void {
