@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseClustersDump } from '../../lib/core/proxy-config/clusters-dump.ts';
-import { parseSecretsDump, secretsMessageOf } from '../../lib/core/proxy-config/secrets-dump.ts';
+import { parseSecretsDump } from '../../lib/core/proxy-config/secrets-dump.ts';
 import { istioctlClusterMessages, renderClustersTable } from '../../lib/core/proxy-config/clusters-table.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsTable } from '../../lib/core/proxy-config/secrets-table.ts';
 import { ISTIOCTL_VERSIONS, NEWEST_ISTIOCTL_VERSION } from '../../lib/core/istioctl-version.ts';
@@ -87,12 +87,13 @@ export function registerProxyConfigCommand(program: Command, { io }: CommandCont
     'the dump is a ?resource=dynamic_warming_secrets answer',
   ).action(async (opts: ProxyConfigOptions) => {
     const { label, text } = await readDump(opts.file, io);
-    const parsed = parseSecretsDump(text, resourceOf(opts));
+    const resource = opts.warming ? 'dynamic_warming_secrets' : undefined;
+    const parsed = parseSecretsDump(text, { resource, keepMessage: opts.output !== 'short' });
     if (!parsed.ok) throw new CliUsageError(`${label} ${parsed.reason}`);
     const { shape, secrets } = parsed.value;
     if (shape === 'empty') throw new CliUsageError(`${label} holds no secrets (no SecretsConfigDump and no DynamicSecret entries)`);
     const now = io.clock();
-    if (opts.output !== 'short') io.stdout(printable(label, renderIstioctlMessage(secretsMessageOf(text, resourceOf(opts)), opts.output)));
+    if (opts.output !== 'short') io.stdout(printable(label, renderIstioctlMessage(parsed.value.message, opts.output)));
     else
       io.stdout(
         secrets.length === 0
@@ -120,6 +121,3 @@ function withDumpOptions(command: Command, warmingHelp: string): Command {
       `print the table as istioctl <version> does (${ISTIOCTL_VERSIONS.join(', ')}; default: the proxy's ISTIO_VERSION from the dump's bootstrap, else ${NEWEST_ISTIOCTL_VERSION})`,
     );
 }
-
-const resourceOf = (opts: ProxyConfigOptions): { resource?: 'dynamic_warming_secrets' } =>
-  opts.warming ? { resource: 'dynamic_warming_secrets' } : {};

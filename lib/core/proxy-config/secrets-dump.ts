@@ -49,11 +49,18 @@ export interface SecretsDump {
   shape: DumpShape;
   secrets: SecretEntry[];
   problems: string[];
+  /**
+   * The SecretsConfigDump message `-o json|yaml` prints, only when asked for (`keepMessage`): the dump's
+   * own, or, for a `?resource=` answer, one holding its entries.
+   */
+  message?: unknown;
 }
 
-/** Which `?resource=` answer the text is, when it is one: Envoy's DynamicSecret entries do not say. */
 export interface SecretsDumpOptions {
+  /** Which `?resource=` answer the text is, when it is one: Envoy's DynamicSecret entries do not say. */
   resource?: 'dynamic_active_secrets' | 'dynamic_warming_secrets';
+  /** Keep the SecretsConfigDump message; left out otherwise, as an audit holds thousands of dumps at once. */
+  keepMessage?: boolean;
 }
 
 // envoy.config.core.v3.DataSource. Only the declared fields are read: z.object drops the rest, and the
@@ -107,7 +114,9 @@ export function parseSecretsDump(text: string, options: SecretsDumpOptions = {})
       }
       const status: SecretStatus = options.resource === 'dynamic_warming_secrets' ? 'WARMING' : 'ACTIVE';
       const secrets = readSecrets(entries, status, `${options.resource ?? 'resource'} entry`, problems);
-      return { ok: true, value: { shape: 'resource', secrets, problems } };
+      // In a SecretsConfigDump the entries are plain messages, not Anys.
+      const message = () => ({ [options.resource ?? 'dynamic_active_secrets']: entries.map(withoutType) });
+      return { ok: true, value: { shape: 'resource', secrets, problems, ...(options.keepMessage ? { message: message() } : {}) } };
     }
   } else if (bare && ('dynamic_active_secrets' in bare || 'dynamic_warming_secrets' in bare || typeOf(bare) === SECRETS_SECTION)) {
     section = bare;
@@ -122,7 +131,7 @@ export function parseSecretsDump(text: string, options: SecretsDumpOptions = {})
     ...readSecrets(parsed.data.dynamic_warming_secrets ?? [], 'WARMING', 'dynamic_warming_secrets entry', problems),
     ...readSecrets(parsed.data.dynamic_active_secrets ?? [], 'ACTIVE', 'dynamic_active_secrets entry', problems),
   ];
-  return { ok: true, value: { shape: 'config-dump', secrets, problems } };
+  return { ok: true, value: { shape: 'config-dump', secrets, problems, ...(options.keepMessage ? { message: section } : {}) } };
 }
 
 function readSecrets(items: unknown[], status: SecretStatus, what: string, problems: string[]): SecretEntry[] {
@@ -224,21 +233,6 @@ function dataSourceText(source: z.infer<typeof DataSourceSchema> | undefined, pr
   return source.inline_string ?? '';
 }
 
-/**
- * The SecretsConfigDump message `proxy-config secret -o json|yaml` prints: the dump's own, or, for a
- * `?resource=dynamic_*_secrets` answer, one holding its entries. Undefined when the text is no dump.
- * Never throws.
- */
-export function secretsMessageOf(text: string, options: SecretsDumpOptions = {}): unknown {
-  const root = readDump(text, 'secrets');
-  if (!root.ok) return undefined;
-  const { configs, bare } = root.value;
-  if (!configs) return bare;
-  const section = configs.findLast((c) => typeOf(c) === SECRETS_SECTION);
-  if (section !== undefined) return section;
-  // In a SecretsConfigDump the entries are plain messages, not Anys.
-  const entries = configs
-    .filter((c) => typeOf(c) === DYNAMIC_SECRET)
-    .map((c) => Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([key]) => key !== '@type')));
-  return { [options.resource ?? 'dynamic_active_secrets']: entries };
+function withoutType(entry: unknown): unknown {
+  return Object.fromEntries(Object.entries(entry as Record<string, unknown>).filter(([key]) => key !== '@type'));
 }

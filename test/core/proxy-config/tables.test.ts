@@ -4,7 +4,7 @@ import { istioctlClusterMessages, istioctlClusterOrder, renderClustersTable } fr
 import { goTabwriter } from '../../../lib/core/render/go-tabwriter.ts';
 import { parseClusterName } from '../../../lib/core/proxy-config/cluster-name.ts';
 import { parseClustersDump, type ClusterEntry } from '../../../lib/core/proxy-config/clusters-dump.ts';
-import { parseSecretsDump, secretsMessageOf, type SecretEntry } from '../../../lib/core/proxy-config/secrets-dump.ts';
+import { parseSecretsDump, type SecretEntry } from '../../../lib/core/proxy-config/secrets-dump.ts';
 import { renderIstioctlMessage } from '../../../lib/core/proxy-config/istioctl-output.ts';
 import { NO_SECRETS_MESSAGE, renderSecretsTable } from '../../../lib/core/proxy-config/secrets-table.ts';
 import type { Evidence } from '../../../lib/core/result.ts';
@@ -83,7 +83,10 @@ describe('renderSecretsTable', () => {
   });
 
   it("prints the SecretsConfigDump as istioctl's jsonpb does with -o json: camelCase names, Envoy's redaction kept", () => {
-    const rendered = renderIstioctlMessage(secretsMessageOf(fixture('secret-config-dump.json')), 'json');
+    const rendered = renderIstioctlMessage(
+      value(parseSecretsDump(fixture('secret-config-dump.json'), { keepMessage: true })).message,
+      'json',
+    );
     const json = rendered.ok ? rendered.value : rendered.reason;
     const parsed = JSON.parse(json) as { dynamicActiveSecrets: { name: string; secret: Record<string, unknown> }[] };
     expect(parsed.dynamicActiveSecrets.map((s) => s.name)).toEqual(['default', 'ROOTCA']);
