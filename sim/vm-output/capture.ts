@@ -1,5 +1,5 @@
 import type { SimVm } from '../fleet.ts';
-import { lines, PROXY_UID } from './layout.ts';
+import { EXCLUDED_INBOUND_PORTS, lines, PROXY_UID } from './layout.ts';
 
 /** The nat table's header and built-in chains, as iptables-save prints them before any rule. */
 const NAT_BUILT_IN_CHAINS = [
@@ -9,9 +9,6 @@ const NAT_BUILT_IN_CHAINS = [
   ':OUTPUT ACCEPT [0:0]',
   ':POSTROUTING ACCEPT [0:0]',
 ];
-
-/** The inbound ports the VM's capture leaves alone: ssh, then the proxy's own (Prometheus, health, agent). */
-const EXCLUDED_INBOUND_PORTS = [22, 15090, 15021, 15020];
 
 /** The VPC resolver (base address + 2, the VM's /16 taken as its VPC): the DNS server the capture redirects to the proxy. */
 function vpcResolver(vm: SimVm): string {

@@ -1,6 +1,6 @@
 import type { SimVm } from '../fleet.ts';
 import { SIM_GATEWAY_IP, SIM_REMOVED_REVISION, SIM_STALE_GATEWAY_IP } from '../mesh-services.ts';
-import { lines, OUTPUT_CERTS_DIR } from './layout.ts';
+import { EXCLUDED_INBOUND_PORTS, lines, OUTPUT_CERTS_DIR } from './layout.ts';
 
 /** cluster.env as `istioctl x workload entry configure` writes it: sorted, single-quoted. */
 export function renderClusterEnv(vm: SimVm): string {
@@ -9,7 +9,7 @@ export function renderClusterEnv(vm: SimVm): string {
     CANONICAL_SERVICE: vm.group ?? vm.hostname,
     CA_ADDR: discoveryAddress(vm),
     ...(vm.configuration === 'sidecar-env' ? {} : { ISTIO_INBOUND_PORTS: '*', ISTIO_META_DNS_CAPTURE: 'true' }),
-    ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
+    ISTIO_LOCAL_EXCLUDE_PORTS: EXCLUDED_INBOUND_PORTS.join(','),
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
     ISTIO_META_MESH_ID: '',
     ISTIO_META_NETWORK: '',
