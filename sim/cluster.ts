@@ -1,7 +1,7 @@
 import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from '../lib/core/evidence-bundle.ts';
 import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
-import { hasWorkloadEntry, isConnected } from './fleet.ts';
+import { hasWorkloadEntry, isConnected, vmServiceName } from './fleet.ts';
 import { ISTIO_SYSTEM, kubeTime, kubeUid, resourceVersion } from './kube-metadata.ts';
 import { simServiceEntries, simServices } from './mesh-services.ts';
 import { renderVmOutput } from './vm-output.ts';
@@ -231,9 +231,9 @@ function handMadeEntry(fleet: SimFleet, vm: SimVm): unknown {
       generation: 1,
       creationTimestamp: kubeTime(fleet.now.getTime() - 40 * 86_400_000),
       annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '' },
-      labels: { app: vm.group ?? vm.hostname },
+      labels: { app: vmServiceName(vm) },
     },
-    spec: { address: vm.ip, labels: { app: vm.group ?? vm.hostname }, serviceAccount: vm.serviceAccount },
+    spec: { address: vm.ip, labels: { app: vmServiceName(vm) }, serviceAccount: vm.serviceAccount },
   };
 }
 

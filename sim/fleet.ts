@@ -352,3 +352,8 @@ export function isConnected(vm: SimVm): boolean {
 export function hasWorkloadEntry(vm: SimVm): boolean {
   return vm.group !== undefined && isConnected(vm);
 }
+
+/** The service the VM's workload is: its WorkloadGroup's name, or its hostname when it has none (a hand-registered VM). */
+export function vmServiceName(vm: SimVm): string {
+  return vm.group ?? vm.hostname;
+}
