@@ -11,6 +11,7 @@ export { createFakeVm } from './fake-vm/create-fake-vm.ts';
 export { hashTree } from './fake-vm/hash-tree.ts';
 export { findOnPath } from './fake-vm/host-tools.ts';
 export { SCRIPT_PATH, SHELLS, shellCommand } from './fake-vm/run-script.ts';
+export { SCRIPT_SECTIONS } from './fake-vm/script-sections.ts';
 export { testPki, type Pki } from './fake-vm/test-pki.ts';
 export type {
   EnvoyCluster,
