@@ -1,7 +1,7 @@
 import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from '../lib/core/evidence-bundle.ts';
 import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
-import { hasWorkloadEntry, isConnected, vmServiceName } from './fleet.ts';
+import { hasWorkloadEntry, isConnected, vmProxyLabels, vmServiceName } from './fleet.ts';
 import { ISTIO_SYSTEM, kubeTime, kubeUid, resourceVersion } from './kube-metadata.ts';
 import { simServiceEntries, simServices } from './mesh-services.ts';
 import { renderVmOutput } from './vm-output.ts';
@@ -68,7 +68,7 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
         connectedAt: vm.faults.includes('stale-connected-at') ? leakedConnectedAt : connectedAt,
         health: probed.has(vm.namespace) ? (vm.faults.includes('unhealthy-workload-entry') ? 'unhealthy' : 'healthy') : 'none',
         // istiod merges the proxy's own labels (ISTIO_METAJSON_LABELS) over the group's.
-        ...(vm.faults.includes('workload-entry-unselected') ? { app: `${vm.group!}-canary` } : {}),
+        app: vmProxyLabels(vm)?.app,
       }),
     );
     if (vm.faults.includes('duplicate-workload-entry')) entries.push(handMadeEntry(fleet, vm));

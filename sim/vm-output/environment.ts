@@ -1,4 +1,4 @@
-import { vmServiceName, type SimVm } from '../fleet.ts';
+import { vmProxyLabels, vmServiceName, type SimVm } from '../fleet.ts';
 import { SIM_GATEWAY_IP, SIM_REMOVED_REVISION, SIM_STALE_GATEWAY_IP } from '../mesh-services.ts';
 import { EXCLUDED_INBOUND_PORTS, lines, OUTPUT_CERTS_DIR } from './layout.ts';
 
@@ -27,11 +27,8 @@ export function renderClusterEnv(vm: SimVm): string {
     TRUST_DOMAIN: 'cluster.local',
   };
   if (vm.group) env.ISTIO_META_AUTO_REGISTER_GROUP = vm.group;
-  if (vm.faults.includes('workload-entry-unselected'))
-    env.ISTIO_METAJSON_LABELS = JSON.stringify({
-      app: `${vmServiceName(vm)}-canary`,
-      'service.istio.io/canonical-name': vmServiceName(vm),
-    });
+  const proxyLabels = vmProxyLabels(vm);
+  if (proxyLabels) env.ISTIO_METAJSON_LABELS = JSON.stringify(proxyLabels);
   return lines(
     Object.keys(env)
       .sort()
