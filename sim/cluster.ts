@@ -1,12 +1,10 @@
 import type { ClusterEvidence, ConfigMap, InstanceInformation, Invocation } from '../lib/core/evidence-bundle.ts';
 import { autoRegisteredName } from '../lib/core/controls/registration.ts';
 import type { SimFleet, SimNamespace, SimVm } from './fleet.ts';
-import { hasWorkloadEntry, isConnected } from './fleet.ts';
-import { hashString } from './random.ts';
+import { hasWorkloadEntry, isConnected, vmProxyLabels, vmServiceName } from './fleet.ts';
+import { ISTIO_SYSTEM, kubeTime, kubeUid, resourceVersion } from './kube-metadata.ts';
 import { simServiceEntries, simServices } from './mesh-services.ts';
 import { renderVmOutput } from './vm-output.ts';
-
-const ISTIO_SYSTEM = 'istio-system';
 
 /** The managed node as SSM DescribeInstanceInformation describes it. */
 export function simInstanceInformation(fleet: SimFleet, vm: SimVm): InstanceInformation {
@@ -70,7 +68,7 @@ export function simClusterEvidence(fleet: SimFleet): ClusterEvidence {
         connectedAt: vm.faults.includes('stale-connected-at') ? leakedConnectedAt : connectedAt,
         health: probed.has(vm.namespace) ? (vm.faults.includes('unhealthy-workload-entry') ? 'unhealthy' : 'healthy') : 'none',
         // istiod merges the proxy's own labels (ISTIO_METAJSON_LABELS) over the group's.
-        ...(vm.faults.includes('workload-entry-unselected') ? { app: `${vm.group!}-canary` } : {}),
+        app: vmProxyLabels(vm)?.app,
       }),
     );
     if (vm.faults.includes('duplicate-workload-entry')) entries.push(handMadeEntry(fleet, vm));
@@ -142,7 +140,7 @@ export function rootCaConfigMap(fleet: SimFleet, namespace: string, rootPem: str
     metadata: {
       name,
       namespace,
-      uid: uid(fleet, `configmap/${namespace}/${name}`),
+      uid: kubeUid(fleet, `configmap/${namespace}/${name}`),
       resourceVersion: resourceVersion(fleet, `configmap/${namespace}`),
       creationTimestamp: kubeTime(fleet.now.getTime() - 90 * 86_400_000),
       labels: { 'istio.io/config': 'true' },
@@ -178,7 +176,7 @@ function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
     metadata: {
       name,
       namespace: e.namespace,
-      uid: uid(fleet, `workloadentry/${e.namespace}/${name}`),
+      uid: kubeUid(fleet, `workloadentry/${e.namespace}/${name}`),
       resourceVersion: resourceVersion(fleet, `workloadentry/${e.namespace}/${name}`),
       generation: 1,
       creationTimestamp: kubeTime(Date.parse(e.connectedAt)),
@@ -189,7 +187,7 @@ function workloadEntry(fleet: SimFleet, e: EntrySpec): unknown {
           apiVersion: 'networking.istio.io/v1',
           kind: 'WorkloadGroup',
           name: e.group,
-          uid: uid(fleet, `workloadgroup/${e.namespace}/${e.group}`),
+          uid: kubeUid(fleet, `workloadgroup/${e.namespace}/${e.group}`),
           controller: true,
         },
       ],
@@ -228,14 +226,14 @@ function handMadeEntry(fleet: SimFleet, vm: SimVm): unknown {
     metadata: {
       name,
       namespace: vm.namespace,
-      uid: uid(fleet, `workloadentry/${vm.namespace}/${name}`),
+      uid: kubeUid(fleet, `workloadentry/${vm.namespace}/${name}`),
       resourceVersion: resourceVersion(fleet, `workloadentry/${vm.namespace}/${name}`),
       generation: 1,
       creationTimestamp: kubeTime(fleet.now.getTime() - 40 * 86_400_000),
       annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '' },
-      labels: { app: vm.group ?? vm.hostname },
+      labels: { app: vmServiceName(vm) },
     },
-    spec: { address: vm.ip, labels: { app: vm.group ?? vm.hostname }, serviceAccount: vm.serviceAccount },
+    spec: { address: vm.ip, labels: { app: vmServiceName(vm) }, serviceAccount: vm.serviceAccount },
   };
 }
 
@@ -246,7 +244,7 @@ function workloadGroup(fleet: SimFleet, ns: SimNamespace): unknown {
     metadata: {
       name: ns.group,
       namespace: ns.name,
-      uid: uid(fleet, `workloadgroup/${ns.name}/${ns.group}`),
+      uid: kubeUid(fleet, `workloadgroup/${ns.name}/${ns.group}`),
       resourceVersion: resourceVersion(fleet, `workloadgroup/${ns.name}`),
       generation: 1,
       creationTimestamp: kubeTime(fleet.now.getTime() - 120 * 86_400_000),
@@ -270,7 +268,7 @@ function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
       name,
       generateName: name.slice(0, name.lastIndexOf('-') + 1),
       namespace: ISTIO_SYSTEM,
-      uid: uid(fleet, `pod/${name}`),
+      uid: kubeUid(fleet, `pod/${name}`),
       resourceVersion: resourceVersion(fleet, `pod/${name}`),
       creationTimestamp: started,
       labels: {
@@ -287,7 +285,7 @@ function istiodPod(fleet: SimFleet, name: string, index: number): unknown {
           apiVersion: 'apps/v1',
           kind: 'ReplicaSet',
           name: `istiod-${templateHash}`,
-          uid: uid(fleet, `rs/${templateHash}`),
+          uid: kubeUid(fleet, `rs/${templateHash}`),
           controller: true,
           blockOwnerDeletion: true,
         },
@@ -377,18 +375,4 @@ function syncStatus(fleet: SimFleet, proxy: { name: string; key: string; istioVe
   return status;
 }
 
-/** RFC 3339 with second precision, as the API server prints metav1.Time. */
-function kubeTime(epochMs: number): string {
-  return new Date(Math.floor(epochMs / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function uid(fleet: SimFleet, key: string): string {
-  const h = [0, 1, 2, 3].map((i) => hashString(`${fleet.seed}:${key}:${i}`).toString(16).padStart(8, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-const nonce = uid;
-
-function resourceVersion(fleet: SimFleet, key: string): string {
-  return String(100_000 + (hashString(`${fleet.seed}:rv:${key}`) % 900_000));
-}
+const nonce = kubeUid;

@@ -352,3 +352,17 @@ export function isConnected(vm: SimVm): boolean {
 export function hasWorkloadEntry(vm: SimVm): boolean {
   return vm.group !== undefined && isConnected(vm);
 }
+
+/** The service the VM's workload is: its WorkloadGroup's name, or its hostname when it has none (a hand-registered VM). */
+export function vmServiceName(vm: SimVm): string {
+  return vm.group ?? vm.hostname;
+}
+
+/**
+ * The labels the VM's proxy gives itself (ISTIO_METAJSON_LABELS), which istiod merges over its group's in the
+ * auto-registered entry: only a `workload-entry-unselected` VM sets any.
+ */
+export function vmProxyLabels(vm: SimVm): { app: string; 'service.istio.io/canonical-name': string } | undefined {
+  if (!vm.faults.includes('workload-entry-unselected')) return undefined;
+  return { app: `${vmServiceName(vm)}-canary`, 'service.istio.io/canonical-name': vmServiceName(vm) };
+}

@@ -12,10 +12,10 @@ import { burstReply, forbidden, notFound, statusObject, UNAUTHORIZED, type ApiRe
 import { asObjects, getObject, listObjects, objectKey, type KubeCollection } from './kube/object-store.ts';
 import type { KubeApiFaults } from './kube/api-faults.ts';
 import { istiodPortForward } from './kube/port-forward.ts';
-
-export type { KubeApiFaults } from './kube/api-faults.ts';
 import { allows, grantsFor } from './kube/rbac.ts';
 import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type RequestAttributes } from './kube/routing.ts';
+
+export type { KubeApiFaults } from './kube/api-faults.ts';
 
 /**
  * A Kubernetes API server on 127.0.0.1 that serves a simulated mesh the way kube-apiserver and the
@@ -25,7 +25,8 @@ import { DISCOVERY, ISTIO_VERSION, NETWORKING_GROUP, requestAttributes, type Req
  * WebSocket (v4.channel.k8s.io) through which istiod's /debug/syncz on port 15014 answers HTTP/1.1.
  *
  * This module authenticates and wires the pieces under kube/: routing.ts (RequestInfo, discovery), rbac.ts,
- * api-replies.ts (Status objects), object-store.ts (list/get) and port-forward.ts (kubelet and istiod).
+ * api-replies.ts (Status objects), object-store.ts (list/get), port-forward.ts (kubelet and istiod) and api-faults.ts
+ * (the faults a test can ask for).
  */
 
 export interface KubeApiServerOptions {

@@ -1,5 +1,7 @@
 import type { KubeList } from '../lib/core/evidence-bundle.ts';
+import { EAST_WEST_GATEWAY_LABEL, EAST_WEST_GATEWAY_NAME } from '../lib/core/mesh-services.ts';
 import type { SimFleet, SimNamespace } from './fleet.ts';
+import { ISTIO_SYSTEM, kubeTime, kubeUid, resourceVersion } from './kube-metadata.ts';
 import { hashString } from './random.ts';
 
 /** The east-west gateway's load balancer address, which `istioctl x workload entry configure` pins istiod's name to. */
@@ -8,8 +10,6 @@ export const SIM_GATEWAY_IP = '10.19.255.10';
 export const SIM_STALE_GATEWAY_IP = '10.19.255.9';
 /** The istiod revision a VM with the `istiod-revision-removed` fault is still pinned to. */
 export const SIM_REMOVED_REVISION = '1-22';
-
-const ISTIO_SYSTEM = 'istio-system';
 
 /**
  * What a VM namespace offers to select its entries: the first namespace serves its VMs through a ServiceEntry
@@ -42,15 +42,19 @@ export function simServices(fleet: SimFleet): KubeList {
       ],
     }),
     {
-      ...service(fleet, ISTIO_SYSTEM, 'istio-eastwestgateway', {
+      ...service(fleet, ISTIO_SYSTEM, EAST_WEST_GATEWAY_NAME, {
         labels: {
-          app: 'istio-eastwestgateway',
-          istio: 'eastwestgateway',
+          app: EAST_WEST_GATEWAY_NAME,
+          [EAST_WEST_GATEWAY_LABEL.key]: EAST_WEST_GATEWAY_LABEL.value,
           'istio.io/rev': 'default',
           'operator.istio.io/component': 'IngressGateways',
           'topology.istio.io/network': 'network1',
         },
-        selector: { app: 'istio-eastwestgateway', istio: 'eastwestgateway', 'topology.istio.io/network': 'network1' },
+        selector: {
+          app: EAST_WEST_GATEWAY_NAME,
+          [EAST_WEST_GATEWAY_LABEL.key]: EAST_WEST_GATEWAY_LABEL.value,
+          'topology.istio.io/network': 'network1',
+        },
         ports: [
           { name: 'status-port', protocol: 'TCP', port: 15021, targetPort: 15021, nodePort: 31846 },
           { name: 'mtls', protocol: 'TCP', port: 15443, targetPort: 15443, nodePort: 30952 },
@@ -84,10 +88,10 @@ export function simServiceEntries(fleet: SimFleet): KubeList {
       metadata: {
         name: ns.group,
         namespace: ns.name,
-        uid: uid(fleet, `serviceentry/${ns.name}/${ns.group}`),
-        resourceVersion: String(100_000 + (hashString(`${fleet.seed}:rv:se/${ns.name}`) % 900_000)),
+        uid: kubeUid(fleet, `serviceentry/${ns.name}/${ns.group}`),
+        resourceVersion: resourceVersion(fleet, `se/${ns.name}`),
         generation: 1,
-        creationTimestamp: kubeDay(fleet, 120),
+        creationTimestamp: kubeTime(fleet.now.getTime() - 120 * 86_400_000),
       },
       spec: {
         hosts: [`${ns.group}.${ns.name}.svc.cluster.local`],
@@ -115,9 +119,9 @@ function service(fleet: SimFleet, namespace: string, name: string, s: ServiceSpe
     metadata: {
       name,
       namespace,
-      uid: uid(fleet, `service/${namespace}/${name}`),
+      uid: kubeUid(fleet, `service/${namespace}/${name}`),
       resourceVersion: String(100_000 + (h % 900_000)),
-      creationTimestamp: kubeDay(fleet, 120),
+      creationTimestamp: kubeTime(fleet.now.getTime() - 120 * 86_400_000),
       labels: s.labels,
     },
     spec: {
@@ -142,13 +146,4 @@ function sortedByKey(items: unknown[]): unknown[] {
     return `${m.namespace}/${m.name}`;
   };
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
-function kubeDay(fleet: SimFleet, daysAgo: number): string {
-  return new Date(Math.floor((fleet.now.getTime() - daysAgo * 86_400_000) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-function uid(fleet: SimFleet, key: string): string {
-  const h = [0, 1, 2, 3].map((i) => hashString(`${fleet.seed}:${key}:${i}`).toString(16).padStart(8, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,7 +1,7 @@
 import { formatDiagnosticOutput } from '../lib/core/diagnostic-output.ts';
 import { LOG_PATTERNS, type LogPattern } from '../lib/core/parsers/logs-summary.ts';
 import type { SimFleet, SimVm } from './fleet.ts';
-import { isConnected } from './fleet.ts';
+import { isConnected, vmServiceName } from './fleet.ts';
 import { hashString, SeededRandom } from './random.ts';
 import type { SimVmCertificates } from './vm-certificates.ts';
 import { renderIp6tables, renderIptables, renderIstioNftables } from './vm-output/capture.ts';
@@ -92,7 +92,7 @@ export function renderVmOutput(fleet: SimFleet, vm: SimVm, certificates?: SimVmC
           hot_restart_version: 'disabled',
           node: {
             id: `sidecar~${vm.ip}~${vm.hostname}.${vm.namespace}~${vm.namespace}.svc.cluster.local`,
-            cluster: `${vm.group ?? vm.hostname}.${vm.namespace}`,
+            cluster: `${vmServiceName(vm)}.${vm.namespace}`,
             metadata: { ISTIO_VERSION: vm.istioVersion, NAMESPACE: vm.namespace, CLUSTER_ID: 'Kubernetes' },
           },
           uptime_current_epoch: `${vm.uptimeSeconds}s`,

@@ -1,21 +1,21 @@
-import type { SimVm } from '../fleet.ts';
+import { vmProxyLabels, vmServiceName, type SimVm } from '../fleet.ts';
 import { SIM_GATEWAY_IP, SIM_REMOVED_REVISION, SIM_STALE_GATEWAY_IP } from '../mesh-services.ts';
-import { lines, OUTPUT_CERTS_DIR } from './layout.ts';
+import { EXCLUDED_INBOUND_PORTS, lines, OUTPUT_CERTS_DIR } from './layout.ts';
 
 /** cluster.env as `istioctl x workload entry configure` writes it: sorted, single-quoted. */
 export function renderClusterEnv(vm: SimVm): string {
   const env: Record<string, string> = {
     CANONICAL_REVISION: 'latest',
-    CANONICAL_SERVICE: vm.group ?? vm.hostname,
+    CANONICAL_SERVICE: vmServiceName(vm),
     CA_ADDR: discoveryAddress(vm),
     ...(vm.configuration === 'sidecar-env' ? {} : { ISTIO_INBOUND_PORTS: '*', ISTIO_META_DNS_CAPTURE: 'true' }),
-    ISTIO_LOCAL_EXCLUDE_PORTS: '22,15090,15021,15020',
+    ISTIO_LOCAL_EXCLUDE_PORTS: EXCLUDED_INBOUND_PORTS.join(','),
     ISTIO_META_CLUSTER_ID: 'Kubernetes',
     ISTIO_META_MESH_ID: '',
     ISTIO_META_NETWORK: '',
-    ISTIO_META_WORKLOAD_NAME: vm.group ?? vm.hostname,
+    ISTIO_META_WORKLOAD_NAME: vmServiceName(vm),
     ISTIO_NAMESPACE: vm.namespace,
-    ISTIO_SERVICE: `${vm.group ?? vm.hostname}.${vm.namespace}`,
+    ISTIO_SERVICE: `${vmServiceName(vm)}.${vm.namespace}`,
     ISTIO_SERVICE_CIDR: '*',
     ISTIO_SVC_IP: vm.ip,
     ...(vm.configuration === 'output-certs' ? { OUTPUT_CERTS: OUTPUT_CERTS_DIR } : {}),
@@ -27,11 +27,8 @@ export function renderClusterEnv(vm: SimVm): string {
     TRUST_DOMAIN: 'cluster.local',
   };
   if (vm.group) env.ISTIO_META_AUTO_REGISTER_GROUP = vm.group;
-  if (vm.faults.includes('workload-entry-unselected'))
-    env.ISTIO_METAJSON_LABELS = JSON.stringify({
-      app: `${vm.group ?? vm.hostname}-canary`,
-      'service.istio.io/canonical-name': vm.group ?? vm.hostname,
-    });
+  const proxyLabels = vmProxyLabels(vm);
+  if (proxyLabels) env.ISTIO_METAJSON_LABELS = JSON.stringify(proxyLabels);
   return lines(
     Object.keys(env)
       .sort()

@@ -1,10 +1,10 @@
-import type { SimVm } from '../fleet.ts';
+import { vmServiceName, type SimVm } from '../fleet.ts';
 
 /** The clusters a VM sidecar holds: istiod's, its own service's, one it calls, and its inbound port. */
 export const ACTIVE_CLUSTERS = (vm: SimVm): string[] => [
   'outbound|15012||istiod.istio-system.svc.cluster.local',
   'outbound|443||istiod.istio-system.svc.cluster.local',
-  `outbound|8080||${vm.group ?? vm.hostname}.${vm.namespace}.svc.cluster.local`,
+  `outbound|8080||${vmServiceName(vm)}.${vm.namespace}.svc.cluster.local`,
   'outbound|80||httpbin.default.svc.cluster.local',
   'inbound|8080||',
 ];

@@ -2,20 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../lib/core/report.ts';
 import { fixture } from '../support/fixtures.ts';
 import { healthyClusterStatuses } from './fake-envoy-clusters.ts';
-import { createFakeVm, SHELLS, VM, type FakeVmOptions, type ShellName } from './fake-vm.ts';
-import { vmFindingsOfRun } from './script-audit.ts';
+import { SHELLS, VM, type FakeVmOptions, type ShellName } from './fake-vm.ts';
+import { auditFakeVm } from './script-audit.ts';
 
 /** The real script on a fake VM, through the parsers and every control: the VM's XDS-06 and COLLECT-03. */
 async function audit(options: FakeVmOptions, shell: ShellName): Promise<{ findings: Finding[]; requests: string[] }> {
-  const vm = await createFakeVm(options);
-  try {
-    const started = new Date();
-    const run = await vm.run(shell);
-    expect(run.stderr).toBe('');
-    return { findings: vmFindingsOfRun(run, vm.pki.rootPem, started, new Date()), requests: vm.requests };
-  } finally {
-    await vm.close();
-  }
+  const { run, findings, requests } = await auditFakeVm(options, shell);
+  expect(run.stderr).toBe('');
+  return { findings, requests };
 }
 const of = (findings: Finding[], control: string) => findings.find((f) => f.control === control);
 

@@ -9,6 +9,7 @@ import {
   findOnPath,
   IPTABLES_TOOLS,
   SCRIPT_PATH,
+  SCRIPT_SECTIONS,
   SHELLS,
   VM,
   type FakeVm,
@@ -18,36 +19,6 @@ import {
 } from './fake-vm.ts';
 
 const execFileAsync = promisify(execFile);
-
-/** docs/diagnostic-output.md, in its order, with every iptables tool installed. */
-const SECTIONS = [
-  'identity',
-  'systemd',
-  'readiness',
-  'envoy-server-info',
-  'envoy-stats',
-  'envoy-secrets-active',
-  'envoy-secrets-warming',
-  'envoy-clusters-active',
-  'envoy-clusters-warming',
-  'envoy-clusters-health',
-  'logs',
-  'cluster-env',
-  'sidecar-env',
-  'mesh-config',
-  'hosts',
-  'iptables-save',
-  'iptables-legacy-save',
-  'iptables-nft-save',
-  'ip6tables-save',
-  'ip6tables-legacy-save',
-  'ip6tables-nft-save',
-  'certs',
-  'cert-chain-pem',
-  'root-cert-pem',
-  'token',
-  'versions',
-];
 
 const LOG_PATTERNS = ['warm-cert', 'not-ready', 'no-workload-group', 'token', 'x509', 'istiod-dial', 'dns-not-ready', 'stream-closed'];
 
@@ -107,9 +78,9 @@ describe('the diagnostic script on a healthy fake VM', () => {
     expectWellFormed({ ...result, split });
     expect(result.stdout).toMatch(/^FLEET-AUDIT-DIAGNOSTICS v1 boundary=@@fa-[0-9a-f]{16}\n/);
     const boundary = /boundary=(?<b>\S+)/.exec(result.stdout)!.groups!.b!;
-    expect(result.stdout.endsWith(`\n${boundary} DONE sections=${SECTIONS.length}\n`)).toBe(true);
-    expect([...split.sections.keys()]).toEqual(SECTIONS);
-    for (const name of SECTIONS) {
+    expect(result.stdout.endsWith(`\n${boundary} DONE sections=${SCRIPT_SECTIONS.length}\n`)).toBe(true);
+    expect([...split.sections.keys()]).toEqual(SCRIPT_SECTIONS);
+    for (const name of SCRIPT_SECTIONS) {
       expect(result.stdout.split(`\n${boundary} BEGIN ${name}\n`)).toHaveLength(2);
       expect(split.sections.get(name), name).toMatchObject({ rc: 0, cut: false, missing: [] });
     }
@@ -183,7 +154,7 @@ describe('the diagnostic script on a healthy fake VM', () => {
     const result = await vm.run('dash', { stdin: true });
     const split = splitDiagnosticOutput(result.stdout);
     expectWellFormed({ ...result, split });
-    expect([...split.sections.keys()]).toEqual(SECTIONS);
+    expect([...split.sections.keys()]).toEqual(SCRIPT_SECTIONS);
   });
 
   it('draws a new boundary from /dev/urandom on each run', () => {
@@ -280,7 +251,7 @@ describe('the diagnostic script in failure scenarios', () => {
     expect(kv(section(run.split, 'systemd').content)).toMatchObject({ ActiveState: 'inactive', SubState: 'dead', MainPID: '0' });
     expect(kv(section(run.split, 'readiness').content)).toMatchObject({ http_code: '000', curl_exit: '7' });
     expect(section(run.split, 'readiness').rc).toBe(7);
-    for (const name of SECTIONS.filter((n) => n.startsWith('envoy-')))
+    for (const name of SCRIPT_SECTIONS.filter((n) => n.startsWith('envoy-')))
       expect(section(run.split, name)).toMatchObject({ content: '', rc: 7, cut: false });
     const snap = parseVmSnapshot(run.stdout);
     expect(snap.unit.ok && snap.unit.value.activeState).toBe('inactive');
@@ -370,13 +341,13 @@ describe('the diagnostic script in failure scenarios', () => {
     expectWellFormed(run);
     expect(section(run.split, 'iptables-save')).toMatchObject({ content: '', rc: 127, cut: false, missing: ['iptables-save'] });
     expect(section(run.split, 'ip6tables-save')).toMatchObject({ content: '', rc: 127, missing: ['ip6tables-save'] });
-    expect([...run.split.sections.keys()]).toEqual(SECTIONS.filter((n) => !/tables-(legacy|nft)-save$/.test(n)));
+    expect([...run.split.sections.keys()]).toEqual(SCRIPT_SECTIONS.filter((n) => !/tables-(legacy|nft)-save$/.test(n)));
   });
 
   it('reports a VM without curl: readiness and every Envoy section name it', async () => {
     const run = await runScenario({ without: ['curl'] });
     expectWellFormed(run);
-    for (const name of ['readiness', ...SECTIONS.filter((n) => n.startsWith('envoy-'))]) {
+    for (const name of ['readiness', ...SCRIPT_SECTIONS.filter((n) => n.startsWith('envoy-'))]) {
       expect(section(run.split, name), name).toMatchObject({ content: '', rc: 127, missing: ['curl'] });
     }
     expect(run.vm.requests).toEqual([]);

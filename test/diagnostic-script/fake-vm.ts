@@ -8,9 +8,9 @@
  * The parts live in fake-vm/; this file is what tests import.
  */
 export { createFakeVm } from './fake-vm/create-fake-vm.ts';
-export { hashTree } from './fake-vm/hash-tree.ts';
 export { findOnPath } from './fake-vm/host-tools.ts';
-export { SCRIPT_PATH, SHELLS, shellCommand } from './fake-vm/run-script.ts';
+export { SCRIPT_PATH, SHELLS } from './fake-vm/run-script.ts';
+export { SCRIPT_SECTIONS } from './fake-vm/script-sections.ts';
 export { testPki, type Pki } from './fake-vm/test-pki.ts';
 export type {
   EnvoyCluster,
@@ -23,4 +23,4 @@ export type {
   RunResult,
   ShellName,
 } from './fake-vm/types.ts';
-export { IPTABLES_TOOLS, REAL_TOOLS, SHIMS, VM, type IptablesTool } from './fake-vm/vm-defaults.ts';
+export { IPTABLES_TOOLS, VM, type IptablesTool } from './fake-vm/vm-defaults.ts';

@@ -1,7 +1,16 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { splitDiagnosticOutput, type Section } from '../../lib/core/diagnostic-output.ts';
-import { createFakeVm, SHELLS, type FakeVm, type FakeVmOptions, type RunOptions, type RunResult, type ShellName } from './fake-vm.ts';
+import {
+  createFakeVm,
+  SCRIPT_SECTIONS,
+  SHELLS,
+  type FakeVm,
+  type FakeVmOptions,
+  type RunOptions,
+  type RunResult,
+  type ShellName,
+} from './fake-vm.ts';
 
 /**
  * Far longer than any run of the script on a fake VM, even with hung tools bounded at a second or less,
@@ -9,33 +18,11 @@ import { createFakeVm, SHELLS, type FakeVm, type FakeVmOptions, type RunOptions,
  */
 const DEADLINE_MS = 90_000;
 
-/** Every section the script prints on the fake VM, each of whose rc is 0 there. */
-const SECTIONS = [
-  'identity',
-  'systemd',
-  'readiness',
-  'envoy-server-info',
-  'envoy-stats',
-  'envoy-secrets-active',
-  'envoy-secrets-warming',
-  'envoy-clusters-active',
-  'envoy-clusters-warming',
-  'envoy-clusters-health',
-  'logs',
-  'cluster-env',
-  'mesh-config',
-  'iptables-save',
-  'iptables-legacy-save',
-  'iptables-nft-save',
-  'ip6tables-save',
-  'ip6tables-legacy-save',
-  'ip6tables-nft-save',
-  'certs',
-  'cert-chain-pem',
-  'root-cert-pem',
-  'token',
-  'versions',
-];
+/**
+ * The sections whose rc this file follows: every one the script prints on the fake VM but sidecar-env (the fake VM
+ * has no sidecar.env, so its rc is 1) and hosts.
+ */
+const SECTIONS = SCRIPT_SECTIONS.filter((name) => name !== 'sidecar-env' && name !== 'hosts');
 const CURL_SECTIONS = SECTIONS.filter((name) => name === 'readiness' || name.startsWith('envoy-'));
 const IPTABLES_SECTIONS = SECTIONS.filter((name) => name.includes('tables-'));
 

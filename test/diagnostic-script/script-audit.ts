@@ -3,7 +3,7 @@ import { analyzeBundle } from '../../lib/core/analyze.ts';
 import type { EvidenceBundle, KubeList } from '../../lib/core/evidence-bundle.ts';
 import { XDS_TYPE_URLS } from '../../lib/core/proxy-status.ts';
 import type { Finding } from '../../lib/core/report.ts';
-import { VM, type RunResult } from './fake-vm.ts';
+import { createFakeVm, VM, type FakeVmOptions, type RunResult, type ShellName } from './fake-vm.ts';
 
 const INSTANCE_ID = 'i-0000000000000001';
 
@@ -61,4 +61,19 @@ export function vmFindingsOfRun(run: RunResult, rootPem: string, started: Date, 
     },
   };
   return analyzeBundle(bundle).findings.filter((f) => f.subject.kind === 'vm');
+}
+
+/** Runs the real script once on a fresh fake VM and closes it: the run, its findings, and the admin paths the script asked for. */
+export async function auditFakeVm(
+  options: FakeVmOptions,
+  shell: ShellName = 'dash',
+): Promise<{ run: RunResult; findings: Finding[]; requests: string[] }> {
+  const vm = await createFakeVm(options);
+  try {
+    const started = new Date();
+    const run = await vm.run(shell);
+    return { run, findings: vmFindingsOfRun(run, vm.pki.rootPem, started, new Date()), requests: vm.requests };
+  } finally {
+    await vm.close();
+  }
 }

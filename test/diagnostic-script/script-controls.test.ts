@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FindingStatus } from '../../lib/core/report.ts';
-import { createFakeVm, type FakeVm, type FakeVmOptions } from './fake-vm.ts';
-import { vmFindingsOfRun } from './script-audit.ts';
+import type { FakeVmOptions } from './fake-vm.ts';
+import { auditFakeVm } from './script-audit.ts';
 
 // The real script's output on a fake VM, through the parsers and every control: what an SSM run gives.
 async function audit(options: FakeVmOptions = {}): Promise<Record<string, FindingStatus>> {
-  const vm: FakeVm = await createFakeVm(options);
-  try {
-    const started = new Date();
-    const run = await vm.run('dash');
-    return Object.fromEntries(vmFindingsOfRun(run, vm.pki.rootPem, started, new Date()).map((f) => [f.control, f.status]));
-  } finally {
-    await vm.close();
-  }
+  const { findings } = await auditFakeVm(options);
+  return Object.fromEntries(findings.map((f) => [f.control, f.status]));
 }
 
 describe('the controls on the real script output of a fake VM', () => {
@@ -20,7 +14,6 @@ describe('the controls on the real script output of a fake VM', () => {
   beforeAll(async () => {
     healthy = await audit();
   });
-  afterAll(() => undefined);
 
   it('pass for a healthy VM, but for the istiod dial error its log holds and the WorkloadEntry this cluster lacks', () => {
     const notPassing = Object.entries(healthy).filter(([, s]) => s !== 'PASS' && s !== 'SKIP');

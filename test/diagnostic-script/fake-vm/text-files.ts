@@ -1,9 +1,7 @@
 /** Writing the fake VM's files, and reading the captured files they start from. */
-import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-// Istio 1.24.6 test data; test/fixtures/fake-vm/README.md says where each file comes from.
-const FIXTURES = new URL('../../fixtures/fake-vm/', import.meta.url).pathname;
+import { fixture as testFixture } from '../../support/fixtures.ts';
 
 /** Writes a file, making its directory, with its mode and, when given, its modification time. */
 export function write(path: string, content: string, mode = 0o644, mtime?: number): void {
@@ -13,9 +11,9 @@ export function write(path: string, content: string, mode = 0o644, mtime?: numbe
   if (mtime !== undefined) utimesSync(path, mtime, mtime);
 }
 
-/** A file of test/fixtures/fake-vm/. */
+/** A file of test/fixtures/fake-vm/: Istio 1.24.6 test data, whose README there says where each file comes from. */
 export function fixture(name: string): string {
-  return readFileSync(join(FIXTURES, name), 'utf8');
+  return testFixture(`fake-vm/${name}`);
 }
 
 /** Lines as a file holds them: each ended by a newline. */
