@@ -5,7 +5,7 @@ import type { Evidence } from '../result.ts';
 import { error, fail, pass, skip, vmControl, withoutCluster, type Outcome } from './control.ts';
 
 /** pilot-agent's discovery address when neither CA_ADDR nor the mesh config names one (MeshConfig's default). */
-export const DEFAULT_DISCOVERY_ADDRESS = 'istiod.istio-system.svc:15012';
+const DEFAULT_DISCOVERY_ADDRESS = 'istiod.istio-system.svc:15012';
 
 // A Service's cluster DNS name, `<service>.<namespace>.svc[.<cluster domain>]`, as istioctl writes CA_ADDR and discoveryAddress.
 const SERVICE_HOST = /^(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?<namespace>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.[a-z0-9.-]+)?\.?$/;
@@ -64,7 +64,7 @@ export const cfg02 = vmControl(
 );
 
 /** The addresses the agent uses: CA_ADDR for certificates, discoveryAddress for xDS; CA_ADDR defaults to the latter. */
-export function discoveryTargets(caAddr: string | undefined, discoveryAddress: string | undefined): Target[] {
+function discoveryTargets(caAddr: string | undefined, discoveryAddress: string | undefined): Target[] {
   const targets: Target[] = [];
   if (discoveryAddress) targets.push({ source: 'discoveryAddress', address: discoveryAddress, host: hostOf(discoveryAddress) });
   if (caAddr) targets.push({ source: 'CA_ADDR', address: caAddr, host: hostOf(caAddr) });
@@ -74,7 +74,7 @@ export function discoveryTargets(caAddr: string | undefined, discoveryAddress: s
 }
 
 /** The host of `host[:port]` or `[v6]:port`, lower-cased; '' when it is neither. */
-export function hostOf(address: string): string {
+function hostOf(address: string): string {
   const m = HOST_PORT.exec(address.trim());
   return (m?.groups?.v6 ?? m?.groups?.host ?? '').toLowerCase();
 }
