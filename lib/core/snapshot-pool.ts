@@ -29,8 +29,7 @@ export class SnapshotPool {
     const held = this.#rules.get(key);
     if (held !== undefined) return held ?? undefined;
     const rule = parseRule(table, line);
-    this.#rules.shared(structuredClone(key), rule === undefined ? null : structuredClone(rule));
-    return this.#rules.get(key) ?? undefined;
+    return this.#rules.shared(structuredClone(key), rule === undefined ? null : structuredClone(rule)) ?? undefined;
   }
 
   /** The pool's certificate equal to `certificate`: the same DER (same SHA-256), so the same fields. */
