@@ -1,4 +1,4 @@
-import { isEastWestGateway, selects, serviceAddresses, type Service } from '../mesh-services.ts';
+import { isEastWestGateway, selects, serviceAddresses, type Service, type ServiceAddresses } from '../mesh-services.ts';
 import type { MeshView } from '../mesh-view.ts';
 import { isIpAddress, type HostsPin } from '../parsers/hosts-pins.ts';
 import type { Evidence } from '../result.ts';
@@ -57,7 +57,7 @@ export const cfg02 = vmControl(
         checks.push({ status: 'ERROR', message: `${target.source} ${JSON.stringify(target.address)} is not a host[:port]` });
         continue;
       }
-      checks.push(...checkTarget(target, snapshot.hostsPins, ctx.mesh, evidence));
+      checks.push(...checkTarget(target, snapshot.hostsPins, ctx.mesh, controlPlaneOf(ctx.mesh), evidence));
     }
     return combine(checks, evidence);
   },
@@ -88,12 +88,49 @@ function uniqueHosts(targets: Target[]): Target[] {
   return [...byHost.values()];
 }
 
-function checkTarget(target: Target, hostsPins: Evidence<HostsPin[]>, mesh: MeshView, evidence: Record<string, unknown>): Check[] {
-  const gateways = mesh.services.filter(isEastWestGateway);
+/** What every VM's check reads of the mesh's Services, gathered once per mesh view (built once, never changed) rather than per VM. */
+interface ControlPlane {
+  /** The istiod Services (`app=istiod`), then the east-west gateways', each with its addresses. */
+  istiods: ServiceWithAddresses[];
+  gateways: ServiceWithAddresses[];
+  /** Every Service by `namespace/name`. */
+  byName: Map<string, Service>;
+  /** The namespaces where the audit read a Service or an istiod pod. */
+  readNamespaces: Set<string>;
+}
+
+interface ServiceWithAddresses {
+  service: Service;
+  addresses: ServiceAddresses;
+}
+
+const controlPlanes = new WeakMap<MeshView, ControlPlane>();
+
+function controlPlaneOf(mesh: MeshView): ControlPlane {
+  const known = controlPlanes.get(mesh);
+  if (known) return known;
+  const withAddresses = (service: Service): ServiceWithAddresses => ({ service, addresses: serviceAddresses(service) });
+  const plane: ControlPlane = {
+    istiods: mesh.services.filter((s) => s.metadata.labels?.app === 'istiod').map(withAddresses),
+    gateways: mesh.services.filter(isEastWestGateway).map(withAddresses),
+    // Reversed, so that of two Services listed under one name the first is kept, as a search would find it.
+    byName: new Map(mesh.services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const).reverse()),
+    readNamespaces: new Set([...mesh.services.map((s) => s.metadata.namespace), ...mesh.istiods.map((p) => p.namespace)]),
+  };
+  controlPlanes.set(mesh, plane);
+  return plane;
+}
+
+function checkTarget(
+  target: Target,
+  hostsPins: Evidence<HostsPin[]>,
+  mesh: MeshView,
+  plane: ControlPlane,
+  evidence: Record<string, unknown>,
+): Check[] {
   if (isIpAddress(target.host)) {
     // An address in place of a name: it must be one the control plane answers at.
-    const istiods = mesh.services.filter((s) => s.metadata.labels?.app === 'istiod');
-    const owner = [...istiods, ...gateways].find((s) => addressesOf(s).ips.includes(target.host));
+    const owner = [...plane.istiods, ...plane.gateways].find((s) => ipsOf(s.addresses).includes(target.host))?.service;
     evidence.address = target.host;
     if (owner) return [{ status: 'PASS', message: `${target.source} ${target.address} is an address of the Service ${ref(owner)}` }];
     return [
@@ -107,9 +144,9 @@ function checkTarget(target: Target, hostsPins: Evidence<HostsPin[]>, mesh: Mesh
   if (!name)
     return [{ status: 'SKIP', message: `${target.source} ${target.address} is not a cluster Service name: it is reached by DNS alone` }];
   const checks: Check[] = [];
-  const service = checkService(target, name.service!, name.namespace!, mesh, evidence, checks);
+  const service = checkService(target, name.service!, name.namespace!, mesh, plane, evidence, checks);
   if (service === undefined) return checks;
-  checks.push(checkPin(target, service, gateways, hostsPins, evidence));
+  checks.push(checkPin(target, service, plane.gateways, hostsPins, evidence));
   return checks;
 }
 
@@ -119,6 +156,7 @@ function checkService(
   serviceName: string,
   namespace: string,
   mesh: MeshView,
+  plane: ControlPlane,
   evidence: Record<string, unknown>,
   checks: Check[],
 ): Service | undefined {
@@ -132,15 +170,14 @@ function checkService(
     checks.push({ status: 'ERROR', message: `${what}: the Services of ${namespace} could not be read: ${unread.message}` });
     return undefined;
   }
-  const readNamespaces = new Set([...mesh.services.map((s) => s.metadata.namespace), ...mesh.istiods.map((p) => p.namespace)]);
-  if (!readNamespaces.has(namespace)) {
+  if (!plane.readNamespaces.has(namespace)) {
     checks.push({
       status: 'ERROR',
-      message: `${what} ${names(target)} namespace ${namespace}, where the audit read no istiod Service (it read ${[...readNamespaces].sort().join(', ') || 'none'})`,
+      message: `${what} ${names(target)} namespace ${namespace}, where the audit read no istiod Service (it read ${[...plane.readNamespaces].sort().join(', ') || 'none'})`,
     });
     return undefined;
   }
-  const service = mesh.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === serviceName);
+  const service = plane.byName.get(`${namespace}/${serviceName}`);
   evidence.service = `${namespace}/${serviceName}`;
   if (!service) {
     checks.push({ status: 'FAIL', message: `${what} ${names(target)} the Service ${serviceName}, which ${namespace} does not have` });
@@ -168,7 +205,7 @@ function checkService(
 function checkPin(
   target: Target,
   service: Service,
-  gateways: Service[],
+  gateways: ServiceWithAddresses[],
   hostsPins: Evidence<HostsPin[]>,
   evidence: Record<string, unknown>,
 ): Check {
@@ -177,35 +214,35 @@ function checkPin(
   const pin = hostsPins.value.find((p) => p.names.includes(target.host));
   if (!pin) return { status: 'PASS', message: `/etc/hosts does not pin ${target.host}: it is resolved by DNS` };
   evidence.pin = { host: target.host, address: pin.address };
-  const own = addressesOf(service);
-  const gatewayIps = gateways.flatMap((g) => serviceAddresses(g).externalIps);
-  evidence.serviceAddresses = own.ips;
+  const own = serviceAddresses(service);
+  const ownIps = ipsOf(own);
+  const gatewayIps = gateways.flatMap((g) => g.addresses.externalIps);
+  evidence.serviceAddresses = ownIps;
   evidence.gatewayAddresses = gatewayIps;
-  if (own.ips.includes(pin.address))
+  if (ownIps.includes(pin.address))
     return { status: 'PASS', message: `/etc/hosts pins ${target.host} to ${pin.address}, an address of the Service ${ref(service)}` };
-  const gateway = gateways.find((g) => serviceAddresses(g).externalIps.includes(pin.address));
+  const gateway = gateways.find((g) => g.addresses.externalIps.includes(pin.address))?.service;
   if (gateway)
     return { status: 'PASS', message: `/etc/hosts pins ${target.host} to ${pin.address}, the east-west gateway ${ref(gateway)}'s address` };
-  const hostnames = [...own.hostnames, ...gateways.flatMap((g) => serviceAddresses(g).hostnames)];
+  const hostnames = [...own.hostnames, ...gateways.flatMap((g) => g.addresses.hostnames)];
   if (hostnames.length > 0)
     return {
       status: 'SKIP',
       message: `/etc/hosts pins ${target.host} to ${pin.address}, which is no IP the Services show; their load balancer is known by DNS name only (${hostnames.join(', ')}), which the audit does not resolve`,
     };
-  const known = [...own.ips, ...gatewayIps];
+  const known = [...ownIps, ...gatewayIps];
   return {
     status: 'FAIL',
     message:
       `/etc/hosts pins ${target.host} to ${pin.address}, an address neither the Service ${ref(service)} nor ` +
-      `${gateways.length > 0 ? `the east-west gateway ${gateways.map(ref).join(', ')}` : 'an east-west gateway (none was found)'} has` +
+      `${gateways.length > 0 ? `the east-west gateway ${gateways.map((g) => ref(g.service)).join(', ')}` : 'an east-west gateway (none was found)'} has` +
       `${known.length > 0 ? ` (they have ${known.join(', ')})` : ''}`,
   };
 }
 
-/** The IPs of an istiod Service (cluster IPs and external ones alike) and its load balancer's DNS names. */
-function addressesOf(service: Service): { ips: string[]; hostnames: string[] } {
-  const a = serviceAddresses(service);
-  return { ips: [...a.clusterIps, ...a.externalIps], hostnames: a.hostnames };
+/** The IPs of an istiod Service, cluster IPs and external ones alike. */
+function ipsOf(addresses: ServiceAddresses): string[] {
+  return [...addresses.clusterIps, ...addresses.externalIps];
 }
 
 /** The verb for the target's sources: one of them names, both name. */
