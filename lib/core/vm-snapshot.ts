@@ -146,9 +146,8 @@ function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
   ): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
     const section = split.sections.get(name);
-    // A file the VM does not have (rc 1, nothing printed) is a value of its own where the file is optional.
-    if (options.absentFile !== undefined && section && !section.cut && section.rc === 1 && section.content === '')
-      return { ok: true, value: options.absentFile };
+    // A file the VM does not have is a value of its own where the file is optional.
+    if (options.absentFile !== undefined && section && isAbsentFile(section)) return { ok: true, value: options.absentFile };
     // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
     if (options.rcMustBeZero && section && !section.cut && section.rc !== 0)
       return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
@@ -169,7 +168,7 @@ function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
       part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
       readable ? sidecarEnv(split.sections.get('sidecar-env'), split.truncated, parseChecked) : undefined,
     ),
-    meshConfig: part('mesh-config', (text) => parseMeshConfig(text), { absentFile: { discoveryAddress: undefined } }),
+    meshConfig: part('mesh-config', parseMeshConfig, { absentFile: { discoveryAddress: undefined } }),
     hostsPins: part('hosts', parseHostsPins, { absentFile: [] }),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
@@ -209,6 +208,11 @@ function detached(snapshot: VmSnapshot): VmSnapshot {
   return structuredClone(snapshot);
 }
 
+/** The section of a file the VM does not have: rc 1, nothing printed. */
+function isAbsentFile(section: Section): boolean {
+  return !section.cut && section.rc === 1 && section.content === '';
+}
+
 /**
  * sidecar.env is optional: an absent file (rc 1, nothing printed) adds nothing, and so does an output
  * from a script that did not collect it yet (no section in an output that reached its end). A section
@@ -227,7 +231,7 @@ function sidecarEnv(
     return truncated
       ? { ok: false, reason: 'the output was cut before sidecar.env: the variables it may set are unknown' }
       : { ok: true, value: new Map() };
-  if (!section.cut && section.rc === 1 && section.content === '') return { ok: true, value: new Map() };
+  if (isAbsentFile(section)) return { ok: true, value: new Map() };
   if (!section.cut && section.rc !== 0)
     return { ok: false, reason: `sidecar.env could not be read (section sidecar-env rc ${section.rc})` };
   return parse(section, 'sidecar-env', (text) => ({ ok: true, value: parseClusterEnv(text) }));
