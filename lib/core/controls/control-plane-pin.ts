@@ -90,8 +90,9 @@ function uniqueHosts(targets: Target[]): Target[] {
 
 /** What every VM's check reads of the mesh's Services, gathered once per mesh view (built once, never changed) rather than per VM. */
 interface ControlPlane {
-  /** The istiod Services (`app=istiod`), then the east-west gateways', each with its addresses. */
+  /** The istiod Services (`app=istiod`), each with its addresses. */
   istiods: ServiceWithAddresses[];
+  /** The east-west gateways' Services, each with its addresses. */
   gateways: ServiceWithAddresses[];
   /** Every Service by `namespace/name`. */
   byName: Map<string, Service>;
