@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { ObjectMetaSchema } from './object-meta.ts';
 
-/**
+/*
  * The Services and ServiceEntries of the cluster part (`cluster/services.json`, `cluster/serviceentries.json`),
  * validated one object at a time like the rest of the mesh view: a malformed one is reported, never a reason
  * to drop the others.
  */
-const ObjectMetaSchema = z.looseObject({
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  labels: z.record(z.string(), z.string()).optional(),
-});
 
 /** One `status.loadBalancer.ingress` item: an IP, a DNS name, or both (core/v1 LoadBalancerIngress). */
 const LoadBalancerIngressSchema = z.looseObject({ ip: z.string().optional(), hostname: z.string().optional() });
