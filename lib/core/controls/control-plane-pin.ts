@@ -115,7 +115,7 @@ function controlPlaneOf(mesh: MeshView): ControlPlane {
     istiods: mesh.services.filter((s) => s.metadata.labels?.app === 'istiod').map(withAddresses),
     gateways: mesh.services.filter(isEastWestGateway).map(withAddresses),
     // Reversed, so that of two Services listed under one name the first is kept, as a search would find it.
-    byName: new Map(mesh.services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s] as const).reverse()),
+    byName: new Map(mesh.services.map((s) => [ref(s), s] as const).reverse()),
     readNamespaces: new Set([...mesh.services.map((s) => s.metadata.namespace), ...mesh.istiods.map((p) => p.namespace)]),
   };
   controlPlanes.set(mesh, plane);
