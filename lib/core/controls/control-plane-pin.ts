@@ -13,8 +13,8 @@ const SERVICE_HOST = /^(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?<namespace>[
 const HOST_PORT = /^(?:\[(?<v6>[^\]]+)\]|(?<host>[^:]+))(?::(?<port>\d{1,5}))?$/;
 
 interface Target {
-  /** Where the address comes from: `CA_ADDR`, `discoveryAddress`, or the default. */
-  source: string;
+  /** Where the address comes from: `CA_ADDR`, `discoveryAddress`, both, or the default. */
+  sources: string[];
   address: string;
   host: string;
 }
@@ -54,7 +54,7 @@ export const cfg02 = vmControl(
     };
     for (const target of uniqueHosts(targets)) {
       if (!target.host) {
-        checks.push({ status: 'ERROR', message: `${target.source} ${JSON.stringify(target.address)} is not a host[:port]` });
+        checks.push({ status: 'ERROR', message: `${sourcesOf(target)} ${JSON.stringify(target.address)} is not a host[:port]` });
         continue;
       }
       checks.push(...checkTarget(target, snapshot.hostsPins, ctx.mesh, controlPlaneOf(ctx.mesh), evidence));
@@ -66,10 +66,14 @@ export const cfg02 = vmControl(
 /** The addresses the agent uses: CA_ADDR for certificates, discoveryAddress for xDS; CA_ADDR defaults to the latter. */
 function discoveryTargets(caAddr: string | undefined, discoveryAddress: string | undefined): Target[] {
   const targets: Target[] = [];
-  if (discoveryAddress) targets.push({ source: 'discoveryAddress', address: discoveryAddress, host: hostOf(discoveryAddress) });
-  if (caAddr) targets.push({ source: 'CA_ADDR', address: caAddr, host: hostOf(caAddr) });
+  if (discoveryAddress) targets.push({ sources: ['discoveryAddress'], address: discoveryAddress, host: hostOf(discoveryAddress) });
+  if (caAddr) targets.push({ sources: ['CA_ADDR'], address: caAddr, host: hostOf(caAddr) });
   if (targets.length === 0)
-    targets.push({ source: 'the default discovery address', address: DEFAULT_DISCOVERY_ADDRESS, host: hostOf(DEFAULT_DISCOVERY_ADDRESS) });
+    targets.push({
+      sources: ['the default discovery address'],
+      address: DEFAULT_DISCOVERY_ADDRESS,
+      host: hostOf(DEFAULT_DISCOVERY_ADDRESS),
+    });
   return targets;
 }
 
@@ -83,7 +87,7 @@ function uniqueHosts(targets: Target[]): Target[] {
   const byHost = new Map<string, Target>();
   for (const t of targets) {
     const seen = byHost.get(t.host);
-    byHost.set(t.host, seen ? { ...seen, source: `${seen.source} and ${t.source}` } : t);
+    byHost.set(t.host, seen ? { ...seen, sources: [...seen.sources, ...t.sources] } : t);
   }
   return [...byHost.values()];
 }
@@ -133,17 +137,19 @@ function checkTarget(
     // An address in place of a name: it must be one the control plane answers at.
     const owner = [...plane.istiods, ...plane.gateways].find((s) => ipsOf(s.addresses).includes(target.host))?.service;
     evidence.address = target.host;
-    if (owner) return [{ status: 'PASS', message: `${target.source} ${target.address} is an address of the Service ${ref(owner)}` }];
+    if (owner) return [{ status: 'PASS', message: `${sourcesOf(target)} ${target.address} is an address of the Service ${ref(owner)}` }];
     return [
       {
         status: 'FAIL',
-        message: `${target.source} ${target.address} is an address of no istiod Service nor east-west gateway Service`,
+        message: `${sourcesOf(target)} ${target.address} is an address of no istiod Service nor east-west gateway Service`,
       },
     ];
   }
   const name = SERVICE_HOST.exec(target.host)?.groups;
   if (!name)
-    return [{ status: 'SKIP', message: `${target.source} ${target.address} is not a cluster Service name: it is reached by DNS alone` }];
+    return [
+      { status: 'SKIP', message: `${sourcesOf(target)} ${target.address} is not a cluster Service name: it is reached by DNS alone` },
+    ];
   const checks: Check[] = [];
   const service = checkService(target, name.service!, name.namespace!, mesh, plane, evidence, checks);
   if (service === undefined) return checks;
@@ -161,7 +167,7 @@ function checkService(
   evidence: Record<string, unknown>,
   checks: Check[],
 ): Service | undefined {
-  const what = `${target.source} ${target.address}`;
+  const what = `${sourcesOf(target)} ${target.address}`;
   if (mesh.missingParts.includes('cluster/services.json')) {
     checks.push({ status: 'ERROR', message: `${what}: the bundle holds no Services (cluster/services.json is missing)` });
     return undefined;
@@ -246,9 +252,13 @@ function ipsOf(addresses: ServiceAddresses): string[] {
   return [...addresses.clusterIps, ...addresses.externalIps];
 }
 
+function sourcesOf(target: Target): string {
+  return target.sources.join(' and ');
+}
+
 /** The verb for the target's sources: one of them names, both name. */
 function names(target: Target): string {
-  return target.source.includes(' and ') ? 'name' : 'names';
+  return target.sources.length > 1 ? 'name' : 'names';
 }
 
 function ref(service: Service): string {
