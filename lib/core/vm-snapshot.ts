@@ -15,7 +15,7 @@ import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-du
 import { parseOutboundHealth, type OutboundHealth } from './proxy-config/outbound-health.ts';
 import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
-import { parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
+import { EMPTY_MESH_CONFIG, parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
 import { parseHostsPins, type HostsPin } from './parsers/hosts-pins.ts';
 import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
@@ -168,7 +168,7 @@ function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
       part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
       readable ? sidecarEnv(split.sections.get('sidecar-env'), split.truncated, parseChecked) : undefined,
     ),
-    meshConfig: part('mesh-config', parseMeshConfig, { absentFile: { discoveryAddress: undefined } }),
+    meshConfig: part('mesh-config', parseMeshConfig, { absentFile: EMPTY_MESH_CONFIG }),
     hostsPins: part('hosts', parseHostsPins, { absentFile: [] }),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
