@@ -99,16 +99,15 @@ export function parseVmSnapshot(output: string, pool?: SnapshotPool): VmSnapshot
   for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.rules = [];
   const copy = detached(snapshot);
   copy.iptables.forEach((backend, i) => {
-    if (!backend.ruleset.ok) return;
-    backend.ruleset.value.rules = rules[i]!;
-    backend.ruleset.value.chains = pool.chains(backend.ruleset.value.chains);
+    if (backend.ruleset.ok) backend.ruleset.value.rules = rules[i]!;
   });
   return pooled(copy, pool);
 }
 
-/** The snapshot with its certificates and sections swapped for the pool's equal ones. */
+/** The snapshot with its chains, certificates and sections swapped for the pool's equal ones. */
 function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
   snapshot.sections = pool.sections(snapshot.sections);
+  for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.chains = pool.chains(backend.ruleset.value.chains);
   const certificates = (list: CertificateInfo[]): CertificateInfo[] => list.map((c) => pool.certificate(c));
   const certificate = (c: CertificateInfo | undefined): CertificateInfo | undefined => c && pool.certificate(c);
   if (snapshot.certChain.ok) snapshot.certChain = { ok: true, value: certificates(snapshot.certChain.value) };
