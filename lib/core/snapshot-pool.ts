@@ -16,9 +16,9 @@ import { BoundedMap } from './bounded-map.ts';
 export class SnapshotPool {
   readonly #rules = new BoundedMap<string, IptablesRule | null>(MAX_SHARED_RULES);
   readonly #certificates = new BoundedMap<string, CertificateInfo>(MAX_SHARED_CERTIFICATES);
-  readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_SECTION_METAS);
-  readonly #sectionLists = new BoundedMap<string, Map<string, SectionMeta>>(MAX_SHARED_SECTION_METAS);
-  readonly #chains = new BoundedMap<string, IptablesRuleset['chains']>(MAX_SHARED_SECTION_METAS);
+  readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_VARIANTS);
+  readonly #sectionLists = new BoundedMap<string, Map<string, SectionMeta>>(MAX_SHARED_VARIANTS);
+  readonly #chains = new BoundedMap<string, IptablesRuleset['chains']>(MAX_SHARED_VARIANTS);
 
   /**
    * The rule of `line` in `table`: the pool's when it holds one, else parsed and held from now on. What the
@@ -59,4 +59,5 @@ export class SnapshotPool {
 const MAX_SHARED_RULES = 50_000;
 // Every VM's leaf is its own: old ones are dropped, and a CA dropped with them is held again at its next VM.
 const MAX_SHARED_CERTIFICATES = 4_096;
-const MAX_SHARED_SECTION_METAS = 1_024;
+// Section statuses, lists of them and chain policies: a fleet has a few variants of each.
+const MAX_SHARED_VARIANTS = 1_024;
