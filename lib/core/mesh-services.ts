@@ -1,15 +1,11 @@
 import { z } from 'zod';
+import { ObjectMetaSchema } from './object-meta.ts';
 
-/**
+/*
  * The Services and ServiceEntries of the cluster part (`cluster/services.json`, `cluster/serviceentries.json`),
  * validated one object at a time like the rest of the mesh view: a malformed one is reported, never a reason
  * to drop the others.
  */
-const ObjectMetaSchema = z.looseObject({
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  labels: z.record(z.string(), z.string()).optional(),
-});
 
 /** One `status.loadBalancer.ingress` item: an IP, a DNS name, or both (core/v1 LoadBalancerIngress). */
 const LoadBalancerIngressSchema = z.looseObject({ ip: z.string().optional(), hostname: z.string().optional() });
@@ -49,8 +45,8 @@ export function selects(selector: Readonly<Record<string, string>> | undefined, 
 }
 
 /** The label the east-west gateway's Service carries (samples/multicluster/gen-eastwest-gateway.sh), and istioctl's default name for it. */
-export const EAST_WEST_GATEWAY_LABEL = { key: 'istio', value: 'eastwestgateway' } as const;
-export const EAST_WEST_GATEWAY_NAME = 'istio-eastwestgateway';
+const EAST_WEST_GATEWAY_LABEL = { key: 'istio', value: 'eastwestgateway' } as const;
+const EAST_WEST_GATEWAY_NAME = 'istio-eastwestgateway';
 
 /** Whether a Service is an east-west gateway's, by its label or the name `istioctl x workload entry configure` looks up. */
 export function isEastWestGateway(service: Service): boolean {

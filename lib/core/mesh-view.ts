@@ -3,18 +3,13 @@ import type { ClusterEvidence, ClusterReadProblem } from './evidence-bundle.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 import { readIstiodSettings, type IstiodSettings } from './istiod-settings.ts';
 import { ServiceEntrySchema, ServiceSchema, type Service, type ServiceEntry } from './mesh-services.ts';
+import { ObjectMetaSchema } from './object-meta.ts';
 
-/**
+/*
  * The cluster side of the audit, read from the bundle's `cluster/` part: WorkloadEntries, WorkloadGroups,
  * istiod pods and every replica's /debug/syncz. Each object is validated on its own; a malformed one is
  * kept as an invalid object (it becomes an ERROR finding), never a reason to drop the rest.
  */
-const ObjectMetaSchema = z.looseObject({
-  name: z.string().min(1),
-  namespace: z.string().min(1),
-  annotations: z.record(z.string(), z.string()).optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-});
 
 const ISTIO_NETWORKING_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
 

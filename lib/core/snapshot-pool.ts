@@ -16,9 +16,9 @@ import { BoundedMap } from './bounded-map.ts';
 export class SnapshotPool {
   readonly #rules = new BoundedMap<string, IptablesRule | null>(MAX_SHARED_RULES);
   readonly #certificates = new BoundedMap<string, CertificateInfo>(MAX_SHARED_CERTIFICATES);
-  readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_SECTION_METAS);
-  readonly #sectionLists = new BoundedMap<string, Map<string, SectionMeta>>(MAX_SHARED_SECTION_METAS);
-  readonly #chains = new BoundedMap<string, IptablesRuleset['chains']>(MAX_SHARED_SECTION_METAS);
+  readonly #sections = new BoundedMap<string, SectionMeta>(MAX_SHARED_VARIANTS);
+  readonly #sectionLists = new BoundedMap<string, Map<string, SectionMeta>>(MAX_SHARED_VARIANTS);
+  readonly #chains = new BoundedMap<string, IptablesRuleset['chains']>(MAX_SHARED_VARIANTS);
 
   /**
    * The rule of `line` in `table`: the pool's when it holds one, else parsed and held from now on. What the
@@ -29,8 +29,7 @@ export class SnapshotPool {
     const held = this.#rules.get(key);
     if (held !== undefined) return held ?? undefined;
     const rule = parseRule(table, line);
-    this.#rules.shared(structuredClone(key), rule === undefined ? null : structuredClone(rule));
-    return this.#rules.get(key) ?? undefined;
+    return this.#rules.shared(structuredClone(key), rule === undefined ? null : structuredClone(rule)) ?? undefined;
   }
 
   /** The pool's certificate equal to `certificate`: the same DER (same SHA-256), so the same fields. */
@@ -60,4 +59,5 @@ export class SnapshotPool {
 const MAX_SHARED_RULES = 50_000;
 // Every VM's leaf is its own: old ones are dropped, and a CA dropped with them is held again at its next VM.
 const MAX_SHARED_CERTIFICATES = 4_096;
-const MAX_SHARED_SECTION_METAS = 1_024;
+// Section statuses, lists of them and chain policies: a fleet has a few variants of each.
+const MAX_SHARED_VARIANTS = 1_024;

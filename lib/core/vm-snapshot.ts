@@ -15,7 +15,7 @@ import { parseClustersDump, type ClusterEntry } from './proxy-config/clusters-du
 import { parseOutboundHealth, type OutboundHealth } from './proxy-config/outbound-health.ts';
 import { parseSecretsDump, type SecretEntry } from './proxy-config/secrets-dump.ts';
 import { parseVersions, type InstalledVersions } from './parsers/versions.ts';
-import { parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
+import { EMPTY_MESH_CONFIG, parseMeshConfig, type VmMeshConfig } from './parsers/mesh-config.ts';
 import { parseHostsPins, type HostsPin } from './parsers/hosts-pins.ts';
 import type { Evidence } from './result.ts';
 import { effectiveEnvironment } from './effective-environment.ts';
@@ -99,16 +99,15 @@ export function parseVmSnapshot(output: string, pool?: SnapshotPool): VmSnapshot
   for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.rules = [];
   const copy = detached(snapshot);
   copy.iptables.forEach((backend, i) => {
-    if (!backend.ruleset.ok) return;
-    backend.ruleset.value.rules = rules[i]!;
-    backend.ruleset.value.chains = pool.chains(backend.ruleset.value.chains);
+    if (backend.ruleset.ok) backend.ruleset.value.rules = rules[i]!;
   });
   return pooled(copy, pool);
 }
 
-/** The snapshot with its certificates and sections swapped for the pool's equal ones. */
+/** The snapshot with its chains, certificates and sections swapped for the pool's equal ones. */
 function pooled(snapshot: VmSnapshot, pool: SnapshotPool): VmSnapshot {
   snapshot.sections = pool.sections(snapshot.sections);
+  for (const backend of snapshot.iptables) if (backend.ruleset.ok) backend.ruleset.value.chains = pool.chains(backend.ruleset.value.chains);
   const certificates = (list: CertificateInfo[]): CertificateInfo[] => list.map((c) => pool.certificate(c));
   const certificate = (c: CertificateInfo | undefined): CertificateInfo | undefined => c && pool.certificate(c);
   if (snapshot.certChain.ok) snapshot.certChain = { ok: true, value: certificates(snapshot.certChain.value) };
@@ -146,9 +145,8 @@ function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
   ): Evidence<T> => {
     if (!readable) return { ok: false, reason: whyNot };
     const section = split.sections.get(name);
-    // A file the VM does not have (rc 1, nothing printed) is a value of its own where the file is optional.
-    if (options.absentFile !== undefined && section && !section.cut && section.rc === 1 && section.content === '')
-      return { ok: true, value: options.absentFile };
+    // A file the VM does not have is a value of its own where the file is optional.
+    if (options.absentFile !== undefined && section && isAbsentFile(section)) return { ok: true, value: options.absentFile };
     // A file section's rc is not 0 when the file is absent: an empty cluster.env is not the same as none.
     if (options.rcMustBeZero && section && !section.cut && section.rc !== 0)
       return { ok: false, reason: `${options.rcMustBeZero} (section ${name} rc ${section.rc})` };
@@ -169,7 +167,7 @@ function readSnapshot(output: string, rules: RuleSource): VmSnapshot {
       part('cluster-env', (text) => ({ ok: true, value: parseClusterEnv(text) }), { rcMustBeZero: 'cluster.env could not be read' }),
       readable ? sidecarEnv(split.sections.get('sidecar-env'), split.truncated, parseChecked) : undefined,
     ),
-    meshConfig: part('mesh-config', (text) => parseMeshConfig(text), { absentFile: { discoveryAddress: undefined } }),
+    meshConfig: part('mesh-config', parseMeshConfig, { absentFile: EMPTY_MESH_CONFIG }),
     hostsPins: part('hosts', parseHostsPins, { absentFile: [] }),
     serverInfo: part('envoy-server-info', parseEnvoyServerInfo),
     logText: readable ? split.sections.get('logs')?.content.slice(0, SECTION_LIMITS.logs) : undefined,
@@ -209,6 +207,11 @@ function detached(snapshot: VmSnapshot): VmSnapshot {
   return structuredClone(snapshot);
 }
 
+/** The section of a file the VM does not have: rc 1, nothing printed. */
+function isAbsentFile(section: Section): boolean {
+  return !section.cut && section.rc === 1 && section.content === '';
+}
+
 /**
  * sidecar.env is optional: an absent file (rc 1, nothing printed) adds nothing, and so does an output
  * from a script that did not collect it yet (no section in an output that reached its end). A section
@@ -227,7 +230,7 @@ function sidecarEnv(
     return truncated
       ? { ok: false, reason: 'the output was cut before sidecar.env: the variables it may set are unknown' }
       : { ok: true, value: new Map() };
-  if (!section.cut && section.rc === 1 && section.content === '') return { ok: true, value: new Map() };
+  if (isAbsentFile(section)) return { ok: true, value: new Map() };
   if (!section.cut && section.rc !== 0)
     return { ok: false, reason: `sidecar.env could not be read (section sidecar-env rc ${section.rc})` };
   return parse(section, 'sidecar-env', (text) => ({ ok: true, value: parseClusterEnv(text) }));

@@ -13,18 +13,8 @@ import {
 import { BadInputError } from '../shared/errors.ts';
 import { issueText } from '../shared/zod-issues.ts';
 
-export {
-  MAX_WAIVER_DAYS,
-  WAIVER_STATES,
-  WaiverReportSchema,
-  WaiverSchema,
-  WaiversFileSchema,
-  WaiverSubjectSchema,
-  type Waiver,
-  type WaiverReport,
-  type WaiverState,
-  type WaiverSubject,
-} from './waiver-schema.ts';
+// The types applying waivers takes and gives; their schemas live in waiver-schema.ts.
+export type { Waiver, WaiverReport } from './waiver-schema.ts';
 
 /** A waivers document that cannot be used; the message names the entry and the problem. */
 export class WaiversError extends BadInputError {

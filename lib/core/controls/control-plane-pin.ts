@@ -1,11 +1,11 @@
-import { isEastWestGateway, selects, serviceAddresses, type Service } from '../mesh-services.ts';
+import { isEastWestGateway, selects, serviceAddresses, type Service, type ServiceAddresses } from '../mesh-services.ts';
 import type { MeshView } from '../mesh-view.ts';
 import { isIpAddress, type HostsPin } from '../parsers/hosts-pins.ts';
 import type { Evidence } from '../result.ts';
 import { error, fail, pass, skip, vmControl, withoutCluster, type Outcome } from './control.ts';
 
 /** pilot-agent's discovery address when neither CA_ADDR nor the mesh config names one (MeshConfig's default). */
-export const DEFAULT_DISCOVERY_ADDRESS = 'istiod.istio-system.svc:15012';
+const DEFAULT_DISCOVERY_ADDRESS = 'istiod.istio-system.svc:15012';
 
 // A Service's cluster DNS name, `<service>.<namespace>.svc[.<cluster domain>]`, as istioctl writes CA_ADDR and discoveryAddress.
 const SERVICE_HOST = /^(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?<namespace>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(?:\.[a-z0-9.-]+)?\.?$/;
@@ -13,8 +13,8 @@ const SERVICE_HOST = /^(?<service>[a-z0-9]([-a-z0-9]*[a-z0-9])?)\.(?<namespace>[
 const HOST_PORT = /^(?:\[(?<v6>[^\]]+)\]|(?<host>[^:]+))(?::(?<port>\d{1,5}))?$/;
 
 interface Target {
-  /** Where the address comes from: `CA_ADDR`, `discoveryAddress`, or the default. */
-  source: string;
+  /** Where the address comes from: `CA_ADDR`, `discoveryAddress`, both, or the default. */
+  sources: string[];
   address: string;
   host: string;
 }
@@ -54,27 +54,31 @@ export const cfg02 = vmControl(
     };
     for (const target of uniqueHosts(targets)) {
       if (!target.host) {
-        checks.push({ status: 'ERROR', message: `${target.source} ${JSON.stringify(target.address)} is not a host[:port]` });
+        checks.push({ status: 'ERROR', message: `${sourcesOf(target)} ${JSON.stringify(target.address)} is not a host[:port]` });
         continue;
       }
-      checks.push(...checkTarget(target, snapshot.hostsPins, ctx.mesh, evidence));
+      checks.push(...checkTarget(target, snapshot.hostsPins, ctx.mesh, controlPlaneOf(ctx.mesh), evidence));
     }
     return combine(checks, evidence);
   },
 );
 
 /** The addresses the agent uses: CA_ADDR for certificates, discoveryAddress for xDS; CA_ADDR defaults to the latter. */
-export function discoveryTargets(caAddr: string | undefined, discoveryAddress: string | undefined): Target[] {
+function discoveryTargets(caAddr: string | undefined, discoveryAddress: string | undefined): Target[] {
   const targets: Target[] = [];
-  if (discoveryAddress) targets.push({ source: 'discoveryAddress', address: discoveryAddress, host: hostOf(discoveryAddress) });
-  if (caAddr) targets.push({ source: 'CA_ADDR', address: caAddr, host: hostOf(caAddr) });
+  if (discoveryAddress) targets.push({ sources: ['discoveryAddress'], address: discoveryAddress, host: hostOf(discoveryAddress) });
+  if (caAddr) targets.push({ sources: ['CA_ADDR'], address: caAddr, host: hostOf(caAddr) });
   if (targets.length === 0)
-    targets.push({ source: 'the default discovery address', address: DEFAULT_DISCOVERY_ADDRESS, host: hostOf(DEFAULT_DISCOVERY_ADDRESS) });
+    targets.push({
+      sources: ['the default discovery address'],
+      address: DEFAULT_DISCOVERY_ADDRESS,
+      host: hostOf(DEFAULT_DISCOVERY_ADDRESS),
+    });
   return targets;
 }
 
 /** The host of `host[:port]` or `[v6]:port`, lower-cased; '' when it is neither. */
-export function hostOf(address: string): string {
+function hostOf(address: string): string {
   const m = HOST_PORT.exec(address.trim());
   return (m?.groups?.v6 ?? m?.groups?.host ?? '').toLowerCase();
 }
@@ -83,33 +87,73 @@ function uniqueHosts(targets: Target[]): Target[] {
   const byHost = new Map<string, Target>();
   for (const t of targets) {
     const seen = byHost.get(t.host);
-    byHost.set(t.host, seen ? { ...seen, source: `${seen.source} and ${t.source}` } : t);
+    byHost.set(t.host, seen ? { ...seen, sources: [...seen.sources, ...t.sources] } : t);
   }
   return [...byHost.values()];
 }
 
-function checkTarget(target: Target, hostsPins: Evidence<HostsPin[]>, mesh: MeshView, evidence: Record<string, unknown>): Check[] {
-  const gateways = mesh.services.filter(isEastWestGateway);
+/** What every VM's check reads of the mesh's Services, gathered once per mesh view (built once, never changed) rather than per VM. */
+interface ControlPlane {
+  /** The istiod Services (`app=istiod`), each with its addresses. */
+  istiods: ServiceWithAddresses[];
+  /** The east-west gateways' Services, each with its addresses. */
+  gateways: ServiceWithAddresses[];
+  /** Every Service by `namespace/name`. */
+  byName: Map<string, Service>;
+  /** The namespaces where the audit read a Service or an istiod pod. */
+  readNamespaces: Set<string>;
+}
+
+interface ServiceWithAddresses {
+  service: Service;
+  addresses: ServiceAddresses;
+}
+
+const controlPlanes = new WeakMap<MeshView, ControlPlane>();
+
+function controlPlaneOf(mesh: MeshView): ControlPlane {
+  const known = controlPlanes.get(mesh);
+  if (known) return known;
+  const withAddresses = (service: Service): ServiceWithAddresses => ({ service, addresses: serviceAddresses(service) });
+  const plane: ControlPlane = {
+    istiods: mesh.services.filter((s) => s.metadata.labels?.app === 'istiod').map(withAddresses),
+    gateways: mesh.services.filter(isEastWestGateway).map(withAddresses),
+    // Reversed, so that of two Services listed under one name the first is kept, as a search would find it.
+    byName: new Map(mesh.services.map((s) => [ref(s), s] as const).reverse()),
+    readNamespaces: new Set([...mesh.services.map((s) => s.metadata.namespace), ...mesh.istiods.map((p) => p.namespace)]),
+  };
+  controlPlanes.set(mesh, plane);
+  return plane;
+}
+
+function checkTarget(
+  target: Target,
+  hostsPins: Evidence<HostsPin[]>,
+  mesh: MeshView,
+  plane: ControlPlane,
+  evidence: Record<string, unknown>,
+): Check[] {
   if (isIpAddress(target.host)) {
     // An address in place of a name: it must be one the control plane answers at.
-    const istiods = mesh.services.filter((s) => s.metadata.labels?.app === 'istiod');
-    const owner = [...istiods, ...gateways].find((s) => addressesOf(s).ips.includes(target.host));
+    const owner = [...plane.istiods, ...plane.gateways].find((s) => ipsOf(s.addresses).includes(target.host))?.service;
     evidence.address = target.host;
-    if (owner) return [{ status: 'PASS', message: `${target.source} ${target.address} is an address of the Service ${ref(owner)}` }];
+    if (owner) return [{ status: 'PASS', message: `${sourcesOf(target)} ${target.address} is an address of the Service ${ref(owner)}` }];
     return [
       {
         status: 'FAIL',
-        message: `${target.source} ${target.address} is an address of no istiod Service nor east-west gateway Service`,
+        message: `${sourcesOf(target)} ${target.address} is an address of no istiod Service nor east-west gateway Service`,
       },
     ];
   }
   const name = SERVICE_HOST.exec(target.host)?.groups;
   if (!name)
-    return [{ status: 'SKIP', message: `${target.source} ${target.address} is not a cluster Service name: it is reached by DNS alone` }];
+    return [
+      { status: 'SKIP', message: `${sourcesOf(target)} ${target.address} is not a cluster Service name: it is reached by DNS alone` },
+    ];
   const checks: Check[] = [];
-  const service = checkService(target, name.service!, name.namespace!, mesh, evidence, checks);
+  const service = checkService(target, name.service!, name.namespace!, mesh, plane, evidence, checks);
   if (service === undefined) return checks;
-  checks.push(checkPin(target, service, gateways, hostsPins, evidence));
+  checks.push(checkPin(target, service, plane.gateways, hostsPins, evidence));
   return checks;
 }
 
@@ -119,10 +163,11 @@ function checkService(
   serviceName: string,
   namespace: string,
   mesh: MeshView,
+  plane: ControlPlane,
   evidence: Record<string, unknown>,
   checks: Check[],
 ): Service | undefined {
-  const what = `${target.source} ${target.address}`;
+  const what = `${sourcesOf(target)} ${target.address}`;
   if (mesh.missingParts.includes('cluster/services.json')) {
     checks.push({ status: 'ERROR', message: `${what}: the bundle holds no Services (cluster/services.json is missing)` });
     return undefined;
@@ -132,15 +177,14 @@ function checkService(
     checks.push({ status: 'ERROR', message: `${what}: the Services of ${namespace} could not be read: ${unread.message}` });
     return undefined;
   }
-  const readNamespaces = new Set([...mesh.services.map((s) => s.metadata.namespace), ...mesh.istiods.map((p) => p.namespace)]);
-  if (!readNamespaces.has(namespace)) {
+  if (!plane.readNamespaces.has(namespace)) {
     checks.push({
       status: 'ERROR',
-      message: `${what} ${names(target)} namespace ${namespace}, where the audit read no istiod Service (it read ${[...readNamespaces].sort().join(', ') || 'none'})`,
+      message: `${what} ${names(target)} namespace ${namespace}, where the audit read no istiod Service (it read ${[...plane.readNamespaces].sort().join(', ') || 'none'})`,
     });
     return undefined;
   }
-  const service = mesh.services.find((s) => s.metadata.namespace === namespace && s.metadata.name === serviceName);
+  const service = plane.byName.get(`${namespace}/${serviceName}`);
   evidence.service = `${namespace}/${serviceName}`;
   if (!service) {
     checks.push({ status: 'FAIL', message: `${what} ${names(target)} the Service ${serviceName}, which ${namespace} does not have` });
@@ -168,7 +212,7 @@ function checkService(
 function checkPin(
   target: Target,
   service: Service,
-  gateways: Service[],
+  gateways: ServiceWithAddresses[],
   hostsPins: Evidence<HostsPin[]>,
   evidence: Record<string, unknown>,
 ): Check {
@@ -177,40 +221,44 @@ function checkPin(
   const pin = hostsPins.value.find((p) => p.names.includes(target.host));
   if (!pin) return { status: 'PASS', message: `/etc/hosts does not pin ${target.host}: it is resolved by DNS` };
   evidence.pin = { host: target.host, address: pin.address };
-  const own = addressesOf(service);
-  const gatewayIps = gateways.flatMap((g) => serviceAddresses(g).externalIps);
-  evidence.serviceAddresses = own.ips;
+  const own = serviceAddresses(service);
+  const ownIps = ipsOf(own);
+  const gatewayIps = gateways.flatMap((g) => g.addresses.externalIps);
+  evidence.serviceAddresses = ownIps;
   evidence.gatewayAddresses = gatewayIps;
-  if (own.ips.includes(pin.address))
+  if (ownIps.includes(pin.address))
     return { status: 'PASS', message: `/etc/hosts pins ${target.host} to ${pin.address}, an address of the Service ${ref(service)}` };
-  const gateway = gateways.find((g) => serviceAddresses(g).externalIps.includes(pin.address));
+  const gateway = gateways.find((g) => g.addresses.externalIps.includes(pin.address))?.service;
   if (gateway)
     return { status: 'PASS', message: `/etc/hosts pins ${target.host} to ${pin.address}, the east-west gateway ${ref(gateway)}'s address` };
-  const hostnames = [...own.hostnames, ...gateways.flatMap((g) => serviceAddresses(g).hostnames)];
+  const hostnames = [...own.hostnames, ...gateways.flatMap((g) => g.addresses.hostnames)];
   if (hostnames.length > 0)
     return {
       status: 'SKIP',
       message: `/etc/hosts pins ${target.host} to ${pin.address}, which is no IP the Services show; their load balancer is known by DNS name only (${hostnames.join(', ')}), which the audit does not resolve`,
     };
-  const known = [...own.ips, ...gatewayIps];
+  const known = [...ownIps, ...gatewayIps];
   return {
     status: 'FAIL',
     message:
       `/etc/hosts pins ${target.host} to ${pin.address}, an address neither the Service ${ref(service)} nor ` +
-      `${gateways.length > 0 ? `the east-west gateway ${gateways.map(ref).join(', ')}` : 'an east-west gateway (none was found)'} has` +
+      `${gateways.length > 0 ? `the east-west gateway ${gateways.map((g) => ref(g.service)).join(', ')}` : 'an east-west gateway (none was found)'} has` +
       `${known.length > 0 ? ` (they have ${known.join(', ')})` : ''}`,
   };
 }
 
-/** The IPs of an istiod Service (cluster IPs and external ones alike) and its load balancer's DNS names. */
-function addressesOf(service: Service): { ips: string[]; hostnames: string[] } {
-  const a = serviceAddresses(service);
-  return { ips: [...a.clusterIps, ...a.externalIps], hostnames: a.hostnames };
+/** The IPs of an istiod Service, cluster IPs and external ones alike. */
+function ipsOf(addresses: ServiceAddresses): string[] {
+  return [...addresses.clusterIps, ...addresses.externalIps];
+}
+
+function sourcesOf(target: Target): string {
+  return target.sources.join(' and ');
 }
 
 /** The verb for the target's sources: one of them names, both name. */
 function names(target: Target): string {
-  return target.source.includes(' and ') ? 'name' : 'names';
+  return target.sources.length > 1 ? 'name' : 'names';
 }
 
 function ref(service: Service): string {

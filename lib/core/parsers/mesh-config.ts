@@ -8,6 +8,9 @@ export interface VmMeshConfig {
   discoveryAddress: string | undefined;
 }
 
+/** What an empty or absent mesh config gives: nothing set, the agent's defaults apply. */
+export const EMPTY_MESH_CONFIG: Readonly<VmMeshConfig> = Object.freeze({ discoveryAddress: undefined });
+
 const MeshConfigSchema = z.looseObject({
   defaultConfig: z.looseObject({ discoveryAddress: z.string().optional() }).nullish(),
 });
@@ -20,7 +23,7 @@ const MeshConfigSchema = z.looseObject({
  */
 export function parseMeshConfig(text: string): Evidence<VmMeshConfig> {
   // js-yaml refuses an empty source; an empty mesh config is a valid one that sets nothing.
-  if (text.trim() === '') return { ok: true, value: { discoveryAddress: undefined } };
+  if (text.trim() === '') return { ok: true, value: EMPTY_MESH_CONFIG };
   let document: unknown;
   try {
     document = load(text, { schema: CORE_SCHEMA, json: true, maxDepth: 20 });
@@ -28,7 +31,7 @@ export function parseMeshConfig(text: string): Evidence<VmMeshConfig> {
     const line = (error as { mark?: { line?: number } }).mark?.line;
     return { ok: false, reason: `not YAML${typeof line === 'number' ? ` (line ${line + 1})` : ''}` };
   }
-  if (document === undefined || document === null) return { ok: true, value: { discoveryAddress: undefined } };
+  if (document === undefined || document === null) return { ok: true, value: EMPTY_MESH_CONFIG };
   const parsed = MeshConfigSchema.safeParse(document);
   if (!parsed.success) return { ok: false, reason: 'not a mesh config (a mapping whose defaultConfig.discoveryAddress is a string)' };
   const address = parsed.data.defaultConfig?.discoveryAddress?.trim();

@@ -36,7 +36,7 @@ const HEALTH_STATUSES = ['UNKNOWN', 'HEALTHY', 'UNHEALTHY', 'DRAINING', 'TIMEOUT
  * clusters.proto, fields 1 and 4–8): failing or awaiting active health checks, degraded by them, removed
  * from discovery, or taken out of rotation.
  */
-export const HOST_HEALTH_FLAGS = [
+const HOST_HEALTH_FLAGS = [
   'failed_active_health_check',
   'failed_active_degraded_check',
   'pending_dynamic_removal',

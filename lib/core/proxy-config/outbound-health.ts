@@ -2,7 +2,7 @@ import type { Evidence } from '../result.ts';
 import { parseClusterStatuses, type ClusterStatusEntry, type HostStatusEntry } from './cluster-statuses.ts';
 
 /** How many clusters without a healthy endpoint a snapshot names; the rest are counted. */
-export const NAMED_UNHEALTHY_CLUSTERS = 10;
+const NAMED_UNHEALTHY_CLUSTERS = 10;
 
 /** A cluster name is the VM's text: it is kept to this length. */
 const MAX_CLUSTER_NAME = 256;
@@ -55,7 +55,7 @@ const SERVING_FLAGS = new Set(['failed_active_degraded_check', 'pending_dynamic_
  * failure, a timed-out check. istioctl's endpoints table (writer/envoy/clusters retrieveEndpointStatus)
  * shows the EDS status and the outlier check only.
  */
-export function unhealthyReasons(host: HostStatusEntry): string[] {
+function unhealthyReasons(host: HostStatusEntry): string[] {
   const reasons = SERVING_EDS_STATUSES.has(host.healthStatus) ? [] : [`eds_health_status ${host.healthStatus || 'unknown value'}`];
   if (host.failedOutlierCheck) reasons.push('failed_outlier_check');
   return [...reasons, ...host.flags.filter((flag) => !SERVING_FLAGS.has(flag))];
