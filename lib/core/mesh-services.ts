@@ -45,8 +45,8 @@ export function selects(selector: Readonly<Record<string, string>> | undefined, 
 }
 
 /** The label the east-west gateway's Service carries (samples/multicluster/gen-eastwest-gateway.sh), and istioctl's default name for it. */
-const EAST_WEST_GATEWAY_LABEL = { key: 'istio', value: 'eastwestgateway' } as const;
-const EAST_WEST_GATEWAY_NAME = 'istio-eastwestgateway';
+export const EAST_WEST_GATEWAY_LABEL = { key: 'istio', value: 'eastwestgateway' } as const;
+export const EAST_WEST_GATEWAY_NAME = 'istio-eastwestgateway';
 
 /** Whether a Service is an east-west gateway's, by its label or the name `istioctl x workload entry configure` looks up. */
 export function isEastWestGateway(service: Service): boolean {
