@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { KubeListSchema, type KubeList } from '../core/evidence-bundle.ts';
 import { classifyApiError, ReadFailure } from './kube-mesh-read-problems.ts';
 
+/** The API group and version of Istio's networking resources (WorkloadEntry, WorkloadGroup, ServiceEntry). */
+export const ISTIO_GROUP = 'networking.istio.io';
+export const ISTIO_VERSION = 'v1';
+
 const ListPageSchema = KubeListSchema.extend({
   metadata: z
     .looseObject({ continue: z.string().optional(), remainingItemCount: z.number().optional(), resourceVersion: z.string().optional() })

@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const MESH_PARTS = ['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca', 'services', 'serviceentries'] as const;
 export type MeshPart = (typeof MESH_PARTS)[number];
 
+/** Runs one read, recording a ReadFailure as a problem of `part` (about `target`) and answering undefined. */
+export type Attempt = <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>;
+
 export const MESH_READ_PROBLEM_KINDS = [
   'unauthorized',
   'forbidden',

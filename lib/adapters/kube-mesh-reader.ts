@@ -4,8 +4,8 @@ import { ConfigMapSchema, type ClusterEvidence, type ConfigMap, type KubeList } 
 import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import { fetchIstiodSyncz } from './istiod-syncz-forward.ts';
-import { KubeApiCalls } from './kube-api-calls.ts';
-import { ReadFailure, type MeshPart, type MeshReadProblem } from './kube-mesh-read-problems.ts';
+import { ISTIO_GROUP, ISTIO_VERSION, KubeApiCalls } from './kube-api-calls.ts';
+import { ReadFailure, type Attempt, type MeshReadProblem } from './kube-mesh-read-problems.ts';
 import { readServiceParts } from './kube-service-reads.ts';
 
 export {
@@ -57,8 +57,6 @@ export interface KubeMeshReaderOptions {
   rootCaConfigMap?: string;
 }
 
-const ISTIO_GROUP = 'networking.istio.io';
-const ISTIO_VERSION = 'v1';
 /** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
 const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -118,7 +116,7 @@ export class KubeMeshReader implements MeshReader {
     const problems: MeshReadProblem[] = [];
     const calls: string[] = [];
     const scope = [...new Set(namespaces)].sort();
-    const attempt = async <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>): Promise<T | undefined> => {
+    const attempt: Attempt = async (part, target, call, run) => {
       try {
         return await run();
       } catch (error) {
@@ -232,12 +230,7 @@ export class KubeMeshReader implements MeshReader {
    * Reads the namespace's root-of-trust ConfigMap, trying each candidate name in order (revisions may name
    * it differently): the first that exists is kept; a failure other than 404 stops and is the problem.
    */
-  async #readRootCa(
-    namespace: string,
-    names: readonly string[],
-    calls: string[],
-    attempt: <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>,
-  ): Promise<ConfigMap | undefined> {
+  async #readRootCa(namespace: string, names: readonly string[], calls: string[], attempt: Attempt): Promise<ConfigMap | undefined> {
     for (const [index, name] of names.entries()) {
       const call = `GET /api/v1/namespaces/${namespace}/configmaps/${name}`;
       calls.push(call);

@@ -1,10 +1,7 @@
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeList } from '../core/evidence-bundle.ts';
-import type { KubeApiCalls } from './kube-api-calls.ts';
-import type { MeshPart } from './kube-mesh-read-problems.ts';
-
-/** Runs one read, recording a ReadFailure as a problem of `part` (about `target`) and answering undefined. */
-export type Attempt = <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>;
+import { ISTIO_GROUP, ISTIO_VERSION, type KubeApiCalls } from './kube-api-calls.ts';
+import type { Attempt } from './kube-mesh-read-problems.ts';
 
 export interface ServiceReadScope {
   core: CoreV1Api;
@@ -21,9 +18,6 @@ export interface ServiceReadScope {
   /** The east-west gateway's Service (samples/multicluster/gen-eastwest-gateway.sh labels it `istio=eastwestgateway`). */
   eastWestGatewayLabelSelector: string;
 }
-
-const ISTIO_GROUP = 'networking.istio.io';
-const ISTIO_VERSION = 'v1';
 
 /**
  * Reads the Services REG-08 and CFG-02 need (those of each VM namespace, istiod's and the east-west gateway's)
