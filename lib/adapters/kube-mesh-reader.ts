@@ -7,6 +7,7 @@ import { fetchIstiodSyncz } from './istiod-syncz-forward.ts';
 import { ISTIO_GROUP, ISTIO_VERSION, KubeApiCalls } from './kube-api-calls.ts';
 import { ReadFailure, type Attempt, type MeshReadProblem } from './kube-mesh-read-problems.ts';
 import { readServiceParts } from './kube-service-reads.ts';
+import { forEachBounded } from '../shared/bounded-concurrency.ts';
 
 export {
   MESH_PARTS,
@@ -176,7 +177,7 @@ export class KubeMeshReader implements MeshReader {
     const rootCa: Record<string, ConfigMap> = {};
     // The name istiod publishes the root under: the one set here, else the one the istiod pods are run with.
     const rootCaNames = this.#rootCaConfigMap ? [this.#rootCaConfigMap] : rootCaConfigMapNames(istiodPods?.items);
-    await runBounded(
+    await forEachBounded(
       [
         ...podNames.map((pod) => async () => {
           const call = `portforward ${this.#opts.istioNamespace}/${pod}:${this.#opts.synczPort} GET /debug/syncz`;
@@ -190,6 +191,7 @@ export class KubeMeshReader implements MeshReader {
         }),
       ],
       this.#opts.concurrency,
+      (read) => read(),
     );
 
     const { services, serviceEntries } = await readServiceParts({
@@ -255,15 +257,6 @@ export class KubeMeshReader implements MeshReader {
     }
     return undefined;
   }
-}
-
-/** Runs tasks with at most `limit` in flight. */
-async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
