@@ -8,6 +8,7 @@ import { ISTIO_GROUP, ISTIO_VERSION, KubeApiCalls } from './kube-api-calls.ts';
 import { ReadFailure, type Attempt, type MeshReadProblem } from './kube-mesh-read-problems.ts';
 import { readServiceParts } from './kube-service-reads.ts';
 import { forEachBounded } from '../shared/bounded-concurrency.ts';
+import { isConfigMapName } from '../shared/identifiers.ts';
 
 export {
   MESH_PARTS,
@@ -58,9 +59,6 @@ export interface KubeMeshReaderOptions {
   rootCaConfigMap?: string;
 }
 
-/** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
-const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 // Per item, so that one malformed pod (reported by the mesh view) does not hide the others' syncz.
 const PodNameSchema = z.looseObject({ metadata: z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/) }) });
 
@@ -100,7 +98,7 @@ export class KubeMeshReader implements MeshReader {
       onlyRequestedNamespaces: options.onlyRequestedNamespaces ?? false,
     };
     const name = options.rootCaConfigMap;
-    if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name)))
+    if (name !== undefined && !isConfigMapName(name))
       throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
     this.#rootCaConfigMap = name;
     this.#api = new KubeApiCalls(this.#opts);
