@@ -215,7 +215,7 @@ async function finalizeClaimed(
     const waivers = deps.waivers ? await deps.waivers.read(deps.clock()) : undefined;
     const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
     // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
-    const pass = await collectRun(deps, run, storage, 'sealed');
+    const pass = await collectRun(deps, run, storage, 'sealed', inventory);
     const targeted = inventory.InstanceInformationList.map((i) => i.InstanceId);
     const open = targeted.filter((id) => !pass.terminal.has(id));
     const openIds = new Set(open);
