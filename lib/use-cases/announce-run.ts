@@ -25,7 +25,7 @@ export interface AnnounceDeps {
 export type Announced = { published: Array<AuditEvent['kind']> } | { error: string };
 
 /** The regressions an event lists at most (EventBridge takes 256 KB an entry); `count` says how many there are. */
-export const MAX_REGRESSIONS_LISTED = 100;
+const MAX_REGRESSIONS_LISTED = 100;
 
 /**
  * Tells that the run is DONE and, when the previous DONE run of the same trigger is readable, which
