@@ -17,6 +17,7 @@ import { missingInvocationRecords } from '../core/invocation-records.ts';
 import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
 import type { WaiversSource } from '../ports/waivers-source.ts';
 import type { PublishComplianceResult } from './publish-compliance.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface FinalizeAuditDeps {
   registry: RunRegistry;
@@ -268,7 +269,7 @@ async function finalizeClaimed(
       ...(apiCalls ? { apiCalls } : {}),
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const transient = deps.isTransient?.(error) ?? false;
     if (!transient && claim.attempt >= maxAttempts)
       await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);

@@ -2,6 +2,7 @@ import type { AuditStore } from '../ports/audit-store.ts';
 import type { CommandFleet, RunRegistry, RunTrigger } from '../ports/run-registry.ts';
 import { startManifest } from './run-audit.ts';
 import { countCallsFromNow } from '../shared/call-counts.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface StartAuditDeps {
   registry: RunRegistry;
@@ -77,7 +78,7 @@ export async function startAudit(deps: StartAuditDeps, request: StartAuditReques
     if (!marked) throw new Error('the run left SENDING while its commands were being sent');
     return { kind: 'started', runId: request.runId, location: run.location, commandIds, expected, collected, deadline: due };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await deps.registry.fail(request.runId, { error: message, finishedAt: deps.clock().toISOString() }, ['SENDING']);
     throw new Error(`starting audit run ${request.runId} failed: ${message}`, { cause: error });
   }
