@@ -48,7 +48,7 @@ export function fleetTargetOf(
 /** Lambda entry point. */
 export const handler = createHttpApiHandler(
   once(async () => {
-    const { storage, fleetConfig, store, registry, fleets, side } = auditSideFromEnv(process.env);
+    const { storage, fleetConfig, store, registry, side } = auditSideFromEnv(process.env);
     const reporting = composeReportingSide({ region: storage.region });
     const logger = createLogger();
     return {
@@ -64,12 +64,12 @@ export const handler = createHttpApiHandler(
       newRunId: () => newRunId(new Date(), 'api'),
       maxBodyBytes: MAX_BODY_BYTES,
       logger,
-      close: () => fleets.close(),
+      close: () => side.close(),
       async startRun(runId: string, target: AuditTarget): Promise<StartRunResult> {
         const reach = fleetTargetOf(target, fleetConfig);
         if ('refused' in reach) return { kind: 'refused', detail: reach.refused };
         const started = await startAudit(
-          { registry, store, fleet: (id) => fleets.fleet(id, reach.target), clock: () => new Date(), apiCalls: () => side.callCounts() },
+          { registry, store, fleet: (id) => side.fleet(id, reach.target), clock: () => new Date(), apiCalls: () => side.callCounts() },
           {
             runId,
             trigger: 'api',

@@ -70,13 +70,13 @@ export function createStartAuditHandler(deps: () => Promise<StartAuditHandlerDep
 export const handler = createStartAuditHandler(
   once(() =>
     withMetrics(process.env, () => {
-      const { storage, fleetConfig, store, registry, fleets, side } = auditSideFromEnv(process.env);
+      const { storage, fleetConfig, store, registry, side } = auditSideFromEnv(process.env);
       return {
         // The calls counted by the composition root, as the command line counts them.
         audit: {
           registry,
           store,
-          fleet: (runId: string) => fleets.fleet(runId),
+          fleet: (runId: string) => side.fleet(runId),
           clock: () => new Date(),
           apiCalls: () => side.callCounts(),
         },
@@ -84,7 +84,7 @@ export const handler = createStartAuditHandler(
         toolVersion: storage.toolVersion,
         targets: { tag: fleetConfig.tag },
         logger: createLogger(),
-        close: () => fleets.close(),
+        close: () => side.close(),
       };
     }),
   ),

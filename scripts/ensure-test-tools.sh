@@ -6,7 +6,6 @@
 # sudo, with apt-get); otherwise this stops with one line naming the command to run.
 set -eu
 
-missing=""
 need() { # need <command or absolute path> <Debian package>
   case "$1" in
     /*) [ -x "$1" ] ;;

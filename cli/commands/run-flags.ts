@@ -4,7 +4,7 @@ import type { AwsAuditSettings } from '../../lib/compose/aws-audit.ts';
 import type { SsmTarget } from '../../lib/compose/aws-side.ts';
 import type { ReportFormat } from '../../lib/core/render/artifacts.ts';
 import type { Severity } from '../../lib/core/report.ts';
-import { AWS_REGION, INSTANCE_ID } from '../../lib/shared/identifiers.ts';
+import { AWS_REGION, CONFIGMAP_NAME, INSTANCE_ID } from '../../lib/shared/identifiers.ts';
 import { CliUsageError } from '../context.ts';
 
 // The flags of `fleet-audit run`: which belong to which source, and the AWS ones checked into the audit's settings.
@@ -126,9 +126,7 @@ const AwsFlagsSchema = z
     s3Endpoint: EndpointSchema.optional(),
     rootCaConfigmap: z
       .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
-        error: 'expected a ConfigMap name (lowercase letters, digits, - and .)',
-      })
+      .regex(CONFIGMAP_NAME, { error: 'expected a ConfigMap name (lowercase letters, digits, - and .)' })
       .max(253)
       .optional(),
   })

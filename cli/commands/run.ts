@@ -31,6 +31,7 @@ import {
   type CliIo,
   type CommandContext,
 } from '../context.ts';
+import { totalCalls } from '../../lib/shared/call-counts.ts';
 import { newRunId } from '../../lib/shared/identifiers.ts';
 import {
   awsSettings,
@@ -168,9 +169,9 @@ function usageErrorOf(error: unknown): unknown {
 }
 
 function formatCallCounts(counts: Record<string, number>): string {
-  const entries = Object.entries(counts);
-  const total = entries.reduce((sum, [, n]) => sum + n, 0);
-  return `${total} (${entries.map(([key, n]) => `${key} ${n}`).join(', ')})`;
+  return `${totalCalls(counts)} (${Object.entries(counts)
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ')})`;
 }
 
 /** A progress bar of the VMs that reported, on stderr when it is a terminal; nothing otherwise. */

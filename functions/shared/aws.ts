@@ -1,5 +1,4 @@
 import { composeAwsSide, type AwsSide, type AwsSideOptions, type SsmTarget } from '../../lib/compose/aws-side.ts';
-import type { CommandFleet } from '../../lib/ports/run-registry.ts';
 import { FleetConfigSchema, parseConfig, StorageConfigSchema, type FleetConfig, type MeshConfig, type StorageConfig } from './config.ts';
 
 /** The functions' AWS side, composed by lib/compose from their configuration. */
@@ -43,7 +42,6 @@ export function auditSideFromEnv(
   fleetConfig: FleetConfig;
   store: NonNullable<AwsSide['store']>;
   registry: NonNullable<AwsSide['registry']>;
-  fleets: FleetFactory;
   side: AwsSide;
 } {
   const storage = parseConfig(StorageConfigSchema, env);
@@ -52,11 +50,5 @@ export function auditSideFromEnv(
     awsSideSettings(storage, fleetConfig, mesh?.config),
     mesh ? { composeMeshReader: mesh.composeMeshReader } : {},
   );
-  return { storage, fleetConfig, store: side.store!, registry: side.registry!, fleets: side, side };
-}
-
-/** Reaches the fleet for one run at a time; `close` ends the connections of every runner made. */
-export interface FleetFactory {
-  fleet(runId: string, target?: SsmTarget): CommandFleet;
-  close(): void;
+  return { storage, fleetConfig, store: side.store!, registry: side.registry!, side };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../../lib/shared/errors.ts';
-import { AWS_REGION } from '../../lib/shared/identifiers.ts';
+import { AWS_REGION, isConfigMapName } from '../../lib/shared/identifiers.ts';
 
 /**
  * The functions' configuration, from environment variables set by serverless.yml. Each function parses
@@ -137,9 +137,7 @@ export const MeshConfigSchema = z
     ROOT_CA_CONFIGMAP: z
       .string()
       .trim()
-      .regex(/^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
-        error: 'ROOT_CA_CONFIGMAP must be a ConfigMap name',
-      })
+      .refine((name) => name === '' || isConfigMapName(name), { error: 'ROOT_CA_CONFIGMAP must be a ConfigMap name' })
       .optional(),
   })
   .transform((env) => ({

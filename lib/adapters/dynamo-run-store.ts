@@ -21,7 +21,7 @@ import {
   type RunSummary,
 } from '../ports/run-registry.ts';
 import { AwsCallError } from '../shared/errors.ts';
-import { errorCode } from '../shared/error-code.ts';
+import { errorCode, messageOf } from '../shared/error-code.ts';
 import { firstIssueText } from '../shared/zod-issues.ts';
 import { canonicalTime, commandKey, decodeCursor, LISTED, OPEN, RUN_TABLE, runKey } from './dynamo-run-table.ts';
 import {
@@ -306,13 +306,6 @@ export class DynamoRunRegistry implements RunRegistry {
   }
 
   #error(operation: string, context: string, error: unknown): AwsCallError {
-    return new AwsCallError(
-      'DynamoDB',
-      operation,
-      errorCode(error),
-      error instanceof Error ? error.message : String(error),
-      `table ${this.tableName}, ${context}`,
-      error,
-    );
+    return new AwsCallError('DynamoDB', operation, errorCode(error), messageOf(error), `table ${this.tableName}, ${context}`, error);
   }
 }

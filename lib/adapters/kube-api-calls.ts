@@ -2,6 +2,11 @@ import { Observable, type ConfigurationOptions, type ObservableMiddleware } from
 import { z } from 'zod';
 import { KubeListSchema, type KubeList } from '../core/evidence-bundle.ts';
 import { classifyApiError, ReadFailure } from './kube-mesh-read-problems.ts';
+import { firstIssueText } from '../shared/zod-issues.ts';
+
+/** The API group and version of Istio's networking resources (WorkloadEntry, WorkloadGroup, ServiceEntry). */
+export const ISTIO_GROUP = 'networking.istio.io';
+export const ISTIO_VERSION = 'v1';
 
 const ListPageSchema = KubeListSchema.extend({
   metadata: z
@@ -49,10 +54,7 @@ export class KubeApiCalls {
           const json = await this.call(pageCall, (options) => fetchPage({ params: token ? { _continue: token } : {}, options }));
           const page = ListPageSchema.safeParse(json);
           if (!page.success)
-            throw new ReadFailure(
-              'invalid-response',
-              `${call} did not return a Kubernetes List: ${page.error.issues[0]?.message ?? 'invalid'}`,
-            );
+            throw new ReadFailure('invalid-response', `${call} did not return a Kubernetes List: ${firstIssueText(page.error)}`);
           const next = page.data.metadata?.continue || undefined;
           if (next !== undefined && next === token)
             throw new ReadFailure('invalid-response', `${call} returned the same continue token twice`);

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { messageOf } from '../shared/error-code.ts';
 
 /** The parts of the cluster evidence, named as in the bundle's cluster/ directory. */
 export const MESH_PARTS = ['workloadentries', 'workloadgroups', 'istiod-pods', 'syncz', 'root-ca', 'services', 'serviceentries'] as const;
 export type MeshPart = (typeof MESH_PARTS)[number];
+
+/** Runs one read, recording a ReadFailure as a problem of `part` (about `target`) and answering undefined. */
+export type Attempt = <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>;
 
 export const MESH_READ_PROBLEM_KINDS = [
   'unauthorized',
@@ -60,10 +64,7 @@ export function classifyApiError(call: string, error: unknown, seen: { status?: 
     return new ReadFailure(kind, `${call} answered ${status}${detail ? `: ${detail}` : ''}`, status);
   }
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const message = [
-    error instanceof Error ? error.message : String(error),
-    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '',
-  ]
+  const message = [messageOf(error), typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '']
     .filter(Boolean)
     .join(': ');
   return new ReadFailure('network', `${call} failed: ${message}`);

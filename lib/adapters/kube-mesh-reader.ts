@@ -4,9 +4,11 @@ import { ConfigMapSchema, type ClusterEvidence, type ConfigMap, type KubeList } 
 import { rootCaConfigMapNames } from '../core/istiod-settings.ts';
 import type { MeshReader } from '../ports/mesh-reader.ts';
 import { fetchIstiodSyncz } from './istiod-syncz-forward.ts';
-import { KubeApiCalls } from './kube-api-calls.ts';
-import { ReadFailure, type MeshPart, type MeshReadProblem } from './kube-mesh-read-problems.ts';
+import { ISTIO_GROUP, ISTIO_VERSION, KubeApiCalls } from './kube-api-calls.ts';
+import { ReadFailure, type Attempt, type MeshReadProblem } from './kube-mesh-read-problems.ts';
 import { readServiceParts } from './kube-service-reads.ts';
+import { forEachBounded } from '../shared/bounded-concurrency.ts';
+import { isConfigMapName } from '../shared/identifiers.ts';
 
 export {
   MESH_PARTS,
@@ -57,11 +59,6 @@ export interface KubeMeshReaderOptions {
   rootCaConfigMap?: string;
 }
 
-const ISTIO_GROUP = 'networking.istio.io';
-const ISTIO_VERSION = 'v1';
-/** A ConfigMap name: a DNS subdomain (RFC 1123), as the API server requires. */
-const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 // Per item, so that one malformed pod (reported by the mesh view) does not hide the others' syncz.
 const PodNameSchema = z.looseObject({ metadata: z.looseObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/) }) });
 
@@ -101,7 +98,7 @@ export class KubeMeshReader implements MeshReader {
       onlyRequestedNamespaces: options.onlyRequestedNamespaces ?? false,
     };
     const name = options.rootCaConfigMap;
-    if (name !== undefined && (name.length > 253 || !CONFIGMAP_NAME.test(name)))
+    if (name !== undefined && !isConfigMapName(name))
       throw new Error(`rootCaConfigMap must be a ConfigMap name, got ${JSON.stringify(name)}`);
     this.#rootCaConfigMap = name;
     this.#api = new KubeApiCalls(this.#opts);
@@ -118,7 +115,7 @@ export class KubeMeshReader implements MeshReader {
     const problems: MeshReadProblem[] = [];
     const calls: string[] = [];
     const scope = [...new Set(namespaces)].sort();
-    const attempt = async <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>): Promise<T | undefined> => {
+    const attempt: Attempt = async (part, target, call, run) => {
       try {
         return await run();
       } catch (error) {
@@ -178,7 +175,7 @@ export class KubeMeshReader implements MeshReader {
     const rootCa: Record<string, ConfigMap> = {};
     // The name istiod publishes the root under: the one set here, else the one the istiod pods are run with.
     const rootCaNames = this.#rootCaConfigMap ? [this.#rootCaConfigMap] : rootCaConfigMapNames(istiodPods?.items);
-    await runBounded(
+    await forEachBounded(
       [
         ...podNames.map((pod) => async () => {
           const call = `portforward ${this.#opts.istioNamespace}/${pod}:${this.#opts.synczPort} GET /debug/syncz`;
@@ -192,6 +189,7 @@ export class KubeMeshReader implements MeshReader {
         }),
       ],
       this.#opts.concurrency,
+      (read) => read(),
     );
 
     const { services, serviceEntries } = await readServiceParts({
@@ -232,12 +230,7 @@ export class KubeMeshReader implements MeshReader {
    * Reads the namespace's root-of-trust ConfigMap, trying each candidate name in order (revisions may name
    * it differently): the first that exists is kept; a failure other than 404 stops and is the problem.
    */
-  async #readRootCa(
-    namespace: string,
-    names: readonly string[],
-    calls: string[],
-    attempt: <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>,
-  ): Promise<ConfigMap | undefined> {
+  async #readRootCa(namespace: string, names: readonly string[], calls: string[], attempt: Attempt): Promise<ConfigMap | undefined> {
     for (const [index, name] of names.entries()) {
       const call = `GET /api/v1/namespaces/${namespace}/configmaps/${name}`;
       calls.push(call);
@@ -262,15 +255,6 @@ export class KubeMeshReader implements MeshReader {
     }
     return undefined;
   }
-}
-
-/** Runs tasks with at most `limit` in flight. */
-async function runBounded(tasks: ReadonlyArray<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

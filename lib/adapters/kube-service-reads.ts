@@ -1,10 +1,7 @@
 import type { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeList } from '../core/evidence-bundle.ts';
-import type { KubeApiCalls } from './kube-api-calls.ts';
-import type { MeshPart } from './kube-mesh-read-problems.ts';
-
-/** Runs one read, recording a ReadFailure as a problem of `part` (about `target`) and answering undefined. */
-export type Attempt = <T>(part: MeshPart, target: string | undefined, call: string, run: () => Promise<T>) => Promise<T | undefined>;
+import { ISTIO_GROUP, ISTIO_VERSION, type KubeApiCalls } from './kube-api-calls.ts';
+import type { Attempt } from './kube-mesh-read-problems.ts';
 
 export interface ServiceReadScope {
   core: CoreV1Api;
@@ -21,9 +18,6 @@ export interface ServiceReadScope {
   /** The east-west gateway's Service (samples/multicluster/gen-eastwest-gateway.sh labels it `istio=eastwestgateway`). */
   eastWestGatewayLabelSelector: string;
 }
-
-const ISTIO_GROUP = 'networking.istio.io';
-const ISTIO_VERSION = 'v1';
 
 /**
  * Reads the Services REG-08 and CFG-02 need (those of each VM namespace, istiod's and the east-west gateway's)
@@ -60,8 +54,11 @@ export async function readServiceParts(scope: ServiceReadScope): Promise<{ servi
   // Sequential: a handful of small lists, and the calls are recorded in a stable order.
   const serviceLists: Array<KubeList | undefined> = [];
   for (const namespace of scope.namespaces) serviceLists.push(await listServices(namespace));
-  serviceLists.push(await listServices(istioNamespace, scope.istiodLabelSelector));
-  serviceLists.push(await listServices(istioNamespace, scope.eastWestGatewayLabelSelector));
+  // istiod's and the gateway's Services are in the list of every Service of the istio namespace, when it is a VM namespace too.
+  if (!scope.namespaces.includes(istioNamespace)) {
+    serviceLists.push(await listServices(istioNamespace, scope.istiodLabelSelector));
+    serviceLists.push(await listServices(istioNamespace, scope.eastWestGatewayLabelSelector));
+  }
   const entryLists: Array<KubeList | undefined> = [];
   for (const namespace of scope.namespaces) entryLists.push(await listServiceEntries(namespace));
   const services = merged(serviceLists, 'v1', 'ServiceList');
@@ -69,10 +66,7 @@ export async function readServiceParts(scope: ServiceReadScope): Promise<{ servi
   return { ...(services ? { services } : {}), ...(serviceEntries ? { serviceEntries } : {}) };
 }
 
-/**
- * One List of the lists that were read, each object once (the istio namespace may also be a VM namespace),
- * in namespace/name order. Undefined when none was read, unless there was nothing to read.
- */
+/** One List of the lists that were read, each object once, in namespace/name order. Undefined when none was read, unless there was nothing to read. */
 function merged(lists: Array<KubeList | undefined>, apiVersion: string, kind: string, nothingToRead = false): KubeList | undefined {
   const read = lists.filter((list): list is KubeList => list !== undefined);
   if (read.length === 0 && !nothingToRead) return undefined;

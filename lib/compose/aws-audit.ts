@@ -23,8 +23,8 @@ export interface AwsAuditSettings {
   kube: MeshReaderSettings['kube'];
   /** The root-of-trust ConfigMap's name, when set by hand (otherwise the reader asks istiod's pods). */
   rootCaConfigMap?: string;
-  /** What the manifest records as the run's targets. */
-  targets: unknown;
+  /** What the manifest records as the run's targets, besides the region. */
+  targets: Record<string, unknown>;
   /** Publish each VM's findings as SSM Compliance items after the run (default true). */
   ssmCompliance?: boolean;
   /** Polling and retry timings of the SSM runner (the simulator answers in milliseconds). */
@@ -119,7 +119,7 @@ export async function auditThroughAws(settings: AwsAuditSettings, deps: AwsAudit
         runId: settings.runId,
         source: 'aws',
         toolVersion: deps.toolVersion,
-        targets: { region, ...(settings.targets as object) },
+        targets: { region, ...settings.targets },
         ...(deps.analyze ? { analyze: deps.analyze } : {}),
         ...(deps.formats ? { formats: deps.formats } : {}),
         ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),

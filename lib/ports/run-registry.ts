@@ -111,7 +111,7 @@ export interface RunRegistry {
    * run's limit.
    */
   releaseFinalization(runId: string, claim: FinalizationClaim, error: string, options?: { transient?: boolean }): Promise<void>;
-  /** Adds API calls made for the run to those it has; concurrent additions all count. */
+  /** Adds API calls made for the run to those it has; concurrent additions all count, and adding none does nothing. */
   addApiCalls(runId: string, calls: Readonly<Record<string, number>>): Promise<void>;
   /** Adds namespaces to the run's (a set: adding one twice is harmless). */
   recordNamespaces(runId: string, namespaces: readonly string[]): Promise<void>;

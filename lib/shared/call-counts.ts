@@ -15,10 +15,20 @@ export function mergeCallCounts(...sources: readonly CallCounts[]): CallCounts {
  * What a running count gained since `before` was taken, without the operations that gained nothing: the
  * calls of one piece of work, when the counter lives longer than the work (a function's container).
  */
-export function callCountsSince(before: CallCounts, now: CallCounts): CallCounts {
+function callCountsSince(before: CallCounts, now: CallCounts): CallCounts {
   const gained: CallCounts = {};
   for (const [key, n] of Object.entries(now)) if (n > (before[key] ?? 0)) gained[key] = n - (before[key] ?? 0);
   return mergeCallCounts(gained);
+}
+
+/**
+ * From now on, the calls a running count gains (callCountsSince the count taken now); undefined throughout
+ * when nothing counts. A start or a finalization measures its own calls with it.
+ */
+export function countCallsFromNow(count: (() => CallCounts) | undefined): () => CallCounts | undefined {
+  if (!count) return () => undefined;
+  const before = count();
+  return () => callCountsSince(before, count());
 }
 
 /** The calls of every operation, added up. */

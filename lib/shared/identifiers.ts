@@ -28,6 +28,14 @@ export function isRunId(value: string): boolean {
 /** An AWS region as its code is written: `eu-west-1`, `us-gov-west-1`, `ap-southeast-4`. */
 export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 
+/** A ConfigMap name: a DNS subdomain (RFC 1123) of at most 253 characters, as the Kubernetes API server requires. */
+export const CONFIGMAP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** True for a name the API server accepts for a ConfigMap. */
+export function isConfigMapName(value: string): boolean {
+  return value.length <= 253 && CONFIGMAP_NAME.test(value);
+}
+
 /** `20260301T060000Z`: a time as it starts a run id. */
 export function compactTime(time: Date): string {
   return time.toISOString().replace(/[-:]|\.\d{3}/g, '');

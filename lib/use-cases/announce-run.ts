@@ -6,6 +6,7 @@ import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
 import { RunHistoryError, type RunHistory } from '../ports/run-history.ts';
 import type { AuditRun, RunRegistry, RunSummary } from '../ports/run-registry.ts';
 import { publishCompliance, type PublishComplianceResult } from './publish-compliance.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 // What a finalization tells the world once its run is DONE: the run-finished event, the regressions against the
 // previous run of the same trigger, and each VM's findings as SSM Compliance items. None of it throws: the run
@@ -25,7 +26,7 @@ export interface AnnounceDeps {
 export type Announced = { published: Array<AuditEvent['kind']> } | { error: string };
 
 /** The regressions an event lists at most (EventBridge takes 256 KB an entry); `count` says how many there are. */
-export const MAX_REGRESSIONS_LISTED = 100;
+const MAX_REGRESSIONS_LISTED = 100;
 
 /**
  * Tells that the run is DONE and, when the previous DONE run of the same trigger is readable, which
@@ -59,7 +60,7 @@ export async function announce(
     await deps.events.publish(events);
     return { published: events.map((e) => e.kind) };
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: messageOf(error) };
   }
 }
 
@@ -99,6 +100,6 @@ export async function publishAfterDone(
   try {
     return await publishCompliance(publisher, report);
   } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
+    return { error: messageOf(error) };
   }
 }

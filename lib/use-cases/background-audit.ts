@@ -6,6 +6,7 @@ import type { MeshReader } from '../ports/mesh-reader.ts';
 import type { RunRegistry } from '../ports/run-registry.ts';
 import { summaryOf } from './finalize-audit.ts';
 import { runAudit } from './run-audit.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface BackgroundAuditDeps {
   registry: RunRegistry;
@@ -79,11 +80,11 @@ export async function startBackgroundAudit(
           summary: summaryOf(result.report),
         });
     } catch (error) {
-      await deps.registry.fail(
-        request.runId,
-        { error: error instanceof Error ? error.message : String(error), finishedAt: deps.clock().toISOString() },
-        ['SENDING', 'COLLECTING', 'ANALYZING'],
-      );
+      await deps.registry.fail(request.runId, { error: messageOf(error), finishedAt: deps.clock().toISOString() }, [
+        'SENDING',
+        'COLLECTING',
+        'ANALYZING',
+      ]);
     }
   })();
   return { started: true, done };

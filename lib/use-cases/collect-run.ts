@@ -1,3 +1,4 @@
+import type { Inventory } from '../core/evidence-bundle.ts';
 import { namespaceOfOutput } from '../core/namespaces.ts';
 import type { AuditRun, CollectOutcome, CommandFleet, RunRegistry, StoredRun } from '../ports/run-registry.ts';
 import { BoundedWrites } from './bounded-writes.ts';
@@ -27,15 +28,26 @@ export interface CollectPass {
   provisional: Set<string>;
 }
 
-/** Lists the run's commands once and stores each terminal invocation not stored as terminal yet. */
-export async function collectRun(deps: CollectDeps, run: AuditRun, storage: StoredRun, mode: CollectMode): Promise<CollectPass> {
+/**
+ * Lists the run's commands once and stores each terminal invocation not stored as terminal yet. `inventory` is
+ * the run's, when the caller has read it already (it never changes once the run is started).
+ */
+export async function collectRun(
+  deps: CollectDeps,
+  run: AuditRun,
+  storage: StoredRun,
+  mode: CollectMode,
+  inventory?: Inventory,
+): Promise<CollectPass> {
   const [stored, provisional, late, targeted] = await Promise.all([
     storage.storedInvocations(),
     storage.readProvisional(),
     mode === 'late' ? storage.storedLate() : Promise.resolve(new Set<string>()),
     mode === 'late'
       ? Promise.resolve(undefined)
-      : storage.readInventory().then((inventory) => new Set(inventory.InstanceInformationList.map((i) => i.InstanceId))),
+      : (inventory ? Promise.resolve(inventory) : storage.readInventory()).then(
+          (read) => new Set(read.InstanceInformationList.map((i) => i.InstanceId)),
+        ),
   ]);
   // Every stored record not named provisional is terminal: only finalizations write others, and they name them first.
   const terminal = new Set([...stored].filter((id) => !provisional.has(id)));

@@ -12,11 +12,12 @@ import { announce, publishAfterDone, type Announced } from './announce-run.ts';
 import { BoundedWrites } from './bounded-writes.ts';
 import { collectRun, WRITE_CONCURRENCY } from './collect-run.ts';
 import { finishEvidence, type MeshSource } from './run-audit.ts';
-import { callCountsSince, mergeCallCounts, totalCalls } from '../shared/call-counts.ts';
+import { countCallsFromNow, mergeCallCounts, totalCalls } from '../shared/call-counts.ts';
 import { missingInvocationRecords } from '../core/invocation-records.ts';
 import type { CompliancePublisher } from '../ports/compliance-publisher.ts';
 import type { WaiversSource } from '../ports/waivers-source.ts';
 import type { PublishComplianceResult } from './publish-compliance.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface FinalizeAuditDeps {
   registry: RunRegistry;
@@ -120,7 +121,8 @@ const DEFAULT_MAX_ATTEMPTS = 3;
  *   the bundle, so a written report is always re-derivable from its bundle.
  */
 export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAuditRequest): Promise<FinalizeAuditResult> {
-  const calls = callsOfThisFinalization(deps);
+  // The root's count lives as long as the function's container, and a sweep finalizes several runs in turn.
+  const calls = countCallsFromNow(deps.apiCalls);
   let result: FinalizeAuditResult;
   try {
     result = await finalizeRun(deps, request, calls);
@@ -148,20 +150,9 @@ export async function finalizeAudit(deps: FinalizeAuditDeps, request: FinalizeAu
   return result;
 }
 
-/**
- * The calls this finalization made so far: what the root's running count gained since it began (the root lives
- * as long as the function's container, and a sweep finalizes several runs in turn). Undefined when nothing counts.
- */
-function callsOfThisFinalization(deps: FinalizeAuditDeps): () => Record<string, number> | undefined {
-  const count = deps.apiCalls;
-  if (!count) return () => undefined;
-  const before = count();
-  return () => callCountsSince(before, count());
-}
-
 /** Adds the calls of a finalization that did not finish the run to the run's, for the one that finishes it. */
 async function keepCalls(deps: FinalizeAuditDeps, runId: string, calls: Record<string, number> | undefined): Promise<void> {
-  if (calls && Object.keys(calls).length > 0) await deps.registry.addApiCalls(runId, calls);
+  if (calls) await deps.registry.addApiCalls(runId, calls);
 }
 
 async function finalizeRun(
@@ -225,7 +216,7 @@ async function finalizeClaimed(
     const waivers = deps.waivers ? await deps.waivers.read(deps.clock()) : undefined;
     const [manifest, inventory] = await Promise.all([storage.readManifest(), storage.readInventory()]);
     // The last look, by the holder of the sealed run: what ended until now goes into the bundle.
-    const pass = await collectRun(deps, run, storage, 'sealed');
+    const pass = await collectRun(deps, run, storage, 'sealed', inventory);
     const targeted = inventory.InstanceInformationList.map((i) => i.InstanceId);
     const open = targeted.filter((id) => !pass.terminal.has(id));
     const openIds = new Set(open);
@@ -278,7 +269,7 @@ async function finalizeClaimed(
       ...(apiCalls ? { apiCalls } : {}),
     };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     const transient = deps.isTransient?.(error) ?? false;
     if (!transient && claim.attempt >= maxAttempts)
       await deps.registry.fail(runId, { error: message, finishedAt: deps.clock().toISOString() }, ['ANALYZING'], claim);

@@ -1,7 +1,8 @@
 import type { AuditStore } from '../ports/audit-store.ts';
 import type { CommandFleet, RunRegistry, RunTrigger } from '../ports/run-registry.ts';
 import { startManifest } from './run-audit.ts';
-import { callCountsSince } from '../shared/call-counts.ts';
+import { countCallsFromNow } from '../shared/call-counts.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface StartAuditDeps {
   registry: RunRegistry;
@@ -38,7 +39,7 @@ export type StartAuditResult =
 export async function startAudit(deps: StartAuditDeps, request: StartAuditRequest): Promise<StartAuditResult> {
   // A trigger delivered twice (schedules and events are at-least-once) names the same run: start it once.
   if (await deps.registry.get(request.runId)) return { kind: 'duplicate', runId: request.runId };
-  const callsBefore = deps.apiCalls?.();
+  const callsOfStart = countCallsFromNow(deps.apiCalls);
   const startedAt = deps.clock();
   const deadline = new Date(startedAt.getTime() + request.collectForMs).toISOString();
   const run = await deps.store.openRun(request.runId);
@@ -66,10 +67,8 @@ export async function startAudit(deps: StartAuditDeps, request: StartAuditReques
     // With no command out there is no event to wait for: the run is due for the sweep at once.
     const due = commandIds.length === 0 ? deps.clock().toISOString() : deadline;
     // Kept with the run before it is COLLECTING, so that no finalization can record the run's calls without them.
-    if (callsBefore && deps.apiCalls) {
-      const calls = callCountsSince(callsBefore, deps.apiCalls());
-      if (Object.keys(calls).length > 0) await deps.registry.addApiCalls(request.runId, calls);
-    }
+    const calls = callsOfStart();
+    if (calls) await deps.registry.addApiCalls(request.runId, calls);
     const marked = await deps.registry.markCollecting(request.runId, {
       commandIds,
       expectedCount: expected,
@@ -79,7 +78,7 @@ export async function startAudit(deps: StartAuditDeps, request: StartAuditReques
     if (!marked) throw new Error('the run left SENDING while its commands were being sent');
     return { kind: 'started', runId: request.runId, location: run.location, commandIds, expected, collected, deadline: due };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     await deps.registry.fail(request.runId, { error: message, finishedAt: deps.clock().toISOString() }, ['SENDING']);
     throw new Error(`starting audit run ${request.runId} failed: ${message}`, { cause: error });
   }

@@ -5,6 +5,7 @@ import {
   type FinalizeAuditRequest,
   type FinalizeAuditResult,
 } from './finalize-audit.ts';
+import { messageOf } from '../shared/error-code.ts';
 
 export interface SweepResult {
   /** Each overdue run looked at, with what finalizing it gave (or the error it threw). */
@@ -28,7 +29,7 @@ export async function sweepAudits(
     } catch (error) {
       runs.push({
         runId: run.runId,
-        error: error instanceof Error ? error.message : String(error),
+        error: messageOf(error),
         transient: error instanceof FinalizationError && error.transient,
       });
     }

@@ -321,6 +321,15 @@ describe('KubeMeshReader against the simulated API server, through a kubeconfig 
     expect(evidence).not.toHaveProperty('serviceEntries');
   });
 
+  it('lists the Services of the istio namespace once when it is a VM namespace too, keeping istiod and the gateway', async () => {
+    const { reader } = await readerFor({});
+    const { evidence, calls } = await reader.readClusterWithProblems(['istio-system']);
+    expect(calls.filter((c) => c.includes('/services'))).toEqual(['GET /api/v1/namespaces/istio-system/services?limit=500']);
+    expect(evidence.services!.items.map((o) => (o as { metadata: { name: string } }).metadata.name)).toEqual(
+      expect.arrayContaining(['istio-eastwestgateway', 'istiod', 'istiod-rev-1']),
+    );
+  });
+
   it('keeps only the namespaces asked for when told to', async () => {
     const { reader } = await readerFor({}, { onlyRequestedNamespaces: true, pageSize: 1000 });
     const evidence = await reader.readCluster(['ledger']);
