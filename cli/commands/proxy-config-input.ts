@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Option } from 'commander';
+import { errorCode, messageOf } from '../../lib/shared/error-code.ts';
 import {
   chooseIstioctlVersion,
   ISTIOCTL_VERSIONS,
@@ -84,9 +85,9 @@ export async function readDump(file: string, io: CliIo): Promise<{ label: string
 }
 
 function describeReadError(error: unknown): string {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const code = errorCode(error);
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'is a directory, not a config dump file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
