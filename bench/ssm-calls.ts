@@ -17,6 +17,7 @@ import { SsmFleetRunner } from '../lib/adapters/ssm-fleet-runner.ts';
 import { buildSimFleet } from '../sim/fleet.ts';
 import { startSimEndpoints } from '../sim/sim-endpoints.ts';
 import type { SimSsmOutcome } from '../sim/ssm-api-server.ts';
+import { totalCalls } from '../lib/shared/call-counts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -115,7 +116,7 @@ try {
           pollRounds: rounds,
           elapsedMs: Date.now() - started,
           apiCalls: sorted(calls),
-          apiCallsTotal: Object.values(calls).reduce((a, b) => a + b, 0),
+          apiCallsTotal: totalCalls(calls),
           httpRequests: sorted(runner.httpRequestCounts()),
           throttledByEndpoint: after.throttled - before.throttled,
         },

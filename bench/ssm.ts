@@ -26,6 +26,7 @@ import { SsmFleetRunner } from '../lib/adapters/ssm-fleet-runner.ts';
 import { isTerminalInvocationStatus } from '../lib/core/invocation-records.ts';
 import { buildSimFleetAsync } from '../sim/fleet.ts';
 import { startSimCloud } from '../sim/sim-cloud.ts';
+import { totalCalls } from '../lib/shared/call-counts.ts';
 
 export interface SsmBenchOptions {
   vms?: number;
@@ -118,7 +119,7 @@ async function endToEnd(vms: number, ssm: SimSsm, seed: number): Promise<SsmBenc
       return {
         wallMs,
         apiCalls,
-        apiCallsTotal: Object.values(apiCalls).reduce((a, b) => a + b, 0),
+        apiCallsTotal: totalCalls(apiCalls),
         rssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
         listingFloor,
         listingRatio: round((apiCalls['SSM.ListCommandInvocations'] ?? 0) / listingFloor, 2),
@@ -180,7 +181,7 @@ async function naiveCollection(vms: number, simSsm: SimSsm, seed: number): Promi
       open = still;
     }
     const wallMs = Math.round(performance.now() - started);
-    return { wallMs, apiCalls: sorted(calls), apiCallsTotal: Object.values(calls).reduce((a, b) => a + b, 0), invocations };
+    return { wallMs, apiCalls: sorted(calls), apiCallsTotal: totalCalls(calls), invocations };
   } finally {
     inventoryRunner.destroy();
     ssm.destroy();
@@ -198,9 +199,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 }
 
 function awsTotal(calls: Record<string, number>): number {
-  return Object.entries(calls)
-    .filter(([k]) => k.startsWith('SSM.') || k.startsWith('S3.'))
-    .reduce((a, [, n]) => a + n, 0);
+  return totalCalls(Object.fromEntries(Object.entries(calls).filter(([k]) => k.startsWith('SSM.') || k.startsWith('S3.'))));
 }
 
 function sorted(counts: Record<string, number>): Record<string, number> {
